@@ -1,0 +1,56 @@
+"""Errors that carry a location, so every message a user sees points at its cause."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a file: 1-based line and column; line 0 means "the file as a whole"."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with an input, rendered as ``FILE:LINE:COL: message``."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class CreditRulesError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class ProblemsError(CreditRulesError):
+    """Raised when an input (a ruleset, a customer document) has one or more problems."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ExpressionError(CreditRulesError):
+    """An expression that cannot be compiled. ``offset`` is the 0-based column in the text."""
+
+    def __init__(self, message: str, offset: int = 0):
+        self.message = message
+        self.offset = offset
+        super().__init__(message)
+
+
+class DecisionError(CreditRulesError):
+    """A decision that cannot be completed from its inputs (for example two rules of a
+    unique table matching the same case)."""

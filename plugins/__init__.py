@@ -1,0 +1,1 @@
+"""Built-in credit-rules plugins, registered exactly as third-party plugins are."""
