@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from .errors import DecisionError
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Decimal,
+)
 
 
 def _money(value: float | int | Decimal | None) -> Decimal | None:
@@ -65,5 +74,50 @@ def _years_between(earlier: dt.date, later: dt.date) -> int:
     return years
 
 
+def _conflict(table_id: str, hit_policy: str, first: str, second: str):
+    """Two rules matched where the hit policy allows one (unique) or one answer (any)."""
+    detail = "both match" if hit_policy == "unique" else "match with different outputs"
+    raise DecisionError(f"table {table_id}: rules {first} and {second} {detail} "
+                        f"under hit policy {hit_policy}")
+
+
+def _aggregate(aggregation: str, values: list):
+    """sum / min / max of the non-null values a collect table gathered."""
+    present = [v for v in values if v is not None]
+    if aggregation == "sum":
+        return sum(present) if present else 0
+    if not present:
+        return None
+    return min(present) if aggregation == "min" else max(present)
+
+
+def _no_band(score) -> None:
+    raise DecisionError(f"score {score!r} falls in no grade band")
+
+
+def _top_reasons(lost: tuple, count: int) -> list[str]:
+    """Reason codes of the characteristics that lost the most points against their best
+    bin (ties in scorecard order), without repeats."""
+    reasons: list[str] = []
+    for points, _, reason in sorted(lost, key=lambda item: (-item[0], item[1])):
+        if points <= 0 or len(reasons) >= count:
+            break
+        if reason not in reasons:
+            reasons.append(reason)
+    return reasons
+
+
+ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN,
+                  "down": ROUND_DOWN, "up": ROUND_UP}
+_ZERO = Decimal(0)
+
+
+def _round_money(value, rounding: tuple[Decimal, str]) -> Decimal:
+    """An amount rounded as the ruleset says: (quantum, decimal rounding mode)."""
+    quantum, mode = rounding
+    return _money(value).quantize(quantum, rounding=mode)
+
+
 HELPERS = {name: value for name, value in globals().items()
-           if name.startswith("_") and callable(value) and not name.startswith("__")}
+           if name.startswith("_") and not name.startswith("__")
+           and (callable(value) or isinstance(value, Decimal))}

@@ -1,0 +1,48 @@
+"""Canonical JSON: one byte sequence per value, so hashes and replays are exact.
+
+Keys sorted, no insignificant spaces, UTF-8, no NaN or infinity; amounts (Decimal) are
+written as text so they never pass through a float; dates as ISO text; tuples as lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+
+
+def to_jsonable(value: object) -> object:
+    """The JSON form of a value the engine produces (amounts become text)."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(to_jsonable(v) for v in value)
+    return value
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def canonical_json(value: object) -> str:
+    """The canonical text of ``value``."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False, default=_default)
+
+
+def sha256_hex(value: object) -> str:
+    """SHA-256 (hex) of the canonical text of ``value``."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()

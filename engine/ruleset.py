@@ -1,0 +1,150 @@
+"""Reading a ruleset folder: the manifest, its stage files, JSON Schema checks, and the
+ruleset's content hash. Compiling it is ``compiler.py``'s job."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .canonical import sha256_hex
+from .codegen import SpecProblem
+from .errors import Location, Problem, ProblemsError
+from .schema_check import schema_problems
+from .yaml_source import LocatedDocument, load_yaml_file, load_yaml_text
+
+MANIFEST = "ruleset.yaml"
+STAGES = ("facts", "derived", "admission", "grading", "policy", "approval")
+OPTIONAL_STAGES = frozenset({"derived"})
+STAGE_SCHEMAS = {stage: f"{stage}.schema.json" for stage in STAGES}
+DEFAULT_GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
+
+
+@dataclass(frozen=True)
+class RulesetSource:
+    """A ruleset as read: the manifest and each stage's document, before compiling."""
+
+    label: str
+    manifest: LocatedDocument
+    stages: dict[str, LocatedDocument]
+    files: dict[str, str]  # stage -> file name relative to the ruleset folder
+    texts: dict[str, list[str]] = field(default_factory=dict, compare=False)
+
+    @property
+    def content(self) -> dict[str, object]:
+        """Every file's parsed content by relative file name: what the hash covers and what
+        the audit stores."""
+        content = {MANIFEST: self.manifest.data}
+        for stage, doc in self.stages.items():
+            content[self.files[stage]] = doc.data
+        return content
+
+    @property
+    def hash(self) -> str:
+        return sha256_hex(self.content)
+
+    def problem(self, stage: str | None, spec_problem: SpecProblem) -> Problem:
+        """A located Problem for something found while compiling ``stage`` (None: the
+        manifest). An expression's offset is added to the column where the text starts."""
+        doc = self.manifest if stage is None else self.stages[stage]
+        locate = doc.locate_key if spec_problem.at_key else doc.locate
+        location = locate(spec_problem.path)
+        if spec_problem.offset and location.line > 0:
+            lines = self.texts.get(doc.file)
+            column = location.column
+            if lines and location.line <= len(lines):
+                line = lines[location.line - 1]
+                if column - 1 < len(line) and line[column - 1] in "\"'":
+                    column += 1  # the text starts after the opening quote
+            location = Location(location.file, location.line, column + spec_problem.offset)
+        return Problem(location, spec_problem.message)
+
+
+def load_ruleset_source(folder: str | Path) -> RulesetSource:
+    """Read and schema-check a ruleset folder. Raises ProblemsError listing every problem
+    of every file (YAML syntax and schema violations)."""
+    root = Path(folder)
+    label = str(folder).rstrip("/") or "."
+    if not root.is_dir():
+        where = Location(label)
+        raise ProblemsError([Problem(where, "not a ruleset folder (no such directory)"
+                                     if not root.exists() else "not a directory")])
+    manifest_path = root / MANIFEST
+    if not manifest_path.is_file():
+        raise ProblemsError([Problem(Location(label), f"no {MANIFEST} in this folder")])
+    texts: dict[str, list[str]] = {}
+    manifest = _load(manifest_path, f"{label}/{MANIFEST}", texts)
+    problems = schema_problems(manifest, "ruleset.schema.json")
+    if problems:
+        raise ProblemsError(problems)
+    stages, files = {}, {}
+    for stage in STAGES:
+        relative = manifest.data["stages"].get(stage)
+        if relative is None:
+            continue
+        path_in_manifest = ("stages", stage)
+        pure = PurePosixPath(relative)
+        if pure.is_absolute() or ".." in pure.parts:
+            problems.append(Problem(manifest.locate(path_in_manifest),
+                                    f"{stage}: the file must be inside the ruleset folder"))
+            continue
+        if str(pure) in files.values() or str(pure) == MANIFEST:
+            problems.append(Problem(manifest.locate(path_in_manifest),
+                                    f"{stage}: {relative} is already used by another stage"))
+            continue
+        if not (root / pure).is_file():
+            problems.append(Problem(manifest.locate(path_in_manifest),
+                                    f"{stage}: no file {relative} in the ruleset folder"))
+            continue
+        display = f"{label}/{pure}"
+        try:
+            doc = _load(root / pure, display, texts)
+        except ProblemsError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(schema_problems(doc, STAGE_SCHEMAS[stage]))
+        stages[stage] = doc
+        files[stage] = str(pure)
+    if problems:
+        raise ProblemsError(problems)
+    return RulesetSource(label, manifest, stages, files, texts)
+
+
+def _load(path: Path, display: str, texts: dict[str, list[str]]) -> LocatedDocument:
+    doc = load_yaml_file(path, display)
+    try:
+        texts[display] = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        pass  # only used to refine columns; load_yaml_file has reported real problems
+    if doc.data is None:
+        raise ProblemsError([Problem(Location(display), "the file is empty")])
+    if not isinstance(doc.data, dict):
+        raise ProblemsError([Problem(doc.locate(()), "the file must hold a mapping "
+                                                     "(key: value lines) at its top")])
+    return doc
+
+
+def source_from_content(content: Mapping[str, object], label: str) -> RulesetSource:
+    """Rebuild a ruleset from stored content (as ``RulesetSource.content`` gives it), for
+    replaying a decision on the exact rules it was made with."""
+    def document(name: str) -> LocatedDocument:
+        if name not in content:
+            raise ProblemsError([Problem(Location(f"{label}/{name}"),
+                                         "missing from the stored ruleset")])
+        return load_yaml_text(json.dumps(content[name], indent=1), f"{label}/{name}")
+
+    manifest = document(MANIFEST)
+    problems = schema_problems(manifest, "ruleset.schema.json")
+    if problems:
+        raise ProblemsError(problems)
+    stages, files = {}, {}
+    for stage in STAGES:
+        relative = manifest.data["stages"].get(stage)
+        if relative is not None:
+            stages[stage] = document(str(PurePosixPath(relative)))
+            files[stage] = str(PurePosixPath(relative))
+            problems.extend(schema_problems(stages[stage], STAGE_SCHEMAS[stage]))
+    if problems:
+        raise ProblemsError(problems)
+    return RulesetSource(label, manifest, stages, files)

@@ -1,0 +1,316 @@
+"""Decision tables with DMN hit policies, compiled to straight-line Python.
+
+The table's inputs are evaluated once into locals; each rule's cells become one condition;
+the hit policy decides the control flow (an ``if/elif`` chain for *first* and *priority*,
+a match index for *unique* and *any*, accumulating lists for *collect* and *rule_order*).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .codegen import FunctionBuilder, Path, Reporter
+from .expressions import (
+    BOOLEAN,
+    INTEGER,
+    LIST,
+    MONEY,
+    NULL,
+    NUMBER,
+    NUMERIC,
+    STRING,
+    CodeContext,
+    Symbol,
+)
+from .unary_tests import UnaryTest, compile_unary_test
+
+HIT_POLICIES = ("unique", "first", "priority", "any", "collect", "rule_order")
+SINGLE_HIT = ("unique", "first", "priority", "any")
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One compiled rule: its id, condition (None: always) and the cells it was made of."""
+
+    id: str
+    condition: str | None
+    cells: dict[str, UnaryTest]
+    outputs: dict[str, str]
+    output_texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompiledTable:
+    """What a table gives to the code after it: output name -> (local, type)."""
+
+    id: str
+    hit_policy: str
+    outputs: dict[str, tuple[str, str]]
+    rows: tuple[TableRow, ...]
+    input_names: tuple[str, ...]
+    input_types: tuple[str, ...]
+
+
+def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
+                  scope: Mapping[str, Symbol], fb: FunctionBuilder, rep: Reporter
+                  ) -> CompiledTable | None:
+    """Write code computing the table's outputs into ``fb``. Returns None when the table
+    has problems (each reported to ``rep``)."""
+    before = len(rep.problems)
+    ctx = fb.ctx
+    hit_policy = spec.get("hit_policy", "unique")
+    aggregation = spec.get("aggregation")
+    if aggregation and hit_policy != "collect":
+        rep.error((*path, "aggregation"), "aggregation is only for hit policy collect")
+    # Inputs: each evaluated once into a local.
+    inputs: list[tuple[str, str, str, bool, tuple[str, ...]]] = []
+    input_lines = []
+    for index, column in enumerate(spec.get("inputs", [])):
+        name = column["name"]
+        if any(name == known[0] for known in inputs):
+            rep.error((*path, "inputs", index, "name"), f"input '{name}' appears twice")
+            continue
+        compiled = rep.expression((*path, "inputs", index, "expr" if "expr" in column else
+                                   "name"), column.get("expr", name), scope, ctx)
+        if compiled is None:
+            continue
+        local = ctx.temp()
+        input_lines.append(f"{local} = {compiled.code}")
+        inputs.append((name, local, compiled.type, compiled.nullable, compiled.reads))
+    outputs = [(o["name"], o["type"], o.get("priority")) for o in spec.get("outputs", [])]
+    output_names = [o[0] for o in outputs]
+    if len(set(output_names)) != len(output_names):
+        rep.error((*path, "outputs"), "two outputs share a name")
+    for index, (name, typ, priority) in enumerate(outputs):
+        if priority is not None and (hit_policy != "priority" or typ != STRING):
+            rep.error((*path, "outputs", index, "priority"),
+                      "a priority list needs hit policy priority and a string output")
+    if hit_policy == "priority" and not any(p for _, _, p in outputs):
+        rep.error((*path, "hit_policy"), "hit policy priority needs an output with a "
+                                         "priority list")
+    if aggregation and any(t not in NUMERIC for _, t, _ in outputs) and aggregation != "count":
+        rep.error((*path, "aggregation"), f"aggregation {aggregation} needs number outputs")
+    if "default" in spec and hit_policy not in SINGLE_HIT:
+        rep.error((*path, "default"), f"hit policy {hit_policy} takes no default")
+    reads: list[str] = []
+    for *_, input_reads in inputs:
+        reads.extend(n for n in input_reads if n not in reads)
+    input_by_name = {i[0]: i for i in inputs}
+
+    rows: list[TableRow] = []
+    seen_ids: set[str] = set()
+    for r_index, rule in enumerate(spec.get("rules", [])):
+        rule_path = (*path, "rules", r_index)
+        rule_id = str(rule["id"])
+        if rule_id in seen_ids:
+            rep.error((*rule_path, "id"), f"rule id '{rule_id}' is used twice in this table")
+        seen_ids.add(rule_id)
+        cells, conditions = {}, []
+        for column, cell in (rule.get("when") or {}).items():
+            if column not in input_by_name:
+                rep.error((*rule_path, "when", column), f"'{column}' is not an input of this "
+                          "table (inputs: " + ", ".join(input_by_name) + ")", at_key=True)
+                continue
+            _, local, typ, nullable, _ = input_by_name[column]
+            test = rep.guard((*rule_path, "when", column), lambda c=cell, lo=local, t=typ,
+                             n=nullable: compile_unary_test(c, lo, t, scope, ctx,
+                                                            input_nullable=n))
+            if test is None:
+                continue
+            cells[column] = test
+            reads.extend(n for n in test.reads if n not in reads)
+            if test.code is not None:
+                conditions.append(test.code)
+        then = rule.get("then") or {}
+        values = _output_cells(then, outputs, (*rule_path, "then"), scope, ctx, rep, reads)
+        rows.append(TableRow(rule_id, " and ".join(conditions) or None, cells, values,
+                             tuple(str(then.get(n)) for n in output_names)))
+    default = None
+    if "default" in spec:
+        default = _output_cells(spec["default"], outputs, (*path, "default"), scope, ctx, rep,
+                                reads)
+    if len(rep.problems) > before:
+        return None
+
+    for line in input_lines:
+        fb.line(line)
+    trace_reads = tuple(reads)
+    result_locals = {name: f"_o_{ctx.temp()[2:]}_{name}" for name in output_names}
+    result_types = {name: (LIST if hit_policy in ("collect", "rule_order") and not aggregation
+                           else (INTEGER if aggregation == "count" else typ))
+                    for name, typ, _ in outputs}
+    if hit_policy in SINGLE_HIT:
+        ordered = rows
+        if hit_policy == "priority":
+            ordered = _priority_order(rows, outputs)
+        _write_single_hit(fb, hit_policy, ordered, table_id, stage, trace_reads,
+                          result_locals, default)
+    else:
+        _write_multi_hit(fb, rows, table_id, stage, trace_reads, result_locals, aggregation)
+    return CompiledTable(table_id, hit_policy,
+                         {n: (result_locals[n], result_types[n]) for n in output_names},
+                         tuple(rows), tuple(i[0] for i in inputs), tuple(i[2] for i in inputs))
+
+
+def _output_cells(cells: Mapping, outputs, path: Path, scope, ctx: CodeContext,
+                  rep: Reporter, reads: list[str]) -> dict[str, str]:
+    """Code for each output cell of a rule (or of the default)."""
+    known = {name: typ for name, typ, _ in outputs}
+    for name in cells:
+        if name not in known:
+            rep.error((*path, name), f"'{name}' is not an output of this table (outputs: "
+                      + ", ".join(known) + ")", at_key=True)
+    result = {}
+    for name, typ, priority in outputs:
+        if name not in cells:
+            result[name] = "None"
+            continue
+        cell = cells[name]
+        cell_path = (*path, name)
+        if typ == STRING:
+            if not isinstance(cell, str) and cell is not None:
+                rep.error(cell_path, f"'{name}' holds text; write the value as text")
+                continue
+            if priority is not None and cell not in priority:
+                rep.error(cell_path, f"'{cell}' is not in the priority list of '{name}'")
+            result[name] = repr(cell)
+            continue
+        if cell is None:
+            result[name] = "None"
+            continue
+        if typ == BOOLEAN and isinstance(cell, bool):
+            result[name] = repr(cell)
+            continue
+        if isinstance(cell, bool):
+            rep.error(cell_path, f"true/false in the {typ} output '{name}'")
+            continue
+        if isinstance(cell, int | float) and typ in NUMERIC:
+            if typ == INTEGER and not isinstance(cell, int):
+                rep.error(cell_path, f"'{name}' takes whole numbers")
+                continue
+            result[name] = ctx.constant(Decimal(repr(cell))) if typ == MONEY else repr(cell)
+            continue
+        compiled = rep.expression(cell_path, cell, scope, ctx)
+        if compiled is None:
+            continue
+        if not _fits(compiled.type, typ):
+            rep.error(cell_path, f"'{name}' takes {typ} values, this expression gives "
+                      f"{compiled.type}" + (" (use round())" if typ == INTEGER else ""))
+            continue
+        reads.extend(n for n in compiled.reads if n not in reads)
+        code = compiled.code
+        if typ == MONEY and compiled.type in (NUMBER, INTEGER):
+            code = f"_money({code})"
+        result[name] = code
+    return result
+
+
+def _fits(actual: str, wanted: str) -> bool:
+    if actual in (wanted, NULL):
+        return True
+    if wanted == NUMBER:
+        return actual in (INTEGER, MONEY)
+    return wanted == MONEY and actual in (NUMBER, INTEGER)
+
+
+def _priority_order(rows, outputs) -> list[TableRow]:
+    """Rules sorted by the priority of their outputs (stable), so that *priority* becomes
+    *first* over the sorted rules."""
+    ranked = [(name, priority) for name, _, priority in outputs if priority]
+
+    def key(row: TableRow):
+        ranks = []
+        for name, priority in ranked:
+            value = row.outputs[name]
+            text = None if value == "None" else ast.literal_eval(value)
+            ranks.append(priority.index(text) if text in priority else len(priority))
+        return tuple(ranks)
+
+    return sorted(rows, key=key)
+
+
+def _assign(fb: FunctionBuilder, row_outputs: Mapping[str, str], result_locals) -> None:
+    for name, local in result_locals.items():
+        fb.line(f"{local} = {row_outputs[name]}")
+
+
+def _result_dict(result_locals) -> str:
+    return "{" + ", ".join(f"{n!r}: {local}" for n, local in result_locals.items()) + "}"
+
+
+def _write_single_hit(fb, hit_policy, rows, table_id, stage, reads, result_locals,
+                      default) -> None:
+    result = _result_dict(result_locals)
+    fallback = default or {name: "None" for name in result_locals}
+    if hit_policy in ("first", "priority"):
+        keyword = "if"
+        for row in rows:
+            fb.line(f"{keyword} {row.condition or 'True'}:")
+            with fb.indented():
+                _assign(fb, row.outputs, result_locals)
+                fb.trace(stage, f"{table_id}/{row.id}", reads, result)
+            keyword = "elif"
+        if not rows:
+            fb.line("if False:")
+            with fb.indented():
+                fb.line("pass")
+        fb.line("else:")
+        with fb.indented():
+            _assign(fb, fallback, result_locals)
+            fb.trace(stage, f"{table_id}/{'default' if default else 'no_match'}", reads,
+                     result)
+        return
+    # unique / any: find the first match, then check the others.
+    ctx = fb.ctx
+    match = ctx.temp()
+    ids = ctx.constant(tuple(r.id for r in rows))
+    keys = ctx.constant(tuple(r.output_texts for r in rows))
+    fb.line(f"{match} = -1")
+    for index, row in enumerate(rows):
+        fb.line(f"if {row.condition or 'True'}:")
+        with fb.indented():
+            if index:
+                if hit_policy == "unique":
+                    fb.line(f"if {match} >= 0: _conflict({table_id!r}, 'unique', "
+                            f"{ids}[{match}], {row.id!r})")
+                else:
+                    fb.line(f"if {match} >= 0 and {keys}[{match}] != {keys}[{index}]: "
+                            f"_conflict({table_id!r}, 'any', {ids}[{match}], {row.id!r})")
+                fb.line(f"if {match} < 0: {match} = {index}")
+            else:
+                fb.line(f"{match} = 0")
+    keyword = "if"
+    for index, row in enumerate(rows):
+        fb.line(f"{keyword} {match} == {index}:")
+        with fb.indented():
+            _assign(fb, row.outputs, result_locals)
+            fb.trace(stage, f"{table_id}/{row.id}", reads, result)
+        keyword = "elif"
+    fb.line("else:" if rows else "if True:")
+    with fb.indented():
+        _assign(fb, fallback, result_locals)
+        fb.trace(stage, f"{table_id}/{'default' if default else 'no_match'}", reads, result)
+
+
+def _write_multi_hit(fb, rows, table_id, stage, reads, result_locals, aggregation) -> None:
+    lists = {name: f"{local}_all" for name, local in result_locals.items()}
+    for name, local in lists.items():
+        fb.line(f"{local} = []")
+    for row in rows:
+        fb.line(f"if {row.condition or 'True'}:")
+        with fb.indented():
+            for name, local in lists.items():
+                fb.line(f"{local}.append({row.outputs[name]})")
+            fb.trace(stage, f"{table_id}/{row.id}", reads,
+                     "{" + ", ".join(f"{n!r}: {lists[n]}[-1]" for n in lists) + "}")
+    for name, local in result_locals.items():
+        values = lists[name]
+        if aggregation is None:
+            fb.line(f"{local} = {values}")
+        elif aggregation == "count":
+            fb.line(f"{local} = len({values})")
+        else:
+            fb.line(f"{local} = _aggregate({aggregation!r}, {values})")
