@@ -120,7 +120,8 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
         if test is None:
             ok = False
             continue
-        bin_id = str(spec.get("id", spec["range"] if kind == "range" else cell))
+        bin_id = str(spec.get("id", spec["range"] if kind == "range" else
+                              ", ".join(str(v) for v in spec["values"])))
         branches.append((test.code or "True", Bin(bin_id, points, kind), reason))
         for other_id, intervals in ranges:
             if test.intervals and any(_overlap(a, b) for a in intervals

@@ -1,0 +1,246 @@
+"""The ``credit`` command: a thin layer over the Python API.
+
+Errors are one line on stderr: exit 2 for usage errors, 1 for failed checks and bad data.
+No traceback reaches a user (set CREDIT_DEBUG=1 to see one for an unexpected error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .batch import RowError, run_batch
+from .canonical import canonical_json
+from .compiler import load_ruleset
+from .customer import InputError, check_customer, parse_json_document
+from .errors import CreditRulesError, ProblemsError
+from .pipeline import decide
+from .render import decision_text, summary_text
+
+DEFAULT_RULESET = Path(__file__).resolve().parent.parent / "rulesets" / "default"
+
+
+def default_ruleset() -> str:
+    """The ruleset used when --ruleset is not given: $CREDIT_RULESET or the shipped one."""
+    return os.environ.get("CREDIT_RULESET") or str(DEFAULT_RULESET)
+
+
+class CreditGroup(click.Group):
+    """A click group whose errors are single lines and never tracebacks."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, **extra):  # noqa: D102
+        extra.pop("standalone_mode", None)
+        try:
+            result = super().main(args=args, prog_name=prog_name or "credit",
+                                  complete_var=complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            sys.exit(2)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            _fail(f"{exc.format_message()}{hint}", 2)
+        except click.exceptions.Abort:
+            _fail("aborted", 1)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except ProblemsError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(1)
+        except InputError as exc:
+            for line in exc.lines():
+                click.echo(line, err=True)
+            sys.exit(1)
+        except CreditRulesError as exc:
+            _fail(str(exc), 1)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except BrokenPipeError:
+            sys.exit(1)
+        except Exception as exc:  # noqa: BLE001 - the promise is: no traceback, ever
+            if os.environ.get("CREDIT_DEBUG"):
+                raise
+            _fail(f"internal error: {type(exc).__name__}: {exc} (set CREDIT_DEBUG=1 for "
+                  "details)", 1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"credit: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _parse_date(ctx, param, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
+ruleset_option = click.option(
+    "--ruleset", "ruleset_dir", metavar="DIR", default=None,
+    help="Ruleset folder (default: $CREDIT_RULESET or the shipped rulesets/default).")
+as_of_option = click.option(
+    "--as-of", "as_of", metavar="DATE", callback=_parse_date,
+    help="Decision date, YYYY-MM-DD (default: today, recorded in the output).")
+
+
+@click.group(cls=CreditGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="credit-rules")
+def cli() -> None:
+    """credit-rules: admission, grading and credit policy for business customers."""
+
+
+@cli.command()
+@click.argument("ruleset", required=False, metavar="RULESET")
+def validate(ruleset: str | None) -> None:
+    """Check a ruleset folder: YAML, schemas, expressions, tables, bands.
+
+    Prints one line per problem as FILE:LINE:COL: message and exits 1 when there is any.
+    """
+    folder = ruleset or default_ruleset()
+    compiled = load_ruleset(folder)
+    click.echo(f"ok: {folder}: ruleset {compiled.name} {compiled.version}, "
+               f"hash {compiled.hash[:16]}")
+
+
+@cli.command("decide")
+@click.argument("customer", metavar="CUSTOMER.json")
+@ruleset_option
+@as_of_option
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@click.option("--trace", "with_trace", is_flag=True, help="List every rule that fired.")
+def decide_command(customer: str, ruleset_dir: str | None, as_of: dt.date | None,
+                   as_json: bool, with_trace: bool) -> None:
+    """Decide one customer document (a JSON file, or - for standard input)."""
+    where = "<stdin>" if customer == "-" else customer
+    text = _read_text(customer)
+    doc = check_customer(parse_json_document(text, where), where)
+    compiled = load_ruleset(ruleset_dir or default_ruleset())
+    decision = decide(compiled, doc, as_of or dt.date.today())
+    data = decision.to_dict()
+    if as_json:
+        click.echo(json.dumps(json.loads(canonical_json(data)), indent=2, ensure_ascii=False))
+    else:
+        click.echo(decision_text(data, with_trace=with_trace))
+
+
+def _read_text(name: str) -> str:
+    if name == "-":
+        data = sys.stdin.buffer.read()
+        where = "<stdin>"
+    else:
+        path = Path(name)
+        if path.is_dir():
+            raise InputError(name, [("", "is a directory, not a customer document")])
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(name, [("", exc.strerror or "cannot read the file")]) from None
+        where = name
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(where, [("", "not valid UTF-8 text")]) from None
+
+
+@cli.command()
+@click.argument("portfolio", metavar="PORTFOLIO.(csv|jsonl)")
+@click.option("--out", "out", required=True, metavar="RESULTS.jsonl",
+              help="Where to write the decisions, one JSON document per line.")
+@ruleset_option
+@as_of_option
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Number of worker processes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show progress on stderr (default: when stderr is a terminal).")
+def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | None,
+          workers: int, as_json: bool, progress: bool | None) -> None:
+    """Decide every customer of a portfolio, streaming; bad rows are reported and skipped.
+
+    Exits 1 when any row failed.
+    """
+    as_of = as_of or dt.date.today()
+    folder = ruleset_dir or default_ruleset()
+    show = sys.stderr.isatty() if progress is None else progress
+    meter = _Progress(_estimate_rows(portfolio)) if show else None
+
+    def report(error: RowError) -> None:
+        if meter:
+            meter.clear()
+        for message in error.messages:
+            click.echo(message, err=True)
+
+    summary = run_batch(portfolio, out, folder, as_of, workers=workers, on_error=report,
+                        on_progress=meter.update if meter else None)
+    if meter:
+        meter.finish()
+    data = summary.to_dict()
+    data["as_of"] = as_of.isoformat()
+    data["out"] = out
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=True))
+    else:
+        grades = load_ruleset(folder).grades
+        click.echo(summary_text(data, grades))
+        click.echo(f"Results    {out} (as of {as_of.isoformat()})")
+    if summary.failed:
+        sys.exit(1)
+
+
+def _estimate_rows(path: str) -> int | None:
+    """Rows in a portfolio, estimated from its size and its first lines."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
+            sample = handle.read(65536)
+    except OSError:
+        return None
+    lines = sample.count(b"\n")
+    if not lines:
+        return None
+    return max(1, int(size / (len(sample) / lines)))
+
+
+class _Progress:
+    """A progress bar on stderr, redrawn at most a few times a second."""
+
+    def __init__(self, total: int | None):
+        self.total = total
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        rate = done / max(now - self.start, 1e-9)
+        if self.total:
+            share = min(done / self.total, 1.0)
+            bar = "#" * int(share * 30)
+            text = f"[{bar:<30}] {share:4.0%} {done:,} rows, {rate:,.0f}/s"
+        else:
+            text = f"{done:,} rows, {rate:,.0f}/s"
+        click.echo("\r" + text, err=True, nl=False)
+
+    def clear(self) -> None:
+        click.echo("\r\033[K", err=True, nl=False)
+
+    def finish(self) -> None:
+        self.clear()
+
+
+def main() -> None:
+    """Entry point of the ``credit`` command."""
+    cli.main()
