@@ -17,7 +17,6 @@ import click
 
 from . import __version__
 from .batch import RowError, run_batch
-from .canonical import canonical_json
 from .compiler import load_ruleset
 from .customer import InputError, check_customer, parse_json_document
 from .errors import CreditRulesError, ProblemsError
@@ -129,7 +128,7 @@ def decide_command(customer: str, ruleset_dir: str | None, as_of: dt.date | None
     decision = decide(compiled, doc, as_of or dt.date.today())
     data = decision.to_dict()
     if as_json:
-        click.echo(json.dumps(json.loads(canonical_json(data)), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         click.echo(decision_text(data, with_trace=with_trace))
 

@@ -166,7 +166,7 @@ def _customer(rng: random.Random, n: int, as_of: dt.date) -> dict:
     margin = _clamp(0.028 + 0.025 * q + g(0, 0.022), -0.4, 0.35)
     net_income = revenue * margin
     total_assets = revenue / (asset_turn * math.exp(g(0, 0.25)))
-    debt_ratio = 1 / (1 + math.exp(-(0.4 - 0.65 * q + g(0, 0.45))))
+    debt_ratio = 1.2 / (1 + math.exp(-(-0.1 - 0.65 * q + g(0, 0.45))))
     total_liabilities = total_assets * debt_ratio
     current_liabilities = total_liabilities * _clamp(0.55 + g(0, 0.12), 0.25, 0.95)
     current_ratio = math.exp(0.25 + 0.24 * q + g(0, 0.22))
@@ -240,7 +240,7 @@ def _customer(rng: random.Random, n: int, as_of: dt.date) -> dict:
             "max_days_overdue_12m": max_days,
             "on_time_payment_ratio": round(on_time, 3),
         }
-        exposure_current = revenue * math.exp(g(-4.4, 0.5))
+        exposure_current = revenue * math.exp(g(-5.3, 0.5))
         share = 0.0
         if overdue_count:
             share = _clamp(0.06 - 0.10 * q + g(0, 0.08), 0.0, 1.0)
@@ -249,7 +249,7 @@ def _customer(rng: random.Random, n: int, as_of: dt.date) -> dict:
         exposure_overdue = exposure_current * share
         if rng.random() < 0.04:  # a data feed that does not carry the statistics
             history = {"months_known": months_known}
-    requested = round(revenue * math.exp(g(-4.3, 0.6)), -3)
+    requested = round(revenue * math.exp(g(-5.2, 0.6)), -3)
 
     # -- legal and other flags -----------------------------------------------------------
     legal_events = _poisson(rng, math.exp(-2.7 - 0.9 * q))
