@@ -20,8 +20,13 @@ from pathlib import Path
 
 from .canonical import canonical_json
 from .compiler import CompiledRuleset, load_ruleset
-from .customer import InputError, check_customer, column_types, document_from_row, \
-    parse_json_document
+from .customer import (
+    InputError,
+    check_customer,
+    column_types,
+    document_from_row,
+    parse_json_document,
+)
 from .errors import CreditRulesError, DecisionError
 from .pipeline import decide
 

@@ -17,6 +17,7 @@ import click
 
 from . import __version__
 from .batch import RowError, run_batch
+from .cases import load_cases, run_case
 from .compiler import load_ruleset
 from .customer import InputError, check_customer, parse_json_document
 from .errors import CreditRulesError, ProblemsError
@@ -34,7 +35,7 @@ def default_ruleset() -> str:
 class CreditGroup(click.Group):
     """A click group whose errors are single lines and never tracebacks."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, **extra):  # noqa: D102
+    def main(self, args=None, prog_name=None, complete_var=None, **extra):
         extra.pop("standalone_mode", None)
         try:
             result = super().main(args=args, prog_name=prog_name or "credit",
@@ -63,7 +64,7 @@ class CreditGroup(click.Group):
             _fail("interrupted", 130)
         except BrokenPipeError:
             sys.exit(1)
-        except Exception as exc:  # noqa: BLE001 - the promise is: no traceback, ever
+        except Exception as exc:
             if os.environ.get("CREDIT_DEBUG"):
                 raise
             _fail(f"internal error: {type(exc).__name__}: {exc} (set CREDIT_DEBUG=1 for "
@@ -110,6 +111,29 @@ def validate(ruleset: str | None) -> None:
     compiled = load_ruleset(folder)
     click.echo(f"ok: {folder}: ruleset {compiled.name} {compiled.version}, "
                f"hash {compiled.hash[:16]}")
+
+
+@cli.command("test")
+@click.argument("ruleset", required=False, metavar="RULESET")
+def test_command(ruleset: str | None) -> None:
+    """Run a ruleset's own cases (RULESET/tests/*.yaml).
+
+    Prints one line per failed case and a final line 'N passed, M failed'; exits 1 on any
+    failure.
+    """
+    folder = ruleset or default_ruleset()
+    compiled = load_ruleset(folder)
+    results = [run_case(compiled, case) for case in load_cases(folder)]
+    for result in results:
+        if not result.passed:
+            click.echo(f"{result.case.location}: FAILED {result.case.name}: "
+                       + "; ".join(result.differences))
+    failed = sum(not r.passed for r in results)
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed or not results:
+        if not results:
+            click.echo(f"credit: error: no test cases in {folder}/tests", err=True)
+        sys.exit(1)
 
 
 @cli.command("decide")

@@ -28,7 +28,7 @@ from .expressions import (
     CodeContext,
 )
 from .grading import CompiledGrading, compile_grading
-from .policy import compile_policy, compile_approval
+from .policy import compile_approval, compile_policy
 from .ruleset import DEFAULT_GRADES, RulesetSource, load_ruleset_source
 from .runtime import HELPERS, ROUNDING_MODES
 from .schema_check import load_schema
@@ -220,7 +220,8 @@ def _extract_source(fact_types: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-_CONVERT = {MONEY: "_money({})", DATE: "_date({})", NUMBER: "{}", INTEGER: "{}",
+# Money facts stay plain numbers here: arithmetic converts them to Decimal where needed.
+_CONVERT = {MONEY: "{}", DATE: "_date({})", NUMBER: "{}", INTEGER: "{}",
             STRING: "{}", BOOLEAN: "{}", LIST: "{}"}
 
 

@@ -45,7 +45,7 @@ def _cycle_from(start: str, needs: Mapping[str, set], pending: set) -> list[str]
     while True:
         nxt = sorted(needs[current] & pending)[0]
         if nxt in path:
-            return path[path.index(nxt):] + [nxt]
+            return [*path[path.index(nxt):], nxt]
         path.append(nxt)
         current = nxt
 

@@ -124,7 +124,7 @@ def _char_offset(source: str, lineno: int, col: int, chars: bool = False) -> int
 
 
 def _assignable(actual: str, wanted: str) -> bool:
-    if actual == wanted or actual == NULL:
+    if actual in (wanted, NULL):
         return True
     if wanted == NUMBER and actual in (INTEGER, MONEY):
         return True
@@ -159,6 +159,9 @@ class _Writer:
         self.scope = scope
         self.ctx = ctx
         self.reads: list[str] = []
+        # Money facts arrive as plain numbers and are turned into Decimal only where
+        # arithmetic needs it; these are codes already known to give a Decimal.
+        self.decimals: set[str] = set()
 
     # -- helpers --------------------------------------------------------------------------
     def fail(self, node: ast.AST, message: str) -> ExpressionError:
@@ -278,7 +281,7 @@ class _Writer:
             return f"{lcode} {symbol} {rcode}"
 
         if not (lnull or rnull or guard_zero):
-            return f"({value(left, right)})", result, False
+            return self.decimal(f"({value(left, right)})", result), result, False
         lfirst, llater = self.reuse(left) if lnull else (left, left)
         rfirst, rlater = self.reuse(right) if (rnull or guard_zero) else (right, right)
         tests = []
@@ -288,12 +291,21 @@ class _Writer:
             tests.append(f"{rfirst} is None")
         if guard_zero:
             tests.append(f"{rlater if rnull else rfirst} == 0")
-        return f"(None if {' or '.join(tests)} else {value(llater, rlater)})", result, True
+        code = f"(None if {' or '.join(tests)} else {value(llater, rlater)})"
+        return self.decimal(code, result), result, True
+
+    def decimal(self, code: str, typ: str) -> str:
+        """Note that ``code`` (of type ``typ``) gives a Decimal when its type is money."""
+        if typ == MONEY:
+            self.decimals.add(code)
+        return code
 
     def as_money(self, code: str, typ: str, node: ast.AST) -> str:
         """Code that gives ``code`` as a Decimal (constants converted once, at compile)."""
-        if typ == MONEY or typ == NULL:
+        if typ == NULL or code in self.decimals:
             return code
+        if typ == MONEY:
+            return code if code in self.ctx.constants else f"_money({code})"
         if isinstance(node, ast.Constant) or (isinstance(node, ast.UnaryOp) and
                                               isinstance(node.operand, ast.Constant)):
             value = ast.literal_eval(ast.unparse(node))
@@ -329,7 +341,7 @@ class _Writer:
             right = self.visit(right_node, depth)
             rcode, rtype, rnull = right
             symbol = _COMPARE[type(op)]
-            ltype2, rtype2, left_code, rcode = self.comparable(
+            _, rtype2, left_code, rcode = self.comparable(
                 node, symbol, (left_code, ltype, operands[index]), (rcode, rtype, right_node))
             last = index == len(node.ops) - 1
             rfirst, rlater = self.reuse(rcode) if (rnull or not last) else (rcode, rcode)
@@ -490,10 +502,17 @@ class _Writer:
         code, nullable = self.null_guarded(args, lambda xs: f"abs({xs[0]})")
         return code, args[0][1], nullable
 
+    def money_args(self, node, args):
+        """Arguments of type money as Decimal codes (the helpers then return Decimal)."""
+        return [(self.as_money(c, t, n), t, nl) if t == MONEY else (c, t, nl)
+                for (c, t, nl), n in zip(args, node.args, strict=True)]
+
     def call_floor(self, node, args, fn="_floor"):
         self.numeric_args(node, args, 1)
+        args = self.money_args(node, args)
         code, nullable = self.null_guarded(args, lambda xs: f"{fn}({xs[0]})")
-        return code, (MONEY if args[0][1] == MONEY else INTEGER), nullable
+        typ = MONEY if args[0][1] == MONEY else INTEGER
+        return self.decimal(code, typ), typ, nullable
 
     def call_ceil(self, node, args):
         return self.call_floor(node, args, "_ceil")
@@ -506,9 +525,11 @@ class _Writer:
                                    0 <= node.args[1].value <= 10):
             raise self.fail(node.args[1], "round() takes a whole number of places from 0 to 10")
         places = node.args[1].value if len(args) == 2 else 0
+        args = self.money_args(node, args)
         code, nullable = self.null_guarded(args[:1], lambda xs: f"_round({xs[0]}, {places})")
         typ = args[0][1] if args[0][1] == MONEY or places else INTEGER
-        return code, (NUMBER if typ == INTEGER and places else typ), nullable
+        typ = NUMBER if typ == INTEGER and places else typ
+        return self.decimal(code, typ), typ, nullable
 
     def call_round_down(self, node, args, fn="_round_down"):
         self.numeric_args(node, args, 2)
@@ -517,9 +538,11 @@ class _Writer:
                 isinstance(step.value, int | float) and step.value > 0):
             raise self.fail(step, f"{node.func.id}() needs a positive number as its step")
         step_code = self.ctx.constant(Decimal(repr(step.value)))
+        args = self.money_args(node, args)
         code, nullable = self.null_guarded(args[:1],
                                            lambda xs: f"{fn}({xs[0]}, {step_code})")
-        return code, (MONEY if args[0][1] == MONEY else NUMBER), nullable
+        typ = MONEY if args[0][1] == MONEY else NUMBER
+        return self.decimal(code, typ), typ, nullable
 
     def call_round_up(self, node, args):
         return self.call_round_down(node, args, "_round_up")

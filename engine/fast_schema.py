@@ -137,7 +137,7 @@ def _items(value, schema) -> Check:
 
 def _enum(value, schema) -> Check:
     options = list(value)
-    if any(isinstance(o, bool | int | float) or isinstance(o, dict | list) for o in options):
+    if any(isinstance(o, bool | int | float | dict | list) for o in options):
         raise _Unsupported  # JSON Schema equality (1 == 1.0, True != 1) is subtle
     return lambda x: isinstance(x, str) and x in options
 

@@ -4,6 +4,7 @@ function, which returns ``(score, band_grade, grade, adjustments, reason_codes)`
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -61,14 +62,13 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
         compiled = _characteristic(char, path, scope, fb, rep)
         if compiled is None:
             continue
-        characteristic, points_local, reason_local = compiled
+        characteristic, lost_local = compiled
         characteristics.append(characteristic)
         points = [b.points for b in characteristic.bins]
         has_else = any(b.kind == "else" for b in characteristic.bins)
         low += min(points) if has_else else min(0, *points)
         high += max(points)
-        lost_terms.append(f"({characteristic.best!r} - {points_local}, {c_index}, "
-                          f"{reason_local})")
+        lost_terms.append(lost_local)
     fb.line(f"reasons = _top_reasons(({', '.join(lost_terms)},), "
             f"{card.get('reason_count', 3)!r})")
     bands = _bands(spec["bands"], grades, (low, high), fb, rep)
@@ -86,7 +86,7 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
     if compiled is None:
         return None
     value = ctx.temp()
-    points_local, bin_local, reason_local = ctx.temp(), ctx.temp(), ctx.temp()
+    points_local, result_local, lost_local = ctx.temp(), ctx.temp(), ctx.temp()
     default_reason = char["reason"]
     branches: list[tuple[str, Bin, str]] = []  # (condition, bin, reason)
     missing = other = None
@@ -135,9 +135,17 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
     bins += [x[0] for x in (missing, other) if x is not None]
     fb.line(f"{value} = {compiled.code}")
 
+    best = max(b.points for b in bins) if bins else 0
+    position = int(path[-1])
+
     def assign(bin_: Bin | None, reason: str) -> None:
-        fb.line(f"{points_local} = {bin_.points if bin_ else 0!r}; "
-                f"{bin_local} = {bin_.id if bin_ else None!r}; {reason_local} = {reason!r}")
+        # The trace result and the reason-code entry of each bin are constants, so a
+        # decision allocates nothing for them.
+        points = bin_.points if bin_ else 0
+        result = ctx.constant({"bin": bin_.id if bin_ else None, "points": points})
+        lost = ctx.constant((points - best, position, reason))
+        fb.line(f"{points_local} = {points!r}; {result_local} = {result}; "
+                f"{lost_local} = {lost}")
 
     none_case = missing or other
     fb.line(f"if {value} is None:")
@@ -152,9 +160,8 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
     with fb.indented():
         assign(other[0] if other else None, other[1] if other else default_reason)
     fb.line(f"score += {points_local}")
-    fb.trace(STAGE, char["id"], compiled.reads,
-             f"{{'bin': {bin_local}, 'points': {points_local}}}")
-    return Characteristic(char["id"], tuple(bins)), points_local, reason_local
+    fb.trace(STAGE, char["id"], compiled.reads, result_local)
+    return Characteristic(char["id"], tuple(bins)), lost_local
 
 
 def _overlap(a: Interval, b: Interval) -> bool:
@@ -207,7 +214,7 @@ def _bands(bands: list, grades: Sequence[str], score_range: tuple[float, float],
     ordered = sorted(parsed, key=lambda p: (float("-inf") if p[1].low is None else p[1].low,
                                             not p[1].low_closed))
     ok = True
-    for (g1, i1, _, _), (g2, i2, idx2, _) in zip(ordered, ordered[1:], strict=False):
+    for (g1, i1, _, _), (g2, i2, idx2, _) in itertools.pairwise(ordered):
         if _overlap(i1, i2):
             rep.error(("bands", idx2, "score"), f"bands {g1} {i1} and {g2} {i2} overlap")
             ok = False

@@ -46,7 +46,8 @@ def decision_text(data: dict, *, with_trace: bool = False) -> str:
         lines += [
             f"Policy     limit {money(policy['credit_limit'], policy['currency'])}",
             f"           payment term {terms}; {cash}",
-            f"           guarantee {'required' if policy['guarantee_required'] else 'not required'};"
+            f"           guarantee "
+            f"{'required' if policy['guarantee_required'] else 'not required'};"
             f" review every {policy['review_interval_days']} days",
         ]
         for key, value in policy.get("extra", {}).items():

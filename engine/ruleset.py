@@ -3,6 +3,7 @@ ruleset's content hash. Compiling it is ``compiler.py``'s job."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -113,10 +114,9 @@ def load_ruleset_source(folder: str | Path) -> RulesetSource:
 
 def _load(path: Path, display: str, texts: dict[str, list[str]]) -> LocatedDocument:
     doc = load_yaml_file(path, display)
-    try:
+    # The text only refines columns; load_yaml_file has reported any real problem.
+    with contextlib.suppress(OSError, UnicodeDecodeError):
         texts[display] = path.read_text(encoding="utf-8").split("\n")
-    except (OSError, UnicodeDecodeError):
-        pass  # only used to refine columns; load_yaml_file has reported real problems
     if doc.data is None:
         raise ProblemsError([Problem(Location(display), "the file is empty")])
     if not isinstance(doc.data, dict):

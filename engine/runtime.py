@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from .errors import DecisionError
 from decimal import (
     ROUND_CEILING,
     ROUND_DOWN,
@@ -16,14 +15,19 @@ from decimal import (
     Decimal,
 )
 
+from .errors import DecisionError
+
 
 def _money(value: float | int | Decimal | None) -> Decimal | None:
     """A number as an exact Decimal amount (floats through their shortest repr)."""
-    if value is None or isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
+    cls = value.__class__
+    if cls is int:
         return Decimal(value)
-    return Decimal(repr(value))
+    if cls is float:
+        return Decimal(repr(value))
+    if value is None or cls is Decimal:
+        return value
+    return Decimal(value) if isinstance(value, int) else Decimal(repr(float(value)))
 
 
 def _floor(value: float | int | Decimal) -> int | Decimal:
@@ -97,10 +101,11 @@ def _no_band(score) -> None:
 
 def _top_reasons(lost: tuple, count: int) -> list[str]:
     """Reason codes of the characteristics that lost the most points against their best
-    bin (ties in scorecard order), without repeats."""
+    bin (ties in scorecard order), without repeats. ``lost`` holds (points lost, negated;
+    scorecard position; reason code)."""
     reasons: list[str] = []
-    for points, _, reason in sorted(lost, key=lambda item: (-item[0], item[1])):
-        if points <= 0 or len(reasons) >= count:
+    for negative_points, _, reason in sorted(lost):
+        if negative_points >= 0 or len(reasons) >= count:
             break
         if reason not in reasons:
             reasons.append(reason)

@@ -84,7 +84,7 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
     output_names = [o[0] for o in outputs]
     if len(set(output_names)) != len(output_names):
         rep.error((*path, "outputs"), "two outputs share a name")
-    for index, (name, typ, priority) in enumerate(outputs):
+    for index, (_, typ, priority) in enumerate(outputs):
         if priority is not None and (hit_policy != "priority" or typ != STRING):
             rep.error((*path, "outputs", index, "priority"),
                       "a priority list needs hit policy priority and a string output")
@@ -202,8 +202,8 @@ def _output_cells(cells: Mapping, outputs, path: Path, scope, ctx: CodeContext,
             continue
         reads.extend(n for n in compiled.reads if n not in reads)
         code = compiled.code
-        if typ == MONEY and compiled.type in (NUMBER, INTEGER):
-            code = f"_money({code})"
+        if typ == MONEY and not code.startswith("_k"):
+            code = f"_money({code})"  # money inputs may be plain numbers
         result[name] = code
     return result
 
@@ -297,7 +297,7 @@ def _write_single_hit(fb, hit_policy, rows, table_id, stage, reads, result_local
 
 def _write_multi_hit(fb, rows, table_id, stage, reads, result_locals, aggregation) -> None:
     lists = {name: f"{local}_all" for name, local in result_locals.items()}
-    for name, local in lists.items():
+    for local in lists.values():
         fb.line(f"{local} = []")
     for row in rows:
         fb.line(f"if {row.condition or 'True'}:")

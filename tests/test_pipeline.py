@@ -1,0 +1,121 @@
+"""The pure decision pipeline on the shipped ruleset: shape, determinism, outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sample_customers import strong_customer
+
+from engine.canonical import canonical_json
+from engine.compiler import load_ruleset
+from engine.pipeline import decide
+from engine.schema_check import json_problems
+
+AS_OF = dt.date(2026, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def ruleset():
+    return load_ruleset("rulesets/default")
+
+
+def test_decision_matches_the_decision_schema(ruleset):
+    for doc in (strong_customer(), strong_customer(**{"flags.sanctions_hit": True})):
+        data = json.loads(canonical_json(decide(ruleset, doc, AS_OF).to_dict()))
+        assert json_problems(data, "decision.schema.json") == []
+
+
+def test_strong_customer_is_accepted_as_aaa_with_policy(ruleset):
+    data = decide(ruleset, strong_customer(), AS_OF).to_dict()
+    assert data["admission"] == {"outcome": "accept", "reasons": []}
+    assert data["grading"]["grade"] == "AAA"
+    # min(12,000,000 * 0.15, 5,000,000 * 0.6, 5,000,000) rounded down to a thousand
+    assert data["policy"]["credit_limit"] == "1800000.00"
+    assert data["policy"]["currency"] == "EUR"
+    assert data["approval"]["required_level"] == "credit_committee"
+    assert data["ruleset"]["hash"] == ruleset.hash and len(ruleset.hash) == 64
+
+
+def test_same_inputs_give_the_same_bytes(ruleset):
+    first = canonical_json(decide(ruleset, strong_customer(), AS_OF).to_dict())
+    again = canonical_json(decide(load_ruleset("rulesets/default"), strong_customer(),
+                                  AS_OF).to_dict())
+    assert first == again
+
+
+def test_decision_id_depends_on_facts_and_date(ruleset):
+    base = decide(ruleset, strong_customer(), AS_OF).decision_id
+    assert decide(ruleset, strong_customer(), AS_OF + dt.timedelta(days=1)).decision_id != base
+    assert decide(ruleset, strong_customer(requested_amount=1), AS_OF).decision_id != base
+
+
+def test_sanctions_hit_rejects_and_gives_no_policy(ruleset):
+    data = decide(ruleset, strong_customer(**{"flags.sanctions_hit": True}), AS_OF).to_dict()
+    assert data["admission"]["outcome"] == "reject"
+    assert [r["code"] for r in data["admission"]["reasons"]] == ["SANCTIONS_HIT"]
+    assert data["policy"] is None
+    assert data["approval"]["required_level"] == "credit_analyst"
+
+
+def test_exposure_above_limit_refers(ruleset):
+    data = decide(ruleset, strong_customer(requested_amount=1790001), AS_OF).to_dict()
+    assert data["admission"]["outcome"] == "refer"
+    assert data["admission"]["reasons"][-1]["code"] == "EXPOSURE_ABOVE_LIMIT"
+    assert data["policy"]["total_exposure"] == "1810001.00"
+
+
+def test_exposure_exactly_at_limit_is_accepted(ruleset):
+    data = decide(ruleset, strong_customer(requested_amount=1780000), AS_OF).to_dict()
+    assert data["policy"]["total_exposure"] == data["policy"]["credit_limit"]
+    assert data["admission"]["outcome"] == "accept"
+
+
+def test_missing_equity_leaves_the_limit_undetermined_and_refers(ruleset):
+    data = decide(ruleset, strong_customer(**{"financials.equity": None}), AS_OF).to_dict()
+    assert data["policy"]["credit_limit"] is None
+    codes = [r["code"] for r in data["admission"]["reasons"]]
+    assert "LIMIT_UNDETERMINED" in codes
+    assert data["admission"]["outcome"] == "refer"
+
+
+def test_trace_names_missing_values(ruleset):
+    doc = strong_customer(**{"financials.current_liabilities": None})
+    trace = decide(ruleset, doc, AS_OF).to_dict()["trace"]
+    entry = next(e for e in trace if e["stage"] == "derived" and e["id"] == "current_ratio")
+    assert entry["result"] is None
+    assert entry["missing"] == ["financials.current_liabilities"]
+    scored = next(e for e in trace if e["stage"] == "grading" and e["id"] == "current_ratio")
+    assert scored["result"] == {"bin": "missing", "points": 20}
+
+
+def test_division_by_zero_is_null_not_an_error(ruleset):
+    doc = strong_customer(**{"financials.current_liabilities": 0})
+    trace = decide(ruleset, doc, AS_OF).to_dict()["trace"]
+    entry = next(e for e in trace if e["id"] == "current_ratio")
+    assert entry["result"] is None and "missing" not in entry
+
+
+def test_the_decision_does_not_change_its_input(ruleset):
+    doc = strong_customer()
+    before = canonical_json(doc)
+    decide(ruleset, doc, AS_OF)
+    assert canonical_json(doc) == before
+
+
+def test_severe_arrears_cap_to_ccc(ruleset):
+    doc = strong_customer(**{"credit_history.max_days_overdue_12m": 181})
+    data = decide(ruleset, doc, AS_OF).to_dict()
+    assert data["grading"]["grade"] == "CCC"
+    assert data["grading"]["band_grade"] != "CCC"
+    cap = next(c for c in data["grading"]["caps"] if c["id"] == "CAP_SEVERE_ARREARS")
+    assert cap == {"id": "CAP_SEVERE_ARREARS", "kind": "cap", "grade": "CCC",
+                   "reason": "SEVERE_ARREARS", "applied": True}
+    assert data["policy"]["credit_limit"] == "0.00"
+
+
+def test_arrears_of_exactly_180_days_are_not_capped(ruleset):
+    doc = strong_customer(**{"credit_history.max_days_overdue_12m": 180})
+    caps = decide(ruleset, doc, AS_OF).to_dict()["grading"]["caps"]
+    assert all(c["id"] != "CAP_SEVERE_ARREARS" for c in caps)
