@@ -12,8 +12,16 @@ import json
 from decimal import Decimal
 
 
+PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_jsonable(value: object) -> object:
     """The JSON form of a value the engine produces (amounts become text)."""
+    cls = value.__class__
+    if cls in PLAIN:
+        return value
+    if cls is dict:
+        return {k: v if v.__class__ in PLAIN else to_jsonable(v) for k, v in value.items()}
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dt.date):

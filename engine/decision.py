@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .admission import OUTCOMES
-from .canonical import sha256_hex, to_jsonable
+from .canonical import PLAIN, sha256_hex, to_jsonable
 
 
 @dataclass(slots=True)
@@ -96,9 +96,9 @@ class Decision:
 def _trace_entry(entry: tuple) -> dict:
     stage, rule_id, names, values, result = entry
     item = {"stage": stage, "id": rule_id,
-            "read": {n: to_jsonable(v) for n, v in zip(names, values, strict=True)},
-            "result": to_jsonable(result)}
-    missing = [n for n, v in zip(names, values, strict=True) if v is None]
-    if missing:
-        item["missing"] = missing
+            "read": {n: v if v.__class__ in PLAIN else to_jsonable(v)
+                     for n, v in zip(names, values, strict=True)},
+            "result": result if result.__class__ in PLAIN else to_jsonable(result)}
+    if None in values:
+        item["missing"] = [n for n, v in zip(names, values, strict=True) if v is None]
     return item
