@@ -11,7 +11,6 @@ import hashlib
 import json
 from decimal import Decimal
 
-
 PLAIN = frozenset({str, int, float, bool, type(None)})
 
 

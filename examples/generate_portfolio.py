@@ -59,17 +59,17 @@ COLUMNS = (
 # gross margin, inventory turnover (COGS / inventory; None: no inventory to speak of),
 # asset turnover (revenue / total assets), a name word.
 SECTORS = (
-    ("C25.6", "metal products", 0.024, 0.18, "low", 12, 0.30, 5.5, 1.3, "Metallbau"),
-    ("C28.4", "machinery", 0.031, 0.38, "low", 10, 0.34, 3.5, 1.1, "Maschinen"),
-    ("C20.1", "chemicals", 0.012, 0.62, "medium", 6, 0.32, 6.0, 0.9, "Chemie"),
+    ("C25.6", "metal products", 0.024, 0.18, "low", 12, 0.30, 5.5, 1.3, "Metalworks"),
+    ("C28.4", "machinery", 0.031, 0.38, "low", 10, 0.34, 3.5, 1.1, "Machinery"),
+    ("C20.1", "chemicals", 0.012, 0.62, "medium", 6, 0.32, 6.0, 0.9, "Chemicals"),
     ("C10.8", "food processing", 0.018, 0.44, "low", 8, 0.27, 11.0, 1.6, "Foods"),
-    ("C22.2", "plastics", -0.006, 0.27, "medium", 7, 0.29, 6.5, 1.2, "Kunststoff"),
+    ("C22.2", "plastics", -0.006, 0.27, "medium", 7, 0.29, 6.5, 1.2, "Plastics"),
     ("C29.3", "automotive parts", -0.034, 0.76, "high", 7, 0.22, 8.0, 1.3, "Autoparts"),
-    ("C31.0", "furniture", -0.021, 0.24, "high", 5, 0.36, 4.5, 1.4, "Moebel"),
-    ("F41.2", "construction", 0.004, 0.11, "high", 10, 0.18, None, 1.5, "Bau"),
-    ("G46.7", "wholesale", 0.015, 0.21, "medium", 14, 0.16, 7.5, 2.2, "Handel"),
-    ("G47.1", "retail", -0.028, 0.48, "very_high", 7, 0.28, 6.0, 2.0, "Markt"),
-    ("H49.4", "road freight", 0.009, 0.09, "high", 6, 0.15, None, 1.7, "Logistik"),
+    ("C31.0", "furniture", -0.021, 0.24, "high", 5, 0.36, 4.5, 1.4, "Furniture"),
+    ("F41.2", "construction", 0.004, 0.11, "high", 10, 0.18, None, 1.5, "Construction"),
+    ("G46.7", "wholesale", 0.015, 0.21, "medium", 14, 0.16, 7.5, 2.2, "Trading"),
+    ("G47.1", "retail", -0.028, 0.48, "very_high", 7, 0.28, 6.0, 2.0, "Retail"),
+    ("H49.4", "road freight", 0.009, 0.09, "high", 6, 0.15, None, 1.7, "Logistics"),
     ("J62.0", "it services", 0.058, 0.41, "medium", 8, 0.45, None, 1.8, "Systems"),
 )
 _SECTOR_WEIGHTS = [s[5] for s in SECTORS]
@@ -121,7 +121,7 @@ def _clamp(x: float, low: float, high: float) -> float:
 
 
 def _euros(x: float) -> int:
-    return int(round(x))
+    return round(x)
 
 
 def _cents(x: float) -> float:
@@ -227,9 +227,9 @@ def _customer(rng: random.Random, n: int, as_of: dt.date) -> dict:
         if overdue_count:
             max_days = 1 + int(math.exp(2.8 - 0.7 * q + g(0, 0.55)))
             max_days = min(max_days, 3650)
-        invoices = rng.randint(12, 90)
-        late = overdue_count * rng.uniform(1.0, 2.0)
-        on_time = _clamp(1 - late / invoices - max(0.0, g(0, 0.02)), 0.0, 1.0)
+        invoices = rng.randint(24, 150)  # invoices in the last twelve months
+        late = overdue_count * rng.uniform(0.8, 1.6)
+        on_time = _clamp(1 - late / invoices - max(0.0, g(0, 0.02)), 0.25, 1.0)
         overdue_amount = 0.0
         if overdue_count:
             overdue_amount = revenue * math.exp(-6.6 - 0.7 * q + g(0, 0.8))
@@ -253,7 +253,7 @@ def _customer(rng: random.Random, n: int, as_of: dt.date) -> dict:
 
     # -- legal and other flags -----------------------------------------------------------
     legal_events = _poisson(rng, math.exp(-2.7 - 0.9 * q))
-    insolvency = rng.random() < 0.04 * math.exp(-1.4 * q) / (1 + math.exp(-1.4 * q))
+    insolvency = rng.random() < 0.04 / (1 + math.exp(1.4 * q))
     sanctions = rng.random() < 0.004
     parent_guarantee = rng.random() < 0.06
 
