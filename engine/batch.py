@@ -113,7 +113,7 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, object]]:
                     line = handle.readline()
                 except UnicodeDecodeError:
                     number += 1
-                    yield number, InputError(f"{path}: line {number}",
+                    yield number, InputError(f"{path}:{number}",
                                              [("", "not valid UTF-8 text")])
                     continue
                 if not line:
@@ -139,7 +139,7 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]], as_of:
     limit)`` or ``("error", row, customer_id, messages)``."""
     results = []
     for number, raw in rows:
-        where = f"{label}: {'row' if types is not None else 'line'} {number}"
+        where = f"{label}: row {number}" if types is not None else f"{label}:{number}"
         customer_id = None
         try:
             if isinstance(raw, InputError):
@@ -147,7 +147,7 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]], as_of:
             if types is not None:
                 doc = document_from_row(raw, types, where)
             else:
-                doc = parse_json_document(raw, where)
+                doc = parse_json_document(raw, where, label, number)
             customer_id = doc.get("id") if isinstance(doc.get("id"), str) else None
             check_customer(doc, where)
             decision = decide(ruleset, doc, as_of)

@@ -30,16 +30,19 @@ class InputError(CreditRulesError):
                 for p, m in self.problems]
 
 
-def parse_json_document(text: str, where: str) -> dict:
+def parse_json_document(text: str, where: str, file: str | None = None,
+                        first_line: int = 1) -> dict:
     """Parse one customer document from JSON text. Rejects duplicate keys, NaN/Infinity
-    and numbers too large for a float, with the line and column of the problem."""
+    and numbers too large for a float, with the line and column of the problem (in
+    ``file``, where the text starts at ``first_line``; default: ``where``)."""
     if len(text) > MAX_DOCUMENT_BYTES:
         raise InputError(where, [("", f"document larger than {MAX_DOCUMENT_BYTES} bytes")])
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates,
                           parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{where}:{exc.lineno}:{exc.colno}", [("", exc.msg)]) from None
+        line = first_line + exc.lineno - 1
+        raise InputError(f"{file or where}:{line}:{exc.colno}", [("", exc.msg)]) from None
     except _BadJSON as exc:
         raise InputError(where, [("", str(exc))]) from None
     except RecursionError:

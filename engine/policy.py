@@ -36,11 +36,11 @@ def compile_policy(spec: Mapping, scope: Mapping[str, Symbol], fb: FunctionBuild
     limit_local = table.outputs["credit_limit"][0]
     fb.line(f"if {limit_local} is not None:")
     with fb.indented():
-        fb.line(f"{limit_local} = _round_money({limit_local}, {rounding})")
         fb.line(f"if {limit_local} < 0:")
         with fb.indented():
             fb.trace("policy", "credit_limit_not_negative", (), f"{{'was': {limit_local}}}")
             fb.line(f"{limit_local} = _ZERO")
+        fb.line(f"{limit_local} = _round_money({limit_local}, {rounding})")
     fb.line("outputs = {" + ", ".join(f"{n!r}: {local}" for n, (local, _) in
                                        table.outputs.items()) + "}")
     types = {n: t for n, (_, t) in table.outputs.items()}
