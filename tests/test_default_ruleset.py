@@ -1,0 +1,92 @@
+"""The shipped ruleset: its own cases (the same runner as `credit test`), and the example
+customers, each of which must come out as its file name says."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.cases import load_cases, run_case
+from engine.compiler import load_ruleset
+from engine.customer import check_customer
+from engine.pipeline import decide
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ROOT / "rulesets" / "default"
+CASES = load_cases(DEFAULT)
+
+
+@pytest.fixture(scope="module")
+def ruleset():
+    return load_ruleset(DEFAULT)
+
+
+def test_the_default_ruleset_has_cases_for_every_stage():
+    files = {Path(c.location.file).stem for c in CASES}
+    assert {"admission", "grading", "policy", "approval"} <= files
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{Path(c.location.file).stem}:{c.name}"
+                                            for c in CASES])
+def test_ruleset_case(ruleset, case):
+    result = run_case(ruleset, case)
+    assert result.differences == []
+
+
+EXAMPLES = sorted((ROOT / "examples" / "customers").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_customer_matches_its_name(ruleset, path):
+    doc = check_customer(json.loads(path.read_text()), str(path))
+    data = decide(ruleset, doc, dt.date(2026, 11, 30)).to_dict()
+    label = path.stem.split("-")[0]
+    if label in ("accept", "refer", "reject"):
+        assert data["admission"]["outcome"] == label
+    else:
+        assert data["grading"]["grade"] == label.upper()
+
+
+def test_examples_cover_every_grade_and_outcome(ruleset):
+    grades, outcomes = set(), set()
+    for path in EXAMPLES:
+        data = decide(ruleset, json.loads(path.read_text()), dt.date(2026, 11, 30)).to_dict()
+        grades.add(data["grading"]["grade"])
+        outcomes.add(data["admission"]["outcome"])
+    assert grades == set(ruleset.grades)
+    assert outcomes == {"accept", "refer", "reject"}
+
+
+def test_credit_test_command_runs_the_same_cases():
+    from click.testing import CliRunner
+
+    from engine.cli import cli
+
+    result = CliRunner().invoke(cli, ["test", str(DEFAULT)])
+    assert result.exit_code == 0
+    assert result.stdout.strip().splitlines()[-1] == f"{len(CASES)} passed, 0 failed"
+
+
+def test_credit_test_reports_a_failing_case(tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from engine.cli import cli
+
+    copy = tmp_path / "rules"
+    shutil.copytree(DEFAULT, copy)
+    cases = copy / "tests" / "approval.yaml"
+    text = cases.read_text()
+    cases.write_text(text.replace("required_level: credit_committee",
+                                  "required_level: automatic", 1))
+    result = CliRunner().invoke(cli, ["test", str(copy)])
+    assert result.exit_code == 1
+    failures = [line for line in result.stdout.splitlines() if "FAILED" in line]
+    assert len(failures) == 1
+    assert "required_level: expected automatic, got credit_committee" in failures[0]
+    assert failures[0].startswith(str(cases) + ":")

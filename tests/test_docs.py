@@ -1,0 +1,40 @@
+"""Docs stay honest: every command, expression function and hit policy is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.cli import cli
+from engine.expressions import FUNCTIONS
+from engine.tables import HIT_POLICIES
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+LANGUAGE = (ROOT / "docs" / "ruleset-language.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_is_in_the_readme(command):
+    assert f"`credit {command}" in README
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_has_help(command):
+    assert cli.commands[command].help
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_expression_function_is_documented(function):
+    assert f"`{function}(" in LANGUAGE
+
+
+@pytest.mark.parametrize("policy", HIT_POLICIES)
+def test_every_hit_policy_is_documented(policy):
+    assert f"**{policy}**" in LANGUAGE
+
+
+def test_readme_shows_the_two_commands_and_ci_runs_the_test_one():
+    assert "make demo" in README and "make test" in README
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
