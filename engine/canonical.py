@@ -9,16 +9,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from decimal import Decimal
 
-PLAIN = frozenset({str, int, float, bool, type(None)})
+# Values written to JSON as they are. Floats are not among them: an infinite or NaN result
+# (an overflow in a ratio) is written as null.
+PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def to_jsonable(value: object) -> object:
-    """The JSON form of a value the engine produces (amounts become text)."""
+    """The JSON form of a value the engine produces (amounts become text, a non-finite
+    float null)."""
     cls = value.__class__
     if cls in PLAIN:
         return value
+    if cls is float:
+        return value if math.isfinite(value) else None
     if cls is dict:
         return {k: v if v.__class__ in PLAIN else to_jsonable(v) for k, v in value.items()}
     if isinstance(value, Decimal):

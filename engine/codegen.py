@@ -39,9 +39,12 @@ class SpecProblem:
 
 @dataclass
 class Reporter:
-    """Collects the problems of one stage file; compilation goes on after each."""
+    """Collects the problems of one stage file; compilation goes on after each.
+    ``failed_names`` (shared by the stages) are names whose own definition was already
+    reported as broken: an expression that reads one is not reported again."""
 
     problems: list[SpecProblem] = field(default_factory=list)
+    failed_names: set[str] = field(default_factory=set)
 
     def error(self, path: Path, message: str, offset: int = 0, at_key: bool = False) -> None:
         self.problems.append(SpecProblem(tuple(path), message, offset, at_key))
@@ -52,15 +55,20 @@ class Reporter:
         try:
             return compile_expression(text, scope, ctx, expect=expect)
         except ExpressionError as exc:
-            self.error(path, f"{exc.message}", exc.offset)
+            self.expression_error(path, exc)
             return None
+
+    def expression_error(self, path: Path, exc: ExpressionError) -> None:
+        """Report ``exc`` unless it only repeats a problem already reported."""
+        if exc.unknown_name is None or exc.unknown_name not in self.failed_names:
+            self.error(path, exc.message, exc.offset)
 
     def guard(self, path: Path, action: Callable[[], object]) -> object | None:
         """Run ``action``; an ExpressionError it raises becomes a problem at ``path``."""
         try:
             return action()
         except ExpressionError as exc:
-            self.error(path, exc.message, exc.offset)
+            self.expression_error(path, exc)
             return None
 
 

@@ -28,7 +28,7 @@ from .expressions import (
     CodeContext,
 )
 from .grading import CompiledGrading, compile_grading
-from .policy import compile_approval, compile_policy
+from .policy import POLICY_OUTPUTS, compile_approval, compile_policy
 from .ruleset import DEFAULT_GRADES, RulesetSource, load_ruleset_source
 from .runtime import HELPERS, ROUNDING_MODES
 from .schema_check import load_schema
@@ -88,8 +88,10 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
     ctx = CodeContext()
     problems: list[Problem] = []
 
+    failed_names: set[str] = set()  # shared, so that one broken definition is one problem
+
     def reporter(stage: str) -> Reporter:
-        rep = Reporter()
+        rep = Reporter(failed_names=failed_names)
         reporters.append((stage, rep))
         return rep
 
@@ -119,7 +121,9 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
     policy_types = compile_policy(source.stages["policy"].data, later, policy_fb,
                                   reporter("policy"), rounding_code)
     approval_scope = dict(later)
-    approval_scope.update(scope_for(policy_types or {}))
+    # When the policy stage is broken, approval still sees its outputs (and is checked).
+    approval_scope.update(scope_for(policy_types or {**POLICY_OUTPUTS,
+                                                     "total_exposure": MONEY}))
     approval_fb = FunctionBuilder("approval(v, trace)", ctx)
     levels = compile_approval(source.stages["approval"].data, approval_scope, approval_fb,
                               reporter("approval"))
@@ -167,6 +171,8 @@ def _fact_types(source: RulesetSource, rep: Reporter) -> dict[str, str]:
                       at_key=True)
             continue
         found = _schema_type(customer, name.split("."))
+        if found is None or (found != "any" and not (_JSON_TYPES[typ] & found)):
+            rep.failed_names.add(name)
         if found is None:
             rep.error(("facts", name), f"'{name}' is not a field of the customer document "
                       "(schemas/customer.schema.json); custom facts go under attributes.",
@@ -220,8 +226,7 @@ def _extract_source(fact_types: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# Money facts stay plain numbers here: arithmetic converts them to Decimal where needed.
-_CONVERT = {MONEY: "{}", DATE: "_date({})", NUMBER: "{}", INTEGER: "{}",
+_CONVERT = {MONEY: "_money({})", DATE: "_date({})", NUMBER: "{}", INTEGER: "{}",
             STRING: "{}", BOOLEAN: "{}", LIST: "{}"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 
 from .errors import CreditRulesError
@@ -49,7 +50,25 @@ def parse_json_document(text: str, where: str, file: str | None = None,
         raise InputError(where, [("", "document nested too deeply")]) from None
     if not isinstance(data, dict):
         raise InputError(where, [("", "a customer document must be a JSON object")])
+    if "\\u" in text and _has_surrogate(data):
+        raise InputError(where, [("", "text contains an escaped surrogate (\\uD800-\\uDFFF), "
+                                      "which is not a character")])
     return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogate(value: object) -> bool:
+    """True when a string anywhere in ``value`` holds a lone surrogate (JSON allows the
+    escape; UTF-8 cannot store the result)."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
 
 
 class _BadJSON(ValueError):

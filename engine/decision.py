@@ -62,7 +62,7 @@ class Decision:
                             for c, m, s in self.admission_reasons],
             },
             "grading": {
-                "score": self.score,
+                "score": to_jsonable(self.score),
                 "grade": self.grade,
                 "band_grade": self.band_grade,
                 "caps": self.adjustments,
@@ -85,7 +85,7 @@ class Decision:
             "credit_limit": None if limit is None else format(limit, "f"),
             "currency": self.ruleset.currency,
             "payment_term_days": p["payment_term_days"],
-            "discount": {"rate": p["discount_rate"], "days": p["discount_days"]},
+            "discount": {"rate": to_jsonable(p["discount_rate"]), "days": p["discount_days"]},
             "guarantee_required": p["guarantee_required"],
             "review_interval_days": p["review_interval_days"],
             "total_exposure": to_jsonable(p.get("total_exposure")),

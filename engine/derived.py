@@ -76,7 +76,10 @@ def compile_derived(spec: Mapping, scope: dict[str, Symbol], fb: FunctionBuilder
         if name in reserved or name in scope:
             rep.error(("derived", name), f"'{name}' is already a fact or a stage output; "
                       "choose another name", at_key=True)
-    for name in dependency_order(derived, rep):
+    order = dependency_order(derived, rep)
+    rep.failed_names.update(set(derived) - set(order))  # on a cycle
+    for name in order:
+        rep.failed_names.add(name)  # until it compiles
         entry = derived[name]
         if name in reserved or name in scope:
             continue
@@ -104,4 +107,5 @@ def compile_derived(spec: Mapping, scope: dict[str, Symbol], fb: FunctionBuilder
         fb.line(f"v[{name!r}] = {local_name(name)}")
         scope[name] = Symbol(typ, local_name(name))
         types[name] = typ
+        rep.failed_names.discard(name)
     return types

@@ -43,12 +43,18 @@ class ProblemsError(CreditRulesError):
 
 
 class ExpressionError(CreditRulesError):
-    """An expression that cannot be compiled. ``offset`` is the 0-based column in the text."""
+    """An expression that cannot be compiled. ``offset`` is the 0-based column in the text;
+    ``unknown_name`` is set when the cause is a name that is not defined."""
 
-    def __init__(self, message: str, offset: int = 0):
+    def __init__(self, message: str, offset: int = 0, unknown_name: str | None = None):
         self.message = message
         self.offset = offset
+        self.unknown_name = unknown_name
         super().__init__(message)
+
+    def shifted(self, by: int) -> ExpressionError:
+        """The same error with its offset moved by ``by`` (for text inside other text)."""
+        return ExpressionError(self.message, self.offset + by, self.unknown_name)
 
 
 class DecisionError(CreditRulesError):

@@ -85,11 +85,16 @@ def compile_expression(text: object, scope: Mapping[str, Symbol], ctx: CodeConte
     if isinstance(text, bool) or not isinstance(text, str | int | float):
         raise ExpressionError("an expression must be text or a number")
     source = str(text) if not isinstance(text, str) else text
-    tree = parse(source)
-    writer = _Writer(source, scope, ctx)
-    code, typ, nullable = writer.visit(tree.body, 0)
+    lead = len(source) - len(source.lstrip()) if source.strip() else 0
+    try:
+        tree = parse(source[lead:].rstrip())
+        writer = _Writer(source[lead:].rstrip(), scope, ctx)
+        code, typ, nullable = writer.visit(tree.body, 0)
+    except ExpressionError as exc:
+        raise exc.shifted(lead) from None
     if expect is not None and not _assignable(typ, expect):
-        raise ExpressionError(f"expected {_a(expect)} expression, this one gives {_a(typ)}", 0)
+        raise ExpressionError(f"expected {_a(expect)} expression, this one gives {_a(typ)}",
+                              lead)
     return Compiled(source, code, typ, tuple(writer.reads), nullable)
 
 
@@ -103,7 +108,7 @@ def parse(source: str) -> ast.Expression:
     if "\x00" in source:
         raise ExpressionError("expression contains a NUL character", source.index("\x00"))
     try:
-        return ast.parse(source.strip() if "\n" in source else source, mode="eval")
+        return ast.parse(source, mode="eval")
     except SyntaxError as exc:
         message = (exc.msg or "invalid syntax").replace("'(' was never closed",
                                                         "unclosed parenthesis")
@@ -159,9 +164,6 @@ class _Writer:
         self.scope = scope
         self.ctx = ctx
         self.reads: list[str] = []
-        # Money facts arrive as plain numbers and are turned into Decimal only where
-        # arithmetic needs it; these are codes already known to give a Decimal.
-        self.decimals: set[str] = set()
 
     # -- helpers --------------------------------------------------------------------------
     def fail(self, node: ast.AST, message: str) -> ExpressionError:
@@ -225,7 +227,9 @@ class _Writer:
         if sym is None:
             hint = difflib.get_close_matches(name, list(self.scope), n=1)
             extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise self.fail(node, f"unknown field '{name}'{extra}")
+            error = self.fail(node, f"unknown field '{name}'{extra}")
+            error.unknown_name = name
+            raise error
         if name not in self.reads:
             self.reads.append(name)
         return sym.code, sym.type, sym.nullable
@@ -267,11 +271,11 @@ class _Writer:
         result = _arith_type(symbol, ltype, rtype)
         if result is None:
             raise self.fail(node, f"{ltype} {symbol} {rtype} has no meaning")
+        if symbol in ("/", "%") and _is_zero_constant(right):
+            return "None", result, True
         if MONEY in (ltype, rtype) and result == MONEY:
             left = self.as_money(left, ltype, node.left)
             right = self.as_money(right, rtype, node.right)
-        if symbol in ("/", "%") and _is_zero_constant(right):
-            return "None", result, True
         money_ratio = ltype == rtype == MONEY and symbol == "/"
         guard_zero = symbol in ("/", "%") and not _is_constant_code(right)
 
@@ -281,7 +285,7 @@ class _Writer:
             return f"{lcode} {symbol} {rcode}"
 
         if not (lnull or rnull or guard_zero):
-            return self.decimal(f"({value(left, right)})", result), result, False
+            return f"({value(left, right)})", result, False
         lfirst, llater = self.reuse(left) if lnull else (left, left)
         rfirst, rlater = self.reuse(right) if (rnull or guard_zero) else (right, right)
         tests = []
@@ -291,23 +295,13 @@ class _Writer:
             tests.append(f"{rfirst} is None")
         if guard_zero:
             tests.append(f"{rlater if rnull else rfirst} == 0")
-        code = f"(None if {' or '.join(tests)} else {value(llater, rlater)})"
-        return self.decimal(code, result), result, True
-
-    def decimal(self, code: str, typ: str) -> str:
-        """Note that ``code`` (of type ``typ``) gives a Decimal when its type is money."""
-        if typ == MONEY:
-            self.decimals.add(code)
-        return code
+        return f"(None if {' or '.join(tests)} else {value(llater, rlater)})", result, True
 
     def as_money(self, code: str, typ: str, node: ast.AST) -> str:
         """Code that gives ``code`` as a Decimal (constants converted once, at compile)."""
-        if typ == NULL or code in self.decimals:
+        if typ in (MONEY, NULL):
             return code
-        if typ == MONEY:
-            return code if code in self.ctx.constants else f"_money({code})"
-        if isinstance(node, ast.Constant) or (isinstance(node, ast.UnaryOp) and
-                                              isinstance(node.operand, ast.Constant)):
+        if _is_literal(node):
             value = ast.literal_eval(ast.unparse(node))
             return self.ctx.constant(Decimal(repr(value)))
         return f"_money({code})"
@@ -338,9 +332,12 @@ class _Writer:
                 if index + 1 < len(node.ops):
                     raise self.fail(right_node, "'in' cannot be chained with another comparison")
                 continue
+            symbol = _COMPARE.get(type(op))
+            if symbol is None:
+                raise self.fail(node, "'is' and 'is not' are not allowed: use == or "
+                                      "is_missing(x)")
             right = self.visit(right_node, depth)
             rcode, rtype, rnull = right
-            symbol = _COMPARE[type(op)]
             _, rtype2, left_code, rcode = self.comparable(
                 node, symbol, (left_code, ltype, operands[index]), (rcode, rtype, right_node))
             last = index == len(node.ops) - 1
@@ -366,6 +363,10 @@ class _Writer:
         if rtype == DATE and ltype == STRING and isinstance(lnode, ast.Constant):
             lcode, ltype = self.date_constant(lnode), DATE
         if ltype in NUMERIC and rtype in NUMERIC:
+            if ltype == MONEY and _is_literal(rnode):
+                rcode = self.as_money(rcode, rtype, rnode)
+            if rtype == MONEY and _is_literal(lnode):
+                lcode = self.as_money(lcode, ltype, lnode)
             return ltype, rtype, lcode, rcode
         if ltype != rtype:
             raise self.fail(node, f"cannot compare {_a(ltype)} with {_a(rtype)}")
@@ -396,6 +397,8 @@ class _Writer:
             if ltype != NULL and kinds - {wanted}:
                 raise self.fail(right_node, f"'{word}' compares a {ltype} with a list of "
                                             f"{' and '.join(sorted(kinds))} values")
+            if ltype == MONEY:
+                values = [Decimal(repr(v)) for v in values]
             container = self.ctx.constant(frozenset(values))
             test = f"{left_code} {word} {container}"
             return f"({left_code} is not None and {test})" if lnull else f"({test})"
@@ -502,17 +505,10 @@ class _Writer:
         code, nullable = self.null_guarded(args, lambda xs: f"abs({xs[0]})")
         return code, args[0][1], nullable
 
-    def money_args(self, node, args):
-        """Arguments of type money as Decimal codes (the helpers then return Decimal)."""
-        return [(self.as_money(c, t, n), t, nl) if t == MONEY else (c, t, nl)
-                for (c, t, nl), n in zip(args, node.args, strict=True)]
-
     def call_floor(self, node, args, fn="_floor"):
         self.numeric_args(node, args, 1)
-        args = self.money_args(node, args)
         code, nullable = self.null_guarded(args, lambda xs: f"{fn}({xs[0]})")
-        typ = MONEY if args[0][1] == MONEY else INTEGER
-        return self.decimal(code, typ), typ, nullable
+        return code, (MONEY if args[0][1] == MONEY else INTEGER), nullable
 
     def call_ceil(self, node, args):
         return self.call_floor(node, args, "_ceil")
@@ -525,11 +521,9 @@ class _Writer:
                                    0 <= node.args[1].value <= 10):
             raise self.fail(node.args[1], "round() takes a whole number of places from 0 to 10")
         places = node.args[1].value if len(args) == 2 else 0
-        args = self.money_args(node, args)
         code, nullable = self.null_guarded(args[:1], lambda xs: f"_round({xs[0]}, {places})")
         typ = args[0][1] if args[0][1] == MONEY or places else INTEGER
-        typ = NUMBER if typ == INTEGER and places else typ
-        return self.decimal(code, typ), typ, nullable
+        return code, (NUMBER if typ == INTEGER and places else typ), nullable
 
     def call_round_down(self, node, args, fn="_round_down"):
         self.numeric_args(node, args, 2)
@@ -538,11 +532,9 @@ class _Writer:
                 isinstance(step.value, int | float) and step.value > 0):
             raise self.fail(step, f"{node.func.id}() needs a positive number as its step")
         step_code = self.ctx.constant(Decimal(repr(step.value)))
-        args = self.money_args(node, args)
         code, nullable = self.null_guarded(args[:1],
                                            lambda xs: f"{fn}({xs[0]}, {step_code})")
-        typ = MONEY if args[0][1] == MONEY else NUMBER
-        return self.decimal(code, typ), typ, nullable
+        return code, (MONEY if args[0][1] == MONEY else NUMBER), nullable
 
     def call_round_up(self, node, args):
         return self.call_round_down(node, args, "_round_up")
@@ -602,6 +594,14 @@ def _arith_type(symbol: str, left: str, right: str) -> str | None:
     if symbol == "/":
         return NUMBER
     return INTEGER if left == right == INTEGER else NUMBER
+
+
+def _is_literal(node: ast.AST) -> bool:
+    """A number written in the text (possibly signed)."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, int | float) and \
+        not isinstance(node.value, bool)
 
 
 def _is_constant_code(code: str) -> bool:

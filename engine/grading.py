@@ -228,13 +228,19 @@ def _bands(bands: list, grades: Sequence[str], score_range: tuple[float, float],
             ok = False
     low, high = score_range
     lowest, highest = ordered[0][1], ordered[-1][1]
-    if ok and not lowest.contains(low) and (lowest.low is not None and lowest.low > low):
-        rep.error(("bands", ordered[0][2], "score"), f"gap: scores from {low} up to "
-                  f"{lowest} get no grade (the scorecard can give {low})")
+    # Contiguous bands cover one range; it must hold every score the scorecard can give.
+    if ok and lowest.low is not None and not lowest.contains(low) and low <= lowest.low:
+        rep.error(("bands", ordered[0][2], "score"),
+                  f"gap: scores from {low} up to {lowest} get no grade (the scorecard can "
+                  f"give {low})" if low < lowest.low else f"gap: the score {low} gets no "
+                  f"grade, {lowest} leaves it out (the scorecard can give {low})")
         ok = False
-    if ok and highest.high is not None and highest.high < high:
-        rep.error(("bands", ordered[-1][2], "score"), f"gap: scores above {highest} get no "
-                  f"grade (the scorecard can give {high})")
+    if ok and highest.high is not None and not highest.contains(high) and \
+            high >= highest.high:
+        rep.error(("bands", ordered[-1][2], "score"),
+                  f"gap: scores above {highest} get no grade (the scorecard can give {high})"
+                  if high > highest.high else f"gap: the score {high} gets no grade, "
+                  f"{highest} leaves it out (the scorecard can give {high})")
         ok = False
     if not ok:
         return None

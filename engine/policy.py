@@ -85,9 +85,17 @@ def compile_approval(spec: Mapping, scope: Mapping[str, Symbol], fb: FunctionBui
         rep.error(("table", "outputs"), "the approval table needs a string output "
                                         "'required_level'")
         return None
+    output = next(o for o in table_spec["outputs"] if o["name"] == "required_level")
+    priority = output.get("priority")
+    for index, value in enumerate(priority or []):
+        if value not in levels:
+            rep.error(("table", "outputs", table_spec["outputs"].index(output), "priority",
+                       index), f"'{value}' is not one of the levels ({', '.join(levels)})")
     for index, rule in enumerate(table_spec.get("rules", [])):
         level = (rule.get("then") or {}).get("required_level")
-        if level is not None and level not in levels:
+        # A value missing from the priority list is reported by the table itself.
+        if level is not None and level not in levels and (priority is None or
+                                                          level in priority):
             rep.error(("table", "rules", index, "then", "required_level"),
                       f"'{level}' is not one of the levels ({', '.join(levels)})")
     default = (table_spec.get("default") or {}).get("required_level")

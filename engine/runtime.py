@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import (
+    MAX_EMAX,
+    MIN_EMIN,
     ROUND_CEILING,
     ROUND_DOWN,
     ROUND_FLOOR,
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
     ROUND_UP,
+    Context,
     Decimal,
 )
 
@@ -24,35 +27,48 @@ def _money(value: float | int | Decimal | None) -> Decimal | None:
     if cls is int:
         return Decimal(value)
     if cls is float:
-        return Decimal(repr(value))
+        return Decimal(repr(value)) if math.isfinite(value) else None
     if value is None or cls is Decimal:
         return value
     return Decimal(value) if isinstance(value, int) else Decimal(repr(float(value)))
 
 
-def _floor(value: float | int | Decimal) -> int | Decimal:
+# Wide enough for any amount or ratio a decision meets, so rounding never runs out of digits.
+_WIDE = Context(prec=400, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
+def _finite(value) -> bool:
+    return not (value.__class__ is float and not math.isfinite(value))
+
+
+def _floor(value: float | int | Decimal) -> int | Decimal | None:
     if isinstance(value, Decimal):
         return value.to_integral_value(rounding=ROUND_FLOOR)
-    return math.floor(value)
+    return math.floor(value) if _finite(value) else None
 
 
-def _ceil(value: float | int | Decimal) -> int | Decimal:
+def _ceil(value: float | int | Decimal) -> int | Decimal | None:
     if isinstance(value, Decimal):
         return value.to_integral_value(rounding=ROUND_CEILING)
-    return math.ceil(value)
+    return math.ceil(value) if _finite(value) else None
 
 
-def _round(value: float | int | Decimal, places: int) -> int | float | Decimal:
+def _round(value: float | int | Decimal, places: int) -> int | float | Decimal | None:
     """Round half away from zero (as analysts expect), not Python's half to even."""
+    if not _finite(value):
+        return None
     quantum = Decimal(1).scaleb(-places)
-    exact = _money(value).quantize(quantum, rounding=ROUND_HALF_UP)
+    exact = _money(value).quantize(quantum, rounding=ROUND_HALF_UP, context=_WIDE)
     if isinstance(value, Decimal):
         return exact
     return int(exact) if places == 0 else float(exact)
 
 
 def _round_step(value: float | int | Decimal, step: Decimal, rounding: str):
-    exact = (_money(value) / step).to_integral_value(rounding=rounding) * step
+    if not _finite(value):
+        return None
+    exact = _WIDE.multiply(_WIDE.divide(_money(value), step).to_integral_value(
+        rounding=rounding), step)
     return exact if isinstance(value, Decimal) else float(exact)
 
 

@@ -39,7 +39,7 @@ class TableRow:
     condition: str | None
     cells: dict[str, UnaryTest]
     outputs: dict[str, str]
-    output_texts: tuple[str, ...]
+    output_keys: tuple[object, ...]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
         rep.error((*path, "aggregation"), "aggregation is only for hit policy collect")
     # Inputs: each evaluated once into a local.
     inputs: list[tuple[str, str, str, bool, tuple[str, ...]]] = []
+    failed_inputs: set[str] = set()
     input_lines = []
     for index, column in enumerate(spec.get("inputs", [])):
         name = column["name"]
@@ -76,6 +77,7 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
         compiled = rep.expression((*path, "inputs", index, "expr" if "expr" in column else
                                    "name"), column.get("expr", name), scope, ctx)
         if compiled is None:
+            failed_inputs.add(name)
             continue
         local = ctx.temp()
         input_lines.append(f"{local} = {compiled.code}")
@@ -110,6 +112,8 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
         seen_ids.add(rule_id)
         cells, conditions = {}, []
         for column, cell in (rule.get("when") or {}).items():
+            if column in failed_inputs:
+                continue
             if column not in input_by_name:
                 rep.error((*rule_path, "when", column), f"'{column}' is not an input of this "
                           "table (inputs: " + ", ".join(input_by_name) + ")", at_key=True)
@@ -127,7 +131,7 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
         then = rule.get("then") or {}
         values = _output_cells(then, outputs, (*rule_path, "then"), scope, ctx, rep, reads)
         rows.append(TableRow(rule_id, " and ".join(conditions) or None, cells, values,
-                             tuple(str(then.get(n)) for n in output_names)))
+                             tuple(_output_key(then.get(n)) for n in output_names)))
     default = None
     if "default" in spec:
         default = _output_cells(spec["default"], outputs, (*path, "default"), scope, ctx, rep,
@@ -208,6 +212,14 @@ def _output_cells(cells: Mapping, outputs, path: Path, scope, ctx: CodeContext,
     return result
 
 
+def _output_key(cell: object) -> object:
+    """What hit policy *any* compares: a number by its value (5 agrees with 5.0), anything
+    else by its text."""
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return float(cell)
+    return cell if isinstance(cell, bool) or cell is None else str(cell)
+
+
 def _fits(actual: str, wanted: str) -> bool:
     if actual in (wanted, NULL):
         return True
@@ -267,7 +279,7 @@ def _write_single_hit(fb, hit_policy, rows, table_id, stage, reads, result_local
     ctx = fb.ctx
     match = ctx.temp()
     ids = ctx.constant(tuple(r.id for r in rows))
-    keys = ctx.constant(tuple(r.output_texts for r in rows))
+    keys = ctx.constant(tuple(r.output_keys for r in rows))
     fb.line(f"{match} = -1")
     for index, row in enumerate(rows):
         fb.line(f"if {row.condition or 'True'}:")

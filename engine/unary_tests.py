@@ -21,11 +21,13 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from .errors import ExpressionError
 from .expressions import (
     BOOLEAN,
     DATE,
+    MONEY,
     NUMERIC,
     STRING,
     CodeContext,
@@ -140,7 +142,8 @@ class _CellBuilder:
                     intervals = values = None
             code = codes[0] if len(codes) == 1 else "(" + " or ".join(codes) + ")"
             if len(codes) > 1 and values is not None and not intervals:
-                code = f"({self.input} in {self.ctx.constant(frozenset(values))})"
+                members = {Decimal(repr(v)) for v in values} if self.type == MONEY else values
+                code = f"({self.input} in {self.ctx.constant(frozenset(members))})"
             if intervals is not None and values is not None:
                 intervals = tuple(intervals)
                 values = frozenset(values)
@@ -155,7 +158,7 @@ class _CellBuilder:
             compiled = compile_expression(text, self.scope_with_input(), self.ctx,
                                           expect=expect)
         except ExpressionError as exc:
-            raise ExpressionError(exc.message, offset + exc.offset) from None
+            raise exc.shifted(offset) from None
         self.reads.extend(n for n in compiled.reads if n != INPUT_NAME and n not in self.reads)
         return compiled
 
@@ -217,12 +220,12 @@ class _CellBuilder:
             test = f"{test} {'<=' if high_closed else '<'} {high_code}"
         code = "(" + " and ".join([*guards, test]) + ")"
         interval = None
+        if _comparable_constants(low_value, high_value) and (
+                low_value > high_value or (low_value == high_value and
+                                           not (low_closed and high_closed))):
+            raise ExpressionError(f"the interval {match.group(0)} is empty", offset)
         if low_value is not _NO_VALUE and high_value is not _NO_VALUE and \
                 all(v is None or isinstance(v, int | float) for v in (low_value, high_value)):
-            if low_value is not None and high_value is not None and (
-                    low_value > high_value or (low_value == high_value and
-                                               not (low_closed and high_closed))):
-                raise ExpressionError(f"the interval {match.group(0)} is empty", offset)
             interval = Interval(low_value, low_closed and low_text != "", high_value,
                                 high_closed and high_text != "")
         return code, interval, _NO_VALUE
@@ -245,6 +248,8 @@ class _CellBuilder:
             if self.type not in NUMERIC:
                 raise ExpressionError(f"the number {stripped} in a column of {self.type} "
                                       "values", offset)
+            if self.type == MONEY:  # exact, as written: money is compared as Decimal
+                return self.ctx.constant(Decimal(stripped)), value
             return repr(value), value
         compiled = self.expression(stripped, offset)
         if compiled.type not in (self.type, "null") and not (
@@ -288,9 +293,18 @@ class _NoValue:
 _NO_VALUE = _NoValue()
 
 
+def _comparable_constants(low: object, high: object) -> bool:
+    """True when both ends are constants that can be ordered (two numbers, two dates)."""
+    if low is None or high is None or low is _NO_VALUE or high is _NO_VALUE:
+        return False
+    numbers = (int, float)
+    return (isinstance(low, numbers) and isinstance(high, numbers)) or type(low) is type(high)
+
+
 def _is_constant(code: str) -> bool:
     """True for code that is a literal or a pooled constant (never null)."""
-    return bool(_NUMBER.match(code) or re.match(r"^_k\d+$", code)) or code.startswith(("'", '"'))
+    return bool(_NUMBER.match(code) or re.match(r"^_k\d+$", code)) or \
+        code.startswith(("'", '"')) or code in ("True", "False")
 
 
 def _fmt(value: float) -> str:

@@ -41,6 +41,7 @@ _FLOAT_RE = re.compile(
     r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NON_FINITE_RE = re.compile(r"[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)\Z")
 
 
@@ -230,10 +231,18 @@ class _Builder:
         if node.value == "<<":
             self.problem(node, "merge keys ('<<') are not supported")
             return None
+        if _SURROGATE.search(node.value):
+            self.problem(node, "key contains an escaped surrogate, which is not a character")
+            return None
         return node.value
 
     def scalar(self, node: ScalarNode) -> object:
         tag, text = node.tag, node.value
+        if _SURROGATE.search(text):
+            # Only an escape like "\ud800" can make one; such text cannot be stored as UTF-8.
+            self.problem(node, "text contains an escaped surrogate (\\uD800-\\uDFFF), "
+                               "which is not a character")
+            return ""
         if tag == STR_TAG:
             return text
         if tag == NULL_TAG and _NULL_RE.match(text):

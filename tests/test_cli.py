@@ -104,7 +104,7 @@ def test_malformed_json_gives_line_and_column(runner, tmp_path):
 
 
 @pytest.mark.parametrize("content", [b"", b"[]", b"\xff\xfe", b'{"id": "A", "id": "B"}',
-                                     b'{"id": NaN}', b"null"])
+                                     b'{"id": NaN}', b"null", b'{"id": "\\ud800"}'])
 def test_unusable_customer_files_exit_1_with_one_line(runner, tmp_path, content):
     path = tmp_path / "c.json"
     path.write_bytes(content)

@@ -1,0 +1,308 @@
+"""Grading through real compiled rulesets: bins and their edges, missing and else bins,
+reason codes, band edges, and floors and caps."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from ruleset_factory import compile_ruleset, grading_spec, policy_table, run, trace_entry
+
+from engine.errors import ProblemsError
+
+BANDS = [{"grade": "A", "score": "[20..)"}, {"grade": "B", "score": "[10..20)"},
+         {"grade": "C", "score": "(..10)"}]
+
+
+def char(char_id, expr, bins, reason=None):
+    return {"id": char_id, "input": expr, "reason": reason or char_id.upper(), "bins": bins}
+
+
+def graded(tmp_path, characteristics, bands=BANDS, **kwargs):
+    return compile_ruleset(tmp_path, grading=grading_spec(characteristics, bands, **kwargs))
+
+
+def scored(decision, char_id):
+    """(bin, points) of one characteristic, from the trace."""
+    result = trace_entry(decision, char_id)["result"]
+    return result["bin"], result["points"]
+
+
+# --- bins -----------------------------------------------------------------------------------
+
+SHARE = char("share", "operating.market_share", [
+    {"missing": True, "points": 5},
+    {"range": "(..0.2)", "points": 0},
+    {"range": "[0.2..0.5)", "points": 10},
+    {"range": "[0.5..)", "points": 20, "id": "strong"},
+])
+
+
+@pytest.mark.parametrize(("share", "expected"), [
+    (0.1999, ("(..0.2)", 0)),
+    (0.2, ("[0.2..0.5)", 10)),       # on a closed edge: in the upper bin
+    (0.4999, ("[0.2..0.5)", 10)),
+    (0.5, ("strong", 20)),           # on the open edge of [0.2..0.5): in the next bin
+    (None, ("missing", 5)),
+])
+def test_range_bins_and_their_edges(tmp_path, share, expected):
+    decision = run(graded(tmp_path, [SHARE]), {"operating.market_share": share})
+    assert scored(decision, "share") == expected
+    assert decision.score == expected[1]
+    entry = trace_entry(decision, "share")
+    assert entry["read"] == {"operating.market_share": share}
+
+
+@pytest.mark.parametrize(("employees", "expected"), [
+    (10, ("(..10]", 0)), (11, ("(10..50]", 10)), (50, ("(10..50]", 10)), (51, ("(50..)", 20)),
+])
+def test_bins_closed_on_their_upper_edge(tmp_path, employees, expected):
+    size = char("size", "operating.employees", [
+        {"range": "(..10]", "points": 0}, {"range": "(10..50]", "points": 10},
+        {"range": "(50..)", "points": 20}])
+    decision = run(graded(tmp_path, [size]), {"operating.employees": employees})
+    assert scored(decision, "size") == expected
+
+
+RISK = char("risk", "industry.risk_class", [
+    {"values": ["low"], "points": 20},
+    {"values": ["medium", "elevated"], "points": 10},
+    {"else": True, "points": 2, "id": "other", "reason": "UNUSUAL_RISK_CLASS"},
+], reason="RISKY_INDUSTRY")
+
+
+@pytest.mark.parametrize(("risk", "expected"), [
+    ("low", ("low", 20)), ("elevated", ("medium, elevated", 10)),
+    ("very_high", ("other", 2)),    # an unmatched value
+    (None, ("other", 2)),           # a missing value, there being no missing bin
+])
+def test_values_bins_and_else_bin(tmp_path, risk, expected):
+    decision = run(graded(tmp_path, [RISK]), {"industry.risk_class": risk})
+    assert scored(decision, "risk") == expected
+    assert decision.score == expected[1]
+
+
+def test_missing_bin_wins_over_else_for_a_missing_value(tmp_path):
+    risk = char("risk", "industry.risk_class", [
+        {"else": True, "points": 2}, {"values": ["low"], "points": 20},
+        {"missing": True, "points": 7}])
+    rs = graded(tmp_path, [risk])
+    assert scored(run(rs, {}), "risk") == ("missing", 7)
+    assert scored(run(rs, {"industry.risk_class": "odd"}), "risk") == ("else", 2)
+    assert scored(run(rs, {"industry.risk_class": "low"}), "risk") == ("low", 20)
+
+
+@pytest.mark.parametrize("employees", [None, 500])
+def test_no_bin_matching_gives_zero_points_and_no_bin(tmp_path, employees):
+    size = char("size", "operating.employees", [
+        {"range": "[0..10)", "points": 15}, {"range": "[10..100)", "points": 25}])
+    decision = run(graded(tmp_path, [size], base_points=3), {"operating.employees": employees})
+    assert scored(decision, "size") == (None, 0)
+    assert decision.score == 3
+    assert decision.band_grade == "C"
+    assert decision.grading_reasons == ["SIZE"]
+
+
+def test_characteristic_input_is_an_expression(tmp_path):
+    ratio = char("equity_ratio", "financials.equity / financials.revenue", [
+        {"missing": True, "points": 1}, {"range": "(..0.5)", "points": 5},
+        {"range": "[0.5..)", "points": 20}])
+    rs = graded(tmp_path, [ratio])
+    decision = run(rs, {"financials.equity": 50, "financials.revenue": 100})
+    assert scored(decision, "equity_ratio") == ("[0.5..)", 20)
+    read = trace_entry(decision, "equity_ratio")["read"]
+    assert {k: Decimal(str(v)) for k, v in read.items()} == {"financials.equity": 50,
+                                                             "financials.revenue": 100}
+    decision = run(rs, {"financials.equity": 50, "financials.revenue": 0})  # divide by 0
+    assert scored(decision, "equity_ratio") == ("missing", 1)
+
+
+# --- reason codes ---------------------------------------------------------------------------
+
+def four_characteristics():
+    """Four characteristics, each best at 20 points; employees picks what each loses."""
+    def points_by_value(char_id, expr, reason, losses):
+        return char(char_id, expr, [{"values": [value], "points": 20 - loss}
+                                    for value, loss in losses] + [
+                                        {"else": True, "points": 20}], reason=reason)
+    return [
+        points_by_value("c1", "operating.employees", "R1", [(1, 5), (2, 10)]),
+        points_by_value("c2", "operating.employees", "R2", [(1, 10), (2, 10)]),
+        points_by_value("c3", "operating.employees", "R3", [(1, 10), (2, 0)]),
+        points_by_value("c4", "credit_history.overdue_count_12m", "R4", [(1, 20)]),
+    ]
+
+
+BANDS_80 = [{"grade": "A", "score": "[60..)"}, {"grade": "B", "score": "[40..60)"},
+            {"grade": "C", "score": "(..40)"}]
+
+
+@pytest.mark.parametrize(("employees", "overdue", "count", "expected"), [
+    # losses c1 5, c2 10, c3 10: ties (c2, c3) in scorecard order, then c1
+    (1, 0, 3, ["R2", "R3", "R1"]),
+    (1, 0, 2, ["R2", "R3"]),
+    (1, 0, 1, ["R2"]),
+    (1, 0, 0, []),
+    # losses c1 10, c2 10, c3 0: no reason for a characteristic that lost nothing
+    (2, 0, 4, ["R1", "R2"]),
+    # c4 lost most: it comes first although last in the scorecard
+    (2, 1, 4, ["R4", "R1", "R2"]),
+    (3, 0, 4, []),
+])
+def test_reason_codes_are_the_biggest_losses(tmp_path, employees, overdue, count, expected):
+    rs = graded(tmp_path, four_characteristics(), BANDS_80, reason_count=count)
+    decision = run(rs, {"operating.employees": employees,
+                        "credit_history.overdue_count_12m": overdue})
+    assert decision.grading_reasons == expected
+    assert decision.to_dict()["grading"]["reasons"] == expected
+
+
+def test_reason_code_of_the_bin_that_matched(tmp_path):
+    decision = run(graded(tmp_path, [RISK]), {"industry.risk_class": "odd"})
+    assert decision.grading_reasons == ["UNUSUAL_RISK_CLASS"]
+    decision = run(graded(tmp_path / "b", [RISK]), {"industry.risk_class": "medium"})
+    assert decision.grading_reasons == ["RISKY_INDUSTRY"]
+
+
+# --- bands ----------------------------------------------------------------------------------
+
+def exact_score():
+    """A characteristic giving the number of employees as points, for 0..30."""
+    return char("size", "operating.employees",
+                [{"values": [n], "points": n} for n in range(31)])
+
+
+@pytest.mark.parametrize(("employees", "grade"), [
+    (0, "C"), (9, "C"), (10, "B"), (19, "B"), (20, "A"), (30, "A"),
+])
+def test_score_exactly_on_a_band_boundary(tmp_path, employees, grade):
+    decision = run(graded(tmp_path, [exact_score()]), {"operating.employees": employees})
+    assert decision.score == employees
+    assert (decision.band_grade, decision.grade) == (grade, grade)
+
+
+@pytest.mark.parametrize(("employees", "grade"), [(10, "C"), (11, "B"), (20, "B"), (21, "A")])
+def test_band_boundary_closed_on_the_upper_side(tmp_path, employees, grade):
+    bands = [{"grade": "A", "score": "(20..)"}, {"grade": "B", "score": "(10..20]"},
+             {"grade": "C", "score": "(..10]"}]
+    decision = run(graded(tmp_path, [exact_score()], bands), {"operating.employees": employees})
+    assert decision.band_grade == grade
+
+
+@pytest.mark.parametrize("bands", [
+    [{"grade": "A", "score": "[20..30)"}, *BANDS[1:]],
+    [*BANDS[:2], {"grade": "C", "score": "(0..10)"}],
+], ids=["open_top", "open_bottom"])
+def test_band_missing_the_extreme_score_by_an_open_edge_is_a_gap(tmp_path, bands):
+    with pytest.raises(ProblemsError) as caught:
+        graded(tmp_path, [exact_score()], bands)
+    assert [p.message for p in caught.value.problems if "gap" in p.message]
+
+
+def test_band_short_of_the_extreme_score_is_a_gap(tmp_path):
+    bands = [{"grade": "A", "score": "[20..29]"}, *BANDS[1:]]
+    with pytest.raises(ProblemsError) as caught:
+        graded(tmp_path, [exact_score()], bands)
+    assert [p.message for p in caught.value.problems] == [
+        "gap: scores above [20..29] get no grade (the scorecard can give 30)"]
+
+
+def test_base_points_count_toward_the_band(tmp_path):
+    rs = graded(tmp_path, [exact_score()], base_points=-5)
+    decision = run(rs, {"operating.employees": 25})
+    assert decision.score == 20
+    assert decision.band_grade == "A"
+
+
+# --- floors and caps ------------------------------------------------------------------------
+
+ADJUSTMENTS = [  # the cap comes first in the file; floors are applied first all the same
+    {"id": "CAP_ARREARS", "when": "credit_history.max_days_overdue_12m > 90", "at_most": "C",
+     "reason": "ARREARS"},
+    {"id": "CAP_YOUNG", "when": "operating.employees < 5", "at_most": "B",
+     "reason": "VERY_SMALL"},
+    {"id": "FLOOR_GUARANTEE", "when": "flags.parent_guarantee", "at_least": "B",
+     "reason": "GUARANTEED"},
+]
+
+
+def adjusted(tmp_path, employees, **facts):
+    rs = graded(tmp_path, [exact_score()], adjustments=ADJUSTMENTS)
+    return run(rs, {"operating.employees": employees, **facts})
+
+
+def applied(decision):
+    return [(a["id"], a["kind"], a["grade"], a["applied"]) for a in decision.adjustments]
+
+
+def test_no_adjustment_triggered(tmp_path):
+    decision = adjusted(tmp_path, 25)
+    assert (decision.band_grade, decision.grade) == ("A", "A")
+    assert decision.adjustments == []
+
+
+def test_floor_lifts_a_worse_grade(tmp_path):
+    decision = adjusted(tmp_path, 5, **{"flags.parent_guarantee": True})
+    assert (decision.band_grade, decision.grade) == ("C", "B")
+    assert applied(decision) == [("FLOOR_GUARANTEE", "floor", "B", True)]
+    assert decision.adjustments[0]["reason"] == "GUARANTEED"
+    assert trace_entry(decision, "FLOOR_GUARANTEE")["result"] == {"floor": "B", "applied": True}
+
+
+def test_floor_on_a_better_grade_is_reported_not_applied(tmp_path):
+    decision = adjusted(tmp_path, 25, **{"flags.parent_guarantee": True})
+    assert decision.grade == "A"
+    assert applied(decision) == [("FLOOR_GUARANTEE", "floor", "B", False)]
+
+
+def test_cap_lowers_a_better_grade(tmp_path):
+    decision = adjusted(tmp_path, 25, **{"credit_history.max_days_overdue_12m": 120})
+    assert (decision.band_grade, decision.grade) == ("A", "C")
+    assert applied(decision) == [("CAP_ARREARS", "cap", "C", True)]
+    assert trace_entry(decision, "CAP_ARREARS")["read"] == {
+        "credit_history.max_days_overdue_12m": 120}
+
+
+def test_cap_on_a_worse_grade_is_reported_not_applied(tmp_path):
+    decision = adjusted(tmp_path, 3)  # score 3: C; CAP_YOUNG at most B changes nothing
+    assert decision.grade == "C"
+    assert applied(decision) == [("CAP_YOUNG", "cap", "B", False)]
+
+
+@pytest.mark.parametrize("employees", [3, 15, 25])
+def test_cap_wins_over_floor(tmp_path, employees):
+    decision = adjusted(tmp_path, employees, **{"flags.parent_guarantee": True,
+                                                "credit_history.max_days_overdue_12m": 200})
+    assert decision.grade == "C"
+    kinds = [a["kind"] for a in decision.adjustments]
+    assert kinds[0] == "floor" and set(kinds[1:]) == {"cap"}  # floors first, then caps
+    caps = {a["id"]: a["applied"] for a in decision.adjustments if a["kind"] == "cap"}
+    assert caps["CAP_ARREARS"] is True
+
+
+def test_floor_then_cap_both_applied(tmp_path):
+    # band C; the floor lifts it to B, then the young-business cap (at most B) leaves it
+    decision = adjusted(tmp_path, 3, **{"flags.parent_guarantee": True})
+    assert decision.grade == "B"
+    assert applied(decision) == [("FLOOR_GUARANTEE", "floor", "B", True),
+                                 ("CAP_YOUNG", "cap", "B", False)]
+    caps = decision.to_dict()["grading"]["caps"]
+    assert [c["id"] for c in caps] == ["FLOOR_GUARANTEE", "CAP_YOUNG"]
+
+
+def test_adjustment_with_a_missing_fact_does_not_trigger(tmp_path):
+    decision = adjusted(tmp_path, 25, **{"credit_history.max_days_overdue_12m": None})
+    assert decision.grade == "A"
+    assert decision.adjustments == []
+
+
+def test_final_grade_drives_the_policy(tmp_path):
+    grading = grading_spec([exact_score()], BANDS, adjustments=ADJUSTMENTS)
+    rules = [{"id": f"P_{g}", "when": {"grade": g}, "then": {"credit_limit": limit}}
+             for g, limit in (("A", 300), ("B", 200), ("C", 100))]
+    rs = compile_ruleset(tmp_path, grading=grading,
+                         policy=policy_table(rules, inputs=["grade"]))
+    decision = run(rs, {"operating.employees": 25,
+                        "credit_history.max_days_overdue_12m": 100})
+    assert (decision.band_grade, decision.grade) == ("A", "C")
+    assert str(decision.credit_limit) == "100.00"

@@ -1,0 +1,241 @@
+"""Decision-table cells (engine/unary_tests.py): every cell form, missing inputs, the
+interval/value metadata and errors with offsets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from engine.errors import ExpressionError
+from engine.expressions import CodeContext, Symbol
+from engine.runtime import HELPERS
+from engine.unary_tests import Interval, compile_unary_test
+
+SCOPE = {"equity": Symbol("money", "equity"), "limit": Symbol("money", "limit"),
+         "ratio": Symbol("number", "ratio")}
+FACTS = [sym.code for sym in SCOPE.values()]
+D = dt.date
+
+
+def compile_cell(cell, typ, nullable=True):
+    ctx = CodeContext()
+    test = compile_unary_test(cell, "x", typ, SCOPE, ctx, input_nullable=nullable)
+    source = f"def _f(x, {', '.join(FACTS)}):\n    return {test.code or True}\n"
+    namespace = dict(HELPERS)
+    namespace.update(ctx.constants)
+    exec(compile(source, "<cell>", "exec"), namespace)
+    return test, namespace["_f"]
+
+
+def matches(cell, typ, value, **facts):
+    _, fn = compile_cell(cell, typ)
+    result = fn(value, **{**dict.fromkeys(FACTS), **facts})
+    assert isinstance(result, bool)
+    return result
+
+
+def cell_error(cell, typ) -> ExpressionError:
+    with pytest.raises(ExpressionError) as info:
+        compile_cell(cell, typ)
+    return info.value
+
+
+@pytest.mark.parametrize(("cell", "typ", "value", "expected"), [
+    (">= 80", "number", 80, True), (">= 80", "number", 79.99, False),
+    ("> 80", "integer", 80, False), ("> 80", "integer", 81, True), ("< 0.5", "number", 0.5, False),
+    ("< 0.5", "number", 0.49, True), ("<= 0.5", "number", 0.5, True), ("= 5", "integer", 5, True),
+    ("= 5", "number", 5.0, True), ("= 5", "integer", 6, False), ("!= 0", "number", 0, False),
+    ("!= 0", "number", 1, True), ("5", "integer", 5, True), (5, "integer", 5, True),
+    (0.5, "number", 0.5, True), ("-5", "integer", -5, True),
+    ("= retail", "string", "retail", True), ("!= retail", "string", "x", True),
+    ("!= retail", "string", "retail", False), ('= "a b"', "string", "a b", True),
+    ("< m", "string", "a", True),
+])
+def test_comparisons(cell, typ, value, expected):
+    assert matches(cell, typ, value) is expected
+
+
+@pytest.mark.parametrize(("cell", "value", "expected"), [
+    ("[60..80)", 60, True), ("[60..80)", 80, False), ("[60..80)", 59.999, False),
+    ("[60..80)", 79.999, True), ("(60..80]", 60, False), ("(60..80]", 80, True),
+    ("]60..80[", 60, False), ("]60..80[", 80, False), ("]60..80[", 70, True),
+    ("[60..80]", 60, True), ("[60..80]", 80, True), ("[100..)", 100, True), ("[100..)", 99, False),
+    ("[100..)", 1e12, True), ("(..0)", 0, False), ("(..0)", -0.01, True), ("(..0]", 0, True),
+    ("[-5..5]", -5, True), ("[5..5]", 5, True), ("[ 1 .. 2 ]", 2, True), ("[0.5..1.5]", 1.5, True),
+    ("[0.5..1.5]", 0.49, False),
+])
+def test_intervals_on_each_edge(cell, value, expected):
+    assert matches(cell, "number", value) is expected
+    test, _ = compile_cell(cell, "number")
+    assert test.intervals is not None and len(test.intervals) == 1
+    assert test.intervals[0].contains(value) is expected  # metadata agrees with the code
+
+
+@pytest.mark.parametrize(("cell", "interval", "text"), [
+    ("[60..80)", Interval(60, True, 80, False), "[60..80)"),
+    ("(..0)", Interval(None, False, 0, False), "(..0)"),
+    ("[100..)", Interval(100, True, None, False), "[100..)"),
+    ("]0..1[", Interval(0, False, 1, False), "(0..1)"),
+    (">= 80", Interval(80, True, None, False), "[80..)"),
+    ("< 0.5", Interval(None, False, 0.5, False), "(..0.5)"),
+    ("<= 2", Interval(None, False, 2, True), "(..2]"),
+])
+def test_interval_metadata(cell, interval, text):
+    test, _ = compile_cell(cell, "number")
+    assert test.intervals == (interval,)
+    assert test.values is None
+    assert str(interval) == text
+
+
+@pytest.mark.parametrize(("ends", "value", "expected"), [
+    ((60, True, 80, False), 60, True), ((60, True, 80, False), 80, False),
+    ((60, False, 80, True), 60, False), ((60, False, 80, True), 80, True),
+    ((None, False, 0, True), -1e12, True), ((None, False, 0, True), 0, True),
+    ((1, False, None, False), 1, False), ((1, False, None, False), 1e12, True),
+    ((None, False, None, False), 0, True)])
+def test_interval_contains(ends, value, expected):
+    assert Interval(*ends).contains(value) is expected
+
+
+def test_mixed_list_keeps_intervals_and_values():
+    test, _ = compile_cell(">= 80, 5", "number")
+    assert test.intervals == (Interval(80, True, None, False),)
+    assert test.values == frozenset({5})
+    assert matches(">= 80, 5", "number", 5) and not matches(">= 80, 5", "number", 6)
+    assert matches("< 0, > 100", "number", 50) is False
+    assert compile_cell("< 0, > 100", "number")[0].intervals == (
+        Interval(None, False, 0, False), Interval(100, False, None, False))
+
+
+@pytest.mark.parametrize(("cell", "typ", "value", "expected", "values"), [
+    ("AAA, AA", "string", "AA", True, {"AAA", "AA"}),
+    ("AAA, AA", "string", "A", False, {"AAA", "AA"}),
+    ('"a, b", c', "string", "a, b", True, {"a, b", "c"}),
+    ('"a, b", c', "string", "a", False, {"a, b", "c"}),
+    ("\"O'Brien\", 'x, y'", "string", "O'Brien", True, {"O'Brien", "x, y"}),
+    ("new york, a-b", "string", "new york", True, {"new york", "a-b"}),
+    ("1, 2.5", "number", 2.5, True, {1, 2.5}), ("1, 2.5", "number", 1.0, True, {1, 2.5}),
+    ("1, 2.5", "number", 2, False, {1, 2.5}),
+])
+def test_lists(cell, typ, value, expected, values):
+    assert matches(cell, typ, value) is expected
+    test, _ = compile_cell(cell, typ)
+    assert test.values == frozenset(values)
+    assert test.intervals is None
+
+
+@pytest.mark.parametrize(("cell", "typ", "value", "expected"), [
+    ("not(AAA, AA)", "string", "BBB", True), ("not(AAA, AA)", "string", "AA", False),
+    ("not (AAA)", "string", "AA", True), ("not([60..80))", "number", 70, False),
+    ("not([60..80))", "number", 80, True), ("not(>= 80)", "number", 79, True),
+    ("not(? > 5)", "number", 1, True),
+])
+def test_negation(cell, typ, value, expected):
+    assert matches(cell, typ, value) is expected
+    assert compile_cell(cell, typ)[0].negated is True
+
+
+@pytest.mark.parametrize("cell", ["-", "", "  -  ", None])
+def test_any_matches_everything_even_missing(cell):
+    test, _ = compile_cell(cell, "number")
+    assert test.is_any and test.code is None
+    assert matches(cell, "number", None) is True
+
+
+@pytest.mark.parametrize(("cell", "typ"), [
+    (">= 80", "number"), ("[60..80)", "number"), ("(..0)", "number"), ("= 5", "number"),
+    ("!= 5", "number"), ("5", "number"), ("1, 2", "number"), ("not(5)", "number"),
+    ("not([1..2])", "number"), ("? > 1", "number"), ("> ratio", "number"), ("? != 1", "number"),
+    ("AAA", "string"), ("!= AAA", "string"), ("not(AAA)", "string"), ("AAA, AA", "string"),
+    ("[2020-01-01..)", "date"), (True, "boolean"), (False, "boolean"),
+])
+def test_missing_input_fails_every_test_but_any(cell, typ):
+    assert matches(cell, typ, None, ratio=1.0) is False
+
+
+def test_non_nullable_input_needs_no_null_guard():
+    test, fn = compile_cell(">= 80", "number", nullable=False)
+    assert "None" not in test.code
+    assert fn(80, None, None, None) is True
+
+
+def test_question_mark_expression():
+    cell = "? > 0.5 * equity"
+    assert matches(cell, "money", Decimal(60), equity=Decimal(100)) is True
+    assert matches(cell, "money", Decimal(50), equity=Decimal(100)) is False
+    assert matches(cell, "money", Decimal(60), equity=None) is False
+    test, _ = compile_cell(cell, "money")
+    assert test.reads == ("equity",)
+    assert test.intervals is None and test.values is None
+    assert matches("? in ['a', 'b']", "string", "a") is True
+    assert matches("'?' == ?", "string", "?") is True  # a quoted ? is text
+
+
+def test_comparison_against_another_field():
+    assert matches("> limit", "money", Decimal(60), limit=Decimal(50)) is True
+    assert matches("> limit", "money", Decimal(50), limit=Decimal(50)) is False
+    assert matches("> limit", "money", Decimal(60), limit=None) is False
+    assert matches("<= 0.5 * equity", "money", Decimal(50), equity=Decimal(100)) is True
+    assert matches("[1..ratio]", "number", 1, ratio=2.0) is True
+    assert matches("[1..ratio]", "number", 1, ratio=None) is False
+    test, _ = compile_cell("[limit..equity * 2)", "money")
+    assert test.reads == ("limit", "equity")
+    assert test.intervals is None
+
+
+@pytest.mark.parametrize(("cell", "value", "expected"), [
+    ("[2020-01-01..2021-01-01)", D(2020, 1, 1), True),
+    ("[2020-01-01..2021-01-01)", D(2021, 1, 1), False),
+    ("[2020-01-01..2021-01-01)", D(2019, 12, 31), False), ("> 2021-01-01", D(2021, 1, 1), False),
+    ("> 2021-01-01", D(2021, 1, 2), True), ("2021-01-01", D(2021, 1, 1), True),
+    ("(..2020-02-29]", D(2020, 2, 29), True),
+])
+def test_date_cells(cell, value, expected):
+    assert matches(cell, "date", value) is expected
+
+
+@pytest.mark.parametrize(("cell", "value", "expected"), [
+    (True, True, True), (True, False, False), (False, False, True), (False, None, False)])
+def test_boolean_cells(cell, value, expected):
+    assert matches(cell, "boolean", value) is expected
+    assert compile_cell(cell, "boolean")[0].values == frozenset({cell})
+
+
+@pytest.mark.parametrize(("cell", "typ", "fragment", "offset"), [
+    ("[80..60]", "number", "is empty", 0), ("[5..5)", "number", "is empty", 0),
+    ("1, (5..5]", "number", "is empty", 3),
+    ("[1..2]", "string", "needs a number or date column", 0),
+    ("5", "string", "the number 5 in a column of string", 0),
+    ("AAA, 5", "string", "the number 5", 5), (5, "string", "the number 5", 0),
+    ("AAA,,AA", "string", "empty item", 4), ("AAA,", "string", "empty item", 4),
+    ("  AAA, ,B", "string", "empty item", 6), ("not()", "string", "empty item", 4),
+    (">=", "number", "nothing after '>='", 2), ("  >=  ", "number", "nothing after '>='", 4),
+    ("[..]", "number", "at least one end", 0), (">= 2026-02-30", "date", "not a date", 3),
+    ("[2026-01-01..2026-13-01]", "date", "not a date", 13), ("[1..2]", "date", "the number 1", 1),
+    ("AAA", "number", "unknown field 'AAA'", 0),
+    ("> 2 * bogus", "number", "unknown field 'bogus'", 6),
+    ("> 'a'", "number", "string value in a column of number", 2),
+    (True, "number", "true/false in a column of number", 0), ([1], "number", "a cell must be", 0),
+])
+def test_errors_with_offsets(cell, typ, fragment, offset):
+    error = cell_error(cell, typ)
+    assert fragment in error.message
+    assert error.offset == offset
+
+
+def test_empty_date_interval_is_an_error():
+    assert "is empty" in cell_error("[2021-01-01..2020-01-01]", "date").message
+
+
+@pytest.mark.parametrize(("cell", "value", "expected"), [
+    ("true", True, True), ("not(true)", False, True), ("= false", False, True)])
+def test_boolean_words_in_text_cells(cell, value, expected):
+    assert matches(cell, "boolean", value) is expected
+
+
+@pytest.mark.parametrize(("cell", "value"), [
+    ("[0.1..0.2)", "0.1"), (">= 1000.10", "1000.10"), ("= 1234.56", "1234.56")])
+def test_money_column_with_decimal_bounds(cell, value):
+    assert matches(cell, "money", Decimal(value)) is True
