@@ -94,11 +94,11 @@ class FunctionBuilder:
             self._indent -= 1
 
     def trace(self, stage: str, rule_id: str, reads: tuple[str, ...], result: str) -> None:
-        """Append a trace entry: the stage, the rule, the names it read and their values,
-        and what it gave."""
-        names = self.ctx.constant(reads)
+        """Append a trace entry ``((stage, rule id, names read), values read, result)``;
+        the first part is a constant, so an entry costs two small tuples."""
+        slot = self.ctx.constant((stage, rule_id, tuple(reads)))
         values = "(" + "".join(f"{local_name(n)}, " for n in reads) + ")"
-        self.line(f"trace(({stage!r}, {rule_id!r}, {names}, {values}, {result}))")
+        self.line(f"trace(({slot}, {values}, {result}))")
 
     def source(self, known: Mapping[str, object]) -> str:
         """The function's source; ``known`` are the names that may be loaded from ``v``."""

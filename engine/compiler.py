@@ -204,8 +204,10 @@ def _schema_type(schema: Mapping, parts: list[str]) -> set[str] | str | None:
 
 
 def _extract_source(fact_types: Mapping[str, str]) -> str:
-    """``extract(doc, as_of)``: the values dict of every declared fact, typed."""
-    lines = ["def extract(doc, as_of):", "    v = {'as_of': as_of}"]
+    """``extract(doc, as_of)``: the values dict of every declared fact, typed. Nested
+    objects are looked up once each; the dict is built in one display."""
+    lines = ["def extract(doc, as_of):"]
+    entries = ["'as_of': as_of"]
     groups: dict[tuple[str, ...], str] = {(): "doc"}
     for name in sorted(fact_types):
         parts = tuple(name.split("."))
@@ -221,8 +223,16 @@ def _extract_source(fact_types: Mapping[str, str]) -> str:
         convert = _CONVERT[fact_types[name]]
         if parts[0] == "attributes":  # free-form: check the type at decision time
             raw = f"_typed({raw}, {fact_types[name]!r}, {name!r})"
-        lines.append(f"    v[{name!r}] = {convert.format(raw)}")
-    lines.append("    return v")
+        if fact_types[name] == MONEY:
+            # Amounts stay exact: a whole amount stays an int (cheap to divide and compare,
+            # and exact), any other becomes a Decimal of the number as written.
+            local = "m_" + "__".join(parts)
+            lines.append(f"    {local} = {raw}")
+            entries.append(f"{name!r}: {local} if {local}.__class__ is int else "
+                           f"_money({local})")
+        else:
+            entries.append(f"{name!r}: {convert.format(raw)}")
+    lines.append("    return {" + ",\n            ".join(entries) + "}")
     return "\n".join(lines) + "\n"
 
 
@@ -259,4 +269,4 @@ def _typed(value, typ: str, name: str):
     return value
 
 
-_EXTRACT_HELPERS = {"_EMPTY": {}, "_date": _date, "_typed": _typed, "local_name": local_name}
+_EXTRACT_HELPERS = {"_EMPTY": {}, "_date": _date, "_typed": _typed}

@@ -94,7 +94,7 @@ class Decision:
 
 
 def _trace_entry(entry: tuple) -> dict:
-    stage, rule_id, names, values, result = entry
+    (stage, rule_id, names), values, result = entry
     item = {"stage": stage, "id": rule_id,
             "read": {n: v if v.__class__ in PLAIN else to_jsonable(v)
                      for n, v in zip(names, values, strict=True)},

@@ -505,8 +505,15 @@ class _Writer:
         code, nullable = self.null_guarded(args, lambda xs: f"abs({xs[0]})")
         return code, args[0][1], nullable
 
+    def decimal_args(self, args: list) -> list:
+        """Money arguments as Decimal, so rounding helpers keep amounts exact (a whole
+        amount arrives as an int)."""
+        return [(c if c in self.ctx.constants else f"_money({c})", t, n) if t == MONEY
+                else (c, t, n) for c, t, n in args]
+
     def call_floor(self, node, args, fn="_floor"):
         self.numeric_args(node, args, 1)
+        args = self.decimal_args(args)
         code, nullable = self.null_guarded(args, lambda xs: f"{fn}({xs[0]})")
         return code, (MONEY if args[0][1] == MONEY else INTEGER), nullable
 
@@ -521,6 +528,7 @@ class _Writer:
                                    0 <= node.args[1].value <= 10):
             raise self.fail(node.args[1], "round() takes a whole number of places from 0 to 10")
         places = node.args[1].value if len(args) == 2 else 0
+        args = self.decimal_args(args)
         code, nullable = self.null_guarded(args[:1], lambda xs: f"_round({xs[0]}, {places})")
         typ = args[0][1] if args[0][1] == MONEY or places else INTEGER
         return code, (NUMBER if typ == INTEGER and places else typ), nullable
@@ -532,6 +540,7 @@ class _Writer:
                 isinstance(step.value, int | float) and step.value > 0):
             raise self.fail(step, f"{node.func.id}() needs a positive number as its step")
         step_code = self.ctx.constant(Decimal(repr(step.value)))
+        args = self.decimal_args(args)
         code, nullable = self.null_guarded(args[:1],
                                            lambda xs: f"{fn}({xs[0]}, {step_code})")
         return code, (MONEY if args[0][1] == MONEY else NUMBER), nullable
