@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .admission import compile_admission
-from .codegen import FunctionBuilder, Reporter, local_name, scope_for
+from .codegen import FunctionBuilder, Reporter, scope_for
 from .derived import compile_derived
 from .errors import Problem, ProblemsError
 from .expressions import (

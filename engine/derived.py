@@ -27,7 +27,9 @@ def dependency_order(derived: Mapping[str, object], rep: Reporter) -> list[str]:
     done: set[str] = set()
     pending = list(derived)
     while pending:
-        ready = [n for n in pending if needs[n] <= done]
+        # Sorted, so that the order (and the trace) does not depend on how the YAML
+        # mapping was written: the ruleset's hash ignores key order.
+        ready = sorted(n for n in pending if needs[n] <= done)
         if not ready:
             for name in pending:
                 cycle = _cycle_from(name, needs, set(pending))

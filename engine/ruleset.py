@@ -76,37 +76,45 @@ def load_ruleset_source(folder: str | Path) -> RulesetSource:
         raise ProblemsError([Problem(Location(label), f"no {MANIFEST} in this folder")])
     texts: dict[str, list[str]] = {}
     manifest = _load(manifest_path, f"{label}/{MANIFEST}", texts)
+
+    def open_stage(stage: str, relative: str, used: dict[str, str]) -> LocatedDocument:
+        where = manifest.locate(("stages", stage))
+        pure = PurePosixPath(relative)
+        if pure.is_absolute() or ".." in pure.parts:
+            raise ProblemsError([Problem(where, f"{stage}: the file must be inside the "
+                                                "ruleset folder")])
+        if str(pure) in used.values() or str(pure) == MANIFEST:
+            raise ProblemsError([Problem(where, f"{stage}: {relative} is already used by "
+                                                "another stage")])
+        if not (root / pure).is_file():
+            raise ProblemsError([Problem(where, f"{stage}: no file {relative} in the "
+                                                "ruleset folder")])
+        return _load(root / pure, f"{label}/{pure}", texts)
+
+    return _assemble(label, manifest, open_stage, texts)
+
+
+def _assemble(label: str, manifest: LocatedDocument, open_stage, texts: dict
+              ) -> RulesetSource:
+    """Check the manifest, open and check each stage file it names (``open_stage(stage,
+    relative path, files so far)``), collecting every problem before raising."""
     problems = schema_problems(manifest, "ruleset.schema.json")
     if problems:
         raise ProblemsError(problems)
-    stages, files = {}, {}
+    stages: dict[str, LocatedDocument] = {}
+    files: dict[str, str] = {}
     for stage in STAGES:
         relative = manifest.data["stages"].get(stage)
         if relative is None:
             continue
-        path_in_manifest = ("stages", stage)
-        pure = PurePosixPath(relative)
-        if pure.is_absolute() or ".." in pure.parts:
-            problems.append(Problem(manifest.locate(path_in_manifest),
-                                    f"{stage}: the file must be inside the ruleset folder"))
-            continue
-        if str(pure) in files.values() or str(pure) == MANIFEST:
-            problems.append(Problem(manifest.locate(path_in_manifest),
-                                    f"{stage}: {relative} is already used by another stage"))
-            continue
-        if not (root / pure).is_file():
-            problems.append(Problem(manifest.locate(path_in_manifest),
-                                    f"{stage}: no file {relative} in the ruleset folder"))
-            continue
-        display = f"{label}/{pure}"
         try:
-            doc = _load(root / pure, display, texts)
+            doc = open_stage(stage, relative, files)
         except ProblemsError as exc:
             problems.extend(exc.problems)
             continue
         problems.extend(schema_problems(doc, STAGE_SCHEMAS[stage]))
         stages[stage] = doc
-        files[stage] = str(pure)
+        files[stage] = str(PurePosixPath(relative))
     if problems:
         raise ProblemsError(problems)
     return RulesetSource(label, manifest, stages, files, texts)
@@ -134,17 +142,7 @@ def source_from_content(content: Mapping[str, object], label: str) -> RulesetSou
                                          "missing from the stored ruleset")])
         return load_yaml_text(json.dumps(content[name], indent=1), f"{label}/{name}")
 
-    manifest = document(MANIFEST)
-    problems = schema_problems(manifest, "ruleset.schema.json")
-    if problems:
-        raise ProblemsError(problems)
-    stages, files = {}, {}
-    for stage in STAGES:
-        relative = manifest.data["stages"].get(stage)
-        if relative is not None:
-            stages[stage] = document(str(PurePosixPath(relative)))
-            files[stage] = str(PurePosixPath(relative))
-            problems.extend(schema_problems(stages[stage], STAGE_SCHEMAS[stage]))
-    if problems:
-        raise ProblemsError(problems)
-    return RulesetSource(label, manifest, stages, files)
+    def open_stage(stage: str, relative: str, used: dict[str, str]) -> LocatedDocument:
+        return document(str(PurePosixPath(relative)))
+
+    return _assemble(label, document(MANIFEST), open_stage, {})

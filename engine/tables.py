@@ -111,7 +111,11 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
             rep.error((*rule_path, "id"), f"rule id '{rule_id}' is used twice in this table")
         seen_ids.add(rule_id)
         cells, conditions = {}, []
-        for column, cell in (rule.get("when") or {}).items():
+        when = rule.get("when") or {}
+        # Input order, not the mapping's key order (which the ruleset hash ignores).
+        order = {name: index for index, name in enumerate(input_by_name)}
+        for column, cell in sorted(when.items(), key=lambda kv: (order.get(kv[0], len(order)),
+                                                                 kv[0])):
             if column in failed_inputs:
                 continue
             if column not in input_by_name:

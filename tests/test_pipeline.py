@@ -119,3 +119,25 @@ def test_arrears_of_exactly_180_days_are_not_capped(ruleset):
     doc = strong_customer(**{"credit_history.max_days_overdue_12m": 180})
     caps = decide(ruleset, doc, AS_OF).to_dict()["grading"]["caps"]
     assert all(c["id"] != "CAP_SEVERE_ARREARS" for c in caps)
+
+
+def test_a_ruleset_rebuilt_from_its_stored_content_decides_the_same(ruleset):
+    from engine.compiler import compile_ruleset
+    from engine.ruleset import source_from_content
+
+    content = json.loads(canonical_json(ruleset.source.content))
+    rebuilt = compile_ruleset(source_from_content(content, "stored"))
+    assert rebuilt.hash == ruleset.hash
+    doc = strong_customer()
+    assert canonical_json(decide(rebuilt, doc, AS_OF).to_dict()) == \
+        canonical_json(decide(ruleset, doc, AS_OF).to_dict())
+
+
+def test_stored_content_with_a_path_outside_the_folder_is_refused(ruleset):
+    from engine.errors import ProblemsError
+    from engine.ruleset import source_from_content
+
+    content = json.loads(canonical_json(ruleset.source.content))
+    content["ruleset.yaml"]["stages"]["policy"] = "../policy.yaml"
+    with pytest.raises(ProblemsError):
+        source_from_content(content, "stored")
