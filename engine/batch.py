@@ -1,14 +1,19 @@
 """Deciding a whole portfolio: stream rows in, decisions out, in one or several processes,
-with flat memory whatever the portfolio's size.
+with flat memory whatever the portfolio's size, every decision audited.
 
 Rows are read lazily and sent to workers in chunks; at most a few chunks per worker are in
 flight, so a million-row file is never held in memory. Results are written in input order.
+Workers decide and serialise; the main process alone appends to the audit trail, in
+transactions of ``commit_every`` records, so a crash loses at most the open transaction and
+never breaks the chain. A run is identified by its portfolio's content, ruleset and as-of
+date; ``resume`` finishes an interrupted run without deciding any customer twice.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 import os
 from collections import Counter, deque
@@ -18,6 +23,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from .audit import AuditStore, NewRecord
+from .audit_record import decision_record, full_decision
 from .canonical import canonical_json
 from .compiler import CompiledRuleset, load_ruleset
 from .customer import (
@@ -32,6 +39,7 @@ from .pipeline import decide
 
 CHUNK_ROWS = 500
 IN_FLIGHT_PER_WORKER = 3
+DEFAULT_COMMIT_EVERY = 1000
 
 
 @dataclass
@@ -49,11 +57,13 @@ class BatchSummary:
 
     decided: int = 0
     failed: int = 0
+    resumed: int = 0  # decided in an earlier, interrupted run and not decided again
     by_grade: Counter = field(default_factory=Counter)
     by_outcome: Counter = field(default_factory=Counter)
     limit_accepted: Decimal = Decimal(0)
     limit_referred: Decimal = Decimal(0)
     currency: str = ""
+    batch_id: str | None = None
 
     def add(self, outcome: str, grade: str, limit: str | None) -> None:
         self.decided += 1
@@ -66,16 +76,17 @@ class BatchSummary:
                 self.limit_referred += Decimal(limit)
 
     def to_dict(self) -> dict:
-        return {"decided": self.decided, "failed": self.failed,
+        return {"decided": self.decided, "failed": self.failed, "resumed": self.resumed,
                 "by_grade": dict(self.by_grade), "by_outcome": dict(self.by_outcome),
                 "limit_accepted": format(self.limit_accepted, "f"),
                 "limit_referred": format(self.limit_referred, "f"),
-                "currency": self.currency}
+                "currency": self.currency, "batch_id": self.batch_id}
 
 
 def read_rows(path: str | Path) -> Iterator[tuple[int, object]]:
     """Yield ``(row_number, raw_row)`` from a CSV (row 1 is the first data row) or a JSON
-    Lines file (row = line number), streaming. Raises InputError for a bad header."""
+    Lines file (row = line number), streaming. A CSV's column types come first, as row 0.
+    Raises InputError for an unusable file or header."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):
@@ -86,44 +97,106 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, object]]:
         raise InputError(str(path), [("", exc.strerror or "cannot open the file")]) from None
     with handle:
         if suffix == ".csv":
-            reader = csv.DictReader(handle)
-            try:
-                fields = reader.fieldnames
-            except (csv.Error, UnicodeDecodeError) as exc:
-                raise InputError(f"{path}:1", [("", f"unreadable header: {exc}")]) from None
-            if not fields:
-                return
-            types = column_types(fields)
-            yield 0, types  # the header's column types go first
-            number = 0
-            while True:
-                number += 1
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except (csv.Error, UnicodeDecodeError) as exc:
-                    yield number, InputError(f"{path}: row {number}", [("", str(exc))])
-                    continue
-                yield number, row
+            yield from _csv_rows(path, handle)
         else:
-            number = 0
-            while True:
-                try:
-                    line = handle.readline()
-                except UnicodeDecodeError:
-                    number += 1
-                    yield number, InputError(f"{path}:{number}",
-                                             [("", "not valid UTF-8 text")])
-                    continue
-                if not line:
-                    return
-                number += 1
-                if line.strip():
-                    yield number, line
+            yield from _jsonl_rows(path, handle)
+
+
+def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
+    reader = csv.DictReader(handle)
+    try:
+        fields = reader.fieldnames
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}:1", [("", f"unreadable header: {exc}")]) from None
+    if not fields:
+        return
+    yield 0, column_types(fields)
+    number = 0
+    while True:
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as exc:
+            yield number, InputError(f"{path}: row {number}", [("", str(exc))])
+            continue
+        yield number, row
+
+
+def _jsonl_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
+    number = 0
+    while True:
+        try:
+            line = handle.readline()
+        except UnicodeDecodeError:
+            number += 1
+            yield number, InputError(f"{path}:{number}", [("", "not valid UTF-8 text")])
+            continue
+        if not line:
+            return
+        number += 1
+        if line.strip():
+            yield number, line
 
 
 # --- work done in each worker ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RowSettings:
+    """What a worker needs to know about the run besides the rows."""
+
+    as_of: dt.date
+    types: dict | None
+    label: str
+    salt: bytes | None  # None: not audited
+    batch_id: str | None
+    with_trace: bool
+
+
+def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
+                settings: RowSettings) -> list[tuple]:
+    """Decide a chunk of raw rows. Each result is ``("ok", row, line, outcome, grade,
+    limit, record)`` (record None when not audited), ``("done", ...)`` for a row an
+    earlier run decided (passed through), or ``("error", row, customer_id, messages)``."""
+    results = []
+    for number, raw in rows:
+        if isinstance(raw, tuple):  # decided by an interrupted run: pass it through
+            results.append(raw)
+            continue
+        where = f"{settings.label}: row {number}" if settings.types is not None else \
+            f"{settings.label}:{number}"
+        customer_id = None
+        try:
+            if isinstance(raw, InputError):
+                raise raw
+            if settings.types is not None:
+                doc = document_from_row(raw, settings.types, where)
+            else:
+                doc = parse_json_document(raw, where, settings.label, number)
+            customer_id = doc.get("id") if isinstance(doc.get("id"), str) else None
+            check_customer(doc, where)
+            decision = decide(ruleset, doc, settings.as_of)
+            record = None
+            if settings.salt is not None:
+                record, line = decision_record(decision, settings.salt,
+                                               batch_id=settings.batch_id, batch_row=number)
+            else:
+                line = canonical_json(decision.summary())
+            if settings.with_trace:
+                line = canonical_json(decision.to_dict())
+        except InputError as exc:
+            results.append(("error", number, customer_id, exc.lines()))
+            continue
+        except DecisionError as exc:
+            results.append(("error", number, customer_id, [f"{where}: {exc}"]))
+            continue
+        policy = decision.policy
+        limit = None if policy is None or policy["credit_limit"] is None else \
+            format(policy["credit_limit"], "f")
+        results.append(("ok", number, line, decision.outcome, decision.grade, limit, record))
+    return results
+
 
 _worker_ruleset: CompiledRuleset | None = None
 
@@ -133,49 +206,33 @@ def _init_worker(ruleset_dir: str) -> None:
     _worker_ruleset = load_ruleset(ruleset_dir)
 
 
-def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]], as_of: dt.date,
-                types: dict | None, label: str) -> list[tuple]:
-    """Decide a chunk of raw rows. Each result is ``("ok", json_line, outcome, grade,
-    limit)`` or ``("error", row, customer_id, messages)``."""
-    results = []
-    for number, raw in rows:
-        where = f"{label}: row {number}" if types is not None else f"{label}:{number}"
-        customer_id = None
-        try:
-            if isinstance(raw, InputError):
-                raise raw
-            if types is not None:
-                doc = document_from_row(raw, types, where)
-            else:
-                doc = parse_json_document(raw, where, label, number)
-            customer_id = doc.get("id") if isinstance(doc.get("id"), str) else None
-            check_customer(doc, where)
-            decision = decide(ruleset, doc, as_of)
-            data = decision.to_dict()
-        except InputError as exc:
-            results.append(("error", number, customer_id, exc.lines()))
-            continue
-        except DecisionError as exc:
-            results.append(("error", number, customer_id, [f"{where}: {exc}"]))
-            continue
-        policy = data["policy"]
-        results.append(("ok", canonical_json(data), data["admission"]["outcome"],
-                        data["grading"]["grade"], policy and policy["credit_limit"]))
-    return results
-
-
-def _decide_chunk(rows, as_of, types, label):
+def _decide_chunk(rows, settings):
     assert _worker_ruleset is not None
-    return decide_rows(_worker_ruleset, rows, as_of, types, label)
+    return decide_rows(_worker_ruleset, rows, settings)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+def portfolio_key(path: str | Path, ruleset: CompiledRuleset, as_of: dt.date) -> str:
+    """What identifies a batch: the portfolio's bytes, the ruleset and the as-of date."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    digest.update(f"|{ruleset.hash}|{as_of.isoformat()}".encode())
+    return digest.hexdigest()[:24]
 
 
 def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
-              as_of: dt.date, *, workers: int = 1,
+              as_of: dt.date, *, workers: int = 1, audit: AuditStore | None = None,
+              commit_every: int = DEFAULT_COMMIT_EVERY, resume: bool = False,
+              with_trace: bool = False,
               on_error: Callable[[RowError], None] | None = None,
               on_progress: Callable[[int], None] | None = None) -> BatchSummary:
     """Decide every row of ``portfolio`` into ``out`` (JSON Lines, one decision per line,
-    in input order). ``on_error`` hears about each skipped row; ``on_progress`` gets the
-    number of rows finished so far. Returns the summary."""
+    in input order, without the trace unless ``with_trace``), auditing each decision in
+    ``audit`` when given. ``on_error`` hears about each skipped row; ``on_progress`` gets
+    the number of rows finished so far. Returns the summary."""
     ruleset = load_ruleset(ruleset_dir)
     summary = BatchSummary(currency=ruleset.currency)
     label = str(portfolio)
@@ -185,7 +242,15 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
     if first is not None and first[0] == 0:
         types = first[1]
         first = None
-    chunks = _chunks(rows, first)
+    run = _AuditedRun(audit, ruleset, portfolio, as_of, resume, commit_every,
+                      with_trace) if audit else None
+    if resume and run is None:
+        raise CreditRulesError("--resume needs the audit trail (drop --no-audit)")
+    summary.batch_id = run.batch_id if run else None
+    settings = RowSettings(as_of, types, label, audit.salt if audit else None,
+                           run.batch_id if run else None, with_trace)
+    source = run.skip_done(rows, first) if run else _prepend(first, rows)
+    chunks = _chunks(source)
     done = 0
     out_path = Path(out)
     tmp_path = out_path.with_name(out_path.name + ".partial")
@@ -194,44 +259,154 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
             def consume(results: list[tuple]) -> None:
                 nonlocal done
                 for result in results:
-                    if result[0] == "ok":
-                        sink.write(result[1])
-                        sink.write("\n")
-                        summary.add(result[2], result[3], result[4])
-                    else:
+                    if result[0] == "error":
                         summary.failed += 1
                         if on_error:
                             on_error(RowError(result[1], result[2], result[3]))
+                    else:
+                        _, _, line, outcome, grade, limit, record = result
+                        sink.write(line)
+                        sink.write("\n")
+                        summary.add(outcome, grade, limit)
+                        if result[0] == "done":
+                            summary.resumed += 1
+                        elif run:
+                            run.add(record)
                     done += 1
                 if on_progress:
                     on_progress(done)
 
             if workers <= 1:
                 for chunk in chunks:
-                    consume(decide_rows(ruleset, chunk, as_of, types, label))
+                    consume(decide_rows(ruleset, chunk, settings))
             else:
-                _run_parallel(chunks, consume, str(ruleset_dir), as_of, types, label, workers)
+                _run_parallel(chunks, consume, str(ruleset_dir), settings, workers)
+        if run:
+            run.finish(summary)
         os.replace(tmp_path, out_path)
     except BaseException:
+        if run:
+            run.flush()  # what was decided stays decided: --resume picks up from there
         tmp_path.unlink(missing_ok=True)
         raise
     return summary
 
 
-def _run_parallel(chunks, consume, ruleset_dir, as_of, types, label, workers) -> None:
+class _AuditedRun:
+    """The audit side of a batch: its start and finish marks, commits every N records,
+    and on resume the rows an interrupted run already decided."""
+
+    def __init__(self, store: AuditStore, ruleset: CompiledRuleset, portfolio, as_of,
+                 resume: bool, commit_every: int, with_trace: bool):
+        self.store = store
+        self.ruleset = ruleset
+        self.with_trace = with_trace
+        self.commit_every = max(1, commit_every)
+        self.pending: list[NewRecord] = []
+        store.store_ruleset(ruleset)
+        key = portfolio_key(portfolio, ruleset, as_of)
+        runs = self._runs(key)
+        if resume:
+            if not runs:
+                raise CreditRulesError("no earlier run of this batch to resume (same "
+                                       "portfolio, ruleset and as-of date)")
+            number, finished = runs[-1]
+            if finished:
+                raise CreditRulesError(f"the last run of this batch ({key}-{number}) "
+                                       "finished; nothing to resume")
+            self.batch_id = f"{key}-{number}"
+            self.resuming = True
+        else:
+            number = (runs[-1][0] + 1) if runs else 1
+            self.batch_id = f"{key}-{number}"
+            self.resuming = False
+            body = canonical_json({"event": "batch-started", "batch_id": self.batch_id,
+                                   "portfolio": str(portfolio), "as_of": as_of.isoformat(),
+                                   "run": number})
+            store.append([NewRecord("batch", body, batch_id=self.batch_id,
+                                    as_of=as_of.isoformat(), ruleset_name=ruleset.name,
+                                    ruleset_version=ruleset.version,
+                                    ruleset_hash=ruleset.hash)])
+
+    def _runs(self, key: str) -> list[tuple[int, bool]]:
+        runs: dict[int, bool] = {}
+        for row in self.store.iter_rows(
+                "SELECT batch_id, body FROM records WHERE kind = 'batch' AND batch_id LIKE ? "
+                "ORDER BY seq", [key + "-%"]):
+            number = int(row["batch_id"].rsplit("-", 1)[1])
+            event = json.loads(row["body"])["event"]
+            runs[number] = runs.get(number, False) or event == "batch-finished"
+        return sorted(runs.items())
+
+    def skip_done(self, rows: Iterator, first) -> Iterator[tuple[int, object]]:
+        """The input rows, with those an interrupted run decided replaced by their stored
+        results (merged in row order, streaming)."""
+        source = _prepend(first, rows)
+        if not self.resuming:
+            yield from source
+            return
+        done = self.store.iter_rows(
+            "SELECT batch_row, body, outcome, grade, credit_limit, ruleset_hash FROM records "
+            "WHERE kind = 'decision' AND batch_id = ? ORDER BY batch_row", [self.batch_id])
+        pending = next(done, None)
+        slots = None
+        for number, raw in source:
+            while pending is not None and pending["batch_row"] < number:
+                pending = next(done, None)
+            if pending is not None and pending["batch_row"] == number:
+                body = json.loads(pending["body"])
+                if self.with_trace:
+                    if slots is None:
+                        slots = self.store.trace_slots(pending["ruleset_hash"],
+                                                       body["decision"]["engine_version"])
+                    line = canonical_json(full_decision(body, slots))
+                else:
+                    line = canonical_json(body["decision"])
+                yield number, ("done", number, line, pending["outcome"], pending["grade"],
+                               pending["credit_limit"], None)
+                pending = next(done, None)
+            else:
+                yield number, raw
+
+    def add(self, record: NewRecord) -> None:
+        self.pending.append(record)
+        if len(self.pending) >= self.commit_every:
+            self.flush()
+
+    def flush(self) -> None:
+        records, self.pending = self.pending, []
+        self.store.append(records)
+
+    def finish(self, summary: BatchSummary) -> None:
+        self.flush()
+        body = canonical_json({"event": "batch-finished", "batch_id": self.batch_id,
+                               "summary": summary.to_dict()})
+        self.store.append([NewRecord("batch", body, batch_id=self.batch_id,
+                                     ruleset_name=self.ruleset.name,
+                                     ruleset_version=self.ruleset.version,
+                                     ruleset_hash=self.ruleset.hash)])
+
+
+def _run_parallel(chunks, consume, ruleset_dir, settings, workers) -> None:
     pending: deque[Future] = deque()
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                              initargs=(ruleset_dir,)) as pool:
         for chunk in chunks:
-            pending.append(pool.submit(_decide_chunk, chunk, as_of, types, label))
+            pending.append(pool.submit(_decide_chunk, chunk, settings))
             if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
                 consume(pending.popleft().result())
         while pending:
             consume(pending.popleft().result())
 
 
-def _chunks(rows: Iterator, first) -> Iterator[list]:
-    chunk = [first] if first is not None else []
+def _prepend(first, rows: Iterator) -> Iterator:
+    if first is not None:
+        yield first
+    yield from rows
+
+
+def _chunks(rows: Iterator) -> Iterator[list]:
+    chunk = []
     for row in rows:
         chunk.append(row)
         if len(chunk) >= CHUNK_ROWS:
@@ -239,12 +414,3 @@ def _chunks(rows: Iterator, first) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
-
-
-__all__ = ["BatchSummary", "CreditRulesError", "RowError", "decide_rows", "read_rows",
-           "run_batch"]
-
-
-def summary_json(summary: BatchSummary) -> str:
-    """The summary as one line of JSON."""
-    return json.dumps(summary.to_dict(), sort_keys=True)

@@ -16,8 +16,11 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .batch import RowError, run_batch
+from .audit import AuditStore, default_db_path
+from .audit_record import decision_record
+from .batch import DEFAULT_COMMIT_EVERY, RowError, run_batch
 from .cases import load_cases, run_case
+from .cli_audit import register as register_audit_commands
 from .compiler import load_ruleset
 from .customer import InputError, check_customer, parse_json_document
 from .errors import CreditRulesError, ProblemsError
@@ -86,6 +89,11 @@ def _parse_date(ctx, param, value: str | None) -> dt.date | None:
         raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
 
 
+db_option = click.option(
+    "--db", "db_path", metavar="FILE", envvar="CREDIT_DB", default=None,
+    help="Audit file (default: $CREDIT_DB, else credit-audit.db in this folder).")
+no_audit_option = click.option(
+    "--no-audit", is_flag=True, help="Do not write to the audit trail (a dry run).")
 ruleset_option = click.option(
     "--ruleset", "ruleset_dir", metavar="DIR", default=None,
     help="Ruleset folder (default: $CREDIT_RULESET or the shipped rulesets/default).")
@@ -142,19 +150,36 @@ def test_command(ruleset: str | None) -> None:
 @as_of_option
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
 @click.option("--trace", "with_trace", is_flag=True, help="List every rule that fired.")
+@db_option
+@no_audit_option
 def decide_command(customer: str, ruleset_dir: str | None, as_of: dt.date | None,
-                   as_json: bool, with_trace: bool) -> None:
-    """Decide one customer document (a JSON file, or - for standard input)."""
+                   as_json: bool, with_trace: bool, db_path: str | None,
+                   no_audit: bool) -> None:
+    """Decide one customer document (a JSON file, or - for standard input).
+
+    The decision is written to the audit trail unless --no-audit is given.
+    """
     where = "<stdin>" if customer == "-" else customer
     text = _read_text(customer)
     doc = check_customer(parse_json_document(text, where), where)
     compiled = load_ruleset(ruleset_dir or default_ruleset())
     decision = decide(compiled, doc, as_of or dt.date.today())
+    if no_audit:
+        note = "not audited (--no-audit)"
+    else:
+        path = db_path or default_db_path()
+        with AuditStore(path) as store:
+            store.store_ruleset(compiled)
+            record, _ = decision_record(decision, store.salt)
+            seq, _ = store.append([record])[0]
+        note = f"audited as record {seq} in {path}"
     data = decision.to_dict()
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(f"credit: {note}", err=True)
     else:
         click.echo(decision_text(data, with_trace=with_trace))
+        click.echo(f"Audit      {note}")
 
 
 def _read_text(name: str) -> str:
@@ -185,13 +210,24 @@ def _read_text(name: str) -> str:
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Number of worker processes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--trace", "with_trace", is_flag=True,
+              help="Write each decision's full trace to the results too (the audit trail "
+                   "always has it).")
 @click.option("--progress/--no-progress", default=None,
               help="Show progress on stderr (default: when stderr is a terminal).")
+@db_option
+@no_audit_option
+@click.option("--commit-every", type=click.IntRange(1, None), default=DEFAULT_COMMIT_EVERY,
+              show_default=True, help="Audit records written per transaction.")
+@click.option("--resume", is_flag=True,
+              help="Finish an interrupted run of this batch (same portfolio, ruleset and "
+                   "as-of date) without deciding any customer twice.")
 def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | None,
-          workers: int, as_json: bool, progress: bool | None) -> None:
+          workers: int, as_json: bool, with_trace: bool, progress: bool | None,
+          db_path: str | None, no_audit: bool, commit_every: int, resume: bool) -> None:
     """Decide every customer of a portfolio, streaming; bad rows are reported and skipped.
 
-    Exits 1 when any row failed.
+    Each decision is audited (unless --no-audit). Exits 1 when any row failed.
     """
     as_of = as_of or dt.date.today()
     folder = ruleset_dir or default_ruleset()
@@ -204,19 +240,32 @@ def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | No
         for message in error.messages:
             click.echo(message, err=True)
 
-    summary = run_batch(portfolio, out, folder, as_of, workers=workers, on_error=report,
-                        on_progress=meter.update if meter else None)
-    if meter:
-        meter.finish()
+    store = None if no_audit else AuditStore(db_path or default_db_path())
+    try:
+        summary = run_batch(portfolio, out, folder, as_of, workers=workers, audit=store,
+                            commit_every=commit_every, resume=resume, with_trace=with_trace,
+                            on_error=report, on_progress=meter.update if meter else None)
+    finally:
+        if store:
+            store.close()
+        if meter:
+            meter.finish()
     data = summary.to_dict()
     data["as_of"] = as_of.isoformat()
     data["out"] = out
+    data["audit"] = None if no_audit else (db_path or default_db_path())
     if as_json:
         click.echo(json.dumps(data, sort_keys=True))
     else:
         grades = load_ruleset(folder).grades
         click.echo(summary_text(data, grades))
         click.echo(f"Results    {out} (as of {as_of.isoformat()})")
+        if no_audit:
+            click.echo("Audit      not audited (--no-audit)")
+        else:
+            resumed = f", {summary.resumed:,} from the interrupted run" if summary.resumed \
+                else ""
+            click.echo(f"Audit      {data['audit']}, batch {summary.batch_id}{resumed}")
     if summary.failed:
         sys.exit(1)
 
@@ -262,6 +311,9 @@ class _Progress:
 
     def finish(self) -> None:
         self.clear()
+
+
+register_audit_commands(cli)
 
 
 def main() -> None:

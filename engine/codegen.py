@@ -94,9 +94,9 @@ class FunctionBuilder:
             self._indent -= 1
 
     def trace(self, stage: str, rule_id: str, reads: tuple[str, ...], result: str) -> None:
-        """Append a trace entry ``((stage, rule id, names read), values read, result)``;
-        the first part is a constant, so an entry costs two small tuples."""
-        slot = self.ctx.constant((stage, rule_id, tuple(reads)))
+        """Append a trace entry ``((slot index, stage, rule id, names read), values read,
+        result)``; the first part is a constant, so an entry costs two small tuples."""
+        slot = self.ctx.slot(stage, rule_id, tuple(reads))
         values = "(" + "".join(f"{local_name(n)}, " for n in reads) + ")"
         self.line(f"trace(({slot}, {values}, {result}))")
 

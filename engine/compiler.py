@@ -67,6 +67,8 @@ class CompiledRuleset:
     policy: Callable
     approval: Callable
     grading_info: CompiledGrading
+    slots: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    redact: tuple[str, ...] = ()
     manifest: dict = field(repr=False, default_factory=dict)
 
     @property
@@ -97,6 +99,7 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
 
     reporters: list[tuple[str, Reporter]] = []
     fact_types = _fact_types(source, reporter("facts"))
+    _check_redactions(source, reporter(None))
     types = {**fact_types, "as_of": DATE}
     scope = scope_for(types, non_null=frozenset({"as_of"}))
     known_inputs = dict(types)
@@ -156,7 +159,8 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         extract=namespace["extract"], derive=namespace["derive"],
         admission=namespace["admission"], grading=namespace["grading"],
         policy=namespace["policy"], approval=namespace["approval"],
-        grading_info=grading_info, manifest=manifest)
+        grading_info=grading_info, slots=tuple(ctx.slots),
+        redact=tuple(manifest.get("redact") or ()), manifest=manifest)
 
 
 def _fact_types(source: RulesetSource, rep: Reporter) -> dict[str, str]:
@@ -184,6 +188,22 @@ def _fact_types(source: RulesetSource, rep: Reporter) -> dict[str, str]:
             continue
         types[name] = typ
     return types
+
+
+def _check_redactions(source: RulesetSource, rep: Reporter) -> None:
+    """Each redacted path is a field of the customer document that no rule reads (a
+    declared fact at, above or below it would make replay impossible)."""
+    customer = load_schema("customer.schema.json")
+    declared = (source.stages["facts"].data.get("facts") or {}).keys()
+    for index, path in enumerate(source.manifest.data.get("redact") or []):
+        where = ("redact", index)
+        if _schema_type(customer, path.split(".")) is None:
+            rep.error(where, f"'{path}' is not a field of the customer document")
+            continue
+        for fact in declared:
+            if fact == path or fact.startswith(path + ".") or path.startswith(fact + "."):
+                rep.error(where, f"'{path}' is redacted in the audit trail but the rules read "
+                          f"'{fact}' (facts.yaml): replay would be impossible")
 
 
 def _schema_type(schema: Mapping, parts: list[str]) -> set[str] | str | None:

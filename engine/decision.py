@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
 from .admission import OUTCOMES
-from .canonical import PLAIN, sha256_hex, to_jsonable
+from .canonical import PLAIN, canonical_json, to_jsonable
+from .redaction import marked, redact
 
 
 @dataclass(slots=True)
@@ -41,18 +43,37 @@ class Decision:
         return None if self.policy is None else self.policy["credit_limit"]
 
     @property
+    def facts_json(self) -> str:
+        """Canonical JSON of the facts with redacted fields replaced by a fixed marker:
+        what identifies the inputs (the rules never read a redacted field)."""
+        return canonical_json(redact(self.facts, self.ruleset.redact, marked))
+
+    @property
     def decision_id(self) -> str:
         """Derived from the inputs alone (ruleset hash, as-of date, enriched facts), so
         the same inputs always give the same id."""
-        return "d-" + sha256_hex({"ruleset": self.ruleset.hash, "as_of": self.as_of,
-                                  "facts": self.facts})[:32]
+        return self.decision_id_from(self.facts_json)
+
+    def decision_id_from(self, facts_json: str) -> str:
+        """The decision id given ``facts_json`` (computed once by callers that need both):
+        the hash of the canonical JSON {"as_of", "facts", "ruleset"}."""
+        text = (f'{{"as_of":"{self.as_of.isoformat()}","facts":{facts_json},'
+                f'"ruleset":"{self.ruleset.hash}"}}')
+        return "d-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
     def to_dict(self) -> dict:
         """The decision as JSON-ready data (amounts as decimal text)."""
+        data = self.summary()
+        data["trace"] = [_trace_entry(entry) for entry in self.trace]
+        data["engine_version"] = data.pop("engine_version")  # keep the documented order
+        return data
+
+    def summary(self, decision_id: str | None = None) -> dict:
+        """``to_dict`` without the trace: what a portfolio's results file holds."""
         from . import __version__
 
         return {
-            "decision_id": self.decision_id,
+            "decision_id": decision_id or self.decision_id,
             "customer_id": self.customer_id,
             "as_of": self.as_of.isoformat(),
             "ruleset": self.ruleset.identity,
@@ -70,9 +91,13 @@ class Decision:
             },
             "policy": self._policy_dict(),
             "approval": {"required_level": self.required_level},
-            "trace": [_trace_entry(entry) for entry in self.trace],
             "engine_version": __version__,
         }
+
+    def compact_trace(self) -> list:
+        """The trace as ``[slot, [values read], result]`` entries: the slot numbers the
+        ruleset's ``slots`` (stage, rule id, names read), which the audit stores once."""
+        return [[slot[0], list(values), result] for slot, values, result in self.trace]
 
     def _policy_dict(self) -> dict | None:
         if self.policy is None:
@@ -93,8 +118,14 @@ class Decision:
         }
 
 
+def expand_trace(compact: list, slots: list) -> list[dict]:
+    """The full trace (as ``to_dict`` gives it) from a JSON compact trace and its slots."""
+    return [_trace_entry(((index, *slots[index]), values, result))
+            for index, values, result in compact]
+
+
 def _trace_entry(entry: tuple) -> dict:
-    (stage, rule_id, names), values, result = entry
+    (_, stage, rule_id, names), values, result = entry
     item = {"stage": stage, "id": rule_id,
             "read": {n: v if v.__class__ in PLAIN else to_jsonable(v)
                      for n, v in zip(names, values, strict=True)},

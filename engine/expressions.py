@@ -47,8 +47,15 @@ class CodeContext:
     unique temporary names."""
 
     constants: dict[str, object] = field(default_factory=dict)
+    slots: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     _by_key: dict[tuple, str] = field(default_factory=dict)
     _temps: int = 0
+
+    def slot(self, stage: str, rule_id: str, names: tuple[str, ...]) -> str:
+        """Name of the constant ``(index, stage, rule id, names read)`` that identifies one
+        place in the generated code that writes a trace entry."""
+        self.slots.append((stage, rule_id, tuple(names)))
+        return self.constant((len(self.slots) - 1, stage, rule_id, tuple(names)))
 
     def constant(self, value: object) -> str:
         """Name of a module-level constant holding ``value`` (shared when equal)."""

@@ -1,0 +1,76 @@
+"""What the audit trail stores for a decision, and how a stored one is read back.
+
+A decision record's body is the canonical JSON of::
+
+    {"as_of":      the decision date,
+     "decision":   the decision without its trace (as a results file line),
+     "enriched":   values plugins contributed, each with the plugin that gave it,
+     "input":      the customer document, redacted fields as salted hashes,
+     "plugins":    [{"name", "version"}] of the plugins loaded,
+     "trace":      [[slot, [values read], result], ...]}
+
+The trace is stored compactly: the slot numbers mean (stage, rule id, names read), kept
+once per ruleset in the ``trace_slots`` table. ``full_decision`` turns a body back into the
+decision exactly as ``Decision.to_dict`` gave it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from .audit import NewRecord
+from .canonical import _default, canonical_json, to_jsonable
+from .decision import Decision, expand_trace
+from .redaction import redact, salted_digest
+
+
+def compact_json(value: object) -> str:
+    """Canonical JSON of engine values, converting amounts and dates as it goes (faster
+    than converting first); identical to ``canonical_json(to_jsonable(value))``."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False, default=_default)
+    except ValueError:  # a non-finite float somewhere: written as null, like to_jsonable
+        return canonical_json(to_jsonable(value))
+
+
+def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = None,
+                    batch_row: int | None = None, plugins: list | None = None,
+                    enriched: dict | None = None) -> tuple[NewRecord, str]:
+    """The audit record of a decision, and the decision's summary JSON (the line a
+    results file gets), computed together so that nothing is serialised twice."""
+    ruleset = decision.ruleset
+    identity_facts = decision.facts_json
+    decision_id = decision.decision_id_from(identity_facts)
+    summary = decision.summary(decision_id)
+    summary_json = canonical_json(summary)
+    if ruleset.redact:
+        input_json = canonical_json(redact(decision.facts, ruleset.redact,
+                                           salted_digest(salt)))
+    else:
+        input_json = identity_facts
+    body = (f'{{"as_of":"{decision.as_of.isoformat()}","decision":{summary_json},'
+            f'"enriched":{canonical_json(enriched or {})},"input":{input_json},'
+            f'"plugins":{canonical_json(plugins or [])},'
+            f'"trace":{compact_json(decision.compact_trace())}}}')
+    policy = summary["policy"]
+    record = NewRecord(
+        kind="decision", body=body,
+        body_sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        decision_id=decision_id, customer_id=decision.customer_id,
+        as_of=decision.as_of.isoformat(), ruleset_name=ruleset.name,
+        ruleset_version=ruleset.version, ruleset_hash=ruleset.hash,
+        outcome=decision.outcome, grade=decision.grade,
+        credit_limit=policy["credit_limit"] if policy else None,
+        batch_id=batch_id, batch_row=batch_row)
+    return record, summary_json
+
+
+def full_decision(body: dict, slots: list) -> dict:
+    """The decision a stored body records, with its full trace, in ``to_dict`` form."""
+    data = dict(body["decision"])
+    engine_version = data.pop("engine_version")
+    data["trace"] = expand_trace(body["trace"], slots)
+    data["engine_version"] = engine_version
+    return data

@@ -1,0 +1,73 @@
+"""Writing rows for people and programs: an aligned table (default), JSON or CSV, chosen
+by the shared ``--json`` / ``--csv`` options (as sqlite-utils' commands have them)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Sequence
+
+import click
+
+
+def output_options(command: Callable) -> Callable:
+    """Add --json and --csv to a command (as ``fmt``: "table", "json" or "csv")."""
+    command = click.option("--csv", "fmt", flag_value="csv", help="Write CSV.")(command)
+    command = click.option("--json", "fmt", flag_value="json", help="Write JSON.")(command)
+    return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(
+        command)
+
+
+def format_rows(rows: Iterable[dict], columns: Sequence[str], fmt: str) -> Iterable[str]:
+    """The rows as text lines in the chosen format (streamed for JSON and CSV)."""
+    if fmt == "json":
+        yield from _json_lines(rows)
+    elif fmt == "csv":
+        yield from _csv_lines(rows, columns)
+    else:
+        yield from _table_lines(list(rows), columns)
+
+
+def _json_lines(rows: Iterable[dict]) -> Iterable[str]:
+    first = True
+    for row in rows:
+        yield ("[" if first else ",") + json.dumps(row, ensure_ascii=False)
+        first = False
+    yield "[]" if first else "]"
+
+
+def _csv_lines(rows: Iterable[dict], columns: Sequence[str]) -> Iterable[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+        yield buffer.getvalue().rstrip("\n")
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.getvalue():
+        yield buffer.getvalue().rstrip("\n")
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def _table_lines(rows: list[dict], columns: Sequence[str]) -> Iterable[str]:
+    cells = [[_text(row.get(c)) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    yield "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()
+    yield "  ".join("-" * w for w in widths)
+    for row in cells:
+        yield "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)

@@ -1,0 +1,110 @@
+"""Replaying a recorded decision from the record alone: the ruleset content stored by its
+hash, the recorded (enriched) facts and the recorded as-of date. No plugin is called and no
+bureau is asked. The replay matches when the decision and its trace come out identical,
+byte for byte."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from .audit import AuditError, AuditStore
+from .audit_record import compact_json, full_decision
+from .canonical import canonical_json
+from .compiler import CompiledRuleset, compile_ruleset
+from .decision import Decision
+from .errors import DecisionError, ProblemsError
+from .pipeline import decide
+from .ruleset import source_from_content
+
+MAX_DIFF_LINES = 30
+
+
+@dataclass
+class ReplayResult:
+    """How one replay went: ``differences`` are readable lines, empty when it matched."""
+
+    seq: int
+    decision_id: str
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def matched(self) -> bool:
+        return not self.differences
+
+
+class Replayer:
+    """Replays records from one store, compiling each stored ruleset once."""
+
+    def __init__(self, store: AuditStore):
+        self.store = store
+        self._rulesets: dict[str, CompiledRuleset] = {}
+
+    def ruleset(self, ruleset_hash: str) -> CompiledRuleset:
+        if ruleset_hash not in self._rulesets:
+            content = self.store.ruleset_content(ruleset_hash)
+            try:
+                compiled = compile_ruleset(source_from_content(
+                    content, f"stored ruleset {ruleset_hash[:12]}"))
+            except ProblemsError as exc:
+                raise AuditError(f"stored ruleset {ruleset_hash[:12]} no longer compiles: "
+                                 f"{exc.problems[0]}") from None
+            if compiled.hash != ruleset_hash:
+                raise AuditError(f"stored ruleset {ruleset_hash[:12]} hashes to "
+                                 f"{compiled.hash[:12]}: its content was altered")
+            self._rulesets[ruleset_hash] = compiled
+        return self._rulesets[ruleset_hash]
+
+    def replay(self, row: dict) -> ReplayResult:
+        """Replay one record (a row of the records table)."""
+        if row["kind"] != "decision":
+            raise AuditError(f"record {row['seq']} is a {row['kind']} record, not a decision")
+        body = json.loads(row["body"])
+        result = ReplayResult(row["seq"], row["decision_id"])
+        ruleset = self.ruleset(row["ruleset_hash"])
+        try:
+            decision = decide(ruleset, body["input"], dt.date.fromisoformat(body["as_of"]))
+        except DecisionError as exc:
+            result.differences.append(f"the decision now fails: {exc}")
+            return result
+        stored_summary = canonical_json(body["decision"])
+        stored_trace = canonical_json(body["trace"])
+        new_summary = canonical_json(decision.summary())
+        new_trace = compact_json(decision.compact_trace())
+        if stored_summary != new_summary or stored_trace != new_trace:
+            result.differences = _differences(body, ruleset, decision, self.store)
+            if not result.differences:  # same values, different bytes
+                result.differences = ["the decision's JSON differs byte for byte"]
+        return result
+
+
+def _differences(body: dict, ruleset: CompiledRuleset, decision: Decision,
+                 store: AuditStore) -> list[str]:
+    try:
+        slots = store.trace_slots(ruleset.hash, body["decision"]["engine_version"])
+    except AuditError:
+        slots = [list(s) for s in ruleset.slots]
+    old = json.loads(canonical_json(full_decision(body, slots)))
+    new = json.loads(canonical_json(decision.to_dict()))
+    lines: list[str] = []
+    _diff("", old, new, lines)
+    return lines[:MAX_DIFF_LINES] + ([f"... and {len(lines) - MAX_DIFF_LINES} more"]
+                                     if len(lines) > MAX_DIFF_LINES else [])
+
+
+def _diff(path: str, old: object, new: object, lines: list[str]) -> None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            _diff(f"{path}.{key}" if path else key, old.get(key, "<absent>"),
+                  new.get(key, "<absent>"), lines)
+    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
+            _diff(f"{path}[{index}]", a, b, lines)
+    elif old != new:
+        lines.append(f"{path}: recorded {_short(old)}, replayed {_short(new)}")
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 80 else text[:77] + "..."
