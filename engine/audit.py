@@ -18,6 +18,7 @@ stays linear; the file is in WAL mode.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import secrets
@@ -29,7 +30,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .audit_chain import GENESIS, record_hash
-from .canonical import canonical_json, sha256_hex
+from .canonical import canonical_json
 from .errors import CreditRulesError
 
 DEFAULT_DB = "credit-audit.db"
@@ -87,11 +88,23 @@ def _migration_1(conn: sqlite3.Connection) -> None:
     db["trace_slots"].create({"ruleset_hash": str, "engine_version": str, "slots": str},
                              pk=("ruleset_hash", "engine_version"), not_null={"slots"})
     db["meta"].create({"key": str, "value": str}, pk="key")
-    for table in ("records", "rulesets", "trace_slots"):
+    for table in ("records", "rulesets", "trace_slots", "meta"):
         for action in ("UPDATE", "DELETE"):
             conn.execute(
                 f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, 'audit {table} are append-only'); END")
+    # INSERT OR REPLACE deletes without firing delete triggers (recursive triggers are off
+    # by default), so an insert must also be new: records strictly next in sequence.
+    conn.execute("CREATE TRIGGER records_append_only BEFORE INSERT ON records WHEN NEW.seq "
+                 "IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM records) BEGIN SELECT "
+                 "RAISE(ABORT, 'audit records are append-only: seq must be the next one'); "
+                 "END")
+    for table, key in (("rulesets", "hash = NEW.hash"), ("trace_slots", "ruleset_hash = "
+                       "NEW.ruleset_hash AND engine_version = NEW.engine_version"),
+                       ("meta", "key = NEW.key")):
+        conn.execute(f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN "
+                     f"EXISTS (SELECT 1 FROM {table} WHERE {key}) BEGIN SELECT "
+                     f"RAISE(ABORT, 'audit {table} are append-only'); END")
     conn.execute("INSERT INTO meta (key, value) VALUES ('salt', ?), ('created_at', ?)",
                  (secrets.token_hex(32), _now()))
 
@@ -113,12 +126,25 @@ class AuditStore:
         try:
             self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
                                         isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise AuditError(f"{self.path}: cannot open the audit file ({exc})") from None
+        try:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0 and self.conn.execute(
+                    "SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise AuditError(f"{self.path}: an SQLite file that is not an audit trail")
+            if version == 0 and not create:
+                raise AuditError(f"{self.path}: an empty file, not an audit trail")
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            self.conn.close()
             raise AuditError(f"{self.path}: not a usable audit database ({exc})") from None
+        except AuditError:
+            self.conn.close()
+            raise
         self.db = sqlite_utils.Database(self.conn)
         self._known_rulesets: set[str] = set()
         self._salt: bytes | None = None
@@ -143,9 +169,6 @@ class AuditStore:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0 and self.conn.execute(
-                    "SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                raise AuditError(f"{self.path}: an SQLite file that is not an audit trail")
             for number in range(version, len(MIGRATIONS)):
                 MIGRATIONS[number](self.conn)
                 self.conn.execute(f"PRAGMA user_version = {number + 1}")
@@ -177,15 +200,23 @@ class AuditStore:
         slots = canonical_json([list(s) for s in ruleset.slots])
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            new = self.conn.execute("INSERT OR IGNORE INTO rulesets (hash, name, version, "
-                                    "content, stored_at) VALUES (?, ?, ?, ?, ?)",
-                                    (key, ruleset.name, ruleset.version, content, _now()))
-            self.conn.execute("INSERT OR IGNORE INTO trace_slots (ruleset_hash, "
-                              "engine_version, slots) VALUES (?, ?, ?)",
-                              (key, __version__, slots))
-            if new.rowcount:
+            exists = "SELECT 1 FROM {} WHERE {} = ?{}"
+            if not self.conn.execute(exists.format("rulesets", "hash", ""), (key,)).fetchone():
+                self.conn.execute("INSERT INTO rulesets (hash, name, version, content, "
+                                  "stored_at) VALUES (?, ?, ?, ?, ?)",
+                                  (key, ruleset.name, ruleset.version, content, _now()))
+            new = not self.conn.execute(
+                exists.format("trace_slots", "ruleset_hash", " AND engine_version = ?"),
+                (key, __version__)).fetchone()
+            if new:
+                # The slots (what a stored trace's numbers mean) are attested by a chained
+                # record, so that changing them is caught by verify like anything else.
+                self.conn.execute("INSERT INTO trace_slots (ruleset_hash, engine_version, "
+                                  "slots) VALUES (?, ?, ?)", (key, __version__, slots))
                 body = canonical_json({"event": "ruleset-loaded", "name": ruleset.name,
-                                       "version": ruleset.version, "hash": key})
+                                       "version": ruleset.version, "hash": key,
+                                       "engine_version": __version__,
+                                       "slots_sha256": sha256_hex_text(slots)})
                 self._append_locked([NewRecord("ruleset-loaded", body,
                                                ruleset_name=ruleset.name,
                                                ruleset_version=ruleset.version,
@@ -269,12 +300,17 @@ class AuditStore:
         return json.loads(row[0])
 
     def trace_slots(self, ruleset_hash: str, engine_version: str) -> list[list]:
-        """What the slot numbers of a stored trace mean, for that ruleset and engine."""
+        """What the slot numbers of a stored trace mean, for that ruleset and engine,
+        checked against the digest its ``ruleset-loaded`` record attests."""
         row = self.conn.execute("SELECT slots FROM trace_slots WHERE ruleset_hash = ? AND "
                                 "engine_version = ?", (ruleset_hash, engine_version)).fetchone()
         if row is None:
             raise AuditError(f"no trace slots for ruleset {ruleset_hash[:16]} and engine "
                              f"{engine_version} in {self.path}")
+        if attested_slots_digest(self.conn, ruleset_hash, engine_version) != \
+                sha256_hex_text(row[0]):
+            raise AuditError(f"the trace slots of ruleset {ruleset_hash[:16]} were altered "
+                             "(run 'credit audit verify')")
         return json.loads(row[0])
 
     def iter_rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
@@ -287,9 +323,17 @@ class AuditStore:
 
 def sha256_hex_text(text: str) -> str:
     """SHA-256 (hex) of a text's UTF-8 bytes."""
-    import hashlib
-
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def attested_slots_digest(conn: sqlite3.Connection, ruleset_hash: str,
+                          engine_version: str) -> str | None:
+    """The SHA-256 of the trace slots that the chain's ruleset-loaded record attests."""
+    row = conn.execute(
+        "SELECT json_extract(body, '$.slots_sha256') FROM records WHERE kind = "
+        "'ruleset-loaded' AND ruleset_hash = ? AND json_extract(body, '$.engine_version') = ? "
+        "ORDER BY seq LIMIT 1", (ruleset_hash, engine_version)).fetchone()
+    return row[0] if row else None
 
 
 def _dicts(cursor) -> list[dict]:
@@ -297,4 +341,3 @@ def _dicts(cursor) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-__all__ = ["AuditError", "AuditStore", "NewRecord", "default_db_path", "sha256_hex"]

@@ -22,7 +22,7 @@ import json
 from .audit import NewRecord
 from .canonical import _default, canonical_json, to_jsonable
 from .decision import Decision, expand_trace
-from .redaction import redact, salted_digest
+from .redaction import any_present, redact, salted_digest
 
 
 def compact_json(value: object) -> str:
@@ -45,11 +45,11 @@ def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = N
     decision_id = decision.decision_id_from(identity_facts)
     summary = decision.summary(decision_id)
     summary_json = canonical_json(summary)
-    if ruleset.redact:
+    if ruleset.redact and any_present(decision.facts, ruleset.redact):
         input_json = canonical_json(redact(decision.facts, ruleset.redact,
                                            salted_digest(salt)))
     else:
-        input_json = identity_facts
+        input_json = identity_facts  # nothing to redact: the identity text is the input
     body = (f'{{"as_of":"{decision.as_of.isoformat()}","decision":{summary_json},'
             f'"enriched":{canonical_json(enriched or {})},"input":{input_json},'
             f'"plugins":{canonical_json(plugins or [])},'

@@ -10,7 +10,7 @@ import sys
 import click
 
 from .audit import AuditError, AuditStore, default_db_path
-from .audit_chain import verify_chain
+from .audit_chain import verify_file
 from .audit_query import (
     EXPORT_COLUMNS,
     LIST_COLUMNS,
@@ -142,8 +142,9 @@ def verify_command(db_path, head: str | None) -> None:
             raise click.BadParameter("expected SEQ:HASH, as 'credit audit head' prints it",
                                      param_hint="--head")
         expected = (int(seq), digest)
-    with open_store(db_path) as store:
-        report = verify_chain(store.conn, expected)
+    with open_store(db_path) as store:  # checks it is an audit file
+        path = store.path
+    report = verify_file(path, expected)
     if report.ok:
         last = f", head {report.head[0]}:{report.head[1]}" if report.head else ""
         click.echo(f"ok: {report.checked:,} records verified{last}")
@@ -194,6 +195,8 @@ def export_command(db_path, fmt: str, **kwargs) -> None:
 def stats_command(db_path, fmt, **kwargs) -> None:
     """Count decisions by grade, outcome, ruleset version and day."""
     filters = _filters(kwargs)
+    if filters.kind not in (None, "decision"):
+        raise click.BadParameter("stats counts decisions only", param_hint="--kind")
     with open_store(db_path) as store:
         tables = stats(store, filters)
     if fmt == "json":

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from .admission import OUTCOMES
 from .canonical import PLAIN, canonical_json, to_jsonable
-from .redaction import marked, redact
+from .redaction import any_present, marked, redact
 
 
 @dataclass(slots=True)
@@ -46,7 +46,10 @@ class Decision:
     def facts_json(self) -> str:
         """Canonical JSON of the facts with redacted fields replaced by a fixed marker:
         what identifies the inputs (the rules never read a redacted field)."""
-        return canonical_json(redact(self.facts, self.ruleset.redact, marked))
+        redacted = self.ruleset.redact
+        if redacted and any_present(self.facts, redacted):
+            return canonical_json(redact(self.facts, redacted, marked))
+        return canonical_json(self.facts)
 
     @property
     def decision_id(self) -> str:

@@ -41,13 +41,20 @@ def _csv_lines(rows: Iterable[dict], columns: Sequence[str]) -> Iterable[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
+    yield from _drain(buffer)
     for row in rows:
         writer.writerow({k: _cell(v) for k, v in row.items()})
-        yield buffer.getvalue().rstrip("\n")
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.getvalue():
-        yield buffer.getvalue().rstrip("\n")
+        yield from _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> Iterable[str]:
+    """What the CSV writer put in ``buffer`` (a quoted cell may hold a newline, so this
+    is one text per record, not per line)."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    if text:
+        yield text[:-1] if text.endswith("\n") else text
 
 
 def _cell(value: object) -> object:

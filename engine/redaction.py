@@ -35,6 +35,19 @@ def redact(doc: dict, paths: Sequence[str], replace: Callable[[object], object])
     return result
 
 
+def any_present(doc: dict, paths: Sequence[str]) -> bool:
+    """True when at least one of the dotted paths holds a value in ``doc``."""
+    for path in paths:
+        target: object = doc
+        for part in path.split("."):
+            if not isinstance(target, dict) or part not in target:
+                break
+            target = target[part]
+        else:
+            return True
+    return False
+
+
 def salted_digest(salt: bytes) -> Callable[[object], str]:
     """A replacement function: the HMAC-SHA-256 of the value's canonical JSON under
     ``salt``, written as ``hmac-sha256:<hex>``."""

@@ -1,0 +1,146 @@
+"""Shared helpers for the audit tests: running the credit command, building trails,
+changing an audit file behind the engine's back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from engine.audit_chain import record_hash
+from engine.canonical import canonical_json
+from engine.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATOR = ROOT / "examples" / "generate_portfolio.py"
+EXAMPLE_PORTFOLIO = ROOT / "examples" / "portfolio.csv"
+DEFAULT_RULESET = ROOT / "rulesets" / "default"
+AS_OF = "2026-11-30"
+
+HEADER_COLUMNS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
+                  "ruleset_name", "ruleset_version", "ruleset_hash", "outcome", "grade",
+                  "credit_limit", "batch_id", "batch_row", "body_sha256", "prev_hash")
+ALL_COLUMNS = (*HEADER_COLUMNS, "body", "hash")
+# The command line of `credit` in a fresh interpreter (no reliance on the venv's script).
+CREDIT = [sys.executable, "-c", "from engine.cli import main; main()"]
+
+
+def credit(*args: str, env: dict | None = None):
+    """Run ``credit ARGS`` in process; the result has exit_code, stdout, stderr."""
+    return CliRunner().invoke(cli, [str(a) for a in args], env=env)
+
+
+def one_line_error(result) -> str:
+    """The single line a failed command wrote to stderr (asserting it is one line)."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def generate(path: Path, count: int, fmt: str = "csv", seed: int = 7) -> Path:
+    subprocess.run([sys.executable, str(GENERATOR), "--count", str(count), "--seed",
+                    str(seed), "--format", fmt, "--out", str(path)], check=True, cwd=ROOT)
+    return path
+
+
+def write_json(path: Path, doc: dict) -> str:
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return str(path)
+
+
+def copy_db(source: Path, target: Path) -> Path:
+    """Copy a closed audit file (its WAL is checkpointed away when the last writer
+    closes, so the main file is the whole trail)."""
+    assert not Path(str(source) + "-wal").exists() or \
+        Path(str(source) + "-wal").stat().st_size == 0
+    shutil.copyfile(source, target)
+    return target
+
+
+def connect(db: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def tamper(db: Path, action) -> None:
+    """Drop the append-only triggers, then run ``action(conn)`` in one transaction."""
+    conn = connect(db)
+    try:
+        # Every trigger, as someone working behind the engine's back would.
+        for (trigger,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            conn.execute(f"DROP TRIGGER {trigger}")
+        conn.execute("BEGIN")
+        action(conn)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def rows(db: Path, sql: str = "SELECT * FROM records ORDER BY seq", params=()) -> list[dict]:
+    conn = connect(db)
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def insert_record(conn: sqlite3.Connection, row: dict) -> None:
+    marks = ", ".join("?" * len(ALL_COLUMNS))
+    conn.execute(f"INSERT INTO records ({', '.join(ALL_COLUMNS)}) VALUES ({marks})",
+                 [row[c] for c in ALL_COLUMNS])
+
+
+def rehash(row: dict) -> dict:
+    """The row with body_sha256 and hash recomputed, as a forger who knows the scheme
+    would write it."""
+    row = dict(row)
+    row["body_sha256"] = hashlib.sha256(row["body"].encode("utf-8")).hexdigest()
+    row["hash"] = record_hash({c: row[c] for c in HEADER_COLUMNS})
+    return row
+
+
+def head(db: Path) -> str:
+    result = credit("audit", "head", "--db", db)
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
+
+
+def verify(db: Path, *args: str):
+    return credit("audit", "verify", "--db", db, *args)
+
+
+def copy_ruleset(tmp_path: Path, folder: str = "ruleset", manifest: dict | None = None
+                 ) -> Path:
+    """A copy of the shipped ruleset; ``manifest`` replaces top-level scalar lines of
+    ruleset.yaml (e.g. {"version": '"1.1.0"'})."""
+    target = tmp_path / folder
+    shutil.copytree(DEFAULT_RULESET, target)
+    path = target / "ruleset.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for key, value in (manifest or {}).items():
+        lines = [f"{key}: {value}" if line.startswith(f"{key}:") else line for line in lines]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+def check_like_a_regulator(lines: list[str]) -> None:
+    """Recompute every body hash and record hash of an export, with no engine code but
+    canonical JSON, and follow the chain."""
+    previous = "0" * 64
+    for number, line in enumerate(lines, start=1):
+        record = json.loads(line)
+        assert record["seq"] == number
+        body = canonical_json(record["body"]).encode("utf-8")
+        assert hashlib.sha256(body).hexdigest() == record["body_sha256"], number
+        header = canonical_json({k: record[k] for k in HEADER_COLUMNS}).encode("utf-8")
+        assert hashlib.sha256(header).hexdigest() == record["hash"], number
+        assert record["prev_hash"] == previous
+        previous = record["hash"]
