@@ -16,6 +16,9 @@ demo: $(STAMP)
 	$(BIN)/credit validate rulesets/default
 	$(BIN)/credit decide examples/customers/bbb-distributor.json --as-of 2026-11-30
 	$(BIN)/credit batch examples/portfolio.csv --out results.jsonl --as-of 2026-11-30
+	$(BIN)/credit audit verify
+	$(BIN)/credit replay --all --since 2026-11-30 --until 2026-11-30
+	$(BIN)/credit audit stats
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -23,6 +26,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_decide.py
+	$(BIN)/python bench/bench_audit.py
 
 clean:
 	rm -rf $(VENV) results.jsonl .pytest_cache

@@ -21,6 +21,7 @@ from .audit_record import decision_record
 from .batch import DEFAULT_COMMIT_EVERY, RowError, run_batch
 from .cases import load_cases, run_case
 from .cli_audit import register as register_audit_commands
+from .cli_options import as_of_option, db_option, no_audit_option, ruleset_option
 from .compiler import load_ruleset
 from .customer import InputError, check_customer, parse_json_document
 from .errors import CreditRulesError, ProblemsError
@@ -78,28 +79,6 @@ class CreditGroup(click.Group):
 def _fail(message: str, code: int) -> None:
     click.echo(f"credit: error: {message}", err=True)
     sys.exit(code)
-
-
-def _parse_date(ctx, param, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
-
-
-db_option = click.option(
-    "--db", "db_path", metavar="FILE", envvar="CREDIT_DB", default=None,
-    help="Audit file (default: $CREDIT_DB, else credit-audit.db in this folder).")
-no_audit_option = click.option(
-    "--no-audit", is_flag=True, help="Do not write to the audit trail (a dry run).")
-ruleset_option = click.option(
-    "--ruleset", "ruleset_dir", metavar="DIR", default=None,
-    help="Ruleset folder (default: $CREDIT_RULESET or the shipped rulesets/default).")
-as_of_option = click.option(
-    "--as-of", "as_of", metavar="DATE", callback=_parse_date,
-    help="Decision date, YYYY-MM-DD (default: today, recorded in the output).")
 
 
 @click.group(cls=CreditGroup, context_settings={"help_option_names": ["-h", "--help"]})

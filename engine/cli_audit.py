@@ -21,31 +21,18 @@ from .audit_query import (
     stats,
 )
 from .audit_record import full_decision
+from .cli_options import db_option, parse_date
 from .output import format_rows, output_options
 from .render import decision_text
 from .replay import Replayer
-
-
-def _date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
-
-
-db_option = click.option("--db", "db_path", metavar="FILE", envvar="CREDIT_DB",
-                         default=None, show_envvar=True,
-                         help="Audit file (default: $CREDIT_DB, else credit-audit.db).")
 
 
 def filter_options(command):
     """The filters every review command shares."""
     for option in reversed([
         click.option("--customer", help="Only this customer id."),
-        click.option("--since", callback=_date, metavar="DATE", help="Decided on or after."),
-        click.option("--until", callback=_date, metavar="DATE", help="Decided on or before."),
+        click.option("--since", callback=parse_date, metavar="DATE", help="Decided on or after."),
+        click.option("--until", callback=parse_date, metavar="DATE", help="Decided on or before."),
         click.option("--grade", help="Only this grade."),
         click.option("--outcome", type=click.Choice(["accept", "refer", "reject"]),
                      help="Only this admission outcome."),
@@ -258,7 +245,7 @@ def replay_command(ref: str | None, replay_all: bool, db_path, **kwargs) -> None
 @click.command("review")
 @click.option("--due", is_flag=True, required=True,
               help="List customers due for review (the only listing so far).")
-@click.option("--as-of", "as_of", callback=_date, metavar="DATE",
+@click.option("--as-of", "as_of", callback=parse_date, metavar="DATE",
               help="Review date (default: today).")
 @db_option
 @output_options
