@@ -20,7 +20,7 @@ import hashlib
 import json
 
 from .audit import NewRecord
-from .canonical import _default, canonical_json, to_jsonable
+from .canonical import canonical_json, json_default, to_jsonable
 from .decision import Decision, expand_trace
 from .redaction import any_present, redact, salted_digest
 
@@ -30,7 +30,7 @@ def compact_json(value: object) -> str:
     than converting first); identical to ``canonical_json(to_jsonable(value))``."""
     try:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False, default=_default)
+                          allow_nan=False, default=json_default)
     except ValueError:  # a non-finite float somewhere: written as null, like to_jsonable
         return canonical_json(to_jsonable(value))
 

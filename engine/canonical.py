@@ -40,7 +40,8 @@ def to_jsonable(value: object) -> object:
     return value
 
 
-def _default(value: object) -> object:
+def json_default(value: object) -> object:
+    """``json.dumps``'s ``default``: amounts as decimal text, dates as ISO text."""
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dt.date):
@@ -53,7 +54,7 @@ def _default(value: object) -> object:
 def canonical_json(value: object) -> str:
     """The canonical text of ``value``."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False, default=_default)
+                      allow_nan=False, default=json_default)
 
 
 def sha256_hex(value: object) -> str:
