@@ -23,6 +23,7 @@ import json
 import os
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,7 +134,7 @@ class AuditStore:
                 raise AuditError(f"{self.path}: an SQLite file that is not an audit trail")
             if version == 0 and not create:
                 raise AuditError(f"{self.path}: an empty file, not an audit trail")
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            self._use_wal()
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -154,6 +155,22 @@ class AuditStore:
 
     def close(self) -> None:
         self.conn.close()
+
+    def _use_wal(self) -> None:
+        """Put the file in WAL mode (kept in the file, so usually already done). Changing
+        the mode needs the file to itself and does not wait for the busy timeout: two
+        processes opening a new file at once retry until one of them has done it."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                if self.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                    return
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     # -- schema -------------------------------------------------------------------------
     def _migrate(self) -> None:

@@ -34,8 +34,10 @@ from .customer import (
     document_from_row,
     parse_json_document,
 )
+from .enrich import enrich
 from .errors import CreditRulesError, DecisionError
 from .pipeline import decide
+from .plugin_manager import installed_plugins
 
 CHUNK_ROWS = 500
 IN_FLIGHT_PER_WORKER = 3
@@ -156,9 +158,10 @@ class RowSettings:
 
 def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
                 settings: RowSettings) -> list[tuple]:
-    """Decide a chunk of raw rows. Each result is ``("ok", row, line, outcome, grade,
+    """Enrich and decide a chunk of raw rows. Each result is ``("ok", row, line, outcome, grade,
     limit, record)`` (record None when not audited), ``("done", ...)`` for a row an
     earlier run decided (passed through), or ``("error", row, customer_id, messages)``."""
+    plugins = installed_plugins()
     results = []
     for number, raw in rows:
         if isinstance(raw, tuple):  # decided by an interrupted run: pass it through
@@ -176,11 +179,14 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
                 doc = parse_json_document(raw, where, settings.label, number)
             customer_id = doc.get("id") if isinstance(doc.get("id"), str) else None
             check_customer(doc, where)
-            decision = decide(ruleset, doc, settings.as_of)
+            enriched = enrich(ruleset, doc, settings.as_of, plugins)
+            decision = decide(ruleset, enriched.facts, settings.as_of)
             record = None
             if settings.salt is not None:
                 record, line = decision_record(decision, settings.salt,
-                                               batch_id=settings.batch_id, batch_row=number)
+                                               batch_id=settings.batch_id, batch_row=number,
+                                               plugins=enriched.plugins,
+                                               enriched=enriched.enriched)
             else:
                 line = canonical_json(decision.summary())
             if settings.with_trace:
@@ -228,11 +234,13 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
               commit_every: int = DEFAULT_COMMIT_EVERY, resume: bool = False,
               with_trace: bool = False,
               on_error: Callable[[RowError], None] | None = None,
-              on_progress: Callable[[int], None] | None = None) -> BatchSummary:
+              on_progress: Callable[[int], None] | None = None,
+              on_recorded: Callable[[list[tuple]], None] | None = None) -> BatchSummary:
     """Decide every row of ``portfolio`` into ``out`` (JSON Lines, one decision per line,
     in input order, without the trace unless ``with_trace``), auditing each decision in
     ``audit`` when given. ``on_error`` hears about each skipped row; ``on_progress`` gets
-    the number of rows finished so far. Returns the summary."""
+    the number of rows finished so far; ``on_recorded`` gets ``[(seq, hash, record,
+    decision)]`` after each audit commit. Returns the summary."""
     ruleset = load_ruleset(ruleset_dir)
     summary = BatchSummary(currency=ruleset.currency)
     label = str(portfolio)
@@ -243,7 +251,7 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
         types = first[1]
         first = None
     run = _AuditedRun(audit, ruleset, portfolio, as_of, resume, commit_every,
-                      with_trace) if audit else None
+                      with_trace, on_recorded) if audit else None
     if resume and run is None:
         raise CreditRulesError("--resume needs the audit trail (drop --no-audit)")
     summary.batch_id = run.batch_id if run else None
@@ -297,10 +305,11 @@ class _AuditedRun:
     and on resume the rows an interrupted run already decided."""
 
     def __init__(self, store: AuditStore, ruleset: CompiledRuleset, portfolio, as_of,
-                 resume: bool, commit_every: int, with_trace: bool):
+                 resume: bool, commit_every: int, with_trace: bool, on_recorded):
         self.store = store
         self.ruleset = ruleset
         self.with_trace = with_trace
+        self.on_recorded = on_recorded
         self.commit_every = max(1, commit_every)
         self.pending: list[NewRecord] = []
         store.store_ruleset(ruleset)
@@ -375,7 +384,11 @@ class _AuditedRun:
 
     def flush(self) -> None:
         records, self.pending = self.pending, []
-        self.store.append(records)
+        appended = self.store.append(records)
+        if self.on_recorded and records:
+            self.on_recorded([(seq, digest, record, json.loads(record.body)["decision"])
+                              for (seq, digest), record in zip(appended, records,
+                                                               strict=True)])
 
     def finish(self, summary: BatchSummary) -> None:
         self.flush()

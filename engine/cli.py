@@ -24,8 +24,11 @@ from .cli_audit import register as register_audit_commands
 from .cli_options import as_of_option, db_option, no_audit_option, ruleset_option
 from .compiler import load_ruleset
 from .customer import InputError, check_customer, parse_json_document
+from .enrich import enrich
 from .errors import CreditRulesError, ProblemsError
+from .output import format_rows
 from .pipeline import decide
+from .plugin_manager import PluginCallError, installed_plugins, plugin_problems
 from .render import decision_text, summary_text
 
 DEFAULT_RULESET = Path(__file__).resolve().parent.parent / "rulesets" / "default"
@@ -68,7 +71,7 @@ class CreditGroup(click.Group):
             _fail("interrupted", 130)
         except BrokenPipeError:
             sys.exit(1)
-        except Exception as exc:
+        except Exception as exc:  # the promise is: no traceback reaches a user
             if os.environ.get("CREDIT_DEBUG"):
                 raise
             _fail(f"internal error: {type(exc).__name__}: {exc} (set CREDIT_DEBUG=1 for "
@@ -96,6 +99,9 @@ def validate(ruleset: str | None) -> None:
     """
     folder = ruleset or default_ruleset()
     compiled = load_ruleset(folder)
+    problems = plugin_problems(compiled, installed_plugins())
+    if problems:
+        raise ProblemsError(problems)
     click.echo(f"ok: {folder}: ruleset {compiled.name} {compiled.version}, "
                f"hash {compiled.hash[:16]}")
 
@@ -142,23 +148,73 @@ def decide_command(customer: str, ruleset_dir: str | None, as_of: dt.date | None
     text = _read_text(customer)
     doc = check_customer(parse_json_document(text, where), where)
     compiled = load_ruleset(ruleset_dir or default_ruleset())
-    decision = decide(compiled, doc, as_of or dt.date.today())
+    as_of = as_of or dt.date.today()
+    plugins = installed_plugins()
+    enriched = enrich(compiled, doc, as_of, plugins)
+    decision = decide(compiled, enriched.facts, as_of)
+    data = decision.to_dict()
     if no_audit:
         note = "not audited (--no-audit)"
     else:
         path = db_path or default_db_path()
         with AuditStore(path) as store:
             store.store_ruleset(compiled)
-            record, _ = decision_record(decision, store.salt)
-            seq, _ = store.append([record])[0]
+            record, _ = decision_record(decision, store.salt, plugins=enriched.plugins,
+                                        enriched=enriched.enriched)
+            seq, digest = store.append([record])[0]
         note = f"audited as record {seq} in {path}"
-    data = decision.to_dict()
+        notify_recorded(plugins, [(seq, digest, record, decision.summary())])
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         click.echo(f"credit: {note}", err=True)
     else:
         click.echo(decision_text(data, with_trace=with_trace))
         click.echo(f"Audit      {note}")
+
+
+def notify_recorded(plugins, recorded: list[tuple]) -> None:
+    """Tell plugins about audited decisions; a plugin's failure is a warning line."""
+    for seq, digest, record, data in recorded:
+        info = {"seq": seq, "hash": digest, "decision_id": record.decision_id,
+                "customer_id": record.customer_id}
+        for plugin, result in plugins.call_each("credit_rules_decision_recorded",
+                                                record=info, decision=data):
+            if isinstance(result, PluginCallError):
+                click.echo(f"credit: warning: plugin {plugin} (decision recorded) {result}",
+                           err=True)
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def plugins_command(as_json: bool) -> None:
+    """List the loaded plugins with their versions and hooks.
+
+    A plugin that failed to load is named on stderr, one line each, and the exit code is 1.
+    """
+    plugins = installed_plugins()
+    rows = [{"name": i.name, "version": i.version, "source": i.source,
+             "hooks": list(i.hooks)} for i in plugins.infos]
+    if as_json:
+        click.echo(json.dumps({"plugins": rows, "failed": [
+            {"name": f.name, "error": f.error} for f in plugins.failures]}, indent=2))
+    else:
+        for line in format_rows([{**r, "hooks": ", ".join(r["hooks"])} for r in rows],
+                                ("name", "version", "source", "hooks"), "table"):
+            click.echo(line)
+    for failure in plugins.failures:
+        click.echo(f"credit: error: plugin {failure.name} failed to load: {failure.error}",
+                   err=True)
+    if plugins.failures:
+        sys.exit(1)
+
+
+def register_plugin_commands(group: click.Group) -> None:
+    """Let plugins add subcommands; a plugin that fails doing so is a warning line."""
+    for plugin, result in installed_plugins().call_each("credit_rules_register_commands",
+                                                        cli=group):
+        if isinstance(result, PluginCallError):
+            click.echo(f"credit: warning: plugin {plugin} (register commands) {result}",
+                       err=True)
 
 
 def _read_text(name: str) -> str:
@@ -221,9 +277,13 @@ def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | No
 
     store = None if no_audit else AuditStore(db_path or default_db_path())
     try:
+        plugins = installed_plugins()
+        listening = plugins.manager.hook.credit_rules_decision_recorded.get_hookimpls()
         summary = run_batch(portfolio, out, folder, as_of, workers=workers, audit=store,
                             commit_every=commit_every, resume=resume, with_trace=with_trace,
-                            on_error=report, on_progress=meter.update if meter else None)
+                            on_error=report, on_progress=meter.update if meter else None,
+                            on_recorded=(lambda recorded: notify_recorded(plugins, recorded))
+                            if listening else None)
     finally:
         if store:
             store.close()
@@ -297,4 +357,5 @@ register_audit_commands(cli)
 
 def main() -> None:
     """Entry point of the ``credit`` command."""
+    register_plugin_commands(cli)
     cli.main()

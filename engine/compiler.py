@@ -69,6 +69,7 @@ class CompiledRuleset:
     grading_info: CompiledGrading
     slots: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     redact: tuple[str, ...] = ()
+    enrichment: dict = field(default_factory=dict)
     manifest: dict = field(repr=False, default_factory=dict)
 
     @property
@@ -99,6 +100,8 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
 
     reporters: list[tuple[str, Reporter]] = []
     fact_types = _fact_types(source, reporter("facts"))
+    enrichment = source.stages["enrichment"].data if "enrichment" in source.stages else {}
+    fact_types.update(enrichment_fact_types(enrichment))
     _check_redactions(source, reporter(None))
     types = {**fact_types, "as_of": DATE}
     scope = scope_for(types, non_null=frozenset({"as_of"}))
@@ -160,7 +163,8 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         admission=namespace["admission"], grading=namespace["grading"],
         policy=namespace["policy"], approval=namespace["approval"],
         grading_info=grading_info, slots=tuple(ctx.slots),
-        redact=tuple(manifest.get("redact") or ()), manifest=manifest)
+        redact=tuple(manifest.get("redact") or ()), enrichment=enrichment,
+        manifest=manifest)
 
 
 def _fact_types(source: RulesetSource, rep: Reporter) -> dict[str, str]:
@@ -187,6 +191,20 @@ def _fact_types(source: RulesetSource, rep: Reporter) -> dict[str, str]:
                       f"in the customer document, not {typ}")
             continue
         types[name] = typ
+    return types
+
+
+def enrichment_fact_types(enrichment: Mapping) -> dict[str, str]:
+    """The facts enrichment adds: ``indicators.PLUGIN.NAME`` and ``bureau.NAME`` (plus
+    ``bureau.source``, the connector whose report was used)."""
+    types = {}
+    for plugin, spec in (enrichment.get("indicators") or {}).items():
+        for name, value in spec["values"].items():
+            types[f"indicators.{plugin}.{name}"] = value["type"]
+    bureau = enrichment.get("bureau")
+    if bureau:
+        types.update({f"bureau.{n}": v["type"] for n, v in bureau["values"].items()})
+        types["bureau.source"] = STRING
     return types
 
 

@@ -23,6 +23,9 @@ def decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
     v = ruleset.extract(facts, as_of)
     ruleset.derive(v, record)
     severity, reasons = ruleset.admission(v, record)
+    failures = facts.get("enrichment_failures")
+    if failures:
+        severity = _apply_failure_policy(ruleset, failures, severity, reasons)
     v["admission_outcome"] = _OUTCOME_NAMES[severity]
     score, band_grade, grade, adjustments, grading_reasons = ruleset.grading(v, record)
     v["score"] = score
@@ -42,6 +45,28 @@ def decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
     required_level = ruleset.approval(v, record)
     return Decision(ruleset, facts, as_of, severity, reasons, score, band_grade, grade,
                     adjustments, grading_reasons, policy, required_level, trace)
+
+
+def _apply_failure_policy(ruleset: CompiledRuleset, failures: list, severity: int,
+                          reasons: list) -> int:
+    """Each recorded plugin failure, handled as the ruleset says for that source:
+    continue (values stay missing), refer or reject, with a reason naming the plugin."""
+    indicators = ruleset.enrichment.get("indicators") or {}
+    bureau = ruleset.enrichment.get("bureau") or {}
+    for failure in failures:
+        source = failure.get("source")
+        if failure.get("kind") == "bureau":
+            if source != "bureau":
+                continue  # one connector failed: the waterfall went on; judged as a whole
+            policy, code = bureau.get("on_unavailable", "refer"), "BUREAU_UNAVAILABLE"
+        else:
+            policy = (indicators.get(source) or {}).get("on_failure", "refer")
+            code = "PLUGIN_FAILED"
+        if policy == "continue":
+            continue
+        reasons.append((code, f"{source}: {failure.get('error')}", "enrichment"))
+        severity = max(severity, 2 if policy == "reject" else 1)
+    return severity
 
 
 _OUTCOME_NAMES = ("accept", "refer", "reject")

@@ -20,7 +20,10 @@ db, name, group, count, ready, go = sys.argv[1:]
 group, count = int(group), int(count)
 with AuditStore(db) as store:
     open(ready, "w").close()
+    deadline = time.monotonic() + 60  # never outlive a failed test
     while not os.path.exists(go):
+        if time.monotonic() > deadline:
+            sys.exit("never told to go")
         time.sleep(0.001)
     for i in range(count):
         store.append([NewRecord("event", canonical_json({"writer": name, "i": i, "j": j}),

@@ -1,0 +1,144 @@
+"""Enrichment: the impure step before the pure decision. Plugins add indicator values and
+a credit bureau report to the customer's facts; everything they contribute, and every
+plugin that failed, is written into the enriched facts, which the decision reads and the
+audit trail records, so that a replay needs no plugin at all.
+
+The enriched document adds to the customer document:
+
+- ``indicators.PLUGIN.NAME``: each indicator a plugin gave (declared in enrichment.yaml);
+- ``bureau``: the report used, with ``source`` naming the connector that gave it;
+- ``enrichment_failures``: ``[{"source", "kind", "error"}]`` for each plugin that raised,
+  timed out, answered in the wrong shape, or (for the bureau) had no usable report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .compiler import CompiledRuleset
+from .plugin_manager import PluginCallError, Plugins
+
+INDICATORS_HOOK = "credit_rules_indicators"
+BUREAU_HOOK = "credit_rules_bureau_reports"
+
+
+@dataclass
+class Enriched:
+    """The facts to decide on, and what the audit records about where they came from."""
+
+    facts: dict
+    enriched: dict = field(default_factory=dict)  # name -> {"value", "plugin"}
+    plugins: list[dict] = field(default_factory=list)  # [{"name", "version"}]
+
+    @property
+    def failures(self) -> list[dict]:
+        return self.facts.get("enrichment_failures", [])
+
+
+def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
+           plugins: Plugins) -> Enriched:
+    """Ask the plugins the ruleset lists; never raises for a plugin's failure."""
+    spec = ruleset.enrichment
+    result = Enriched(dict(customer), plugins=plugins.versions())
+    failures: list[dict] = []
+    for plugin, indicator in (spec.get("indicators") or {}).items():
+        declared = indicator["values"]
+        try:
+            if not plugins.implements(plugin, INDICATORS_HOOK):
+                raise PluginCallError("is not installed (no loaded plugin of that name "
+                                      f"implements {INDICATORS_HOOK})")
+            answer = plugins.call_one(plugin, INDICATORS_HOOK,
+                                      indicator.get("timeout_seconds"), customer=customer,
+                                      as_of=as_of, wanted=list(declared))
+            values = checked_values(answer, declared)
+        except PluginCallError as exc:
+            failures.append({"source": plugin, "kind": "indicators", "error": str(exc)})
+            continue
+        result.facts.setdefault("indicators", {})[plugin] = values
+        for name, value in values.items():
+            result.enriched[f"indicators.{plugin}.{name}"] = {"value": value,
+                                                             "plugin": plugin}
+    bureau = spec.get("bureau")
+    if bureau:
+        _bureau(bureau, customer, as_of, plugins, result, failures)
+    if failures:
+        result.facts["enrichment_failures"] = failures
+    return result
+
+
+def _bureau(spec: dict, customer: dict, as_of: dt.date, plugins: Plugins,
+            result: Enriched, failures: list[dict]) -> None:
+    """Ask each connector in turn; the first usable report wins."""
+    tried = []
+    for connector in spec["waterfall"]:
+        try:
+            if not plugins.implements(connector, BUREAU_HOOK):
+                raise PluginCallError(f"is not installed (no loaded plugin of that name "
+                                      f"implements {BUREAU_HOOK})")
+            answer = plugins.call_one(connector, BUREAU_HOOK, spec.get("timeout_seconds"),
+                                      customer=customer, as_of=as_of)
+            if answer is None:
+                tried.append(f"{connector} (no report)")
+                continue
+            values = checked_values(answer, spec["values"])
+            age = _age_days(values.get("report_date"), as_of)
+            if spec.get("max_age_days") is not None and age is not None and \
+                    age > spec["max_age_days"]:
+                tried.append(f"{connector} (report {age} days old)")
+                continue
+        except PluginCallError as exc:
+            failures.append({"source": connector, "kind": "bureau", "error": str(exc)})
+            tried.append(f"{connector} (failed)")
+            continue
+        result.facts["bureau"] = {**values, "source": connector}
+        for name, value in values.items():
+            result.enriched[f"bureau.{name}"] = {"value": value, "plugin": connector}
+        return
+    failures.append({"source": "bureau", "kind": "bureau",
+                     "error": "no usable report: " + ", ".join(tried)})
+
+
+def _age_days(report_date: object, as_of: dt.date) -> int | None:
+    if not isinstance(report_date, str):
+        return None
+    return (as_of - dt.date.fromisoformat(report_date)).days
+
+
+_CHECKS = {
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "money": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "list": lambda v: isinstance(v, list) and all(isinstance(x, str | int | float)
+                                                  for x in v),
+}
+
+
+def checked_values(answer: object, declared: dict) -> dict:
+    """The declared values from a plugin's answer, each of its declared type (null when
+    absent). Raises PluginCallError naming the first value of the wrong shape."""
+    if not isinstance(answer, dict):
+        raise PluginCallError(f"answered with {type(answer).__name__}, not a mapping")
+    values = {}
+    for name, spec in declared.items():
+        value = answer.get(name)
+        typ = spec["type"]
+        if value is not None:
+            if typ == "date":
+                ok = isinstance(value, str) and _is_date(value)
+            else:
+                ok = _CHECKS[typ](value)
+            if not ok or (isinstance(value, float) and value != value):
+                raise PluginCallError(f"gave {name} = {str(value)[:40]!r}, not a {typ}")
+        values[name] = value
+    return values
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10

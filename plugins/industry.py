@@ -1,0 +1,66 @@
+"""Built-in plugin ``industry``: industry growth, concentration and risk class, looked up
+by the customer's industry code in a reference table shipped as data.
+
+The table is ``plugins/data/industry_reference.csv`` (columns code, sector, growth,
+concentration, risk_class); set ``$CREDIT_INDUSTRY_TABLE`` to use your own. A code is
+looked up as given, then by ever shorter prefixes ("C25.62" -> "C25.6" -> "C25" -> "C"),
+so a table may hold sections, divisions or classes.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+from pathlib import Path
+
+from engine.hookspecs import hookimpl
+
+DEFAULT_TABLE = Path(__file__).resolve().parent / "data" / "industry_reference.csv"
+NUMBERS = ("growth", "concentration")
+
+
+def table_path() -> Path:
+    return Path(os.environ.get("CREDIT_INDUSTRY_TABLE") or DEFAULT_TABLE)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str, mtime: float) -> dict[str, dict]:
+    rows = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            code = (row.get("code") or "").strip().upper()
+            if not code:
+                raise ValueError(f"{path}:{line}: a row without a code")
+            entry = {"sector": row.get("sector") or None,
+                     "risk_class": row.get("risk_class") or None}
+            for name in NUMBERS:
+                text = (row.get(name) or "").strip()
+                try:
+                    entry[name] = float(text) if text else None
+                except ValueError:
+                    raise ValueError(f"{path}:{line}: {name} '{text}' is not a number") \
+                        from None
+            rows[code] = entry
+    return rows
+
+
+def lookup(code: str | None) -> dict | None:
+    """The reference row for an industry code (or its nearest parent), or None."""
+    if not code:
+        return None
+    path = table_path()
+    table = _load(str(path), path.stat().st_mtime)
+    key = code.strip().upper()
+    while key:
+        if key in table:
+            return table[key]
+        key = key[:-1].rstrip(".")
+    return None
+
+
+@hookimpl
+def credit_rules_indicators(customer: dict, wanted: list[str]) -> dict:
+    """Growth, concentration, risk class (and sector) of the customer's industry."""
+    row = lookup((customer.get("industry") or {}).get("code"))
+    return {name: (row or {}).get(name) for name in wanted}
