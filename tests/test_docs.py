@@ -38,3 +38,33 @@ def test_every_hit_policy_is_documented(policy):
 def test_readme_shows_the_two_commands_and_ci_runs_the_test_one():
     assert "make demo" in README and "make test" in README
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+PLUGINS_DOC = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+
+
+def _hookspecs():
+    import inspect
+
+    from engine import hookspecs
+
+    return [(name, function) for name, function in inspect.getmembers(hookspecs)
+            if name.startswith("credit_rules_") and callable(function)]
+
+
+@pytest.mark.parametrize(("name", "function"), _hookspecs(), ids=lambda x: x
+                         if isinstance(x, str) else "")
+def test_every_hook_is_documented_with_its_arguments_and_an_example(name, function):
+    import inspect
+
+    arguments = ", ".join(inspect.signature(function).parameters)
+    assert f"### `{name}({arguments})`" in PLUGINS_DOC
+    section = PLUGINS_DOC.split(f"### `{name}(", 1)[1].split("\n### ", 1)[0]
+    assert f"def {name}(" in section, "the section needs an example implementation"
+    assert function.__doc__ and "Called" in function.__doc__
+
+
+def test_the_hooks_are_the_documented_ones():
+    documented = {line.split("`")[1].split("(")[0] for line in PLUGINS_DOC.splitlines()
+                  if line.startswith("### `credit_rules_")}
+    assert documented == {name for name, _ in _hookspecs()}
