@@ -20,12 +20,14 @@ DEFAULT_TABLE = Path(__file__).resolve().parent / "data" / "industry_reference.c
 NUMBERS = ("growth", "concentration")
 
 
-def table_path() -> Path:
-    return Path(os.environ.get("CREDIT_INDUSTRY_TABLE") or DEFAULT_TABLE)
+def table_path() -> str:
+    return os.environ.get("CREDIT_INDUSTRY_TABLE") or str(DEFAULT_TABLE)
 
 
 @functools.lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> dict[str, dict]:
+def _load(path: str) -> dict[str, dict]:
+    """The table at ``path``, read once per process (a decision must not see it change
+    halfway through a batch)."""
     rows = {}
     with open(path, encoding="utf-8", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
@@ -49,8 +51,7 @@ def lookup(code: str | None) -> dict | None:
     """The reference row for an industry code (or its nearest parent), or None."""
     if not code:
         return None
-    path = table_path()
-    table = _load(str(path), path.stat().st_mtime)
+    table = _load(table_path())
     key = code.strip().upper()
     while key:
         if key in table:
