@@ -22,6 +22,7 @@ from .batch import DEFAULT_COMMIT_EVERY, RowError, run_batch
 from .cases import load_cases, run_case
 from .cli_audit import register as register_audit_commands
 from .cli_options import as_of_option, db_option, no_audit_option, ruleset_option
+from .cli_overrides import override as override_group
 from .compiler import load_ruleset
 from .customer import InputError, check_customer, parse_json_document
 from .enrich import enrich
@@ -353,6 +354,7 @@ class _Progress:
 
 
 register_audit_commands(cli)
+cli.add_command(override_group)
 
 
 def main() -> None:

@@ -70,6 +70,7 @@ class CompiledRuleset:
     slots: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     redact: tuple[str, ...] = ()
     enrichment: dict = field(default_factory=dict)
+    authority: dict = field(default_factory=dict)
     manifest: dict = field(repr=False, default_factory=dict)
 
     @property
@@ -164,6 +165,7 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         policy=namespace["policy"], approval=namespace["approval"],
         grading_info=grading_info, slots=tuple(ctx.slots),
         redact=tuple(manifest.get("redact") or ()), enrichment=enrichment,
+        authority=source.stages["authority"].data if "authority" in source.stages else {},
         manifest=manifest)
 
 

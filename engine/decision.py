@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .admission import OUTCOMES
@@ -29,6 +29,7 @@ class Decision:
     policy: dict | None
     required_level: str
     trace: list
+    overrides: list = field(default_factory=list)  # how each proposed override was judged
 
     @property
     def outcome(self) -> str:
@@ -94,6 +95,7 @@ class Decision:
             },
             "policy": self._policy_dict(),
             "approval": {"required_level": self.required_level},
+            "overrides": self.overrides,
             "engine_version": __version__,
         }
 

@@ -21,6 +21,7 @@ from .plugin_manager import PluginCallError, Plugins
 
 INDICATORS_HOOK = "credit_rules_indicators"
 BUREAU_HOOK = "credit_rules_bureau_reports"
+JUDGMENTS_HOOK = "credit_rules_expert_judgments"
 
 
 @dataclass
@@ -62,6 +63,7 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
     bureau = spec.get("bureau")
     if bureau:
         _bureau(bureau, customer, as_of, plugins, result, failures)
+    _judgments(customer, as_of, plugins, result, failures)
     if failures:
         result.facts["enrichment_failures"] = failures
     return result
@@ -97,6 +99,29 @@ def _bureau(spec: dict, customer: dict, as_of: dt.date, plugins: Plugins,
         return
     failures.append({"source": "bureau", "kind": "bureau",
                      "error": "no usable report: " + ", ".join(tried)})
+
+
+def _judgments(customer: dict, as_of: dt.date, plugins: Plugins, result: Enriched,
+               failures: list[dict]) -> None:
+    """Every plugin's proposed overrides, each tagged with the plugin that gave it."""
+    proposed = []
+    for plugin, answer in plugins.call_each(JUDGMENTS_HOOK, customer=customer, as_of=as_of):
+        if isinstance(answer, PluginCallError):
+            failures.append({"source": plugin, "kind": "overrides", "error": str(answer)})
+            continue
+        if answer is None:
+            continue
+        if not isinstance(answer, list) or not all(isinstance(o, dict) for o in answer):
+            failures.append({"source": plugin, "kind": "overrides",
+                             "error": "answered with something other than a list of "
+                                      "mappings"})
+            continue
+        proposed.extend({**o, "source": plugin} for o in answer)
+    if proposed:
+        result.facts["overrides"] = proposed
+        result.enriched["overrides"] = {"value": proposed,
+                                        "plugin": ", ".join(sorted({o["source"]
+                                                                    for o in proposed}))}
 
 
 def _age_days(report_date: object, as_of: dt.date) -> int | None:

@@ -48,6 +48,20 @@ def credit_rules_bureau_reports(customer: dict, as_of: dt.date) -> dict[str, Any
 
 
 @hookspec
+def credit_rules_expert_judgments(customer: dict, as_of: dt.date) -> list[dict] | None:
+    """Propose expert overrides to a decision.
+
+    Called once per decision during enrichment, for every plugin that has it; all results
+    are used, in plugin order. Return a list of overrides, each a mapping with ``id``,
+    ``kind`` (``notches``, ``grade``, ``limit``, ``limit_cap`` or ``refer``), ``value``,
+    ``by`` (who proposes it), ``role`` (as which role of the ruleset's authority matrix),
+    ``reason``, and optionally ``expires`` (YYYY-MM-DD) and ``approvals`` (``[{"by",
+    "role"}]``). Whether each is applied is the ruleset's decision (authority, expiry,
+    second approval); the decision lists them all with why.
+    """
+
+
+@hookspec
 def credit_rules_decision_recorded(record: dict, decision: dict) -> None:
     """Be told after a decision is written to the audit trail (to notify, to export).
 

@@ -7,9 +7,12 @@ which is what makes replay and simulation exact.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from .compiler import CompiledRuleset
 from .decision import Decision
+from .overrides import LIMIT_KINDS, judge, outcome_entry
+from .runtime import ROUNDING_MODES
 
 REJECT = 2
 
@@ -31,9 +34,17 @@ def decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
     v["score"] = score
     v["band_grade"] = band_grade
     v["grade"] = grade
+    proposed = facts.get("overrides")
+    judged = _judge_overrides(ruleset, proposed, as_of, grade) if proposed else []
+    for _, applied, _, new_rank in judged:
+        if applied and new_rank is not None:
+            grade = ruleset.grades[new_rank]
+            v["grade"] = grade
     policy = None
     if severity < REJECT:
         policy, referral = ruleset.policy(v, record)
+        if judged:
+            referral = _apply_limit_overrides(ruleset, judged, policy, referral)
         if referral is not None:
             reasons.append(referral[1])
             if referral[0] > severity:
@@ -42,9 +53,64 @@ def decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
         v.update(policy)
     else:
         v.update(_NO_POLICY)
+    for override, applied, _, _ in judged:
+        if applied and override.get("kind") == "refer":
+            reasons.append(("OVERRIDE_REFER", f"{override.get('by')}: "
+                            f"{override.get('reason')}", "overrides"))
+            severity = max(severity, 1)
+            v["admission_outcome"] = _OUTCOME_NAMES[severity]
     required_level = ruleset.approval(v, record)
     return Decision(ruleset, facts, as_of, severity, reasons, score, band_grade, grade,
-                    adjustments, grading_reasons, policy, required_level, trace)
+                    adjustments, grading_reasons, policy, required_level, trace,
+                    [outcome_entry(o, applied, why) for o, applied, why, _ in judged])
+
+
+def _judge_overrides(ruleset: CompiledRuleset, proposed: list, as_of: dt.date,
+                     grade: str) -> list[tuple[dict, bool, str, int | None]]:
+    """Each proposed override judged against the authority matrix and the model grade."""
+    rank = ruleset.grades.index(grade)
+    judged = []
+    for override in proposed:
+        if not isinstance(override, dict):
+            continue
+        if not ruleset.authority:
+            judged.append((override, False, "this ruleset has no authority matrix "
+                           "(authority.yaml): no override is applied", None))
+            continue
+        judged.append((override, *judge(override, ruleset.authority, as_of, ruleset.grades,
+                                        rank)))
+    return judged
+
+
+def _apply_limit_overrides(ruleset: CompiledRuleset, judged: list, policy: dict,
+                           referral: tuple | None) -> tuple | None:
+    """Set or cap the credit limit as the applied limit overrides say (in order), then
+    check the exposure against the new limit. Returns the referral that now holds."""
+    changed = False
+    for override, applied, _, _ in judged:
+        if not applied or override.get("kind") not in LIMIT_KINDS:
+            continue
+        amount = _round(ruleset, override["value"])
+        current = policy["credit_limit"]
+        policy["credit_limit"] = amount if override["kind"] == "limit" or current is None \
+            else min(current, amount)
+        changed = True
+    if not changed:
+        return referral
+    check = (ruleset.source.stages["policy"].data or {}).get("exposure_check")
+    exposure, limit = policy.get("total_exposure"), policy["credit_limit"]
+    if check and exposure is not None and exposure > limit:
+        return (2 if check.get("outcome") == "reject" else 1,
+                (check["reason"], check.get("message", check["reason"]), "policy"))
+    return None
+
+
+def _round(ruleset: CompiledRuleset, value: object) -> Decimal:
+    rounding = ruleset.manifest.get("rounding") or {"places": 2, "mode": "half_up"}
+    quantum = Decimal(1).scaleb(-int(rounding.get("places", 2)))
+    return Decimal(str(value)).quantize(quantum,
+                                         rounding=ROUNDING_MODES[rounding.get("mode",
+                                                                              "half_up")])
 
 
 def _apply_failure_policy(ruleset: CompiledRuleset, failures: list, severity: int,
@@ -55,7 +121,10 @@ def _apply_failure_policy(ruleset: CompiledRuleset, failures: list, severity: in
     bureau = ruleset.enrichment.get("bureau") or {}
     for failure in failures:
         source = failure.get("source")
-        if failure.get("kind") == "bureau":
+        if failure.get("kind") == "overrides":
+            # An expert judgment that could not be read: a person should look.
+            policy, code = "refer", "OVERRIDES_UNAVAILABLE"
+        elif failure.get("kind") == "bureau":
             if source != "bureau":
                 continue  # one connector failed: the waterfall went on; judged as a whole
             policy, code = bureau.get("on_unavailable", "refer"), "BUREAU_UNAVAILABLE"

@@ -17,7 +17,8 @@ import pluggy
 from . import __version__, hookspecs
 
 PROJECT = "credit_rules"
-BUILTIN_PLUGINS = ("plugins.industry", "plugins.bureau_files")
+BUILTIN_PLUGINS = ("plugins.industry", "plugins.bureau_files", "plugins.bureau_http",
+                   "plugins.overrides")
 
 
 @dataclass(frozen=True)
