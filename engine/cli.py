@@ -150,6 +150,7 @@ def decide_command(customer: str, ruleset_dir: str | None, as_of: dt.date | None
     doc = check_customer(parse_json_document(text, where), where)
     compiled = load_ruleset(ruleset_dir or default_ruleset())
     as_of = as_of or dt.date.today()
+    use_audit_file(db_path)
     plugins = installed_plugins()
     enriched = enrich(compiled, doc, as_of, plugins)
     decision = decide(compiled, enriched.facts, as_of)
@@ -171,6 +172,13 @@ def decide_command(customer: str, ruleset_dir: str | None, as_of: dt.date | None
     else:
         click.echo(decision_text(data, with_trace=with_trace))
         click.echo(f"Audit      {note}")
+
+
+def use_audit_file(db_path: str | None) -> None:
+    """Make --db the audit file for plugins too (the overrides register reads it through
+    $CREDIT_DB, in this process and in batch workers)."""
+    if db_path:
+        os.environ["CREDIT_DB"] = db_path
 
 
 def notify_recorded(plugins, recorded: list[tuple]) -> None:
@@ -276,6 +284,7 @@ def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | No
         for message in error.messages:
             click.echo(message, err=True)
 
+    use_audit_file(db_path)
     store = None if no_audit else AuditStore(db_path or default_db_path())
     try:
         plugins = installed_plugins()

@@ -7,6 +7,7 @@ only reads the register. Without an audit file there are no overrides.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from engine.audit import AuditStore, default_db_path
@@ -14,6 +15,8 @@ from engine.hookspecs import hookimpl
 from engine.override_register import list_overrides
 
 _stores: dict[str, AuditStore] = {}
+# An SQLite connection must not cross a fork: a batch worker opens its own.
+os.register_at_fork(after_in_child=_stores.clear)
 
 FIELDS = ("id", "kind", "value", "reason", "by", "role", "expires", "approvals")
 
