@@ -14,6 +14,7 @@ The enriched document adds to the customer document:
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from .compiler import CompiledRuleset
@@ -22,6 +23,7 @@ from .plugin_manager import PluginCallError, Plugins
 INDICATORS_HOOK = "credit_rules_indicators"
 BUREAU_HOOK = "credit_rules_bureau_reports"
 JUDGMENTS_HOOK = "credit_rules_expert_judgments"
+ENRICHED_KEYS = frozenset({"indicators", "bureau", "enrichment_failures", "overrides"})
 
 
 @dataclass
@@ -41,7 +43,9 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
            plugins: Plugins) -> Enriched:
     """Ask the plugins the ruleset lists; never raises for a plugin's failure."""
     spec = ruleset.enrichment
-    result = Enriched(dict(customer), plugins=plugins.versions())
+    # What enrichment adds can only come from enrichment, never from the input itself.
+    facts = {k: v for k, v in customer.items() if k not in ENRICHED_KEYS}
+    result = Enriched(facts, plugins=plugins.versions())
     failures: list[dict] = []
     for plugin, indicator in (spec.get("indicators") or {}).items():
         declared = indicator["values"]
@@ -84,14 +88,17 @@ def _bureau(spec: dict, customer: dict, as_of: dt.date, plugins: Plugins,
                 tried.append(f"{connector} (no report)")
                 continue
             values = checked_values(answer, spec["values"])
-            age = _age_days(values.get("report_date"), as_of)
-            if spec.get("max_age_days") is not None and age is not None and \
-                    age > spec["max_age_days"]:
-                tried.append(f"{connector} (report {age} days old)")
-                continue
+            if spec.get("max_age_days") is not None:
+                age = _age_days(values.get("report_date"), as_of)
+                if age is None:
+                    tried.append(f"{connector} (report without a report_date)")
+                    continue
+                if age > spec["max_age_days"]:
+                    tried.append(f"{connector} (report {age} days old)")
+                    continue
         except PluginCallError as exc:
             failures.append({"source": connector, "kind": "bureau", "error": str(exc)})
-            tried.append(f"{connector} (failed)")
+            tried.append(f"{connector} (failed: {exc})")
             continue
         result.facts["bureau"] = {**values, "source": connector}
         for name, value in values.items():
@@ -155,7 +162,7 @@ def checked_values(answer: object, declared: dict) -> dict:
                 ok = isinstance(value, str) and _is_date(value)
             else:
                 ok = _CHECKS[typ](value)
-            if not ok or (isinstance(value, float) and value != value):
+            if not ok or (isinstance(value, float) and not math.isfinite(value)):
                 raise PluginCallError(f"gave {name} = {str(value)[:40]!r}, not a {typ}")
         values[name] = value
     return values

@@ -7,8 +7,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,30 +83,35 @@ class Plugins:
         return results
 
 
-_executor: ThreadPoolExecutor | None = None
-
-
-def _forget_executor() -> None:
-    # A forked worker inherits the executor but not its threads: it must make its own.
-    global _executor
-    _executor = None
-
-
-os.register_at_fork(after_in_child=_forget_executor)
-
-
 def _call(function, args: list, timeout: float | None) -> Any:
-    global _executor
-    try:
-        if timeout is None:
+    """Run a plugin's hook; anything it raises (even SystemExit) or a call longer than
+    ``timeout`` becomes a PluginCallError. With a timeout the call runs in a thread of its
+    own, so a plugin that hangs keeps only its own thread, never another plugin's turn."""
+    if timeout is None:
+        try:
             return function(*args)
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="plugin")
-        return _executor.submit(function, *args).result(timeout=timeout)
-    except FutureTimeout:
-        raise PluginCallError(f"timed out after {timeout:g} s") from None
-    except Exception as exc:  # whatever a plugin raises is its failure, not ours
-        raise PluginCallError(f"raised {type(exc).__name__}: {_one_line(exc)}") from None
+        except (Exception, SystemExit) as exc:  # a plugin's failure is the plugin's
+            raise PluginCallError(_raised(exc)) from None
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = function(*args)
+        except (Exception, SystemExit) as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="credit-plugin", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise PluginCallError(f"timed out after {timeout:g} s")
+    if "error" in outcome:
+        raise PluginCallError(_raised(outcome["error"]))
+    return outcome.get("value")
+
+
+def _raised(exc: BaseException) -> str:
+    return f"raised {type(exc).__name__}: {_one_line(exc)}"
 
 
 def _one_line(exc: BaseException) -> str:

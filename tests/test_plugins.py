@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from engine import __version__, plugin_manager
 from engine.cli import CreditGroup, cli, register_plugin_commands
@@ -293,9 +294,8 @@ class BadCommands:
 
 def _fresh_group() -> click.Group:
     """A copy of the credit group, so that plugins' commands do not leak into other tests."""
-    group = CreditGroup(name="credit", commands=dict(cli.commands),
-                        context_settings=cli.context_settings)
-    return group
+    return CreditGroup(name="credit", commands=dict(cli.commands),
+                       context_settings=cli.context_settings)
 
 
 def test_register_commands_adds_a_working_subcommand(monkeypatch, capsys):
@@ -308,7 +308,6 @@ def test_register_commands_adds_a_working_subcommand(monkeypatch, capsys):
     assert {"hello", "boom", "decide", "plugins"} <= set(group.commands)
     assert "hello" not in cli.commands
 
-    from click.testing import CliRunner
     result = CliRunner().invoke(group, ["hello", "--name", "auditor"])
     assert (result.exit_code, result.stdout) == (0, "hello auditor\n")
     result = CliRunner().invoke(group, ["--help"])
@@ -440,7 +439,7 @@ def test_plugins_command_in_a_fresh_process(tmp_path):
     assert "rating_desk" not in run.stdout
 
 
-def test_loaded_plugin_lists_every_hook_it_implements(monkeypatch):
+def test_loaded_plugin_lists_every_hook_it_implements():
     class Everything(Indicator, Bureau, Listener, Commands):
         def __init__(self):
             Indicator.__init__(self, {})
