@@ -97,16 +97,6 @@ def verify_file(path: str, expected_head: tuple[int, str] | None = None,
         conn.close()
 
 
-def verify_chain(conn: sqlite3.Connection, expected_head: tuple[int, str] | None = None
-                 ) -> VerifyReport:
-    """Walk every record in sequence order and check the chain, then the stored rulesets,
-    then (if given) that the trail still reaches ``expected_head``. One process."""
-    first, last = _seq_range(conn)
-    if first < 1:
-        return _before_first(first)
-    return _finish(conn, verify_range(conn, 1, last), expected_head)
-
-
 def _seq_range(conn: sqlite3.Connection) -> tuple[int, int]:
     low, high = conn.execute("SELECT min(seq), max(seq) FROM records").fetchone()
     return (1, 0) if low is None else (low, high)

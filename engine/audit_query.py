@@ -4,7 +4,6 @@ customers due for review."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -111,8 +110,3 @@ def review_due(store: AuditStore, as_of: dt.date) -> Iterator[dict]:
                         "decision_id": row["decision_id"], "seq": row["seq"]})
     due.sort(key=lambda r: (-r["days_overdue"], r["customer_id"]))
     return iter(due)
-
-
-def parse_body(row: dict) -> dict:
-    """A record row with its body parsed."""
-    return {**row, "body": json.loads(row["body"])}

@@ -30,8 +30,9 @@ def override() -> None:
 @click.argument("customer")
 @click.option("--grade", help="Set the grade.")
 @click.option("--notches", type=int, help="Move the grade: +1 one better, -1 one worse.")
-@click.option("--limit", "limit", type=click.FloatRange(0), help="Set the credit limit.")
-@click.option("--limit-cap", type=click.FloatRange(0), help="Cap the credit limit.")
+@click.option("--limit", "limit", type=click.FloatRange(0, 1e15),
+              help="Set the credit limit.")
+@click.option("--limit-cap", type=click.FloatRange(0, 1e15), help="Cap the credit limit.")
 @click.option("--refer", is_flag=True, help="Refer every decision to a person.")
 @click.option("--reason", required=True, help="Why (recorded with the override).")
 @click.option("--by", required=True, help="Who proposes it.")

@@ -16,7 +16,10 @@ Path = tuple[str | int, ...]
 
 def local_name(name: str) -> str:
     """The Python local that holds fact ``name`` inside a generated function."""
-    return "v_" + name.replace(".", "__")
+    local = "v_" + name.replace(".", "__")
+    if not local.isidentifier() or not local.isascii():
+        raise ValueError(f"{name!r} cannot name a fact")  # the schemas never let one through
+    return local
 
 
 def scope_for(types: Mapping[str, str], non_null: frozenset[str] = frozenset()

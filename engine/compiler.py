@@ -1,8 +1,10 @@
 """Compiling a ruleset: every stage written as one Python function, the whole module
 compiled once, and the result wrapped as a ``CompiledRuleset`` the pipeline calls.
 
-Generated source contains no text from the ruleset except as ``repr()`` literals: every
-expression was parsed and checked by ``expressions.py`` and rewritten from its tree.
+Generated source contains no text from the ruleset except as ``repr()`` literals and as
+local names made from fact names, which the schemas restrict to ``[a-z_][a-z0-9_.]``
+(codegen.local_name refuses anything else): every expression was parsed and checked by
+``expressions.py`` and rewritten from its tree.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class CompiledRuleset:
     redact: tuple[str, ...] = ()
     enrichment: dict = field(default_factory=dict)
     authority: dict = field(default_factory=dict)
+    rounding: tuple = (Decimal("0.01"), "ROUND_HALF_UP")  # (quantum, decimal mode) of amounts
     manifest: dict = field(repr=False, default_factory=dict)
 
     @property
@@ -166,6 +169,7 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         grading_info=grading_info, slots=tuple(ctx.slots),
         redact=tuple(manifest.get("redact") or ()), enrichment=enrichment,
         authority=source.stages["authority"].data if "authority" in source.stages else {},
+        rounding=(quantum, ROUNDING_MODES[rounding.get("mode", "half_up")]),
         manifest=manifest)
 
 

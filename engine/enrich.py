@@ -91,7 +91,7 @@ def _bureau(spec: dict, customer: dict, as_of: dt.date, plugins: Plugins,
             if spec.get("max_age_days") is not None:
                 age = _age_days(values.get("report_date"), as_of)
                 if age is None:
-                    tried.append(f"{connector} (report without a report_date)")
+                    tried.append(f"{connector} (report without a readable report_date)")
                     continue
                 if age > spec["max_age_days"]:
                     tried.append(f"{connector} (report {age} days old)")
@@ -132,7 +132,8 @@ def _judgments(customer: dict, as_of: dt.date, plugins: Plugins, result: Enriche
 
 
 def _age_days(report_date: object, as_of: dt.date) -> int | None:
-    if not isinstance(report_date, str):
+    """Days since the report's date; None when it has no date that can be read."""
+    if not isinstance(report_date, str) or not _is_date(report_date):
         return None
     return (as_of - dt.date.fromisoformat(report_date)).days
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from .audit import AuditError, AuditStore, NewRecord
 from .canonical import canonical_json
-from .overrides import KINDS
+from .overrides import KINDS, LIMIT_KINDS, amount_of
 
 
 def add_override(store: AuditStore, customer_id: str, kind: str, value: object,
@@ -21,6 +21,8 @@ def add_override(store: AuditStore, customer_id: str, kind: str, value: object,
         raise AuditError(f"unknown override kind {kind!r} (one of {', '.join(KINDS)})")
     if not reason.strip() or not by.strip():
         raise AuditError("an override needs a reason and the name of who gives it")
+    if kind in LIMIT_KINDS and amount_of(value) is None:
+        raise AuditError(f"{value!r} is not an amount from 0 to 10^15")
     override_id = "ov-" + secrets.token_hex(5)
     event = {"event": "added", "id": override_id, "customer_id": customer_id, "kind": kind,
              "value": value, "reason": reason, "by": by, "role": role,

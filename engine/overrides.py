@@ -69,9 +69,9 @@ def judge(override: dict, authority: dict, as_of: dt.date, grades: tuple[str, ..
                            f"{'' if allowed == 1 else 'es'}, this moves it {notches}"), None
         needs_second = "notches_above" in second and notches > second["notches_above"]
     elif kind in LIMIT_KINDS:
-        amount = _amount(value)
-        if amount is None or amount < 0:
-            return False, f"limit {value!r} is not an amount", None
+        amount = amount_of(value)
+        if amount is None:
+            return False, f"limit {value!r} is not an amount from 0 to 10^15", None
         allowed = limits.get("max_limit")
         if kind == "limit" and allowed is not None and amount > Decimal(str(allowed)):
             return False, f"{role} may set limits up to {allowed}, not {value}", None
@@ -93,13 +93,18 @@ def _second_approval(override: dict, role_names: list[str]) -> bool:
     return False
 
 
-def _amount(value: object) -> Decimal | None:
+MAX_AMOUNT = Decimal(10) ** 15  # as the customer schema bounds amounts
+
+
+def amount_of(value: object) -> Decimal | None:
+    """A finite amount between 0 and 10^15, else None."""
     if isinstance(value, bool):
         return None
     try:
-        return Decimal(str(value))
+        amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+    return amount if amount.is_finite() and 0 <= amount <= MAX_AMOUNT else None
 
 
 def outcome_entry(override: dict, applied: bool, why: str) -> dict:

@@ -7,12 +7,12 @@ which is what makes replay and simulation exact.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from .compiler import CompiledRuleset
 from .decision import Decision
+from .errors import DecisionError
 from .overrides import LIMIT_KINDS, judge, outcome_entry
-from .runtime import ROUNDING_MODES
+from .runtime import _round_money
 
 REJECT = 2
 
@@ -20,7 +20,14 @@ REJECT = 2
 def decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
     """Decide one customer. ``facts`` is the validated (and enriched) customer document.
     Raises DecisionError when the rules cannot decide (e.g. a unique table with two
-    matching rules)."""
+    matching rules, or arithmetic beyond what an amount can hold)."""
+    try:
+        return _decide(ruleset, facts, as_of)
+    except ArithmeticError as exc:  # decimal.InvalidOperation, OverflowError...
+        raise DecisionError(f"arithmetic failed: {type(exc).__name__}") from None
+
+
+def _decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
     trace: list = []
     record = trace.append
     v = ruleset.extract(facts, as_of)
@@ -90,10 +97,14 @@ def _apply_limit_overrides(ruleset: CompiledRuleset, judged: list, policy: dict,
     for override, applied, _, _ in judged:
         if not applied or override.get("kind") not in LIMIT_KINDS:
             continue
-        amount = _round(ruleset, override["value"])
+        amount = _round_money(override["value"], ruleset.rounding)
         current = policy["credit_limit"]
-        policy["credit_limit"] = amount if override["kind"] == "limit" or current is None \
-            else min(current, amount)
+        if override["kind"] == "limit":
+            policy["credit_limit"] = amount
+        elif current is not None:  # a cap lowers a limit; it cannot set a missing one
+            policy["credit_limit"] = min(current, amount)
+        else:
+            continue
         changed = True
     if not changed:
         return referral
@@ -105,12 +116,7 @@ def _apply_limit_overrides(ruleset: CompiledRuleset, judged: list, policy: dict,
     return None
 
 
-def _round(ruleset: CompiledRuleset, value: object) -> Decimal:
-    rounding = ruleset.manifest.get("rounding") or {"places": 2, "mode": "half_up"}
-    quantum = Decimal(1).scaleb(-int(rounding.get("places", 2)))
-    return Decimal(str(value)).quantize(quantum,
-                                         rounding=ROUNDING_MODES[rounding.get("mode",
-                                                                              "half_up")])
+
 
 
 def _apply_failure_policy(ruleset: CompiledRuleset, failures: list, severity: int,

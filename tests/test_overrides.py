@@ -165,3 +165,22 @@ def test_add_needs_exactly_one_kind(args):
     result = run("override", "add", "C-1", *args, "--reason", "r", "--by", "a",
                  "--role", "credit_analyst")
     assert result.exit_code == 2
+
+
+def test_a_cap_cannot_give_a_limit_the_policy_could_not_compute(ruleset):
+    # No equity: the policy has no limit and refers. A cap must not become the limit.
+    data = decide_with(ruleset, {"kind": "limit_cap", "value": 5000000, "by": "ann",
+                                 "role": "credit_analyst"},
+                       **{"financials.equity": None})
+    assert data["policy"]["credit_limit"] is None
+    assert data["admission"]["outcome"] == "refer"
+    assert "LIMIT_UNDETERMINED" in [r["code"] for r in data["admission"]["reasons"]]
+
+
+@pytest.mark.parametrize("value", ["NaN", "inf", 1e30, -5, "lots", True])
+def test_an_override_amount_that_is_no_amount_is_not_applied(ruleset, value):
+    data = decide_with(ruleset, {"kind": "limit_cap", "value": value, "by": "ann",
+                                 "role": "credit_analyst"})
+    assert data["overrides"][0]["applied"] is False
+    assert data["overrides"][0]["why"].endswith("is not an amount from 0 to 10^15")
+    assert data["policy"]["credit_limit"] == "1800000.00"
