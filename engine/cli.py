@@ -21,7 +21,13 @@ from .audit_record import decision_record
 from .batch import DEFAULT_COMMIT_EVERY, RowError, run_batch
 from .cases import load_cases, run_case
 from .cli_audit import register as register_audit_commands
-from .cli_options import as_of_option, db_option, no_audit_option, ruleset_option
+from .cli_options import (
+    as_of_option,
+    db_option,
+    default_ruleset,
+    no_audit_option,
+    ruleset_option,
+)
 from .cli_overrides import override as override_group
 from .compiler import load_ruleset
 from .customer import InputError, check_customer, parse_json_document
@@ -31,13 +37,6 @@ from .output import format_rows
 from .pipeline import decide
 from .plugin_manager import PluginCallError, installed_plugins, plugin_problems
 from .render import decision_text, summary_text
-
-DEFAULT_RULESET = Path(__file__).resolve().parent.parent / "rulesets" / "default"
-
-
-def default_ruleset() -> str:
-    """The ruleset used when --ruleset is not given: $CREDIT_RULESET or the shipped one."""
-    return os.environ.get("CREDIT_RULESET") or str(DEFAULT_RULESET)
 
 
 class CreditGroup(click.Group):

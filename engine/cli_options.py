@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import click
+
+DEFAULT_RULESET = Path(__file__).resolve().parent.parent / "rulesets" / "default"
+
+
+def default_ruleset() -> str:
+    """The ruleset used when --ruleset is not given: $CREDIT_RULESET or the shipped one."""
+    return os.environ.get("CREDIT_RULESET") or str(DEFAULT_RULESET)
+
 
 
 def parse_date(ctx, param, value: str | None) -> dt.date | None:

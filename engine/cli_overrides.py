@@ -7,8 +7,9 @@ import json
 
 import click
 
-from .audit import AuditStore, default_db_path
-from .cli_options import db_option, parse_date
+from .audit import AuditError, AuditStore, default_db_path
+from .cli_options import db_option, default_ruleset, parse_date, ruleset_option
+from .compiler import load_ruleset
 from .output import format_rows, output_options
 from .override_register import (
     add_override,
@@ -38,9 +39,10 @@ def override() -> None:
 @click.option("--by", required=True, help="Who proposes it.")
 @click.option("--role", required=True, help="As which role of the authority matrix.")
 @click.option("--expires", callback=parse_date, metavar="DATE", help="Last day it applies.")
+@ruleset_option
 @db_option
 def add_command(customer, grade, notches, limit, limit_cap, refer, reason, by, role,
-                expires, db_path) -> None:
+                expires, ruleset_dir, db_path) -> None:
     """Propose an override for CUSTOMER (exactly one of --grade, --notches, --limit,
     --limit-cap, --refer)."""
     chosen = [(k, v) for k, v in (("grade", grade), ("notches", notches), ("limit", limit),
@@ -50,6 +52,7 @@ def add_command(customer, grade, notches, limit, limit_cap, refer, reason, by, r
         raise click.UsageError("give exactly one of --grade, --notches, --limit, "
                                "--limit-cap, --refer")
     kind, value = chosen[0]
+    _check_role(role, ruleset_dir)
     if kind in ("limit", "limit_cap") and float(value).is_integer():
         value = int(value)
     with AuditStore(db_path or default_db_path()) as store:
@@ -63,12 +66,24 @@ def add_command(customer, grade, notches, limit, limit_cap, refer, reason, by, r
 @click.argument("override_id", metavar="ID")
 @click.option("--by", required=True, help="Who approves (not the requester).")
 @click.option("--role", required=True, help="As which role.")
+@ruleset_option
 @db_option
-def approve_command(override_id, by, role, db_path) -> None:
+def approve_command(override_id, by, role, ruleset_dir, db_path) -> None:
     """Give an override its second approval."""
+    _check_role(role, ruleset_dir)
     with AuditStore(db_path or default_db_path(), create=False) as store:
         approve_override(store, override_id, by, role)
     click.echo(f"approved {override_id} by {by} ({role})")
+
+
+def _check_role(role: str, ruleset_dir: str | None) -> None:
+    """The role must be one of the ruleset's authority matrix. (Who may claim a role is
+    not checked: credit-rules has no user accounts; the record names who said so.)"""
+    ruleset = load_ruleset(ruleset_dir or default_ruleset())
+    roles = [r["name"] for r in ruleset.authority.get("roles", [])]
+    if role not in roles:
+        raise AuditError(f"role {role!r} is not in the authority matrix of ruleset "
+                         f"{ruleset.name} (roles: {', '.join(roles) or 'none'})")
 
 
 @override.command("revoke")

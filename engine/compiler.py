@@ -18,7 +18,7 @@ from pathlib import Path
 from .admission import compile_admission
 from .codegen import FunctionBuilder, Reporter, scope_for
 from .derived import compile_derived
-from .errors import Problem, ProblemsError
+from .errors import DecisionError, Problem, ProblemsError
 from .expressions import (
     BOOLEAN,
     DATE,
@@ -34,6 +34,7 @@ from .policy import POLICY_OUTPUTS, compile_approval, compile_policy
 from .ruleset import DEFAULT_GRADES, RulesetSource, load_ruleset_source
 from .runtime import HELPERS, ROUNDING_MODES
 from .schema_check import load_schema
+from .value_types import fits
 
 # Names the stages make available to the stages after them.
 ADMISSION_OUTPUTS = {"admission_outcome": STRING}
@@ -292,24 +293,8 @@ def _date(value):
 
 def _typed(value, typ: str, name: str):
     """A free-form attribute's value, checked against the type the ruleset declares."""
-    from .errors import DecisionError
-
-    ok = value is None or {
-        NUMBER: lambda x: isinstance(x, int | float) and not isinstance(x, bool),
-        INTEGER: lambda x: isinstance(x, int) and not isinstance(x, bool),
-        MONEY: lambda x: isinstance(x, int | float | Decimal) and not isinstance(x, bool),
-        STRING: lambda x: isinstance(x, str),
-        BOOLEAN: lambda x: isinstance(x, bool),
-        DATE: lambda x: isinstance(x, str),
-        LIST: lambda x: isinstance(x, list),
-    }[typ](value)
-    if not ok:
-        raise DecisionError(f"{name}: expected {typ}, got {type(value).__name__}")
-    if typ == DATE and value is not None:
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            raise DecisionError(f"{name}: '{value}' is not a date (YYYY-MM-DD)") from None
+    if not fits(value, typ):
+        raise DecisionError(f"{name}: {str(value)[:40]!r} is not a {typ}")
     return value
 
 

@@ -14,11 +14,11 @@ The enriched document adds to the customer document:
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 
 from .compiler import CompiledRuleset
 from .plugin_manager import PluginCallError, Plugins
+from .value_types import fits
 
 INDICATORS_HOOK = "credit_rules_indicators"
 BUREAU_HOOK = "credit_rules_bureau_reports"
@@ -133,20 +133,9 @@ def _judgments(customer: dict, as_of: dt.date, plugins: Plugins, result: Enriche
 
 def _age_days(report_date: object, as_of: dt.date) -> int | None:
     """Days since the report's date; None when it has no date that can be read."""
-    if not isinstance(report_date, str) or not _is_date(report_date):
+    if report_date is None or not fits(report_date, "date"):
         return None
     return (as_of - dt.date.fromisoformat(report_date)).days
-
-
-_CHECKS = {
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "money": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "string": lambda v: isinstance(v, str),
-    "boolean": lambda v: isinstance(v, bool),
-    "list": lambda v: isinstance(v, list) and all(isinstance(x, str | int | float)
-                                                  for x in v),
-}
 
 
 def checked_values(answer: object, declared: dict) -> dict:
@@ -158,20 +147,7 @@ def checked_values(answer: object, declared: dict) -> dict:
     for name, spec in declared.items():
         value = answer.get(name)
         typ = spec["type"]
-        if value is not None:
-            if typ == "date":
-                ok = isinstance(value, str) and _is_date(value)
-            else:
-                ok = _CHECKS[typ](value)
-            if not ok or (isinstance(value, float) and not math.isfinite(value)):
-                raise PluginCallError(f"gave {name} = {str(value)[:40]!r}, not a {typ}")
+        if not fits(value, typ):
+            raise PluginCallError(f"gave {name} = {str(value)[:40]!r}, not a {typ}")
         values[name] = value
     return values
-
-
-def _is_date(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return len(text) == 10
