@@ -107,7 +107,14 @@ def _migration_1(conn: sqlite3.Connection) -> None:
                  (secrets.token_hex(32), _now()))
 
 
-MIGRATIONS = [_migration_1]  # index + 1 = the schema version it brings the file to
+def _migration_2(conn: sqlite3.Connection) -> None:
+    # Account events are records of kind 'event'; ingest looks their ids up to stay
+    # idempotent. (A new index only: the record header, and so every hash, is unchanged.)
+    conn.execute("CREATE INDEX records_event_id ON records (json_extract(body, '$.id')) "
+                 "WHERE kind = 'event'")
+
+
+MIGRATIONS = [_migration_1, _migration_2]  # index + 1 = the schema version it brings
 
 
 def _now() -> str:
