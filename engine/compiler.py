@@ -19,6 +19,7 @@ from .admission import compile_admission
 from .codegen import FunctionBuilder, Reporter, scope_for
 from .derived import compile_derived
 from .errors import DecisionError, Problem, ProblemsError
+from .escalation import POSITION_FACTS, compile_escalation
 from .expressions import (
     BOOLEAN,
     DATE,
@@ -70,6 +71,8 @@ class CompiledRuleset:
     policy: Callable
     approval: Callable
     grading_info: CompiledGrading
+    escalation: Callable | None = None
+    escalation_spec: dict = field(default_factory=dict)
     slots: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     redact: tuple[str, ...] = ()
     enrichment: dict = field(default_factory=dict)
@@ -138,6 +141,11 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
     approval_fb = FunctionBuilder("approval(v, trace)", ctx)
     levels = compile_approval(source.stages["approval"].data, approval_scope, approval_fb,
                               reporter("approval"))
+    escalation_fb = None
+    if "escalation" in source.stages:
+        escalation_fb = FunctionBuilder("escalation(v, trace)", ctx)
+        compile_escalation(source.stages["escalation"].data, escalation_fb,
+                           reporter("escalation"))
     for stage, rep in reporters:
         problems.extend(source.problem(stage, p) for p in rep.problems)
     if problems:
@@ -153,6 +161,8 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         approval_fb.source({**all_known, **ADMISSION_OUTPUTS, **GRADING_OUTPUTS,
                             **(policy_types or {})}),
     ]
+    if escalation_fb is not None:
+        functions.append(escalation_fb.source(POSITION_FACTS))
     python_source = "\n\n".join(functions)
     namespace: dict[str, object] = dict(HELPERS)
     namespace.update(ctx.constants)
@@ -167,6 +177,9 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         extract=namespace["extract"], derive=namespace["derive"],
         admission=namespace["admission"], grading=namespace["grading"],
         policy=namespace["policy"], approval=namespace["approval"],
+        escalation=namespace.get("escalation"),
+        escalation_spec=source.stages["escalation"].data if "escalation" in source.stages
+        else {},
         grading_info=grading_info, slots=tuple(ctx.slots),
         redact=tuple(manifest.get("redact") or ()), enrichment=enrichment,
         authority=source.stages["authority"].data if "authority" in source.stages else {},
