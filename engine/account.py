@@ -1,0 +1,157 @@
+"""A customer's account as its events tell it: open invoices, payments, promises to pay,
+disputes, contacts, bureau alerts and orders, folded in event order. Pure: the same events
+and the same date give the same account, which is what escalation and monitoring read.
+
+Payments with an invoice id go to that invoice; payments without one go to the oldest
+open invoices first (and what is left stays unapplied). Disputed invoices count in the
+balance (they are still exposure) but not in what is overdue for collections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+CONTACT_STEPS = {"reminder": "reminder", "phone": "phone_call", "letter": "letter",
+                 "visit": "on_site_visit", "legal": "legal_action"}
+
+
+@dataclass
+class Invoice:
+    id: str
+    amount: Decimal
+    due_date: dt.date
+    paid: Decimal = Decimal(0)
+    disputed: bool = False
+    promised_date: dt.date | None = None
+    paid_on: dt.date | None = None  # when it was paid in full
+
+    @property
+    def open_amount(self) -> Decimal:
+        return max(self.amount - self.paid, Decimal(0))
+
+
+@dataclass
+class Account:
+    """Everything the events of one customer say, up to the last event applied."""
+
+    customer_id: str
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    unapplied: Decimal = Decimal(0)
+    last_step: str | None = None
+    last_step_date: dt.date | None = None
+    late_payments: list[dt.date] = field(default_factory=list)  # invoice paid after due
+    downgrades: list[dt.date] = field(default_factory=list)
+    alerts: list[tuple[dt.date, str]] = field(default_factory=list)
+    orders: list[tuple[dt.date, Decimal]] = field(default_factory=list)
+
+    def apply(self, event: Mapping) -> None:
+        """Fold one event (already checked against the event schema) into the account."""
+        kind = event["type"]
+        day = dt.date.fromisoformat(event["occurred_at"])
+        handler = getattr(self, "_" + kind, None)
+        if handler is not None:
+            handler(event, day)
+
+    def _invoice_issued(self, event, day) -> None:
+        self.invoices[event["invoice_id"]] = Invoice(
+            event["invoice_id"], _amount(event["amount"]),
+            dt.date.fromisoformat(event["due_date"]))
+
+    def _payment_received(self, event, day) -> None:
+        amount = _amount(event["amount"])
+        invoice = self.invoices.get(event.get("invoice_id") or "")
+        targets = [invoice] if invoice else sorted(
+            (i for i in self.invoices.values() if i.open_amount > 0),
+            key=lambda i: (i.due_date, i.id))
+        for target in targets:
+            if amount <= 0:
+                break
+            paid = min(amount, target.open_amount)
+            target.paid += paid
+            amount -= paid
+            if target.open_amount == 0 and target.paid_on is None:
+                target.paid_on = day
+                if day > target.due_date:
+                    self.late_payments.append(day)
+        self.unapplied += amount
+
+    def _promise_to_pay(self, event, day) -> None:
+        invoice = self.invoices.get(event["invoice_id"])
+        if invoice is not None:
+            invoice.promised_date = dt.date.fromisoformat(event["promised_date"])
+
+    def _dispute_opened(self, event, day) -> None:
+        if event["invoice_id"] in self.invoices:
+            self.invoices[event["invoice_id"]].disputed = True
+
+    def _dispute_closed(self, event, day) -> None:
+        invoice = self.invoices.get(event["invoice_id"])
+        if invoice is None:
+            return
+        invoice.disputed = False
+        if event.get("outcome") == "upheld":  # the customer was right: nothing is owed
+            invoice.amount = invoice.paid
+
+    def _contact_made(self, event, day) -> None:
+        step = CONTACT_STEPS.get(event["channel"])
+        if step is not None:
+            self.record_step(step, day)
+
+    def _bureau_alert(self, event, day) -> None:
+        self.alerts.append((day, event["kind"]))
+        if event["kind"] == "downgrade":
+            self.downgrades.append(day)
+
+    def _order_placed(self, event, day) -> None:
+        self.orders.append((day, _amount(event["amount"])))
+
+    def record_step(self, step: str, day: dt.date) -> None:
+        """Note a collections step taken (by a contact event or by the monitor)."""
+        self.last_step, self.last_step_date = step, day
+
+    # -- reading --------------------------------------------------------------------------
+    def balance(self) -> Decimal:
+        """What the customer owes, disputed invoices included, less unapplied cash."""
+        return sum((i.open_amount for i in self.invoices.values()), Decimal(0)) - \
+            self.unapplied
+
+    def promises_broken_by(self, as_of: dt.date) -> list[str]:
+        """Invoices whose promised date is before ``as_of`` and that are still open."""
+        return sorted(i.id for i in self.invoices.values()
+                      if i.promised_date is not None and i.promised_date < as_of
+                      and i.open_amount > 0)
+
+    def position(self, as_of: dt.date, grade: str | None = None) -> dict:
+        """The account's position for the escalation table on ``as_of``."""
+        overdue = [i for i in self.invoices.values()
+                   if i.open_amount > 0 and i.due_date < as_of and not i.disputed]
+        oldest = min((i.due_date for i in overdue), default=None)
+        return {
+            "days_overdue": (as_of - oldest).days if oldest else 0,
+            "overdue_amount": sum((i.open_amount for i in overdue), Decimal(0)),
+            "balance": max(self.balance(), Decimal(0)),
+            "grade": grade,
+            "dispute_open": any(i.disputed and i.open_amount > 0
+                                for i in self.invoices.values()),
+            "promise_broken": bool(self.promises_broken_by(as_of)),
+            "last_step": self.last_step,
+            "days_since_last_step": (as_of - self.last_step_date).days
+            if self.last_step_date else None,
+        }
+
+
+def fold(customer_id: str, events: Iterable[Mapping], as_of: dt.date) -> Account:
+    """The account after every event of ``events`` that occurred on or before ``as_of``
+    (events in log order)."""
+    account = Account(customer_id)
+    for event in events:
+        if dt.date.fromisoformat(event["occurred_at"]) <= as_of:
+            account.apply(event)
+    return account
+
+
+def _amount(value: object) -> Decimal:
+    return Decimal(str(value))
