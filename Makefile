@@ -27,6 +27,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_decide.py
 	$(BIN)/python bench/bench_audit.py
+	$(BIN)/python bench/bench_events.py
 
 clean:
 	rm -rf $(VENV) results.jsonl .pytest_cache

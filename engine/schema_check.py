@@ -302,3 +302,20 @@ def json_problems(data: object, schema_name: str, file: str = "<data>") -> list[
     ``file`` is only used to name the document if the schema itself turns out to be broken.
     """
     return _store().json_problems(data, schema_name, file)
+
+
+_fast_checkers: dict[str, object] = {}
+
+
+def fast_problems(data: object, schema_name: str, file: str = "<data>"
+                  ) -> list[tuple[str, str]]:
+    """``json_problems``, answered first by a compiled check (fast_schema.py) that only
+    says yes or no: the common, valid case costs microseconds, not jsonschema's time."""
+    from .fast_schema import compile_checker
+
+    checker = _fast_checkers.get(schema_name)
+    if checker is None:
+        checker = _fast_checkers[schema_name] = compile_checker(load_schema(schema_name))
+    if checker(data):
+        return []
+    return json_problems(data, schema_name, file)

@@ -1,0 +1,94 @@
+"""The fast customer-document check must never accept what jsonschema rejects, and must
+accept the documents jsonschema accepts (else every decision pays jsonschema's price)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sample_customers import strong_customer
+
+from engine.fast_schema import compile_checker
+from engine.schema_check import _store, load_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = [json.loads(p.read_text()) for p in sorted((ROOT / "examples" / "customers")
+                                                       .glob("*.json"))]
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**16, 10**16)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
+    | st.sampled_from(["2026-02-30", "2026-01-01", "DE", "de", "low", "C-1", ""]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["id", "x", "revenue", "code", "risk_class"]), inner, max_size=3),
+    max_leaves=6)
+
+
+def paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from paths(value, (*prefix, key))
+
+
+def mutate(doc, path, value, new_key):
+    doc = copy.deepcopy(doc)
+    if not path:
+        return value
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    if new_key and isinstance(target.get(path[-1]), dict):
+        target[path[-1]][new_key] = value
+    else:
+        target[path[-1]] = value
+    return doc
+
+
+def test_the_checker_accepts_the_valid_documents():
+    checker = compile_checker(load_schema("customer.schema.json"))
+    for doc in [strong_customer(), *EXAMPLES]:
+        assert checker(doc), doc.get("id")
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_checker_agrees_with_jsonschema(data):
+    schema = load_schema("customer.schema.json")
+    checker = compile_checker(schema)
+    validator = _store().validator("customer.schema.json")
+    base = data.draw(st.sampled_from([strong_customer(), *EXAMPLES]))
+    path = data.draw(st.sampled_from(list(paths(base))))
+    doc = mutate(base, path, data.draw(json_values),
+                 data.draw(st.none() | st.sampled_from(["extra", "growth", "phone"])))
+    valid = validator.is_valid(doc)
+    assert checker(doc) == valid, (path, doc)
+
+
+EVENTS = [json.loads(line) for line in
+          (ROOT / "examples" / "events.jsonl").read_text().splitlines()[::40]]
+
+
+def test_the_event_checker_accepts_the_example_events():
+    checker = compile_checker(load_schema("event.schema.json"))
+    assert all(checker(event) for event in EVENTS)
+    assert len({e["type"] for e in EVENTS}) == 8  # every kind of event
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_event_checker_agrees_with_jsonschema(data):
+    checker = compile_checker(load_schema("event.schema.json"))
+    validator = _store().validator("event.schema.json")
+    base = data.draw(st.sampled_from(EVENTS))
+    key = data.draw(st.sampled_from([*base, "type", "amount", "due_date", "extra"]))
+    value = data.draw(json_values | st.sampled_from(
+        ["invoice_issued", "payment_received", "promise_to_pay", "contact_made",
+         "bureau_alert", "phone", "downgrade", 0, 0.0, -1, 1e15, 1e16]))
+    event = {**base, key: value}
+    if data.draw(st.booleans()):
+        event.pop(data.draw(st.sampled_from(list(event))))
+    assert checker(event) == validator.is_valid(event), event
