@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/credit validate rulesets/default
 	$(BIN)/credit decide examples/customers/bbb-distributor.json --as-of 2026-11-30
 	$(BIN)/credit batch examples/portfolio.csv --out results.jsonl --as-of 2026-11-30
+	$(BIN)/credit events ingest examples/events.jsonl
 	$(BIN)/credit audit verify
 	$(BIN)/credit replay --all --since 2026-11-30 --until 2026-11-30
 	$(BIN)/credit audit stats
