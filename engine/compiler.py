@@ -40,7 +40,8 @@ from .value_types import fits
 # Names the stages make available to the stages after them.
 ADMISSION_OUTPUTS = {"admission_outcome": STRING}
 GRADING_OUTPUTS = {"score": NUMBER, "band_grade": STRING, "grade": STRING}
-RESERVED = {"as_of", *ADMISSION_OUTPUTS, *GRADING_OUTPUTS, "credit_limit",
+OVERRIDE_OUTPUTS = {"overrides_applied": INTEGER}  # how many expert overrides applied
+RESERVED = {"as_of", *ADMISSION_OUTPUTS, *GRADING_OUTPUTS, *OVERRIDE_OUTPUTS, "credit_limit",
             "payment_term_days", "discount_rate", "discount_days", "guarantee_required",
             "review_interval_days", "total_exposure"}
 
@@ -138,6 +139,7 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
     # When the policy stage is broken, approval still sees its outputs (and is checked).
     approval_scope.update(scope_for(policy_types or {**POLICY_OUTPUTS,
                                                      "total_exposure": MONEY}))
+    approval_scope.update(scope_for(OVERRIDE_OUTPUTS, non_null=frozenset(OVERRIDE_OUTPUTS)))
     approval_fb = FunctionBuilder("approval(v, trace)", ctx)
     levels = compile_approval(source.stages["approval"].data, approval_scope, approval_fb,
                               reporter("approval"))
@@ -159,7 +161,7 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         grading_fb.source(all_known),
         policy_fb.source({**all_known, **ADMISSION_OUTPUTS, **GRADING_OUTPUTS}),
         approval_fb.source({**all_known, **ADMISSION_OUTPUTS, **GRADING_OUTPUTS,
-                            **(policy_types or {})}),
+                            **(policy_types or {}), **OVERRIDE_OUTPUTS}),
     ]
     if escalation_fb is not None:
         functions.append(escalation_fb.source(POSITION_FACTS))

@@ -66,6 +66,7 @@ def _decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
                             f"{override.get('reason')}", "overrides"))
             severity = max(severity, 1)
             v["admission_outcome"] = _OUTCOME_NAMES[severity]
+    v["overrides_applied"] = sum(1 for _, applied, _, _ in judged if applied)
     required_level = ruleset.approval(v, record)
     return Decision(ruleset, facts, as_of, severity, reasons, score, band_grade, grade,
                     adjustments, grading_reasons, policy, required_level, trace,

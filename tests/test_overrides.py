@@ -184,3 +184,17 @@ def test_an_override_amount_that_is_no_amount_is_not_applied(ruleset, value):
     assert data["overrides"][0]["applied"] is False
     assert data["overrides"][0]["why"].endswith("is not an amount from 0 to 10^15")
     assert data["policy"]["credit_limit"] == "1800000.00"
+
+
+def test_an_applied_override_needs_a_manager_to_sign_off(ruleset):
+    smaller = {"financials.equity": 300000}  # limit 180,000: automatic on its own
+    assert decide_with(ruleset, **smaller)["approval"]["required_level"] == "automatic"
+    capped = decide_with(ruleset, {"kind": "limit_cap", "value": 90000, "by": "ann",
+                                   "role": "credit_analyst"}, **smaller)
+    assert capped["overrides"][0]["applied"] is True
+    assert capped["policy"]["credit_limit"] == "90000.00"
+    assert capped["approval"]["required_level"] == "credit_manager"
+    expired = decide_with(ruleset, {"kind": "limit_cap", "value": 90000, "by": "ann",
+                                    "role": "credit_analyst", "expires": "2026-01-01"},
+                          **smaller)
+    assert expired["approval"]["required_level"] == "automatic"
