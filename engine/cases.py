@@ -61,8 +61,10 @@ def load_cases(ruleset_dir: str | Path) -> list[Case]:
                 problems.append(Problem(doc.locate(("cases", index, "given", *[
                     int(p) if p.isdigit() else p for p in pointer.strip("/").split("/")
                     if p])), f"given{pointer}: {message}"))
+            # What plugins would add comes after the customer check, as in a decision.
+            facts = {**item["given"], **(item.get("enriched") or {})}
             cases.append(Case(where, item["name"], dt.date.fromisoformat(item["as_of"]),
-                              item["given"], item.get("expect") or {}))
+                              facts, item.get("expect") or {}))
     if problems:
         raise ProblemsError(problems)
     return cases
