@@ -39,9 +39,17 @@ class SchemaError(CreditRulesError):
 
 
 def pointer_text(path: Iterable[str | int]) -> str:
-    """The RFC 6901 JSON pointer of ``path``, or ``(root)`` for the empty path."""
-    parts = [str(step).replace("~", "~0").replace("/", "~1") for step in path]
+    """The RFC 6901 JSON pointer of ``path``, or ``(root)`` for the empty path. A key's
+    unprintable characters are written as escapes, so a message stays one line."""
+    parts = [_printable(str(step).replace("~", "~0").replace("/", "~1")) for step in path]
     return "/" + "/".join(parts) if parts else ROOT_POINTER
+
+
+def _printable(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
 
 class SchemaStore:
