@@ -12,6 +12,7 @@ from .compiler import CompiledRuleset
 from .decision import Decision
 from .errors import DecisionError
 from .overrides import LIMIT_KINDS, judge, outcome_entry
+from .policy import exposure_rule
 from .runtime import _round_money
 
 REJECT = 2
@@ -109,11 +110,11 @@ def _apply_limit_overrides(ruleset: CompiledRuleset, judged: list, policy: dict,
         changed = True
     if not changed:
         return referral
-    check = (ruleset.source.stages["policy"].data or {}).get("exposure_check")
+    # The same rule the compiled policy stage applied, now against the new limit.
+    rule = exposure_rule(ruleset.source.stages["policy"].data)
     exposure, limit = policy.get("total_exposure"), policy["credit_limit"]
-    if check and exposure is not None and exposure > limit:
-        return (2 if check.get("outcome") == "reject" else 1,
-                (check["reason"], check.get("message", check["reason"]), "policy"))
+    if rule and exposure is not None and exposure > limit:
+        return rule
     return None
 
 

@@ -17,6 +17,16 @@ LIMIT_UNDETERMINED = ("LIMIT_UNDETERMINED",
                       "policy")
 
 
+def exposure_rule(spec: Mapping) -> tuple | None:
+    """What the exposure check does when the exposure is above the limit:
+    ``(severity, (code, message, stage))``, or None when the policy has no check."""
+    check = spec.get("exposure_check")
+    if not check:
+        return None
+    return (2 if check.get("outcome") == "reject" else 1,
+            (check["reason"], check.get("message", check["reason"]), "policy"))
+
+
 def compile_policy(spec: Mapping, scope: Mapping[str, Symbol], fb: FunctionBuilder,
                    rep: Reporter, rounding: str) -> dict[str, str] | None:
     """Write the policy stage: the function returns ``(outputs, referral)`` where
@@ -60,12 +70,10 @@ def compile_policy(spec: Mapping, scope: Mapping[str, Symbol], fb: FunctionBuild
         fb.line(f"{exposure} = None if {exposure} is None else _round_money({exposure}, "
                 f"{rounding})")
         fb.line(f"outputs['total_exposure'] = {exposure}")
-        severity = 2 if check.get("outcome") == "reject" else 1
-        reason = (check["reason"], check.get("message", check["reason"]), "policy")
         fb.line(f"if {exposure} is not None and {limit_local} is not None and "
                 f"{exposure} > {limit_local}:")
         with fb.indented():
-            fb.line(f"referral = ({severity}, {fb.ctx.constant(reason)})")
+            fb.line(f"referral = {fb.ctx.constant(exposure_rule(spec))}")
             reads = (*compiled.reads,)
             fb.trace("policy", "exposure_check", reads,
                      f"{{'exposure': {exposure}, 'credit_limit': {limit_local}}}")
