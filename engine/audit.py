@@ -30,16 +30,13 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .audit_chain import GENESIS, record_hash
+from .audit_chain import GENESIS, HEADER_FIELDS, record_hash
 from .canonical import canonical_json
 from .errors import CreditRulesError
 
 DEFAULT_DB = "credit-audit.db"
 BUSY_TIMEOUT_MS = 60_000
 
-HEADER_COLUMNS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
-                  "ruleset_name", "ruleset_version", "ruleset_hash", "outcome", "grade",
-                  "credit_limit", "batch_id", "batch_row", "body_sha256", "prev_hash")
 
 
 class AuditError(CreditRulesError):
@@ -281,11 +278,11 @@ class AuditStore:
                 "body_sha256": body_sha, "prev_hash": prev,
             }
             digest = record_hash(header)
-            rows.append((*[header[c] for c in HEADER_COLUMNS], record.body, digest))
+            rows.append((*[header[c] for c in HEADER_FIELDS], record.body, digest))
             appended.append((seq, digest))
             prev = digest
-        columns = ", ".join((*HEADER_COLUMNS, "body", "hash"))
-        marks = ", ".join("?" * (len(HEADER_COLUMNS) + 2))
+        columns = ", ".join((*HEADER_FIELDS, "body", "hash"))
+        marks = ", ".join("?" * (len(HEADER_FIELDS) + 2))
         self.conn.executemany(f"INSERT INTO records ({columns}) VALUES ({marks})", rows)
         return appended
 

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 
 GENESIS = "0" * 64
-_HEADER_KEYS = ("as_of", "batch_id", "batch_row", "body_sha256", "credit_limit",
-                "customer_id", "decision_id", "grade", "kind", "outcome", "prev_hash",
-                "recorded_at", "ruleset_hash", "ruleset_name", "ruleset_version", "seq")
+# The columns a record hash covers, in table order; hashed in sorted (canonical) order.
+HEADER_FIELDS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
+                 "ruleset_name", "ruleset_version", "ruleset_hash", "outcome", "grade",
+                 "credit_limit", "batch_id", "batch_row", "body_sha256", "prev_hash")
+_HEADER_KEYS = tuple(sorted(HEADER_FIELDS))
 
 
 def header_json(header: dict) -> str:

@@ -8,13 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .audit import AuditStore
+from .audit_chain import HEADER_FIELDS
 
 LIST_COLUMNS = ("seq", "recorded_at", "kind", "customer_id", "decision_id", "as_of",
                 "ruleset", "outcome", "grade", "credit_limit")
-EXPORT_COLUMNS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
-                  "ruleset_name", "ruleset_version", "ruleset_hash", "outcome", "grade",
-                  "credit_limit", "batch_id", "batch_row", "body_sha256", "prev_hash",
-                  "hash", "body")
+EXPORT_COLUMNS = (*HEADER_FIELDS, "hash", "body")
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,11 @@ def _compile(schema: object) -> Check:
         check = builder(value, schema)
         if check is not None:
             checks.append(check)
+    return _conjunction(checks)
+
+
+def _conjunction(checks: list[Check]) -> Check:
+    """A check that passes when every one of ``checks`` does (unrolled when short)."""
     if not checks:
         return lambda instance: True
     if len(checks) == 1:
@@ -179,14 +184,7 @@ def _const(value, schema) -> Check:
 
 
 def _all_of(value, schema) -> Check:
-    checks = [_compile(sub) for sub in value]
-
-    def check(x):
-        for sub in checks:
-            if not sub(x):
-                return False
-        return True
-    return check
+    return _conjunction([_compile(sub) for sub in value])
 
 
 def _if(value, schema) -> Check:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .admission import OUTCOMES
 from .compiler import CompiledRuleset
 from .decision import Decision
 from .errors import DecisionError
 from .overrides import LIMIT_KINDS, judge, outcome_entry
-from .policy import exposure_rule
+from .policy import POLICY_OUTPUTS, exposure_rule
 from .runtime import _round_money
 
-REJECT = 2
+REJECT = OUTCOMES.index("reject")
 
 
 def decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
@@ -37,7 +38,7 @@ def _decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
     failures = facts.get("enrichment_failures")
     if failures:
         severity = _apply_failure_policy(ruleset, failures, severity, reasons)
-    v["admission_outcome"] = _OUTCOME_NAMES[severity]
+    v["admission_outcome"] = OUTCOMES[severity]
     score, band_grade, grade, adjustments, grading_reasons = ruleset.grading(v, record)
     v["score"] = score
     v["band_grade"] = band_grade
@@ -57,7 +58,7 @@ def _decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
             reasons.append(referral[1])
             if referral[0] > severity:
                 severity = referral[0]
-                v["admission_outcome"] = _OUTCOME_NAMES[severity]
+                v["admission_outcome"] = OUTCOMES[severity]
         v.update(policy)
     else:
         v.update(_NO_POLICY)
@@ -66,7 +67,7 @@ def _decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
             reasons.append(("OVERRIDE_REFER", f"{override.get('by')}: "
                             f"{override.get('reason')}", "overrides"))
             severity = max(severity, 1)
-            v["admission_outcome"] = _OUTCOME_NAMES[severity]
+            v["admission_outcome"] = OUTCOMES[severity]
     v["overrides_applied"] = sum(1 for _, applied, _, _ in judged if applied)
     required_level = ruleset.approval(v, record)
     return Decision(ruleset, facts, as_of, severity, reasons, score, band_grade, grade,
@@ -146,7 +147,4 @@ def _apply_failure_policy(ruleset: CompiledRuleset, failures: list, severity: in
     return severity
 
 
-_OUTCOME_NAMES = ("accept", "refer", "reject")
-_NO_POLICY = dict.fromkeys(("credit_limit", "payment_term_days", "discount_rate",
-                            "discount_days", "guarantee_required", "review_interval_days",
-                            "total_exposure"))
+_NO_POLICY = dict.fromkeys((*POLICY_OUTPUTS, "total_exposure"))

@@ -27,6 +27,17 @@ _STRONG = {
 }
 
 
+def paths(node, prefix=()):
+    """Every path to a value inside a JSON-like document (keys, and indexes of lists)."""
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from paths(value, (*prefix, index))
+
+
 def strong_customer(**changes: object) -> dict:
     """A customer the default ruleset grades AAA and accepts; ``changes`` set dotted
     paths, e.g. ``strong_customer(**{"flags.sanctions_hit": True})``; None removes."""

@@ -9,7 +9,7 @@ import json
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sample_customers import strong_customer
+from sample_customers import paths, strong_customer
 
 from engine.cli import cli
 
@@ -22,11 +22,6 @@ values = st.recursive(
     max_leaves=5)
 
 
-def paths(node, prefix=()):
-    yield prefix
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from paths(value, (*prefix, key))
 
 
 @settings(max_examples=150, deadline=None,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sample_customers import strong_customer
+from sample_customers import paths, strong_customer
 
 from engine.fast_schema import compile_checker
 from engine.schema_check import _store, load_schema
@@ -27,11 +27,6 @@ json_values = st.recursive(
     max_leaves=6)
 
 
-def paths(node, prefix=()):
-    yield prefix
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from paths(value, (*prefix, key))
 
 
 def mutate(doc, path, value, new_key):

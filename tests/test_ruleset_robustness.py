@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sample_customers import strong_customer
+from sample_customers import paths, strong_customer
 
 from engine.compiler import load_ruleset
 from engine.errors import DecisionError, ProblemsError
@@ -38,15 +38,6 @@ junk = st.one_of(
 )
 
 
-def paths(node, prefix=()):
-    """Every path to a value inside a parsed document."""
-    yield prefix
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from paths(value, (*prefix, index))
 
 
 def replace(node, path, value):
