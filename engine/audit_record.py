@@ -16,10 +16,9 @@ decision exactly as ``Decision.to_dict`` gave it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 
-from .audit import NewRecord
+from .audit import NewRecord, sha256_hex_text
 from .canonical import canonical_json, json_default, to_jsonable
 from .decision import Decision, expand_trace
 from .redaction import any_present, redact, salted_digest
@@ -57,7 +56,7 @@ def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = N
     policy = summary["policy"]
     record = NewRecord(
         kind="decision", body=body,
-        body_sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        body_sha256=sha256_hex_text(body),
         decision_id=decision_id, customer_id=decision.customer_id,
         as_of=decision.as_of.isoformat(), ruleset_name=ruleset.name,
         ruleset_version=ruleset.version, ruleset_hash=ruleset.hash,
