@@ -1,5 +1,8 @@
 """A ruleset's own test cases (``tests/*.yaml`` beside it: given facts, expected outcome),
-run by the same code for ``credit test`` and for pytest."""
+run by the same code for ``credit test`` and for pytest.
+
+A case is either a customer (``given``, decided as of ``as_of``) or an overdue account's
+position (``position``, asked of the escalation table: ``expect: {step: ...}``)."""
 
 from __future__ import annotations
 
@@ -11,28 +14,37 @@ from pathlib import Path
 from .compiler import CompiledRuleset
 from .customer import customer_problems
 from .errors import DecisionError, Location, Problem, ProblemsError
+from .escalation import next_step
 from .pipeline import decide
 from .schema_check import schema_problems
 from .yaml_source import load_yaml_file
 
 CASES_SCHEMA = "ruleset-tests.schema.json"
+ESCALATION_EXPECTATIONS = frozenset({"step", "proposed"})
 
 
 @dataclass(frozen=True)
 class Case:
-    """One test case: where it is written, its name, date, customer and expectations."""
+    """One test case: where it is written, its name, date, customer (or, for an
+    escalation case, the account position) and expectations."""
 
     location: Location
     name: str
-    as_of: dt.date
+    as_of: dt.date | None
     given: dict
     expect: dict
+    position: dict | None = None
 
 
 @dataclass
 class CaseResult:
+    """How a case came out: its differences from the expectations, and what the decision
+    (or escalation) reached, for coverage: its trace and the score band's grade."""
+
     case: Case
     differences: list[str] = field(default_factory=list)
+    trace: list = field(default_factory=list)
+    band_grade: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -57,6 +69,22 @@ def load_cases(ruleset_dir: str | Path) -> list[Case]:
             continue
         for index, item in enumerate(doc.data["cases"]):
             where = doc.locate(("cases", index))
+            if "position" in item:
+                found = _position_case_problems(item)
+                problems.extend(Problem(where, message) for message in found)
+                if not found:
+                    as_of = item.get("as_of")
+                    cases.append(Case(where, item["name"], as_of and dt.date.fromisoformat(
+                        as_of), {}, item.get("expect") or {}, item["position"]))
+                continue
+            if "given" not in item or "as_of" not in item:
+                problems.append(Problem(where, "a case needs given and as_of (a customer), "
+                                        "or position (an account, for the escalation table)"))
+                continue
+            if ESCALATION_EXPECTATIONS & set(item.get("expect") or {}):
+                problems.append(Problem(where, "expect: step and proposed are for position "
+                                        "cases (the escalation table), not for a customer"))
+                continue
             for pointer, message in customer_problems(item["given"]):
                 problems.append(Problem(doc.locate(("cases", index, "given", *[
                     int(p) if p.isdigit() else p for p in pointer.strip("/").split("/")
@@ -70,19 +98,55 @@ def load_cases(ruleset_dir: str | Path) -> list[Case]:
     return cases
 
 
+def _position_case_problems(item: dict) -> list[str]:
+    """What is wrong with an escalation (position) case."""
+    problems = []
+    if "given" in item or "enriched" in item:
+        problems.append("a position case gives no customer (given, enriched)")
+    wrong = sorted(set(item.get("expect") or {}) - ESCALATION_EXPECTATIONS)
+    if wrong:
+        problems.append("a position case expects only step and proposed, not "
+                        + ", ".join(wrong))
+    return problems
+
+
 def run_case(ruleset: CompiledRuleset, case: Case) -> CaseResult:
-    """Decide the case and compare every expectation it states."""
+    """Decide the case (or ask the escalation table, for a position case) and compare
+    every expectation it states."""
     result = CaseResult(case)
+    if case.position is not None:
+        return _run_position_case(ruleset, result)
     try:
-        data = decide(ruleset, case.given, case.as_of).to_dict()
+        decision = decide(ruleset, case.given, case.as_of)
     except DecisionError as exc:
         result.differences.append(f"the decision failed: {exc}")
         return result
+    result.trace = decision.trace
+    result.band_grade = decision.band_grade
+    data = decision.to_dict()
     actual = actual_values(data)
     for key, wanted in case.expect.items():
         got = actual.get(key)
         if not _matches(key, wanted, got):
             result.differences.append(f"{key}: expected {_show(wanted)}, got {_show(got)}")
+    return result
+
+
+def _run_position_case(ruleset: CompiledRuleset, result: CaseResult) -> CaseResult:
+    if ruleset.escalation is None:
+        result.differences.append(f"ruleset {ruleset.name} has no escalation.yaml")
+        return result
+    try:
+        escalation = next_step(ruleset, result.case.position)
+    except (DecisionError, ArithmeticError, ValueError) as exc:
+        result.differences.append(f"the escalation failed: {exc}")
+        return result
+    result.trace = escalation.trace
+    actual = {"step": escalation.step, "proposed": escalation.proposed}
+    for key, wanted in result.case.expect.items():
+        if wanted != actual[key]:
+            result.differences.append(f"{key}: expected {_show(wanted)}, got "
+                                      f"{_show(actual[key])}")
     return result
 
 

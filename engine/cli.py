@@ -30,6 +30,7 @@ from .cli_options import (
 )
 from .cli_overrides import override as override_group
 from .compiler import load_ruleset
+from .coverage import coverage_lines, measure_coverage
 from .customer import InputError, check_customer, parse_json_document
 from .enrich import enrich
 from .errors import CreditRulesError, ProblemsError
@@ -109,21 +110,36 @@ def validate(ruleset: str | None) -> None:
 
 @cli.command("test")
 @click.argument("ruleset", required=False, metavar="RULESET")
-def test_command(ruleset: str | None) -> None:
+@click.option("--coverage", "with_coverage", is_flag=True,
+              help="Also show how many cases reach each rule, table row, scorecard bin, "
+                   "band, cap and floor, and list those no case reaches.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def test_command(ruleset: str | None, with_coverage: bool, as_json: bool) -> None:
     """Run a ruleset's own cases (RULESET/tests/*.yaml).
 
     Prints one line per failed case and a final line 'N passed, M failed'; exits 1 on any
-    failure.
+    failure. --coverage adds, per stage, every rule with the number of cases reaching it.
     """
     folder = ruleset or default_ruleset()
     compiled = load_ruleset(folder)
     results = [run_case(compiled, case) for case in load_cases(folder)]
-    for result in results:
-        if not result.passed:
-            click.echo(f"{result.case.location}: FAILED {result.case.name}: "
-                       + "; ".join(result.differences))
     failed = sum(not r.passed for r in results)
-    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    coverage = measure_coverage(compiled, results) if with_coverage else None
+    if as_json:
+        data = {"passed": len(results) - failed, "failed": failed, "failures": [
+            {"case": r.case.name, "location": str(r.case.location),
+             "differences": r.differences} for r in results if not r.passed]}
+        if coverage is not None:
+            data["coverage"] = coverage.to_dict()
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        for result in results:
+            if not result.passed:
+                click.echo(f"{result.case.location}: FAILED {result.case.name}: "
+                           + "; ".join(result.differences))
+        click.echo(f"{len(results) - failed} passed, {failed} failed")
+        for line in coverage_lines(coverage) if coverage is not None else ():
+            click.echo(line)
     if failed or not results:
         if not results:
             click.echo(f"credit: error: no test cases in {folder}/tests", err=True)

@@ -6,28 +6,33 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .codegen import FunctionBuilder, Path, Reporter
 from .expressions import NUMBER, STRING, Symbol
-from .unary_tests import Interval, compile_unary_test
+from .unary_tests import Interval, UnaryTest, compile_unary_test
 
 STAGE = "grading"
 
 
 @dataclass(frozen=True)
 class Bin:
-    """A scorecard bin as compiled: its id (for the trace and coverage) and points."""
+    """A scorecard bin as compiled: its id (for the trace and coverage), points, its
+    position in the YAML list of bins, and (range and values bins) its compiled test."""
 
     id: str
     points: float
     kind: str  # range | values | missing | else
+    index: int = 0
+    test: UnaryTest | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class Characteristic:
     id: str
     bins: tuple[Bin, ...]
+    input_type: str = NUMBER
+    index: int = 0  # position in the YAML list of characteristics
 
     @property
     def best(self) -> float:
@@ -99,12 +104,12 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
         if spec.get("missing"):
             if missing is not None:
                 rep.error(bin_path, "two missing bins")
-            missing = Bin(str(spec.get("id", "missing")), points, "missing"), reason
+            missing = Bin(str(spec.get("id", "missing")), points, "missing", b_index), reason
             continue
         if spec.get("else"):
             if other is not None:
                 rep.error(bin_path, "two else bins")
-            other = Bin(str(spec.get("id", "else")), points, "else"), reason
+            other = Bin(str(spec.get("id", "else")), points, "else", b_index), reason
             continue
         if "range" in spec:
             if compiled.type not in ("number", "integer", "money", "null"):
@@ -122,7 +127,7 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
             continue
         bin_id = str(spec.get("id", spec["range"] if kind == "range" else
                               ", ".join(str(v) for v in spec["values"])))
-        branches.append((test.code or "True", Bin(bin_id, points, kind), reason))
+        branches.append((test.code or "True", Bin(bin_id, points, kind, b_index, test), reason))
         for other_id, intervals in ranges:
             if test.intervals and any(_overlap(a, b) for a in intervals
                                       for b in test.intervals):
@@ -161,7 +166,7 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
         assign(other[0] if other else None, other[1] if other else default_reason)
     fb.line(f"score += {points_local}")
     fb.trace(STAGE, char["id"], compiled.reads, result_local)
-    return Characteristic(char["id"], tuple(bins)), lost_local
+    return Characteristic(char["id"], tuple(bins), compiled.type, int(path[-1])), lost_local
 
 
 def _overlap(a: Interval, b: Interval) -> bool:
