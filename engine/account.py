@@ -43,6 +43,7 @@ class Account:
     last_step: str | None = None
     last_step_date: dt.date | None = None
     late_payments: list[dt.date] = field(default_factory=list)  # invoice paid after due
+    settled: list[tuple[dt.date, int]] = field(default_factory=list)  # (paid on, days late)
     downgrades: list[dt.date] = field(default_factory=list)
     alerts: list[tuple[dt.date, str]] = field(default_factory=list)
     orders: list[tuple[dt.date, Decimal]] = field(default_factory=list)
@@ -74,6 +75,7 @@ class Account:
             amount -= paid
             if target.open_amount == 0 and target.paid_on is None:
                 target.paid_on = day
+                self.settled.append((day, max((day - target.due_date).days, 0)))
                 if day > target.due_date:
                     self.late_payments.append(day)
         self.unapplied += amount
@@ -112,6 +114,10 @@ class Account:
         """Note a collections step taken (by a contact event or by the monitor)."""
         self.last_step, self.last_step_date = step, day
 
+    def close_steps(self) -> None:
+        """The escalation is closed (the overdue balance was cleared): the ladder restarts."""
+        self.last_step, self.last_step_date = None, None
+
     # -- reading --------------------------------------------------------------------------
     def balance(self) -> Decimal:
         """What the customer owes, disputed invoices included, less unapplied cash."""
@@ -140,6 +146,34 @@ class Account:
             "last_step": self.last_step,
             "days_since_last_step": (as_of - self.last_step_date).days
             if self.last_step_date else None,
+        }
+
+
+    def measures(self, as_of: dt.date) -> dict:
+        """Credit-history figures on ``as_of`` that a re-grade can put in a customer's
+        facts (the names ``monitoring.yaml``'s ``regrade: facts:`` maps)."""
+        position = self.position(as_of)
+
+        def within(day: dt.date, days: int) -> bool:
+            return as_of - dt.timedelta(days=days) < day <= as_of
+
+        settled = [late for day, late in self.settled if within(day, 365)]
+        alerts = [(day, kind) for day, kind in self.alerts if day <= as_of]
+        return {
+            "balance": position["balance"],
+            "overdue_amount": position["overdue_amount"],
+            "days_overdue": position["days_overdue"],
+            "late_payments_180": sum(within(day, 180) for day in self.late_payments),
+            "late_payments_365": sum(within(day, 365) for day in self.late_payments),
+            "max_days_late_365": max([position["days_overdue"], *settled]),
+            "on_time_ratio_365": round(sum(late == 0 for late in settled) / len(settled), 4)
+            if settled else None,
+            "downgrades_365": sum(within(day, 365) for day in self.downgrades),
+            "legal_events_730": sum(within(day, 730) and kind == "legal_event"
+                                    for day, kind in alerts),
+            "insolvency_filed": any(kind == "insolvency_filing" for _, kind in alerts),
+            "payment_defaults_365": sum(within(day, 365) and kind == "payment_default"
+                                        for day, kind in alerts),
         }
 
 

@@ -111,7 +111,12 @@ def _migration_2(conn: sqlite3.Connection) -> None:
                  "WHERE kind = 'event'")
 
 
-MIGRATIONS = [_migration_1, _migration_2]  # index + 1 = the schema version it brings
+def _migration_3(conn: sqlite3.Connection) -> None:
+    # The monitor reads each customer's events, actions and decisions in event time.
+    conn.execute("CREATE INDEX records_customer_time ON records (customer_id, as_of, seq)")
+
+
+MIGRATIONS = [_migration_1, _migration_2, _migration_3]  # index + 1 = the schema version it brings
 
 
 def _now() -> str:

@@ -31,6 +31,7 @@ from .expressions import (
     CodeContext,
 )
 from .grading import CompiledGrading, compile_grading
+from .monitor_rules import MonitoringRules, compile_monitoring
 from .policy import POLICY_OUTPUTS, compile_approval, compile_policy
 from .ruleset import DEFAULT_GRADES, RulesetSource, load_ruleset_source
 from .runtime import HELPERS, ROUNDING_MODES
@@ -74,6 +75,7 @@ class CompiledRuleset:
     grading_info: CompiledGrading
     escalation: Callable | None = None
     escalation_spec: dict = field(default_factory=dict)
+    monitoring: MonitoringRules | None = None
     slots: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     redact: tuple[str, ...] = ()
     enrichment: dict = field(default_factory=dict)
@@ -143,6 +145,11 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
     approval_fb = FunctionBuilder("approval(v, trace)", ctx)
     levels = compile_approval(source.stages["approval"].data, approval_scope, approval_fb,
                               reporter("approval"))
+    monitoring = None
+    if "monitoring" in source.stages:
+        monitoring = compile_monitoring(source.stages["monitoring"].data, fact_types,
+                                        "escalation" in source.stages,
+                                        reporter("monitoring"))
     escalation_fb = None
     if "escalation" in source.stages:
         escalation_fb = FunctionBuilder("escalation(v, trace)", ctx)
@@ -182,7 +189,7 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         escalation=namespace.get("escalation"),
         escalation_spec=source.stages["escalation"].data if "escalation" in source.stages
         else {},
-        grading_info=grading_info, slots=tuple(ctx.slots),
+        monitoring=monitoring, grading_info=grading_info, slots=tuple(ctx.slots),
         redact=tuple(manifest.get("redact") or ()), enrichment=enrichment,
         authority=source.stages["authority"].data if "authority" in source.stages else {},
         rounding=(quantum, ROUNDING_MODES[rounding.get("mode", "half_up")]),

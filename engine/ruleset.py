@@ -17,8 +17,8 @@ from .yaml_source import LocatedDocument, load_yaml_file, load_yaml_text
 
 MANIFEST = "ruleset.yaml"
 STAGES = ("facts", "enrichment", "derived", "admission", "grading", "policy", "approval",
-          "authority", "escalation")
-OPTIONAL_STAGES = frozenset({"derived", "enrichment", "authority", "escalation"})
+          "authority", "escalation", "monitoring")
+OPTIONAL_STAGES = frozenset({"derived", "enrichment", "authority", "escalation", "monitoring"})
 STAGE_SCHEMAS = {stage: f"{stage}.schema.json" for stage in STAGES}
 DEFAULT_GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
 

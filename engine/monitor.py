@@ -1,0 +1,153 @@
+"""``credit monitor``: the event log up to a date through the ruleset's monitoring rules,
+one customer at a time, and the actions they take appended to the audit trail.
+
+Each run reads the whole log up to its date, so per-customer state is rebuilt from the log
+and deleted when the customer is done: memory holds one customer at a time. Actions that
+earlier runs recorded are read back and not taken again, so running twice for the same
+date takes no action twice. Every action is a record of kind ``action`` naming its rule,
+its firing and the events that caused it; a re-grade also appends the decision it made.
+Replaying an action runs the monitor again for its customer on the records that came
+before it and checks that the same action comes out, byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .audit import AuditError, AuditStore, NewRecord
+from .canonical import canonical_json
+from .compiler import CompiledRuleset
+from .monitor_customer import CustomerMonitor, MonitorAction
+from .rete import ReteSession
+
+_COLUMNS = ("seq, kind, customer_id, as_of, grade, credit_limit, decision_id, "
+            "CASE WHEN kind = 'decision' THEN NULL ELSE body END AS body")
+
+
+class MonitorError(AuditError):
+    """The monitor cannot run on this ruleset or this audit file."""
+
+
+@dataclass
+class MonitorReport:
+    """What a run did: the actions it took (record bodies, in order), how many firings
+    earlier runs had already acted on, the worklist for the run date, and counts."""
+
+    as_of: dt.date
+    actions: list[dict] = field(default_factory=list)
+    already_taken: int = 0
+    worklist: list[dict] = field(default_factory=list)
+    customers: int = 0
+    events: int = 0
+    decisions: int = 0  # re-grade decisions appended
+
+    def counts(self) -> dict[str, int]:
+        """Actions taken, by kind."""
+        return dict(sorted(Counter(a["action"] for a in self.actions).items()))
+
+
+def run_monitor(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date, *,
+                record: bool = True, commit_every: int = 500) -> MonitorReport:
+    """Monitor every customer with records up to ``as_of``; append the new actions (and
+    re-grade decisions) unless ``record`` is False."""
+    session = _session(ruleset)
+    report = MonitorReport(as_of)
+    pending: list[NewRecord] = []
+    if record:
+        store.store_ruleset(ruleset)
+    for customer_id in _customers(store, as_of):
+        outcome = _monitor(store, ruleset, session, customer_id, as_of,
+                           list(_rows(store, as_of, customer_id=customer_id)))
+        report.customers += 1
+        report.events += outcome.events
+        report.already_taken += outcome.already_taken
+        if outcome.worklist:
+            report.worklist.append(outcome.worklist)
+        for action in outcome.actions:
+            report.actions.append(action.body)
+            if action.decision is not None:
+                pending.append(action.decision)
+                report.decisions += 1
+            pending.append(action_record(action, ruleset))
+        if record and len(pending) >= commit_every:
+            store.append(pending)
+            pending = []
+    if record and pending:
+        store.append(pending)
+    report.worklist.sort(key=lambda line: _priority(line, ruleset))
+    return report
+
+
+def replay_action(store: AuditStore, ruleset: CompiledRuleset, row: dict) -> list[str]:
+    """Differences between a recorded action and the monitor run again on the records
+    before it (its customer, its run date); empty when they are identical."""
+    body = json.loads(row["body"])
+    run_date = dt.date.fromisoformat(body["run_as_of"])
+    rows = list(_rows(store, run_date, customer_id=body["customer_id"],
+                      before_seq=row["seq"]))
+    outcome = _monitor(store, ruleset, _session(ruleset), body["customer_id"], run_date,
+                       rows)
+    again = [a.body for a in outcome.actions if a.body["key"] == body["key"]]
+    if not again:
+        return [f"the monitor no longer takes {body['key']}"]
+    if canonical_json(again[0]) == row["body"]:
+        return []
+    lines = [f"{name}: recorded {json.dumps(body.get(name), sort_keys=True)[:80]}, "
+             f"replayed {json.dumps(again[0].get(name), sort_keys=True)[:80]}"
+             for name in sorted(set(body) | set(again[0]))
+             if body.get(name) != again[0].get(name)]
+    return lines or ["the action's JSON differs byte for byte"]
+
+
+def action_record(action: MonitorAction, ruleset: CompiledRuleset) -> NewRecord:
+    """The audit record of one action."""
+    body = action.body
+    decision_id = body["details"].get("decision_id") if body["action"] == "regrade" else None
+    return NewRecord(kind="action", body=canonical_json(body), decision_id=decision_id,
+                     customer_id=body["customer_id"], as_of=body["date"],
+                     ruleset_name=ruleset.name, ruleset_version=ruleset.version,
+                     ruleset_hash=ruleset.hash, outcome=body["action"])
+
+
+def _session(ruleset: CompiledRuleset) -> ReteSession:
+    if ruleset.monitoring is None:
+        raise MonitorError(f"ruleset {ruleset.name} {ruleset.version} has no monitoring "
+                           "rules (stages: monitoring: in ruleset.yaml)")
+    return ReteSession(f"monitor-{ruleset.hash[:16]}", ruleset.monitoring)
+
+
+def _monitor(store, ruleset, session, customer_id, as_of, rows):
+    monitor = CustomerMonitor(ruleset, session, customer_id, as_of,
+                              load_body=lambda seq: json.loads(store.record(str(seq))["body"]),
+                              salt=store.salt)
+    return monitor.run(rows)
+
+
+def _customers(store: AuditStore, as_of: dt.date) -> list[str]:
+    """Customers with events up to ``as_of`` (read before any action is appended)."""
+    return [row["customer_id"] for row in store.iter_rows(
+        "SELECT DISTINCT customer_id FROM records WHERE kind = 'event' AND as_of <= ? "
+        "ORDER BY customer_id", [as_of.isoformat()])]
+
+
+def _rows(store: AuditStore, as_of: dt.date, *, customer_id: str,
+          before_seq: int | None = None) -> Iterator[dict]:
+    """A customer's events, actions and decisions up to ``as_of``, in event time."""
+    where = ["customer_id = ?", "kind IN ('event', 'action', 'decision')", "as_of <= ?"]
+    params: list = [customer_id, as_of.isoformat()]
+    if before_seq is not None:
+        where.append("seq < ?")
+        params.append(before_seq)
+    return store.iter_rows(f"SELECT {_COLUMNS} FROM records WHERE {' AND '.join(where)} "
+                           "ORDER BY as_of, seq", params)
+
+
+def _priority(line: dict, ruleset: CompiledRuleset) -> tuple:
+    """Worklist order: larger overdue amount first, then more days, then riskier grade."""
+    grades = ruleset.grades
+    risk = grades.index(line["grade"]) if line["grade"] in grades else len(grades)
+    return -line["overdue_amount"], -line["days_overdue"], -risk, line["customer_id"]

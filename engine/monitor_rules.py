@@ -1,0 +1,287 @@
+"""Compiling ``monitoring.yaml`` to durable_rules rulesets (their JSON form), with located
+errors for what durable_rules cannot express. Pure Python: checking a ruleset never needs
+durable_rules itself, so ``credit validate`` works where it does not import.
+
+A rule's ``match`` is a list of patterns that must hold together. ``{as: NAME, signal:
+KIND, when: CONDITION}`` binds a signal; ``{none: KIND, when: CONDITION}`` holds when no
+such signal exists. Conditions use the expression language, restricted to what a Rete
+condition can be: a field of this signal compared (``== != < <= > >=``) with a literal, a
+field of a signal bound earlier (``first.day``), or sums, differences, products and
+quotients of those that start with a field reference (``first.day + 180``); another
+field of the same signal may stand as a value (``exposure_after > credit_limit``); joined by
+``and`` / ``or``; ``is_missing(field)`` and ``not is_missing(field)``. durable_rules
+evaluates a negated pattern correctly only after the positive ones, so negations are
+placed last.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .codegen import Reporter
+from .errors import ExpressionError
+from .expressions import INTEGER, NUMBER, NUMERIC, STRING, parse
+from .monitor_signals import SIGNALS, VALUES, fields_of
+
+DEFAULT_REMEMBER_DAYS = 400
+_COMPARE = {ast.Eq: "$eq", ast.NotEq: "$neq", ast.Lt: "$lt", ast.LtE: "$lte",
+            ast.Gt: "$gt", ast.GtE: "$gte"}
+_FLIPPED = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE,
+            ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
+_ARITHMETIC = {ast.Add: "$add", ast.Sub: "$sub", ast.Mult: "$mul", ast.Div: "$div"}
+_LITERALS = {"true": True, "True": True, "false": False, "False": False}
+
+
+@dataclass(frozen=True)
+class MonitoringRule:
+    """One compiled rule: its durable_rules condition, what it does, and which bound
+    signal identifies a firing."""
+
+    id: str
+    description: str
+    condition: dict  # {"all": [...]} in durable_rules' JSON form, without "run"
+    actions: tuple[str, ...]
+    once_per: str
+    bound: tuple[str, ...]  # names of the positive patterns, in order
+
+
+@dataclass(frozen=True)
+class MonitoringRules:
+    """The compiled monitoring stage."""
+
+    rules: tuple[MonitoringRule, ...]
+    remember_days: int
+    regrade_facts: dict[str, str]  # customer fact -> account measure
+
+    def definition(self) -> dict:
+        """The durable_rules ruleset definition (rule id -> condition), without actions."""
+        return {rule.id: dict(rule.condition) for rule in self.rules}
+
+
+def compile_monitoring(spec: Mapping, fact_types: Mapping[str, str], has_escalation: bool,
+                       rep: Reporter) -> MonitoringRules | None:
+    """Check and compile ``monitoring.yaml``; problems go to ``rep``. ``has_escalation``
+    says whether the ruleset has the escalation table an ``escalate`` action needs."""
+    rules = []
+    seen: set[str] = set()
+    for index, rule_spec in enumerate(spec["rules"]):
+        path = ("rules", index)
+        if rule_spec["id"] in seen:
+            rep.error((*path, "id"), f"rule id '{rule_spec['id']}' is used twice")
+            continue
+        seen.add(rule_spec["id"])
+        rule = _compile_rule(rule_spec, path, rep)
+        if rule is not None and "escalate" in rule.actions and not has_escalation:
+            rep.error((*path, "actions"), "escalate needs the ruleset's escalation.yaml "
+                      "(stages: escalation:)")
+        elif rule is not None:
+            rules.append(rule)
+    facts = dict((spec.get("regrade") or {}).get("facts") or {})
+    for fact in facts:
+        if fact not in fact_types:
+            rep.error(("regrade", "facts", fact), f"'{fact}' is not a fact declared in "
+                      "facts.yaml", at_key=True)
+    if not facts and any(
+            "regrade" in r.actions for r in rules):
+        rep.error(("rules",), "a rule re-grades but the file has no regrade: facts: "
+                  "section saying what the account changes")
+    if rep.problems:
+        return None
+    return MonitoringRules(tuple(rules), spec.get("remember_days", DEFAULT_REMEMBER_DAYS),
+                           facts)
+
+
+def _compile_rule(spec: Mapping, path: tuple, rep: Reporter) -> MonitoringRule | None:
+    bound: dict[str, str] = {}  # name -> signal kind
+    positives: list[dict] = []
+    negatives: list[dict] = []
+    failed = False
+    for index, pattern in enumerate(spec["match"]):
+        where = (*path, "match", index)
+        negated = "none" in pattern
+        kind = pattern["none"] if negated else pattern["signal"]
+        if kind not in SIGNALS:
+            rep.error((*where, "none" if negated else "signal"),
+                      f"unknown signal '{kind}'; the signals are {', '.join(SIGNALS)}")
+            failed = True
+            continue
+        terms: list[dict] = [{"signal": kind}]
+        if "when" in pattern:
+            try:
+                condition = _Condition(kind, bound).translate(pattern["when"])
+                terms.extend(condition.get("$and", [condition]))
+            except ExpressionError as exc:
+                rep.error((*where, "when"), exc.message, exc.offset)
+                failed = True
+                continue
+        condition = terms[0] if len(terms) == 1 else {"$and": terms}
+        if negated:
+            negatives.append({f"none_{index}$not": condition})
+            continue
+        name = pattern["as"]
+        if name in bound:
+            rep.error((*where, "as"), f"'{name}' is bound twice in this rule")
+            failed = True
+            continue
+        bound[name] = kind
+        positives.append({name: condition})
+    if failed:
+        return None
+    if not positives:
+        rep.error((*path, "match"), "a rule needs at least one pattern with 'as' "
+                  "(one that matches a signal, not only 'none')")
+        return None
+    once_per = spec.get("once_per", list(bound)[-1])
+    if once_per not in bound:
+        rep.error((*path, "once_per"), f"'{once_per}' is not bound by this rule's match "
+                  f"({', '.join(bound)})")
+        return None
+    return MonitoringRule(spec["id"], spec.get("description", ""),
+                          {"all": positives + negatives}, tuple(spec["actions"]), once_per,
+                          tuple(bound))
+
+
+class _Condition:
+    """Translates one ``when`` text into a durable_rules condition, checking names and
+    types against the signal catalogue."""
+
+    def __init__(self, kind: str, bound: Mapping[str, str]):
+        self.kind = kind
+        self.fields = fields_of(kind)
+        self.bound = bound
+
+    def translate(self, text: str) -> dict:
+        self.text = text.strip()
+        lead = len(text) - len(text.lstrip())
+        try:
+            return self.visit(parse(self.text).body)
+        except ExpressionError as exc:
+            raise exc.shifted(lead) from None
+
+    def fail(self, node: ast.AST, message: str) -> ExpressionError:
+        lines = self.text.split("\n")
+        offset = sum(len(line) + 1 for line in lines[:node.lineno - 1]) + node.col_offset
+        return ExpressionError(message, offset)
+
+    def visit(self, node: ast.AST) -> dict:
+        if isinstance(node, ast.BoolOp):
+            op = "$and" if isinstance(node.op, ast.And) else "$or"
+            return {op: [self.visit(value) for value in node.values]}
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
+        if isinstance(node, ast.Call) and _is_call(node, "is_missing"):
+            return {"$nex": {self.field(node.args[0]): 1}}
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and \
+                isinstance(node.operand, ast.Call) and _is_call(node.operand, "is_missing"):
+            return {"$ex": {self.field(node.operand.args[0]): 1}}
+        raise self.fail(node, "a monitoring condition is comparisons of this signal's "
+                        "fields joined by and / or (durable_rules cannot run "
+                        f"{_describe(node)} here)")
+
+    def compare(self, node: ast.Compare) -> dict:
+        if len(node.ops) != 1:
+            raise self.fail(node, "write one comparison at a time, joined by and "
+                            "(durable_rules cannot chain them)")
+        op, left, right = type(node.ops[0]), node.left, node.comparators[0]
+        if op not in _COMPARE:
+            raise self.fail(node, f"durable_rules cannot compare with "
+                            f"'{ast.unparse(node.ops[0]).strip() or op.__name__}'; use "
+                            "== != < <= > >=")
+        if not isinstance(left, ast.Name) or left.id in _LITERALS or left.id == "null":
+            if isinstance(right, ast.Name) and right.id not in _LITERALS:
+                left, right, op = right, left, _FLIPPED[op]
+            else:
+                raise self.fail(node, "one side of a comparison must be a field of this "
+                                f"{self.kind} signal (durable_rules compares a field with "
+                                "a value)")
+        name = self.field(left)
+        if (isinstance(right, ast.Constant) and right.value is None) or \
+                (isinstance(right, ast.Name) and right.id in ("null", "None")):
+            if op not in (ast.Eq, ast.NotEq):
+                raise self.fail(right, "null can only be compared with == or !=")
+            return {"$nex" if op is ast.Eq else "$ex": {name: 1}}
+        value, typ = self.value(right)
+        self.check_types(node, name, typ, right)
+        if op is ast.Eq:
+            return {name: value}
+        return {_COMPARE[op]: {name: value}}
+
+    def check_types(self, node: ast.AST, name: str, typ: str, right: ast.AST) -> None:
+        mine = self.fields[name]
+        if (mine in NUMERIC) != (typ in NUMERIC) or (mine not in NUMERIC and mine != typ):
+            raise self.fail(node, f"'{name}' is {_a(mine)}, compared with {_a(typ)}")
+        allowed = VALUES.get((self.kind, name))
+        if allowed and isinstance(right, ast.Constant) and right.value not in allowed:
+            raise self.fail(right, f"'{right.value}' is not a {self.kind} {name}; the "
+                            f"{name}s are {', '.join(allowed)}")
+
+    def field(self, node: ast.AST) -> str:
+        if not isinstance(node, ast.Name):
+            raise self.fail(node, f"expected a field of this {self.kind} signal")
+        if node.id not in self.fields:
+            hint = f" ({node.id}.field refers to a bound signal)" if node.id in self.bound \
+                else ""
+            raise self.fail(node, f"{self.kind} has no field '{node.id}'{hint}; its fields "
+                            f"are {', '.join(self.fields)}")
+        return node.id
+
+    def value(self, node: ast.AST) -> tuple[object, str]:
+        """A value for the right side: (durable_rules form, type)."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, bool | int | float | str):
+            return node.value, _literal_type(node.value)
+        if isinstance(node, ast.Name) and node.id in _LITERALS:
+            return _LITERALS[node.id], "boolean"
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
+                isinstance(node.operand, ast.Constant) and \
+                _literal_type(node.operand.value) in NUMERIC:
+            return -node.operand.value, _literal_type(node.operand.value)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            signal = self.bound.get(node.value.id)
+            if signal is None:
+                raise self.fail(node, f"'{node.value.id}' is not bound by an earlier "
+                                "pattern of this rule (patterns with 'as' come first)")
+            fields = fields_of(signal)
+            if node.attr not in fields:
+                raise self.fail(node, f"{signal} has no field '{node.attr}'; its fields "
+                                f"are {', '.join(fields)}")
+            return {node.value.id: node.attr}, fields[node.attr]
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+            left, left_type = self.value(node.left)
+            if not isinstance(left, dict):
+                raise self.fail(node, "start the arithmetic with a field of a bound signal "
+                                "(first.day + 180, not 180 + first.day)")
+            right, right_type = self.value(node.right)
+            if left_type not in NUMERIC or right_type not in NUMERIC:
+                raise self.fail(node, "arithmetic needs numbers on both sides")
+            typ = INTEGER if left_type == right_type == INTEGER and \
+                not isinstance(node.op, ast.Div) else NUMBER
+            return {_ARITHMETIC[type(node.op)]: {"$l": left, "$r": right}}, typ
+        if isinstance(node, ast.Name):
+            return {"$m": self.field(node)}, self.fields[node.id]
+        raise self.fail(node, f"durable_rules cannot compute {_describe(node)} in a "
+                        "condition")
+
+
+def _literal_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    return STRING if isinstance(value, str) else INTEGER if isinstance(value, int) else NUMBER
+
+
+def _is_call(node: ast.Call, name: str) -> bool:
+    return isinstance(node.func, ast.Name) and node.func.id == name and \
+        len(node.args) == 1 and not node.keywords
+
+
+def _describe(node: ast.AST) -> str:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return f"{node.func.id}()"
+    return {ast.IfExp: "'x if c else y'", ast.List: "a list", ast.UnaryOp: "'not' or '-'",
+            ast.Name: "a bare name", ast.Constant: "a bare value",
+            ast.Subscript: "an index"}.get(type(node), f"'{ast.unparse(node)}'")
+
+
+def _a(typ: str) -> str:
+    return ("an " if typ[0] in "aeiou" else "a ") + typ

@@ -1,0 +1,95 @@
+"""The one module that talks to durable_rules (the Rete engine that runs monitoring rules).
+
+durable_rules' ``Host`` starts threads that dispatch actions and timers in the background;
+here they are never started, so every action runs inside the ``assert`` or ``retract``
+call that caused it, on the calling thread, and nothing can fire later. Actions only note
+the firing (rule id and the matched signals): the monitor decides what to do with it,
+so an exception can never be swallowed inside durable_rules. "No rule matched" is a
+normal outcome, not an error. Each customer's state is deleted when the monitor is done
+with it.
+
+durable-rules 2.0.28 does not import on Python 3.13 or later; ``MonitorUnavailable`` then
+says so in one line and every other command keeps working.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable
+
+from .errors import CreditRulesError
+from .monitor_rules import MonitoringRules
+
+Firing = tuple[str, dict]  # (rule id, {bound name: signal})
+
+
+class MonitorUnavailable(CreditRulesError):
+    """durable_rules cannot be imported here."""
+
+
+def _engine():
+    try:
+        from durable import engine
+    except ImportError as exc:  # not installed (3.13+), or its C extension will not load
+        version = ".".join(map(str, sys.version_info[:2]))
+        raise MonitorUnavailable(
+            f"credit monitor needs durable-rules, which does not import on Python {version} "
+            f"({exc.__class__.__name__}); it runs on Python 3.11 and 3.12, and every other "
+            "command works here") from None
+    return engine
+
+
+class ReteSession:
+    """One compiled monitoring ruleset loaded into a durable_rules host of its own."""
+
+    def __init__(self, name: str, rules: MonitoringRules):
+        engine = _engine()
+        self._not_handled = engine.MessageNotHandledException
+        self._firings: list[Firing] = []
+        self._name = name
+        definition = {rule.id: {**rule.condition, "run": self._collector(rule.id)}
+                      for rule in rules.rules}
+        self._host = _quiet_host(engine)()
+        self._host.set_rulesets({name: definition})
+
+    def _collector(self, rule_id: str) -> Callable:
+        firings = self._firings
+
+        def collect(c) -> None:  # one parameter: durable_rules runs it synchronously
+            firings.append((rule_id, {name: dict(signal) for name, signal in c._m.items()}))
+        return collect
+
+    def assert_signal(self, signal: dict) -> list[Firing]:
+        """Add a signal to its customer's state; the firings it caused, in firing order."""
+        with contextlib.suppress(self._not_handled):
+            self._host.assert_fact(self._name, signal)
+        return self._take()
+
+    def retract_signal(self, signal: dict) -> list[Firing]:
+        """Remove a signal asserted before (the same content)."""
+        with contextlib.suppress(self._not_handled):
+            self._host.retract_fact(self._name, signal)
+        return self._take()
+
+    def forget(self, sid: str) -> None:
+        """Delete everything durable_rules holds for one customer."""
+        self._host.delete_state(self._name, sid)
+
+    def _take(self) -> list[Firing]:
+        taken = list(self._firings)
+        self._firings.clear()
+        return taken
+
+
+_HOSTS: dict[int, type] = {}
+
+
+def _quiet_host(engine) -> type:
+    """A ``Host`` whose background dispatch and timer threads never start."""
+    if id(engine) not in _HOSTS:
+        class QuietHost(engine.Host):
+            def _run(self) -> None:
+                """No background threads: actions run inside the call that caused them."""
+        _HOSTS[id(engine)] = QuietHost
+    return _HOSTS[id(engine)]
