@@ -167,16 +167,10 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
         if isinstance(raw, tuple):  # decided by an interrupted run: pass it through
             results.append(raw)
             continue
-        where = f"{settings.label}: row {number}" if settings.types is not None else \
-            f"{settings.label}:{number}"
+        where = row_where(number, settings.types, settings.label)
         customer_id = None
         try:
-            if isinstance(raw, InputError):
-                raise raw
-            if settings.types is not None:
-                doc = document_from_row(raw, settings.types, where)
-            else:
-                doc = parse_json_document(raw, where, settings.label, number)
+            doc = row_document(number, raw, settings.types, settings.label)
             customer_id = doc.get("id") if isinstance(doc.get("id"), str) else None
             check_customer(doc, where)
             enriched = enrich(ruleset, doc, settings.as_of, plugins)
@@ -202,6 +196,22 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
             format(policy["credit_limit"], "f")
         results.append(("ok", number, line, decision.outcome, decision.grade, limit, record))
     return results
+
+
+def row_where(number: int, types: dict | None, label: str) -> str:
+    """How an error names a row: ``FILE: row N`` for CSV, ``FILE:LINE`` for JSON Lines."""
+    return f"{label}: row {number}" if types is not None else f"{label}:{number}"
+
+
+def row_document(number: int, raw: object, types: dict | None, label: str) -> dict:
+    """The customer document of one raw row as ``read_rows`` gave it (``types``: the CSV's
+    column types, None for JSON Lines), not yet checked. Raises InputError."""
+    if isinstance(raw, InputError):
+        raise raw
+    where = row_where(number, types, label)
+    if types is not None:
+        return document_from_row(raw, types, where)
+    return parse_json_document(raw, where, label, number)
 
 
 _worker_ruleset: CompiledRuleset | None = None
@@ -258,7 +268,7 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
     settings = RowSettings(as_of, types, label, audit.salt if audit else None,
                            run.batch_id if run else None, with_trace)
     source = run.skip_done(rows, first) if run else _prepend(first, rows)
-    chunks = _chunks(source)
+    chunks = chunked(source)
     done = 0
     out_path = Path(out)
     tmp_path = out_path.with_name(out_path.name + ".partial")
@@ -401,15 +411,26 @@ class _AuditedRun:
 
 
 def _run_parallel(chunks, consume, ruleset_dir, settings, workers) -> None:
+    for results in map_chunks(chunks, _decide_chunk, (settings,), workers=workers,
+                              initializer=_init_worker, initargs=(ruleset_dir,)):
+        consume(results)
+
+
+def map_chunks(chunks: Iterator[list], work: Callable, args: tuple, *, workers: int,
+               initializer: Callable, initargs: tuple) -> Iterator:
+    """``work(chunk, *args)`` for each chunk in ``workers`` processes (each set up once by
+    ``initializer(*initargs)``), yielded in input order, with at most a few chunks per
+    worker in flight so that memory stays flat."""
     pending: deque[Future] = deque()
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(ruleset_dir,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=initializer,
+                             initargs=initargs) as pool:
         for chunk in chunks:
-            pending.append(pool.submit(_decide_chunk, chunk, settings))
+            pending.append(pool.submit(work, chunk, *args))
             if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
-                consume(pending.popleft().result())
+                yield pending.popleft().result()
         while pending:
-            consume(pending.popleft().result())
+            yield pending.popleft().result()
+
 
 
 def _prepend(first, rows: Iterator) -> Iterator:
@@ -418,11 +439,12 @@ def _prepend(first, rows: Iterator) -> Iterator:
     yield from rows
 
 
-def _chunks(rows: Iterator) -> Iterator[list]:
+def chunked(rows: Iterator, size: int = CHUNK_ROWS) -> Iterator[list]:
+    """Rows in lists of ``size``, streaming."""
     chunk = []
     for row in rows:
         chunk.append(row)
-        if len(chunk) >= CHUNK_ROWS:
+        if len(chunk) >= size:
             yield chunk
             chunk = []
     if chunk:
