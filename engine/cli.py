@@ -21,6 +21,7 @@ from .audit_record import decision_record
 from .batch import DEFAULT_COMMIT_EVERY, RowError, run_batch
 from .cases import load_cases, run_case
 from .cli_audit import register as register_audit_commands
+from .cli_lint import lint_command
 from .cli_options import (
     as_of_option,
     db_option,
@@ -405,6 +406,7 @@ class _Progress:
 
 register_audit_commands(cli)
 cli.add_command(override_group)
+cli.add_command(lint_command)
 
 
 def main() -> None:

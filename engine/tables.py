@@ -232,6 +232,15 @@ def _fits(actual: str, wanted: str) -> bool:
     return wanted == MONEY and actual in (NUMBER, INTEGER)
 
 
+def evaluation_order(table: CompiledTable, spec: Mapping) -> list[TableRow]:
+    """The rules of a single-hit table in the order they are tried (priority tables:
+    sorted by the priority of their outputs, as compiled)."""
+    if table.hit_policy != "priority":
+        return list(table.rows)
+    outputs = [(o["name"], o["type"], o.get("priority")) for o in spec.get("outputs", [])]
+    return _priority_order(table.rows, outputs)
+
+
 def _priority_order(rows, outputs) -> list[TableRow]:
     """Rules sorted by the priority of their outputs (stable), so that *priority* becomes
     *first* over the sorted rules."""
