@@ -30,6 +30,7 @@ from .cli_options import (
     ruleset_option,
 )
 from .cli_overrides import override as override_group
+from .cli_simulate import diff_command, simulate_command
 from .compiler import load_ruleset
 from .coverage import coverage_lines, measure_coverage
 from .customer import InputError, check_customer, parse_json_document
@@ -407,6 +408,8 @@ class _Progress:
 register_audit_commands(cli)
 cli.add_command(override_group)
 cli.add_command(lint_command)
+cli.add_command(diff_command)
+cli.add_command(simulate_command)
 
 
 def main() -> None:

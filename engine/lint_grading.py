@@ -30,7 +30,7 @@ def grading_findings(ruleset: CompiledRuleset) -> list[Finding]:
         gap = _bin_gap(ruleset, char)
         choices = {b.points for b in char.bins}
         if gap:
-            findings.append(Finding(doc.locate(("scorecard", "characteristics", char.index,
+            findings.append(Finding(doc.locate_key(("scorecard", "characteristics", char.index,
                                                 "bins")), WARNING, "bins-gap",
                                     f"characteristic {char.id}: no bin takes {gap} (0 "
                                     "points; add a bin, or an else bin)"))

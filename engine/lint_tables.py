@@ -227,7 +227,7 @@ def _gaps(table: Table, columns: list[list[Piece]]) -> Iterator[Finding]:
         texts.append(" and ".join(parts) or "any input")
     more = f" (and {len(regions) - MAX_SHOWN} more)" if len(regions) > MAX_SHOWN else ""
     table_id = table.compiled.id
-    yield Finding(table.doc.locate((*table.path, "rules")), WARNING, "table-gap",
+    yield Finding(table.doc.locate_key((*table.path, "rules")), WARNING, "table-gap",
                   f"table {table_id}: no rule matches when " + "; or when ".join(texts)
                   + more + " (the table has no default, so its outputs are missing)")
 
