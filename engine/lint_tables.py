@@ -90,7 +90,9 @@ def ruleset_tables(ruleset: CompiledRuleset) -> list[Table]:
                                      compiled.input_types, strict=True):
             read = column.get("expr", name).strip()
             domains.append(domain_of(read if read.replace(".", "_").isidentifier() else None,
-                                     typ, facts, known=table_known, non_null=NON_NULL))
+                                     typ, facts, known=table_known,
+                                     # an account's position may lack any of its values
+                                     non_null=() if stage == "escalation" else NON_NULL))
         tables.append(Table(stage, stages[stage], path, spec, compiled, tuple(domains)))
     return tables
 
