@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_decide.py
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_events.py
+	$(BIN)/python bench/bench_simulate.py
 
 clean:
 	rm -rf $(VENV) results.jsonl .pytest_cache

@@ -250,7 +250,7 @@ def test_the_command_as_json(tmp_path):
     old, new = pair(tmp_path, new={"policy": limit_2000()})
     result = CliRunner().invoke(cli, ["diff", str(old), str(new), "--json"])
     assert result.exit_code == 0
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["differences"] == 1
     assert data["old"]["name"] == "test" and len(data["new"]["hash"]) == 64
     change = data["changes"][0]
