@@ -22,6 +22,7 @@ from .batch import DEFAULT_COMMIT_EVERY, RowError, run_batch
 from .cases import load_cases, run_case
 from .cli_audit import register as register_audit_commands
 from .cli_lint import lint_command
+from .cli_monitor import monitor_command
 from .cli_options import (
     as_of_option,
     db_option,
@@ -408,6 +409,7 @@ class _Progress:
 register_audit_commands(cli)
 cli.add_command(override_group)
 cli.add_command(lint_command)
+cli.add_command(monitor_command)
 cli.add_command(diff_command)
 cli.add_command(simulate_command)
 

@@ -204,13 +204,15 @@ def stats_command(db_path, fmt, **kwargs) -> None:
 @click.command("replay")
 @click.argument("ref", required=False, metavar="SEQ|DECISION_ID")
 @click.option("--all", "replay_all", is_flag=True,
-              help="Replay every decision matching the filters.")
+              help="Replay every decision and monitoring action matching the filters.")
 @db_option
 @filter_options
 def replay_command(ref: str | None, replay_all: bool, db_path, **kwargs) -> None:
-    """Re-run a recorded decision from the record alone and compare, byte for byte.
+    """Re-run a recorded decision or monitoring action and compare, byte for byte.
 
-    Exit 0 when identical; 1 with a readable difference when not.
+    A decision is decided again from its record alone; an action is taken again by the
+    monitor on the records before it. Exit 0 when identical; 1 with a readable
+    difference when not.
     """
     filters = _filters(kwargs)
     if bool(ref) == replay_all:
@@ -227,9 +229,11 @@ def replay_command(ref: str | None, replay_all: bool, db_path, **kwargs) -> None
             for line in result.differences:
                 click.echo(f"  {line}", err=True)
             sys.exit(1)
-        filters = Filters(**{**filters.__dict__, "kind": "decision"})
+        kinds = {filters.kind} if filters.kind else {"decision", "action"}
         matched = differed = 0
         for row in export_records(store, filters):
+            if row["kind"] not in kinds:
+                continue
             result = replayer.replay(row)
             if result.matched:
                 matched += 1

@@ -109,6 +109,7 @@ class CustomerMonitor:
         # appended after the day's events): know them all from the start.
         self.recorded = {json.loads(row["body"])["key"] for row in rows
                          if row["kind"] == "action"}
+        self.session.begin(self.customer_id)
         try:
             day_rows: list[Mapping] = []
             for row in rows:

@@ -1,7 +1,8 @@
 """Replaying a recorded decision from the record alone: the ruleset content stored by its
 hash, the recorded (enriched) facts and the recorded as-of date. No plugin is called and no
 bureau is asked. The replay matches when the decision and its trace come out identical,
-byte for byte."""
+byte for byte. A monitoring action is replayed by running the monitor again, under the
+stored ruleset, on its customer's records that came before it (see monitor.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .canonical import canonical_json
 from .compiler import CompiledRuleset, compile_ruleset
 from .decision import Decision
 from .errors import DecisionError, ProblemsError
+from .monitor import replay_action
 from .pipeline import decide
 from .ruleset import source_from_content
 
@@ -57,9 +59,16 @@ class Replayer:
         return self._rulesets[ruleset_hash]
 
     def replay(self, row: dict) -> ReplayResult:
-        """Replay one record (a row of the records table)."""
+        """Replay one record (a row of the records table): a decision, or a monitoring
+        action (run again on the records before it)."""
+        if row["kind"] == "action":
+            result = ReplayResult(row["seq"], json.loads(row["body"])["key"])
+            result.differences = replay_action(self.store, self.ruleset(row["ruleset_hash"]),
+                                               row)
+            return result
         if row["kind"] != "decision":
-            raise AuditError(f"record {row['seq']} is a {row['kind']} record, not a decision")
+            raise AuditError(f"record {row['seq']} is a {row['kind']} record, not a decision "
+                             "or an action")
         body = json.loads(row["body"])
         result = ReplayResult(row["seq"], row["decision_id"])
         ruleset = self.ruleset(row["ruleset_hash"])

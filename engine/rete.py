@@ -50,6 +50,7 @@ class ReteSession:
         self._name = name
         definition = {rule.id: {**rule.condition, "run": self._collector(rule.id)}
                       for rule in rules.rules}
+        definition[_OPEN] = {"all": [{"opened": {"signal": _OPEN}}], "run": _ignore}
         self._host = _quiet_host(engine)()
         self._host.set_rulesets({name: definition})
 
@@ -59,6 +60,11 @@ class ReteSession:
         def collect(c) -> None:  # one parameter: durable_rules runs it synchronously
             firings.append((rule_id, {name: dict(signal) for name, signal in c._m.items()}))
         return collect
+
+    def begin(self, sid: str) -> None:
+        """Start a customer's state. durable_rules 2.0.28 crashes (SIGSEGV) when deleting a
+        state in which no rule ever fired, so a rule of our own fires first, always."""
+        self._host.assert_fact(self._name, {"sid": sid, "id": _OPEN, "signal": _OPEN})
 
     def assert_signal(self, signal: dict) -> list[Firing]:
         """Add a signal to its customer's state; the firings it caused, in firing order."""
@@ -80,6 +86,13 @@ class ReteSession:
         taken = list(self._firings)
         self._firings.clear()
         return taken
+
+
+_OPEN = "_opened"  # not a rule id or signal a ruleset can name (those start with a letter)
+
+
+def _ignore(c) -> None:
+    """The action of the opening rule: nothing to note."""
 
 
 _HOSTS: dict[int, type] = {}

@@ -121,7 +121,7 @@ def test_replaying_a_non_decision_is_one_line(example_trail, seq):
     assert result.exit_code == 1
     kind = "ruleset-loaded" if seq == "1" else "batch"
     assert one_line_error(result) == (f"credit: error: record {seq} is a {kind} record, not "
-                                      "a decision")
+                                      "a decision or an action")
 
 
 def test_replaying_an_unknown_record_is_one_line(example_trail):
@@ -169,7 +169,7 @@ def test_replay_refuses_an_altered_stored_ruleset(tmp_path):
     customer = write_json(tmp_path / "c.json", strong_customer())
     assert credit("decide", customer, "--as-of", AS_OF, "--db", db).exit_code == 0
     tamper(db, lambda conn: conn.execute(
-        "UPDATE rulesets SET content = replace(content, '365', '400')"))
+        """UPDATE rulesets SET content = replace(content, '"grace_days":5', '"grace_days":6')"""))
     result = credit("replay", "2", "--db", db)
     assert result.exit_code == 1
     assert "content was altered" in one_line_error(result)
