@@ -49,7 +49,7 @@ def monitor_command(as_of, worklist: bool, dry_run: bool, ruleset_dir, db_path,
         click.echo(line)
     counts = ", ".join(f"{kind} {count:,}" for kind, count in report.counts().items())
     click.echo(f"credit: monitored {report.customers:,} customers, {report.events:,} events "
-               f"up to {as_of.isoformat()}: {len(report.actions):,} actions"
+               f"up to {as_of.isoformat()}: {report.taken:,} actions"
                f"{' (' + counts + ')' if counts else ''}"
                f"{' not recorded (dry run)' if dry_run else ''}; "
                f"{report.already_taken:,} taken by earlier runs; "

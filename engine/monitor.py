@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .audit import AuditError, AuditStore, NewRecord
@@ -44,16 +44,25 @@ class MonitorReport:
     customers: int = 0
     events: int = 0
     decisions: int = 0  # re-grade decisions appended
+    counted: Counter = field(default_factory=Counter)
 
     def counts(self) -> dict[str, int]:
         """Actions taken, by kind."""
-        return dict(sorted(Counter(a["action"] for a in self.actions).items()))
+        return dict(sorted(self.counted.items()))
+
+    @property
+    def taken(self) -> int:
+        """How many actions this run took."""
+        return sum(self.counted.values())
 
 
 def run_monitor(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date, *,
-                record: bool = True, commit_every: int = 500) -> MonitorReport:
+                record: bool = True, commit_every: int = 500,
+                on_action: Callable[[dict], None] | None = None) -> MonitorReport:
     """Monitor every customer with records up to ``as_of``; append the new actions (and
-    re-grade decisions) unless ``record`` is False."""
+    re-grade decisions) unless ``record`` is False. Each action's body goes to
+    ``on_action`` when given (then the report keeps counts only, so memory stays flat on
+    a long log), else into ``report.actions``."""
     session = _session(ruleset)
     report = MonitorReport(as_of)
     pending: list[NewRecord] = []
@@ -68,7 +77,11 @@ def run_monitor(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date, *,
         if outcome.worklist:
             report.worklist.append(outcome.worklist)
         for action in outcome.actions:
-            report.actions.append(action.body)
+            report.counted[action.body["action"]] += 1
+            if on_action is None:
+                report.actions.append(action.body)
+            else:
+                on_action(action.body)
             if action.decision is not None:
                 pending.append(action.decision)
                 report.decisions += 1
@@ -104,10 +117,10 @@ def replay_action(store: AuditStore, ruleset: CompiledRuleset, row: dict) -> lis
 
 
 def action_record(action: MonitorAction, ruleset: CompiledRuleset) -> NewRecord:
-    """The audit record of one action."""
+    """The audit record of one action. A re-grade names its decision in the body only, so
+    that a decision id still finds the decision record."""
     body = action.body
-    decision_id = body["details"].get("decision_id") if body["action"] == "regrade" else None
-    return NewRecord(kind="action", body=canonical_json(body), decision_id=decision_id,
+    return NewRecord(kind="action", body=canonical_json(body),
                      customer_id=body["customer_id"], as_of=body["date"],
                      ruleset_name=ruleset.name, ruleset_version=ruleset.version,
                      ruleset_hash=ruleset.hash, outcome=body["action"])

@@ -1,0 +1,348 @@
+"""The default ruleset's monitoring rules on durable_rules, each at its edge, through the real
+audit file: broken promises, late payments, downgrades, orders over the limit, holds and
+their release, the collections ladder, re-grades; idempotent and deterministic runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from monitor_log import (
+    Log,
+    alert,
+    contact,
+    days_after,
+    dispute,
+    invoice,
+    order,
+    payment,
+    promise,
+)
+from sample_customers import strong_customer
+
+from engine.audit import AuditStore
+from engine.compiler import load_ruleset
+from engine.pipeline import decide
+from engine.replay import Replayer
+
+pytest.importorskip("durable.engine", reason="durable-rules does not import here")
+
+
+@pytest.fixture(scope="module")
+def ruleset():
+    return load_ruleset("rulesets/default")
+
+
+@pytest.fixture
+def log(tmp_path, ruleset):
+    return Log(tmp_path, ruleset)
+
+
+# -- broken promises -----------------------------------------------------------------------
+PROMISED = "2026-03-10"
+
+
+def _promised(log, *payments):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 8000, "2026-01-31"),
+            promise("2026-02-20", "I1", PROMISED, 5000), *payments)
+
+
+def test_a_promise_is_not_broken_on_its_date(log):
+    _promised(log)
+    assert log.actions(log.monitor(PROMISED), "notify") == []
+
+
+def test_a_promise_is_broken_the_day_after_its_date(log):
+    _promised(log)
+    report = log.monitor(days_after(PROMISED, 1))
+    assert ("2026-03-11", "M_BROKEN_PROMISE", "notify") in log.actions(report)
+    escalation = [a for a in report.actions if a["rule"] == "M_BROKEN_PROMISE"
+                  and a["action"] == "escalate"]
+    # 39 days overdue with a broken promise: the table's letter, climbed one step at a time.
+    assert escalation[0]["details"]["proposed"] == "letter"
+    assert escalation[0]["details"]["position"]["promise_broken"] is True
+    assert escalation[0]["events"] == ["E00002"]
+
+
+def test_the_promised_amount_paid_on_the_date_keeps_the_promise(log):
+    _promised(log, payment(PROMISED, 5000, "I1"))
+    assert not [a for a in log.monitor("2026-04-30").actions
+                if a["rule"] == "M_BROKEN_PROMISE"]
+
+
+def test_a_cent_less_than_promised_breaks_it(log):
+    _promised(log, payment(PROMISED, 4999.99, "I1"))
+    assert ("2026-03-11", "M_BROKEN_PROMISE", "notify") in log.actions(
+        log.monitor("2026-04-30"))
+
+
+def test_paying_a_day_late_breaks_the_promise(log):
+    _promised(log, payment(days_after(PROMISED, 1), 5000, "I1"))
+    assert ("2026-03-11", "M_BROKEN_PROMISE", "notify") in log.actions(
+        log.monitor("2026-04-30"))
+
+
+def test_a_payment_to_another_invoice_does_not_keep_the_promise(log):
+    _promised(log, invoice("2026-01-05", "I2", 5000, "2026-02-05"),
+              payment("2026-03-01", 5000, "I2"))
+    assert ("2026-03-11", "M_BROKEN_PROMISE", "notify") in log.actions(
+        log.monitor("2026-04-30"))
+
+
+# -- late payments -------------------------------------------------------------------------
+def _late_payments(log, *paid_on):
+    """One invoice due 2026-01-01 per date, each paid late on that date."""
+    log.decide()
+    for index, day in enumerate(paid_on):
+        log.add(invoice("2025-12-01", f"L{index}", 1000, "2026-01-01"),
+                payment(day, 1000, f"L{index}"))
+
+
+@pytest.mark.parametrize(("third", "fires"), [("2026-07-01", True), ("2026-07-02", False)])
+def test_third_late_payment_within_180_days(log, third, fires):
+    # 2026-01-02 + 180 days = 2026-07-01: the window's last day.
+    _late_payments(log, "2026-01-02", "2026-03-01", third)
+    rules = {a["rule"] for a in log.monitor("2026-08-01").actions}
+    assert ("M_THIRD_LATE_PAYMENT" in rules) is fires
+
+
+def test_two_late_payments_are_not_enough(log):
+    _late_payments(log, "2026-01-02", "2026-01-03")
+    assert log.monitor("2026-08-01").actions == []
+
+
+def test_a_third_late_payment_regrades_on_the_account(log):
+    _late_payments(log, "2026-01-02", "2026-01-20", "2026-02-01")
+    report = log.monitor("2026-02-28")
+    regrade = next(a for a in report.actions if a["action"] == "regrade")
+    assert regrade["date"] == "2026-02-01"
+    assert regrade["details"]["status"] == "done"
+    assert regrade["details"]["facts"]["credit_history.overdue_count_12m"] == 3
+    assert regrade["details"]["facts"]["credit_history.max_days_overdue_12m"] == 31
+    assert report.decisions == 1
+    with AuditStore(log.path) as store:
+        decision = store.record(regrade["details"]["decision_id"])
+        assert decision["kind"] == "decision" and decision["as_of"] == "2026-02-01"
+        enriched = json.loads(decision["body"])["enriched"]
+        assert enriched["credit_history.overdue_count_12m"] == {"plugin": "monitor",
+                                                                "value": 3}
+        assert Replayer(store).replay(decision).matched
+
+
+def test_a_regrade_without_a_decision_on_record_is_skipped_and_says_why(log):
+    for index, day in enumerate(("2026-01-02", "2026-01-20", "2026-02-01")):
+        log.add(invoice("2025-12-01", f"L{index}", 1000, "2026-01-01"),
+                payment(day, 1000, f"L{index}"))
+    regrade = [a for a in log.monitor("2026-02-28").actions if a["action"] == "regrade"]
+    assert regrade[0]["details"] == {
+        "status": "skipped", "reason": "no decision on record before 2026-02-01 to re-grade"}
+
+
+# -- bureau downgrades ---------------------------------------------------------------------
+@pytest.mark.parametrize(("second", "fires"), [("2026-04-01", True), ("2026-04-02", False)])
+def test_second_downgrade_within_90_days(log, second, fires):
+    log.decide()
+    log.add(alert("2026-01-01", "downgrade"), alert(second, "downgrade"))
+    rules = {a["rule"] for a in log.monitor("2026-05-01").actions}
+    assert ("M_SECOND_DOWNGRADE" in rules) is fires
+
+
+def test_an_upgrade_between_is_not_a_second_downgrade(log):
+    log.decide()
+    log.add(alert("2026-01-01", "downgrade"), alert("2026-01-15", "upgrade"))
+    assert log.monitor("2026-05-01").actions == []
+
+
+# -- orders over the limit, holds and their release ----------------------------------------
+def test_an_order_exactly_at_the_limit_is_not_held(log):
+    limit = log.decide()
+    log.add(invoice("2026-01-01", "I1", 100000, "2026-03-01"),
+            order("2026-01-10", float(limit - 100000)))
+    assert log.monitor("2026-01-31").actions == []
+
+
+def test_an_order_a_cent_above_the_limit_puts_the_account_on_hold(log):
+    limit = log.decide()
+    log.add(invoice("2026-01-01", "I1", 100000, "2026-03-01"),
+            order("2026-01-10", float(limit - 100000 + Decimal("0.01"))),
+            order("2026-01-11", 500000))
+    report = log.monitor("2026-01-31")
+    assert log.actions(report) == [("2026-01-10", "M_ORDER_OVER_LIMIT", "hold"),
+                                   ("2026-01-10", "M_ORDER_OVER_LIMIT", "notify")]
+    assert report.actions[0]["details"]["credit_limit"] == int(limit)
+
+
+def test_no_decision_on_record_means_no_limit_to_exceed(log):
+    log.add(order("2026-01-10", 10_000_000))
+    assert log.monitor("2026-01-31").actions == []
+
+
+def test_a_decision_governs_from_the_day_after_its_date(log):
+    log.decide(as_of="2026-01-10")
+    log.add(order("2026-01-10", 10_000_000), order("2026-01-11", 10_000_000))
+    assert [a["date"] for a in log.monitor("2026-01-31").actions] == ["2026-01-11"] * 2
+
+
+def _held(log, receivables: float = 100000):
+    limit = log.decide()
+    log.add(invoice("2026-01-01", "I1", receivables, "2026-03-01"),
+            order("2026-01-10", float(limit)))
+    return limit
+
+
+def test_a_payment_bringing_receivables_within_the_limit_releases_the_hold(log):
+    _held(log, float(limit_of(log.ruleset) + 100000))
+    # The first payment leaves receivables a cent above the limit; the second, at it.
+    log.add(payment("2026-01-20", 99999.99, "I1"), payment("2026-01-25", 0.01, "I1"))
+    report = log.monitor("2026-01-31")
+    assert log.actions(report, "release") == [("2026-01-25", "M_HOLD_RELEASED", "release")]
+    assert report.actions[-1]["details"] == {
+        "released": [{"reason": "M_ORDER_OVER_LIMIT", "since": "2026-01-10"}]}
+
+
+def test_a_payment_that_leaves_something_overdue_does_not_release(log):
+    _held(log)
+    log.add(invoice("2026-01-02", "I2", 500, "2026-01-15"), payment("2026-01-20", 500, "I1"))
+    assert "release" not in {a["action"] for a in log.monitor("2026-01-31").actions}
+
+
+def limit_of(ruleset) -> Decimal:
+    """The credit limit the default ruleset gives the strong customer."""
+    return decide(ruleset, strong_customer(), dt.date(2025, 12, 31)).credit_limit
+
+
+def test_a_hold_for_an_insolvency_filing_is_not_released_by_a_payment(log):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 1000, "2026-02-01"),
+            alert("2026-01-05", "insolvency_filing"), payment("2026-01-20", 1000, "I1"))
+    report = log.monitor("2026-01-31")
+    assert {(a["rule"], a["action"]) for a in report.actions} == {
+        ("M_INSOLVENCY_FILING", "hold"), ("M_INSOLVENCY_FILING", "regrade"),
+        ("M_INSOLVENCY_FILING", "notify")}
+    regrade = next(a for a in report.actions if a["action"] == "regrade")["details"]
+    assert regrade["facts"]["flags.insolvency_proceedings"] is True
+    assert regrade["outcome"] == "reject"
+
+
+# -- the collections ladder ----------------------------------------------------------------
+LADDER_RUNS = [("2026-02-05", None), ("2026-02-06", "reminder"), ("2026-02-13", None),
+               ("2026-02-22", "phone_call"), ("2026-03-18", "letter"), ("2026-05-01", None),
+               ("2026-05-02", "on_site_visit"), ("2026-06-01", "legal_action")]
+
+
+def test_a_customer_walks_the_whole_ladder_and_back_to_current(log):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 60000, "2026-01-31"))
+    for run_date, step in LADDER_RUNS:
+        report = log.monitor(run_date)
+        steps = [a["details"]["step"] for a in report.actions if a["action"] == "escalate"]
+        assert steps == ([step] if step else []), run_date
+        assert report.worklist[0]["step_today"] == step
+    log.add(payment("2026-06-10", 60000, "I1"))
+    report = log.monitor("2026-06-15")
+    assert log.actions(report) == [("2026-06-10", "M_OVERDUE_CLEARED", "close_escalation")]
+    assert report.actions[0]["details"] == {"closed_step": "legal_action",
+                                            "step_date": "2026-06-01"}
+    assert report.worklist == []
+    # A new overdue invoice starts the ladder again from the reminder.
+    log.add(invoice("2026-06-20", "I2", 60000, "2026-07-01"))
+    report = log.monitor("2026-07-10")
+    assert [a["details"]["step"] for a in report.actions] == ["reminder"]
+
+
+def test_a_small_overdue_amount_falls_back_to_a_milder_step(log):
+    log.decide()
+    # 130 days overdue, but 600 overdue is below the letter's 1,000: phone call at most.
+    log.add(invoice("2026-01-01", "I1", 600, "2026-01-31"),
+            contact("2026-03-01", "phone"))
+    report = log.monitor("2026-06-10")
+    assert [a["action"] for a in report.actions] == []
+    line = report.worklist[0]
+    assert (line["days_overdue"], line["last_step"], line["step_today"]) == (
+        130, "phone_call", None)
+
+
+def test_disputed_items_are_not_escalated_but_stay_exposure(log):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 60000, "2026-01-31"), dispute("2026-02-01", "I1"))
+    report = log.monitor("2026-03-31")
+    assert report.actions == [] and report.worklist == []
+
+
+def test_no_rule_matched_is_a_normal_outcome(log):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 1000, "2026-01-31"), order("2026-01-02", 10))
+    report = log.monitor("2026-01-20")
+    assert (report.actions, report.already_taken, report.customers, report.events) == (
+        [], 0, 1, 2)
+
+
+# -- runs: idempotent, deterministic, replayable -------------------------------------------
+def _busy(log):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 60000, "2026-01-31"),
+            promise("2026-02-10", "I1", "2026-02-20", 60000),
+            alert("2026-02-01", "downgrade"), alert("2026-03-01", "downgrade"),
+            order("2026-03-02", 1_900_000))
+
+
+def test_running_twice_for_a_date_takes_no_action_twice(log):
+    _busy(log)
+    first = log.monitor("2026-03-31")
+    assert first.taken >= 5
+    with AuditStore(log.path) as store:
+        count = store.head()[0]
+    second = log.monitor("2026-03-31")
+    assert second.actions == [] and second.already_taken == first.taken
+    with AuditStore(log.path) as store:
+        assert store.head()[0] == count
+
+
+def test_a_later_run_takes_only_what_is_new(log):
+    _busy(log)
+    log.monitor("2026-03-31")
+    later = log.monitor("2026-04-30")
+    assert [(a["date"], a["action"]) for a in later.actions] == [("2026-04-30", "escalate")]
+
+
+def test_two_runs_on_the_same_log_give_the_same_bytes(tmp_path, ruleset):
+    bodies = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        log = Log(tmp_path / name, ruleset)
+        _busy(log)
+        log.monitor("2026-03-31")
+        with AuditStore(log.path) as store:
+            bodies.append([row["body"] for row in store.iter_rows(
+                "SELECT body FROM records WHERE kind = 'action' ORDER BY seq")])
+    assert bodies[0] == bodies[1] and bodies[0]
+
+
+def test_every_action_replays_identically_and_a_dry_run_records_nothing(log):
+    _busy(log)
+    dry = log.monitor("2026-03-31", record=False)
+    with AuditStore(log.path) as store:
+        assert list(store.iter_rows("SELECT seq FROM records WHERE kind = 'action'")) == []
+    report = log.monitor("2026-03-31")
+    assert report.actions == dry.actions
+    with AuditStore(log.path) as store:
+        replayer = Replayer(store)
+        rows = list(store.iter_rows("SELECT * FROM records WHERE kind = 'action'"))
+        assert len(rows) == report.taken
+        assert all(replayer.replay(row).matched for row in rows)
+
+
+def test_replay_tells_when_the_monitor_would_act_differently(log):
+    _busy(log)
+    log.monitor("2026-03-31")
+    with AuditStore(log.path) as store:
+        row = next(store.iter_rows("SELECT * FROM records WHERE kind = 'action' AND "
+                                   "outcome = 'hold'"))
+        body = json.loads(row["body"])
+        body["details"]["credit_limit"] = 1
+        row["body"] = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        differences = Replayer(store).replay(row).differences
+    assert differences and differences[0].startswith("details: recorded")
