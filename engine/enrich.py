@@ -151,3 +151,25 @@ def checked_values(answer: object, declared: dict) -> dict:
             raise PluginCallError(f"gave {name} = {str(value)[:40]!r}, not a {typ}")
         values[name] = value
     return values
+
+
+def facts_for(ruleset: CompiledRuleset, facts: dict) -> dict:
+    """The enriched facts as ``ruleset`` would have had them: without the failures of
+    plugins only the other ruleset asks for."""
+    failures = facts.get("enrichment_failures")
+    if not failures:
+        return facts
+    indicators = ruleset.enrichment.get("indicators") or {}
+    bureau = ruleset.enrichment.get("bureau")
+    kept = [f for f in failures
+            if f.get("kind") == "overrides"
+            or (f.get("kind") == "bureau" and bureau is not None)
+            or (f.get("kind") not in ("overrides", "bureau") and f.get("source") in indicators)]
+    if len(kept) == len(failures):
+        return facts
+    facts = dict(facts)
+    if kept:
+        facts["enrichment_failures"] = kept
+    else:
+        del facts["enrichment_failures"]
+    return facts

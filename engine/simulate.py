@@ -31,7 +31,7 @@ from .audit_query import Filters
 from .batch import chunked, map_chunks, read_rows, row_document, row_where
 from .compiler import CompiledRuleset, load_ruleset
 from .customer import InputError, check_customer
-from .enrich import enrich
+from .enrich import enrich, facts_for
 from .errors import CreditRulesError, DecisionError
 from .pipeline import decide
 from .plugin_manager import installed_plugins
@@ -106,28 +106,6 @@ def _merged_source(specs: list[dict], what: str) -> dict:
     else:
         merged["timeout_seconds"] = max(timeouts)
     return merged
-
-
-def facts_for(ruleset: CompiledRuleset, facts: dict) -> dict:
-    """The enriched facts as ``ruleset`` would have had them: without the failures of
-    plugins only the other ruleset asks for."""
-    failures = facts.get("enrichment_failures")
-    if not failures:
-        return facts
-    indicators = ruleset.enrichment.get("indicators") or {}
-    bureau = ruleset.enrichment.get("bureau")
-    kept = [f for f in failures
-            if f.get("kind") == "overrides"
-            or (f.get("kind") == "bureau" and bureau is not None)
-            or (f.get("kind") not in ("overrides", "bureau") and f.get("source") in indicators)]
-    if len(kept) == len(failures):
-        return facts
-    facts = dict(facts)
-    if kept:
-        facts["enrichment_failures"] = kept
-    else:
-        del facts["enrichment_failures"]
-    return facts
 
 
 def decide_side(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> tuple:
