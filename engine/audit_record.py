@@ -36,9 +36,12 @@ def compact_json(value: object) -> str:
 
 def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = None,
                     batch_row: int | None = None, plugins: list | None = None,
-                    enriched: dict | None = None) -> tuple[NewRecord, str]:
+                    enriched: dict | None = None,
+                    challenger: dict | None = None) -> tuple[NewRecord, str]:
     """The audit record of a decision, and the decision's summary JSON (the line a
-    results file gets), computed together so that nothing is serialised twice."""
+    results file gets), computed together so that nothing is serialised twice.
+    ``challenger`` (``challenger.challenger_part``) is recorded beside the decision; the
+    body without one is unchanged, and the decision id never depends on it."""
     ruleset = decision.ruleset
     identity_facts = decision.facts_json
     decision_id = decision.decision_id_from(identity_facts)
@@ -49,7 +52,8 @@ def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = N
                                            salted_digest(salt)))
     else:
         input_json = identity_facts  # nothing to redact: the identity text is the input
-    body = (f'{{"as_of":"{decision.as_of.isoformat()}","decision":{summary_json},'
+    beside = "" if challenger is None else f'"challenger":{canonical_json(challenger)},'
+    body = (f'{{"as_of":"{decision.as_of.isoformat()}",{beside}"decision":{summary_json},'
             f'"enriched":{canonical_json(enriched or {})},"input":{input_json},'
             f'"plugins":{canonical_json(plugins or [])},'
             f'"trace":{compact_json(decision.compact_trace())}}}')

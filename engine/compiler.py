@@ -9,6 +9,7 @@ local names made from fact names, which the schemas restrict to ``[a-z_][a-z0-9_
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -82,6 +83,7 @@ class CompiledRuleset:
     authority: dict = field(default_factory=dict)
     rounding: tuple = (Decimal("0.01"), "ROUND_HALF_UP")  # (quantum, decimal mode) of amounts
     manifest: dict = field(repr=False, default_factory=dict)
+    challenger: object = field(default=None, repr=False, compare=False)  # challenger.Challenger
 
     @property
     def identity(self) -> dict[str, str]:
@@ -90,8 +92,14 @@ class CompiledRuleset:
 
 def load_ruleset(folder: str | Path) -> CompiledRuleset:
     """Read, check and compile the ruleset in ``folder``; ProblemsError lists every
-    problem found, each located in its file."""
-    return compile_ruleset(load_ruleset_source(folder))
+    problem found, each located in its file. A challenger the manifest names is loaded
+    and checked too (``challenger.load_challenger``)."""
+    compiled = compile_ruleset(load_ruleset_source(folder))
+    if "challenger" not in compiled.manifest:
+        return compiled
+    from .challenger import load_challenger  # it compiles a ruleset: imported late
+
+    return dataclasses.replace(compiled, challenger=load_challenger(compiled, folder))
 
 
 def compile_ruleset(source: RulesetSource) -> CompiledRuleset:

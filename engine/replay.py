@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .audit import AuditError, AuditStore
 from .audit_record import compact_json, full_decision
 from .canonical import canonical_json
+from .challenger import decide_challenger, in_split
 from .compiler import CompiledRuleset, compile_ruleset
 from .decision import Decision
 from .errors import DecisionError, ProblemsError
@@ -85,7 +86,33 @@ class Replayer:
             result.differences = _differences(body, ruleset, decision, self.store)
             if not result.differences:  # same values, different bytes
                 result.differences = ["the decision's JSON differs byte for byte"]
+        if "challenger" in body:
+            result.differences += self._challenger_differences(body)
         return result
+
+    def _challenger_differences(self, body: dict) -> list[str]:
+        """The challenger part decided again (its stored ruleset, the recorded input and
+        date) and compared; and the customer must be in the recorded share's split."""
+        stored = body["challenger"]
+        try:
+            ruleset = self.ruleset(stored["ruleset"]["hash"])
+            share = stored["share"]
+            champion = body["decision"]["ruleset"]["name"]
+            customer_id = body["input"].get("id", "")
+            inside = in_split(champion, customer_id, share)
+        except (KeyError, TypeError, AttributeError):
+            return ["challenger: the recorded part is not in the recorded form"]
+        lines = []
+        if not inside:
+            lines.append(f"challenger: customer {customer_id} is not in the {share!r} split "
+                         f"of ruleset {champion}, yet a challenger result is recorded")
+        new = decide_challenger(ruleset, share, body["input"],
+                                dt.date.fromisoformat(body["as_of"]))
+        if canonical_json(stored) != canonical_json(new):
+            _diff("challenger", stored, new, lines)
+            if not lines:
+                lines.append("challenger: the JSON differs byte for byte")
+        return lines
 
 
 def _differences(body: dict, ruleset: CompiledRuleset, decision: Decision,

@@ -16,6 +16,10 @@ from .schema_check import schema_problems
 from .yaml_source import LocatedDocument, load_yaml_file, load_yaml_text
 
 MANIFEST = "ruleset.yaml"
+# Manifest keys that configure how the ruleset is run, not what it decides: left out of the
+# content (so of the hash, the decision ids and the stored copy). A challenger is recorded
+# in each decision that ran it instead (see challenger.py).
+RUN_KEYS = frozenset({"challenger"})
 STAGES = ("facts", "enrichment", "derived", "admission", "grading", "policy", "approval",
           "authority", "escalation", "monitoring")
 OPTIONAL_STAGES = frozenset({"derived", "enrichment", "authority", "escalation", "monitoring"})
@@ -36,8 +40,11 @@ class RulesetSource:
     @property
     def content(self) -> dict[str, object]:
         """Every file's parsed content by relative file name: what the hash covers and what
-        the audit stores."""
-        content = {MANIFEST: self.manifest.data}
+        the audit stores. Run settings (``RUN_KEYS``: the challenger) are not content."""
+        manifest = self.manifest.data
+        if RUN_KEYS & manifest.keys():
+            manifest = {k: v for k, v in manifest.items() if k not in RUN_KEYS}
+        content = {MANIFEST: manifest}
         for stage, doc in self.stages.items():
             content[self.files[stage]] = doc.data
         return content
