@@ -26,6 +26,7 @@ from pathlib import Path
 from .audit import AuditStore, NewRecord
 from .audit_record import decision_record, full_decision
 from .canonical import canonical_json
+from .challenger import challenger_part
 from .compiler import CompiledRuleset, load_ruleset
 from .customer import (
     InputError,
@@ -66,9 +67,16 @@ class BatchSummary:
     limit_referred: Decimal = Decimal(0)
     currency: str = ""
     batch_id: str | None = None
+    challenger: dict | None = None  # {"ruleset", "share"} when the ruleset names one
+    challenged: Counter = field(default_factory=Counter)  # "decided" / "failed"
 
-    def add(self, outcome: str, grade: str, limit: str | None) -> None:
+    def add(self, outcome: str, grade: str, limit: str | None,
+            challenger: str | None = None) -> None:
+        """Count one decision; ``challenger`` is "decided" or "failed" when the challenger
+        decided this customer too (or could not)."""
         self.decided += 1
+        if challenger is not None:
+            self.challenged[challenger] += 1
         self.by_grade[grade] += 1
         self.by_outcome[outcome] += 1
         if limit is not None:
@@ -78,11 +86,16 @@ class BatchSummary:
                 self.limit_referred += Decimal(limit)
 
     def to_dict(self) -> dict:
-        return {"decided": self.decided, "failed": self.failed, "resumed": self.resumed,
+        data = {"decided": self.decided, "failed": self.failed, "resumed": self.resumed,
                 "by_grade": dict(self.by_grade), "by_outcome": dict(self.by_outcome),
                 "limit_accepted": format(self.limit_accepted, "f"),
                 "limit_referred": format(self.limit_referred, "f"),
                 "currency": self.currency, "batch_id": self.batch_id}
+        if self.challenger is not None:
+            data["challenger"] = {**self.challenger,
+                                  "decided": self.challenged["decided"],
+                                  "failed": self.challenged["failed"]}
+        return data
 
 
 def read_rows(path: str | Path) -> Iterator[tuple[int, object]]:
@@ -159,8 +172,9 @@ class RowSettings:
 def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
                 settings: RowSettings) -> list[tuple]:
     """Enrich and decide a chunk of raw rows. Each result is ``("ok", row, line, outcome, grade,
-    limit, record)`` (record None when not audited), ``("done", ...)`` for a row an
-    earlier run decided (passed through), or ``("error", row, customer_id, messages)``."""
+    limit, record, challenger)`` (record None when not audited; challenger None, "decided"
+    or "failed": see ``BatchSummary.add``), ``("done", ...)`` for a row an earlier run
+    decided (passed through), or ``("error", row, customer_id, messages)``."""
     plugins = installed_plugins()
     results = []
     for number, raw in rows:
@@ -175,12 +189,14 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
             check_customer(doc, where)
             enriched = enrich(ruleset, doc, settings.as_of, plugins)
             decision = decide(ruleset, enriched.facts, settings.as_of)
+            beside = challenger_part(ruleset, enriched.facts, settings.as_of)
             record = None
             if settings.salt is not None:
                 record, line = decision_record(decision, settings.salt,
                                                batch_id=settings.batch_id, batch_row=number,
                                                plugins=enriched.plugins,
-                                               enriched=enriched.enriched)
+                                               enriched=enriched.enriched,
+                                               challenger=beside)
             else:
                 line = canonical_json(decision.summary())
             if settings.with_trace:
@@ -194,8 +210,15 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
         policy = decision.policy
         limit = None if policy is None or policy["credit_limit"] is None else \
             format(policy["credit_limit"], "f")
-        results.append(("ok", number, line, decision.outcome, decision.grade, limit, record))
+        results.append(("ok", number, line, decision.outcome, decision.grade, limit, record,
+                        _challenged(beside)))
     return results
+
+
+def _challenged(part: dict | None) -> str | None:
+    if part is None:
+        return None
+    return "failed" if "error" in part else "decided"
 
 
 def row_where(number: int, types: dict | None, label: str) -> str:
@@ -236,6 +259,9 @@ def portfolio_key(path: str | Path, ruleset: CompiledRuleset, as_of: dt.date) ->
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     digest.update(f"|{ruleset.hash}|{as_of.isoformat()}".encode())
+    challenger = ruleset.challenger
+    if challenger is not None:  # not in the ruleset's hash, but a different run
+        digest.update(f"|challenger:{challenger.ruleset.hash}:{challenger.share!r}".encode())
     return digest.hexdigest()[:24]
 
 
@@ -253,6 +279,9 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
     decision)]`` after each audit commit. Returns the summary."""
     ruleset = load_ruleset(ruleset_dir)
     summary = BatchSummary(currency=ruleset.currency)
+    if ruleset.challenger is not None:
+        summary.challenger = {"ruleset": ruleset.challenger.ruleset.identity,
+                              "share": ruleset.challenger.share}
     label = str(portfolio)
     rows = read_rows(portfolio)
     types = None
@@ -282,10 +311,10 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
                         if on_error:
                             on_error(RowError(result[1], result[2], result[3]))
                     else:
-                        _, _, line, outcome, grade, limit, record = result
+                        _, _, line, outcome, grade, limit, record, challenged = result
                         sink.write(line)
                         sink.write("\n")
-                        summary.add(outcome, grade, limit)
+                        summary.add(outcome, grade, limit, challenged)
                         if result[0] == "done":
                             summary.resumed += 1
                         elif run:
@@ -323,6 +352,8 @@ class _AuditedRun:
         self.commit_every = max(1, commit_every)
         self.pending: list[NewRecord] = []
         store.store_ruleset(ruleset)
+        if ruleset.challenger is not None:
+            store.store_ruleset(ruleset.challenger.ruleset)
         key = portfolio_key(portfolio, ruleset, as_of)
         runs = self._runs(key)
         if resume:
@@ -382,7 +413,8 @@ class _AuditedRun:
                 else:
                     line = canonical_json(body["decision"])
                 yield number, ("done", number, line, pending["outcome"], pending["grade"],
-                               pending["credit_limit"], None)
+                               pending["credit_limit"], None,
+                               _challenged(body.get("challenger")))
                 pending = next(done, None)
             else:
                 yield number, raw

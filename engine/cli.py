@@ -20,6 +20,7 @@ from .audit import AuditStore, default_db_path
 from .audit_record import decision_record
 from .batch import DEFAULT_COMMIT_EVERY, RowError, run_batch
 from .cases import load_cases, run_case
+from .challenger import challenger_part, challenger_view
 from .cli_audit import register as register_audit_commands
 from .cli_lint import lint_command
 from .cli_monitor import monitor_command
@@ -162,7 +163,9 @@ def decide_command(customer: str, ruleset_dir: str | None, as_of: dt.date | None
                    no_audit: bool) -> None:
     """Decide one customer document (a JSON file, or - for standard input).
 
-    The decision is written to the audit trail unless --no-audit is given.
+    The decision is written to the audit trail unless --no-audit is given. When the
+    ruleset names a challenger and the customer is in its split, the challenger decides
+    too; its result is shown (not applied) and recorded beside the decision.
     """
     where = "<stdin>" if customer == "-" else customer
     text = _read_text(customer)
@@ -173,15 +176,21 @@ def decide_command(customer: str, ruleset_dir: str | None, as_of: dt.date | None
     plugins = installed_plugins()
     enriched = enrich(compiled, doc, as_of, plugins)
     decision = decide(compiled, enriched.facts, as_of)
+    beside = challenger_part(compiled, enriched.facts, as_of)
     data = decision.to_dict()
+    view = challenger_view(compiled, beside)
+    if view is not None:
+        data["challenger"] = view
     if no_audit:
         note = "not audited (--no-audit)"
     else:
         path = db_path or default_db_path()
         with AuditStore(path) as store:
             store.store_ruleset(compiled)
+            if beside is not None:
+                store.store_ruleset(compiled.challenger.ruleset)
             record, _ = decision_record(decision, store.salt, plugins=enriched.plugins,
-                                        enriched=enriched.enriched)
+                                        enriched=enriched.enriched, challenger=beside)
             seq, digest = store.append([record])[0]
         note = f"audited as record {seq} in {path}"
         notify_recorded(plugins, [(seq, digest, record, decision.summary())])

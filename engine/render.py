@@ -53,6 +53,9 @@ def decision_text(data: dict, *, with_trace: bool = False) -> str:
         for key, value in policy.get("extra", {}).items():
             lines.append(f"           {key}: {value}")
     lines.append(f"Approval   {data['approval']['required_level']}")
+    if data.get("challenger"):
+        lines.append(challenger_line(data["challenger"], policy["currency"] if policy
+                                     else ""))
     if with_trace:
         lines.append("Trace")
         for entry in data["trace"]:
@@ -62,6 +65,22 @@ def decision_text(data: dict, *, with_trace: bool = False) -> str:
     else:
         lines.append(f"Trace      {len(data['trace'])} entries (--trace to list, --json for all)")
     return "\n".join(lines)
+
+
+def challenger_line(view: dict, currency: str) -> str:
+    """The challenger beside a decision (``challenger.challenger_view``), in one line."""
+    ruleset = view["ruleset"]
+    name = f"{ruleset['name']} {ruleset['version']} ({ruleset['hash'][:12]})"
+    share = f"{view['share'] * 100:g}%"
+    if not view.get("in_split", True):
+        return f"Challenger {name}: customer not in its {share} split"
+    if "error" in view:
+        return f"Challenger {name}: could not decide ({view['error']})"
+    decided = view["decision"]
+    limit = f", limit {money(decided['credit_limit'], currency)}" \
+        if decided["credit_limit"] is not None else ""
+    return (f"Challenger {name}: {decided['outcome'].upper()}, {decided['grade']}{limit} "
+            f"(recorded, not applied; {share} split)")
 
 
 def _short(value: object) -> str:
@@ -81,4 +100,13 @@ def summary_text(summary: dict, grades: tuple[str, ...]) -> str:
     lines.append("Grades     " + "  ".join(f"{g} {by_grade.get(g, 0):,}" for g in grades))
     lines.append(f"Limits     accepted {money(summary['limit_accepted'], currency)}; "
                  f"awaiting referral {money(summary['limit_referred'], currency)}")
+    challenger = summary.get("challenger")
+    if challenger:
+        ruleset = challenger["ruleset"]
+        lines.append(f"Challenger {ruleset['name']} {ruleset['version']} "
+                     f"({ruleset['hash'][:12]}) also decided {challenger['decided']:,} "
+                     f"customers ({challenger['share'] * 100:g}% split), recorded beside "
+                     "the champion's decisions"
+                     + (f"; {challenger['failed']:,} it could not decide"
+                        if challenger["failed"] else ""))
     return "\n".join(lines)
