@@ -4,11 +4,14 @@ customers due for review."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .audit import AuditStore
 from .audit_chain import HEADER_FIELDS
+from .challenger_report import ChallengerReport, side_of_part, side_of_record
+from .ruleset import DEFAULT_GRADES, MANIFEST
 
 LIST_COLUMNS = ("seq", "recorded_at", "kind", "customer_id", "decision_id", "as_of",
                 "ruleset", "outcome", "grade", "credit_limit")
@@ -86,6 +89,35 @@ def stats(store: AuditStore, filters: Filters) -> dict[str, list[dict]]:
                f"GROUP BY 1 ORDER BY 1")
         result[name] = list(store.iter_rows(sql, params))
     return result
+
+
+def challenger_stats(store: AuditStore, filters: Filters) -> ChallengerReport:
+    """The champion against its challenger over every decision record (matching
+    ``filters``, which select by the champion's columns) that has a challenger part."""
+    where, params = Filters(**{**filters.__dict__, "kind": "decision", "limit": None}).where()
+    # A body with a challenger part starts with it (canonical JSON: keys in order).
+    sql = ("SELECT outcome, grade, credit_limit, ruleset_name, ruleset_version, "
+           "ruleset_hash, json_extract(body, '$.challenger') AS part FROM records"
+           f"{where} AND body LIKE '{{\"as_of\":\"__________\",\"challenger\":%' "
+           "ORDER BY seq")
+    report = ChallengerReport()
+    scales: dict[str, tuple[str, ...]] = {}
+    for row in store.iter_rows(sql, params):
+        part = json.loads(row["part"])
+        for ruleset_hash in (row["ruleset_hash"], part["ruleset"]["hash"]):
+            if ruleset_hash not in scales:
+                scales[ruleset_hash] = _grade_scale(store, ruleset_hash)
+        report.add({"name": row["ruleset_name"], "version": row["ruleset_version"],
+                    "hash": row["ruleset_hash"]}, part,
+                   side_of_record(row["outcome"], row["grade"], row["credit_limit"]),
+                   side_of_part(part))
+    report.grades = tuple(dict.fromkeys(g for scale in scales.values() for g in scale))
+    return report
+
+
+def _grade_scale(store: AuditStore, ruleset_hash: str) -> tuple[str, ...]:
+    manifest = store.ruleset_content(ruleset_hash).get(MANIFEST) or {}
+    return tuple(manifest.get("grades") or DEFAULT_GRADES)
 
 
 def review_due(store: AuditStore, as_of: dt.date) -> Iterator[dict]:

@@ -15,12 +15,14 @@ from .audit_query import (
     EXPORT_COLUMNS,
     LIST_COLUMNS,
     Filters,
+    challenger_stats,
     export_records,
     list_records,
     review_due,
     stats,
 )
 from .audit_record import full_decision
+from .challenger_report import TABLES as CHALLENGER_TABLES
 from .cli_options import db_option, parse_date
 from .output import format_rows, output_options
 from .render import decision_text
@@ -175,15 +177,43 @@ def export_command(db_path, fmt: str, **kwargs) -> None:
                 click.echo(line)
 
 
+CHALLENGER_TITLES = {
+    "pairs": "Champion and challenger",
+    "agreement": "Agreement (grade: a rejection is 'rejected'; granted limit: the limit of "
+                 "an accepted decision)",
+    "migration": "Grade migration (rows: champion's grade, columns: challenger's grade)",
+    "limits": "Granted limits by champion grade",
+}
+
+
 @audit.command("stats")
 @db_option
 @filter_options
+@click.option("--challenger", "with_challenger", is_flag=True,
+              help="Compare the champion with its challenger over the decisions recorded "
+                   "with a challenger result: agreement, grade migration, limits.")
+@click.option("--show", "table", type=click.Choice(CHALLENGER_TABLES),
+              help="With --challenger: only this table (needed with --csv).")
 @output_options
-def stats_command(db_path, fmt, **kwargs) -> None:
-    """Count decisions by grade, outcome, ruleset version and day."""
+def stats_command(db_path, fmt, with_challenger: bool, table: str | None, **kwargs) -> None:
+    """Count decisions by grade, outcome, ruleset version and day.
+
+    With --challenger, compare the champion with its challenger instead, over the
+    decisions that have a challenger result beside them (the customers in its split).
+    """
     filters = _filters(kwargs)
     if filters.kind not in (None, "decision"):
         raise click.BadParameter("stats counts decisions only", param_hint="--kind")
+    if table is not None and not with_challenger:
+        raise click.UsageError("--show chooses a table of --challenger")
+    if with_challenger:
+        if fmt == "csv" and table is None:
+            raise click.UsageError("--csv writes one table: choose it with --show "
+                                   f"({'|'.join(CHALLENGER_TABLES)})")
+        with open_store(db_path) as store:
+            report = challenger_stats(store, filters)
+        _print_challenger(report, table, fmt)
+        return
     with open_store(db_path) as store:
         tables = stats(store, filters)
     if fmt == "json":
@@ -199,6 +229,26 @@ def stats_command(db_path, fmt, **kwargs) -> None:
         lines = list(format_rows(rows, columns, fmt))
         for line in lines if fmt == "table" or index == 0 else lines[1:]:
             click.echo(line)
+
+
+def _print_challenger(report, table: str | None, fmt: str) -> None:
+    if table is not None:
+        for line in format_rows(report.rows(table), report.columns(table), fmt):
+            click.echo(line)
+        return
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    if not report.decisions:
+        click.echo("No decision recorded with a challenger result matches.")
+        return
+    for index, name in enumerate(CHALLENGER_TABLES):
+        click.echo(("\n" if index else "") + CHALLENGER_TITLES[name])
+        rows = report.rows(name)
+        if name == "agreement":
+            rows = [{**r, "rate": f"{r['rate'] * 100:.1f}%"} for r in rows]
+        for line in format_rows(rows, report.columns(name), "table"):
+            click.echo("  " + line)
 
 
 @click.command("replay")
