@@ -58,11 +58,13 @@ class MonitorReport:
 
 def run_monitor(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date, *,
                 record: bool = True, commit_every: int = 500,
-                on_action: Callable[[dict], None] | None = None) -> MonitorReport:
+                on_action: Callable[[dict], None] | None = None,
+                progress: Callable[[int], None] | None = None) -> MonitorReport:
     """Monitor every customer with records up to ``as_of``; append the new actions (and
     re-grade decisions) unless ``record`` is False. Each action's body goes to
     ``on_action`` when given (then the report keeps counts only, so memory stays flat on
-    a long log), else into ``report.actions``."""
+    a long log), else into ``report.actions``. ``progress`` is told the number of
+    customers done after each one."""
     session = _session(ruleset)
     report = MonitorReport(as_of)
     pending: list[NewRecord] = []
@@ -89,6 +91,8 @@ def run_monitor(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date, *,
         if record and len(pending) >= commit_every:
             store.append(pending)
             pending = []
+        if progress is not None:
+            progress(report.customers)
     if record and pending:
         store.append(pending)
     report.worklist.sort(key=lambda line: _priority(line, ruleset))

@@ -83,10 +83,11 @@ def compile_monitoring(spec: Mapping, fact_types: Mapping[str, str], has_escalat
         if fact not in fact_types:
             rep.error(("regrade", "facts", fact), f"'{fact}' is not a fact declared in "
                       "facts.yaml", at_key=True)
-    if not facts and any(
-            "regrade" in r.actions for r in rules):
-        rep.error(("rules",), "a rule re-grades but the file has no regrade: facts: "
-                  "section saying what the account changes")
+    regrading = [index for index, rule in enumerate(spec["rules"])
+                 if "regrade" in rule["actions"]]
+    if regrading and not facts:
+        rep.error(("rules", regrading[0], "actions"), "this rule re-grades but the file has "
+                  "no regrade: facts: section saying what the account changes")
     if rep.problems:
         return None
     return MonitoringRules(tuple(rules), spec.get("remember_days", DEFAULT_REMEMBER_DAYS),
@@ -186,9 +187,9 @@ class _Condition:
                             "(durable_rules cannot chain them)")
         op, left, right = type(node.ops[0]), node.left, node.comparators[0]
         if op not in _COMPARE:
+            word = {ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
             raise self.fail(node, f"durable_rules cannot compare with "
-                            f"'{ast.unparse(node.ops[0]).strip() or op.__name__}'; use "
-                            "== != < <= > >=")
+                            f"'{word.get(op, op.__name__)}'; use == != < <= > >=")
         if not isinstance(left, ast.Name) or left.id in _LITERALS or left.id == "null":
             if isinstance(right, ast.Name) and right.id not in _LITERALS:
                 left, right, op = right, left, _FLIPPED[op]
