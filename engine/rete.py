@@ -31,12 +31,11 @@ class MonitorUnavailable(CreditRulesError):
 def _engine():
     try:
         from durable import engine
-    except ImportError as exc:  # not installed (3.13+), or its C extension will not load
+    except ImportError:  # not installed (3.13+), or its C extension will not load
         version = ".".join(map(str, sys.version_info[:2]))
         raise MonitorUnavailable(
-            f"credit monitor needs durable-rules, which does not import on Python {version} "
-            f"({exc.__class__.__name__}); it runs on Python 3.11 and 3.12, and every other "
-            "command works here") from None
+            f"credit monitor needs durable-rules, which does not import on Python {version}; "
+            "it runs on Python 3.11 and 3.12, and every other command works here") from None
     return engine
 
 

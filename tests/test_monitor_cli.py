@@ -1,0 +1,122 @@
+"""`credit monitor` from the command line: output formats, the worklist, exit codes, one-line
+errors, replaying an action, and the one-line message where durable_rules cannot import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+
+import pytest
+from audit_helpers import copy_ruleset, credit, one_line_error
+from monitor_log import Log, invoice, order, promise
+
+from engine.compiler import load_ruleset
+
+pytest.importorskip("durable.engine", reason="durable-rules does not import here")
+
+
+@pytest.fixture
+def log(tmp_path):
+    log = Log(tmp_path, load_ruleset("rulesets/default"))
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 60000, "2026-01-31"),
+            promise("2026-02-10", "I1", "2026-02-20", 60000),
+            order("2026-03-02", 1_900_000))
+    return log
+
+
+def test_the_actions_as_a_table_with_a_summary_line(log):
+    result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["date", "customer_id", "action", "what", "rule", "events"]
+    assert any("M_BROKEN_PROMISE" in line and "escalate" in line for line in lines)
+    assert result.stderr == ("credit: monitored 1 customers, 3 events up to 2026-03-31: "
+                             "5 actions (escalate 2, hold 1, notify 2); 0 taken "
+                             "by earlier runs; 1 accounts overdue\n")
+
+
+def test_json_gives_the_recorded_bodies_and_a_second_run_none(log):
+    first = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--json")
+    actions = json.loads(first.stdout)
+    assert {a["key"] for a in actions} >= {"M_BROKEN_PROMISE:E00002/escalate",
+                                           "M_ORDER_OVER_LIMIT:E00003/hold"}
+    second = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--json")
+    assert json.loads(second.stdout) == []
+    assert "5 taken by earlier runs" in second.stderr
+
+
+def test_the_worklist_as_csv(log):
+    result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--worklist",
+                    "--csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["customer_id"], row["overdue_amount"], row["days_overdue"], row["on_hold"],
+            row["promise_broken"], row["step_today"]) == (
+        "T-STRONG", "60000", "59", "True", "True", "phone_call")
+
+
+def test_a_dry_run_records_nothing(log):
+    before = log.path.read_bytes()
+    result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--dry-run")
+    assert result.exit_code == 0 and "not recorded (dry run)" in result.stderr
+    assert credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--json",
+                  "--dry-run").stdout != "[]\n"
+    assert credit("audit", "stats", "--db", log.path).exit_code == 0
+    assert len(log.path.read_bytes()) == len(before)
+
+
+def test_each_action_replays_from_the_command_line(log):
+    credit("monitor", "--as-of", "2026-03-31", "--db", log.path)
+    listed = json.loads(credit("audit", "list", "--db", log.path, "--json").stdout)
+    action = next(row for row in listed if row["kind"] == "action")
+    result = credit("replay", str(action["seq"]), "--db", log.path)
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"ok: record {action['seq']} (M_")
+    every = credit("replay", "--all", "--db", log.path)
+    assert every.stdout.endswith("6 replayed identically, 0 differed\n")  # 5 and a decision
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "Missing option '--as-of'"),
+    (["--as-of", "2026-02-30"], "'2026-02-30' is not a date (YYYY-MM-DD)"),
+])
+def test_usage_errors_are_one_line_and_exit_2(log, args, message):
+    result = credit("monitor", *args, "--db", log.path)
+    assert result.exit_code == 2 and message in one_line_error(result)
+
+
+def test_a_ruleset_without_monitoring_rules_is_one_line(tmp_path, log):
+    folder = copy_ruleset(tmp_path)
+    manifest = folder / "ruleset.yaml"
+    manifest.write_text(manifest.read_text().replace("  monitoring: monitoring.yaml\n", ""))
+    result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--ruleset",
+                    folder)
+    assert result.exit_code == 1
+    assert one_line_error(result) == ("credit: error: ruleset default 1.0.0 has no "
+                                      "monitoring rules (stages: monitoring: in ruleset.yaml)")
+
+
+def test_an_empty_log_is_a_normal_run(tmp_path):
+    result = credit("monitor", "--as-of", "2026-03-31", "--db", tmp_path / "empty.db")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1].startswith("----")
+    assert "monitored 0 customers, 0 events" in result.stderr
+
+
+def test_where_durable_rules_cannot_import_monitor_says_so_and_the_rest_works(
+        log, monkeypatch, tmp_path):
+    # What Python 3.13+ does: durable_rules' C extension will not load (an ImportError).
+    monkeypatch.setitem(sys.modules, "durable", None)
+    result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path)
+    assert result.exit_code == 1
+    version = ".".join(map(str, sys.version_info[:2]))
+    assert one_line_error(result) == (
+        f"credit: error: credit monitor needs durable-rules, which does not import on "
+        f"Python {version}; it runs on Python 3.11 and 3.12, and every other command works "
+        "here")
+    assert credit("validate", "rulesets/default").exit_code == 0
+    assert credit("audit", "verify", "--db", log.path).exit_code == 0
