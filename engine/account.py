@@ -132,22 +132,33 @@ class Account:
 
     def position(self, as_of: dt.date, grade: str | None = None) -> dict:
         """The account's position for the escalation table on ``as_of``."""
-        overdue = [i for i in self.invoices.values()
-                   if i.open_amount > 0 and i.due_date < as_of and not i.disputed]
-        oldest = min((i.due_date for i in overdue), default=None)
+        overdue_amount = owed = Decimal(0)
+        oldest = None
+        dispute_open = promise_broken = False
+        for invoice in self.invoices.values():  # one pass: this runs for every event
+            open_amount = invoice.amount - invoice.paid
+            if open_amount <= 0:
+                continue
+            owed += open_amount
+            if invoice.disputed:
+                dispute_open = True
+            elif invoice.due_date < as_of:
+                overdue_amount += open_amount
+                if oldest is None or invoice.due_date < oldest:
+                    oldest = invoice.due_date
+            if invoice.promised_date is not None and invoice.promised_date < as_of:
+                promise_broken = True
         return {
             "days_overdue": (as_of - oldest).days if oldest else 0,
-            "overdue_amount": sum((i.open_amount for i in overdue), Decimal(0)),
-            "balance": max(self.balance(), Decimal(0)),
+            "overdue_amount": overdue_amount,
+            "balance": max(owed - self.unapplied, Decimal(0)),
             "grade": grade,
-            "dispute_open": any(i.disputed and i.open_amount > 0
-                                for i in self.invoices.values()),
-            "promise_broken": bool(self.promises_broken_by(as_of)),
+            "dispute_open": dispute_open,
+            "promise_broken": promise_broken,
             "last_step": self.last_step,
             "days_since_last_step": (as_of - self.last_step_date).days
             if self.last_step_date else None,
         }
-
 
     def measures(self, as_of: dt.date) -> dict:
         """Credit-history figures on ``as_of`` that a re-grade can put in a customer's

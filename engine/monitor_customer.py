@@ -84,6 +84,7 @@ class CustomerMonitor:
         self.ruleset = ruleset
         self.rules: dict[str, MonitoringRule] = {r.id: r for r in ruleset.monitoring.rules}
         self.order = {rule_id: index for index, rule_id in enumerate(self.rules)}
+        self.used = ruleset.monitoring.signals
         self.session = session
         self.customer_id = customer_id
         self.run_date = run_date
@@ -155,10 +156,11 @@ class CustomerMonitor:
             self._clock(deadline)
 
     def _clock(self, day: dt.date) -> None:
-        signal = self._signal("clock", f"clock/{day.isoformat()}", day, None, {})
-        self._assert(signal, remember=False)
-        self.session.retract_signal(signal)
         self.last_clock = day
+        if "clock" in self.used:
+            signal = self._signal("clock", f"clock/{day.isoformat()}", day, None, {})
+            self._assert(signal, remember=False)
+            self.session.retract_signal(signal)
 
     def _run_date(self) -> None:
         day = self.run_date
@@ -262,6 +264,8 @@ class CustomerMonitor:
         return signal
 
     def _assert(self, signal: dict, remember: bool = True) -> None:
+        if signal["signal"] not in self.used:
+            return
         if remember:
             self.remembered.append((dt.date.fromordinal(signal["day"]), signal))
         firings = self.session.assert_signal(signal)

@@ -54,6 +54,7 @@ class MonitoringRules:
     rules: tuple[MonitoringRule, ...]
     remember_days: int
     regrade_facts: dict[str, str]  # customer fact -> account measure
+    signals: frozenset[str]  # the kinds some rule matches; no other is worth asserting
 
     def definition(self) -> dict:
         """The durable_rules ruleset definition (rule id -> condition), without actions."""
@@ -90,8 +91,10 @@ def compile_monitoring(spec: Mapping, fact_types: Mapping[str, str], has_escalat
                   "no regrade: facts: section saying what the account changes")
     if rep.problems:
         return None
+    used = frozenset(pattern.get("signal") or pattern["none"]
+                     for rule in spec["rules"] for pattern in rule["match"])
     return MonitoringRules(tuple(rules), spec.get("remember_days", DEFAULT_REMEMBER_DAYS),
-                           facts)
+                           facts, used)
 
 
 def _compile_rule(spec: Mapping, path: tuple, rep: Reporter) -> MonitoringRule | None:
