@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/credit validate rulesets/default
 	$(BIN)/credit decide examples/customers/bbb-distributor.json --as-of 2026-11-30
-	$(BIN)/credit batch examples/portfolio.csv --out results.jsonl --as-of 2026-11-30
+	$(BIN)/credit batch examples/portfolio.csv --out results.jsonl --as-of 2025-12-31
 	$(BIN)/credit events ingest examples/events.jsonl
+	$(BIN)/credit monitor --as-of 2026-11-30 --csv > monitor-actions.csv
+	$(BIN)/credit monitor --as-of 2026-11-30 --worklist
 	$(BIN)/credit audit verify
-	$(BIN)/credit replay --all --since 2026-11-30 --until 2026-11-30
+	$(BIN)/credit replay --all --since 2025-12-31
 	$(BIN)/credit audit stats
 
 test: $(STAMP)
@@ -29,7 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_decide.py
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_events.py
+	$(BIN)/python bench/bench_monitor.py
 	$(BIN)/python bench/bench_simulate.py
 
 clean:
-	rm -rf $(VENV) results.jsonl .pytest_cache
+	rm -rf $(VENV) results.jsonl monitor-actions.csv .pytest_cache
