@@ -38,8 +38,8 @@ def filter_options(command):
         click.option("--grade", help="Only this grade."),
         click.option("--outcome", type=click.Choice(["accept", "refer", "reject"]),
                      help="Only this admission outcome."),
-        click.option("--kind", help="Only this kind of record (decision, batch, "
-                                    "ruleset-loaded, ...)."),
+        click.option("--kind", help="Only this kind of record (decision, event, action, "
+                                    "batch, ruleset-loaded, override, ...)."),
         click.option("--ruleset", metavar="NAME[@VERSION]|HASH",
                      help="Only this ruleset (name, name@version or start of its hash)."),
         click.option("--limit", type=click.IntRange(1, None), help="At most this many."),

@@ -68,3 +68,23 @@ def test_the_hooks_are_the_documented_ones():
     documented = {line.split("`")[1].split("(")[0] for line in PLUGINS_DOC.splitlines()
                   if line.startswith("### `credit_rules_")}
     assert documented == {name for name, _ in _hookspecs()}
+
+
+def test_every_monitoring_signal_and_field_is_documented():
+    from engine.monitor_signals import SIGNALS
+
+    for signal, fields in SIGNALS.items():
+        row = next(line for line in LANGUAGE.splitlines() if line.startswith(f"| `{signal}` |"))
+        assert all(f"`{name}`" in row for name in fields), signal
+
+
+def test_every_regrade_measure_is_documented_and_computed():
+    import datetime as dt
+    import json
+
+    from engine.account import Account
+
+    schema = json.loads((ROOT / "schemas" / "monitoring.schema.json").read_text())
+    measures = schema["properties"]["regrade"]["properties"]["facts"]["additionalProperties"]
+    assert set(measures["enum"]) == set(Account("x").measures(dt.date(2026, 1, 1)))
+    assert all(f"`{name}`" in LANGUAGE for name in measures["enum"])
