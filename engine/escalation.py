@@ -97,6 +97,11 @@ def next_step(ruleset, position: Mapping) -> Escalation:
         break
     last = values["last_step"]
     last_level = names.index(last) if last in names else -1
+    if 0 <= level < last_level:  # the ladder is not climbed down while the account is open
+        result.notes.append(f"{last} was already taken, a stronger step than "
+                            f"{names[level]}")
+        result.step = NONE
+        return result
     if level > last_level + 1:  # one step at a time
         result.notes.append(f"one step at a time after {last or 'no step'}")
         level = last_level + 1

@@ -12,7 +12,9 @@ before it and checks that the same action comes out, byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -66,6 +68,29 @@ def run_monitor(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date, *,
     a long log), else into ``report.actions``. ``progress`` is told the number of
     customers done after each one."""
     session = _session(ruleset)
+    with _one_run_at_a_time(store, record):
+        return _run(store, ruleset, session, as_of, record, commit_every, on_action, progress)
+
+
+@contextlib.contextmanager
+def _one_run_at_a_time(store: AuditStore, record: bool) -> Iterator[None]:
+    """Hold an exclusive lock beside the audit file while a run reads what earlier runs
+    recorded and appends its own: two runs at once would both take the same actions."""
+    if not record:
+        yield
+        return
+    with open(f"{store.path}.monitor-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _run(store: AuditStore, ruleset: CompiledRuleset, session: ReteSession, as_of: dt.date,
+         record: bool, commit_every: int, on_action, progress) -> MonitorReport:
+    """The run itself: customer by customer, appending every ``commit_every`` records
+    (a customer's records always go in the same transaction)."""
     report = MonitorReport(as_of)
     pending: list[NewRecord] = []
     if record:

@@ -277,7 +277,7 @@ class CustomerMonitor:
         return self.order[rule_id], [bound[name]["n"] for name in self.rules[rule_id].bound]
 
     def _fire(self, rule: MonitoringRule, bound: dict) -> None:
-        firing = f"{rule.id}:{bound[rule.once_per]['id']}"
+        firing = f"{rule.id}:{self.customer_id}:{bound[rule.once_per]['id']}"
         if firing in self.fired:
             return
         self.fired.add(firing)

@@ -84,3 +84,14 @@ def test_walk_the_whole_ladder(ruleset):
 
 def test_nothing_overdue_is_no_step(ruleset):
     assert step(ruleset, days_overdue=None, overdue_amount=0).step == "none"
+
+
+@pytest.mark.parametrize(("last", "expected"), [("phone_call", "none"), ("reminder", "none"),
+                                                 (None, "reminder")])
+def test_the_ladder_is_not_climbed_down(ruleset, last, expected):
+    # 19 days overdue proposes a reminder; after a phone call (a stronger step) nothing is
+    # sent, however long ago the call was.
+    result = step(ruleset, days_overdue=19, last_step=last, days_since_last_step=60)
+    assert (result.proposed, result.step) == ("reminder", expected)
+    if last == "phone_call":
+        assert result.notes == ["phone_call was already taken, a stronger step than reminder"]

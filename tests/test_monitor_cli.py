@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from audit_helpers import copy_ruleset, credit, one_line_error
-from monitor_log import Log, invoice, order, promise
+from monitor_log import Log, invoice, order, payment, promise
 
 from engine.compiler import load_ruleset
 
@@ -41,8 +41,8 @@ def test_the_actions_as_a_table_with_a_summary_line(log):
 def test_json_gives_the_recorded_bodies_and_a_second_run_none(log):
     first = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--json")
     actions = json.loads(first.stdout)
-    assert {a["key"] for a in actions} >= {"M_BROKEN_PROMISE:E00002/escalate",
-                                           "M_ORDER_OVER_LIMIT:E00003/hold"}
+    assert {a["key"] for a in actions} >= {"M_BROKEN_PROMISE:T-STRONG:E00002/escalate",
+                                           "M_ORDER_OVER_LIMIT:T-STRONG:E00003/hold"}
     second = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--json")
     assert json.loads(second.stdout) == []
     assert "5 taken by earlier runs" in second.stderr
@@ -120,3 +120,13 @@ def test_where_durable_rules_cannot_import_monitor_says_so_and_the_rest_works(
         "here")
     assert credit("validate", "rulesets/default").exit_code == 0
     assert credit("audit", "verify", "--db", log.path).exit_code == 0
+
+
+def test_only_the_payment_that_clears_the_overdue_balance_closes_the_escalation(log):
+    # A payment that leaves part of the overdue balance does not close the escalation;
+    # the one that clears it does, once.
+    log.add(payment("2026-04-10", 30000, "I1"), payment("2026-04-20", 30000, "I1"))
+    credit("monitor", "--as-of", "2026-03-31", "--db", log.path)
+    result = credit("monitor", "--as-of", "2026-04-30", "--db", log.path, "--json")
+    closes = [a for a in json.loads(result.stdout) if a["action"] == "close_escalation"]
+    assert [(a["date"], a["events"]) for a in closes] == [("2026-04-20", ["E00005"])]
