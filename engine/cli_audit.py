@@ -88,6 +88,8 @@ def show_command(ref: str, db_path, as_json: bool) -> None:
         if row["kind"] == "decision":
             slots = store.trace_slots(row["ruleset_hash"], body["decision"]["engine_version"])
             decision = full_decision(body, slots)
+            if "challenger" in body:  # shown beside the decision, as credit decide does
+                decision["challenger"] = {"in_split": True, **body["challenger"]}
         duplicates = store.count_with_decision_id(row["decision_id"]) if \
             row["decision_id"] and not ref.isdigit() else 1
     if as_json:

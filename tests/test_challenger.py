@@ -191,6 +191,8 @@ def test_decide_records_the_challenger_and_its_ruleset(runs, tmp_path):
         assert store.ruleset_content(challenger.hash)["ruleset.yaml"]["name"] == \
             "challenger-example"
     assert credit("replay", "--all", "--db", db).exit_code == 0
+    shown = credit("audit", "show", str(record["seq"]), "--db", db)
+    assert "\nChallenger challenger-example 1.0.0 (" in shown.stdout
 
 
 # --- replay ----------------------------------------------------------------------------------
