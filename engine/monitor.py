@@ -95,6 +95,8 @@ def _run(store: AuditStore, ruleset: CompiledRuleset, session: ReteSession, as_o
     pending: list[NewRecord] = []
     if record:
         store.store_ruleset(ruleset)
+        if ruleset.challenger is not None:  # re-grades record the challenger beside them
+            store.store_ruleset(ruleset.challenger.ruleset)
     for customer_id in _customers(store, as_of):
         outcome = _monitor(store, ruleset, session, customer_id, as_of,
                            list(_rows(store, as_of, customer_id=customer_id)))

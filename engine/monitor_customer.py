@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from .account import Account
 from .audit_record import decision_record
+from .challenger import challenger_part
 from .compiler import CompiledRuleset
 from .errors import DecisionError
 from .escalation import NONE, next_step
@@ -363,7 +364,8 @@ class CustomerMonitor:
             decision = decide(self.ruleset, facts, day)
         except DecisionError as exc:
             return {"status": "failed", "reason": str(exc), "facts": changed}
-        record, _ = decision_record(decision, self.salt, enriched=enriched)
+        record, _ = decision_record(decision, self.salt, enriched=enriched,
+                                    challenger=challenger_part(self.ruleset, facts, day))
         self.pending.append((day, _Standing(
             decision.grade, decision.credit_limit, record.decision_id,
             lambda: facts, lambda: enriched)))

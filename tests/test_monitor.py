@@ -346,3 +346,17 @@ def test_replay_tells_when_the_monitor_would_act_differently(log):
         row["body"] = json.dumps(body, sort_keys=True, separators=(",", ":"))
         differences = Replayer(store).replay(row).differences
     assert differences and differences[0].startswith("details: recorded")
+
+
+def test_a_regrade_records_the_challenger_beside_it(tmp_path):
+    from test_challenger import make_champion
+
+    champion = load_ruleset(make_champion(tmp_path, share=1.0))
+    log = Log(tmp_path, champion)
+    _late_payments(log, "2026-01-02", "2026-01-20", "2026-02-01")
+    regrade = next(a for a in log.monitor("2026-02-28").actions if a["action"] == "regrade")
+    with AuditStore(log.path) as store:
+        decision = store.record(regrade["details"]["decision_id"])
+        part = json.loads(decision["body"])["challenger"]
+        assert part["ruleset"]["name"] == "challenger-example" and part["share"] == 1.0
+        assert Replayer(store).replay(decision).matched
