@@ -15,6 +15,7 @@ from .compiler import CompiledRuleset
 from .customer import customer_problems
 from .errors import DecisionError, Location, Problem, ProblemsError
 from .escalation import next_step
+from .monitor_cases import account_case_problems, run_account_case
 from .pipeline import decide
 from .schema_check import schema_problems
 from .yaml_source import load_yaml_file
@@ -34,6 +35,7 @@ class Case:
     given: dict
     expect: dict
     position: dict | None = None
+    account: dict | None = None
 
 
 @dataclass
@@ -45,6 +47,8 @@ class CaseResult:
     differences: list[str] = field(default_factory=list)
     trace: list = field(default_factory=list)
     band_grade: str | None = None
+    fired: set[str] = field(default_factory=set)  # monitoring rules an account case fired
+    skipped: str | None = None  # why the case could not run here
 
     @property
     def passed(self) -> bool:
@@ -69,6 +73,13 @@ def load_cases(ruleset_dir: str | Path) -> list[Case]:
             continue
         for index, item in enumerate(doc.data["cases"]):
             where = doc.locate(("cases", index))
+            if "account" in item:
+                found = account_case_problems(item)
+                problems.extend(Problem(where, message) for message in found)
+                if not found:
+                    cases.append(Case(where, item["name"], None, {}, item.get("expect") or {},
+                                      account=item["account"]))
+                continue
             if "position" in item:
                 found = _position_case_problems(item)
                 problems.extend(Problem(where, message) for message in found)
@@ -79,7 +90,8 @@ def load_cases(ruleset_dir: str | Path) -> list[Case]:
                 continue
             if "given" not in item or "as_of" not in item:
                 problems.append(Problem(where, "a case needs given and as_of (a customer), "
-                                        "or position (an account, for the escalation table)"))
+                                        "position (for the escalation table) or account "
+                                        "(events, for the monitoring rules)"))
                 continue
             if ESCALATION_EXPECTATIONS & set(item.get("expect") or {}):
                 problems.append(Problem(where, "expect: step and proposed are for position "
@@ -111,9 +123,13 @@ def _position_case_problems(item: dict) -> list[str]:
 
 
 def run_case(ruleset: CompiledRuleset, case: Case) -> CaseResult:
-    """Decide the case (or ask the escalation table, for a position case) and compare
-    every expectation it states."""
+    """Decide the case (or ask the escalation table, for a position case, or run the
+    monitoring rules, for an account case) and compare every expectation it states."""
     result = CaseResult(case)
+    if case.account is not None:
+        result.differences, result.fired, result.skipped = run_account_case(
+            ruleset, case.account, case.expect)
+        return result
     if case.position is not None:
         return _run_position_case(ruleset, result)
     try:

@@ -128,9 +128,11 @@ def test_command(ruleset: str | None, with_coverage: bool, as_json: bool) -> Non
     compiled = load_ruleset(folder)
     results = [run_case(compiled, case) for case in load_cases(folder)]
     failed = sum(not r.passed for r in results)
+    skipped = [r for r in results if r.skipped]
+    passed = len(results) - failed - len(skipped)
     coverage = measure_coverage(compiled, results) if with_coverage else None
     if as_json:
-        data = {"passed": len(results) - failed, "failed": failed, "failures": [
+        data = {"passed": passed, "failed": failed, "skipped": len(skipped), "failures": [
             {"case": r.case.name, "location": str(r.case.location),
              "differences": r.differences} for r in results if not r.passed]}
         if coverage is not None:
@@ -141,7 +143,10 @@ def test_command(ruleset: str | None, with_coverage: bool, as_json: bool) -> Non
             if not result.passed:
                 click.echo(f"{result.case.location}: FAILED {result.case.name}: "
                            + "; ".join(result.differences))
-        click.echo(f"{len(results) - failed} passed, {failed} failed")
+        if skipped:
+            click.echo(f"skipped {len(skipped)} account cases: {skipped[0].skipped}")
+        click.echo(f"{passed} passed, {failed} failed"
+                   + (f", {len(skipped)} skipped" if skipped else ""))
         for line in coverage_lines(coverage) if coverage is not None else ():
             click.echo(line)
     if failed or not results:

@@ -1,6 +1,6 @@
 """Rule coverage: which rules, table rows, scorecard bins, score bands, caps and floors a
 ruleset's own cases reach, counted from the traces of their decisions (and of their
-escalation questions).
+escalation questions), and which monitoring rules their account cases fire.
 
 Every item is found statically in the ruleset's files, with its location, so an item no
 case reaches is listed too. A table's no-match fallback, the approval stage's highest
@@ -17,7 +17,8 @@ from .cases import CaseResult
 from .compiler import CompiledRuleset
 from .errors import Location
 
-STAGE_ORDER = ("derived", "admission", "grading", "policy", "approval", "escalation")
+STAGE_ORDER = ("derived", "admission", "grading", "policy", "approval", "escalation",
+               "monitoring")
 _TABLE_STAGES = {"policy": "policy", "approval": "approval", "escalation": "escalation"}
 _FALLBACKS = {"highest_level_by_default": "fallback", "credit_limit_not_negative": "guard"}
 
@@ -25,7 +26,7 @@ _FALLBACKS = {"highest_level_by_default": "fallback", "credit_limit_not_negative
 @dataclass
 class CoverageItem:
     """One thing a case can reach: its stage, kind (check, derived, row, default, bin,
-    band, cap, floor; not counted: no_match, no_bin, fallback, guard), id, where it is
+    band, cap, floor, rule; not counted: no_match, no_bin, fallback, guard), id, where it is
     written, and how many cases reached it."""
 
     stage: str
@@ -85,6 +86,7 @@ def measure_coverage(ruleset: CompiledRuleset, results: Iterable[CaseResult]) ->
             reached.add(("grading", "band", result.band_grade))
         for (_, stage, rule_id, _), _, outcome in result.trace:
             reached.add(_key(stage, rule_id, outcome, by_slot))
+        reached.update(("monitoring", "rule", rule_id) for rule_id in result.fired)
         for key in reached:
             item = by_key.get(key)
             if item is None:  # a fallback, listed only once reached
@@ -139,6 +141,10 @@ def ruleset_items(ruleset: CompiledRuleset) -> list[CoverageItem]:
         if stage == "policy" and doc.data.get("exposure_check"):
             items.append(CoverageItem("policy", "check", "exposure_check",
                                       doc.locate(("exposure_check",))))
+    if "monitoring" in stages:
+        doc = stages["monitoring"]
+        items += [CoverageItem("monitoring", "rule", rule["id"], doc.locate(("rules", index)))
+                  for index, rule in enumerate(doc.data["rules"])]
     return items
 
 

@@ -348,11 +348,12 @@ class CustomerMonitor:
 
     def _regrade(self, rule, bound, day, firing) -> dict | None:
         before = self.standing
-        if before.input is None:
+        recorded = before.input() if before.input is not None else None
+        if recorded is None:
             return {"status": "skipped",
                     "reason": f"no decision on record before {day.isoformat()} to re-grade"}
         measures = self.account.measures(day)
-        facts = json.loads(json.dumps(before.input()))
+        facts = json.loads(json.dumps(recorded))
         enriched = dict(before.enriched())
         changed = {}
         for path, measure in sorted(self.ruleset.monitoring.regrade_facts.items()):

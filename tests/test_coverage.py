@@ -143,9 +143,11 @@ def test_the_shipped_ruleset_reaches_every_item():
     assert coverage.missed == []
     assert coverage.percent == 100.0
     kinds = {i.kind for i in coverage.counted}
-    assert {"check", "derived", "row", "default", "bin", "band", "cap", "floor"} <= kinds
+    assert {"check", "derived", "row", "default", "bin", "band", "cap", "floor",
+            "rule"} <= kinds
     assert {i.stage for i in coverage.counted} == {"derived", "admission", "grading",
-                                                   "policy", "approval", "escalation"}
+                                                   "policy", "approval", "escalation",
+                                                   "monitoring"}
     result = CliRunner().invoke(cli, ["test", str(DEFAULT), "--coverage"])
     assert result.exit_code == 0
     assert "items reached (100%)" in result.stdout
@@ -191,8 +193,8 @@ def test_a_position_case_takes_no_customer_and_only_step_expectations(tmp_path):
         f"{path}:{starts[1]}:3: a position case expects only step and proposed, not grade",
         f"{path}:{starts[2]}:3: expect: step and proposed are for position cases (the "
         "escalation table), not for a customer",
-        f"{path}:{starts[3]}:3: a case needs given and as_of (a customer), or position (an "
-        "account, for the escalation table)"]
+        f"{path}:{starts[3]}:3: a case needs given and as_of (a customer), position (for "
+        "the escalation table) or account (events, for the monitoring rules)"]
 
 
 def test_a_position_case_on_a_ruleset_without_escalation_fails(tmp_path):
