@@ -4,9 +4,11 @@ located finding (an error or a warning, with a code).
 Tables (``lint_tables``): rules that can never fire, rules that overlap under hit policy
 unique (or give different answers under any), inputs no rule matches in a table with no
 default. Grading (``lint_grading``): values no bin takes, grades no score reaches.
-Policy (``lint_policy``): a worse grade getting more. Facts (here): declared but never
-read. A ruleset ``credit validate`` refuses (including an expression reading a fact
-that is not declared) gives validate's problems as errors, and nothing else.
+Policy (``lint_policy``): a worse grade getting more. Monitoring (``lint_monitoring``):
+windows longer than signals are remembered, rules that act on a signal from before a hold.
+Facts (here): declared but never read. A ruleset ``credit validate`` refuses (including
+an expression reading a fact that is not declared) gives validate's problems as errors,
+and nothing else.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .compiler import CompiledRuleset, enrichment_fact_types, load_ruleset
 from .errors import ProblemsError
 from .findings import ERROR, WARNING, Finding
 from .lint_grading import grading_findings
+from .lint_monitoring import monitoring_findings
 from .lint_policy import policy_findings
 from .lint_tables import table_findings
 
@@ -36,7 +39,7 @@ def lint_ruleset(folder: str | Path) -> list[Finding]:
 def lint_compiled(ruleset: CompiledRuleset) -> list[Finding]:
     """Every finding for a ruleset that compiled, in file order."""
     findings = table_findings(ruleset) + grading_findings(ruleset) + \
-        policy_findings(ruleset) + unused_facts(ruleset)
+        policy_findings(ruleset) + unused_facts(ruleset) + monitoring_findings(ruleset)
     return sorted(findings)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from audit_helpers import copy_ruleset
 from click.testing import CliRunner
 from ruleset_factory import build_ruleset, dump, grading_spec, policy_table, table
 
@@ -344,3 +345,24 @@ def test_lint_api_and_usage_errors(tmp_path):
     assert lines[0].endswith("not a ruleset folder (no such directory) [invalid]")
     result = CliRunner().invoke(cli, ["lint", "--bogus"])
     assert result.exit_code == 2
+
+
+def test_monitoring_windows_longer_than_memory_and_acting_before_a_hold_are_warnings(
+        tmp_path):
+    folder = copy_ruleset(tmp_path)
+    path = folder / "monitoring.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("remember_days: 400", "remember_days: 150")
+    text = text.replace('when: "n > hold.n and overdue_after == 0', 'when: "overdue_after == 0')
+    path.write_text(text, encoding="utf-8")
+    result, lines = lint(folder)
+    assert result.exit_code == 0
+    window = where(path, '"n > second.n and day')
+    before = where(path, '"overdue_after == 0 and balance')
+    assert findings(lines, "window-forgotten") == [
+        f"{window}: warning: M_THIRD_LATE_PAYMENT looks 180 "
+        "days back, but signals are forgotten after remember_days (150) [window-forgotten]"]
+    assert findings(lines, "before-hold") == [
+        f"{before}: warning: M_HOLD_RELEASED: a "
+        "payment_received remembered from before the hold matches as soon as the hold "
+        "arrives; add n > hold.n [before-hold]"]
