@@ -450,6 +450,25 @@ class _Stage:
                    compare=lambda subject, o, n, path: self.fields(o, n, path, subject))
         self.table(self.old.get("table") or {}, self.new.get("table") or {}, ("table",))
 
+    def monitoring(self) -> None:
+        self.fields(self.old, self.new, (), "", skip=frozenset({"rules", "regrade",
+                                                                "$schema"}))
+        self.fields((self.old.get("regrade") or {}).get("facts") or {},
+                    (self.new.get("regrade") or {}).get("facts") or {},
+                    ("regrade", "facts"), "re-grade fact")
+        self.items(self.old.get("rules"), self.new.get("rules"), lambda r: r.get("id"),
+                   ("rules",), lambda name, _: f"rule {name}", ordered=False,
+                   describe=lambda r: r.get("description"), compare=self._monitoring_rule)
+
+    def _monitoring_rule(self, subject: str, old: dict, new: dict, path: tuple) -> None:
+        self.fields(old, new, path, subject, skip=frozenset({"match"}))
+        self.items(old.get("match"), new.get("match"),
+                   lambda p: p.get("as") or f"none {p.get('none')}", (*path, "match"),
+                   lambda name, _: f"{subject} pattern {name}", ordered=False,
+                   describe=lambda p: (p.get("signal") or p.get("none")) +
+                   (f" when {p['when']}" if "when" in p else ""),
+                   compare=lambda sub, o, n, where: self.fields(o, n, where, sub))
+
     def generic(self, old: object, new: object, path: tuple, subject: str) -> None:
         """Any structure: mappings key by key, lists of items with an id (or name) matched
         by it (order counts), decision tables as tables, anything else as a value."""
@@ -523,7 +542,7 @@ class _Stage:
 
 _ABSENT = object()
 _KNOWN_STAGES = frozenset({"facts", "enrichment", "derived", "admission", "grading", "policy",
-                           "approval", "authority", "escalation"})
+                           "approval", "authority", "escalation", "monitoring"})
 
 
 def _identified(items: list) -> bool:

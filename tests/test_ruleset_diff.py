@@ -274,3 +274,22 @@ def test_a_broken_ruleset_is_bad_data(tmp_path):
     result = CliRunner().invoke(cli, ["diff", str(old), str(new)])
     assert result.exit_code == 1
     assert "policy.yaml" in result.stderr
+
+
+def test_monitoring_rules_rule_by_rule_and_pattern_by_pattern(tmp_path):
+    old, new = copy_default(tmp_path)
+    path = new / "monitoring.yaml"
+    edit(path, "remember_days: 400", "remember_days: 365")
+    edit(path, "first.day + 180", "first.day + 120")
+    edit(path, "    credit_history.max_days_overdue_12m: max_days_late_365\n", "")
+    edit(path, "    actions: [hold, regrade, notify]", "    actions: [hold, notify]")
+    edit(path, "      - {none: hold}\n", "")
+    assert texts(old, new) == [
+        "monitoring: remember_days 400 → 365",
+        "monitoring: re-grade fact: credit_history.max_days_overdue_12m removed (was "
+        "max_days_late_365)",
+        "monitoring: rule M_THIRD_LATE_PAYMENT pattern third: when n > second.n and day <= "
+        "first.day + 180 → n > second.n and day <= first.day + 120",
+        "monitoring: rule M_INSOLVENCY_FILING: actions [hold, regrade, notify] → [hold, "
+        "notify]",
+        "monitoring: rule M_ORDER_OVER_LIMIT pattern none hold removed (hold)"]
