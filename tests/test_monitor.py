@@ -109,6 +109,15 @@ def test_third_late_payment_within_180_days(log, third, fires):
     assert ("M_THIRD_LATE_PAYMENT" in rules) is fires
 
 
+def test_a_fourth_late_payment_in_the_window_is_not_a_third_again(log):
+    _late_payments(log, "2026-01-02", "2026-01-10", "2026-01-20", "2026-02-01",
+                   "2026-09-01", "2026-09-10", "2026-09-20")
+    fired = [a["date"] for a in log.monitor("2026-10-31").actions if a["action"] == "notify"]
+    # The third on 01-20; not the fourth on 02-01; again the third of a new run on 09-20
+    # (the 02-01 one is 231 days before it).
+    assert fired == ["2026-01-20", "2026-09-20"]
+
+
 def test_two_late_payments_are_not_enough(log):
     _late_payments(log, "2026-01-02", "2026-01-03")
     assert log.monitor("2026-08-01").actions == []
