@@ -247,9 +247,11 @@ class CustomerMonitor:
 
     def _position_fields(self, day: dt.date) -> dict:
         position = self.account.position(day)
+        limit = self.standing.credit_limit
         return {"balance_after": position["balance"],
                 "overdue_after": position["overdue_amount"],
-                "credit_limit": self.standing.credit_limit, "grade": self.standing.grade}
+                "credit_limit": limit, "grade": self.standing.grade,
+                "headroom": None if limit is None else limit - position["balance"]}
 
     # -- signals and firings ---------------------------------------------------------------
     def _signal(self, kind: str, signal_id: str, day: dt.date, event_id: str | None,
@@ -327,10 +329,14 @@ class CustomerMonitor:
     def _hold(self, rule, bound, day, firing) -> dict | None:
         if self.holds:
             return None
-        hold = self._signal("hold", f"hold/{firing}", day, None, {"reason": rule.id})
+        # What is held: the amount of the signal that caused the hold (an order's).
+        amount = bound[rule.once_per].get("amount")
+        hold = self._signal("hold", f"hold/{firing}", day, None,
+                            {"reason": rule.id, "amount": amount})
         self.holds.append(hold)
         self._assert(hold, remember=False)
-        return {"reason": rule.id, "credit_limit": _plain(self.standing.credit_limit),
+        return {"reason": rule.id, "amount": amount,
+                "credit_limit": _plain(self.standing.credit_limit),
                 "balance": _plain(max(self.account.balance(), Decimal(0)))}
 
     def _release(self, rule, bound, day, firing) -> dict | None:

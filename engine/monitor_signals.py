@@ -3,7 +3,8 @@
 A signal is one fact about one customer's account at one day: an event of the log as it
 came in (with the account's position after it where a rule needs it), something the monitor
 derives from the events (a payment applied to an invoice, a late payment), the clock
-reaching a day, the run date, or a hold the monitor put on the account. Every signal has
+reaching a day, the run date, or a hold the monitor put on the account (with the rule
+that put it and the amount of the order it holds). Every signal has
 ``id`` (unique for the customer), ``day`` (days since 0001-01-01, so that windows are
 arithmetic: ``day <= first.day + 180``), ``n`` (its order among the customer's signals) and
 ``event_id`` (the event it comes from; absent for the clock and the run date).
@@ -20,7 +21,7 @@ COMMON = {"id": STRING, "day": INTEGER, "n": INTEGER, "event_id": STRING}
 
 # Position fields a signal carries after it was applied to the account.
 _POSITION = {"balance_after": NUMBER, "overdue_after": NUMBER, "credit_limit": NUMBER,
-             "grade": STRING}
+             "grade": STRING, "headroom": NUMBER}  # headroom: credit limit less balance
 
 SIGNALS: dict[str, dict[str, str]] = {
     "invoice_issued": {"invoice_id": STRING, "amount": NUMBER, "due_day": INTEGER,
@@ -40,7 +41,7 @@ SIGNALS: dict[str, dict[str, str]] = {
                      **_POSITION},
     "clock": {},
     "run_date": {"overdue_amount": NUMBER, "days_overdue": INTEGER, **_POSITION},
-    "hold": {"reason": STRING},
+    "hold": {"reason": STRING, "amount": NUMBER},  # amount: of the order held
 }
 
 # Fields whose values are a closed list: a condition comparing one with another literal is

@@ -195,18 +195,21 @@ def test_a_decision_governs_from_the_day_after_its_date(log):
     assert [a["date"] for a in log.monitor("2026-01-31").actions] == ["2026-01-11"] * 2
 
 
-def _held(log, receivables: float = 100000):
+def _held(log):
+    """Receivables 500 under the limit, then an order of 1,000: on hold."""
     limit = log.decide()
-    log.add(invoice("2026-01-01", "I1", receivables, "2026-03-01"),
-            order("2026-01-10", float(limit)))
+    log.add(invoice("2026-01-01", "I1", float(limit - 500), "2026-03-01"),
+            order("2026-01-10", 1000))
     return limit
 
 
-def test_a_payment_bringing_receivables_within_the_limit_releases_the_hold(log):
-    _held(log, float(limit_of(log.ruleset) + 100000))
-    # The first payment leaves receivables a cent above the limit; the second, at it.
-    log.add(payment("2026-01-20", 99999.99, "I1"), payment("2026-01-25", 0.01, "I1"))
+def test_a_payment_making_room_for_the_held_order_releases_the_hold(log):
+    _held(log)
+    # The first payment leaves room for 999.99 under the limit; the second, for the 1,000.
+    log.add(payment("2026-01-20", 499.99, "I1"), payment("2026-01-25", 0.01, "I1"))
     report = log.monitor("2026-01-31")
+    assert log.actions(report)[0] == ("2026-01-10", "M_ORDER_OVER_LIMIT", "hold")
+    assert report.actions[0]["details"]["amount"] == 1000
     assert log.actions(report, "release") == [("2026-01-25", "M_HOLD_RELEASED", "release")]
     assert report.actions[-1]["details"] == {
         "released": [{"reason": "M_ORDER_OVER_LIMIT", "since": "2026-01-10"}]}
@@ -214,7 +217,7 @@ def test_a_payment_bringing_receivables_within_the_limit_releases_the_hold(log):
 
 def test_a_payment_that_leaves_something_overdue_does_not_release(log):
     _held(log)
-    log.add(invoice("2026-01-02", "I2", 500, "2026-01-15"), payment("2026-01-20", 500, "I1"))
+    log.add(invoice("2026-01-02", "I2", 500, "2026-01-15"), payment("2026-01-20", 5000, "I1"))
     assert "release" not in {a["action"] for a in log.monitor("2026-01-31").actions}
 
 
