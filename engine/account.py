@@ -26,6 +26,8 @@ class Invoice:
     paid: Decimal = Decimal(0)
     disputed: bool = False
     promised_date: dt.date | None = None
+    promised_paid: Decimal = Decimal(0)  # what paid must reach by the promised date
+    promise_kept: bool = False
     paid_on: dt.date | None = None  # when it was paid in full
 
     @property
@@ -73,6 +75,9 @@ class Account:
             paid = min(amount, target.open_amount)
             target.paid += paid
             amount -= paid
+            if target.promised_date is not None and day <= target.promised_date and \
+                    target.paid >= target.promised_paid:
+                target.promise_kept = True
             if target.open_amount == 0 and target.paid_on is None:
                 target.paid_on = day
                 self.settled.append((day, max((day - target.due_date).days, 0)))
@@ -82,8 +87,11 @@ class Account:
 
     def _promise_to_pay(self, event, day) -> None:
         invoice = self.invoices.get(event["invoice_id"])
-        if invoice is not None:
+        if invoice is not None:  # a new promise replaces the one before
             invoice.promised_date = dt.date.fromisoformat(event["promised_date"])
+            invoice.promised_paid = min(invoice.paid + _amount(event["amount"]),
+                                        invoice.amount)
+            invoice.promise_kept = False
 
     def _dispute_opened(self, event, day) -> None:
         if event["invoice_id"] in self.invoices:
@@ -124,17 +132,11 @@ class Account:
         return sum((i.open_amount for i in self.invoices.values()), Decimal(0)) - \
             self.unapplied
 
-    def promises_broken_by(self, as_of: dt.date) -> list[str]:
-        """Invoices whose promised date is before ``as_of`` and that are still open."""
-        return sorted(i.id for i in self.invoices.values()
-                      if i.promised_date is not None and i.promised_date < as_of
-                      and i.open_amount > 0)
-
     def position(self, as_of: dt.date, grade: str | None = None) -> dict:
         """The account's position for the escalation table on ``as_of``."""
         overdue_amount = owed = Decimal(0)
         oldest = None
-        dispute_open = promise_broken = False
+        dispute_open = promise_broken = promise_open = False
         for invoice in self.invoices.values():  # one pass: this runs for every event
             open_amount = invoice.amount - invoice.paid
             if open_amount <= 0:
@@ -146,8 +148,11 @@ class Account:
                 overdue_amount += open_amount
                 if oldest is None or invoice.due_date < oldest:
                     oldest = invoice.due_date
-            if invoice.promised_date is not None and invoice.promised_date < as_of:
-                promise_broken = True
+            if invoice.promised_date is not None and not invoice.promise_kept:
+                if invoice.promised_date < as_of:  # the promised amount did not come in time
+                    promise_broken = True
+                else:
+                    promise_open = True
         return {
             "days_overdue": (as_of - oldest).days if oldest else 0,
             "overdue_amount": overdue_amount,
@@ -155,6 +160,7 @@ class Account:
             "grade": grade,
             "dispute_open": dispute_open,
             "promise_broken": promise_broken,
+            "promise_open": promise_open,
             "last_step": self.last_step,
             "days_since_last_step": (as_of - self.last_step_date).days
             if self.last_step_date else None,

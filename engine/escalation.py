@@ -8,7 +8,9 @@ monitor computes the position from the event log and asks for the step.
 The position an escalation reads (``POSITION_FACTS``): days overdue of the oldest open
 undisputed item, the overdue amount (disputed items left out), the balance (disputed items
 included: they are still exposure), the customer's grade, whether a dispute is open,
-whether a promise to pay was broken, the last step taken and how many days ago.
+whether a promise to pay was broken (the promised amount did not come by the promised
+date), whether one is still open (its date is to come), the last step taken and how many
+days ago.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from .tables import compile_table
 NONE = "none"
 POSITION_FACTS = {"days_overdue": INTEGER, "overdue_amount": MONEY, "balance": MONEY,
                   "grade": STRING, "dispute_open": BOOLEAN, "promise_broken": BOOLEAN,
-                  "last_step": STRING, "days_since_last_step": INTEGER}
+                  "promise_open": BOOLEAN, "last_step": STRING,
+                  "days_since_last_step": INTEGER}
 
 
 def compile_escalation(spec: Mapping, fb: FunctionBuilder, rep: Reporter) -> None:

@@ -6,9 +6,15 @@ action replayed.
 The clock is event time. It ticks (a ``clock`` signal) at the end of every day with an
 event, on the day after each promised payment date, and on the run date, which then gets a
 ``run_date`` signal. A decision on record governs the account from the day after its date.
-Actions recorded by earlier runs are read back: their firings are not acted on again, and
-the collections steps they took count for the ladder. Holds are derived again from the
-events on every run, so a rule sees the same hold state each time.
+
+Actions recorded by earlier runs are history: when their firing comes again, the recorded
+action's effect (a step taken, a hold, a release, an escalation closed) is applied there
+instead of acting again; one whose firing does not come again (a run date's collections
+step, or history an event ingested late has changed) takes effect at the end of its day,
+after the clock, as it did when it was taken. So a run sees the same account whatever
+dates were run before, and a replay sees what the run saw.
+
+Ids the monitor gives its own signals contain ``#``, which an event id cannot.
 
 A rule acts when a signal arrives; a signal leaving (a hold released, an old signal
 forgotten after ``remember_days``) never makes a rule act by itself.
@@ -34,6 +40,7 @@ from .monitor_rules import MonitoringRule
 from .pipeline import decide
 from .rete import Firing, ReteSession
 
+_CAN_CLEAR_OVERDUE = frozenset({"payment_received", "dispute_opened", "dispute_closed"})
 _EVENT_FIELDS = {"invoice_issued": ("invoice_id", "amount"),
                  "payment_received": ("amount", "invoice_id"),
                  "promise_to_pay": ("invoice_id", "amount"),
@@ -94,8 +101,11 @@ class CustomerMonitor:
         self.account = Account(customer_id)
         self.standing = _Standing()
         self.pending: list[tuple[dt.date, _Standing]] = []  # decisions not yet in force
-        self.recorded: set[str] = set()  # keys of actions earlier runs took
+        self.recorded: dict[str, dict] = {}  # key -> body of an action earlier runs took
+        self.unapplied: dict[str, list[dict]] = {}  # day -> recorded, in record order
+        self.applied: set[str] = set()  # keys of recorded actions whose effect is applied
         self.fired: set[str] = set()  # firings acted on in this run
+        self.marked: set[str] = set()  # firings a fired signal was asserted for
         self.remembered: deque[tuple[dt.date, dict]] = deque()
         self.deadlines: list[dt.date] = []
         self.holds: list[dict] = []
@@ -107,10 +117,13 @@ class CustomerMonitor:
     # -- the walk through time -------------------------------------------------------------
     def run(self, rows: list[Mapping]) -> CustomerOutcome:
         """Process the customer's rows (as_of <= run date) and the run date itself."""
-        # A firing can come before the record of its action in event time (the record is
+        # A firing comes before the record of its action in event time (the record is
         # appended after the day's events): know them all from the start.
-        self.recorded = {json.loads(row["body"])["key"] for row in rows
-                         if row["kind"] == "action"}
+        for row in rows:
+            if row["kind"] == "action":
+                body = json.loads(row["body"])
+                self.recorded[body["key"]] = body
+                self.unapplied.setdefault(body["date"], []).append(body)
         self.session.begin(self.customer_id)
         try:
             day_rows: list[Mapping] = []
@@ -128,7 +141,7 @@ class CustomerMonitor:
             self._tick_until(self.run_date + dt.timedelta(days=1))
             if self.last_clock != self.run_date:
                 self._start_day(self.run_date)
-                self._clock(self.run_date)
+                self._finish_day()
             self._run_date()
         finally:
             self.session.forget(self.customer_id)
@@ -145,6 +158,8 @@ class CustomerMonitor:
 
     def _finish_day(self) -> None:
         self._clock(self.today)
+        for body in self.unapplied.pop(self.today.isoformat(), []):
+            self._apply_recorded(body)
 
     def _tick_until(self, day: dt.date) -> None:
         """Clock ticks for the promised-date deadlines before ``day``."""
@@ -159,7 +174,7 @@ class CustomerMonitor:
     def _clock(self, day: dt.date) -> None:
         self.last_clock = day
         if "clock" in self.used:
-            signal = self._signal("clock", f"clock/{day.isoformat()}", day, None, {})
+            signal = self._signal("clock", f"#clock:{day.isoformat()}", day, None, {})
             self._assert(signal, remember=False)
             self.session.retract_signal(signal)
 
@@ -168,7 +183,7 @@ class CustomerMonitor:
         position = self.account.position(day, self.standing.grade)
         fields = {"overdue_amount": position["overdue_amount"],
                   "days_overdue": position["days_overdue"], **self._position_fields(day)}
-        self._assert(self._signal("run_date", f"run/{day.isoformat()}", day, None, fields),
+        self._assert(self._signal("run_date", f"#run:{day.isoformat()}", day, None, fields),
                      remember=False)
         self.outcome.worklist = self._worklist_line(day)
 
@@ -178,8 +193,6 @@ class CustomerMonitor:
         if kind == "event":
             self.outcome.events += 1
             self._event(json.loads(row["body"]), day)
-        elif kind == "action":
-            self._recorded_action(json.loads(row["body"]))
         elif kind == "decision":
             seq = row["seq"]
             body = _cached(lambda: self.load_body(seq))
@@ -188,19 +201,29 @@ class CustomerMonitor:
                 row["decision_id"], lambda: body()["input"],
                 lambda: body().get("enriched") or {})))
 
-    def _recorded_action(self, body: Mapping) -> None:
-        day = dt.date.fromisoformat(body["date"])
+    def _apply_recorded(self, body: Mapping) -> None:
+        """The effect of an action an earlier run took (its record is the truth), once."""
+        if body["key"] in self.applied:
+            return
+        self.applied.add(body["key"])
+        day, details = dt.date.fromisoformat(body["date"]), body["details"]
         if body["action"] == "escalate":
-            self.account.record_step(body["details"]["step"], day)
+            self.account.record_step(details["step"], day)
         elif body["action"] == "close_escalation":
             self.account.close_steps()
+        elif body["action"] == "hold":
+            self._add_hold(details["reason"], details.get("amount"), body["firing"], day)
+        elif body["action"] == "release":
+            reasons = {held["reason"] for held in details["released"]}
+            self._lift([hold for hold in self.holds if hold["reason"] in reasons])
+        self._mark_fired(body["rule"], body["firing"], day)
 
     def _event(self, event: dict, day: dt.date) -> None:
         kind = event["type"]
         before = {i.id: i.paid for i in self.account.invoices.values()} \
             if kind == "payment_received" else {}
         overdue_before = self.account.position(day)["overdue_amount"] \
-            if kind == "payment_received" else None
+            if kind in _CAN_CLEAR_OVERDUE else None
         self.account.apply(event)
         fields = {name: event[name] for name in _EVENT_FIELDS.get(kind, ()) if name in event}
         if kind == "invoice_issued":
@@ -209,8 +232,8 @@ class CustomerMonitor:
             promised = dt.date.fromisoformat(event["promised_date"])
             fields["promised_day"] = promised.toordinal()
             invoice = self.account.invoices.get(event["invoice_id"])
-            target = Decimal(str(event["amount"])) + (invoice.paid if invoice else 0)
-            fields["target_paid"] = min(target, invoice.amount) if invoice else target
+            fields["target_paid"] = invoice.promised_paid if invoice else \
+                Decimal(str(event["amount"]))
             heapq.heappush(self.deadlines, promised + dt.timedelta(days=1))
         elif kind == "payment_received":
             fields["overdue_before"] = overdue_before
@@ -223,6 +246,10 @@ class CustomerMonitor:
         self._assert(self._signal(kind, event["id"], day, event["id"], fields))
         if kind == "payment_received":
             self._payment_signals(event, day, before)
+        if overdue_before and not self.account.position(day)["overdue_amount"]:
+            self._assert(self._signal("overdue_cleared", f"{event['id']}#cleared", day,
+                                      event["id"], {"by": kind,
+                                                    "overdue_before": overdue_before}))
 
     def _payment_signals(self, event: dict, day: dt.date, before: Mapping) -> None:
         """payment_applied for each invoice the payment went to; late_payment for each
@@ -232,14 +259,14 @@ class CustomerMonitor:
             if paid <= 0:
                 continue
             cleared = invoice.open_amount == 0
-            self._assert(self._signal("payment_applied", f"{event['id']}/{invoice.id}", day,
+            self._assert(self._signal("payment_applied", f"{event['id']}#paid:{invoice.id}", day,
                                       event["id"], {
                                           "invoice_id": invoice.id, "amount": paid,
                                           "paid_total": invoice.paid,
                                           "invoice_amount": invoice.amount,
                                           "cleared": cleared}))
             if cleared and invoice.paid_on == day and day > invoice.due_date:
-                self._assert(self._signal("late_payment", f"{event['id']}/{invoice.id}/late",
+                self._assert(self._signal("late_payment", f"{event['id']}#late:{invoice.id}",
                                           day, event["id"], {
                                               "invoice_id": invoice.id,
                                               "days_late": (day - invoice.due_date).days,
@@ -285,16 +312,17 @@ class CustomerMonitor:
             return
         self.fired.add(firing)
         day = self.today
+        acted = False
         for action in rule.actions:
             key = f"{firing}/{action}"
-            new = key not in self.recorded
-            if not new:
+            if key in self.recorded:  # taken by an earlier run: its record is the truth
                 self.outcome.already_taken += 1
-                if action not in ("hold", "release"):
-                    continue  # its effect is read back from the recorded action
-            details = getattr(self, "_" + action)(rule, bound, day, firing)
-            if details is None or not new:
+                self._apply_recorded(self.recorded[key])
                 continue
+            details = getattr(self, "_" + action)(rule, bound, day, firing)
+            if details is None:
+                continue
+            acted = True
             decision = details.pop("_decision", None)
             matched = {name: {k: v for k, v in signal.items() if k != "sid"}
                        for name, signal in bound.items()}
@@ -304,6 +332,15 @@ class CustomerMonitor:
                 "events": sorted({s["event_id"] for s in bound.values() if "event_id" in s}),
                 "firing": firing, "key": key, "matched": matched, "rule": rule.id,
                 "run_as_of": self.run_date.isoformat()}, decision))
+        if acted:
+            self._mark_fired(rule.id, firing, day)
+
+    def _mark_fired(self, rule_id: str, firing: str, day: dt.date) -> None:
+        """A ``fired`` signal: this rule acted today (once per firing)."""
+        marker = f"#fired:{firing}"
+        if marker not in self.marked:
+            self.marked.add(marker)
+            self._assert(self._signal("fired", marker, day, None, {"rule": rule_id}))
 
     # -- actions: each returns the action's details, or None when there is nothing to do ---
     def _escalate(self, rule, bound, day, firing) -> dict | None:
@@ -327,27 +364,36 @@ class CustomerMonitor:
         return details
 
     def _hold(self, rule, bound, day, firing) -> dict | None:
-        if self.holds:
-            return None
+        if any(hold["reason"] == rule.id for hold in self.holds):
+            return None  # already held for this reason
         # What is held: the amount of the signal that caused the hold (an order's).
         amount = bound[rule.once_per].get("amount")
-        hold = self._signal("hold", f"hold/{firing}", day, None,
-                            {"reason": rule.id, "amount": amount})
-        self.holds.append(hold)
-        self._assert(hold, remember=False)
+        self._add_hold(rule.id, amount, firing, day)
         return {"reason": rule.id, "amount": amount,
                 "credit_limit": _plain(self.standing.credit_limit),
                 "balance": _plain(max(self.account.balance(), Decimal(0)))}
 
+    def _add_hold(self, reason: str, amount: object, firing: str, day: dt.date) -> None:
+        hold = self._signal("hold", f"#hold:{firing}", day, None,
+                            {"reason": reason, "amount": amount})
+        self.holds.append(hold)
+        self._assert(hold, remember=False)
+
     def _release(self, rule, bound, day, firing) -> dict | None:
-        if not self.holds:
+        """Lift the holds the rule matched (every hold, when it matched none)."""
+        matched = {signal["id"] for signal in bound.values() if signal["signal"] == "hold"}
+        lifted = [hold for hold in self.holds if not matched or hold["id"] in matched]
+        if not lifted:
             return None
-        released = [{"reason": h["reason"], "since": dt.date.fromordinal(h["day"]).isoformat()}
-                    for h in self.holds]
-        for hold in self.holds:
+        self._lift(lifted)
+        return {"released": [{"reason": h["reason"],
+                              "since": dt.date.fromordinal(h["day"]).isoformat()}
+                             for h in lifted]}
+
+    def _lift(self, holds: list[dict]) -> None:
+        for hold in holds:
+            self.holds.remove(hold)
             self.session.retract_signal(hold)
-        self.holds.clear()
-        return {"released": released}
 
     def _notify(self, rule, bound, day, firing) -> dict | None:
         return {"message": rule.description or rule.id}

@@ -7,8 +7,10 @@ KIND, when: CONDITION}`` binds a signal; ``{none: KIND, when: CONDITION}`` holds
 such signal exists. Conditions use the expression language, restricted to what a Rete
 condition can be: a field of this signal compared (``== != < <= > >=``) with a literal, a
 field of a signal bound earlier (``first.day``), or sums, differences, products and
-quotients of those that start with a field reference (``first.day + 180``); another
-field of the same signal may stand as a value (``exposure_after > credit_limit``); joined by
+products of those that start with a field reference (``first.day + 180``); another
+field of the same signal may stand as a value (``exposure_after > credit_limit``)
+(no division: durable_rules divides whole numbers as whole numbers); a field a later
+pattern reads must be present for a signal to match; joined by
 ``and`` / ``or``; ``is_missing(field)`` and ``not is_missing(field)``. durable_rules
 evaluates a negated pattern correctly only after the positive ones, so negations are
 placed last.
@@ -23,14 +25,16 @@ from dataclasses import dataclass
 from .codegen import Reporter
 from .errors import ExpressionError
 from .expressions import INTEGER, NUMBER, NUMERIC, STRING, parse
-from .monitor_signals import SIGNALS, VALUES, fields_of
+from .monitor_signals import COMMON, SIGNALS, VALUES, fields_of
 
 DEFAULT_REMEMBER_DAYS = 400
 _COMPARE = {ast.Eq: "$eq", ast.NotEq: "$neq", ast.Lt: "$lt", ast.LtE: "$lte",
             ast.Gt: "$gt", ast.GtE: "$gte"}
 _FLIPPED = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE,
             ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
-_ARITHMETIC = {ast.Add: "$add", ast.Sub: "$sub", ast.Mult: "$mul", ast.Div: "$div"}
+# No division: durable_rules divides whole numbers as whole numbers (5 / 2 is 2) and stops
+# the process on a division by zero; a product says the same thing safely.
+_ARITHMETIC = {ast.Add: "$add", ast.Sub: "$sub", ast.Mult: "$mul"}
 _LITERALS = {"true": True, "True": True, "false": False, "False": False}
 
 
@@ -67,13 +71,14 @@ def compile_monitoring(spec: Mapping, fact_types: Mapping[str, str], has_escalat
     says whether the ruleset has the escalation table an ``escalate`` action needs."""
     rules = []
     seen: set[str] = set()
+    rule_ids = tuple(rule["id"] for rule in spec["rules"])
     for index, rule_spec in enumerate(spec["rules"]):
         path = ("rules", index)
         if rule_spec["id"] in seen:
             rep.error((*path, "id"), f"rule id '{rule_spec['id']}' is used twice")
             continue
         seen.add(rule_spec["id"])
-        rule = _compile_rule(rule_spec, path, rep)
+        rule = _compile_rule(rule_spec, path, rep, rule_ids)
         if rule is not None and "escalate" in rule.actions and not has_escalation:
             rep.error((*path, "actions"), "escalate needs the ruleset's escalation.yaml "
                       "(stages: escalation:)")
@@ -97,10 +102,12 @@ def compile_monitoring(spec: Mapping, fact_types: Mapping[str, str], has_escalat
                            facts, used)
 
 
-def _compile_rule(spec: Mapping, path: tuple, rep: Reporter) -> MonitoringRule | None:
+def _compile_rule(spec: Mapping, path: tuple, rep: Reporter, rule_ids: tuple[str, ...]
+                  ) -> MonitoringRule | None:
     bound: dict[str, str] = {}  # name -> signal kind
-    positives: list[dict] = []
+    positives: dict[str, list[dict]] = {}  # name -> its terms
     negatives: list[dict] = []
+    referenced: set[tuple[str, str]] = set()  # (bound name, field) read by a later pattern
     failed = False
     for index, pattern in enumerate(spec["match"]):
         where = (*path, "match", index)
@@ -114,15 +121,16 @@ def _compile_rule(spec: Mapping, path: tuple, rep: Reporter) -> MonitoringRule |
         terms: list[dict] = [{"signal": kind}]
         if "when" in pattern:
             try:
-                condition = _Condition(kind, bound).translate(pattern["when"])
+                translator = _Condition(kind, bound, rule_ids)
+                condition = translator.translate(pattern["when"])
                 terms.extend(condition.get("$and", [condition]))
+                referenced |= translator.referenced
             except ExpressionError as exc:
                 rep.error((*where, "when"), exc.message, exc.offset)
                 failed = True
                 continue
-        condition = terms[0] if len(terms) == 1 else {"$and": terms}
         if negated:
-            negatives.append({f"none_{index}$not": condition})
+            negatives.append({f"none_{index}$not": _conjunction(terms)})
             continue
         name = pattern["as"]
         if name in bound:
@@ -130,9 +138,14 @@ def _compile_rule(spec: Mapping, path: tuple, rep: Reporter) -> MonitoringRule |
             failed = True
             continue
         bound[name] = kind
-        positives.append({name: condition})
+        positives[name] = terms
     if failed:
         return None
+    # A field another pattern reads must be there: durable_rules stops with an error when a
+    # referenced field is missing, where the language says a comparison with null is false.
+    for name, field in sorted(referenced):
+        if field not in COMMON:
+            positives[name].append({"$ex": {field: 1}})
     if not positives:
         rep.error((*path, "match"), "a rule needs at least one pattern with 'as' "
                   "(one that matches a signal, not only 'none')")
@@ -142,19 +155,26 @@ def _compile_rule(spec: Mapping, path: tuple, rep: Reporter) -> MonitoringRule |
         rep.error((*path, "once_per"), f"'{once_per}' is not bound by this rule's match "
                   f"({', '.join(bound)})")
         return None
-    return MonitoringRule(spec["id"], spec.get("description", ""),
-                          {"all": positives + negatives}, tuple(spec["actions"]), once_per,
-                          tuple(bound))
+    condition = {"all": [{name: _conjunction(terms)} for name, terms in positives.items()]
+                 + negatives}
+    return MonitoringRule(spec["id"], spec.get("description", ""), condition,
+                          tuple(spec["actions"]), once_per, tuple(bound))
+
+
+def _conjunction(terms: list[dict]) -> dict:
+    return terms[0] if len(terms) == 1 else {"$and": terms}
 
 
 class _Condition:
     """Translates one ``when`` text into a durable_rules condition, checking names and
     types against the signal catalogue."""
 
-    def __init__(self, kind: str, bound: Mapping[str, str]):
+    def __init__(self, kind: str, bound: Mapping[str, str], rule_ids: tuple[str, ...]):
         self.kind = kind
         self.fields = fields_of(kind)
         self.bound = bound
+        self.values = {**VALUES, ("fired", "rule"): rule_ids}
+        self.referenced: set[tuple[str, str]] = set()
 
     def translate(self, text: str) -> dict:
         self.text = text.strip()
@@ -216,7 +236,7 @@ class _Condition:
         mine = self.fields[name]
         if (mine in NUMERIC) != (typ in NUMERIC) or (mine not in NUMERIC and mine != typ):
             raise self.fail(node, f"'{name}' is {_a(mine)}, compared with {_a(typ)}")
-        allowed = VALUES.get((self.kind, name))
+        allowed = self.values.get((self.kind, name))
         if allowed and isinstance(right, ast.Constant) and right.value not in allowed:
             raise self.fail(right, f"'{right.value}' is not a {self.kind} {name}; the "
                             f"{name}s are {', '.join(allowed)}")
@@ -250,6 +270,7 @@ class _Condition:
             if node.attr not in fields:
                 raise self.fail(node, f"{signal} has no field '{node.attr}'; its fields "
                                 f"are {', '.join(fields)}")
+            self.referenced.add((node.value.id, node.attr))
             return {node.value.id: node.attr}, fields[node.attr]
         if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
             left, left_type = self.value(node.left)
@@ -259,11 +280,14 @@ class _Condition:
             right, right_type = self.value(node.right)
             if left_type not in NUMERIC or right_type not in NUMERIC:
                 raise self.fail(node, "arithmetic needs numbers on both sides")
-            typ = INTEGER if left_type == right_type == INTEGER and \
-                not isinstance(node.op, ast.Div) else NUMBER
+            typ = INTEGER if left_type == right_type == INTEGER else NUMBER
             return {_ARITHMETIC[type(node.op)]: {"$l": left, "$r": right}}, typ
         if isinstance(node, ast.Name):
             return {"$m": self.field(node)}, self.fields[node.id]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            raise self.fail(node, "durable_rules cannot divide safely (whole numbers divide "
+                            "as whole numbers, and a division by zero stops it); compare "
+                            "with a product instead: a * 2 >= b, not a >= b / 2")
         raise self.fail(node, f"durable_rules cannot compute {_describe(node)} in a "
                         "condition")
 

@@ -3,11 +3,13 @@
 A signal is one fact about one customer's account at one day: an event of the log as it
 came in (with the account's position after it where a rule needs it), something the monitor
 derives from the events (a payment applied to an invoice, a late payment), the clock
-reaching a day, the run date, or a hold the monitor put on the account (with the rule
-that put it and the amount of the order it holds). Every signal has
-``id`` (unique for the customer), ``day`` (days since 0001-01-01, so that windows are
-arithmetic: ``day <= first.day + 180``), ``n`` (its order among the customer's signals) and
-``event_id`` (the event it comes from; absent for the clock and the run date).
+reaching a day, the run date, a hold the monitor put on the account (with the rule that
+put it and the amount of the order it holds), the overdue balance cleared (by a payment or
+a dispute), or a rule having acted (``fired``, so that a rule can wait after acting).
+Every signal has ``id`` (unique for the customer), ``day`` (days since 0001-01-01, so
+that windows are arithmetic: ``day <= first.day + 180``), ``n`` (its order among the
+customer's signals) and ``event_id`` (the event it comes from; absent for the clock, the
+run date and what the monitor itself adds).
 
 Money is carried as a number (durable_rules compares doubles); every amount is converted
 once from its exact decimal value, so two equal amounts compare equal.
@@ -42,6 +44,8 @@ SIGNALS: dict[str, dict[str, str]] = {
     "clock": {},
     "run_date": {"overdue_amount": NUMBER, "days_overdue": INTEGER, **_POSITION},
     "hold": {"reason": STRING, "amount": NUMBER},  # amount: of the order held
+    "overdue_cleared": {"by": STRING, "overdue_before": NUMBER},  # by: the event type
+    "fired": {"rule": STRING},  # a rule acted (so another firing can wait for a while)
 }
 
 # Fields whose values are a closed list: a condition comparing one with another literal is

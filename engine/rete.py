@@ -4,9 +4,9 @@ durable_rules' ``Host`` starts threads that dispatch actions and timers in the b
 here they are never started, so every action runs inside the ``assert`` or ``retract``
 call that caused it, on the calling thread, and nothing can fire later. Actions only note
 the firing (rule id and the matched signals): the monitor decides what to do with it,
-so an exception can never be swallowed inside durable_rules. "No rule matched" is a
-normal outcome, not an error. Each customer's state is deleted when the monitor is done
-with it.
+so no exception of ours is swallowed inside durable_rules. "No rule matched" is a normal
+outcome; any other error durable_rules raises becomes one readable RuleEngineError. Each
+customer's state is deleted when the monitor is done with it.
 
 durable-rules 2.0.28 does not import on Python 3.13 or later; ``MonitorUnavailable`` then
 says so in one line and every other command keeps working.
@@ -14,7 +14,6 @@ says so in one line and every other command keeps working.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Callable
 
@@ -26,6 +25,10 @@ Firing = tuple[str, dict]  # (rule id, {bound name: signal})
 
 class MonitorUnavailable(CreditRulesError):
     """durable_rules cannot be imported here."""
+
+
+class RuleEngineError(CreditRulesError):
+    """durable_rules refused a signal (a state it cannot handle)."""
 
 
 def _engine():
@@ -67,15 +70,22 @@ class ReteSession:
 
     def assert_signal(self, signal: dict) -> list[Firing]:
         """Add a signal to its customer's state; the firings it caused, in firing order."""
-        with contextlib.suppress(self._not_handled):
-            self._host.assert_fact(self._name, signal)
+        self._call(self._host.assert_fact, signal, "take")
         return self._take()
 
     def retract_signal(self, signal: dict) -> list[Firing]:
         """Remove a signal asserted before (the same content)."""
-        with contextlib.suppress(self._not_handled):
-            self._host.retract_fact(self._name, signal)
+        self._call(self._host.retract_fact, signal, "let go of")
         return self._take()
+
+    def _call(self, method: Callable, signal: dict, verb: str) -> None:
+        try:
+            method(self._name, signal)
+        except self._not_handled:
+            pass  # no rule matched: a normal outcome
+        except Exception as exc:  # its own exception types, or a plain error code
+            raise RuleEngineError(f"durable_rules would not {verb} signal {signal['id']} of "
+                                  f"customer {signal['sid']}: {exc}") from None
 
     def forget(self, sid: str) -> None:
         """Delete everything durable_rules holds for one customer."""

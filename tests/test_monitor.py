@@ -93,11 +93,11 @@ def test_a_payment_to_another_invoice_does_not_keep_the_promise(log):
 
 
 # -- late payments -------------------------------------------------------------------------
-def _late_payments(log, *paid_on):
-    """One invoice due 2026-01-01 per date, each paid late on that date."""
+def _late_payments(log, *paid_on, due: str = "2025-12-20"):
+    """One invoice due ``due`` per date, each paid on that date."""
     log.decide()
     for index, day in enumerate(paid_on):
-        log.add(invoice("2025-12-01", f"L{index}", 1000, "2026-01-01"),
+        log.add(invoice("2025-12-01", f"L{index}", 1000, due),
                 payment(day, 1000, f"L{index}"))
 
 
@@ -109,13 +109,22 @@ def test_third_late_payment_within_180_days(log, third, fires):
     assert ("M_THIRD_LATE_PAYMENT" in rules) is fires
 
 
-def test_a_fourth_late_payment_in_the_window_is_not_a_third_again(log):
-    _late_payments(log, "2026-01-02", "2026-01-10", "2026-01-20", "2026-02-01",
-                   "2026-09-01", "2026-09-10", "2026-09-20")
+def test_a_chronic_late_payer_is_regraded_at_most_once_in_90_days(log):
+    every_20_days = [(dt.date(2026, 1, 2) + dt.timedelta(days=20 * k)).isoformat()
+                     for k in range(14)]
+    _late_payments(log, *every_20_days)
     fired = [a["date"] for a in log.monitor("2026-10-31").actions if a["action"] == "notify"]
-    # The third on 01-20; not the fourth on 02-01; again the third of a new run on 09-20
-    # (the 02-01 one is 231 days before it).
-    assert fired == ["2026-01-20", "2026-09-20"]
+    # The third on 02-11; then not before 05-12 (90 days on): 05-22; then 08-30.
+    assert fired == ["2026-02-11", "2026-05-22", "2026-08-30"]
+
+
+@pytest.mark.parametrize(("third", "fires"), [("2026-01-25", False), ("2026-01-26", True)])
+def test_payments_within_the_grace_days_are_not_late_payments(log, third, fires):
+    # Due 2026-01-20: paid on 01-25 is 5 days late (within grace), on 01-26 six.
+    _late_payments(log, "2026-01-21", "2026-01-22", due="2026-01-10")
+    log.add(invoice("2025-12-01", "L9", 1000, "2026-01-20"), payment(third, 1000, "L9"))
+    rules = {a["rule"] for a in log.monitor("2026-02-28").actions}
+    assert ("M_THIRD_LATE_PAYMENT" in rules) is fires
 
 
 def test_two_late_payments_are_not_enough(log):
@@ -130,7 +139,7 @@ def test_a_third_late_payment_regrades_on_the_account(log):
     assert regrade["date"] == "2026-02-01"
     assert regrade["details"]["status"] == "done"
     assert regrade["details"]["facts"]["credit_history.overdue_count_12m"] == 3
-    assert regrade["details"]["facts"]["credit_history.max_days_overdue_12m"] == 31
+    assert regrade["details"]["facts"]["credit_history.max_days_overdue_12m"] == 43
     assert report.decisions == 1
     with AuditStore(log.path) as store:
         decision = store.record(regrade["details"]["decision_id"])
@@ -143,7 +152,7 @@ def test_a_third_late_payment_regrades_on_the_account(log):
 
 def test_a_regrade_without_a_decision_on_record_is_skipped_and_says_why(log):
     for index, day in enumerate(("2026-01-02", "2026-01-20", "2026-02-01")):
-        log.add(invoice("2025-12-01", f"L{index}", 1000, "2026-01-01"),
+        log.add(invoice("2025-12-01", f"L{index}", 1000, "2025-12-20"),
                 payment(day, 1000, f"L{index}"))
     regrade = [a for a in log.monitor("2026-02-28").actions if a["action"] == "regrade"]
     assert regrade[0]["details"] == {
@@ -372,3 +381,107 @@ def test_a_regrade_records_the_challenger_beside_it(tmp_path):
         part = json.loads(decision["body"])["challenger"]
         assert part["ruleset"]["name"] == "challenger-example" and part["share"] == 1.0
         assert Replayer(store).replay(decision).matched
+
+
+# -- history: recorded actions, late events, holds for several reasons ---------------------
+def _reminded_then_paid(log):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 5000, "2026-01-31"),
+            invoice("2026-01-01", "I2", 3000, "2026-03-15"),
+            contact("2026-02-20", "reminder"), payment("2026-03-10", 5000, "I1"),
+            contact("2026-03-10", "phone"))
+
+
+def test_an_account_reads_the_same_whatever_dates_were_run_before(tmp_path, ruleset):
+    logs = []
+    for name, dates in (("once", ["2026-05-01"]), ("twice", ["2026-03-10", "2026-05-01"])):
+        (tmp_path / name).mkdir()
+        log = Log(tmp_path / name, ruleset)
+        _reminded_then_paid(log)
+        for day in dates:
+            report = log.monitor(day)
+        logs.append(log)
+        steps = [a["details"]["step"] for a in report.actions if a["action"] == "escalate"]
+        assert steps == ["letter"], name  # after the phone call on 03-10, for I2
+        with AuditStore(log.path) as store:
+            replayer = Replayer(store)
+            assert all(replayer.replay(row).matched for row in store.iter_rows(
+                "SELECT * FROM records WHERE kind = 'action'"))
+
+
+def test_event_ids_like_the_monitors_own_do_not_collide(log):
+    log.decide()
+    log.add({**payment("2026-02-20", 100, "I1"), "id": "P2/I1"},
+            {**alert("2026-02-21", "upgrade"), "id": "clock/2026-02-20"},
+            {**invoice("2026-01-01", "I1", 1000, "2026-01-31"), "id": "run/2026-03-31"})
+    assert log.monitor("2026-03-31").customers == 1
+
+
+def test_an_insolvency_filing_holds_an_account_already_held_over_its_limit(log):
+    _held(log)  # over the limit on 01-10
+    log.add(alert("2026-01-12", "insolvency_filing"), payment("2026-01-12", 5000, "I1"),
+            order("2026-01-20", 10_000_000))  # the insolvency hold is still on: no new one
+    report = log.monitor("2026-01-31")
+    assert [a for a in log.actions(report) if a[2] in ("hold", "release")] == [
+        ("2026-01-10", "M_ORDER_OVER_LIMIT", "hold"),
+        ("2026-01-12", "M_INSOLVENCY_FILING", "hold"),
+        ("2026-01-12", "M_HOLD_RELEASED", "release")]
+    assert next(a for a in report.actions if a["action"] == "release")["details"] == {
+        "released": [{"reason": "M_ORDER_OVER_LIMIT", "since": "2026-01-10"}]}
+
+
+def test_a_recorded_hold_stands_when_a_late_event_changes_the_past(log):
+    limit = _held(log)
+    first = log.monitor("2026-01-31")
+    assert log.actions(first, "hold") == [("2026-01-10", "M_ORDER_OVER_LIMIT", "hold")]
+    # A payment dated before the order arrives late: re-derived, nothing would be held.
+    log.add(payment("2026-01-05", float(limit) / 2, "I1"), order("2026-02-10", 10_000_000),
+            invoice("2026-02-01", "I3", 10, "2026-02-05"))
+    later = log.monitor("2026-02-28")
+    assert log.actions(later, "hold") == []  # still held: no second hold
+    assert later.worklist[0]["on_hold"] is True
+
+
+def test_a_partial_promise_kept_is_not_a_broken_promise_for_the_ladder(log):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 10000, "2026-01-31"), contact("2026-02-10", "phone"),
+            promise("2026-02-12", "I1", "2026-02-20", 5000), payment("2026-02-20", 5000, "I1"))
+    report = log.monitor("2026-03-05")
+    assert [a["action"] for a in report.actions] == []  # the table's phone call: taken
+    assert report.worklist[0]["promise_broken"] is False
+
+
+def test_a_promise_still_to_come_holds_the_ladder(log):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 10000, "2026-01-31"),
+            promise("2026-02-10", "I1", "2026-03-20", 10000))
+    assert log.monitor("2026-03-05").actions == []
+    assert [a["details"]["step"] for a in log.monitor("2026-03-21").actions
+            if a["action"] == "escalate"] == ["reminder"]
+
+
+def test_a_dispute_clearing_the_overdue_balance_closes_the_escalation(log):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 6000, "2026-01-31"), contact("2026-02-10", "letter"),
+            dispute("2026-02-20", "I1"))
+    report = log.monitor("2026-02-28")
+    assert log.actions(report) == [("2026-02-20", "M_OVERDUE_CLEARED", "close_escalation")]
+    assert report.actions[0]["matched"]["cleared"]["by"] == "dispute_opened"
+
+
+def test_a_hold_without_an_amount_is_never_released_by_a_payment(tmp_path):
+    from audit_helpers import copy_ruleset
+
+    folder = copy_ruleset(tmp_path)
+    manifest = folder / "monitoring.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace("    once_per: second\n    actions: [regrade, notify]",
+                                     "    once_per: second\n    actions: [hold, notify]"),
+                        encoding="utf-8")
+    log = Log(tmp_path, load_ruleset(folder))
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 1000, "2026-03-01"),
+            alert("2026-01-05", "downgrade"), alert("2026-01-06", "downgrade"),
+            payment("2026-01-20", 1000, "I1"))
+    report = log.monitor("2026-01-31")  # durable_rules would stop on hold.amount missing
+    assert [a["action"] for a in report.actions] == ["hold", "notify"]

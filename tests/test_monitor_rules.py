@@ -31,7 +31,7 @@ def test_the_default_rules_compile_to_durable_rules_json():
     rules = load_ruleset("rulesets/default").monitoring
     definition = rules.definition()
     assert definition["M_THIRD_LATE_PAYMENT"]["all"][2] == {"third": {"$and": [
-        {"signal": "late_payment"}, {"$gt": {"n": {"second": "n"}}},
+        {"signal": "late_payment"}, {"$gt": {"days_late": 5}}, {"$gt": {"n": {"second": "n"}}},
         {"$lte": {"day": {"$add": {"$l": {"first": "day"}, "$r": 180}}}}]}}
     # Negations go last: durable_rules evaluates them correctly only after the positives.
     assert list(definition["M_BROKEN_PROMISE"]["all"][-1]) == ["none_2$not"]
@@ -116,3 +116,28 @@ def test_a_schema_violation_is_located(tmp_path):
     folder = _with_rule(tmp_path, "      - {as: a, signal: hold, wen: x}\n")
     code, lines = _validate(folder)
     assert code == 1 and lines[0].startswith(f"{folder}/monitoring.yaml:4:")
+
+
+def test_division_is_refused(tmp_path):
+    folder = _with_rule(tmp_path, "      - {as: prior, signal: late_payment}\n"
+                                  '      - {as: a, signal: late_payment, when: '
+                                  '"days_late >= prior.days_late / 2"}\n')
+    code, lines = _validate(folder)
+    assert code == 1 and len(lines) == 1
+    assert "durable_rules cannot divide safely" in lines[0] and ":5:" in lines[0]
+
+
+def test_a_field_a_later_pattern_reads_must_be_there(tmp_path):
+    folder = _with_rule(tmp_path, "      - {as: held, signal: hold}\n"
+                                  '      - {as: a, signal: order_placed, when: '
+                                  '"amount > held.amount"}\n')
+    rule = load_ruleset(folder).monitoring.rules[0]
+    assert rule.condition["all"][0] == {"held": {"$and": [{"signal": "hold"},
+                                                          {"$ex": {"amount": 1}}]}}
+
+
+def test_a_fired_rule_must_be_a_rule_of_the_file(tmp_path):
+    folder = _with_rule(tmp_path, "      - {as: a, signal: order_placed}\n"
+                                  '      - {none: fired, when: "rule == \'R2\'"}\n')
+    code, lines = _validate(folder)
+    assert code == 1 and lines[0].endswith("'R2' is not a fired rule; the rules are R1")

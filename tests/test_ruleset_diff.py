@@ -121,7 +121,7 @@ def test_a_moved_escalation_row_under_first_hit(tmp_path):
     text = text.replace(visit, "")
     text = text.replace("    - {id: X_REMINDER", visit + "    - {id: X_REMINDER")
     (new / "escalation.yaml").write_text(text)
-    assert texts(old, new) == ["escalation: table row X_VISIT moved from position 3 to 6"]
+    assert texts(old, new) == ["escalation: table row X_VISIT moved from position 4 to 7"]
 
 
 # --- crafted pairs ----------------------------------------------------------------------
@@ -288,8 +288,9 @@ def test_monitoring_rules_rule_by_rule_and_pattern_by_pattern(tmp_path):
         "monitoring: remember_days 400 → 365",
         "monitoring: re-grade fact: credit_history.max_days_overdue_12m removed (was "
         "max_days_late_365)",
-        "monitoring: rule M_THIRD_LATE_PAYMENT pattern third: when n > second.n and day <= "
-        "first.day + 180 → n > second.n and day <= first.day + 120",
+        "monitoring: rule M_THIRD_LATE_PAYMENT pattern third: when days_late > 5 and n > "
+        "second.n and day <= first.day + 180 → days_late > 5 and n > second.n and day <= "
+        "first.day + 120",
         "monitoring: rule M_INSOLVENCY_FILING: actions [hold, regrade, notify] → [hold, "
         "notify]",
         "monitoring: rule M_ORDER_OVER_LIMIT pattern none hold removed (hold)"]
