@@ -53,6 +53,8 @@ def monitor_command(as_of, worklist: bool, dry_run: bool, ruleset_dir, db_path,
                f"{' (' + counts + ')' if counts else ''}"
                f"{' not recorded (dry run)' if dry_run else ''}; "
                f"{report.already_taken:,} taken by earlier runs; "
+               + (f"{report.held_back:,} held back (seen by the last run); "
+                  if report.held_back else "") +
                f"{len(report.worklist):,} accounts overdue", err=True)
 
 

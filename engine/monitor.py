@@ -7,7 +7,10 @@ earlier runs recorded are read back and not taken again, so running twice for th
 date takes no action twice. Every action is a record of kind ``action`` naming its rule,
 its firing and the events that caused it; a re-grade also appends the decision it made.
 Replaying an action runs the monitor again for its customer on the records that came
-before it and checks that the same action comes out, byte for byte.
+before it and checks that the same action comes out, byte for byte. Each recorded run
+ends with a ``monitor-run`` record (its date, ruleset and counts); a later run under a
+changed ruleset holds back what it finds in what that run had already seen, rather than
+take actions dated in the past.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class MonitorReport:
     as_of: dt.date
     actions: list[dict] = field(default_factory=list)
     already_taken: int = 0
+    held_back: int = 0  # firings in what the last run had seen, found by a changed ruleset
     worklist: list[dict] = field(default_factory=list)
     customers: int = 0
     events: int = 0
@@ -93,16 +97,18 @@ def _run(store: AuditStore, ruleset: CompiledRuleset, session: ReteSession, as_o
     (a customer's records always go in the same transaction)."""
     report = MonitorReport(as_of)
     pending: list[NewRecord] = []
+    last_run = _last_run(store)
     if record:
         store.store_ruleset(ruleset)
         if ruleset.challenger is not None:  # re-grades record the challenger beside them
             store.store_ruleset(ruleset.challenger.ruleset)
     for customer_id in _customers(store, as_of):
         outcome = _monitor(store, ruleset, session, customer_id, as_of,
-                           list(_rows(store, as_of, customer_id=customer_id)))
+                           list(_rows(store, as_of, customer_id=customer_id)), last_run)
         report.customers += 1
         report.events += outcome.events
         report.already_taken += outcome.already_taken
+        report.held_back += outcome.held_back
         if outcome.worklist:
             report.worklist.append(outcome.worklist)
         for action in outcome.actions:
@@ -120,10 +126,21 @@ def _run(store: AuditStore, ruleset: CompiledRuleset, session: ReteSession, as_o
             pending = []
         if progress is not None:
             progress(report.customers)
-    if record and pending:
-        store.append(pending)
     report.worklist.sort(key=lambda line: _priority(line, ruleset))
+    if record:  # the run itself, after its actions: the next run knows what it had seen
+        store.append([*pending, run_record(report, ruleset)])
     return report
+
+
+def run_record(report: MonitorReport, ruleset: CompiledRuleset) -> NewRecord:
+    """The audit record of a monitor run: its date, ruleset and counts."""
+    body = {"as_of": report.as_of.isoformat(), "actions": report.counts(),
+            "already_taken": report.already_taken, "held_back": report.held_back,
+            "customers": report.customers, "events": report.events,
+            "overdue_accounts": len(report.worklist)}
+    return NewRecord(kind="monitor-run", body=canonical_json(body),
+                     as_of=report.as_of.isoformat(), ruleset_name=ruleset.name,
+                     ruleset_version=ruleset.version, ruleset_hash=ruleset.hash)
 
 
 def replay_action(store: AuditStore, ruleset: CompiledRuleset, row: dict) -> list[str]:
@@ -134,7 +151,7 @@ def replay_action(store: AuditStore, ruleset: CompiledRuleset, row: dict) -> lis
     rows = list(_rows(store, run_date, customer_id=body["customer_id"],
                       before_seq=row["seq"]))
     outcome = _monitor(store, ruleset, _session(ruleset), body["customer_id"], run_date,
-                       rows)
+                       rows, _last_run(store, before_seq=row["seq"]))
     again = [a.body for a in outcome.actions if a.body["key"] == body["key"]]
     if not again:
         return [f"the monitor no longer takes {body['key']}"]
@@ -164,11 +181,23 @@ def _session(ruleset: CompiledRuleset) -> ReteSession:
     return ReteSession(f"monitor-{ruleset.hash[:16]}", ruleset.monitoring)
 
 
-def _monitor(store, ruleset, session, customer_id, as_of, rows):
+def _monitor(store, ruleset, session, customer_id, as_of, rows, last_run):
     monitor = CustomerMonitor(ruleset, session, customer_id, as_of,
                               load_body=lambda seq: json.loads(store.record(str(seq))["body"]),
-                              salt=store.salt)
+                              salt=store.salt, last_run=last_run)
     return monitor.run(rows)
+
+
+def _last_run(store: AuditStore, before_seq: int | None = None
+              ) -> tuple[int, dt.date] | None:
+    """(seq, run date) of the latest recorded monitor run (before ``before_seq``)."""
+    sql = "SELECT seq, as_of FROM records WHERE kind = 'monitor-run'"
+    params: list = []
+    if before_seq is not None:
+        sql += " AND seq < ?"
+        params.append(before_seq)
+    rows = list(store.iter_rows(sql + " ORDER BY seq DESC LIMIT 1", params))
+    return (rows[0]["seq"], dt.date.fromisoformat(rows[0]["as_of"])) if rows else None
 
 
 def _customers(store: AuditStore, as_of: dt.date) -> list[str]:

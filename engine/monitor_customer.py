@@ -58,16 +58,17 @@ class MonitorAction:
 
     body: dict
     decision: object | None = None  # NewRecord of a re-grade's decision
-    new: bool = True
 
 
 @dataclass
 class CustomerOutcome:
-    """What monitoring one customer gave: new actions in order, how many firings earlier
-    runs had acted on already, the worklist line (or None) and how many events were read."""
+    """What monitoring one customer gave: new actions in order, how many actions earlier
+    runs had taken already, how many were held back (firings a changed ruleset finds in
+    what the last run had seen), the worklist line (or None) and the events read."""
 
     actions: list[MonitorAction] = field(default_factory=list)
     already_taken: int = 0
+    held_back: int = 0
     worklist: dict | None = None
     events: int = 0
 
@@ -88,7 +89,8 @@ class CustomerMonitor:
     time) through a ReteSession."""
 
     def __init__(self, ruleset: CompiledRuleset, session: ReteSession, customer_id: str,
-                 run_date: dt.date, *, load_body: Callable[[int], dict], salt: bytes):
+                 run_date: dt.date, *, load_body: Callable[[int], dict], salt: bytes,
+                 last_run: tuple[int, dt.date] | None = None):
         self.ruleset = ruleset
         self.rules: dict[str, MonitoringRule] = {r.id: r for r in ruleset.monitoring.rules}
         self.order = {rule_id: index for index, rule_id in enumerate(self.rules)}
@@ -98,6 +100,8 @@ class CustomerMonitor:
         self.run_date = run_date
         self.load_body = load_body
         self.salt = salt
+        self.last_run = last_run  # (seq, run date) of the last recorded monitor run
+        self.event_seq: dict[str, int] = {}
         self.account = Account(customer_id)
         self.standing = _Standing()
         self.pending: list[tuple[dt.date, _Standing]] = []  # decisions not yet in force
@@ -192,7 +196,9 @@ class CustomerMonitor:
         kind = row["kind"]
         if kind == "event":
             self.outcome.events += 1
-            self._event(json.loads(row["body"]), day)
+            event = json.loads(row["body"])
+            self.event_seq[event["id"]] = row["seq"]
+            self._event(event, day)
         elif kind == "decision":
             seq = row["seq"]
             body = _cached(lambda: self.load_body(seq))
@@ -319,6 +325,9 @@ class CustomerMonitor:
                 self.outcome.already_taken += 1
                 self._apply_recorded(self.recorded[key])
                 continue
+            if not self._news(bound, day):
+                self.outcome.held_back += 1
+                continue
             details = getattr(self, "_" + action)(rule, bound, day, firing)
             if details is None:
                 continue
@@ -334,6 +343,16 @@ class CustomerMonitor:
                 "run_as_of": self.run_date.isoformat()}, decision))
         if acted:
             self._mark_fired(rule.id, firing, day)
+
+    def _news(self, bound: dict, day: dt.date) -> bool:
+        """Whether a firing no recorded action answers is news since the last run: dated
+        after it, or caused by an event ingested after it. Otherwise the last run saw the
+        same and did not act (the ruleset changed since): acting now would take an action
+        dated in the past."""
+        if self.last_run is None or day > self.last_run[1]:
+            return True
+        return any(self.event_seq.get(signal.get("event_id"), 0) > self.last_run[0]
+                   for signal in bound.values())
 
     def _mark_fired(self, rule_id: str, firing: str, day: dt.date) -> None:
         """A ``fired`` signal: this rule acted today (once per firing)."""

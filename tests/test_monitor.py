@@ -318,8 +318,38 @@ def test_running_twice_for_a_date_takes_no_action_twice(log):
         count = store.head()[0]
     second = log.monitor("2026-03-31")
     assert second.actions == [] and second.already_taken == first.taken
-    with AuditStore(log.path) as store:
-        assert store.head()[0] == count
+    with AuditStore(log.path) as store:  # only the second run's own record
+        assert [row["kind"] for row in store.iter_rows(
+            "SELECT kind FROM records WHERE seq > ?", [count])] == ["monitor-run"]
+        runs = [json.loads(row["body"]) for row in store.iter_rows(
+            "SELECT body FROM records WHERE kind = 'monitor-run' ORDER BY seq")]
+    assert [(r["as_of"], sum(r["actions"].values()), r["already_taken"]) for r in runs] == [
+        ("2026-03-31", first.taken, 0), ("2026-03-31", 0, first.taken)]
+
+
+def _with_new_rule(tmp_path, ruleset_folder_name: str = "changed"):
+    """The default ruleset with one more rule: any order over 1,000,000 notifies."""
+    from audit_helpers import copy_ruleset
+
+    folder = copy_ruleset(tmp_path, ruleset_folder_name)
+    with (folder / "monitoring.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("\n  - id: M_LARGE_ORDER\n    match:\n      - {as: order, signal: "
+                     "order_placed, when: \"amount > 1000000\"}\n    actions: [notify]\n")
+    return load_ruleset(folder)
+
+
+def test_a_changed_ruleset_does_not_take_actions_dated_before_the_last_run(log, tmp_path):
+    _busy(log)  # an order of 1,900,000 on 03-02
+    log.monitor("2026-03-31")
+    log.ruleset = _with_new_rule(tmp_path)
+    again = log.monitor("2026-04-30")
+    assert [a["rule"] for a in again.actions] == ["M_COLLECTIONS_RUN"]
+    assert again.held_back == 1
+    # An order ingested after the last run, even dated before it, is news.
+    log.add(order("2026-03-15", 2_000_000))
+    later = log.monitor("2026-05-31")
+    assert [(a["date"], a["rule"]) for a in later.actions if a["action"] == "notify"] == [
+        ("2026-03-15", "M_LARGE_ORDER")]
 
 
 def test_a_later_run_takes_only_what_is_new(log):
