@@ -8,9 +8,9 @@ date takes no action twice. Every action is a record of kind ``action`` naming i
 its firing and the events that caused it; a re-grade also appends the decision it made.
 Replaying an action runs the monitor again for its customer on the records that came
 before it and checks that the same action comes out, byte for byte. Each recorded run
-ends with a ``monitor-run`` record (its date, ruleset and counts); a later run under a
-changed ruleset holds back what it finds in what that run had already seen, rather than
-take actions dated in the past.
+ends with a ``monitor-run`` record (its date, ruleset and counts); a run under changed
+rules holds back what they find in what the latest run under other rules had already
+seen, rather than take actions dated in the past.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class MonitorReport:
     as_of: dt.date
     actions: list[dict] = field(default_factory=list)
     already_taken: int = 0
-    held_back: int = 0  # firings in what the last run had seen, found by a changed ruleset
+    held_back: int = 0  # firings a changed ruleset finds in what the last run had seen
     worklist: list[dict] = field(default_factory=list)
     customers: int = 0
     events: int = 0
@@ -97,14 +97,15 @@ def _run(store: AuditStore, ruleset: CompiledRuleset, session: ReteSession, as_o
     (a customer's records always go in the same transaction)."""
     report = MonitorReport(as_of)
     pending: list[NewRecord] = []
-    last_run = _last_run(store)
+    other_rules_run = _other_rules_run(store, ruleset)
     if record:
         store.store_ruleset(ruleset)
         if ruleset.challenger is not None:  # re-grades record the challenger beside them
             store.store_ruleset(ruleset.challenger.ruleset)
     for customer_id in _customers(store, as_of):
         outcome = _monitor(store, ruleset, session, customer_id, as_of,
-                           list(_rows(store, as_of, customer_id=customer_id)), last_run)
+                           list(_rows(store, as_of, customer_id=customer_id)),
+                           other_rules_run)
         report.customers += 1
         report.events += outcome.events
         report.already_taken += outcome.already_taken
@@ -151,7 +152,7 @@ def replay_action(store: AuditStore, ruleset: CompiledRuleset, row: dict) -> lis
     rows = list(_rows(store, run_date, customer_id=body["customer_id"],
                       before_seq=row["seq"]))
     outcome = _monitor(store, ruleset, _session(ruleset), body["customer_id"], run_date,
-                       rows, _last_run(store, before_seq=row["seq"]))
+                       rows, _other_rules_run(store, ruleset, before_seq=row["seq"]))
     again = [a.body for a in outcome.actions if a.body["key"] == body["key"]]
     if not again:
         return [f"the monitor no longer takes {body['key']}"]
@@ -181,18 +182,20 @@ def _session(ruleset: CompiledRuleset) -> ReteSession:
     return ReteSession(f"monitor-{ruleset.hash[:16]}", ruleset.monitoring)
 
 
-def _monitor(store, ruleset, session, customer_id, as_of, rows, last_run):
+def _monitor(store, ruleset, session, customer_id, as_of, rows, other_rules_run):
     monitor = CustomerMonitor(ruleset, session, customer_id, as_of,
                               load_body=lambda seq: json.loads(store.record(str(seq))["body"]),
-                              salt=store.salt, last_run=last_run)
+                              salt=store.salt, other_rules_run=other_rules_run)
     return monitor.run(rows)
 
 
-def _last_run(store: AuditStore, before_seq: int | None = None
-              ) -> tuple[int, dt.date] | None:
-    """(seq, run date) of the latest recorded monitor run (before ``before_seq``)."""
-    sql = "SELECT seq, as_of FROM records WHERE kind = 'monitor-run'"
-    params: list = []
+def _other_rules_run(store: AuditStore, ruleset: CompiledRuleset,
+                     before_seq: int | None = None) -> tuple[int, dt.date] | None:
+    """(seq, run date) of the latest recorded monitor run (before ``before_seq``) under
+    another ruleset than ``ruleset``: what its rules saw and did not act on is not news."""
+    sql = ("SELECT seq, as_of FROM records WHERE kind = 'monitor-run' AND "
+           "ruleset_hash != ?")
+    params: list = [ruleset.hash]
     if before_seq is not None:
         sql += " AND seq < ?"
         params.append(before_seq)

@@ -90,7 +90,7 @@ class CustomerMonitor:
 
     def __init__(self, ruleset: CompiledRuleset, session: ReteSession, customer_id: str,
                  run_date: dt.date, *, load_body: Callable[[int], dict], salt: bytes,
-                 last_run: tuple[int, dt.date] | None = None):
+                 other_rules_run: tuple[int, dt.date] | None = None):
         self.ruleset = ruleset
         self.rules: dict[str, MonitoringRule] = {r.id: r for r in ruleset.monitoring.rules}
         self.order = {rule_id: index for index, rule_id in enumerate(self.rules)}
@@ -100,7 +100,8 @@ class CustomerMonitor:
         self.run_date = run_date
         self.load_body = load_body
         self.salt = salt
-        self.last_run = last_run  # (seq, run date) of the last recorded monitor run
+        # (seq, run date) of the latest recorded run under other rules than these
+        self.other_rules_run = other_rules_run
         self.event_seq: dict[str, int] = {}
         self.account = Account(customer_id)
         self.standing = _Standing()
@@ -318,7 +319,7 @@ class CustomerMonitor:
             return
         self.fired.add(firing)
         day = self.today
-        acted = False
+        acted = held_back = False
         for action in rule.actions:
             key = f"{firing}/{action}"
             if key in self.recorded:  # taken by an earlier run: its record is the truth
@@ -326,7 +327,7 @@ class CustomerMonitor:
                 self._apply_recorded(self.recorded[key])
                 continue
             if not self._news(bound, day):
-                self.outcome.held_back += 1
+                held_back = True
                 continue
             details = getattr(self, "_" + action)(rule, bound, day, firing)
             if details is None:
@@ -343,15 +344,17 @@ class CustomerMonitor:
                 "run_as_of": self.run_date.isoformat()}, decision))
         if acted:
             self._mark_fired(rule.id, firing, day)
+        self.outcome.held_back += held_back
 
     def _news(self, bound: dict, day: dt.date) -> bool:
-        """Whether a firing no recorded action answers is news since the last run: dated
-        after it, or caused by an event ingested after it. Otherwise the last run saw the
-        same and did not act (the ruleset changed since): acting now would take an action
+        """Whether a firing no recorded action answers is news since the latest run under
+        other rules: dated after it, or caused by an event ingested after it. Otherwise
+        that run saw the same and its rules did not act: acting now would take an action
         dated in the past."""
-        if self.last_run is None or day > self.last_run[1]:
+        seen = self.other_rules_run
+        if seen is None or day > seen[1]:
             return True
-        return any(self.event_seq.get(signal.get("event_id"), 0) > self.last_run[0]
+        return any(self.event_seq.get(signal.get("event_id"), 0) > seen[0]
                    for signal in bound.values())
 
     def _mark_fired(self, rule_id: str, firing: str, day: dt.date) -> None:
