@@ -48,7 +48,6 @@ class Account:
     settled: list[tuple[dt.date, int]] = field(default_factory=list)  # (paid on, days late)
     downgrades: list[dt.date] = field(default_factory=list)
     alerts: list[tuple[dt.date, str]] = field(default_factory=list)
-    orders: list[tuple[dt.date, Decimal]] = field(default_factory=list)
 
     def apply(self, event: Mapping) -> None:
         """Fold one event (already checked against the event schema) into the account."""
@@ -114,9 +113,6 @@ class Account:
         self.alerts.append((day, event["kind"]))
         if event["kind"] == "downgrade":
             self.downgrades.append(day)
-
-    def _order_placed(self, event, day) -> None:
-        self.orders.append((day, _amount(event["amount"])))
 
     def record_step(self, step: str, day: dt.date) -> None:
         """Note a collections step taken (by a contact event or by the monitor)."""

@@ -372,6 +372,7 @@ class CustomerMonitor:
             return None
         self.account.record_step(result.step, day)
         return {"step": result.step, "proposed": result.proposed, "notes": result.notes,
+                "table_rows": [slot[2] for slot, _, _ in result.trace],
                 "position": _plain(position),
                 "overdue_invoices": sorted(
                     i.id for i in self.account.invoices.values()
