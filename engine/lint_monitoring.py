@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from .compiler import CompiledRuleset
 from .findings import WARNING, Finding
+from .monitor_rules import SENTINEL_DAYS
 
 
 def monitoring_findings(ruleset: CompiledRuleset) -> list[Finding]:
@@ -63,7 +64,8 @@ def _windows(condition) -> Iterator[float]:
                 args = node.get(op)
                 if isinstance(args, dict) and isinstance(args.get("$l"), dict) and \
                         list(args["$l"].values()) == ["day"] and \
-                        isinstance(args.get("$r"), int | float):
+                        isinstance(args.get("$r"), int | float) and \
+                        args["$r"] != SENTINEL_DAYS:
                     yield abs(args["$r"])
 
 

@@ -28,6 +28,7 @@ from .expressions import INTEGER, NUMBER, NUMERIC, STRING, parse
 from .monitor_signals import COMMON, SIGNALS, VALUES, fields_of
 
 DEFAULT_REMEMBER_DAYS = 400
+SENTINEL_DAYS = 1_000_000_000  # see _with_sentinels
 _COMPARE = {ast.Eq: "$eq", ast.NotEq: "$neq", ast.Lt: "$lt", ast.LtE: "$lte",
             ast.Gt: "$gt", ast.GtE: "$gte"}
 _FLIPPED = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE,
@@ -130,6 +131,8 @@ def _compile_rule(spec: Mapping, path: tuple, rep: Reporter, rule_ids: tuple[str
                 failed = True
                 continue
         if negated:
+            if bound:  # a work-around for a durable_rules bug: see _with_sentinels
+                terms = _with_sentinels(terms, set(bound), next(iter(bound)))
             negatives.append({f"none_{index}$not": _conjunction(terms)})
             continue
         name = pattern["as"]
@@ -155,14 +158,52 @@ def _compile_rule(spec: Mapping, path: tuple, rep: Reporter, rule_ids: tuple[str
         rep.error((*path, "once_per"), f"'{once_per}' is not bound by this rule's match "
                   f"({', '.join(bound)})")
         return None
-    condition = {"all": [{name: _conjunction(terms)} for name, terms in positives.items()]
-                 + negatives}
+    first = next(iter(positives))
+    condition = {"all": [{name: _conjunction(_with_sentinels(terms, set(bound) - {name}, first))}
+                         for name, terms in positives.items()] + negatives}
     return MonitoringRule(spec["id"], spec.get("description", ""), condition,
                           tuple(spec["actions"]), once_per, tuple(bound))
 
 
 def _conjunction(terms: list[dict]) -> dict:
     return terms[0] if len(terms) == 1 else {"$and": terms}
+
+
+def _with_sentinels(terms: list[dict], names: set[str], first: str) -> list[dict]:
+    """durable_rules 2.0.28 reads past the end of a list of join conditions when the last
+    one of an ``$and`` is false (or of an ``$or`` true), and crashes depending on what lies
+    there (events.c, reduceExpressionSequence). Each such list that joins with another
+    signal therefore ends with a condition that is always true (for ``$or``: false),
+    comparing this signal's day with the first bound signal's."""
+    if not any(_joins(term, names) for term in terms):
+        return terms
+    return [_sentinel_inside(term, names, first) for term in terms] + \
+        [_always(True, first)]
+
+
+def _sentinel_inside(node: dict, names: set[str], first: str) -> dict:
+    for op, truth in (("$and", True), ("$or", False)):
+        if op in node and _joins(node, names):
+            return {op: [_sentinel_inside(item, names, first) for item in node[op]]
+                    + [_always(truth, first)]}
+    return node
+
+
+def _always(truth: bool, first: str) -> dict:
+    far = {"$sub": {"$l": {first: "day"}, "$r": SENTINEL_DAYS}}
+    return {"$gte" if truth else "$lt": {"day": far}}
+
+
+def _joins(node: object, names: set[str]) -> bool:
+    """Whether a condition reads a field of another bound signal."""
+    if isinstance(node, dict):
+        if len(node) == 1 and next(iter(node)) in names and isinstance(
+                next(iter(node.values())), str):
+            return True
+        return any(_joins(value, names) for value in node.values())
+    if isinstance(node, list):
+        return any(_joins(item, names) for item in node)
+    return False
 
 
 class _Condition:

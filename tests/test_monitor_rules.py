@@ -32,7 +32,9 @@ def test_the_default_rules_compile_to_durable_rules_json():
     definition = rules.definition()
     assert definition["M_THIRD_LATE_PAYMENT"]["all"][2] == {"third": {"$and": [
         {"signal": "late_payment"}, {"$gt": {"days_late": 5}}, {"$gt": {"n": {"second": "n"}}},
-        {"$lte": {"day": {"$add": {"$l": {"first": "day"}, "$r": 180}}}}]}}
+        {"$lte": {"day": {"$add": {"$l": {"first": "day"}, "$r": 180}}}},
+        # durable_rules reads past a list of join conditions whose last one is false
+        {"$gte": {"day": {"$sub": {"$l": {"first": "day"}, "$r": 1_000_000_000}}}}]}}
     # Negations go last: durable_rules evaluates them correctly only after the positives.
     assert list(definition["M_BROKEN_PROMISE"]["all"][-1]) == ["none_2$not"]
     assert definition["M_ORDER_OVER_LIMIT"]["all"][0]["order"]["$and"][1] == {
@@ -141,3 +143,16 @@ def test_a_fired_rule_must_be_a_rule_of_the_file(tmp_path):
                                   '      - {none: fired, when: "rule == \'R2\'"}\n')
     code, lines = _validate(folder)
     assert code == 1 and lines[0].endswith("'R2' is not a fired rule; the rules are R1")
+
+
+def test_every_list_of_join_conditions_ends_with_one_that_is_always_true(tmp_path):
+    # durable_rules 2.0.28 read past the end of such a list when its last condition was
+    # false, and crashed in most runs of a two-pattern rule like this one.
+    folder = _with_rule(tmp_path, "      - {as: a, signal: order_placed}\n"
+                                  '      - {as: b, signal: order_placed, when: '
+                                  '"n > a.n or amount > a.amount"}\n')
+    pattern = load_ruleset(folder).monitoring.rules[0].condition["all"][1]["b"]["$and"]
+    sentinel = {"day": {"$sub": {"$l": {"a": "day"}, "$r": 1_000_000_000}}}
+    assert pattern[1] == {"$or": [{"$gt": {"n": {"a": "n"}}},
+                                  {"$gt": {"amount": {"a": "amount"}}}, {"$lt": sentinel}]}
+    assert pattern[-1] == {"$gte": sentinel}
