@@ -29,6 +29,7 @@ class Invoice:
     promised_paid: Decimal = Decimal(0)  # what paid must reach by the promised date
     promise_kept: bool = False
     paid_on: dt.date | None = None  # when it was paid in full
+    event_id: str | None = None  # the event that issued it
 
     @property
     def open_amount(self) -> Decimal:
@@ -60,7 +61,7 @@ class Account:
     def _invoice_issued(self, event, day) -> None:
         self.invoices[event["invoice_id"]] = Invoice(
             event["invoice_id"], _amount(event["amount"]),
-            dt.date.fromisoformat(event["due_date"]))
+            dt.date.fromisoformat(event["due_date"]), event_id=event.get("id"))
 
     def _payment_received(self, event, day) -> None:
         amount = _amount(event["amount"])

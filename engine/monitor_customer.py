@@ -334,12 +334,14 @@ class CustomerMonitor:
                 continue
             acted = True
             decision = details.pop("_decision", None)
+            events = {s["event_id"] for s in bound.values() if "event_id" in s} | \
+                set(details.pop("_events", ()))  # an escalation's overdue invoices
             matched = {name: {k: v for k, v in signal.items() if k != "sid"}
                        for name, signal in bound.items()}
             self.outcome.actions.append(MonitorAction({
                 "action": action, "customer_id": self.customer_id,
                 "date": day.isoformat(), "details": details,
-                "events": sorted({s["event_id"] for s in bound.values() if "event_id" in s}),
+                "events": sorted(events),
                 "firing": firing, "key": key, "matched": matched, "rule": rule.id,
                 "run_as_of": self.run_date.isoformat()}, decision))
         if acted:
@@ -371,12 +373,13 @@ class CustomerMonitor:
         if result.step == NONE:
             return None
         self.account.record_step(result.step, day)
+        overdue = [i for i in self.account.invoices.values()
+                   if i.open_amount > 0 and i.due_date < day and not i.disputed]
         return {"step": result.step, "proposed": result.proposed, "notes": result.notes,
                 "table_rows": [slot[2] for slot, _, _ in result.trace],
                 "position": _plain(position),
-                "overdue_invoices": sorted(
-                    i.id for i in self.account.invoices.values()
-                    if i.open_amount > 0 and i.due_date < day and not i.disputed)}
+                "overdue_invoices": sorted(i.id for i in overdue),
+                "_events": [i.event_id for i in overdue if i.event_id]}
 
     def _close_escalation(self, rule, bound, day, firing) -> dict | None:
         if self.account.last_step is None:

@@ -64,7 +64,7 @@ def test_a_promise_is_broken_the_day_after_its_date(log):
     # 39 days overdue with a broken promise: the table's letter, climbed one step at a time.
     assert escalation[0]["details"]["proposed"] == "letter"
     assert escalation[0]["details"]["position"]["promise_broken"] is True
-    assert escalation[0]["events"] == ["E00002"]
+    assert escalation[0]["events"] == ["E00001", "E00002"]  # the invoice and the promise
 
 
 def test_the_promised_amount_paid_on_the_date_keeps_the_promise(log):
