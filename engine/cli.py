@@ -30,6 +30,7 @@ from .cli_options import (
     default_ruleset,
     no_audit_option,
     ruleset_option,
+    use_audit_file,
 )
 from .cli_overrides import override as override_group
 from .cli_simulate import diff_command, simulate_command
@@ -230,13 +231,6 @@ def events_ingest(events_file: str, db_path: str | None, commit_every: int) -> N
                f"already seen; {len(report.bad):,} problems in bad lines")
     if report.bad:
         sys.exit(1)
-
-
-def use_audit_file(db_path: str | None) -> None:
-    """Make --db the audit file for plugins too (the overrides register reads it through
-    $CREDIT_DB, in this process and in batch workers)."""
-    if db_path:
-        os.environ["CREDIT_DB"] = db_path
 
 
 def notify_recorded(plugins, recorded: list[tuple]) -> None:

@@ -17,6 +17,13 @@ def default_ruleset() -> str:
 
 
 
+def use_audit_file(db_path: str | None) -> None:
+    """Make --db the audit file for plugins too (the overrides register reads it through
+    $CREDIT_DB, in this process and in worker processes)."""
+    if db_path:
+        os.environ["CREDIT_DB"] = db_path
+
+
 def parse_date(ctx, param, value: str | None) -> dt.date | None:
     """A click callback: YYYY-MM-DD to a date (a usage error otherwise)."""
     if value is None:

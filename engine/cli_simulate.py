@@ -12,7 +12,7 @@ import click
 
 from .audit import default_db_path
 from .audit_query import Filters
-from .cli_options import as_of_option, db_option, parse_date
+from .cli_options import as_of_option, db_option, parse_date, use_audit_file
 from .output import format_rows, output_options
 from .ruleset import load_ruleset_source
 from .ruleset_diff import diff_rulesets
@@ -119,6 +119,7 @@ def simulate_command(portfolio: str | None, baseline_dir: str, candidate_dir: st
             Filters(customer=customer, since=since, until=until, ruleset=recorded_ruleset),
             workers=workers, top=top, on_error=report)
     else:
+        use_audit_file(db_path)  # where enrichment reads the expert overrides register
         simulation = simulate_portfolio(portfolio, baseline_dir, candidate_dir,
                                         as_of or dt.date.today(), workers=workers, top=top,
                                         on_error=report)

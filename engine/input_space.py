@@ -6,8 +6,10 @@ A number input is cut at every constant its cells mention (``[60..80)`` and ``>=
 at 60 and 80: below 60, 60, between, 80, above 80), within the values it can take (a
 customer field's bounds in ``schemas/customer.schema.json``; whole numbers for an integer
 input). A text or true/false input is cut into the values its cells name, plus "any other
-value" unless the input's values are known (grades, admission outcomes, a fact declared
-with ``values``, true/false). A missing value is a piece of its own.
+value" unless the input's values are known (grades, admission outcomes, a field the
+customer schema gives an ``enum``, true/false). A fact declared with ``values`` in
+facts.yaml names its pieces, but the list is for information (nothing refuses another
+value), so "any other value" stays. A missing value is a piece of its own.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Domain:
     range: Interval = EVERYTHING
     values: tuple | None = None
     nullable: bool = True
+    named: tuple = ()  # values an open domain names first (facts.yaml's ``values``)
 
     @property
     def numeric(self) -> bool:
@@ -70,9 +73,10 @@ def domain_of(name: str | None, typ: str, facts: Mapping, *,
     node = _customer_field(tuple(name.split("."))) if name else None
     if not isinstance(node, Mapping):
         node = {}
-    if declared.get("values") or "enum" in node:
-        return Domain(typ, values=tuple(declared.get("values") or node["enum"]),
-                      nullable=nullable)
+    if "enum" in node:  # the customer schema refuses anything else
+        return Domain(typ, values=tuple(node["enum"]), nullable=nullable)
+    if declared.get("values"):  # for information: another value can still come
+        return Domain(typ, values=None, nullable=nullable, named=tuple(declared["values"]))
     low, high = node.get("minimum"), node.get("maximum")
     return Domain(typ, Interval(low, low is not None, high, high is not None),
                   nullable=nullable)
@@ -148,7 +152,7 @@ def _between(low: float | None, high: float | None, integer: bool) -> float | No
 
 
 def _value_pieces(domain: Domain, tests: list[UnaryTest]) -> list[Piece]:
-    named: list = list(domain.values or ())
+    named: list = list(domain.values or domain.named)
     for test in tests:
         for value in sorted(test.values or (), key=repr):
             if value not in named and domain.values is None:

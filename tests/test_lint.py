@@ -366,3 +366,25 @@ def test_monitoring_windows_longer_than_memory_and_acting_before_a_hold_are_warn
         f"{before}: warning: M_HOLD_RELEASED: a "
         "payment_received remembered from before the hold matches as soon as the hold "
         "arrives; add n > hold.n [before-hold]"]
+
+
+def test_values_declared_in_facts_yaml_do_not_close_the_list(tmp_path):
+    # facts.yaml's values are for information: nothing refuses another sector, so a row
+    # for one is not dead, and a table naming only the declared ones has a gap.
+    import copy
+
+    from ruleset_factory import FACTS
+
+    facts = copy.deepcopy(FACTS)
+    facts["facts"]["industry.sector"]["values"] = ["retail", "wholesale"]
+    segment = {"derived": {"size": {"table": table(
+        [{"id": "RETAIL", "when": {"sector": "retail"}, "then": {"out": 1}},
+         {"id": "EXPORT", "when": {"sector": "export"}, "then": {"out": 2}}],
+        hit_policy="unique", inputs=[{"name": "sector", "expr": "industry.sector"}],
+        outputs=[{"name": "out", "type": "integer"}])}}}
+    folder = build_ruleset(tmp_path, facts=facts, admission=SIZE_CHECK, derived=segment)
+    _result, lines = lint(folder)
+    assert findings(lines, "row-never-matches") == []
+    assert [line.split(": ", 2)[2] for line in findings(lines, "table-gap")] == [
+        "table t: no rule matches when sector is wholesale, any other value (the table has "
+        "no default, so its outputs are missing) [table-gap]"]

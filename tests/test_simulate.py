@@ -322,3 +322,23 @@ def test_usage_errors(args, rulesets, portfolio):
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("credit: error: ")
     assert result.stderr.count("\n") == 1
+
+
+def test_a_portfolio_simulation_reads_expert_overrides_from_the_db_given(
+        rulesets, portfolio, tmp_path, monkeypatch):
+    register = tmp_path / "register.db"
+    monkeypatch.setenv("CREDIT_DB", str(tmp_path / "elsewhere.db"))
+    run = CliRunner().invoke
+    added = run(cli, ["override", "add", "C1", "--limit", "500000", "--reason", "order",
+                      "--by", "bob", "--role", "credit_manager", "--db", str(register)])
+    override_id = added.stdout.split()[1].rstrip(":")
+    assert run(cli, ["override", "approve", override_id, "--by", "dora", "--role",
+                     "credit_committee", "--db", str(register)]).exit_code == 0
+
+    def granted(db: Path) -> str:
+        result = invoke("--baseline", rulesets[0], "--candidate", rulesets[1], portfolio,
+                        "--as-of", AS_OF, "--db", db, "--json")
+        rows = json.loads(result.stdout)["limits"]
+        return next(row["old_granted"] for row in rows if row["grade"] == "AAA")
+
+    assert granted(register) != granted(tmp_path / "empty.db")
