@@ -3,8 +3,10 @@ a larger credit limit, a longer payment term or review interval, or no guarantee
 better grade needs one.
 
 The compiled policy function is asked for every grade over a fixed grid of values of the
-numbers it reads (revenue, equity, ...; within each customer field's bounds), so a limit
-formula is compared as the decision computes it, not by reading its text. The grid is
+numbers it reads (revenue, equity, ...; within each customer field's bounds), and of the
+true/false and text facts it reads (true, false, the values a text fact is known to take,
+and missing), so a limit formula or a row for a guaranteed customer is compared as the
+decision computes it, not by reading its text. The grid is
 deterministic: the same ruleset always gives the same findings.
 """
 
@@ -102,20 +104,25 @@ def _policy_for(ruleset: CompiledRuleset, probe: Mapping, grade: str, table_id: 
 
 
 def _probes(ruleset: CompiledRuleset, table_id: str) -> list[dict]:
-    """Values for the numbers the policy table reads: every combination of the grid
-    (within each one's bounds), or a fixed sample of them when there are too many."""
+    """Values for the facts the policy table reads: every combination of the grid
+    (numbers within their bounds; true/false; a text fact's known values; missing), or a
+    fixed sample of them when there are too many."""
     types = {**ruleset.fact_types, **ruleset.derived_types, **GRADING_OUTPUTS}
     facts = ruleset.source.stages["facts"].data.get("facts") or {}
     reads: list[str] = []
     for stage, rule_id, names in ruleset.slots:
         if stage == "policy" and rule_id.startswith(table_id + "/"):
-            reads += [n for n in names if n not in reads and types.get(n) in NUMERIC]
+            reads += [n for n in names if n not in reads and n in types
+                      and n not in GRADING_OUTPUTS and n not in ADMISSION_OUTPUTS]
     grids = []
     for name in reads:
         domain = domain_of(name, types[name], facts)
-        values = [v for v in GRID if domain.range.contains(v)
-                  and (types[name] != INTEGER or isinstance(v, int))]
-        grids.append(values or [0])
+        if types[name] in NUMERIC:
+            values = [v for v in GRID if domain.range.contains(v)
+                      and (types[name] != INTEGER or isinstance(v, int))]
+            grids.append(values or [0])
+        else:  # true/false, text, dates: the values known, and missing
+            grids.append([*(domain.values or domain.named), None])
     size = 1
     for values in grids:
         size *= len(values)

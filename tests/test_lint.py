@@ -388,3 +388,22 @@ def test_values_declared_in_facts_yaml_do_not_close_the_list(tmp_path):
     assert [line.split(": ", 2)[2] for line in findings(lines, "table-gap")] == [
         "table t: no rule matches when sector is wholesale, any other value (the table has "
         "no default, so its outputs are missing) [table-gap]"]
+
+
+def test_a_worse_grade_getting_more_only_with_a_guarantee_is_found(tmp_path):
+    # The B row for guaranteed customers is reached only when flags.parent_guarantee is
+    # true: the check tries true, false and missing for the true/false facts a row reads.
+    folder = build_ruleset(tmp_path, policy=policy_table([
+        {"id": "P_A", "when": {"grade": "A"}, "then": {"credit_limit": 50000}},
+        {"id": "P_B_GUARANTEED", "when": {"grade": "B", "guaranteed": "true"},
+         "then": {"credit_limit": 90000}},
+        {"id": "P_B", "when": {"grade": "B"}, "then": {"credit_limit": 20000}},
+        {"id": "P_C", "when": {"grade": "C"}, "then": {"credit_limit": 0}}],
+        hit_policy="first",
+        inputs=["grade", {"name": "guaranteed", "expr": "flags.parent_guarantee"}]))
+    result, lines = lint(folder)
+    assert result.exit_code == 1
+    assert findings(lines, "policy-wrong-way") == [
+        f"{value_at(folder / 'policy.yaml', 'credit_limit: 90000', '90000')}: error: grade B "
+        "gets a larger credit limit (90000.00) than the better grade A (50000.00): a worse grade "
+        "should not get more [policy-wrong-way]"]
