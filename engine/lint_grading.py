@@ -1,5 +1,6 @@
 """Static checks of the grading stage: scorecard characteristics whose bins leave values
-without a bin, and grades no score can reach.
+without a bin, bins no value can fall in (outside the input's bounds, or taken first by
+the bins before them: the first bin that matches wins), and grades no score can reach.
 
 ``credit validate`` already refuses overlapping bins and bands with gaps, overlaps or in
 the wrong order (``grading.py``); these checks go further. The scores a scorecard can
@@ -27,6 +28,11 @@ def grading_findings(ruleset: CompiledRuleset) -> list[Finding]:
     findings: list[Finding] = []
     options: list[set[float]] = []
     for char in ruleset.grading_info.characteristics:
+        for bin_, why in _dead_bins(ruleset, char):
+            findings.append(Finding(doc.locate(("scorecard", "characteristics", char.index,
+                                                "bins", bin_.index)), ERROR,
+                                    "bin-never-matches", f"characteristic {char.id}: bin "
+                                    f"{bin_.id} can never be taken: {why}"))
         gap = _bin_gap(ruleset, char)
         choices = {b.points for b in char.bins}
         if gap:
@@ -40,16 +46,33 @@ def grading_findings(ruleset: CompiledRuleset) -> list[Finding]:
     return findings
 
 
+def _input_domain(ruleset: CompiledRuleset, char: Characteristic):
+    spec = ruleset.source.stages["grading"].data["scorecard"]["characteristics"][char.index]
+    read = spec["input"].strip()
+    facts = ruleset.source.stages["facts"].data.get("facts") or {}
+    return domain_of(read if read.replace(".", "_").isidentifier() else None,
+                     char.input_type, facts, known={"grade": ruleset.grades},
+                     non_null=NON_NULL)
+
+
+def _dead_bins(ruleset: CompiledRuleset, char: Characteristic) -> Iterator[tuple]:
+    """(bin, why) for each range or values bin no value can fall in."""
+    tested = [b for b in char.bins if b.test is not None]  # in the order they are tried
+    column = [p for p in pieces(_input_domain(ruleset, char), [b.test for b in tested])
+              if not p.missing]
+    for k, bin_ in enumerate(tested):
+        live = [p for p in column if matches(bin_.test, p) is not False]
+        if not live:
+            yield bin_, "no value the input can take falls in it"
+        elif all(any(matches(e.test, p) is True for e in tested[:k]) for p in live):
+            yield bin_, "the bins before it take every value it would"
+
+
 def _bin_gap(ruleset: CompiledRuleset, char: Characteristic) -> str | None:
     """Text for the input values no bin takes, or None when every value has a bin."""
     if any(b.kind == "else" for b in char.bins):
         return None
-    spec = ruleset.source.stages["grading"].data["scorecard"]["characteristics"][char.index]
-    read = spec["input"].strip()
-    facts = ruleset.source.stages["facts"].data.get("facts") or {}
-    domain = domain_of(read if read.replace(".", "_").isidentifier() else None,
-                       char.input_type, facts, known={"grade": ruleset.grades},
-                       non_null=NON_NULL)
+    domain = _input_domain(ruleset, char)
     tests = [b.test for b in char.bins if b.test is not None]
     column = pieces(domain, tests)
     left = [i for i, piece in enumerate(column) if not piece.missing and

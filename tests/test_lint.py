@@ -407,3 +407,22 @@ def test_a_worse_grade_getting_more_only_with_a_guarantee_is_found(tmp_path):
         f"{value_at(folder / 'policy.yaml', 'credit_limit: 90000', '90000')}: error: grade B "
         "gets a larger credit limit (90000.00) than the better grade A (50000.00): a worse grade "
         "should not get more [policy-wrong-way]"]
+
+
+def test_a_bin_no_value_can_fall_in_is_an_error(tmp_path):
+    # overdue_count_12m is a whole number >= 0: {0} comes after (..3), which takes 0 first;
+    # and market_share is 0..1, so (..-1) takes nothing.
+    folder = build_ruleset(tmp_path, grading=grading_spec([
+        characteristic([{"range": "(..3)", "points": 10}, {"values": [0], "points": 80},
+                        {"range": "[3..)", "points": 0}, {"missing": True, "points": 0}],
+                       "credit_history.overdue_count_12m"),
+        {**characteristic([{"range": "(..-1)", "points": 5}, {"else": True, "points": 0}]),
+         "id": "share"}], BANDS))
+    result, lines = lint(folder)
+    assert result.exit_code == 1
+    grading = folder / "grading.yaml"
+    assert findings(lines, "bin-never-matches") == [
+        f"{where(grading, 'values:')}: error: characteristic c: bin 0 can never be taken: the "
+        "bins before it take every value it would [bin-never-matches]",
+        f"{where(grading, 'range: (..-1)')}: error: characteristic share: bin (..-1) can "
+        "never be taken: no value the input can take falls in it [bin-never-matches]"]
