@@ -1,6 +1,7 @@
 """Rule coverage: which rules, table rows, scorecard bins, score bands, caps and floors a
 ruleset's own cases reach, counted from the traces of their decisions (and of their
-escalation questions), and which monitoring rules their account cases fire.
+escalation questions), and which monitoring rules their account cases fire. A cap or floor
+is reached when it changes a grade, a derived fact when it has a value.
 
 Every item is found statically in the ruleset's files, with its location, so an item no
 case reaches is listed too. A table's no-match fallback, the approval stage's highest
@@ -85,7 +86,8 @@ def measure_coverage(ruleset: CompiledRuleset, results: Iterable[CaseResult]) ->
         if result.band_grade is not None:
             reached.add(("grading", "band", result.band_grade))
         for (_, stage, rule_id, _), _, outcome in result.trace:
-            reached.add(_key(stage, rule_id, outcome, by_slot))
+            if _exercised(stage, outcome):
+                reached.add(_key(stage, rule_id, outcome, by_slot))
         reached.update(("monitoring", "rule", rule_id) for rule_id in result.fired)
         for key in reached:
             item = by_key.get(key)
@@ -99,6 +101,14 @@ def measure_coverage(ruleset: CompiledRuleset, results: Iterable[CaseResult]) ->
     order = {stage: index for index, stage in enumerate(STAGE_ORDER)}
     items.sort(key=lambda i: (order.get(i.stage, len(order)), not i.counted))
     return Coverage(cases, items)
+
+
+def _exercised(stage: str, outcome: object) -> bool:
+    """Whether a trace entry exercised its item: a cap or floor counts when it changed
+    the grade (not merely when its condition held), a derived fact when it had a value."""
+    if isinstance(outcome, Mapping) and outcome.get("applied") is False:
+        return False
+    return not (stage == "derived" and outcome is None)
 
 
 def _key(stage: str, rule_id: str, outcome: object, by_slot: Mapping) -> tuple[str, str, str]:

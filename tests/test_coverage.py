@@ -205,3 +205,27 @@ def test_a_position_case_on_a_ruleset_without_escalation_fails(tmp_path):
     result = CliRunner().invoke(cli, ["test", str(folder)])
     assert result.exit_code == 1
     assert "FAILED step: ruleset test has no escalation.yaml" in result.stdout
+
+
+def test_a_cap_that_changes_nothing_and_a_missing_derived_fact_are_not_reached(tmp_path):
+    from tests.sample_customers import strong_customer
+
+    folder = tmp_path / "r"
+    shutil.copytree(DEFAULT, folder)
+    for old in (folder / "tests").glob("*.yaml"):
+        old.unlink()
+    weak = strong_customer(**{  # graded BB on its own, with a thin history and no stock
+        "credit_history.months_known": 3, "financials.inventory": None,
+        "financials.net_income": -500000, "credit_history.overdue_count_12m": 6,
+        "credit_history.max_days_overdue_12m": 60, "financials.total_liabilities": 8500000,
+        "financials.current_liabilities": 5000000,
+        "credit_history.on_time_payment_ratio": 0.6})
+    (folder / "tests" / "cases.yaml").write_text(json.dumps({"cases": [
+        {"name": "BB already: the cap to A holds but changes nothing", "as_of": "2026-06-30",
+         "given": weak, "expect": {"grade": "BB"}}]}))
+    ruleset = load_ruleset(folder)
+    coverage = measure_coverage(ruleset, [run_case(ruleset, c) for c in load_cases(folder)])
+    hits = {(i.kind, i.id): i.hits for i in coverage.items}
+    assert hits[("cap", "CAP_THIN_HISTORY")] == 0
+    assert hits[("derived", "inventory_turnover")] == 0
+    assert hits[("derived", "current_ratio")] == 1
