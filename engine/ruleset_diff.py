@@ -232,6 +232,9 @@ class _Stage:
                 detail = f"{label} removed (was {show(old[name])})"
             else:
                 detail = f"{label} {show(old[name])} {ARROW} {show(new[name])}"
+                if isinstance(old[name], str) and isinstance(new[name], str) and \
+                        old[name].split() == new[name].split():
+                    detail += " (spacing only: the same rule)"
             self.changed((*path, name), detail, subject)
 
     def items(self, old_list: object, new_list: object, key: Callable[[dict], object],

@@ -294,3 +294,12 @@ def test_monitoring_rules_rule_by_rule_and_pattern_by_pattern(tmp_path):
         "monitoring: rule M_INSOLVENCY_FILING: actions [hold, regrade, notify] → [hold, "
         "notify]",
         "monitoring: rule M_ORDER_OVER_LIMIT pattern none hold removed (hold)"]
+
+
+def test_a_change_of_spacing_only_says_so(tmp_path):
+    old, new = copy_default(tmp_path)
+    text = (new / "admission.yaml").read_text(encoding="utf-8")
+    first = next(line for line in text.splitlines() if "when:" in line and " < " in line)
+    edit(new / "admission.yaml", first, first.replace(" < ", " <  "))
+    changes = texts(old, new)
+    assert len(changes) == 1 and changes[0].endswith("(spacing only: the same rule)")
