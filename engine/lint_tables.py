@@ -212,7 +212,13 @@ def _gaps(table: Table, columns: list[list[Piece]]) -> Iterator[Finding]:
     """Inputs (present, not missing) that no rule matches, in a table with no default."""
     present = [[i for i, piece in enumerate(column) if not piece.missing] for column in
                columns]
-    if any(not choice for choice in present) or _size(present) > MAX_COMBINATIONS:
+    if any(not choice for choice in present):
+        return
+    if _size(present) > MAX_COMBINATIONS:
+        yield Finding(table.doc.locate_key((*table.path, "rules")), WARNING, "table-unchecked",
+                      f"table {table.compiled.id}: its inputs make {_size(present):,} "
+                      f"combinations, more than the {MAX_COMBINATIONS:,} lint checks for "
+                      "gaps: give it a default, or check it with test cases")
         return
     rows = [_cells(table, row) for row in table.compiled.rows]
     unmatched = [point for point in itertools.product(*present) if not any(
