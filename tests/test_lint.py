@@ -426,3 +426,20 @@ def test_a_bin_no_value_can_fall_in_is_an_error(tmp_path):
         "bins before it take every value it would [bin-never-matches]",
         f"{where(grading, 'range: (..-1)')}: error: characteristic share: bin (..-1) can "
         "never be taken: no value the input can take falls in it [bin-never-matches]"]
+
+
+def test_a_table_too_large_for_the_gap_check_says_so(tmp_path, monkeypatch):
+    from engine import lint_tables
+
+    monkeypatch.setattr(lint_tables, "MAX_COMBINATIONS", 2)  # instead of a huge table
+    folder = build_ruleset(tmp_path, policy=policy_table(
+        [{"id": "P_A", "when": {"grade": "A"}}, {"id": "P_B", "when": {"grade": "B"}}],
+        inputs=["grade"]))
+    assert f"{where(folder / 'policy.yaml', 'rules:')}: warning: table policy_table: its " \
+        "inputs make 3 combinations, more than the 2 lint checks for gaps: give it a " \
+        "default, or check it with test cases [table-unchecked]" in findings(
+            lint_api_lines(folder), "table-unchecked")
+
+
+def lint_api_lines(folder: Path) -> list[str]:
+    return [str(finding) for finding in lint_ruleset(folder)]
