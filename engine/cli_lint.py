@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
 from .cli_options import default_ruleset
+from .errors import CreditRulesError
 from .findings import ERROR
 from .lint import lint_ruleset
 
@@ -21,7 +23,10 @@ def lint_command(ruleset: str | None, as_json: bool) -> None:
     Prints one line per finding as FILE:LINE:COL: severity: message [code] and a final
     line 'N errors, M warnings'; exits 1 when there is any error (warnings alone exit 0).
     """
-    findings = lint_ruleset(ruleset or default_ruleset())
+    folder = ruleset or default_ruleset()
+    if not (Path(folder) / "ruleset.yaml").is_file():  # nothing to lint: an error, not a finding
+        raise CreditRulesError(f"{folder}: not a ruleset folder (no ruleset.yaml)")
+    findings = lint_ruleset(folder)
     errors = sum(f.severity == ERROR for f in findings)
     warnings = len(findings) - errors
     if as_json:

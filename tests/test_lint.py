@@ -341,8 +341,8 @@ def test_json_output_and_exit_codes(tmp_path):
 def test_lint_api_and_usage_errors(tmp_path):
     assert lint_ruleset(ROOT / "rulesets" / "default") == []
     result, lines = lint(tmp_path / "nothing")
-    assert result.exit_code == 1
-    assert lines[0].endswith("not a ruleset folder (no such directory) [invalid]")
+    assert result.exit_code == 1 and lines == []
+    assert result.stderr.endswith("nothing: not a ruleset folder (no ruleset.yaml)\n")
     result = CliRunner().invoke(cli, ["lint", "--bogus"])
     assert result.exit_code == 2
 
@@ -443,3 +443,9 @@ def test_a_table_too_large_for_the_gap_check_says_so(tmp_path, monkeypatch):
 
 def lint_api_lines(folder: Path) -> list[str]:
     return [str(finding) for finding in lint_ruleset(folder)]
+
+
+def test_a_folder_that_is_not_a_ruleset_is_one_line_on_stderr(tmp_path):
+    result, lines = lint(tmp_path)
+    assert result.exit_code == 1 and lines == []
+    assert result.stderr == f"credit: error: {tmp_path}: not a ruleset folder (no ruleset.yaml)\n"
