@@ -4,6 +4,7 @@ by the shared ``--json`` / ``--csv`` options (as sqlite-utils' commands have the
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -12,11 +13,19 @@ import click
 
 
 def output_options(command: Callable) -> Callable:
-    """Add --json and --csv to a command (as ``fmt``: "table", "json" or "csv")."""
-    command = click.option("--csv", "fmt", flag_value="csv", help="Write CSV.")(command)
-    command = click.option("--json", "fmt", flag_value="json", help="Write JSON.")(command)
-    return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(
-        command)
+    """Add --json and --csv to a command (as ``fmt``: "table", "json" or "csv"); giving
+    both is a usage error."""
+    @functools.wraps(command)
+    def with_format(*args, output_json: bool, output_csv: bool, **kwargs):
+        if output_json and output_csv:
+            raise click.UsageError("--json and --csv: choose one")
+        fmt = "json" if output_json else "csv" if output_csv else "table"
+        return command(*args, fmt=fmt, **kwargs)
+
+    with_format = click.option("--csv", "output_csv", is_flag=True,
+                               help="Write CSV.")(with_format)
+    return click.option("--json", "output_json", is_flag=True,
+                        help="Write JSON.")(with_format)
 
 
 def format_rows(rows: Iterable[dict], columns: Sequence[str], fmt: str) -> Iterable[str]:

@@ -141,3 +141,13 @@ def test_bad_ruleset_option_reports_problems(runner, tmp_path):
 def test_version(runner):
     result = runner.invoke(cli, ["--version"])
     assert result.exit_code == 0 and "credit-rules" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["audit", "stats"], ["audit", "list"],
+                                     ["monitor", "--as-of", "2026-01-01"],
+                                     ["review", "--due"]])
+def test_json_and_csv_together_are_a_usage_error(command):
+    result = CliRunner().invoke(cli, [*command, "--json", "--csv"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith("credit: error: --json and --csv: "
+                                                     "choose one")
