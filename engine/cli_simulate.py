@@ -163,7 +163,9 @@ def _summary_lines(simulation: Simulation) -> list[str]:
         f"Customers  {data['customers']:,} from {simulation.source}"
         + (f"; {data['unreadable']:,} unreadable" if data["unreadable"] else ""),
         f"Grades     {data['unchanged']:,} unchanged, {data['upgraded']:,} better, "
-        f"{data['downgraded']:,} worse (a rejection counts as worse than any grade)",
+        f"{data['downgraded']:,} worse (a rejection counts as worse than any grade)"
+        + (f", {data['other_moves']:,} decided on one side only" if data["other_moves"]
+           else ""),
         f"Outcomes   {data['outcome_changed']:,} changed",
         f"Granted    {_amount(granted['old'])} → {_amount(granted['new'])} "
         f"{simulation.currency} (change {_amount(granted['change'], '+,f')})",
