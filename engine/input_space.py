@@ -24,6 +24,10 @@ from .schema_check import load_schema
 from .unary_tests import Interval, UnaryTest
 
 OTHER = "any other value"
+# What a stage after grading always has: never missing.
+NON_NULL = ("grade", "band_grade", "admission_outcome", "as_of", "score",
+            "overrides_applied")
+
 EVERYTHING = Interval(None, False, None, False)
 
 
@@ -127,7 +131,7 @@ def _number_pieces(domain: Domain, tests: list[UnaryTest]) -> list[Piece]:
             continue
         if integer:
             value = int(value)
-        label = _fmt(interval.low) if interval.low == interval.high else str(interval)
+        label = repr(interval.low) if interval.low == interval.high else str(interval)
         result.append(Piece(label, value, interval))
     return result
 
@@ -213,10 +217,6 @@ def describe(column_pieces: Sequence[Piece], chosen: Iterable[int]) -> str:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _fmt(value: float) -> str:
-    return repr(value)
 
 
 def _show(value: object) -> str:

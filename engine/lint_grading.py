@@ -16,8 +16,7 @@ from collections.abc import Iterator
 from .compiler import CompiledRuleset
 from .findings import ERROR, WARNING, Finding
 from .grading import Characteristic
-from .input_space import describe, domain_of, matches, pieces
-from .lint_tables import NON_NULL
+from .input_space import NON_NULL, describe, domain_of, matches, pieces
 
 MAX_SCORES = 200_000  # beyond this many distinct scores, bands are checked on the range
 

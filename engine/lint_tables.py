@@ -26,14 +26,12 @@ from .compiler import (
 from .escalation import NONE, POSITION_FACTS
 from .expressions import DATE, MONEY, CodeContext
 from .findings import ERROR, WARNING, Finding
-from .input_space import Domain, Piece, describe, domain_of, matches, pieces
+from .input_space import NON_NULL, Domain, Piece, describe, domain_of, matches, pieces
 from .tables import SINGLE_HIT, CompiledTable, TableRow, compile_table, evaluation_order
 from .yaml_source import LocatedDocument
 
 MAX_COMBINATIONS = 200_000  # beyond this many pieces of a table's inputs, no gap check
 MAX_SHOWN = 3
-NON_NULL = ("grade", "band_grade", "admission_outcome", "as_of", "score",
-            "overrides_applied")
 
 
 @dataclass(frozen=True)
