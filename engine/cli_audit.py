@@ -281,6 +281,9 @@ def replay_command(ref: str | None, replay_all: bool, db_path, **kwargs) -> None
             for line in result.differences:
                 click.echo(f"  {line}", err=True)
             sys.exit(1)
+        if filters.kind not in (None, "decision", "action"):
+            raise click.UsageError("replay --all replays decisions and actions: --kind "
+                                   "decision or --kind action")
         kinds = {filters.kind} if filters.kind else {"decision", "action"}
         matched = differed = 0
         for row in export_records(store, filters):

@@ -102,7 +102,7 @@ class CustomerMonitor:
         self.salt = salt
         # (seq, run date) of the latest recorded run under other rules than these
         self.other_rules_run = other_rules_run
-        self.event_seq: dict[str, int] = {}
+        self.changed_from: dt.date | None = None
         self.account = Account(customer_id)
         self.standing = _Standing()
         self.pending: list[tuple[dt.date, _Standing]] = []  # decisions not yet in force
@@ -129,6 +129,10 @@ class CustomerMonitor:
                 body = json.loads(row["body"])
                 self.recorded[body["key"]] = body
                 self.unapplied.setdefault(body["date"], []).append(body)
+        if self.other_rules_run is not None:  # the earliest day of what came in since
+            self.changed_from = min((dt.date.fromisoformat(row["as_of"]) for row in rows
+                                     if row["kind"] == "event"
+                                     and row["seq"] > self.other_rules_run[0]), default=None)
         self.session.begin(self.customer_id)
         try:
             day_rows: list[Mapping] = []
@@ -197,9 +201,7 @@ class CustomerMonitor:
         kind = row["kind"]
         if kind == "event":
             self.outcome.events += 1
-            event = json.loads(row["body"])
-            self.event_seq[event["id"]] = row["seq"]
-            self._event(event, day)
+            self._event(json.loads(row["body"]), day)
         elif kind == "decision":
             seq = row["seq"]
             body = _cached(lambda: self.load_body(seq))
@@ -221,8 +223,8 @@ class CustomerMonitor:
         elif body["action"] == "hold":
             self._add_hold(details["reason"], details.get("amount"), body["firing"], day)
         elif body["action"] == "release":
-            reasons = {held["reason"] for held in details["released"]}
-            self._lift([hold for hold in self.holds if hold["reason"] in reasons])
+            ids = {held["hold"] for held in details["released"]}
+            self._lift([hold for hold in self.holds if hold["id"] in ids])
         self._mark_fired(body["rule"], body["firing"], day)
 
     def _event(self, event: dict, day: dt.date) -> None:
@@ -326,7 +328,7 @@ class CustomerMonitor:
                 self.outcome.already_taken += 1
                 self._apply_recorded(self.recorded[key])
                 continue
-            if not self._news(bound, day):
+            if not self._news(day):
                 held_back = True
                 continue
             details = getattr(self, "_" + action)(rule, bound, day, firing)
@@ -348,16 +350,15 @@ class CustomerMonitor:
             self._mark_fired(rule.id, firing, day)
         self.outcome.held_back += held_back
 
-    def _news(self, bound: dict, day: dt.date) -> bool:
+    def _news(self, day: dt.date) -> bool:
         """Whether a firing no recorded action answers is news since the latest run under
-        other rules: dated after it, or caused by an event ingested after it. Otherwise
-        that run saw the same and its rules did not act: acting now would take an action
-        dated in the past."""
+        other rules: dated after that run, or on a history that changed since (an event
+        ingested after it, dated on or before the firing). Otherwise that run saw the same
+        and its rules did not act: acting now would take an action dated in the past."""
         seen = self.other_rules_run
         if seen is None or day > seen[1]:
             return True
-        return any(self.event_seq.get(signal.get("event_id"), 0) > seen[0]
-                   for signal in bound.values())
+        return self.changed_from is not None and self.changed_from <= day
 
     def _mark_fired(self, rule_id: str, firing: str, day: dt.date) -> None:
         """A ``fired`` signal: this rule acted today (once per firing)."""
@@ -412,7 +413,7 @@ class CustomerMonitor:
         if not lifted:
             return None
         self._lift(lifted)
-        return {"released": [{"reason": h["reason"],
+        return {"released": [{"hold": h["id"], "reason": h["reason"],
                               "since": dt.date.fromordinal(h["day"]).isoformat()}
                              for h in lifted]}
 
@@ -459,11 +460,12 @@ class CustomerMonitor:
         position = self.account.position(day, self.standing.grade)
         if position["overdue_amount"] <= 0:
             return None
-        today = [a.body["details"]["step"] for a in self.outcome.actions
-                 if a.body["action"] == "escalate" and a.body["date"] == day.isoformat()]
-        return {"customer_id": self.customer_id, "overdue_amount": position["overdue_amount"],
-                "days_overdue": position["days_overdue"], "balance": position["balance"],
-                "grade": self.standing.grade, "step_today": today[-1] if today else None,
+        # A step taken today: by this run, an earlier run for today, or a contact event.
+        today = position["last_step"] if self.account.last_step_date == day else None
+        return {"customer_id": self.customer_id,
+                "overdue_amount": _plain(position["overdue_amount"]),
+                "days_overdue": position["days_overdue"], "balance": _plain(position["balance"]),
+                "grade": self.standing.grade, "step_today": today,
                 "last_step": position["last_step"],
                 "days_since_last_step": position["days_since_last_step"],
                 "on_hold": bool(self.holds), "promise_broken": position["promise_broken"],

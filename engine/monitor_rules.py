@@ -126,6 +126,10 @@ def _compile_rule(spec: Mapping, path: tuple, rep: Reporter, rule_ids: tuple[str
                 condition = translator.translate(pattern["when"])
                 terms.extend(condition.get("$and", [condition]))
                 referenced |= translator.referenced
+                # durable_rules stops with an error when a field compared with another
+                # signal's is missing: such a signal does not match (null compares false).
+                terms.extend({"$ex": {name: 1}} for name in dict.fromkeys(translator.joined)
+                             if name not in COMMON)
             except ExpressionError as exc:
                 rep.error((*where, "when"), exc.message, exc.offset)
                 failed = True
@@ -171,27 +175,24 @@ def _conjunction(terms: list[dict]) -> dict:
 
 def _with_sentinels(terms: list[dict], names: set[str], first: str) -> list[dict]:
     """durable_rules 2.0.28 reads past the end of a list of join conditions when the last
-    one of an ``$and`` is false (or of an ``$or`` true), and crashes depending on what lies
-    there (events.c, reduceExpressionSequence). Each such list that joins with another
-    signal therefore ends with a condition that is always true (for ``$or``: false),
-    comparing this signal's day with the first bound signal's."""
+    one of an ``$and`` is false, and crashes depending on what lies there (events.c,
+    reduceExpressionSequence). Each such list that joins with another signal therefore
+    ends with a condition that is always true, comparing this signal's day with the first
+    bound signal's."""
     if not any(_joins(term, names) for term in terms):
         return terms
-    return [_sentinel_inside(term, names, first) for term in terms] + \
-        [_always(True, first)]
+    return [_sentinel_inside(term, names, first) for term in terms] + [_always_true(first)]
 
 
 def _sentinel_inside(node: dict, names: set[str], first: str) -> dict:
-    for op, truth in (("$and", True), ("$or", False)):
-        if op in node and _joins(node, names):
-            return {op: [_sentinel_inside(item, names, first) for item in node[op]]
-                    + [_always(truth, first)]}
+    if "$and" in node and _joins(node, names):  # an 'or' never joins (refused)
+        return {"$and": [_sentinel_inside(item, names, first) for item in node["$and"]]
+                + [_always_true(first)]}
     return node
 
 
-def _always(truth: bool, first: str) -> dict:
-    far = {"$sub": {"$l": {first: "day"}, "$r": SENTINEL_DAYS}}
-    return {"$gte" if truth else "$lt": {"day": far}}
+def _always_true(first: str) -> dict:
+    return {"$gte": {"day": {"$sub": {"$l": {first: "day"}, "$r": SENTINEL_DAYS}}}}
 
 
 def _joins(node: object, names: set[str]) -> bool:
@@ -215,7 +216,8 @@ class _Condition:
         self.fields = fields_of(kind)
         self.bound = bound
         self.values = {**VALUES, ("fired", "rule"): rule_ids}
-        self.referenced: set[tuple[str, str]] = set()
+        self.referenced: set[tuple[str, str]] = set()  # (bound name, field) read
+        self.joined: list[str] = []  # this signal's fields compared with a bound signal's
 
     def translate(self, text: str) -> dict:
         self.text = text.strip()
@@ -233,7 +235,12 @@ class _Condition:
     def visit(self, node: ast.AST) -> dict:
         if isinstance(node, ast.BoolOp):
             op = "$and" if isinstance(node.op, ast.And) else "$or"
-            return {op: [self.visit(value) for value in node.values]}
+            joins = len(self.joined)
+            terms = [self.visit(value) for value in node.values]
+            if op == "$or" and len(self.joined) > joins:
+                raise self.fail(node, "durable_rules evaluates an 'or' that reads another "
+                                "signal's fields wrongly; write a rule for each side")
+            return {op: terms}
         if isinstance(node, ast.Compare):
             return self.compare(node)
         if isinstance(node, ast.Call) and _is_call(node, "is_missing"):
@@ -269,6 +276,8 @@ class _Condition:
             return {"$nex" if op is ast.Eq else "$ex": {name: 1}}
         value, typ = self.value(right)
         self.check_types(node, name, typ, right)
+        if _joins(value, set(self.bound)):
+            self.joined.append(name)
         if op is ast.Eq:
             return {name: value}
         return {_COMPARE[op]: {name: value}}

@@ -68,8 +68,9 @@ class Replayer:
                                                row)
             return result
         if row["kind"] != "decision":
-            raise AuditError(f"record {row['seq']} is a {row['kind']} record, not a decision "
-                             "or an action")
+            article = "an" if row["kind"][0] in "aeiou" else "a"
+            raise AuditError(f"record {row['seq']} is {article} {row['kind']} record, not a "
+                             "decision or an action")
         body = json.loads(row["body"])
         result = ReplayResult(row["seq"], row["decision_id"])
         ruleset = self.ruleset(row["ruleset_hash"])

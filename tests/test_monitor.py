@@ -220,8 +220,9 @@ def test_a_payment_making_room_for_the_held_order_releases_the_hold(log):
     assert log.actions(report)[0] == ("2026-01-10", "M_ORDER_OVER_LIMIT", "hold")
     assert report.actions[0]["details"]["amount"] == 1000
     assert log.actions(report, "release") == [("2026-01-25", "M_HOLD_RELEASED", "release")]
-    assert report.actions[-1]["details"] == {
-        "released": [{"reason": "M_ORDER_OVER_LIMIT", "since": "2026-01-10"}]}
+    assert report.actions[-1]["details"] == {"released": [{
+        "hold": "#hold:M_ORDER_OVER_LIMIT:T-STRONG:E00002", "reason": "M_ORDER_OVER_LIMIT",
+        "since": "2026-01-10"}]}
 
 
 def test_a_payment_that_leaves_something_overdue_does_not_release(log):
@@ -457,7 +458,8 @@ def test_an_insolvency_filing_holds_an_account_already_held_over_its_limit(log):
         ("2026-01-12", "M_INSOLVENCY_FILING", "hold"),
         ("2026-01-12", "M_HOLD_RELEASED", "release")]
     assert next(a for a in report.actions if a["action"] == "release")["details"] == {
-        "released": [{"reason": "M_ORDER_OVER_LIMIT", "since": "2026-01-10"}]}
+        "released": [{"hold": "#hold:M_ORDER_OVER_LIMIT:T-STRONG:E00002",
+                      "reason": "M_ORDER_OVER_LIMIT", "since": "2026-01-10"}]}
 
 
 def test_a_recorded_hold_stands_when_a_late_event_changes_the_past(log):
@@ -515,3 +517,53 @@ def test_a_hold_without_an_amount_is_never_released_by_a_payment(tmp_path):
             payment("2026-01-20", 1000, "I1"))
     report = log.monitor("2026-01-31")  # durable_rules would stop on hold.amount missing
     assert [a["action"] for a in report.actions] == ["hold", "notify"]
+
+
+# -- second review: holds and releases through late events, held back news -----------------
+def _replays(log) -> bool:
+    with AuditStore(log.path) as store:
+        replayer = Replayer(store)
+        return all(replayer.replay(row).matched for row in store.iter_rows(
+            "SELECT * FROM records WHERE kind IN ('action', 'decision')"))
+
+
+def test_a_late_earlier_order_adds_a_hold_and_each_release_lifts_its_own(log):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 1_000_000, "2026-03-01"), order("2026-01-10", 900_000))
+    assert log.actions(log.monitor("2026-01-31"), "hold") == [
+        ("2026-01-10", "M_ORDER_OVER_LIMIT", "hold")]
+    log.add(order("2026-01-05", 900_000), payment("2026-02-15", 500_000, "I1"),
+            payment("2026-02-20", 100, "I1"))
+    report = log.monitor("2026-02-28")
+    assert [a for a in log.actions(report) if a[2] in ("hold", "release")] == [
+        ("2026-01-05", "M_ORDER_OVER_LIMIT", "hold"),
+        ("2026-02-15", "M_HOLD_RELEASED", "release"),
+        ("2026-02-15", "M_HOLD_RELEASED", "release")]  # each hold, once
+    assert _replays(log)
+    again = log.monitor("2026-03-31")
+    assert log.actions(again, "release") == [] and not any(
+        line["on_hold"] for line in again.worklist)
+
+
+def test_a_late_earlier_payment_does_not_release_a_hold_twice(log):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 1_000_000, "2026-01-20"), order("2026-01-10", 900_000),
+            payment("2026-02-10", 1_000_000, "I1"))
+    assert log.actions(log.monitor("2026-02-28"), "release") == [
+        ("2026-02-10", "M_HOLD_RELEASED", "release")]
+    log.add(payment("2026-01-15", 999_900, "I1"))
+    assert log.actions(log.monitor("2026-03-31"), "release") == []
+    assert _replays(log)
+
+
+def test_a_late_event_is_news_for_changed_rules_even_when_no_rule_binds_it(log, tmp_path):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 1_000_000, "2026-03-01"), order("2026-01-10", 700_000))
+    log.monitor("2026-01-31")
+    log.ruleset = _with_new_rule(tmp_path)  # other rules from now on
+    log.monitor("2026-02-28")
+    # An invoice dated before the order arrives: the order was over the limit after all.
+    log.add(invoice("2026-01-05", "I2", 200_000, "2026-03-05"))
+    report = log.monitor("2026-03-31")
+    assert log.actions(report, "hold") == [("2026-01-10", "M_ORDER_OVER_LIMIT", "hold")]
+    assert report.held_back == 0

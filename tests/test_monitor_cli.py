@@ -130,3 +130,13 @@ def test_only_the_payment_that_clears_the_overdue_balance_closes_the_escalation(
     result = credit("monitor", "--as-of", "2026-04-30", "--db", log.path, "--json")
     closes = [a for a in json.loads(result.stdout) if a["action"] == "close_escalation"]
     assert [(a["date"], a["events"]) for a in closes] == [("2026-04-20", ["E00005"])]
+
+
+def test_the_worklist_as_json_after_a_run_shows_todays_step(log):
+    first = credit("monitor", "--as-of", "2026-03-31", "--db", log.path)
+    assert first.exit_code == 0
+    result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--worklist",
+                    "--json")
+    assert result.exit_code == 0, result.stderr
+    [line] = json.loads(result.stdout)
+    assert (line["overdue_amount"], line["step_today"]) == (60000, "phone_call")

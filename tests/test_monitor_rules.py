@@ -150,9 +150,24 @@ def test_every_list_of_join_conditions_ends_with_one_that_is_always_true(tmp_pat
     # false, and crashed in most runs of a two-pattern rule like this one.
     folder = _with_rule(tmp_path, "      - {as: a, signal: order_placed}\n"
                                   '      - {as: b, signal: order_placed, when: '
-                                  '"n > a.n or amount > a.amount"}\n')
+                                  '"n > a.n and (amount > a.amount and day >= a.day)"}\n')
     pattern = load_ruleset(folder).monitoring.rules[0].condition["all"][1]["b"]["$and"]
-    sentinel = {"day": {"$sub": {"$l": {"a": "day"}, "$r": 1_000_000_000}}}
-    assert pattern[1] == {"$or": [{"$gt": {"n": {"a": "n"}}},
-                                  {"$gt": {"amount": {"a": "amount"}}}, {"$lt": sentinel}]}
-    assert pattern[-1] == {"$gte": sentinel}
+    sentinel = {"$gte": {"day": {"$sub": {"$l": {"a": "day"}, "$r": 1_000_000_000}}}}
+    assert pattern[2] == {"$and": [{"$gt": {"amount": {"a": "amount"}}},
+                                   {"$gte": {"day": {"a": "day"}}}, sentinel]}
+    assert pattern[-1] == sentinel
+    # A field compared with another signal's must be there (else durable_rules stops).
+    assert {"$ex": {"amount": 1}} in pattern
+
+
+def test_an_or_that_reads_another_signal_is_refused(tmp_path):
+    folder = _with_rule(tmp_path, "      - {as: a, signal: order_placed}\n"
+                                  '      - {as: b, signal: order_placed, when: '
+                                  '"n > a.n or amount > 100"}\n')
+    code, lines = _validate(folder)
+    assert code == 1 and lines == [
+        f"{folder}/monitoring.yaml:5:45: durable_rules evaluates an 'or' that reads another "
+        "signal's fields wrongly; write a rule for each side"]
+    alone = _with_rule(tmp_path / "alone", "      - {as: b, signal: order_placed, when: "
+                                           '"amount < 10 or amount > 100"}\n')
+    assert _validate(alone)[0] == 0
