@@ -17,6 +17,7 @@ from engine.compiler import CompiledRuleset
 from engine.events import ingest_events
 from engine.monitor import MonitorReport, run_monitor
 from engine.pipeline import decide
+from engine.replay import Replayer
 
 CUSTOMER = "T-STRONG"
 
@@ -58,6 +59,13 @@ class Log:
         with AuditStore(self.path) as store:
             return run_monitor(store, self.ruleset, dt.date.fromisoformat(as_of),
                                record=record)
+
+    def replays_identically(self) -> bool:
+        """Whether every decision and action in the file replays byte for byte."""
+        with AuditStore(self.path) as store:
+            replayer = Replayer(store)
+            return all(replayer.replay(row).matched for row in store.iter_rows(
+                "SELECT * FROM records WHERE kind IN ('action', 'decision')"))
 
     def actions(self, report: MonitorReport, kind: str | None = None) -> list[tuple]:
         """(date, rule, action) of a report's actions, optionally of one kind."""
