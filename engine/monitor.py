@@ -119,9 +119,11 @@ def _run(store: AuditStore, ruleset: CompiledRuleset, session: ReteSession, as_o
             else:
                 on_action(action.body)
             if action.decision is not None:
-                pending.append(action.decision)
                 report.decisions += 1
-            pending.append(action_record(action, ruleset))
+            if record:  # (a dry run builds no records)
+                if action.decision is not None:
+                    pending.append(action.decision)
+                pending.append(action_record(action, ruleset))
         if record and len(pending) >= commit_every:
             store.append(pending)
             pending = []
@@ -144,25 +146,16 @@ def run_record(report: MonitorReport, ruleset: CompiledRuleset) -> NewRecord:
                      ruleset_version=ruleset.version, ruleset_hash=ruleset.hash)
 
 
-def replay_action(store: AuditStore, ruleset: CompiledRuleset, row: dict) -> list[str]:
-    """Differences between a recorded action and the monitor run again on the records
-    before it (its customer, its run date); empty when they are identical."""
+def action_again(store: AuditStore, ruleset: CompiledRuleset, row: dict) -> dict | None:
+    """The body the monitor gives the recorded action ``row`` when run again on the
+    records before it (its customer, its run date); None when it no longer takes it."""
     body = json.loads(row["body"])
     run_date = dt.date.fromisoformat(body["run_as_of"])
     rows = list(_rows(store, run_date, customer_id=body["customer_id"],
                       before_seq=row["seq"]))
     outcome = _monitor(store, ruleset, _session(ruleset), body["customer_id"], run_date,
                        rows, _other_rules_run(store, ruleset, before_seq=row["seq"]))
-    again = [a.body for a in outcome.actions if a.body["key"] == body["key"]]
-    if not again:
-        return [f"the monitor no longer takes {body['key']}"]
-    if canonical_json(again[0]) == row["body"]:
-        return []
-    lines = [f"{name}: recorded {json.dumps(body.get(name), sort_keys=True)[:80]}, "
-             f"replayed {json.dumps(again[0].get(name), sort_keys=True)[:80]}"
-             for name in sorted(set(body) | set(again[0]))
-             if body.get(name) != again[0].get(name)]
-    return lines or ["the action's JSON differs byte for byte"]
+    return next((a.body for a in outcome.actions if a.body["key"] == body["key"]), None)
 
 
 def action_record(action: MonitorAction, ruleset: CompiledRuleset) -> NewRecord:

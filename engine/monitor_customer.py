@@ -23,6 +23,7 @@ forgotten after ``remember_days``) never makes a rule act by itself.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 import json
 from collections import deque
@@ -41,6 +42,7 @@ from .pipeline import decide
 from .rete import Firing, ReteSession
 
 _CAN_CLEAR_OVERDUE = frozenset({"payment_received", "dispute_opened", "dispute_closed"})
+_CARRY_POSITION = frozenset({"invoice_issued", "payment_received", "order_placed"})
 _EVENT_FIELDS = {"invoice_issued": ("invoice_id", "amount"),
                  "payment_received": ("amount", "invoice_id"),
                  "promise_to_pay": ("invoice_id", "amount"),
@@ -54,7 +56,7 @@ _EVENT_FIELDS = {"invoice_issued": ("invoice_id", "amount"),
 @dataclass
 class MonitorAction:
     """An action the rules took: the audit record's body, and for a re-grade the decision
-    record it made. ``new`` is False when an earlier run recorded the same action."""
+    record it made."""
 
     body: dict
     decision: object | None = None  # NewRecord of a re-grade's decision
@@ -135,17 +137,16 @@ class CustomerMonitor:
                                      and row["seq"] > self.other_rules_run[0]), default=None)
         self.session.begin(self.customer_id)
         try:
-            day_rows: list[Mapping] = []
+            current = None  # the day of the rows being read
             for row in rows:
                 day = dt.date.fromisoformat(row["as_of"])
-                if day_rows and day != self.today:
-                    self._finish_day()
-                    day_rows = []
-                if not day_rows:
+                if day != current:
+                    if current is not None:
+                        self._finish_day()
                     self._start_day(day)
-                day_rows.append(row)
+                    current = day
                 self._row(row, day)
-            if day_rows:
+            if current is not None:
                 self._finish_day()
             self._tick_until(self.run_date + dt.timedelta(days=1))
             if self.last_clock != self.run_date:
@@ -191,7 +192,7 @@ class CustomerMonitor:
         day = self.run_date
         position = self.account.position(day, self.standing.grade)
         fields = {"overdue_amount": position["overdue_amount"],
-                  "days_overdue": position["days_overdue"], **self._position_fields(day)}
+                  "days_overdue": position["days_overdue"], **self._position_fields(position)}
         self._assert(self._signal("run_date", f"#run:{day.isoformat()}", day, None, fields),
                      remember=False)
         self.outcome.worklist = self._worklist_line(day)
@@ -204,7 +205,7 @@ class CustomerMonitor:
             self._event(json.loads(row["body"]), day)
         elif kind == "decision":
             seq = row["seq"]
-            body = _cached(lambda: self.load_body(seq))
+            body = functools.cache(lambda: self.load_body(seq))  # read if a re-grade needs it
             self.pending.append((day, _Standing(
                 row["grade"], Decimal(row["credit_limit"]) if row["credit_limit"] else None,
                 row["decision_id"], lambda: body()["input"],
@@ -234,6 +235,8 @@ class CustomerMonitor:
         overdue_before = self.account.position(day)["overdue_amount"] \
             if kind in _CAN_CLEAR_OVERDUE else None
         self.account.apply(event)
+        after = self.account.position(day) if kind in _CARRY_POSITION or overdue_before \
+            else None
         fields = {name: event[name] for name in _EVENT_FIELDS.get(kind, ()) if name in event}
         if kind == "invoice_issued":
             fields["due_day"] = dt.date.fromisoformat(event["due_date"]).toordinal()
@@ -248,14 +251,13 @@ class CustomerMonitor:
             fields["overdue_before"] = overdue_before
             fields["unapplied"] = self.account.unapplied
         elif kind == "order_placed":
-            fields["exposure_after"] = max(self.account.balance(), Decimal(0)) + \
-                Decimal(str(event["amount"]))
-        if kind in ("invoice_issued", "payment_received", "order_placed"):
-            fields.update(self._position_fields(day))
+            fields["exposure_after"] = after["balance"] + Decimal(str(event["amount"]))
+        if kind in _CARRY_POSITION:
+            fields.update(self._position_fields(after))
         self._assert(self._signal(kind, event["id"], day, event["id"], fields))
         if kind == "payment_received":
             self._payment_signals(event, day, before)
-        if overdue_before and not self.account.position(day)["overdue_amount"]:
+        if overdue_before and not after["overdue_amount"]:
             self._assert(self._signal("overdue_cleared", f"{event['id']}#cleared", day,
                                       event["id"], {"by": kind,
                                                     "overdue_before": overdue_before}))
@@ -281,8 +283,8 @@ class CustomerMonitor:
                                               "days_late": (day - invoice.due_date).days,
                                               "amount": invoice.amount}))
 
-    def _position_fields(self, day: dt.date) -> dict:
-        position = self.account.position(day)
+    def _position_fields(self, position: Mapping) -> dict:
+        """What a signal says of the account's position (after the event) and standing."""
         limit = self.standing.credit_limit
         return {"balance_after": position["balance"],
                 "overdue_after": position["overdue_amount"],
@@ -470,16 +472,6 @@ class CustomerMonitor:
                 "days_since_last_step": position["days_since_last_step"],
                 "on_hold": bool(self.holds), "promise_broken": position["promise_broken"],
                 "dispute_open": position["dispute_open"]}
-
-
-def _cached(load: Callable[[], dict]) -> Callable[[], dict]:
-    box: list[dict] = []
-
-    def get() -> dict:
-        if not box:
-            box.append(load())
-        return box[0]
-    return get
 
 
 def _plain(value: object) -> object:

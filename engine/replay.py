@@ -17,7 +17,7 @@ from .challenger import decide_challenger, in_split
 from .compiler import CompiledRuleset, compile_ruleset
 from .decision import Decision
 from .errors import DecisionError, ProblemsError
-from .monitor import replay_action
+from .monitor import action_again
 from .pipeline import decide
 from .ruleset import source_from_content
 
@@ -63,10 +63,7 @@ class Replayer:
         """Replay one record (a row of the records table): a decision, or a monitoring
         action (run again on the records before it)."""
         if row["kind"] == "action":
-            result = ReplayResult(row["seq"], json.loads(row["body"])["key"])
-            result.differences = replay_action(self.store, self.ruleset(row["ruleset_hash"]),
-                                               row)
-            return result
+            return self._replay_action(row)
         if row["kind"] != "decision":
             article = "an" if row["kind"][0] in "aeiou" else "a"
             raise AuditError(f"record {row['seq']} is {article} {row['kind']} record, not a "
@@ -89,6 +86,18 @@ class Replayer:
                 result.differences = ["the decision's JSON differs byte for byte"]
         if "challenger" in body:
             result.differences += self._challenger_differences(body)
+        return result
+
+    def _replay_action(self, row: dict) -> ReplayResult:
+        stored = json.loads(row["body"])
+        result = ReplayResult(row["seq"], stored["key"])
+        again = action_again(self.store, self.ruleset(row["ruleset_hash"]), row)
+        if again is None:
+            result.differences = [f"the monitor no longer takes {stored['key']}"]
+        elif canonical_json(again) != row["body"]:
+            _diff("", stored, again, result.differences)
+            result.differences = _capped(result.differences) or [
+                "the action's JSON differs byte for byte"]
         return result
 
     def _challenger_differences(self, body: dict) -> list[str]:
@@ -126,6 +135,11 @@ def _differences(body: dict, ruleset: CompiledRuleset, decision: Decision,
     new = json.loads(canonical_json(decision.to_dict()))
     lines: list[str] = []
     _diff("", old, new, lines)
+    return _capped(lines)
+
+
+def _capped(lines: list[str]) -> list[str]:
+    """At most MAX_DIFF_LINES differences, and how many more there are."""
     return lines[:MAX_DIFF_LINES] + ([f"... and {len(lines) - MAX_DIFF_LINES} more"]
                                      if len(lines) > MAX_DIFF_LINES else [])
 

@@ -397,7 +397,7 @@ def test_replay_tells_when_the_monitor_would_act_differently(log):
         body["details"]["credit_limit"] = 1
         row["body"] = json.dumps(body, sort_keys=True, separators=(",", ":"))
         differences = Replayer(store).replay(row).differences
-    assert differences and differences[0].startswith("details: recorded")
+    assert differences == ["details.credit_limit: recorded 1, replayed 1800000"]
 
 
 def test_a_regrade_records_the_challenger_beside_it(tmp_path):
