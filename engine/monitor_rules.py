@@ -126,10 +126,7 @@ def _compile_rule(spec: Mapping, path: tuple, rep: Reporter, rule_ids: tuple[str
                 condition = translator.translate(pattern["when"])
                 terms.extend(condition.get("$and", [condition]))
                 referenced |= translator.referenced
-                # durable_rules stops with an error when a field compared with another
-                # signal's is missing: such a signal does not match (null compares false).
-                terms.extend({"$ex": {name: 1}} for name in dict.fromkeys(translator.joined)
-                             if name not in COMMON)
+                terms += _present(translator.joined)
             except ExpressionError as exc:
                 rep.error((*where, "when"), exc.message, exc.offset)
                 failed = True
@@ -148,11 +145,8 @@ def _compile_rule(spec: Mapping, path: tuple, rep: Reporter, rule_ids: tuple[str
         positives[name] = terms
     if failed:
         return None
-    # A field another pattern reads must be there: durable_rules stops with an error when a
-    # referenced field is missing, where the language says a comparison with null is false.
-    for name, field in sorted(referenced):
-        if field not in COMMON:
-            positives[name].append({"$ex": {field: 1}})
+    for name, field in sorted(referenced):  # a field another pattern reads
+        positives[name] += _present([field])
     if not positives:
         rep.error((*path, "match"), "a rule needs at least one pattern with 'as' "
                   "(one that matches a signal, not only 'none')")
@@ -169,6 +163,13 @@ def _compile_rule(spec: Mapping, path: tuple, rep: Reporter, rule_ids: tuple[str
                           tuple(spec["actions"]), once_per, tuple(bound))
 
 
+def _present(fields: list[str]) -> list[dict]:
+    """Conditions that a signal has these fields. durable_rules stops with an error when a
+    field compared across signals is missing, where the language says a comparison with
+    null is false: such a signal does not match."""
+    return [{"$ex": {name: 1}} for name in dict.fromkeys(fields) if name not in COMMON]
+
+
 def _conjunction(terms: list[dict]) -> dict:
     return terms[0] if len(terms) == 1 else {"$and": terms}
 
@@ -179,9 +180,7 @@ def _with_sentinels(terms: list[dict], names: set[str], first: str) -> list[dict
     reduceExpressionSequence). Each such list that joins with another signal therefore
     ends with a condition that is always true, comparing this signal's day with the first
     bound signal's."""
-    if not any(_joins(term, names) for term in terms):
-        return terms
-    return [_sentinel_inside(term, names, first) for term in terms] + [_always_true(first)]
+    return _sentinel_inside({"$and": terms}, names, first)["$and"]
 
 
 def _sentinel_inside(node: dict, names: set[str], first: str) -> dict:
