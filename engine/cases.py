@@ -17,6 +17,7 @@ from .errors import DecisionError, Location, Problem, ProblemsError
 from .escalation import next_step
 from .monitor_cases import account_case_problems, run_account_case
 from .pipeline import decide
+from .rete import MonitorUnavailable
 from .schema_check import schema_problems
 from .yaml_source import load_yaml_file
 
@@ -127,9 +128,7 @@ def run_case(ruleset: CompiledRuleset, case: Case) -> CaseResult:
     monitoring rules, for an account case) and compare every expectation it states."""
     result = CaseResult(case)
     if case.account is not None:
-        result.differences, result.fired, result.skipped = run_account_case(
-            ruleset, case.account, case.expect)
-        return result
+        return _run_account_case(ruleset, result)
     if case.position is not None:
         return _run_position_case(ruleset, result)
     try:
@@ -158,7 +157,23 @@ def _run_position_case(ruleset: CompiledRuleset, result: CaseResult) -> CaseResu
         result.differences.append(f"the escalation failed: {exc}")
         return result
     result.trace = escalation.trace
-    actual = {"step": escalation.step, "proposed": escalation.proposed}
+    return _compared(result, {"step": escalation.step, "proposed": escalation.proposed})
+
+
+def _run_account_case(ruleset: CompiledRuleset, result: CaseResult) -> CaseResult:
+    if ruleset.monitoring is None:
+        result.differences.append(f"ruleset {ruleset.name} has no monitoring.yaml")
+        return result
+    try:
+        actual, result.fired = run_account_case(ruleset, result.case.account)
+    except MonitorUnavailable as exc:
+        result.skipped = str(exc)
+        return result
+    return _compared(result, actual)
+
+
+def _compared(result: CaseResult, actual: dict) -> CaseResult:
+    """``result`` with a difference for each expectation ``actual`` does not meet exactly."""
     for key, wanted in result.case.expect.items():
         if wanted != actual[key]:
             result.differences.append(f"{key}: expected {_show(wanted)}, got "
