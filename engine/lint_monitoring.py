@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from .compiler import CompiledRuleset
 from .findings import WARNING, Finding
-from .monitor_rules import SENTINEL_DAYS
+from .monitor_rules import SENTINEL_DAYS, negated_name
 
 
 def monitoring_findings(ruleset: CompiledRuleset) -> list[Finding]:
@@ -42,7 +42,7 @@ def monitoring_findings(ruleset: CompiledRuleset) -> list[Finding]:
 def _condition(ruleset: CompiledRuleset, rule_id: str, pattern: dict, position: int):
     """The compiled durable_rules condition of one pattern of a rule."""
     rule = next(r for r in ruleset.monitoring.rules if r.id == rule_id)
-    name = pattern.get("as") or f"none_{position}$not"
+    name = pattern.get("as") or negated_name(position)
     return next(entry[name] for entry in rule.condition["all"] if name in entry)
 
 

@@ -134,7 +134,7 @@ def _compile_rule(spec: Mapping, path: tuple, rep: Reporter, rule_ids: tuple[str
         if negated:
             if bound:  # a work-around for a durable_rules bug: see _with_sentinels
                 terms = _with_sentinels(terms, set(bound), next(iter(bound)))
-            negatives.append({f"none_{index}$not": _conjunction(terms)})
+            negatives.append({negated_name(index): _conjunction(terms)})
             continue
         name = pattern["as"]
         if name in bound:
@@ -161,6 +161,12 @@ def _compile_rule(spec: Mapping, path: tuple, rep: Reporter, rule_ids: tuple[str
                          for name, terms in positives.items()] + negatives}
     return MonitoringRule(spec["id"], spec.get("description", ""), condition,
                           tuple(spec["actions"]), once_per, tuple(bound))
+
+
+def negated_name(position: int) -> str:
+    """The name a negated pattern (the ``position``-th of its rule's match) has in the
+    compiled condition (``$not`` is how durable_rules marks a negation)."""
+    return f"none_{position}$not"
 
 
 def _present(fields: list[str]) -> list[dict]:
