@@ -22,14 +22,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "examples")]
 
-from generate_portfolio import customers, write  # noqa: E402
+from generate_portfolio import customers, write
 
-from engine.audit import AuditStore  # noqa: E402
-from engine.audit_chain import verify_file  # noqa: E402
-from engine.audit_record import decision_record  # noqa: E402
-from engine.batch import run_batch  # noqa: E402
-from engine.compiler import load_ruleset  # noqa: E402
-from engine.pipeline import decide  # noqa: E402
+from engine.audit.chain import verify_file
+from engine.audit.decision_records import decision_record
+from engine.audit.store import AuditStore
+from engine.batch import run_batch
+from engine.decide.pipeline import decide
+from engine.ruleset.loader import load_ruleset
 
 AS_OF = dt.date(2026, 11, 30)
 RULESET = HERE.parent / "rulesets" / "default"

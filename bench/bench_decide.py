@@ -21,12 +21,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "examples"), str(HERE)]
 
-from generate_portfolio import customers  # noqa: E402
-from handwritten_grading import grade as handwritten_grade  # noqa: E402
+from generate_portfolio import customers
+from handwritten_grading import grade as handwritten_grade
 
-from engine.canonical import canonical_json  # noqa: E402
-from engine.compiler import load_ruleset  # noqa: E402
-from engine.pipeline import decide  # noqa: E402
+from engine.canonical import canonical_json
+from engine.decide.pipeline import decide
+from engine.ruleset.loader import load_ruleset
 
 AS_OF = dt.date(2026, 11, 30)
 

@@ -19,11 +19,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent)]
 
-from engine.account import fold  # noqa: E402
-from engine.audit import AuditStore  # noqa: E402
-from engine.compiler import load_ruleset  # noqa: E402
-from engine.escalation import next_step  # noqa: E402
-from engine.events import ingest_events  # noqa: E402
+from engine.audit.events import ingest_events
+from engine.audit.store import AuditStore
+from engine.monitor.account import fold
+from engine.ruleset.escalation import next_step
+from engine.ruleset.loader import load_ruleset
 
 AS_OF = dt.date(2026, 12, 31)
 

@@ -23,11 +23,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT)]
 
-from engine.audit import AuditStore  # noqa: E402
-from engine.batch import run_batch  # noqa: E402
-from engine.compiler import load_ruleset  # noqa: E402
-from engine.events import ingest_events  # noqa: E402
-from engine.monitor import run_monitor  # noqa: E402
+from engine.audit.events import ingest_events
+from engine.audit.store import AuditStore
+from engine.batch import run_batch
+from engine.monitor.run import run_monitor
+from engine.ruleset.loader import load_ruleset
 
 TARGET = 10_000
 RULESET = ROOT / "rulesets" / "default"

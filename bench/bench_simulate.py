@@ -26,9 +26,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "examples")]
 
-from generate_portfolio import customers, write  # noqa: E402
+from generate_portfolio import customers, write
 
-from engine.simulate import simulate_portfolio  # noqa: E402
+from engine.quality.simulate import simulate_portfolio
 
 AS_OF = dt.date(2026, 11, 30)
 RULESET = HERE.parent / "rulesets" / "default"

@@ -11,37 +11,28 @@ date; ``resume`` finishes an interrupted run without deciding any customer twice
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
 import os
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from .audit import AuditStore, NewRecord
-from .audit_record import decision_record, full_decision
+from .audit.decision_records import full_decision
+from .audit.store import AuditStore, NewRecord
 from .canonical import canonical_json
-from .challenger import challenger_part
-from .compiler import CompiledRuleset, load_ruleset
-from .customer import (
-    InputError,
-    check_customer,
-    column_types,
-    document_from_row,
-    parse_json_document,
-)
-from .enrich import enrich
+from .enrich.customer_documents import InputError, check_customer
+from .enrich.plugin_manager import installed_plugins
+from .enrich.portfolio import read_rows, row_document, row_where
 from .errors import CreditRulesError, DecisionError
-from .pipeline import decide
-from .plugin_manager import installed_plugins
+from .parallel import chunked, map_chunks
+from .ruleset.compiler import CompiledRuleset
+from .ruleset.loader import load_ruleset
+from .service import decide_document, store_rulesets
 
-CHUNK_ROWS = 500
-IN_FLIGHT_PER_WORKER = 3
 DEFAULT_COMMIT_EVERY = 1000
 
 
@@ -98,63 +89,6 @@ class BatchSummary:
         return data
 
 
-def read_rows(path: str | Path) -> Iterator[tuple[int, object]]:
-    """Yield ``(row_number, raw_row)`` from a CSV (row 1 is the first data row) or a JSON
-    Lines file (row = line number), streaming. A CSV's column types come first, as row 0.
-    Raises InputError for an unusable file or header."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".jsonl", ".ndjson"):
-        raise InputError(str(path), [("", "a portfolio must be a .csv or .jsonl file")])
-    try:
-        handle = path.open("r", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise InputError(str(path), [("", exc.strerror or "cannot open the file")]) from None
-    with handle:
-        if suffix == ".csv":
-            yield from _csv_rows(path, handle)
-        else:
-            yield from _jsonl_rows(path, handle)
-
-
-def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
-    reader = csv.DictReader(handle)
-    try:
-        fields = reader.fieldnames
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}:1", [("", f"unreadable header: {exc}")]) from None
-    if not fields:
-        return
-    yield 0, column_types(fields)
-    number = 0
-    while True:
-        number += 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except (csv.Error, UnicodeDecodeError) as exc:
-            yield number, InputError(f"{path}: row {number}", [("", str(exc))])
-            continue
-        yield number, row
-
-
-def _jsonl_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
-    number = 0
-    while True:
-        try:
-            line = handle.readline()
-        except UnicodeDecodeError:
-            number += 1
-            yield number, InputError(f"{path}:{number}", [("", "not valid UTF-8 text")])
-            continue
-        if not line:
-            return
-        number += 1
-        if line.strip():
-            yield number, line
-
-
 # --- work done in each worker ---------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -187,16 +121,12 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
             doc = row_document(number, raw, settings.types, settings.label)
             customer_id = doc.get("id") if isinstance(doc.get("id"), str) else None
             check_customer(doc, where)
-            enriched = enrich(ruleset, doc, settings.as_of, plugins)
-            decision = decide(ruleset, enriched.facts, settings.as_of)
-            beside = challenger_part(ruleset, enriched.facts, settings.as_of)
+            decided = decide_document(ruleset, doc, settings.as_of, plugins)
+            decision = decided.decision
             record = None
             if settings.salt is not None:
-                record, line = decision_record(decision, settings.salt,
-                                               batch_id=settings.batch_id, batch_row=number,
-                                               plugins=enriched.plugins,
-                                               enriched=enriched.enriched,
-                                               challenger=beside)
+                record, line = decided.record(settings.salt, batch_id=settings.batch_id,
+                                              batch_row=number)
             else:
                 line = canonical_json(decision.summary())
             if settings.with_trace:
@@ -211,7 +141,7 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
         limit = None if policy is None or policy["credit_limit"] is None else \
             format(policy["credit_limit"], "f")
         results.append(("ok", number, line, decision.outcome, decision.grade, limit, record,
-                        _challenged(beside)))
+                        _challenged(decided.challenger)))
     return results
 
 
@@ -219,22 +149,6 @@ def _challenged(part: dict | None) -> str | None:
     if part is None:
         return None
     return "failed" if "error" in part else "decided"
-
-
-def row_where(number: int, types: dict | None, label: str) -> str:
-    """How an error names a row: ``FILE: row N`` for CSV, ``FILE:LINE`` for JSON Lines."""
-    return f"{label}: row {number}" if types is not None else f"{label}:{number}"
-
-
-def row_document(number: int, raw: object, types: dict | None, label: str) -> dict:
-    """The customer document of one raw row as ``read_rows`` gave it (``types``: the CSV's
-    column types, None for JSON Lines), not yet checked. Raises InputError."""
-    if isinstance(raw, InputError):
-        raise raw
-    where = row_where(number, types, label)
-    if types is not None:
-        return document_from_row(raw, types, where)
-    return parse_json_document(raw, where, label, number)
 
 
 _worker_ruleset: CompiledRuleset | None = None
@@ -351,9 +265,7 @@ class _AuditedRun:
         self.on_recorded = on_recorded
         self.commit_every = max(1, commit_every)
         self.pending: list[NewRecord] = []
-        store.store_ruleset(ruleset)
-        if ruleset.challenger is not None:
-            store.store_ruleset(ruleset.challenger.ruleset)
+        store_rulesets(store, ruleset)
         key = portfolio_key(portfolio, ruleset, as_of)
         runs = self._runs(key)
         if resume:
@@ -448,36 +360,9 @@ def _run_parallel(chunks, consume, ruleset_dir, settings, workers) -> None:
         consume(results)
 
 
-def map_chunks(chunks: Iterator[list], work: Callable, args: tuple, *, workers: int,
-               initializer: Callable, initargs: tuple) -> Iterator:
-    """``work(chunk, *args)`` for each chunk in ``workers`` processes (each set up once by
-    ``initializer(*initargs)``), yielded in input order, with at most a few chunks per
-    worker in flight so that memory stays flat."""
-    pending: deque[Future] = deque()
-    with ProcessPoolExecutor(max_workers=workers, initializer=initializer,
-                             initargs=initargs) as pool:
-        for chunk in chunks:
-            pending.append(pool.submit(work, chunk, *args))
-            if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
-
 def _prepend(first, rows: Iterator) -> Iterator:
     if first is not None:
         yield first
     yield from rows
 
 
-def chunked(rows: Iterator, size: int = CHUNK_ROWS) -> Iterator[list]:
-    """Rows in lists of ``size``, streaming."""
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

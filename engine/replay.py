@@ -10,16 +10,16 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from .audit import AuditError, AuditStore
-from .audit_record import compact_json, full_decision
+from .audit.decision_records import compact_json, full_decision
+from .audit.store import AuditError, AuditStore
 from .canonical import canonical_json
-from .challenger import decide_challenger, in_split
-from .compiler import CompiledRuleset, compile_ruleset
-from .decision import Decision
+from .decide.challenger import decide_challenger, in_split
+from .decide.decision import Decision
+from .decide.pipeline import decide
 from .errors import DecisionError, ProblemsError
-from .monitor import action_again
-from .pipeline import decide
-from .ruleset import source_from_content
+from .monitor.run import action_again
+from .ruleset.compiler import CompiledRuleset, compile_ruleset
+from .ruleset.source import source_from_content
 
 MAX_DIFF_LINES = 30
 

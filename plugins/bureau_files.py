@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from engine.hookspecs import hookimpl
+from engine.enrich.hookspecs import hookimpl
 
 
 def source() -> Path | None:

@@ -75,10 +75,10 @@ import urllib.request
 from dataclasses import dataclass
 
 from engine import __version__
-from engine.audit import BUSY_TIMEOUT_MS, default_db_path
+from engine.audit.store import BUSY_TIMEOUT_MS, default_db_path
+from engine.enrich.hookspecs import hookimpl
 from engine.errors import CreditRulesError, Location, Problem, ProblemsError
-from engine.hookspecs import hookimpl
-from engine.yaml_source import load_yaml_file
+from engine.language.yaml_source import load_yaml_file
 
 CONFIG_ENV = "CREDIT_BUREAU_HTTP_CONFIG"
 CACHE_TABLE = "bureau_http_cache"
@@ -397,7 +397,7 @@ def _cache_connection() -> sqlite3.Connection:
                 # A new file: let the audit store create its schema first (it refuses a
                 # file that holds tables it did not make).
                 conn.close()
-                from engine.audit import AuditStore
+                from engine.audit.store import AuditStore
 
                 AuditStore(path).close()
                 conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000,

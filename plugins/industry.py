@@ -14,7 +14,7 @@ import functools
 import os
 from pathlib import Path
 
-from engine.hookspecs import hookimpl
+from engine.enrich.hookspecs import hookimpl
 
 DEFAULT_TABLE = Path(__file__).resolve().parent / "data" / "industry_reference.csv"
 NUMBERS = ("growth", "concentration")

@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 
-from engine.audit import AuditStore, default_db_path
-from engine.hookspecs import hookimpl
-from engine.override_register import list_overrides
+from engine.audit.override_register import list_overrides
+from engine.audit.store import AuditStore, default_db_path
+from engine.enrich.hookspecs import hookimpl
 
 FIELDS = ("id", "kind", "value", "reason", "by", "role", "expires", "approvals")
 _cache: dict[str, tuple[tuple, dict[str, list[dict]]]] = {}

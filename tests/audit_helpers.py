@@ -13,9 +13,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from engine.audit_chain import record_hash
+from engine.audit.chain import record_hash
 from engine.canonical import canonical_json
-from engine.cli import cli
+from engine.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "examples" / "generate_portfolio.py"
@@ -28,7 +28,7 @@ HEADER_COLUMNS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorde
                   "credit_limit", "batch_id", "batch_row", "body_sha256", "prev_hash")
 ALL_COLUMNS = (*HEADER_COLUMNS, "body", "hash")
 # The command line of `credit` in a fresh interpreter (no reliance on the venv's script).
-CREDIT = [sys.executable, "-c", "from engine.cli import main; main()"]
+CREDIT = [sys.executable, "-c", "from engine.cli.main import main; main()"]
 
 
 def credit(*args: str, env: dict | None = None):

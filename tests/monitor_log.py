@@ -9,15 +9,14 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from sample_customers import strong_customer
-
-from engine.audit import AuditStore
-from engine.audit_record import decision_record
-from engine.compiler import CompiledRuleset
-from engine.events import ingest_events
-from engine.monitor import MonitorReport, run_monitor
-from engine.pipeline import decide
+from engine.audit.decision_records import decision_record
+from engine.audit.events import ingest_events
+from engine.audit.store import AuditStore
+from engine.decide.pipeline import decide
+from engine.monitor.run import MonitorReport, run_monitor
 from engine.replay import Replayer
+from engine.ruleset.compiler import CompiledRuleset
+from tests.sample_customers import strong_customer
 
 CUSTOMER = "T-STRONG"
 

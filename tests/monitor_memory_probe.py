@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.audit import AuditStore
-from engine.compiler import load_ruleset
-from engine.events import ingest_events
-from engine.monitor import run_monitor
+from engine.audit.events import ingest_events
+from engine.audit.store import AuditStore
+from engine.monitor.run import run_monitor
+from engine.ruleset.loader import load_ruleset
 
 
 def resident_kib() -> int:

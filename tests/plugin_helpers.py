@@ -16,17 +16,17 @@ import pluggy
 import yaml
 from click.testing import CliRunner
 
-from engine import hookspecs, plugin_manager
-from engine.cli import cli
-from engine.hookspecs import hookimpl
-from engine.plugin_manager import Plugins, load_plugins, register
+from engine.cli.main import cli
+from engine.enrich import hookspecs, plugin_manager
+from engine.enrich.hookspecs import hookimpl
+from engine.enrich.plugin_manager import Plugins, load_plugins, register
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULESET = ROOT / "rulesets" / "default"
 AS_OF = "2026-06-30"
 AS_OF_DATE = dt.date.fromisoformat(AS_OF)
 # `credit` in a fresh interpreter, run from the checkout (no reliance on the venv's script)
-CREDIT = [sys.executable, "-c", "from engine.cli import main; main()"]
+CREDIT = [sys.executable, "-c", "from engine.cli.main import main; main()"]
 TEST_VERSION = "1.0.0-test"
 
 # The shipped ruleset reads indicators.industry.* in its grading: keep that plugin declared.
@@ -157,7 +157,7 @@ def empty_plugins() -> Plugins:
 
 def plugins_with(*extra: tuple[str, object], builtins: bool = True) -> Plugins:
     """The built-in plugins (unless ``builtins`` is False) and ``(name, plugin)`` pairs,
-    all registered through engine.plugin_manager.register."""
+    all registered through engine.enrich.plugin_manager.register."""
     plugins = load_plugins(entry_points=False) if builtins else empty_plugins()
     for name, plugin in extra:
         register(plugins, plugin, name, TEST_VERSION, "test")

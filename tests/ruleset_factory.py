@@ -15,8 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from engine.compiler import CompiledRuleset, load_ruleset
-from engine.pipeline import decide
+from engine.decide.pipeline import decide
+from engine.ruleset.compiler import CompiledRuleset
+from engine.ruleset.loader import load_ruleset
 
 AS_OF = dt.date(2026, 6, 30)
 STAGE_ORDER = ("facts", "derived", "admission", "grading", "policy", "approval")

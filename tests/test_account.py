@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from engine.account import fold
-from engine.compiler import load_ruleset
-from engine.escalation import next_step
+from engine.monitor.account import fold
+from engine.ruleset.escalation import next_step
+from engine.ruleset.loader import load_ruleset
 
 
 def ev(kind, day, **fields):

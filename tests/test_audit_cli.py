@@ -11,7 +11,8 @@ import json
 import sqlite3
 
 import pytest
-from audit_helpers import (
+
+from tests.audit_helpers import (
     AS_OF,
     HEADER_COLUMNS,
     ROOT,
@@ -22,7 +23,7 @@ from audit_helpers import (
     rows,
     write_json,
 )
-from sample_customers import strong_customer
+from tests.sample_customers import strong_customer
 
 CUSTOMERS = ROOT / "examples" / "customers"
 LIST_COLUMNS = ["seq", "recorded_at", "kind", "customer_id", "decision_id", "as_of", "ruleset",

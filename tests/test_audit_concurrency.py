@@ -10,11 +10,11 @@ import sys
 import time
 from collections import Counter
 
-from audit_helpers import AS_OF, CREDIT, ROOT, generate, rows, verify
+from tests.audit_helpers import AS_OF, CREDIT, ROOT, generate, rows, verify
 
 WRITER = """
 import json, os, sys, time
-from engine.audit import AuditStore, NewRecord
+from engine.audit.store import AuditStore, NewRecord
 from engine.canonical import canonical_json
 db, name, group, count, ready, go = sys.argv[1:]
 group, count = int(group), int(count)

@@ -10,7 +10,9 @@ import sqlite3
 import subprocess
 import time
 
-from audit_helpers import AS_OF, CREDIT, ROOT, credit, generate, rows, verify
+import pytest
+
+from tests.audit_helpers import AS_OF, CREDIT, ROOT, credit, generate, rows, verify
 
 ROWS = 20_000
 COMMIT_EVERY = 200
@@ -31,6 +33,7 @@ def committed_decisions(db) -> int:
         conn.close()
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume(tmp_path):
     portfolio = generate(tmp_path / "p.csv", ROWS, seed=21)
     db, out = tmp_path / "audit.db", tmp_path / "results.jsonl"

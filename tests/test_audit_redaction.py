@@ -8,10 +8,9 @@ import hashlib
 import hmac
 import json
 
-from audit_helpers import AS_OF, copy_ruleset, credit, rows, write_json
-from sample_customers import strong_customer
-
 from engine.canonical import canonical_json
+from tests.audit_helpers import AS_OF, copy_ruleset, credit, rows, write_json
+from tests.sample_customers import strong_customer
 
 PHONE = "+49 30 5550199"
 EMAIL = "erika.mustermann@example.org"

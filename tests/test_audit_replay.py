@@ -7,7 +7,8 @@ import json
 import re
 
 import pytest
-from audit_helpers import (
+
+from tests.audit_helpers import (
     AS_OF,
     EXAMPLE_PORTFOLIO,
     check_like_a_regulator,
@@ -19,7 +20,7 @@ from audit_helpers import (
     tamper,
     write_json,
 )
-from sample_customers import strong_customer
+from tests.sample_customers import strong_customer
 
 
 @pytest.fixture(scope="module")

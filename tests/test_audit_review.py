@@ -8,8 +8,9 @@ import io
 import json
 
 import pytest
-from audit_helpers import credit, one_line_error, write_json
-from sample_customers import strong_customer
+
+from tests.audit_helpers import credit, one_line_error, write_json
+from tests.sample_customers import strong_customer
 
 REVIEW_DATE = "2026-11-30"
 COLUMNS = ["customer_id", "last_decision", "grade", "outcome", "review_interval_days", "due",

@@ -9,7 +9,10 @@ import re
 import sqlite3
 
 import pytest
-from audit_helpers import (
+
+from engine.audit.chain import verify_file
+from engine.audit.store import AuditStore
+from tests.audit_helpers import (
     AS_OF,
     connect,
     copy_db,
@@ -23,10 +26,7 @@ from audit_helpers import (
     verify,
     write_json,
 )
-from sample_customers import strong_customer
-
-from engine.audit import AuditStore
-from engine.audit_chain import verify_file
+from tests.sample_customers import strong_customer
 
 RECORDS = 23  # 1 ruleset-loaded, 1 batch-started, 20 decisions (3..22), 1 batch-finished
 

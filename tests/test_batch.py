@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sample_customers import strong_customer
 
-from engine.cli import cli
+from engine.cli.main import cli
+from tests.sample_customers import strong_customer
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "examples" / "generate_portfolio.py"
@@ -142,6 +142,7 @@ def peak_kib(portfolio: Path, out: Path) -> int:
     return int(done.stdout.strip())
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_as_the_portfolio_grows(tmp_path):
     small = peak_kib(generate(tmp_path / "small.jsonl", 1500, "jsonl"), tmp_path / "s.out")
     large = peak_kib(generate(tmp_path / "large.jsonl", 15000, "jsonl"), tmp_path / "l.out")

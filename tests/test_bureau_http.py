@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from engine import __version__
-from engine.audit import AuditStore
-from engine.compiler import load_ruleset
-from engine.enrich import enrich
-from engine.plugin_manager import load_plugins, register
+from engine.audit.store import AuditStore
+from engine.enrich.enrichment import enrich
+from engine.enrich.plugin_manager import load_plugins, register
+from engine.ruleset.loader import load_ruleset
 from plugins import bureau_http
 from tests.bureau_server import BureauServer, Reply
 

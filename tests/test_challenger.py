@@ -11,12 +11,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from audit_helpers import AS_OF, EXAMPLE_PORTFOLIO, ROOT, copy_db, credit, rows, tamper
 
-from engine.audit import AuditStore, NewRecord
-from engine.challenger import in_split, split_point
-from engine.compiler import load_ruleset
-from engine.schema_check import json_problems
+from engine.audit.store import AuditStore, NewRecord
+from engine.decide.challenger import in_split, split_point
+from engine.language.schema_check import json_problems
+from engine.ruleset.loader import load_ruleset
+from tests.audit_helpers import AS_OF, EXAMPLE_PORTFOLIO, ROOT, copy_db, credit, rows, tamper
 
 CHALLENGER = ROOT / "rulesets" / "challenger-example"
 CUSTOMERS = ROOT / "examples" / "customers"
@@ -37,7 +37,7 @@ def make_champion(root: Path, line: str | None = None, share: float = 0.10) -> P
 
 
 def expected_in_split(customer_id: str, share: float) -> bool:
-    """The documented formula, written out again independently of engine.challenger."""
+    """The documented formula, written out again independently of engine.decide.challenger."""
     digest = hashlib.sha256(f"challenger:default:{customer_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") >> 11 < share * 2 ** 53
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from sample_customers import strong_customer
 
-from engine.cli import cli
+from engine.cli.main import cli
+from tests.sample_customers import strong_customer
 
 
 @pytest.fixture

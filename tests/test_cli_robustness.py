@@ -9,9 +9,9 @@ import json
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sample_customers import paths, strong_customer
 
-from engine.cli import cli
+from engine.cli.main import cli
+from tests.sample_customers import paths, strong_customer
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.text(max_size=10)

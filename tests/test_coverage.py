@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from ruleset_factory import build_ruleset, dump, grading_spec
 
-from engine.cases import load_cases, run_case
-from engine.cli import cli
-from engine.compiler import load_ruleset
-from engine.coverage import measure_coverage
+from engine.cli.main import cli
 from engine.errors import ProblemsError
+from engine.quality.coverage import measure_coverage
+from engine.quality.ruleset_cases import load_cases, run_case
+from engine.ruleset.loader import load_ruleset
+from tests.ruleset_factory import build_ruleset, dump, grading_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "rulesets" / "default"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.cases import load_cases, run_case
-from engine.compiler import load_ruleset
-from engine.customer import check_customer
-from engine.pipeline import decide
+from engine.decide.pipeline import decide
+from engine.enrich.customer_documents import check_customer
+from engine.quality.ruleset_cases import load_cases, run_case
+from engine.ruleset.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "rulesets" / "default"
@@ -64,7 +64,7 @@ def test_examples_cover_every_grade_and_outcome(ruleset):
 def test_credit_test_command_runs_the_same_cases():
     from click.testing import CliRunner
 
-    from engine.cli import cli
+    from engine.cli.main import cli
 
     result = CliRunner().invoke(cli, ["test", str(DEFAULT)])
     assert result.exit_code == 0
@@ -76,7 +76,7 @@ def test_credit_test_reports_a_failing_case(tmp_path):
 
     from click.testing import CliRunner
 
-    from engine.cli import cli
+    from engine.cli.main import cli
 
     copy = tmp_path / "rules"
     shutil.copytree(DEFAULT, copy)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import cli
-from engine.expressions import FUNCTIONS
-from engine.tables import HIT_POLICIES
+from engine.cli.main import cli
+from engine.language.expressions import FUNCTIONS
+from engine.language.tables import HIT_POLICIES
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -46,7 +46,7 @@ PLUGINS_DOC = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
 def _hookspecs():
     import inspect
 
-    from engine import hookspecs
+    from engine.enrich import hookspecs
 
     return [(name, function) for name, function in inspect.getmembers(hookspecs)
             if name.startswith("credit_rules_") and callable(function)]
@@ -71,7 +71,7 @@ def test_the_hooks_are_the_documented_ones():
 
 
 def test_every_monitoring_signal_and_field_is_documented():
-    from engine.monitor_signals import SIGNALS
+    from engine.ruleset.monitoring_signals import SIGNALS
 
     for signal, fields in SIGNALS.items():
         row = next(line for line in LANGUAGE.splitlines() if line.startswith(f"| `{signal}` |"))
@@ -82,7 +82,7 @@ def test_every_regrade_measure_is_documented_and_computed():
     import datetime as dt
     import json
 
-    from engine.account import Account
+    from engine.monitor.account import Account
 
     schema = json.loads((ROOT / "schemas" / "monitoring.schema.json").read_text())
     measures = schema["properties"]["regrade"]["properties"]["facts"]["additionalProperties"]

@@ -9,10 +9,10 @@ import subprocess
 
 import pytest
 
-from engine import plugin_manager
-from engine.compiler import load_ruleset
-from engine.enrich import enrich
-from engine.hookspecs import hookimpl
+from engine.enrich import plugin_manager
+from engine.enrich.enrichment import enrich
+from engine.enrich.hookspecs import hookimpl
+from engine.ruleset.loader import load_ruleset
 from tests.plugin_helpers import (
     AS_OF,
     AS_OF_DATE,

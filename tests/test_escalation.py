@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.compiler import load_ruleset
-from engine.escalation import next_step
+from engine.ruleset.escalation import next_step
+from engine.ruleset.loader import load_ruleset
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from engine.cli import cli
+from engine.cli.main import cli
 
 INVOICE = {"id": "E-1", "customer_id": "C-1", "type": "invoice_issued",
            "occurred_at": "2026-01-05", "invoice_id": "I-1", "amount": 1200.5,
@@ -85,7 +85,7 @@ def test_missing_file_is_one_line(tmp_path):
 def test_an_audit_file_of_schema_version_1_is_migrated(tmp_path):
     import sqlite3
 
-    from engine.audit import MIGRATIONS, AuditStore
+    from engine.audit.store import MIGRATIONS, AuditStore
 
     path = tmp_path / "old.db"
     with AuditStore(path):

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import cli
-from engine.schema_check import json_problems
+from engine.cli.main import cli
+from engine.language.schema_check import json_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "examples" / "generate_events.py"

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import ExpressionError
-from engine.expressions import FUNCTIONS, CodeContext, Symbol, compile_expression
-from engine.runtime import HELPERS
+from engine.language.expressions import FUNCTIONS, CodeContext, Symbol, compile_expression
+from engine.language.runtime import HELPERS
 
 SCOPE = {
     "n": Symbol("number", "n"), "i": Symbol("integer", "i"), "m": Symbol("money", "m"),

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sample_customers import paths, strong_customer
 
-from engine.fast_schema import compile_checker
-from engine.schema_check import _store, load_schema
+from engine.language.fast_schema import compile_checker
+from engine.language.schema_check import _store, load_schema
+from tests.sample_customers import paths, strong_customer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [json.loads(p.read_text()) for p in sorted((ROOT / "examples" / "customers")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from ruleset_factory import compile_ruleset, grading_spec, policy_table, run, trace_entry
 
 from engine.errors import ProblemsError
+from tests.ruleset_factory import compile_ruleset, grading_spec, policy_table, run, trace_entry
 
 BANDS = [{"grade": "A", "score": "[20..)"}, {"grade": "B", "score": "[10..20)"},
          {"grade": "C", "score": "(..10)"}]

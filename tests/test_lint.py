@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from audit_helpers import copy_ruleset
 from click.testing import CliRunner
-from ruleset_factory import build_ruleset, dump, grading_spec, policy_table, table
 
-from engine.cli import cli
-from engine.lint import lint_ruleset
+from engine.cli.main import cli
+from engine.quality.lint import lint_ruleset
+from tests.audit_helpers import copy_ruleset
+from tests.ruleset_factory import build_ruleset, dump, grading_spec, policy_table, table
 
 ROOT = Path(__file__).resolve().parent.parent
 BANDS = [{"grade": "A", "score": "[20..)"}, {"grade": "B", "score": "[10..20)"},
@@ -429,7 +429,7 @@ def test_a_bin_no_value_can_fall_in_is_an_error(tmp_path):
 
 
 def test_a_table_too_large_for_the_gap_check_says_so(tmp_path, monkeypatch):
-    from engine import lint_tables
+    from engine.quality import lint_tables
 
     monkeypatch.setattr(lint_tables, "MAX_COMBINATIONS", 2)  # instead of a huge table
     folder = build_ruleset(tmp_path, policy=policy_table(

@@ -9,7 +9,12 @@ import json
 from decimal import Decimal
 
 import pytest
-from monitor_log import (
+
+from engine.audit.store import AuditStore
+from engine.decide.pipeline import decide
+from engine.replay import Replayer
+from engine.ruleset.loader import load_ruleset
+from tests.monitor_log import (
     Log,
     alert,
     contact,
@@ -20,12 +25,7 @@ from monitor_log import (
     payment,
     promise,
 )
-from sample_customers import strong_customer
-
-from engine.audit import AuditStore
-from engine.compiler import load_ruleset
-from engine.pipeline import decide
-from engine.replay import Replayer
+from tests.sample_customers import strong_customer
 
 pytest.importorskip("durable.engine", reason="durable-rules does not import here")
 

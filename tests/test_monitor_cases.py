@@ -7,12 +7,12 @@ import json
 import sys
 
 import pytest
-from audit_helpers import copy_ruleset, credit
 
-from engine.cases import load_cases, run_case
-from engine.compiler import load_ruleset
-from engine.coverage import measure_coverage
 from engine.errors import ProblemsError
+from engine.quality.coverage import measure_coverage
+from engine.quality.ruleset_cases import load_cases, run_case
+from engine.ruleset.loader import load_ruleset
+from tests.audit_helpers import copy_ruleset, credit
 
 INVOICE = {"type": "invoice_issued", "occurred_at": "2026-01-01", "invoice_id": "I1",
            "amount": 6000, "due_date": "2026-01-31"}

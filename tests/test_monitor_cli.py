@@ -9,10 +9,10 @@ import json
 import sys
 
 import pytest
-from audit_helpers import copy_ruleset, credit, one_line_error
-from monitor_log import Log, invoice, order, payment, promise
 
-from engine.compiler import load_ruleset
+from engine.ruleset.loader import load_ruleset
+from tests.audit_helpers import copy_ruleset, credit, one_line_error
+from tests.monitor_log import Log, invoice, order, payment, promise
 
 pytest.importorskip("durable.engine", reason="durable-rules does not import here")
 

@@ -9,15 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from audit_helpers import credit
 
-from engine.audit import AuditStore
+from engine.audit.store import AuditStore
+from tests.audit_helpers import credit
 
 pytest.importorskip("durable.engine", reason="durable-rules does not import here")
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_two_runs_at_once_take_each_action_once(tmp_path):
     db = tmp_path / "audit.db"
     assert credit("batch", str(ROOT / "examples" / "portfolio.csv"), "--out",
@@ -25,7 +26,7 @@ def test_two_runs_at_once_take_each_action_once(tmp_path):
                   "--workers", "2").exit_code == 0
     assert credit("events", "ingest", str(ROOT / "examples" / "events.jsonl"),
                   "--db", db).exit_code == 0
-    command = [sys.executable, "-c", "from engine.cli import main; main()", "monitor",
+    command = [sys.executable, "-c", "from engine.cli.main import main; main()", "monitor",
                "--as-of", "2026-06-30", "--db", str(db), "--json"]
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, cwd=ROOT) for _ in range(2)]

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CUSTOMERS = 5300  # a little over 200,000 events over the generator's year
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_over_200000_events(tmp_path):
     probe = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "monitor_memory_probe.py"), str(tmp_path),

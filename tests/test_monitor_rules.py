@@ -4,11 +4,11 @@ refuses, located at the cause. Needs no durable_rules (checking a ruleset never 
 from __future__ import annotations
 
 import pytest
-from audit_helpers import copy_ruleset
 from click.testing import CliRunner
 
-from engine.cli import cli
-from engine.compiler import load_ruleset
+from engine.cli.main import cli
+from engine.ruleset.loader import load_ruleset
+from tests.audit_helpers import copy_ruleset
 
 
 def _with_rule(tmp_path, match: str, extra: str = "", actions: str = "[notify]") -> str:

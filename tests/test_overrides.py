@@ -8,13 +8,14 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from sample_customers import strong_customer
 
 from engine.canonical import canonical_json
-from engine.cli import cli
-from engine.compiler import compile_ruleset, load_ruleset
-from engine.pipeline import decide
-from engine.ruleset import source_from_content
+from engine.cli.main import cli
+from engine.decide.pipeline import decide
+from engine.ruleset.compiler import compile_ruleset
+from engine.ruleset.loader import load_ruleset
+from engine.ruleset.source import source_from_content
+from tests.sample_customers import strong_customer
 
 AS_OF = dt.date(2026, 11, 30)
 

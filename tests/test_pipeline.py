@@ -6,12 +6,12 @@ import datetime as dt
 import json
 
 import pytest
-from sample_customers import strong_customer
 
 from engine.canonical import canonical_json
-from engine.compiler import load_ruleset
-from engine.pipeline import decide
-from engine.schema_check import json_problems
+from engine.decide.pipeline import decide
+from engine.language.schema_check import json_problems
+from engine.ruleset.loader import load_ruleset
+from tests.sample_customers import strong_customer
 
 AS_OF = dt.date(2026, 11, 30)
 
@@ -122,8 +122,8 @@ def test_arrears_of_exactly_180_days_are_not_capped(ruleset):
 
 
 def test_a_ruleset_rebuilt_from_its_stored_content_decides_the_same(ruleset):
-    from engine.compiler import compile_ruleset
-    from engine.ruleset import source_from_content
+    from engine.ruleset.compiler import compile_ruleset
+    from engine.ruleset.source import source_from_content
 
     content = json.loads(canonical_json(ruleset.source.content))
     rebuilt = compile_ruleset(source_from_content(content, "stored"))
@@ -135,7 +135,7 @@ def test_a_ruleset_rebuilt_from_its_stored_content_decides_the_same(ruleset):
 
 def test_stored_content_with_a_path_outside_the_folder_is_refused(ruleset):
     from engine.errors import ProblemsError
-    from engine.ruleset import source_from_content
+    from engine.ruleset.source import source_from_content
 
     content = json.loads(canonical_json(ruleset.source.content))
     content["ruleset.yaml"]["stages"]["policy"] = "../policy.yaml"

@@ -15,10 +15,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from engine import __version__, plugin_manager
-from engine.cli import CreditGroup, cli, register_plugin_commands
-from engine.hookspecs import hookimpl
-from engine.plugin_manager import load_plugins
+from engine import __version__
+from engine.cli.main import CreditGroup, cli, register_plugin_commands
+from engine.enrich import plugin_manager
+from engine.enrich.hookspecs import hookimpl
+from engine.enrich.plugin_manager import load_plugins
 from tests.plugin_helpers import (
     AS_OF,
     AS_OF_DATE,

@@ -15,9 +15,9 @@ pytest.importorskip("durable.engine", reason="durable-rules does not import here
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import sys
-from engine.codegen import Reporter
-from engine.monitor_rules import compile_monitoring
-from engine.rete import ReteSession
+from engine.language.codegen import Reporter
+from engine.ruleset.monitoring import compile_monitoring
+from engine.monitor.rete_session import ReteSession
 
 spec = {"rules": [
     {"id": "R1", "match": [{"as": "a", "signal": "order_placed"},

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import cli
-from engine.ruleset import load_ruleset_source
-from engine.ruleset_diff import diff_rulesets
+from engine.cli.main import cli
+from engine.quality.ruleset_diff import diff_rulesets
+from engine.ruleset.source import load_ruleset_source
 from tests.ruleset_factory import (
     FACTS,
     GRADING,

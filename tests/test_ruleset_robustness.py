@@ -10,14 +10,15 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sample_customers import paths, strong_customer
 
-from engine.compiler import load_ruleset
+from engine.decide.pipeline import decide
 from engine.errors import DecisionError, ProblemsError
-from engine.pipeline import decide
+from engine.ruleset.loader import load_ruleset
+from tests.sample_customers import paths, strong_customer
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "rulesets" / "default"
@@ -48,6 +49,7 @@ def replace(node, path, value):
     return copy
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())

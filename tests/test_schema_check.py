@@ -1,4 +1,4 @@
-"""Tests of engine.schema_check, against small throwaway schemas written into a temp dir."""
+"""Tests of engine.language.schema_check, against small throwaway schemas in a temp dir."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import schema_check
 from engine.errors import CreditRulesError, Location
-from engine.schema_check import SchemaError, SchemaStore, pointer_text
-from engine.yaml_source import load_yaml_text
+from engine.language import schema_check
+from engine.language.schema_check import SchemaError, SchemaStore, pointer_text
+from engine.language.yaml_source import load_yaml_text
 
 BASE = "https://credit-rules.example/schemas/"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine import simulate as simulate_module
-from engine.audit_query import Filters
-from engine.cli import cli
-from engine.simulate import facts_for, load_pair, simulate_audit, simulate_portfolio
+from engine.audit.queries import Filters
+from engine.cli.main import cli
+from engine.quality import simulate as simulate_module
+from engine.quality.simulate import facts_for, load_pair, simulate_audit, simulate_portfolio
 from tests.sample_customers import strong_customer
 
 DEFAULT = Path(__file__).resolve().parent.parent / "rulesets" / "default"

@@ -6,7 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from ruleset_factory import (
+
+from engine.errors import DecisionError
+from tests.ruleset_factory import (
     compile_ruleset,
     policy_table,
     run,
@@ -14,8 +16,6 @@ from ruleset_factory import (
     trace_entries,
     trace_entry,
 )
-
-from engine.errors import DecisionError
 
 EMPLOYEES = {"name": "n", "expr": "operating.employees"}
 

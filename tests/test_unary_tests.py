@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import ExpressionError
-from engine.expressions import CodeContext, Symbol
-from engine.runtime import HELPERS
-from engine.unary_tests import Interval, compile_unary_test
+from engine.language.expressions import CodeContext, Symbol
+from engine.language.runtime import HELPERS
+from engine.language.unary_tests import Interval, compile_unary_test
 
 SCOPE = {"equity": Symbol("money", "equity"), "limit": Symbol("money", "limit"),
          "ratio": Symbol("number", "ratio")}

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from ruleset_factory import build_ruleset
 
-from engine.cli import cli
-from engine.compiler import load_ruleset
+from engine.cli.main import cli
 from engine.errors import ProblemsError
+from engine.ruleset.loader import load_ruleset
+from tests.ruleset_factory import build_ruleset
 
 REPO = Path(__file__).resolve().parent.parent
 BROKEN = Path("tests/rulesets/broken")  # relative: the labels in expected.txt are

@@ -1,4 +1,4 @@
-"""Tests of engine.yaml_source: safe YAML loading with a location for every value."""
+"""Tests of engine.language.yaml_source: safe YAML loading with a location for every value."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import Location, ProblemsError
-from engine.yaml_source import LocatedDocument, load_yaml_file, load_yaml_text
+from engine.language.yaml_source import LocatedDocument, load_yaml_file, load_yaml_text
 
 F = "rules.yaml"
 

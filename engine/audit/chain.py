@@ -1,0 +1,217 @@
+"""The hash chain of the audit trail: how a record's hash is made, and how a whole trail
+is verified.
+
+A record's hash is the SHA-256 of the canonical JSON of its header: every indexed column
+(sequence number, kind, ids, dates, ruleset, outcome, grade, limit, batch), the SHA-256 of
+its body, and the previous record's hash. Changing, removing, inserting or reordering a
+record therefore breaks the chain at that record; cutting the trail short is caught by
+comparing with a head (sequence number and hash) noted elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from json.encoder import encode_basestring
+
+GENESIS = "0" * 64
+# The columns a record hash covers, in table order; hashed in sorted (canonical) order.
+HEADER_FIELDS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
+                 "ruleset_name", "ruleset_version", "ruleset_hash", "outcome", "grade",
+                 "credit_limit", "batch_id", "batch_row", "body_sha256", "prev_hash")
+_HEADER_KEYS = tuple(sorted(HEADER_FIELDS))
+
+
+def header_json(header: dict) -> str:
+    """The canonical JSON of a record header (sorted keys, no spaces); the same text
+    ``canonical_json`` gives, written directly because verify does it a million times."""
+    return _header_json([header[key] for key in _HEADER_KEYS])
+
+
+_TEMPLATE = "{" + ",".join(f'"{key}":%s' for key in _HEADER_KEYS) + "}"
+
+
+def _header_json(values: list) -> str:
+    """``header_json`` for the header's values in ``_HEADER_KEYS`` order."""
+    texts = []
+    for value in values:
+        cls = value.__class__
+        if cls is str:
+            texts.append(encode_basestring(value))
+        elif value is None:
+            texts.append("null")
+        elif cls is int:
+            texts.append(str(value))
+        else:
+            raise TypeError(f"an audit header field holds {cls.__name__}")
+    return _TEMPLATE % tuple(texts)
+
+
+def record_hash(header: dict) -> str:
+    """The hash a record with this header must carry."""
+    return hashlib.sha256(header_json(header).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of walking the chain: how many records were checked, and the first
+    one that failed, with why."""
+
+    checked: int
+    failed_seq: int | None = None
+    reason: str | None = None
+    head: tuple[int, str] | None = None
+    failed_ruleset: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failed_seq is None and self.failed_ruleset is None
+
+
+
+
+PARALLEL_FROM = 200_000  # records; below this one process is quicker than starting more
+
+
+def verify_file(path: str, expected_head: tuple[int, str] | None = None,
+                workers: int | None = None) -> VerifyReport:
+    """Verify the audit file at ``path``: the chain in ``workers`` processes (default: one
+    per core for long trails, each walking a range), then rulesets and the noted head."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        first, last = _seq_range(conn)
+        if first < 1:
+            return _before_first(first)
+        workers = workers or (os.cpu_count() or 1 if last >= PARALLEL_FROM else 1)
+        if workers <= 1 or last < 2 * workers:
+            report = verify_range(conn, 1, last)
+        else:
+            step = -(-last // workers)
+            ranges = [(path, lo, min(lo + step - 1, last)) for lo in range(1, last + 1, step)]
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                parts = list(pool.map(_verify_range_in_file, *zip(*ranges, strict=True)))
+            report = _combine(parts)
+        return _finish(conn, report, expected_head)
+    finally:
+        conn.close()
+
+
+def _seq_range(conn: sqlite3.Connection) -> tuple[int, int]:
+    low, high = conn.execute("SELECT min(seq), max(seq) FROM records").fetchone()
+    return (1, 0) if low is None else (low, high)
+
+
+def _before_first(seq: int) -> VerifyReport:
+    return VerifyReport(0, seq, f"record {seq} should not exist: sequence numbers start at "
+                        "1 (a record was put before the first)")
+
+
+def _verify_range_in_file(path: str, first: int, last: int) -> VerifyReport:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return verify_range(conn, first, last)
+    finally:
+        conn.close()
+
+
+def _combine(parts: list[VerifyReport]) -> VerifyReport:
+    """One report from the reports of consecutive ranges: the first failure wins."""
+    checked = 0
+    for part in parts:
+        if not part.ok:
+            return VerifyReport(checked + part.checked, part.failed_seq, part.reason)
+        checked += part.checked
+    return VerifyReport(checked, head=parts[-1].head if parts else None)
+
+
+def verify_range(conn: sqlite3.Connection, first: int, last: int) -> VerifyReport:
+    """Check records ``first``..``last``: consecutive numbers, each linked to the one
+    before (for ``first``, to the stored record before it), bodies and fields unchanged."""
+    if first > last:
+        return VerifyReport(0)
+    prev_hash = GENESIS
+    if first > 1:
+        row = conn.execute("SELECT hash FROM records WHERE seq = ?", (first - 1,)).fetchone()
+        if row is None:
+            return VerifyReport(0, first - 1, f"record {first - 1} is missing (records were "
+                                "removed or renumbered)")
+        prev_hash = row[0]
+    # Columns in _HEADER_KEYS order (seq last), then body and hash.
+    sql = (f"SELECT {', '.join(_HEADER_KEYS)}, body, hash FROM records "
+           "WHERE seq >= ? AND seq <= ? ORDER BY seq")
+    expected_seq, checked = first, 0
+    sha256 = hashlib.sha256
+    prev_index, body_sha_index = _HEADER_KEYS.index("prev_hash"), \
+        _HEADER_KEYS.index("body_sha256")
+    width = len(_HEADER_KEYS)
+    for row in conn.execute(sql, (first, last)):
+        seq, body, digest = row[width - 1], row[width], row[width + 1]
+        if seq != expected_seq:
+            return VerifyReport(checked, expected_seq, f"record {expected_seq} is missing: "
+                                f"record {seq} follows record {expected_seq - 1} (records "
+                                "were removed or renumbered)")
+        if row[prev_index] != prev_hash:
+            return VerifyReport(checked, seq, "its previous-record hash does not match "
+                                f"record {seq - 1} (records were removed, inserted or "
+                                "reordered before it)")
+        if body.__class__ is not str or \
+                sha256(body.encode("utf-8")).hexdigest() != row[body_sha_index]:
+            return VerifyReport(checked, seq, "its body was changed (the body's SHA-256 "
+                                "does not match)")
+        try:
+            actual = sha256(_header_json(row[:width]).encode("utf-8")).hexdigest()
+        except TypeError as exc:
+            return VerifyReport(checked, seq, f"a field has the wrong type ({exc})")
+        if actual != digest:
+            return VerifyReport(checked, seq, "its fields were changed (the record hash "
+                                "does not match)")
+        prev_hash = digest
+        expected_seq += 1
+        checked += 1
+    if expected_seq <= last:
+        return VerifyReport(checked, expected_seq, f"record {expected_seq} is missing "
+                            "(records were removed)")
+    return VerifyReport(checked, head=(last, prev_hash))
+
+
+def _finish(conn: sqlite3.Connection, report: VerifyReport,
+            expected_head: tuple[int, str] | None) -> VerifyReport:
+    """After the chain: the stored rulesets, then the noted head."""
+    if not report.ok:
+        return report
+    head, checked = report.head, report.checked
+    for ruleset_hash, content in conn.execute("SELECT hash, content FROM rulesets"):
+        if hashlib.sha256(content.encode("utf-8")).hexdigest() != ruleset_hash:
+            return VerifyReport(checked, None, "its stored content was changed (its SHA-256 "
+                                "no longer matches)", head, failed_ruleset=ruleset_hash)
+    for ruleset_hash, engine, slots in conn.execute(
+            "SELECT ruleset_hash, engine_version, slots FROM trace_slots"):
+        attested = attested_slots_digest(conn, ruleset_hash, engine)
+        if hashlib.sha256(slots.encode("utf-8")).hexdigest() != attested:
+            return VerifyReport(checked, None, f"its trace slots for engine {engine} were "
+                                "changed (they no longer match the digest its ruleset-loaded "
+                                "record attests)", head, failed_ruleset=ruleset_hash)
+    if expected_head is not None:
+        seq, digest = expected_head
+        if head is None or seq > head[0]:
+            last = head[0] if head else 0
+            return VerifyReport(checked, seq, f"the trail was cut short: record {seq} (the "
+                                f"noted head) is gone, the last record is {last}", head)
+        row = conn.execute("SELECT hash FROM records WHERE seq = ?", (seq,)).fetchone()
+        if row[0] != digest:
+            return VerifyReport(checked, seq, "it is not the noted head (its hash differs: "
+                                "the trail was rewritten)", head)
+    return report
+
+
+def attested_slots_digest(conn: sqlite3.Connection, ruleset_hash: str,
+                          engine_version: str) -> str | None:
+    """The SHA-256 of the trace slots that the chain's ruleset-loaded record attests."""
+    row = conn.execute(
+        "SELECT json_extract(body, '$.slots_sha256') FROM records WHERE kind = "
+        "'ruleset-loaded' AND ruleset_hash = ? AND json_extract(body, '$.engine_version') = ? "
+        "ORDER BY seq LIMIT 1", (ruleset_hash, engine_version)).fetchone()
+    return row[0] if row else None

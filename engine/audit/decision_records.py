@@ -1,0 +1,79 @@
+"""What the audit trail stores for a decision, and how a stored one is read back.
+
+A decision record's body is the canonical JSON of::
+
+    {"as_of":      the decision date,
+     "decision":   the decision without its trace (as a results file line),
+     "enriched":   values plugins contributed, each with the plugin that gave it,
+     "input":      the customer document, redacted fields as salted hashes,
+     "plugins":    [{"name", "version"}] of the plugins loaded,
+     "trace":      [[slot, [values read], result], ...]}
+
+The trace is stored compactly: the slot numbers mean (stage, rule id, names read), kept
+once per ruleset in the ``trace_slots`` table. ``full_decision`` turns a body back into the
+decision exactly as ``Decision.to_dict`` gave it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..canonical import canonical_json, json_default, to_jsonable
+from ..decide.decision import Decision, expand_trace
+from ..decide.redaction import any_present, redact, salted_digest
+from .store import NewRecord, sha256_hex_text
+
+
+def compact_json(value: object) -> str:
+    """Canonical JSON of engine values, converting amounts and dates as it goes (faster
+    than converting first); identical to ``canonical_json(to_jsonable(value))``."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False, default=json_default)
+    except ValueError:  # a non-finite float somewhere: written as null, like to_jsonable
+        return canonical_json(to_jsonable(value))
+
+
+def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = None,
+                    batch_row: int | None = None, plugins: list | None = None,
+                    enriched: dict | None = None,
+                    challenger: dict | None = None) -> tuple[NewRecord, str]:
+    """The audit record of a decision, and the decision's summary JSON (the line a
+    results file gets), computed together so that nothing is serialised twice.
+    ``challenger`` (``challenger.challenger_part``) is recorded beside the decision; the
+    body without one is unchanged, and the decision id never depends on it."""
+    ruleset = decision.ruleset
+    identity_facts = decision.facts_json
+    decision_id = decision.decision_id_from(identity_facts)
+    summary = decision.summary(decision_id)
+    summary_json = canonical_json(summary)
+    if ruleset.redact and any_present(decision.facts, ruleset.redact):
+        input_json = canonical_json(redact(decision.facts, ruleset.redact,
+                                           salted_digest(salt)))
+    else:
+        input_json = identity_facts  # nothing to redact: the identity text is the input
+    beside = "" if challenger is None else f'"challenger":{canonical_json(challenger)},'
+    body = (f'{{"as_of":"{decision.as_of.isoformat()}",{beside}"decision":{summary_json},'
+            f'"enriched":{canonical_json(enriched or {})},"input":{input_json},'
+            f'"plugins":{canonical_json(plugins or [])},'
+            f'"trace":{compact_json(decision.compact_trace())}}}')
+    policy = summary["policy"]
+    record = NewRecord(
+        kind="decision", body=body,
+        body_sha256=sha256_hex_text(body),
+        decision_id=decision_id, customer_id=decision.customer_id,
+        as_of=decision.as_of.isoformat(), ruleset_name=ruleset.name,
+        ruleset_version=ruleset.version, ruleset_hash=ruleset.hash,
+        outcome=decision.outcome, grade=decision.grade,
+        credit_limit=policy["credit_limit"] if policy else None,
+        batch_id=batch_id, batch_row=batch_row)
+    return record, summary_json
+
+
+def full_decision(body: dict, slots: list) -> dict:
+    """The decision a stored body records, with its full trace, in ``to_dict`` form."""
+    data = dict(body["decision"])
+    engine_version = data.pop("engine_version")
+    data["trace"] = expand_trace(body["trace"], slots)
+    data["engine_version"] = engine_version
+    return data

@@ -1,0 +1,354 @@
+"""The audit store: one SQLite file, append-only, every record chained to the one before.
+
+Tables (see ``MIGRATIONS``):
+
+- ``records``: one row per decision, override, escalation, event, batch mark or ruleset
+  load. ``body`` is the record's canonical JSON; the indexed columns repeat what reviews
+  filter on, and are covered by the record hash so they cannot be changed unseen.
+- ``rulesets``: the canonical content of every ruleset ever used, once, keyed by its hash.
+- ``trace_slots``: what the numbers in a stored trace stand for (stage, rule id, names
+  read), per ruleset hash and engine version.
+- ``meta``: the redaction salt and the file's creation time.
+
+Triggers refuse UPDATE and DELETE on all three record tables. Appends run under
+``BEGIN IMMEDIATE`` with a busy timeout, so concurrent writers queue up and the chain
+stays linear; the file is in WAL mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from ..canonical import canonical_json
+from ..errors import CreditRulesError
+from .chain import GENESIS, HEADER_FIELDS, attested_slots_digest, record_hash
+
+DEFAULT_DB = "credit-audit.db"
+BUSY_TIMEOUT_MS = 60_000
+
+
+
+class AuditError(CreditRulesError):
+    """The audit file cannot be used (not an audit database, newer schema, locked...)."""
+
+
+def default_db_path() -> str:
+    """$CREDIT_DB, else credit-audit.db in the working folder."""
+    return os.environ.get("CREDIT_DB") or DEFAULT_DB
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """A record to append; the store adds seq, recorded_at, prev_hash and hash."""
+
+    kind: str
+    body: str  # canonical JSON
+    decision_id: str | None = None
+    customer_id: str | None = None
+    as_of: str | None = None
+    ruleset_name: str | None = None
+    ruleset_version: str | None = None
+    ruleset_hash: str | None = None
+    outcome: str | None = None
+    grade: str | None = None
+    credit_limit: str | None = None
+    batch_id: str | None = None
+    batch_row: int | None = None
+    body_sha256: str | None = None  # computed when not given
+
+
+def _migration_1(conn: sqlite3.Connection) -> None:
+    db = sqlite_utils.Database(conn)
+    db["records"].create({
+        "seq": int, "kind": str, "decision_id": str, "customer_id": str, "as_of": str,
+        "recorded_at": str, "ruleset_name": str, "ruleset_version": str,
+        "ruleset_hash": str, "outcome": str, "grade": str, "credit_limit": str,
+        "batch_id": str, "batch_row": int, "body": str, "body_sha256": str,
+        "prev_hash": str, "hash": str,
+    }, pk="seq", not_null={"kind", "recorded_at", "body", "body_sha256", "prev_hash",
+                           "hash"})
+    # Indexes for what reviews look up most; each one costs every insert.
+    for columns in (["customer_id"], ["decision_id"], ["as_of"], ["batch_id", "batch_row"]):
+        db["records"].create_index(columns)
+    db["rulesets"].create({"hash": str, "name": str, "version": str, "content": str,
+                           "stored_at": str}, pk="hash", not_null={"content"})
+    db["trace_slots"].create({"ruleset_hash": str, "engine_version": str, "slots": str},
+                             pk=("ruleset_hash", "engine_version"), not_null={"slots"})
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    for table in ("records", "rulesets", "trace_slots", "meta"):
+        for action in ("UPDATE", "DELETE"):
+            conn.execute(
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'audit {table} are append-only'); END")
+    # INSERT OR REPLACE deletes without firing delete triggers (recursive triggers are off
+    # by default), so an insert must also be new.
+    for table, key in (("records", "seq = NEW.seq"), ("rulesets", "hash = NEW.hash"),
+                       ("trace_slots", "ruleset_hash = "
+                       "NEW.ruleset_hash AND engine_version = NEW.engine_version"),
+                       ("meta", "key = NEW.key")):
+        conn.execute(f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN "
+                     f"EXISTS (SELECT 1 FROM {table} WHERE {key}) BEGIN SELECT "
+                     f"RAISE(ABORT, 'audit {table} are append-only'); END")
+    conn.execute("INSERT INTO meta (key, value) VALUES ('salt', ?), ('created_at', ?)",
+                 (secrets.token_hex(32), _now()))
+
+
+def _migration_2(conn: sqlite3.Connection) -> None:
+    # Account events are records of kind 'event'; ingest looks their ids up to stay
+    # idempotent. (A new index only: the record header, and so every hash, is unchanged.)
+    conn.execute("CREATE INDEX records_event_id ON records (json_extract(body, '$.id')) "
+                 "WHERE kind = 'event'")
+
+
+def _migration_3(conn: sqlite3.Connection) -> None:
+    # The monitor reads each customer's events, actions and decisions in event time.
+    conn.execute("CREATE INDEX records_customer_time ON records (customer_id, as_of, seq)")
+
+
+MIGRATIONS = [_migration_1, _migration_2, _migration_3]  # index + 1 = the schema version it brings
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class AuditStore:
+    """An open audit file. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = True):
+        self.path = str(path)
+        if not create and not Path(self.path).exists():
+            raise AuditError(f"{self.path}: no audit file here")
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                        isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise AuditError(f"{self.path}: cannot open the audit file ({exc})") from None
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0 and self.conn.execute(
+                    "SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise AuditError(f"{self.path}: an SQLite file that is not an audit trail")
+            if version == 0 and not create:
+                raise AuditError(f"{self.path}: an empty file, not an audit trail")
+            self._use_wal()
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise AuditError(f"{self.path}: not a usable audit database ({exc})") from None
+        except AuditError:
+            self.conn.close()
+            raise
+        self.db = sqlite_utils.Database(self.conn)
+        self._known_rulesets: set[str] = set()
+        self._salt: bytes | None = None
+
+    def __enter__(self) -> AuditStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _use_wal(self) -> None:
+        """Put the file in WAL mode (kept in the file, so usually already done). Changing
+        the mode needs the file to itself and does not wait for the busy timeout: two
+        processes opening a new file at once retry until one of them has done it."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                if self.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                    return
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    # -- schema -------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise AuditError(f"{self.path}: written by a newer credit-rules (schema version "
+                             f"{version}); upgrade to read it")
+        if version == len(MIGRATIONS):
+            return
+        with self.atomic():
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            for number in range(version, len(MIGRATIONS)):
+                MIGRATIONS[number](self.conn)
+                self.conn.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One write transaction: BEGIN IMMEDIATE (so concurrent writers queue on the busy
+        timeout rather than fail half-way), COMMIT when the block ends, ROLLBACK when it
+        raises (anything, even KeyboardInterrupt: nothing half-written stays)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @property
+    def salt(self) -> bytes:
+        """The redaction salt: $CREDIT_AUDIT_SALT when set, else this file's own."""
+        if self._salt is None:
+            env = os.environ.get("CREDIT_AUDIT_SALT")
+            value = env or self.conn.execute(
+                "SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
+            self._salt = value.encode("utf-8")
+        return self._salt
+
+    # -- writing ------------------------------------------------------------------------
+    def store_ruleset(self, ruleset) -> None:
+        """Remember a ruleset's canonical content and trace slots (once each); the first
+        time, a ``ruleset-loaded`` record says so."""
+        from ..version import __version__
+
+        key = ruleset.hash
+        if key in self._known_rulesets:
+            return
+        content = canonical_json(ruleset.source.content)
+        slots = canonical_json([list(s) for s in ruleset.slots])
+        with self.atomic():
+            exists = "SELECT 1 FROM {} WHERE {} = ?{}"
+            if not self.conn.execute(exists.format("rulesets", "hash", ""), (key,)).fetchone():
+                self.conn.execute("INSERT INTO rulesets (hash, name, version, content, "
+                                  "stored_at) VALUES (?, ?, ?, ?, ?)",
+                                  (key, ruleset.name, ruleset.version, content, _now()))
+            new = not self.conn.execute(
+                exists.format("trace_slots", "ruleset_hash", " AND engine_version = ?"),
+                (key, __version__)).fetchone()
+            if new:
+                # The slots (what a stored trace's numbers mean) are attested by a chained
+                # record, so that changing them is caught by verify like anything else.
+                self.conn.execute("INSERT INTO trace_slots (ruleset_hash, engine_version, "
+                                  "slots) VALUES (?, ?, ?)", (key, __version__, slots))
+                body = canonical_json({"event": "ruleset-loaded", "name": ruleset.name,
+                                       "version": ruleset.version, "hash": key,
+                                       "engine_version": __version__,
+                                       "slots_sha256": sha256_hex_text(slots)})
+                self._append_locked([NewRecord("ruleset-loaded", body,
+                                               ruleset_name=ruleset.name,
+                                               ruleset_version=ruleset.version,
+                                               ruleset_hash=key)])
+        self._known_rulesets.add(key)
+
+    def append(self, records: Iterable[NewRecord]) -> list[tuple[int, str]]:
+        """Append records in one transaction; returns their (seq, hash)."""
+        records = list(records)
+        if not records:
+            return []
+        with self.atomic():
+            return self._append_locked(records)
+
+    def _append_locked(self, records: list[NewRecord]) -> list[tuple[int, str]]:
+        head = self.conn.execute(
+            "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = head if head else (0, GENESIS)
+        rows, appended = [], []
+        for record in records:
+            seq += 1
+            body_sha = record.body_sha256 or sha256_hex_text(record.body)
+            header = {
+                "seq": seq, "kind": record.kind, "decision_id": record.decision_id,
+                "customer_id": record.customer_id, "as_of": record.as_of,
+                "recorded_at": _now(), "ruleset_name": record.ruleset_name,
+                "ruleset_version": record.ruleset_version,
+                "ruleset_hash": record.ruleset_hash, "outcome": record.outcome,
+                "grade": record.grade, "credit_limit": record.credit_limit,
+                "batch_id": record.batch_id, "batch_row": record.batch_row,
+                "body_sha256": body_sha, "prev_hash": prev,
+            }
+            digest = record_hash(header)
+            rows.append((*[header[c] for c in HEADER_FIELDS], record.body, digest))
+            appended.append((seq, digest))
+            prev = digest
+        columns = ", ".join((*HEADER_FIELDS, "body", "hash"))
+        marks = ", ".join("?" * (len(HEADER_FIELDS) + 2))
+        self.conn.executemany(f"INSERT INTO records ({columns}) VALUES ({marks})", rows)
+        return appended
+
+    # -- reading ------------------------------------------------------------------------
+    def head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the latest record, or None for an empty trail."""
+        row = self.conn.execute("SELECT seq, hash FROM records ORDER BY seq DESC "
+                                "LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else None
+
+    def record(self, ref: str) -> dict:
+        """One record by sequence number or decision id (the latest with that id)."""
+        if ref.isdigit():
+            row = self.db.execute("SELECT * FROM records WHERE seq = ?", [int(ref)])
+        else:
+            row = self.db.execute("SELECT * FROM records WHERE decision_id = ? ORDER BY seq "
+                                  "DESC LIMIT 1", [ref])
+        found = _dicts(row)
+        if not found:
+            raise AuditError(f"no audit record {ref} in {self.path}")
+        return found[0]
+
+    def count_with_decision_id(self, decision_id: str) -> int:
+        return self.conn.execute("SELECT count(*) FROM records WHERE decision_id = ?",
+                                 (decision_id,)).fetchone()[0]
+
+    def ruleset_content(self, ruleset_hash: str) -> dict:
+        """The stored content of a ruleset, by hash."""
+        row = self.conn.execute("SELECT content FROM rulesets WHERE hash = ?",
+                                (ruleset_hash,)).fetchone()
+        if row is None:
+            raise AuditError(f"ruleset {ruleset_hash[:16]} is not stored in {self.path}")
+        return json.loads(row[0])
+
+    def trace_slots(self, ruleset_hash: str, engine_version: str) -> list[list]:
+        """What the slot numbers of a stored trace mean, for that ruleset and engine,
+        checked against the digest its ``ruleset-loaded`` record attests."""
+        row = self.conn.execute("SELECT slots FROM trace_slots WHERE ruleset_hash = ? AND "
+                                "engine_version = ?", (ruleset_hash, engine_version)).fetchone()
+        if row is None:
+            raise AuditError(f"no trace slots for ruleset {ruleset_hash[:16]} and engine "
+                             f"{engine_version} in {self.path}")
+        if attested_slots_digest(self.conn, ruleset_hash, engine_version) != \
+                sha256_hex_text(row[0]):
+            raise AuditError(f"the trace slots of ruleset {ruleset_hash[:16]} were altered "
+                             "(run 'credit audit verify')")
+        return json.loads(row[0])
+
+    def iter_rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
+        """Rows of a read query as dicts, streamed."""
+        cursor = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(names, row, strict=True))
+
+
+def sha256_hex_text(text: str) -> str:
+    """SHA-256 (hex) of a text's UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _dicts(cursor) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+

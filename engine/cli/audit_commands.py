@@ -1,0 +1,325 @@
+"""``credit audit ...``, ``credit replay`` and ``credit review``: the auditor's commands,
+a thin layer over audit.py, audit_chain.py, audit_query.py and replay.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+import click
+
+from ..audit.chain import verify_file
+from ..audit.decision_records import full_decision
+from ..audit.queries import (
+    EXPORT_COLUMNS,
+    LIST_COLUMNS,
+    Filters,
+    export_records,
+    list_records,
+    review_due,
+    stats,
+)
+from ..audit.store import AuditError, AuditStore, default_db_path
+from ..quality.challenger_report import TABLES as CHALLENGER_TABLES
+from ..quality.challenger_report import challenger_stats
+from ..replay import Replayer
+from .options import db_option, parse_date
+from .output import format_rows, output_options
+from .render import decision_text
+
+
+def filter_options(command):
+    """The filters every review command shares."""
+    for option in reversed([
+        click.option("--customer", help="Only this customer id."),
+        click.option("--since", callback=parse_date, metavar="DATE", help="Decided on or after."),
+        click.option("--until", callback=parse_date, metavar="DATE", help="Decided on or before."),
+        click.option("--grade", help="Only this grade."),
+        click.option("--outcome", type=click.Choice(["accept", "refer", "reject"]),
+                     help="Only this admission outcome."),
+        click.option("--kind", help="Only this kind of record (decision, event, action, "
+                                    "batch, ruleset-loaded, override, ...)."),
+        click.option("--ruleset", metavar="NAME[@VERSION]|HASH",
+                     help="Only this ruleset (name, name@version or start of its hash)."),
+        click.option("--limit", type=click.IntRange(1, None), help="At most this many."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _filters(kwargs: dict) -> Filters:
+    return Filters(**{k: kwargs.pop(k) for k in ("customer", "since", "until", "grade",
+                                                 "outcome", "kind", "ruleset", "limit")})
+
+
+def open_store(db_path: str | None) -> AuditStore:
+    """An existing audit file (reading commands never create one)."""
+    return AuditStore(db_path or default_db_path(), create=False)
+
+
+@click.group()
+def audit() -> None:
+    """Review and verify the audit trail."""
+
+
+@audit.command("list")
+@db_option
+@filter_options
+@output_options
+def list_command(db_path, fmt, **kwargs) -> None:
+    """List records, newest first."""
+    filters = _filters(kwargs)
+    with open_store(db_path) as store:
+        for line in format_rows(list_records(store, filters), LIST_COLUMNS, fmt):
+            click.echo(line)
+
+
+@audit.command("show")
+@click.argument("ref", metavar="SEQ|DECISION_ID")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+def show_command(ref: str, db_path, as_json: bool) -> None:
+    """Show one record: inputs, every rule that fired, outcome."""
+    with open_store(db_path) as store:
+        row = store.record(ref)
+        body = json.loads(row["body"])
+        decision = None
+        if row["kind"] == "decision":
+            slots = store.trace_slots(row["ruleset_hash"], body["decision"]["engine_version"])
+            decision = full_decision(body, slots)
+            if "challenger" in body:  # shown beside the decision, as credit decide does
+                decision["challenger"] = {"in_split": True, **body["challenger"]}
+        duplicates = store.count_with_decision_id(row["decision_id"]) if \
+            row["decision_id"] and not ref.isdigit() else 1
+    if as_json:
+        record = {k: row[k] for k in EXPORT_COLUMNS if k != "body"}
+        record["body"] = body
+        if decision is not None:
+            record["decision"] = decision
+        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Record     {row['seq']} ({row['kind']}), recorded {row['recorded_at']}")
+    click.echo(f"Hash       {row['hash']}")
+    click.echo(f"Previous   {row['prev_hash']}")
+    if row["batch_id"]:
+        click.echo(f"Batch      {row['batch_id']}"
+                   + (f", row {row['batch_row']}" if row["batch_row"] else ""))
+    if duplicates > 1:
+        click.echo(f"Note       {duplicates} records carry this decision id; this is the "
+                   "latest (use the sequence number for another)")
+    if decision is None:
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+        return
+    plugins = ", ".join(f"{p['name']} {p['version']}" for p in body["plugins"]) or "none"
+    click.echo(f"Plugins    {plugins}")
+    click.echo("Input")
+    for line in json.dumps(body["input"], indent=2, ensure_ascii=False).splitlines():
+        click.echo("  " + line)
+    click.echo(decision_text(decision, with_trace=True))
+
+
+@audit.command("verify")
+@db_option
+@click.option("--head", "head", metavar="SEQ:HASH",
+              help="A head noted earlier (see 'credit audit head'): also detect a trail "
+                   "cut short after it.")
+def verify_command(db_path, head: str | None) -> None:
+    """Walk the hash chain; exit 1 naming the first record that fails, and why."""
+    expected = None
+    if head is not None:
+        seq, _, digest = head.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise click.BadParameter("expected SEQ:HASH, as 'credit audit head' prints it",
+                                     param_hint="--head")
+        expected = (int(seq), digest)
+    with open_store(db_path) as store:  # checks it is an audit file
+        path = store.path
+    report = verify_file(path, expected)
+    if report.ok:
+        last = f", head {report.head[0]}:{report.head[1]}" if report.head else ""
+        click.echo(f"ok: {report.checked:,} records verified{last}")
+        return
+    if report.failed_ruleset:
+        click.echo(f"FAILED: stored ruleset {report.failed_ruleset}: {report.reason}",
+                   err=True)
+    else:
+        click.echo(f"FAILED at record {report.failed_seq}: {report.reason} "
+                   f"({report.checked:,} records before it are intact)", err=True)
+    sys.exit(1)
+
+
+@audit.command("head")
+@db_option
+def head_command(db_path) -> None:
+    """Print the latest record as SEQ:HASH, to note elsewhere."""
+    with open_store(db_path) as store:
+        head = store.head()
+    if head is None:
+        raise AuditError("the audit trail is empty")
+    click.echo(f"{head[0]}:{head[1]}")
+
+
+@audit.command("export")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True)
+@filter_options
+def export_command(db_path, fmt: str, **kwargs) -> None:
+    """Write whole records (oldest first), for a regulator or another tool."""
+    filters = _filters(kwargs)
+    with open_store(db_path) as store:
+        rows = export_records(store, filters)
+        if fmt == "jsonl":
+            for row in rows:
+                row["body"] = json.loads(row["body"])
+                click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
+        else:
+            for line in format_rows(rows, EXPORT_COLUMNS, "csv"):
+                click.echo(line)
+
+
+CHALLENGER_TITLES = {
+    "pairs": "Champion and challenger",
+    "agreement": "Agreement (grade: a rejection is 'rejected'; granted limit: the limit of "
+                 "an accepted decision)",
+    "migration": "Grade migration (rows: champion's grade, columns: challenger's grade)",
+    "limits": "Granted limits by champion grade",
+}
+
+
+@audit.command("stats")
+@db_option
+@filter_options
+@click.option("--challenger", "with_challenger", is_flag=True,
+              help="Compare the champion with its challenger over the decisions recorded "
+                   "with a challenger result: agreement, grade migration, limits.")
+@click.option("--show", "table", type=click.Choice(CHALLENGER_TABLES),
+              help="With --challenger: only this table (needed with --csv).")
+@output_options
+def stats_command(db_path, fmt, with_challenger: bool, table: str | None, **kwargs) -> None:
+    """Count decisions by grade, outcome, ruleset version and day.
+
+    With --challenger, compare the champion with its challenger instead, over the
+    decisions that have a challenger result beside them (the customers in its split).
+    """
+    filters = _filters(kwargs)
+    if filters.kind not in (None, "decision"):
+        raise click.BadParameter("stats counts decisions only", param_hint="--kind")
+    if table is not None and not with_challenger:
+        raise click.UsageError("--show chooses a table of --challenger")
+    if with_challenger:
+        if fmt == "csv" and table is None:
+            raise click.UsageError("--csv writes one table: choose it with --show "
+                                   f"({'|'.join(CHALLENGER_TABLES)})")
+        with open_store(db_path) as store:
+            report = challenger_stats(store, filters)
+        _print_challenger(report, table, fmt)
+        return
+    with open_store(db_path) as store:
+        tables = stats(store, filters)
+    if fmt == "json":
+        click.echo(json.dumps(tables, ensure_ascii=False))
+        return
+    for index, (name, rows) in enumerate(tables.items()):
+        if fmt == "table":
+            click.echo(("\n" if index else "") + f"By {name}")
+        else:
+            rows = [{"group": name, "value": r[name], "decisions": r["decisions"]}
+                    for r in rows]
+        columns = (name, "decisions") if fmt == "table" else ("group", "value", "decisions")
+        lines = list(format_rows(rows, columns, fmt))
+        for line in lines if fmt == "table" or index == 0 else lines[1:]:
+            click.echo(line)
+
+
+def _print_challenger(report, table: str | None, fmt: str) -> None:
+    if table is not None:
+        for line in format_rows(report.rows(table), report.columns(table), fmt):
+            click.echo(line)
+        return
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    if not report.decisions:
+        click.echo("No decision recorded with a challenger result matches.")
+        return
+    for index, name in enumerate(CHALLENGER_TABLES):
+        click.echo(("\n" if index else "") + CHALLENGER_TITLES[name])
+        rows = report.rows(name)
+        if name == "agreement":
+            rows = [{**r, "rate": f"{r['rate'] * 100:.1f}%"} for r in rows]
+        for line in format_rows(rows, report.columns(name), "table"):
+            click.echo("  " + line)
+
+
+@click.command("replay")
+@click.argument("ref", required=False, metavar="SEQ|DECISION_ID")
+@click.option("--all", "replay_all", is_flag=True,
+              help="Replay every decision and monitoring action matching the filters.")
+@db_option
+@filter_options
+def replay_command(ref: str | None, replay_all: bool, db_path, **kwargs) -> None:
+    """Re-run a recorded decision or monitoring action and compare, byte for byte.
+
+    A decision is decided again from its record alone; an action is taken again by the
+    monitor on the records before it. Exit 0 when identical; 1 with a readable
+    difference when not.
+    """
+    filters = _filters(kwargs)
+    if bool(ref) == replay_all:
+        raise click.UsageError("give either a record (SEQ or DECISION_ID) or --all")
+    with open_store(db_path) as store:
+        replayer = Replayer(store)
+        if ref:
+            result = replayer.replay(store.record(ref))
+            if result.matched:
+                click.echo(f"ok: record {result.seq} ({result.decision_id}) replays "
+                           "identically")
+                return
+            click.echo(f"DIFFERENT: record {result.seq} ({result.decision_id}):", err=True)
+            for line in result.differences:
+                click.echo(f"  {line}", err=True)
+            sys.exit(1)
+        if filters.kind not in (None, "decision", "action"):
+            raise click.UsageError("replay --all replays decisions and actions: --kind "
+                                   "decision or --kind action")
+        kinds = {filters.kind} if filters.kind else {"decision", "action"}
+        matched = differed = 0
+        for row in export_records(store, filters):
+            if row["kind"] not in kinds:
+                continue
+            result = replayer.replay(row)
+            if result.matched:
+                matched += 1
+            else:
+                differed += 1
+                click.echo(f"DIFFERENT: record {result.seq} ({result.decision_id}): "
+                           + "; ".join(result.differences[:3]), err=True)
+    click.echo(f"{matched:,} replayed identically, {differed:,} differed")
+    if differed:
+        sys.exit(1)
+
+
+@click.command("review")
+@click.option("--due", is_flag=True, required=True,
+              help="List customers due for review (the only listing so far).")
+@click.option("--as-of", "as_of", callback=parse_date, metavar="DATE",
+              help="Review date (default: today).")
+@db_option
+@output_options
+def review_command(due: bool, as_of, db_path, fmt) -> None:
+    """Customers whose last decision is older than their grade's review interval."""
+    as_of = as_of or dt.date.today()
+    columns = ("customer_id", "last_decision", "grade", "outcome", "review_interval_days",
+               "due", "days_overdue", "decision_id")
+    with open_store(db_path) as store:
+        for line in format_rows(review_due(store, as_of), columns, fmt):
+            click.echo(line)
+
+
+def register(cli: click.Group) -> None:
+    """Add the auditor's commands to the ``credit`` group."""
+    cli.add_command(audit)
+    cli.add_command(replay_command)
+    cli.add_command(review_command)

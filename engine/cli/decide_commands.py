@@ -1,0 +1,147 @@
+"""``credit decide`` and ``credit batch``: one customer, or a whole portfolio."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+import click
+
+from ..audit.store import AuditStore, default_db_path
+from ..batch import DEFAULT_COMMIT_EVERY, RowError, run_batch
+from ..enrich.customer_documents import check_customer, parse_json_document, read_document_text
+from ..enrich.plugin_manager import installed_plugins
+from ..enrich.portfolio import estimate_rows
+from ..ruleset.loader import load_ruleset
+from ..service import decide_and_record, listening, notify_recorded
+from .options import (
+    as_of_option,
+    db_option,
+    default_ruleset,
+    no_audit_option,
+    ruleset_option,
+    use_audit_file,
+)
+from .progress import Progress
+from .render import decision_text, summary_text
+
+
+@click.command("decide")
+@click.argument("customer", metavar="CUSTOMER.json")
+@ruleset_option
+@as_of_option
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@click.option("--trace", "with_trace", is_flag=True, help="List every rule that fired.")
+@db_option
+@no_audit_option
+def decide_command(customer: str, ruleset_dir: str | None, as_of: dt.date | None,
+                   as_json: bool, with_trace: bool, db_path: str | None,
+                   no_audit: bool) -> None:
+    """Decide one customer document (a JSON file, or - for standard input).
+
+    The decision is written to the audit trail unless --no-audit is given. When the
+    ruleset names a challenger and the customer is in its split, the challenger decides
+    too; its result is shown (not applied) and recorded beside the decision.
+    """
+    where = "<stdin>" if customer == "-" else customer
+    doc = check_customer(parse_json_document(read_document_text(customer), where), where)
+    compiled = load_ruleset(ruleset_dir or default_ruleset())
+    as_of = as_of or dt.date.today()
+    use_audit_file(db_path)
+    path = db_path or default_db_path()
+    store = None if no_audit else AuditStore(path)
+    try:
+        recorded = decide_and_record(compiled, doc, as_of, plugins=installed_plugins(),
+                                     store=store)
+    finally:
+        if store is not None:
+            store.close()
+    for warning in recorded.warnings:
+        click.echo(f"credit: warning: {warning}", err=True)
+    note = "not audited (--no-audit)" if no_audit else \
+        f"audited as record {recorded.seq} in {path}"
+    data = recorded.decided.to_dict()
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(f"credit: {note}", err=True)
+    else:
+        click.echo(decision_text(data, with_trace=with_trace))
+        click.echo(f"Audit      {note}")
+
+
+@click.command()
+@click.argument("portfolio", metavar="PORTFOLIO.(csv|jsonl)")
+@click.option("--out", "out", required=True, metavar="RESULTS.jsonl",
+              help="Where to write the decisions, one JSON document per line.")
+@ruleset_option
+@as_of_option
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Number of worker processes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--trace", "with_trace", is_flag=True,
+              help="Write each decision's full trace to the results too (the audit trail "
+                   "always has it).")
+@click.option("--progress/--no-progress", default=None,
+              help="Show progress on stderr (default: when stderr is a terminal).")
+@db_option
+@no_audit_option
+@click.option("--commit-every", type=click.IntRange(1, None), default=DEFAULT_COMMIT_EVERY,
+              show_default=True, help="Audit records written per transaction.")
+@click.option("--resume", is_flag=True,
+              help="Finish an interrupted run of this batch (same portfolio, ruleset and "
+                   "as-of date) without deciding any customer twice.")
+def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | None,
+          workers: int, as_json: bool, with_trace: bool, progress: bool | None,
+          db_path: str | None, no_audit: bool, commit_every: int, resume: bool) -> None:
+    """Decide every customer of a portfolio, streaming; bad rows are reported and skipped.
+
+    Each decision is audited (unless --no-audit). Exits 1 when any row failed.
+    """
+    as_of = as_of or dt.date.today()
+    folder = ruleset_dir or default_ruleset()
+    show = sys.stderr.isatty() if progress is None else progress
+    meter = Progress(estimate_rows(portfolio)) if show else None
+
+    def report(error: RowError) -> None:
+        if meter:
+            meter.clear()
+        for message in error.messages:
+            click.echo(message, err=True)
+
+    use_audit_file(db_path)
+    store = None if no_audit else AuditStore(db_path or default_db_path())
+    try:
+        plugins = installed_plugins()
+
+        def tell_plugins(recorded: list[tuple]) -> None:
+            for warning in notify_recorded(plugins, recorded):
+                click.echo(f"credit: warning: {warning}", err=True)
+
+        summary = run_batch(portfolio, out, folder, as_of, workers=workers, audit=store,
+                            commit_every=commit_every, resume=resume, with_trace=with_trace,
+                            on_error=report, on_progress=meter.update if meter else None,
+                            on_recorded=tell_plugins if listening(plugins) else None)
+    finally:
+        if store:
+            store.close()
+        if meter:
+            meter.finish()
+    data = summary.to_dict()
+    data["as_of"] = as_of.isoformat()
+    data["out"] = out
+    data["audit"] = None if no_audit else (db_path or default_db_path())
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=True))
+    else:
+        grades = load_ruleset(folder).grades
+        click.echo(summary_text(data, grades))
+        click.echo(f"Results    {out} (as of {as_of.isoformat()})")
+        if no_audit:
+            click.echo("Audit      not audited (--no-audit)")
+        else:
+            resumed = f", {summary.resumed:,} from the interrupted run" if summary.resumed \
+                else ""
+            click.echo(f"Audit      {data['audit']}, batch {summary.batch_id}{resumed}")
+    if summary.failed:
+        sys.exit(1)

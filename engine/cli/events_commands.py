@@ -1,0 +1,36 @@
+"""``credit events ingest``: account events into the event log of the audit file."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..audit.events import ingest_events
+from ..audit.store import AuditStore, default_db_path
+from .options import db_option
+
+
+@click.group("events")
+def events_group() -> None:
+    """Account events: invoices, payments, promises, disputes, alerts, orders."""
+
+
+@events_group.command("ingest")
+@click.argument("events_file", metavar="FILE.jsonl")
+@db_option
+@click.option("--commit-every", type=click.IntRange(1, None), default=1000,
+              show_default=True, help="Events written per transaction.")
+def events_ingest(events_file: str, db_path: str | None, commit_every: int) -> None:
+    """Check and append events to the event log in the audit file.
+
+    An event id seen before is reported and skipped; a bad line is reported with its line
+    number and skipped; exit 1 when any line was bad.
+    """
+    with AuditStore(db_path or default_db_path()) as store:
+        report = ingest_events(store, events_file, commit_every=commit_every,
+                               on_bad=lambda message: click.echo(message, err=True))
+    click.echo(f"ingested {report.ingested:,} events; skipped {len(report.duplicates):,} "
+               f"already seen; {len(report.bad):,} problems in bad lines")
+    if report.bad:
+        sys.exit(1)

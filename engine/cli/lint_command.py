@@ -1,0 +1,42 @@
+"""``credit lint``: the static checks of a ruleset, a thin layer over ``engine.quality.lint``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import CreditRulesError
+from ..quality.findings import ERROR
+from ..quality.lint import lint_ruleset
+from .options import default_ruleset
+
+
+@click.command("lint")
+@click.argument("ruleset", required=False, metavar="RULESET")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def lint_command(ruleset: str | None, as_json: bool) -> None:
+    """Check a ruleset for rules that can never fire, overlaps, gaps and more.
+
+    Prints one line per finding as FILE:LINE:COL: severity: message [code] and a final
+    line 'N errors, M warnings'; exits 1 when there is any error (warnings alone exit 0).
+    """
+    folder = ruleset or default_ruleset()
+    if not (Path(folder) / "ruleset.yaml").is_file():  # nothing to lint: an error, not a finding
+        raise CreditRulesError(f"{folder}: not a ruleset folder (no ruleset.yaml)")
+    findings = lint_ruleset(folder)
+    errors = sum(f.severity == ERROR for f in findings)
+    warnings = len(findings) - errors
+    if as_json:
+        click.echo(json.dumps({"errors": errors, "warnings": warnings,
+                               "findings": [f.to_dict() for f in findings]}, indent=2,
+                              ensure_ascii=False))
+    else:
+        for finding in findings:
+            click.echo(str(finding))
+        click.echo(f"{errors} error{'s' * (errors != 1)}, "
+                   f"{warnings} warning{'s' * (warnings != 1)}")
+    if errors:
+        sys.exit(1)

@@ -1,0 +1,46 @@
+"""Options several ``credit`` commands share, defined once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import click
+
+from ..paths import DEFAULT_RULESET
+
+
+def default_ruleset() -> str:
+    """The ruleset used when --ruleset is not given: $CREDIT_RULESET or the shipped one."""
+    return os.environ.get("CREDIT_RULESET") or str(DEFAULT_RULESET)
+
+
+
+def use_audit_file(db_path: str | None) -> None:
+    """Make --db the audit file for plugins too (the overrides register reads it through
+    $CREDIT_DB, in this process and in worker processes)."""
+    if db_path:
+        os.environ["CREDIT_DB"] = db_path
+
+
+def parse_date(ctx, param, value: str | None) -> dt.date | None:
+    """A click callback: YYYY-MM-DD to a date (a usage error otherwise)."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
+db_option = click.option(
+    "--db", "db_path", metavar="FILE", envvar="CREDIT_DB", default=None,
+    help="Audit file (default: $CREDIT_DB, else credit-audit.db in this folder).")
+no_audit_option = click.option(
+    "--no-audit", is_flag=True, help="Do not write to the audit trail (a dry run).")
+ruleset_option = click.option(
+    "--ruleset", "ruleset_dir", metavar="DIR", default=None,
+    help="Ruleset folder (default: $CREDIT_RULESET or the shipped rulesets/default).")
+as_of_option = click.option(
+    "--as-of", "as_of", metavar="DATE", callback=parse_date,
+    help="Decision date, YYYY-MM-DD (default: today, recorded in the output).")

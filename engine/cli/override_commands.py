@@ -1,0 +1,115 @@
+"""``credit override add / list / approve / revoke``: the expert overrides register, a thin
+layer over override_register.py."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..audit.override_register import (
+    add_override,
+    approve_override,
+    list_overrides,
+    revoke_override,
+)
+from ..audit.store import AuditError, AuditStore, default_db_path
+from ..ruleset.loader import load_ruleset
+from .options import db_option, default_ruleset, parse_date, ruleset_option
+from .output import format_rows, output_options
+
+COLUMNS = ("id", "customer_id", "kind", "value", "by", "role", "approvals", "expires",
+           "revoked", "reason")
+
+
+@click.group("override")
+def override() -> None:
+    """Expert overrides: propose, approve, revoke, list."""
+
+
+@override.command("add")
+@click.argument("customer")
+@click.option("--grade", help="Set the grade.")
+@click.option("--notches", type=int, help="Move the grade: +1 one better, -1 one worse.")
+@click.option("--limit", "limit", type=click.FloatRange(0, 1e15),
+              help="Set the credit limit.")
+@click.option("--limit-cap", type=click.FloatRange(0, 1e15), help="Cap the credit limit.")
+@click.option("--refer", is_flag=True, help="Refer every decision to a person.")
+@click.option("--reason", required=True, help="Why (recorded with the override).")
+@click.option("--by", required=True, help="Who proposes it.")
+@click.option("--role", required=True, help="As which role of the authority matrix.")
+@click.option("--expires", callback=parse_date, metavar="DATE", help="Last day it applies.")
+@ruleset_option
+@db_option
+def add_command(customer, grade, notches, limit, limit_cap, refer, reason, by, role,
+                expires, ruleset_dir, db_path) -> None:
+    """Propose an override for CUSTOMER (exactly one of --grade, --notches, --limit,
+    --limit-cap, --refer)."""
+    chosen = [(k, v) for k, v in (("grade", grade), ("notches", notches), ("limit", limit),
+                                  ("limit_cap", limit_cap), ("refer", refer or None))
+              if v is not None]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --grade, --notches, --limit, "
+                               "--limit-cap, --refer")
+    kind, value = chosen[0]
+    _check_role(role, ruleset_dir)
+    if kind in ("limit", "limit_cap") and float(value).is_integer():
+        value = int(value)
+    with AuditStore(db_path or default_db_path()) as store:
+        state = add_override(store, customer, kind, True if kind == "refer" else value,
+                             reason, by, role, expires)
+    click.echo(f"added {state['id']}: {kind} {value if kind != 'refer' else ''} for "
+               f"{customer} by {by} ({role})".replace("  ", " "))
+
+
+@override.command("approve")
+@click.argument("override_id", metavar="ID")
+@click.option("--by", required=True, help="Who approves (not the requester).")
+@click.option("--role", required=True, help="As which role.")
+@ruleset_option
+@db_option
+def approve_command(override_id, by, role, ruleset_dir, db_path) -> None:
+    """Give an override its second approval."""
+    _check_role(role, ruleset_dir)
+    with AuditStore(db_path or default_db_path(), create=False) as store:
+        approve_override(store, override_id, by, role)
+    click.echo(f"approved {override_id} by {by} ({role})")
+
+
+def _check_role(role: str, ruleset_dir: str | None) -> None:
+    """The role must be one of the ruleset's authority matrix. (Who may claim a role is
+    not checked: credit-rules has no user accounts; the record names who said so.)"""
+    ruleset = load_ruleset(ruleset_dir or default_ruleset())
+    roles = [r["name"] for r in ruleset.authority.get("roles", [])]
+    if role not in roles:
+        raise AuditError(f"role {role!r} is not in the authority matrix of ruleset "
+                         f"{ruleset.name} (roles: {', '.join(roles) or 'none'})")
+
+
+@override.command("revoke")
+@click.argument("override_id", metavar="ID")
+@click.option("--by", required=True, help="Who withdraws it.")
+@db_option
+def revoke_command(override_id, by, db_path) -> None:
+    """Withdraw an override."""
+    with AuditStore(db_path or default_db_path(), create=False) as store:
+        revoke_override(store, override_id, by)
+    click.echo(f"revoked {override_id}")
+
+
+@override.command("list")
+@click.option("--customer", help="Only this customer.")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked overrides.")
+@db_option
+@output_options
+def list_command(customer, include_revoked, db_path, fmt) -> None:
+    """List overrides in the order they were added."""
+    with AuditStore(db_path or default_db_path(), create=False) as store:
+        rows = list_overrides(store, customer, include_revoked)
+    if fmt != "json":
+        rows = [{**r, "approvals": ", ".join(f"{a['by']} ({a['role']})"
+                                             for a in r["approvals"])} for r in rows]
+        for line in format_rows(rows, COLUMNS, fmt):
+            click.echo(line)
+    else:
+        click.echo(json.dumps(rows, ensure_ascii=False))

@@ -1,0 +1,74 @@
+"""``credit validate`` and ``credit test``: checking a ruleset and running its own cases."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..enrich.plugin_manager import installed_plugins, plugin_problems
+from ..errors import ProblemsError
+from ..quality.coverage import coverage_lines, measure_coverage
+from ..quality.ruleset_cases import load_cases, run_case
+from ..ruleset.loader import load_ruleset
+from .options import default_ruleset
+
+
+@click.command()
+@click.argument("ruleset", required=False, metavar="RULESET")
+def validate(ruleset: str | None) -> None:
+    """Check a ruleset folder: YAML, schemas, expressions, tables, bands.
+
+    Prints one line per problem as FILE:LINE:COL: message and exits 1 when there is any.
+    """
+    folder = ruleset or default_ruleset()
+    compiled = load_ruleset(folder)
+    problems = plugin_problems(compiled, installed_plugins())
+    if problems:
+        raise ProblemsError(problems)
+    click.echo(f"ok: {folder}: ruleset {compiled.name} {compiled.version}, "
+               f"hash {compiled.hash[:16]}")
+
+
+@click.command("test")
+@click.argument("ruleset", required=False, metavar="RULESET")
+@click.option("--coverage", "with_coverage", is_flag=True,
+              help="Also show how many cases reach each rule, table row, scorecard bin, "
+                   "band, cap and floor, and list those no case reaches.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def test_command(ruleset: str | None, with_coverage: bool, as_json: bool) -> None:
+    """Run a ruleset's own cases (RULESET/tests/*.yaml).
+
+    Prints one line per failed case and a final line 'N passed, M failed'; exits 1 on any
+    failure. --coverage adds, per stage, every rule with the number of cases reaching it.
+    """
+    folder = ruleset or default_ruleset()
+    compiled = load_ruleset(folder)
+    results = [run_case(compiled, case) for case in load_cases(folder)]
+    failed = sum(not r.passed for r in results)
+    skipped = [r for r in results if r.skipped]
+    passed = len(results) - failed - len(skipped)
+    coverage = measure_coverage(compiled, results) if with_coverage else None
+    if as_json:
+        data = {"passed": passed, "failed": failed, "skipped": len(skipped), "failures": [
+            {"case": r.case.name, "location": str(r.case.location),
+             "differences": r.differences} for r in results if not r.passed]}
+        if coverage is not None:
+            data["coverage"] = coverage.to_dict()
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        for result in results:
+            if not result.passed:
+                click.echo(f"{result.case.location}: FAILED {result.case.name}: "
+                           + "; ".join(result.differences))
+        if skipped:
+            click.echo(f"skipped {len(skipped)} account cases: {skipped[0].skipped}")
+        click.echo(f"{passed} passed, {failed} failed"
+                   + (f", {len(skipped)} skipped" if skipped else ""))
+        for line in coverage_lines(coverage) if coverage is not None else ():
+            click.echo(line)
+    if failed or not results:
+        if not results:
+            click.echo(f"credit: error: no test cases in {folder}/tests", err=True)
+        sys.exit(1)

@@ -1,0 +1,140 @@
+"""The result of one decision, and its JSON form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..canonical import PLAIN, canonical_json, to_jsonable
+from ..ruleset.admission import OUTCOMES
+from .redaction import any_present, marked, redact
+
+
+@dataclass(slots=True)
+class Decision:
+    """Everything a decision produced. ``to_dict`` gives the documented JSON shape."""
+
+    ruleset: object  # CompiledRuleset (kept loose to avoid an import cycle)
+    facts: dict
+    as_of: dt.date
+    severity: int
+    admission_reasons: list
+    score: float
+    band_grade: str
+    grade: str
+    adjustments: list
+    grading_reasons: list
+    policy: dict | None
+    required_level: str
+    trace: list
+    overrides: list = field(default_factory=list)  # how each proposed override was judged
+
+    @property
+    def outcome(self) -> str:
+        return OUTCOMES[self.severity]
+
+    @property
+    def customer_id(self) -> str:
+        return self.facts.get("id", "")
+
+    @property
+    def credit_limit(self) -> Decimal | None:
+        return None if self.policy is None else self.policy["credit_limit"]
+
+    @property
+    def facts_json(self) -> str:
+        """Canonical JSON of the facts with redacted fields replaced by a fixed marker:
+        what identifies the inputs (the rules never read a redacted field)."""
+        redacted = self.ruleset.redact
+        if redacted and any_present(self.facts, redacted):
+            return canonical_json(redact(self.facts, redacted, marked))
+        return canonical_json(self.facts)
+
+    @property
+    def decision_id(self) -> str:
+        """Derived from the inputs alone (ruleset hash, as-of date, enriched facts), so
+        the same inputs always give the same id."""
+        return self.decision_id_from(self.facts_json)
+
+    def decision_id_from(self, facts_json: str) -> str:
+        """The decision id given ``facts_json`` (computed once by callers that need both):
+        the hash of the canonical JSON {"as_of", "facts", "ruleset"}."""
+        text = (f'{{"as_of":"{self.as_of.isoformat()}","facts":{facts_json},'
+                f'"ruleset":"{self.ruleset.hash}"}}')
+        return "d-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+    def to_dict(self) -> dict:
+        """The decision as JSON-ready data (amounts as decimal text)."""
+        data = self.summary()
+        data["trace"] = [_trace_entry(entry) for entry in self.trace]
+        data["engine_version"] = data.pop("engine_version")  # keep the documented order
+        return data
+
+    def summary(self, decision_id: str | None = None) -> dict:
+        """``to_dict`` without the trace: what a portfolio's results file holds."""
+        from ..version import __version__
+
+        return {
+            "decision_id": decision_id or self.decision_id,
+            "customer_id": self.customer_id,
+            "as_of": self.as_of.isoformat(),
+            "ruleset": self.ruleset.identity,
+            "admission": {
+                "outcome": self.outcome,
+                "reasons": [{"code": c, "message": m, "stage": s}
+                            for c, m, s in self.admission_reasons],
+            },
+            "grading": {
+                "score": to_jsonable(self.score),
+                "grade": self.grade,
+                "band_grade": self.band_grade,
+                "caps": self.adjustments,
+                "reasons": self.grading_reasons,
+            },
+            "policy": self._policy_dict(),
+            "approval": {"required_level": self.required_level},
+            "overrides": self.overrides,
+            "engine_version": __version__,
+        }
+
+    def compact_trace(self) -> list:
+        """The trace as ``[slot, [values read], result]`` entries: the slot numbers the
+        ruleset's ``slots`` (stage, rule id, names read), which the audit stores once."""
+        return [[slot[0], list(values), result] for slot, values, result in self.trace]
+
+    def _policy_dict(self) -> dict | None:
+        if self.policy is None:
+            return None
+        p = self.policy
+        known = {"credit_limit", "payment_term_days", "discount_rate", "discount_days",
+                 "guarantee_required", "review_interval_days", "total_exposure"}
+        limit = p["credit_limit"]
+        return {
+            "credit_limit": None if limit is None else format(limit, "f"),
+            "currency": self.ruleset.currency,
+            "payment_term_days": p["payment_term_days"],
+            "discount": {"rate": to_jsonable(p["discount_rate"]), "days": p["discount_days"]},
+            "guarantee_required": p["guarantee_required"],
+            "review_interval_days": p["review_interval_days"],
+            "total_exposure": to_jsonable(p.get("total_exposure")),
+            "extra": {k: to_jsonable(v) for k, v in p.items() if k not in known},
+        }
+
+
+def expand_trace(compact: list, slots: list) -> list[dict]:
+    """The full trace (as ``to_dict`` gives it) from a JSON compact trace and its slots."""
+    return [_trace_entry(((index, *slots[index]), values, result))
+            for index, values, result in compact]
+
+
+def _trace_entry(entry: tuple) -> dict:
+    (_, stage, rule_id, names), values, result = entry
+    item = {"stage": stage, "id": rule_id,
+            "read": {n: v if v.__class__ in PLAIN else to_jsonable(v)
+                     for n, v in zip(names, values, strict=True)},
+            "result": result if result.__class__ in PLAIN else to_jsonable(result)}
+    if None in values:
+        item["missing"] = [n for n, v in zip(names, values, strict=True) if v is None]
+    return item

@@ -1,0 +1,222 @@
+"""Customer documents in: JSON text or a CSV row, checked against
+``schemas/customer.schema.json`` with every offending field named by its JSON pointer."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from ..errors import CreditRulesError
+from ..language.schema_check import fast_problems, load_schema
+
+SCHEMA = "customer.schema.json"
+MAX_DOCUMENT_BYTES = 1_000_000
+
+
+class InputError(CreditRulesError):
+    """A customer document (or row) that cannot be used: ``problems`` are
+    ``(json_pointer, message)`` pairs, or a single ``("", message)`` for unreadable text."""
+
+    def __init__(self, where: str, problems: list[tuple[str, str]]):
+        self.where = where
+        self.problems = problems
+        super().__init__("; ".join(f"{p}: {m}" if p else m for p, m in problems))
+
+    def lines(self) -> list[str]:
+        """One line per problem, each prefixed with where the document came from."""
+        return [f"{self.where}: {p}: {m}" if p else f"{self.where}: {m}"
+                for p, m in self.problems]
+
+
+def parse_json_document(text: str, where: str, file: str | None = None,
+                        first_line: int = 1) -> dict:
+    """Parse one customer document from JSON text. Rejects duplicate keys, NaN/Infinity
+    and numbers too large for a float, with the line and column of the problem (in
+    ``file``, where the text starts at ``first_line``; default: ``where``)."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise InputError(where, [("", f"document larger than {MAX_DOCUMENT_BYTES} bytes")])
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates,
+                          parse_constant=_no_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        line = first_line + exc.lineno - 1
+        raise InputError(f"{file or where}:{line}:{exc.colno}", [("", exc.msg)]) from None
+    except _BadJSON as exc:
+        raise InputError(where, [("", str(exc))]) from None
+    except RecursionError:
+        raise InputError(where, [("", "document nested too deeply")]) from None
+    if not isinstance(data, dict):
+        raise InputError(where, [("", "a customer document must be a JSON object")])
+    if "\\u" in text and _has_surrogate(data):
+        raise InputError(where, [("", "text contains an escaped surrogate (\\uD800-\\uDFFF), "
+                                      "which is not a character")])
+    return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogate(value: object) -> bool:
+    """True when a string anywhere in ``value`` holds a lone surrogate (JSON allows the
+    escape; UTF-8 cannot store the result)."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
+class _BadJSON(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    result: dict = {}
+    for key, value in pairs:
+        if key in result:
+            raise _BadJSON(f"duplicate key '{key}'")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> float:
+    raise _BadJSON(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _BadJSON(f"number {text[:30]} is too large")
+    return value
+
+
+def customer_problems(doc: object) -> list[tuple[str, str]]:
+    """Every schema violation of ``doc`` as (JSON pointer, message); empty when valid.
+    A fast compiled check answers the common (valid) case; jsonschema explains failures."""
+    return fast_problems(doc, SCHEMA)
+
+
+def check_customer(doc: object, where: str) -> dict:
+    """``doc`` when it is a valid customer document, else InputError naming every field."""
+    problems = customer_problems(doc)
+    if problems:
+        raise InputError(where, problems)
+    return doc  # type: ignore[return-value]
+
+
+# --- CSV rows -----------------------------------------------------------------------------
+
+def column_types(columns: Iterable[str]) -> dict[str, str]:
+    """JSON type of each CSV column (a dotted path); raises InputError for a column the
+    customer document has no field for."""
+    schema = load_schema(SCHEMA)
+    types, unknown = {}, []
+    for column in columns:
+        node: Mapping | None = schema
+        parts = column.split(".")
+        for index, part in enumerate(parts):
+            props = node.get("properties", {}) if node else {}
+            if part in props:
+                node = props[part]
+            elif index == len(parts) - 1 and isinstance(node.get("additionalProperties"),
+                                                          Mapping):
+                node = {"type": "any"}
+            else:
+                node = None
+                break
+        if node is None or column == "$schema":
+            unknown.append(column)
+            continue
+        kind = node.get("type", "string" if "enum" in node else "any")
+        types[column] = kind if isinstance(kind, str) else "any"
+    if unknown:
+        raise InputError("header", [("", "unknown column" + ("s" if len(unknown) > 1 else "")
+                                     + ": " + ", ".join(unknown))])
+    return types
+
+
+def document_from_row(row: Mapping[str, str | None], types: Mapping[str, str],
+                      where: str) -> dict:
+    """A nested customer document from a CSV row keyed by dotted paths. Empty cells are
+    missing values; numbers and booleans are read by the column's type."""
+    doc: dict = {}
+    problems = []
+    for column, raw in row.items():
+        if column is None:
+            problems.append(("", "more cells than columns"))
+            continue
+        if raw is None or raw == "":
+            continue
+        try:
+            value = _cell_value(raw, types[column])
+        except ValueError as exc:
+            problems.append(("/" + column.replace(".", "/"), str(exc)))
+            continue
+        target = doc
+        parts = column.split(".")
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    if problems:
+        raise InputError(where, problems)
+    return doc
+
+
+def _cell_value(raw: str, kind: str) -> object:
+    text = raw.strip()
+    if kind == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"'{raw[:40]}' is not a whole number") from None
+    if kind == "number":
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"'{raw[:40]}' is not a number") from None
+        if not math.isfinite(value):
+            raise ValueError(f"'{raw[:40]}' is not a finite number")
+        return int(value) if value.is_integer() and "." not in text and "e" not in \
+            text.lower() else value
+    if kind == "boolean":
+        lowered = text.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise ValueError(f"'{raw[:40]}' is not true or false")
+    if kind == "any":
+        for parse in (int, float):
+            try:
+                value = parse(text)
+            except ValueError:
+                continue
+            if isinstance(value, int) or math.isfinite(value):
+                return value
+        return {"true": True, "false": False}.get(text.lower(), raw)
+    return raw
+
+
+def read_document_text(name: str) -> str:
+    """The text of a customer document file (``-``: standard input), decoded as UTF-8 (a
+    byte-order mark is dropped). Raises InputError naming the file."""
+    if name == "-":
+        data = sys.stdin.buffer.read()
+        where = "<stdin>"
+    else:
+        path = Path(name)
+        if path.is_dir():
+            raise InputError(name, [("", "is a directory, not a customer document")])
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(name, [("", exc.strerror or "cannot read the file")]) from None
+        where = name
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(where, [("", "not valid UTF-8 text")]) from None

@@ -1,0 +1,100 @@
+"""Reading a portfolio: a CSV (a header, then one customer a row) or a JSON Lines file (one
+customer document a line), streamed row by row, and each raw row turned into a customer
+document. A row that cannot be read is yielded as its error, so one bad row never stops
+the rest."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from .customer_documents import InputError, column_types, document_from_row, parse_json_document
+
+
+def read_rows(path: str | Path) -> Iterator[tuple[int, object]]:
+    """Yield ``(row_number, raw_row)`` from a CSV (row 1 is the first data row) or a JSON
+    Lines file (row = line number), streaming. A CSV's column types come first, as row 0.
+    Raises InputError for an unusable file or header."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson"):
+        raise InputError(str(path), [("", "a portfolio must be a .csv or .jsonl file")])
+    try:
+        handle = path.open("r", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InputError(str(path), [("", exc.strerror or "cannot open the file")]) from None
+    with handle:
+        if suffix == ".csv":
+            yield from _csv_rows(path, handle)
+        else:
+            yield from _jsonl_rows(path, handle)
+
+
+def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
+    reader = csv.DictReader(handle)
+    try:
+        fields = reader.fieldnames
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}:1", [("", f"unreadable header: {exc}")]) from None
+    if not fields:
+        return
+    yield 0, column_types(fields)
+    number = 0
+    while True:
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as exc:
+            yield number, InputError(f"{path}: row {number}", [("", str(exc))])
+            continue
+        yield number, row
+
+
+def _jsonl_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
+    number = 0
+    while True:
+        try:
+            line = handle.readline()
+        except UnicodeDecodeError:
+            number += 1
+            yield number, InputError(f"{path}:{number}", [("", "not valid UTF-8 text")])
+            continue
+        if not line:
+            return
+        number += 1
+        if line.strip():
+            yield number, line
+
+
+def row_where(number: int, types: dict | None, label: str) -> str:
+    """How an error names a row: ``FILE: row N`` for CSV, ``FILE:LINE`` for JSON Lines."""
+    return f"{label}: row {number}" if types is not None else f"{label}:{number}"
+
+
+def row_document(number: int, raw: object, types: dict | None, label: str) -> dict:
+    """The customer document of one raw row as ``read_rows`` gave it (``types``: the CSV's
+    column types, None for JSON Lines), not yet checked. Raises InputError."""
+    if isinstance(raw, InputError):
+        raise raw
+    where = row_where(number, types, label)
+    if types is not None:
+        return document_from_row(raw, types, where)
+    return parse_json_document(raw, where, label, number)
+
+
+def estimate_rows(path: str | Path) -> int | None:
+    """Rows in a portfolio, estimated from its size and its first lines."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
+            sample = handle.read(65536)
+    except OSError:
+        return None
+    lines = sample.count(b"\n")
+    if not lines:
+        return None
+    return max(1, int(size / (len(sample) / lines)))

@@ -1,0 +1,158 @@
+"""Helpers that compiled rulesets call at decision time. Every one is pure and total over
+the values it is given (callers have already ruled out null). ``HELPERS`` names them as
+the generated code does; ``round_money`` is also the pipeline's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import (
+    MAX_EMAX,
+    MIN_EMIN,
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Context,
+    Decimal,
+)
+
+from ..errors import DecisionError
+
+
+def money(value: float | int | Decimal | None) -> Decimal | None:
+    """A number as an exact Decimal amount (floats through their shortest repr)."""
+    cls = value.__class__
+    if cls is int:
+        return Decimal(value)
+    if cls is float:
+        return Decimal(repr(value)) if math.isfinite(value) else None
+    if value is None or cls is Decimal:
+        return value
+    return Decimal(value) if isinstance(value, int) else Decimal(repr(float(value)))
+
+
+# Wide enough for any amount or ratio a decision meets, so rounding never runs out of digits.
+_WIDE = Context(prec=400, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
+def _finite(value) -> bool:
+    return not (value.__class__ is float and not math.isfinite(value))
+
+
+def floor(value: float | int | Decimal) -> int | Decimal | None:
+    """The largest whole number not above ``value`` (None for an infinite float)."""
+    if isinstance(value, Decimal):
+        return value.to_integral_value(rounding=ROUND_FLOOR)
+    return math.floor(value) if _finite(value) else None
+
+
+def ceil(value: float | int | Decimal) -> int | Decimal | None:
+    """The smallest whole number not below ``value`` (None for an infinite float)."""
+    if isinstance(value, Decimal):
+        return value.to_integral_value(rounding=ROUND_CEILING)
+    return math.ceil(value) if _finite(value) else None
+
+
+def round_half_up(value: float | int | Decimal, places: int) -> int | float | Decimal | None:
+    """Round half away from zero (as analysts expect), not Python's half to even."""
+    if not _finite(value):
+        return None
+    quantum = Decimal(1).scaleb(-places)
+    exact = money(value).quantize(quantum, rounding=ROUND_HALF_UP, context=_WIDE)
+    if isinstance(value, Decimal):
+        return exact
+    return int(exact) if places == 0 else float(exact)
+
+
+def round_step(value: float | int | Decimal, step: Decimal, rounding: str):
+    """``value`` rounded to a multiple of ``step`` in the given decimal rounding mode."""
+    if not _finite(value):
+        return None
+    exact = _WIDE.multiply(_WIDE.divide(money(value), step).to_integral_value(
+        rounding=rounding), step)
+    return exact if isinstance(value, Decimal) else float(exact)
+
+
+def round_down(value, step: Decimal):
+    """``value`` rounded down to a multiple of ``step``."""
+    return round_step(value, step, ROUND_FLOOR)
+
+
+def round_up(value, step: Decimal):
+    """``value`` rounded up to a multiple of ``step``."""
+    return round_step(value, step, ROUND_CEILING)
+
+
+def days_between(earlier: dt.date, later: dt.date) -> int:
+    """Days from ``earlier`` to ``later`` (negative when later is before)."""
+    return (later - earlier).days
+
+
+def years_between(earlier: dt.date, later: dt.date) -> int:
+    """Whole years from ``earlier`` to ``later`` (negative when later is before)."""
+    if later < earlier:
+        return -years_between(later, earlier)
+    years = later.year - earlier.year
+    if (later.month, later.day) < (earlier.month, earlier.day):
+        years -= 1
+    return years
+
+
+def table_conflict(table_id: str, hit_policy: str, first: str, second: str):
+    """Two rules matched where the hit policy allows one (unique) or one answer (any)."""
+    detail = "both match" if hit_policy == "unique" else "match with different outputs"
+    raise DecisionError(f"table {table_id}: rules {first} and {second} {detail} "
+                        f"under hit policy {hit_policy}")
+
+
+def aggregate(aggregation: str, values: list):
+    """sum / min / max of the non-null values a collect table gathered."""
+    present = [v for v in values if v is not None]
+    if aggregation == "sum":
+        return sum(present) if present else 0
+    if not present:
+        return None
+    return min(present) if aggregation == "min" else max(present)
+
+
+def no_band(score) -> None:
+    """A score that no band holds: the ruleset cannot decide."""
+    raise DecisionError(f"score {score!r} falls in no grade band")
+
+
+def top_reasons(lost: tuple, count: int) -> list[str]:
+    """Reason codes of the characteristics that lost the most points against their best
+    bin (ties in scorecard order), without repeats. ``lost`` holds (points lost, negated;
+    scorecard position; reason code)."""
+    reasons: list[str] = []
+    for negative_points, _, reason in sorted(lost):
+        if negative_points >= 0 or len(reasons) >= count:
+            break
+        if reason not in reasons:
+            reasons.append(reason)
+    return reasons
+
+
+ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN,
+                  "down": ROUND_DOWN, "up": ROUND_UP}
+ZERO = Decimal(0)
+
+
+def round_money(value, rounding: tuple[Decimal, str]) -> Decimal:
+    """An amount rounded as the ruleset says: (quantum, decimal rounding mode)."""
+    quantum, mode = rounding
+    return money(value).quantize(quantum, rounding=mode)
+
+
+# What generated code calls, by the name it calls it: the compiled ruleset's contract with
+# this module. The leading underscore keeps them apart from the local names made from facts.
+HELPERS: dict[str, object] = {
+    "_money": money, "_floor": floor, "_ceil": ceil, "_round": round_half_up,
+    "_round_down": round_down, "_round_up": round_up, "_days_between": days_between,
+    "_years_between": years_between, "_conflict": table_conflict, "_aggregate": aggregate,
+    "_no_band": no_band, "_top_reasons": top_reasons, "_ZERO": ZERO,
+    "_round_money": round_money,
+}

@@ -1,0 +1,350 @@
+"""Decision-table cells an analyst can read (DMN "unary tests"), compiled to conditions.
+
+A cell tests the value of its column's input:
+
+- ``-`` (or an empty cell): any value, even a missing one;
+- ``>= 80``, ``< 0.5``, ``= "retail"``, ``!= 0``: a comparison (the right side may be any
+  expression, such as ``> 0.1 * revenue``);
+- ``[60..80)``, ``(0..1]``, ``]0..1[``, ``[100..)`` or ``(..0)``: an interval, square
+  brackets closed, round ones open, an empty end unbounded;
+- ``AAA, AA`` or ``"a b", 3``: one of these values (bare words are text in a text column);
+- ``not(AAA, AA)``: none of these;
+- an expression with ``?`` standing for the input, e.g. ``? > 0.5 * equity``.
+
+Every test is false for a missing input except ``-``.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..errors import ExpressionError
+from .expressions import (
+    BOOLEAN,
+    DATE,
+    MONEY,
+    NUMERIC,
+    STRING,
+    CodeContext,
+    Symbol,
+    compile_expression,
+)
+
+INPUT_NAME = "_input_"
+_COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.*)$", re.S)
+_INTERVAL = re.compile(r"^([\[\(\]])\s*(.*?)\s*\.\.\s*(.*?)\s*([\]\)\[])$", re.S)
+_BARE_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/ ]*$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A range with constant ends; None is unbounded."""
+
+    low: float | None
+    low_closed: bool
+    high: float | None
+    high_closed: bool
+
+    def contains(self, value: float) -> bool:
+        """True when ``value`` lies in the interval."""
+        if self.low is not None and (value < self.low or (value == self.low and
+                                                          not self.low_closed)):
+            return False
+        return not (self.high is not None and (value > self.high or (
+            value == self.high and not self.high_closed)))
+
+    def __str__(self) -> str:
+        low = "" if self.low is None else _fmt(self.low)
+        high = "" if self.high is None else _fmt(self.high)
+        return f"{'[' if self.low_closed else '('}{low}..{high}{']' if self.high_closed else ')'}"
+
+
+@dataclass(frozen=True)
+class UnaryTest:
+    """A compiled cell. ``code`` is a Python condition (None: matches anything); ``reads``
+    the fact names it reads besides the input; ``intervals``/``values`` describe it for
+    static checks when it is made only of constants (else None)."""
+
+    text: str
+    code: str | None
+    reads: tuple[str, ...] = ()
+    intervals: tuple[Interval, ...] | None = None
+    values: frozenset | None = None
+    negated: bool = False
+
+    @property
+    def is_any(self) -> bool:
+        return self.code is None
+
+
+def compile_unary_test(cell: object, input_code: str, input_type: str,
+                       scope: Mapping[str, Symbol], ctx: CodeContext,
+                       *, input_nullable: bool = True) -> UnaryTest:
+    """Compile one cell for an input whose value is in the variable ``input_code``.
+    Raises ExpressionError (offset into the cell text) when the cell cannot be read."""
+    if cell is None:
+        return UnaryTest("-", None)
+    if isinstance(cell, bool):
+        if input_type != BOOLEAN:
+            raise ExpressionError(f"true/false in a column of {input_type} values")
+        return UnaryTest(str(cell).lower(), f"({input_code} is {cell})", values=frozenset([cell]))
+    if isinstance(cell, int | float):
+        text = repr(cell)
+    elif isinstance(cell, str):
+        text = cell
+    else:
+        raise ExpressionError("a cell must be a text, a number or true/false")
+    builder = _CellBuilder(text, input_code, input_type, scope, ctx, input_nullable)
+    return builder.build()
+
+
+class _CellBuilder:
+    def __init__(self, text, input_code, input_type, scope, ctx, input_nullable):
+        self.text = text
+        self.input = input_code
+        self.type = input_type
+        self.scope = scope
+        self.ctx = ctx
+        self.nullable = input_nullable
+        self.reads: list[str] = []
+
+    def build(self) -> UnaryTest:
+        stripped = self.text.strip()
+        if stripped in ("", "-"):
+            return UnaryTest(self.text, None)
+        negated = False
+        body, base = stripped, self.text.index(stripped[0])
+        match = re.match(r"^not\s*\((.*)\)$", stripped, re.S)
+        if match:
+            negated, body, base = True, match.group(1), base + match.start(1)
+        if "?" in _outside_quotes(body):
+            code = self.question_expression(body, base)
+            intervals = values = None
+        else:
+            items = _split_items(body, base)
+            if not items:
+                raise ExpressionError("empty list of values", base)
+            codes, intervals, values = [], [], set()
+            for item, offset in items:
+                code, interval, value = self.item(item, offset)
+                codes.append(code)
+                if interval is not None and intervals is not None:
+                    intervals.append(interval)
+                elif value is not _NO_VALUE and values is not None:
+                    values.add(value)
+                else:
+                    intervals = values = None
+            code = codes[0] if len(codes) == 1 else "(" + " or ".join(codes) + ")"
+            if len(codes) > 1 and values is not None and not intervals:
+                members = {Decimal(repr(v)) for v in values} if self.type == MONEY else values
+                code = f"({self.input} in {self.ctx.constant(frozenset(members))})"
+            if intervals is not None and values is not None:
+                intervals = tuple(intervals)
+                values = frozenset(values)
+        if negated:
+            guard = f"{self.input} is not None and " if self.nullable else ""
+            code = f"({guard}not {code})"
+        return UnaryTest(self.text, code, tuple(self.reads), intervals or None,
+                         values or None, negated)
+
+    def expression(self, text: str, offset: int, expect: str | None = None):
+        try:
+            compiled = compile_expression(text, self.scope_with_input(), self.ctx,
+                                          expect=expect)
+        except ExpressionError as exc:
+            raise exc.shifted(offset) from None
+        self.reads.extend(n for n in compiled.reads if n != INPUT_NAME and n not in self.reads)
+        return compiled
+
+    def scope_with_input(self) -> Mapping[str, Symbol]:
+        scope = dict(self.scope)
+        scope[INPUT_NAME] = Symbol(self.type, self.input, self.nullable)
+        return scope
+
+    def question_expression(self, body: str, base: int) -> str:
+        source = _replace_question_marks(body)
+        return self.expression(source, base, expect=BOOLEAN).code
+
+    def item(self, item: str, offset: int):
+        """(code, Interval or None, constant value or _NO_VALUE) for one list item."""
+        match = _INTERVAL.match(item)
+        if match and ".." in item:
+            return self.interval(match, offset)
+        match = _COMPARISON.match(item)
+        if match:
+            operator, right = match.group(1), match.group(2)
+            if not right.strip():
+                raise ExpressionError(f"nothing after '{operator}'", offset + len(item))
+            symbol = "==" if operator == "=" else operator
+            right_offset = offset + match.start(2)
+            value_code, constant = self.endpoint(right, right_offset, bare_words=True)
+            code = self.compare(symbol, value_code)
+            interval = None
+            if constant is not _NO_VALUE and isinstance(constant, int | float) and \
+                    not isinstance(constant, bool) and symbol in ("<", "<=", ">", ">="):
+                interval = Interval(constant if symbol[0] == ">" else None, symbol == ">=",
+                                    constant if symbol[0] == "<" else None, symbol == "<=")
+            if symbol == "==" and constant is not _NO_VALUE:
+                return code, None, constant
+            return code, interval, _NO_VALUE
+        value_code, constant = self.endpoint(item, offset, bare_words=True)
+        return self.compare("==", value_code), None, constant
+
+    def interval(self, match: re.Match, offset: int):
+        opening, low_text, high_text, closing = match.groups()
+        low_closed, high_closed = opening == "[", closing == "]"
+        if not low_text and not high_text:
+            raise ExpressionError("an interval needs at least one end", offset)
+        if self.type not in NUMERIC and self.type != DATE:
+            raise ExpressionError(f"an interval needs a number or date column, "
+                                  f"this one holds {self.type} values", offset)
+        guards = [f"{self.input} is not None"] if self.nullable else []
+        low_code = high_code = None
+        low_value = high_value = None
+        if low_text:
+            low_code, low_value = self.endpoint(low_text, offset + match.start(2))
+            low_code = self.settled(low_code, guards)
+        if high_text:
+            high_code, high_value = self.endpoint(high_text, offset + match.start(3))
+            high_code = self.settled(high_code, guards)
+        test = self.input
+        if low_code is not None:
+            test = f"{low_code} {'<=' if low_closed else '<'} {test}"
+        if high_code is not None:
+            test = f"{test} {'<=' if high_closed else '<'} {high_code}"
+        code = "(" + " and ".join([*guards, test]) + ")"
+        interval = None
+        if _comparable_constants(low_value, high_value) and (
+                low_value > high_value or (low_value == high_value and
+                                           not (low_closed and high_closed))):
+            raise ExpressionError(f"the interval {match.group(0)} is empty", offset)
+        if low_value is not _NO_VALUE and high_value is not _NO_VALUE and \
+                all(v is None or isinstance(v, int | float) for v in (low_value, high_value)):
+            interval = Interval(low_value, low_closed and low_text != "", high_value,
+                                high_closed and high_text != "")
+        return code, interval, _NO_VALUE
+
+    def endpoint(self, text: str, offset: int, bare_words: bool = False):
+        """(code, constant value or _NO_VALUE) for a value in a cell."""
+        stripped = text.strip()
+        offset += text.index(stripped[0]) if stripped else 0
+        if self.type == DATE and re.match(r"^\d{4}-\d{2}-\d{2}$", stripped):
+            try:
+                value = dt.date.fromisoformat(stripped)
+            except ValueError:
+                raise ExpressionError(f"'{stripped}' is not a date", offset) from None
+            return self.ctx.constant(value), value
+        if bare_words and self.type == STRING and _BARE_WORD.match(stripped) and \
+                not _NUMBER.match(stripped):
+            return repr(stripped), stripped
+        if _NUMBER.match(stripped):
+            value = float(stripped) if any(c in stripped for c in ".eE") else int(stripped)
+            if self.type not in NUMERIC:
+                raise ExpressionError(f"the number {stripped} in a column of {self.type} "
+                                      "values", offset)
+            if self.type == MONEY:  # exact, as written: money is compared as Decimal
+                return self.ctx.constant(Decimal(stripped)), value
+            return repr(value), value
+        compiled = self.expression(stripped, offset)
+        if compiled.type not in (self.type, "null") and not (
+                compiled.type in NUMERIC and self.type in NUMERIC):
+            raise ExpressionError(f"a {compiled.type} value in a column of {self.type} "
+                                  "values", offset)
+        if compiled.code.startswith(("'", '"')):
+            return compiled.code, ast.literal_eval(compiled.code)
+        return compiled.code, _NO_VALUE
+
+    def settled(self, code: str, guards: list[str]) -> str:
+        """A name for ``code``'s value, adding a not-null guard when it is computed."""
+        if _is_constant(code):
+            return code
+        if code.isidentifier():
+            guards.append(f"{code} is not None")
+            return code
+        name = self.ctx.temp()
+        guards.append(f"({name} := {code}) is not None")
+        return name
+
+    def compare(self, symbol: str, value_code: str) -> str:
+        if symbol == "==" and _is_constant(value_code):
+            return f"({self.input} == {value_code})"  # None never equals a constant
+        if symbol == "!=" and self.type in (STRING, BOOLEAN) and _is_constant(value_code):
+            test = f"{self.input} {symbol} {value_code}"
+            return f"({self.input} is not None and {test})" if self.nullable else f"({test})"
+        if self.type == BOOLEAN:
+            raise ExpressionError(f"'{symbol}' cannot order true/false values")
+        guards = [f"{self.input} is not None"] if self.nullable else []
+        value_code = self.settled(value_code, guards)
+        guards.append(f"{self.input} {symbol} {value_code}")
+        return "(" + " and ".join(guards) + ")"
+
+
+class _NoValue:
+    def __repr__(self) -> str:
+        return "<no constant>"
+
+
+_NO_VALUE = _NoValue()
+
+
+def _comparable_constants(low: object, high: object) -> bool:
+    """True when both ends are constants that can be ordered (two numbers, two dates)."""
+    if low is None or high is None or low is _NO_VALUE or high is _NO_VALUE:
+        return False
+    numbers = (int, float)
+    return (isinstance(low, numbers) and isinstance(high, numbers)) or type(low) is type(high)
+
+
+def _is_constant(code: str) -> bool:
+    """True for code that is a literal or a pooled constant (never null)."""
+    return bool(_NUMBER.match(code) or re.match(r"^_k\d+$", code)) or \
+        code.startswith(("'", '"')) or code in ("True", "False")
+
+
+def _fmt(value: float) -> str:
+    return repr(value)
+
+
+def _outside_quotes(text: str) -> str:
+    """``text`` with every quoted part blanked out."""
+    return re.sub(r"\"[^\"]*\"|'[^']*'", lambda m: " " * len(m.group(0)), text)
+
+
+def _replace_question_marks(text: str) -> str:
+    """Replace each ``?`` outside quotes by the input's name, keeping offsets stable
+    enough for messages (the name is longer; an error after it points a little late)."""
+    masked = _outside_quotes(text)
+    return "".join(INPUT_NAME if masked[i] == "?" else ch for i, ch in enumerate(text))
+
+
+def _split_items(text: str, base: int) -> list[tuple[str, int]]:
+    """Split a cell on top-level commas (not inside quotes, brackets or parentheses),
+    keeping each item's offset in the cell."""
+    items, depth, quote, start = [], 0, "", 0
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth <= 0:
+            items.append((text[start:index], start))
+            start = index + 1
+    items.append((text[start:], start))
+    result = []
+    for item, offset in items:
+        stripped = item.strip()
+        if not stripped:
+            raise ExpressionError("empty item in a list of values", base + offset)
+        result.append((stripped, base + offset + item.index(stripped[0])))
+    return result

@@ -1,0 +1,302 @@
+"""Simulating a ruleset change: decide every customer under a baseline and a candidate
+ruleset and add up what moves (``simulation_report.Simulation``).
+
+Two sources of customers:
+
+- a portfolio (CSV or JSON Lines, read as ``credit batch`` reads it): each customer is
+  checked and enriched once, as a batch enriches it, and the enriched facts are decided
+  twice. When the two rulesets ask plugins for different values, enrichment asks for
+  both sets, and each side only sees the failures of the plugins it asks for;
+- the audit trail (``simulate_audit``): the latest recorded decision of each customer that
+  matches the filters is decided again from its recorded input (the facts as enriched
+  then) and its recorded as-of date, so no plugin and no bureau is asked. The audit file
+  is opened read-only: a simulation appends nothing.
+
+Nothing here prints or writes; the work is spread over worker processes with batch's
+streaming machinery, and the result does not depend on their number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from ..audit.queries import Filters
+from ..decide.challenger import facts_for
+from ..decide.pipeline import decide
+from ..enrich.customer_documents import InputError, check_customer
+from ..enrich.enrichment import enrich
+from ..enrich.plugin_manager import installed_plugins
+from ..enrich.portfolio import read_rows, row_document, row_where
+from ..errors import CreditRulesError, DecisionError
+from ..parallel import chunked, map_chunks
+from ..ruleset.compiler import CompiledRuleset
+from ..ruleset.loader import load_ruleset
+from .simulation_report import Side, Simulation
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The two rulesets, and the one enrichment asks plugins for (both sides' needs)."""
+
+    baseline: CompiledRuleset
+    candidate: CompiledRuleset
+    enrichment: CompiledRuleset
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a worker needs to know about the input besides its rows."""
+
+    kind: str  # "portfolio" or "audit"
+    label: str
+    as_of: dt.date | None = None
+    types: dict | None = None
+
+
+def load_pair(baseline_dir: str | Path, candidate_dir: str | Path) -> Pair:
+    """Load both rulesets (ProblemsError for a broken one)."""
+    baseline, candidate = load_ruleset(baseline_dir), load_ruleset(candidate_dir)
+    merged = shared_enrichment(baseline.enrichment, candidate.enrichment)
+    return Pair(baseline, candidate, dataclasses.replace(candidate, enrichment=merged))
+
+
+def shared_enrichment(old: dict, new: dict) -> dict:
+    """One enrichment spec that asks for what either ruleset needs. Raises
+    CreditRulesError when the two ask the same source in ways that cannot be combined."""
+    indicators = {}
+    for name in [*(old.get("indicators") or {}), *(new.get("indicators") or {})]:
+        if name in indicators:
+            continue
+        specs = [s for s in ((old.get("indicators") or {}).get(name),
+                             (new.get("indicators") or {}).get(name)) if s]
+        indicators[name] = _merged_source(specs, f"indicator plugin {name}")
+    merged: dict = {"indicators": indicators} if indicators else {}
+    bureaus = [b for b in (old.get("bureau"), new.get("bureau")) if b]
+    if bureaus:
+        firsts = {json.dumps({k: v for k, v in b.items() if k not in ("values",
+                                                                     "on_unavailable")},
+                             sort_keys=True) for b in bureaus}
+        if len(firsts) > 1:
+            raise CreditRulesError("the baseline and the candidate ask the credit bureaus "
+                                   "differently (enrichment.yaml: waterfall, timeout or "
+                                   "maximum age); a simulation enriches each customer once: "
+                                   "align them, or simulate --from-audit")
+        merged["bureau"] = _merged_source(bureaus, "bureau")
+    return merged
+
+
+def _merged_source(specs: list[dict], what: str) -> dict:
+    """One source asked once for the values of every spec; the longest timeout."""
+    values: dict = {}
+    for spec in specs:
+        for name, value in spec["values"].items():
+            if name in values and values[name]["type"] != value["type"]:
+                raise CreditRulesError(f"{what}: the baseline and the candidate declare "
+                                       f"value {name} with different types "
+                                       f"({values[name]['type']}, {value['type']})")
+            values[name] = value
+    merged = {**specs[-1], "values": values}
+    timeouts = [s.get("timeout_seconds") for s in specs]
+    if None in timeouts:
+        merged.pop("timeout_seconds", None)
+    else:
+        merged["timeout_seconds"] = max(timeouts)
+    return merged
+
+
+def decide_side(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> tuple:
+    """``(outcome, grade, limit, error)`` of one decision; error set when it failed."""
+    try:
+        decision = decide(ruleset, facts_for(ruleset, facts), as_of)
+    except DecisionError as exc:
+        return (None, None, None, str(exc))
+    limit = decision.credit_limit
+    return (decision.outcome, decision.grade,
+            None if limit is None else Decimal(limit), None)
+
+
+def simulate_rows(pair: Pair, rows: list[tuple], source: Source) -> list[tuple]:
+    """Decide a chunk of inputs under both rulesets. Each result is ``("ok", ref,
+    customer_id, old, new)`` (old/new as ``decide_side`` gives them) or ``("error", ref,
+    customer_id, messages)`` for an input that could not be read."""
+    plugins = installed_plugins() if source.kind == "portfolio" else None
+    results = []
+    for row in rows:
+        ref = row[0]
+        customer_id = None
+        try:
+            if source.kind == "portfolio":
+                doc = row_document(ref, row[1], source.types, source.label)
+                customer_id = doc.get("id") if isinstance(doc.get("id"), str) else None
+                check_customer(doc, row_where(ref, source.types, source.label))
+                facts = enrich(pair.enrichment, doc, source.as_of, plugins).facts
+                as_of = source.as_of
+            else:
+                _, customer_id, as_of_text, input_json = row
+                facts = json.loads(input_json)
+                as_of = dt.date.fromisoformat(as_of_text)
+        except InputError as exc:
+            results.append(("error", ref, customer_id, exc.lines()))
+            continue
+        except (ValueError, TypeError) as exc:  # an unreadable recorded input
+            results.append(("error", ref, customer_id,
+                            [f"{source.label}: record {ref}: unreadable input ({exc})"]))
+            continue
+        old = decide_side(pair.baseline, facts, as_of)
+        new = decide_side(pair.candidate, facts, as_of)
+        where = row_where(ref, source.types, source.label) if source.kind == "portfolio" \
+            else f"{source.label}: record {ref}"
+        old, new = (side if side[3] is None else (*side[:3], f"{where}: {name}: {side[3]}")
+                    for name, side in (("baseline", old), ("candidate", new)))
+        results.append(("ok", ref, customer_id, old, new))
+    return results
+
+
+_worker_pair: Pair | None = None
+
+
+def _init_worker(baseline_dir: str, candidate_dir: str) -> None:
+    global _worker_pair
+    if _worker_pair is None:  # not inherited from the parent (a spawned, not forked, worker)
+        _worker_pair = load_pair(baseline_dir, candidate_dir)
+
+
+def _simulate_chunk(rows: list[tuple], source: Source) -> list[tuple]:
+    assert _worker_pair is not None
+    return simulate_rows(_worker_pair, rows, source)
+
+
+# --- the runs --------------------------------------------------------------------------
+
+def simulate_portfolio(portfolio: str | Path, baseline_dir: str | Path,
+                       candidate_dir: str | Path, as_of: dt.date, *, workers: int = 1,
+                       top: int = 20,
+                       on_error: Callable[[list[str]], None] | None = None) -> Simulation:
+    """Simulate both rulesets over a portfolio file, deciding as of ``as_of``.
+    ``on_error`` hears the messages of each row that could not be read or decided."""
+    pair = load_pair(baseline_dir, candidate_dir)
+    rows = read_rows(portfolio)
+    first = next(rows, None)
+    types = None
+    if first is not None and first[0] == 0:
+        types, first = first[1], None
+    source = Source("portfolio", str(portfolio), as_of, types)
+    simulation = _simulation(pair, f"portfolio {portfolio} as of {as_of.isoformat()}",
+                             "row", top)
+    inputs = rows if first is None else _prepend(first, rows)
+    _run(pair, inputs, source, simulation, baseline_dir, candidate_dir, workers, on_error)
+    return simulation
+
+
+def simulate_audit(db_path: str | Path, baseline_dir: str | Path, candidate_dir: str | Path,
+                   filters: Filters, *, workers: int = 1, top: int = 20,
+                   on_error: Callable[[list[str]], None] | None = None) -> Simulation:
+    """Simulate both rulesets over the latest recorded decision of each customer in the
+    audit file that matches ``filters``, from each record's input and as-of date. The
+    file is opened read-only."""
+    pair = load_pair(baseline_dir, candidate_dir)
+    filters = dataclasses.replace(filters, kind="decision", limit=None)
+    where, params = filters.where()
+    conn = open_read_only(db_path)
+    try:
+        latest = f"SELECT max(seq) FROM records{where} GROUP BY customer_id"
+        _check_redactions(conn, pair, latest, params)
+        cursor = conn.execute(
+            "SELECT seq, customer_id, as_of, json_extract(body, '$.input') FROM records "
+            f"WHERE seq IN ({latest}) ORDER BY seq", params)
+        simulation = _simulation(pair, f"audit {db_path}", "seq", top)
+        source = Source("audit", str(db_path))
+        _run(pair, (tuple(row) for row in cursor), source, simulation, baseline_dir,
+             candidate_dir, workers, on_error)
+    except sqlite3.Error as exc:
+        raise CreditRulesError(f"{db_path}: cannot read the audit file ({exc})") from None
+    finally:
+        conn.close()
+    return simulation
+
+
+def open_read_only(db_path: str | Path) -> sqlite3.Connection:
+    """An audit file opened so that nothing can be written to it."""
+    path = Path(db_path)
+    if not path.is_file():
+        raise CreditRulesError(f"{db_path}: no audit file here")
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        has_records = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                                   "AND name = 'records'").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise CreditRulesError(f"{db_path}: not a usable audit database ({exc})") from None
+    if not version or not has_records:
+        conn.close()
+        raise CreditRulesError(f"{db_path}: not an audit trail")
+    return conn
+
+
+def _check_redactions(conn: sqlite3.Connection, pair: Pair, latest: str, params: list) -> None:
+    """Refuse to decide on a field the audit keeps only as a salted hash."""
+    sql = ("SELECT DISTINCT r.name, r.version, json_extract(r.content, '$.\"ruleset.yaml\""
+           f".redact') FROM rulesets r JOIN records d ON d.ruleset_hash = r.hash WHERE "
+           f"d.seq IN ({latest})")
+    for name, version, redact in conn.execute(sql, params):
+        for path in json.loads(redact or "[]"):
+            for side, ruleset in (("baseline", pair.baseline), ("candidate", pair.candidate)):
+                for fact in ruleset.fact_types:
+                    if fact == path or fact.startswith(path + ".") or \
+                            path.startswith(fact + "."):
+                        raise CreditRulesError(
+                            f"the {side} reads {fact}, which the audit trail keeps only as "
+                            f"a salted hash (redacted by ruleset {name} {version}): it "
+                            "cannot be simulated from the audit")
+
+
+def _simulation(pair: Pair, source: str, ref_name: str, top: int) -> Simulation:
+    grades = [*pair.baseline.grades,
+              *(g for g in pair.candidate.grades if g not in pair.baseline.grades)]
+    return Simulation(pair.baseline.identity, pair.candidate.identity, source, tuple(grades),
+                      currency=pair.baseline.currency, quantum=pair.baseline.rounding[0],
+                      ref_name=ref_name, top=top)
+
+
+def _run(pair: Pair, inputs: Iterator, source: Source, simulation: Simulation,
+         baseline_dir, candidate_dir, workers: int, on_error) -> None:
+    global _worker_pair
+    chunks = chunked(inputs)
+    if workers <= 1:
+        _add(simulation, (simulate_rows(pair, chunk, source) for chunk in chunks), on_error)
+        return
+    _worker_pair = pair  # forked workers inherit the compiled rulesets instead of compiling
+    try:
+        _add(simulation, map_chunks(chunks, _simulate_chunk, (source,), workers=workers,
+                                    initializer=_init_worker,
+                                    initargs=(str(baseline_dir), str(candidate_dir))),
+             on_error)
+    finally:
+        _worker_pair = None
+
+
+def _add(simulation: Simulation, batches: Iterator[list], on_error) -> None:
+    for results in batches:
+        for result in results:
+            if result[0] == "error":
+                simulation.unreadable += 1
+                if on_error:
+                    on_error(result[3])
+                continue
+            _, ref, customer_id, old, new = result
+            simulation.add(ref, customer_id, Side(*old), Side(*new))
+            errors = [side[3] for side in (old, new) if side[3] is not None]
+            if errors and on_error:
+                on_error(errors)
+
+
+def _prepend(first, rows: Iterator) -> Iterator:
+    yield first
+    yield from rows

@@ -1,0 +1,317 @@
+"""Compiling a ruleset: every stage written as one Python function, the whole module
+compiled once, and the result wrapped as a ``CompiledRuleset`` the pipeline calls.
+
+Generated source contains no text from the ruleset except as ``repr()`` literals and as
+local names made from fact names, which the schemas restrict to ``[a-z_][a-z0-9_.]``
+(codegen.local_name refuses anything else): every expression was parsed and checked by
+``expressions.py`` and rewritten from its tree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..errors import DecisionError, Problem, ProblemsError
+from ..language.codegen import FunctionBuilder, Reporter, scope_for
+from ..language.expressions import (
+    BOOLEAN,
+    DATE,
+    INTEGER,
+    LIST,
+    MONEY,
+    NUMBER,
+    STRING,
+    CodeContext,
+)
+from ..language.runtime import HELPERS, ROUNDING_MODES
+from ..language.schema_check import load_schema
+from ..language.value_types import fits
+from .admission import compile_admission
+from .derived import compile_derived
+from .escalation import POSITION_FACTS, compile_escalation
+from .grading import CompiledGrading, compile_grading
+from .monitoring import MonitoringRules, compile_monitoring
+from .policy import POLICY_OUTPUTS, compile_approval, compile_policy
+from .source import DEFAULT_GRADES, RulesetSource
+
+# Names the stages make available to the stages after them.
+ADMISSION_OUTPUTS = {"admission_outcome": STRING}
+GRADING_OUTPUTS = {"score": NUMBER, "band_grade": STRING, "grade": STRING}
+OVERRIDE_OUTPUTS = {"overrides_applied": INTEGER}  # how many expert overrides applied
+RESERVED = {"as_of", *ADMISSION_OUTPUTS, *GRADING_OUTPUTS, *OVERRIDE_OUTPUTS, "credit_limit",
+            "payment_term_days", "discount_rate", "discount_days", "guarantee_required",
+            "review_interval_days", "total_exposure"}
+
+_JSON_TYPES = {NUMBER: {"number", "integer"}, INTEGER: {"integer"}, MONEY: {"number",
+               "integer"}, STRING: {"string"}, BOOLEAN: {"boolean"}, DATE: {"string"},
+               LIST: {"array"}}
+
+
+@dataclass(frozen=True)
+class CompiledRuleset:
+    """A ruleset ready to decide: its identity, its compiled stage functions, and what
+    static tools need to know about it."""
+
+    name: str
+    version: str
+    hash: str
+    currency: str
+    grades: tuple[str, ...]
+    levels: tuple[str, ...]
+    source: RulesetSource
+    python_source: str
+    fact_types: dict[str, str]
+    derived_types: dict[str, str]
+    extract: Callable
+    derive: Callable
+    admission: Callable
+    grading: Callable
+    policy: Callable
+    approval: Callable
+    grading_info: CompiledGrading
+    escalation: Callable | None = None
+    escalation_spec: dict = field(default_factory=dict)
+    monitoring: MonitoringRules | None = None
+    slots: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    redact: tuple[str, ...] = ()
+    enrichment: dict = field(default_factory=dict)
+    authority: dict = field(default_factory=dict)
+    rounding: tuple = (Decimal("0.01"), "ROUND_HALF_UP")  # (quantum, decimal mode) of amounts
+    manifest: dict = field(repr=False, default_factory=dict)
+    challenger: object = field(default=None, repr=False, compare=False)  # a Challenger
+
+    @property
+    def identity(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version, "hash": self.hash}
+
+
+def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
+    """Compile a checked ruleset source into stage functions."""
+    manifest = source.manifest.data
+    grades = tuple(manifest.get("grades") or DEFAULT_GRADES)
+    rounding = manifest.get("rounding", {"places": 2, "mode": "half_up"})
+    ctx = CodeContext()
+    problems: list[Problem] = []
+
+    failed_names: set[str] = set()  # shared, so that one broken definition is one problem
+
+    def reporter(stage: str) -> Reporter:
+        rep = Reporter(failed_names=failed_names)
+        reporters.append((stage, rep))
+        return rep
+
+    reporters: list[tuple[str, Reporter]] = []
+    fact_types = _fact_types(source, reporter("facts"))
+    enrichment = source.stages["enrichment"].data if "enrichment" in source.stages else {}
+    fact_types.update(enrichment_fact_types(enrichment))
+    _check_redactions(source, reporter(None))
+    types = {**fact_types, "as_of": DATE}
+    scope = scope_for(types, non_null=frozenset({"as_of"}))
+    known_inputs = dict(types)
+
+    derive_fb = FunctionBuilder("derive(v, trace)", ctx)
+    derived_types: dict[str, str] = {}
+    if "derived" in source.stages:
+        derived_types = compile_derived(source.stages["derived"].data, scope, derive_fb,
+                                        reporter("derived"), RESERVED)
+    admission_fb = FunctionBuilder("admission(v, trace)", ctx)
+    compile_admission(source.stages["admission"].data, scope, admission_fb,
+                      reporter("admission"))
+    grading_fb = FunctionBuilder("grading(v, trace)", ctx)
+    grading_info = compile_grading(source.stages["grading"].data, grades, scope, grading_fb,
+                                   reporter("grading"))
+    later = dict(scope)
+    later.update(scope_for({**ADMISSION_OUTPUTS, **GRADING_OUTPUTS},
+                           non_null=frozenset({*ADMISSION_OUTPUTS, "band_grade", "grade"})))
+    policy_fb = FunctionBuilder("policy(v, trace)", ctx)
+    quantum = Decimal(1).scaleb(-int(rounding.get("places", 2)))
+    rounding_code = ctx.constant((quantum, ROUNDING_MODES[rounding.get("mode", "half_up")]))
+    policy_types = compile_policy(source.stages["policy"].data, later, policy_fb,
+                                  reporter("policy"), rounding_code)
+    approval_scope = dict(later)
+    # When the policy stage is broken, approval still sees its outputs (and is checked).
+    approval_scope.update(scope_for(policy_types or {**POLICY_OUTPUTS,
+                                                     "total_exposure": MONEY}))
+    approval_scope.update(scope_for(OVERRIDE_OUTPUTS, non_null=frozenset(OVERRIDE_OUTPUTS)))
+    approval_fb = FunctionBuilder("approval(v, trace)", ctx)
+    levels = compile_approval(source.stages["approval"].data, approval_scope, approval_fb,
+                              reporter("approval"))
+    monitoring = None
+    if "monitoring" in source.stages:
+        monitoring = compile_monitoring(source.stages["monitoring"].data, fact_types,
+                                        "escalation" in source.stages,
+                                        reporter("monitoring"))
+    escalation_fb = None
+    if "escalation" in source.stages:
+        escalation_fb = FunctionBuilder("escalation(v, trace)", ctx)
+        compile_escalation(source.stages["escalation"].data, escalation_fb,
+                           reporter("escalation"))
+    for stage, rep in reporters:
+        problems.extend(source.problem(stage, p) for p in rep.problems)
+    if problems:
+        raise ProblemsError(problems)
+
+    all_known = {**known_inputs, **derived_types}
+    functions = [
+        _extract_source(fact_types),
+        derive_fb.source(known_inputs),
+        admission_fb.source(all_known),
+        grading_fb.source(all_known),
+        policy_fb.source({**all_known, **ADMISSION_OUTPUTS, **GRADING_OUTPUTS}),
+        approval_fb.source({**all_known, **ADMISSION_OUTPUTS, **GRADING_OUTPUTS,
+                            **(policy_types or {}), **OVERRIDE_OUTPUTS}),
+    ]
+    if escalation_fb is not None:
+        functions.append(escalation_fb.source(POSITION_FACTS))
+    python_source = "\n\n".join(functions)
+    namespace: dict[str, object] = dict(HELPERS)
+    namespace.update(ctx.constants)
+    namespace.update(_EXTRACT_HELPERS)
+    code = compile(python_source, f"<ruleset {manifest['name']} {manifest['version']}>",
+                   "exec")
+    exec(code, namespace)  # our own generated source; see the module docstring
+    return CompiledRuleset(
+        name=manifest["name"], version=str(manifest["version"]), hash=source.hash,
+        currency=manifest["currency"], grades=grades, levels=levels or (), source=source,
+        python_source=python_source, fact_types=fact_types, derived_types=derived_types,
+        extract=namespace["extract"], derive=namespace["derive"],
+        admission=namespace["admission"], grading=namespace["grading"],
+        policy=namespace["policy"], approval=namespace["approval"],
+        escalation=namespace.get("escalation"),
+        escalation_spec=source.stages["escalation"].data if "escalation" in source.stages
+        else {},
+        monitoring=monitoring, grading_info=grading_info, slots=tuple(ctx.slots),
+        redact=tuple(manifest.get("redact") or ()), enrichment=enrichment,
+        authority=source.stages["authority"].data if "authority" in source.stages else {},
+        rounding=(quantum, ROUNDING_MODES[rounding.get("mode", "half_up")]),
+        manifest=manifest)
+
+
+def _fact_types(source: RulesetSource, rep: Reporter) -> dict[str, str]:
+    """Declared facts and their types, each checked against the customer schema."""
+    declared = source.stages["facts"].data.get("facts") or {}
+    customer = load_schema("customer.schema.json")
+    types = {}
+    for name, spec in declared.items():
+        typ = spec["type"]
+        if name in RESERVED:
+            rep.error(("facts", name), f"'{name}' is a name the engine sets; choose another",
+                      at_key=True)
+            continue
+        found = _schema_type(customer, name.split("."))
+        if found is None or (found != "any" and not (_JSON_TYPES[typ] & found)):
+            rep.failed_names.add(name)
+        if found is None:
+            rep.error(("facts", name), f"'{name}' is not a field of the customer document "
+                      "(schemas/customer.schema.json); custom facts go under attributes.",
+                      at_key=True)
+            continue
+        if found != "any" and not (_JSON_TYPES[typ] & found):
+            rep.error(("facts", name, "type"), f"'{name}' is {' or '.join(sorted(found))} "
+                      f"in the customer document, not {typ}")
+            continue
+        types[name] = typ
+    return types
+
+
+def enrichment_fact_types(enrichment: Mapping) -> dict[str, str]:
+    """The facts enrichment adds: ``indicators.PLUGIN.NAME`` and ``bureau.NAME`` (plus
+    ``bureau.source``, the connector whose report was used)."""
+    types = {}
+    for plugin, spec in (enrichment.get("indicators") or {}).items():
+        for name, value in spec["values"].items():
+            types[f"indicators.{plugin}.{name}"] = value["type"]
+    bureau = enrichment.get("bureau")
+    if bureau:
+        types.update({f"bureau.{n}": v["type"] for n, v in bureau["values"].items()})
+        types["bureau.source"] = STRING
+    return types
+
+
+def _check_redactions(source: RulesetSource, rep: Reporter) -> None:
+    """Each redacted path is a field of the customer document that no rule reads (a
+    declared fact at, above or below it would make replay impossible)."""
+    customer = load_schema("customer.schema.json")
+    declared = (source.stages["facts"].data.get("facts") or {}).keys()
+    for index, path in enumerate(source.manifest.data.get("redact") or []):
+        where = ("redact", index)
+        if _schema_type(customer, path.split(".")) is None:
+            rep.error(where, f"'{path}' is not a field of the customer document")
+            continue
+        for fact in declared:
+            if fact == path or fact.startswith(path + ".") or path.startswith(fact + "."):
+                rep.error(where, f"'{path}' is redacted in the audit trail but the rules read "
+                          f"'{fact}' (facts.yaml): replay would be impossible")
+
+
+def _schema_type(schema: Mapping, parts: list[str]) -> set[str] | str | None:
+    """JSON types the customer schema allows at a dotted path; "any" for free-form data."""
+    node = schema
+    for index, part in enumerate(parts):
+        properties = node.get("properties")
+        if properties is None or part not in properties:
+            extra = node.get("additionalProperties")
+            if isinstance(extra, Mapping) and index == len(parts) - 1:
+                return "any"
+            return None
+        node = properties[part]
+    if "enum" in node:
+        return {"string"} if all(isinstance(v, str) for v in node["enum"]) else {"number"}
+    kind = node.get("type")
+    return set(kind) if isinstance(kind, list) else {kind} if kind else "any"
+
+
+def _extract_source(fact_types: Mapping[str, str]) -> str:
+    """``extract(doc, as_of)``: the values dict of every declared fact, typed. Nested
+    objects are looked up once each; the dict is built in one display."""
+    lines = ["def extract(doc, as_of):"]
+    entries = ["'as_of': as_of"]
+    groups: dict[tuple[str, ...], str] = {(): "doc"}
+    for name in sorted(fact_types):
+        parts = tuple(name.split("."))
+        for depth in range(1, len(parts)):
+            prefix = parts[:depth]
+            if prefix not in groups:
+                local = "g_" + "__".join(prefix)
+                parent = groups[prefix[:-1]]
+                lines.append(f"    {local} = {parent}.get({prefix[-1]!r})")
+                lines.append(f"    if {local}.__class__ is not dict: {local} = _EMPTY")
+                groups[prefix] = local
+        raw = f"{groups[parts[:-1]]}.get({parts[-1]!r})"
+        convert = _CONVERT[fact_types[name]]
+        if parts[0] == "attributes":  # free-form: check the type at decision time
+            raw = f"_typed({raw}, {fact_types[name]!r}, {name!r})"
+        if fact_types[name] == MONEY:
+            # Amounts stay exact: a whole amount stays an int (cheap to divide and compare,
+            # and exact), any other becomes a Decimal of the number as written.
+            local = "m_" + "__".join(parts)
+            lines.append(f"    {local} = {raw}")
+            entries.append(f"{name!r}: {local} if {local}.__class__ is int else "
+                           f"_money({local})")
+        else:
+            entries.append(f"{name!r}: {convert.format(raw)}")
+    lines.append("    return {" + ",\n            ".join(entries) + "}")
+    return "\n".join(lines) + "\n"
+
+
+_CONVERT = {MONEY: "_money({})", DATE: "_date({})", NUMBER: "{}", INTEGER: "{}",
+            STRING: "{}", BOOLEAN: "{}", LIST: "{}"}
+
+
+def _date(value):
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+def _typed(value, typ: str, name: str):
+    """A free-form attribute's value, checked against the type the ruleset declares."""
+    if not fits(value, typ):
+        raise DecisionError(f"{name}: {str(value)[:40]!r} is not a {typ}")
+    return value
+
+
+_EXTRACT_HELPERS = {"_EMPTY": {}, "_date": _date, "_typed": _typed}

@@ -1,0 +1,113 @@
+"""Derived facts: named expressions (or single-output decision tables) over the declared
+facts, evaluated in dependency order before the stages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ..language.codegen import FunctionBuilder, Reporter, local_name
+from ..language.expressions import Symbol
+from ..language.tables import compile_table
+
+STAGE = "derived"
+_WORD = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)(?![\w])")
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+
+
+def dependency_order(derived: Mapping[str, object], rep: Reporter) -> list[str]:
+    """Names of derived facts in an order where each comes after those it reads; a cycle
+    is reported at every fact on it."""
+    names = set(derived)
+    needs = {name: _mentions(spec) & names - {name} for name, spec in derived.items()}
+    for name, spec in derived.items():
+        if name in _mentions(spec):
+            rep.error(("derived", name), f"derived fact '{name}' reads itself", at_key=True)
+    order: list[str] = []
+    done: set[str] = set()
+    pending = list(derived)
+    while pending:
+        # Sorted, so that the order (and the trace) does not depend on how the YAML
+        # mapping was written: the ruleset's hash ignores key order.
+        ready = sorted(n for n in pending if needs[n] <= done)
+        if not ready:
+            for name in pending:
+                cycle = _cycle_from(name, needs, set(pending))
+                rep.error(("derived", name), "derived facts depend on each other in a "
+                          "cycle: " + " -> ".join(cycle), at_key=True)
+            break
+        order.extend(ready)
+        done.update(ready)
+        pending = [n for n in pending if n not in done]
+    return order
+
+
+def _cycle_from(start: str, needs: Mapping[str, set], pending: set) -> list[str]:
+    path, current = [start], start
+    while True:
+        nxt = sorted(needs[current] & pending)[0]
+        if nxt in path:
+            return [*path[path.index(nxt):], nxt]
+        path.append(nxt)
+        current = nxt
+
+
+def _mentions(spec: object) -> set[str]:
+    """Every bare word in the strings of a derived fact's spec (a safe over-estimate of
+    the names it reads)."""
+    found: set[str] = set()
+    if isinstance(spec, str):
+        found.update(_WORD.findall(_QUOTED.sub(" ", spec)))
+    elif isinstance(spec, Mapping):
+        for key, value in spec.items():
+            if key not in ("description", "id", "type", "hit_policy", "aggregation"):
+                found |= _mentions(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            found |= _mentions(item)
+    return found
+
+
+def compile_derived(spec: Mapping, scope: dict[str, Symbol], fb: FunctionBuilder,
+                    rep: Reporter, reserved: set[str]) -> dict[str, str]:
+    """Write the derived facts into ``fb`` (each stored into ``v`` and traced) and add them
+    to ``scope``. Returns name -> type for the facts that compiled."""
+    derived = spec.get("derived") or {}
+    types: dict[str, str] = {}
+    for name in derived:
+        if name in reserved or name in scope:
+            rep.error(("derived", name), f"'{name}' is already a fact or a stage output; "
+                      "choose another name", at_key=True)
+    order = dependency_order(derived, rep)
+    rep.failed_names.update(set(derived) - set(order))  # on a cycle
+    for name in order:
+        rep.failed_names.add(name)  # until it compiles
+        entry = derived[name]
+        if name in reserved or name in scope:
+            continue
+        path = ("derived", name)
+        if isinstance(entry, Mapping) and "table" in entry:
+            table = compile_table(entry["table"], (*path, "table"), entry["table"].get(
+                "id", name), STAGE, scope, fb, rep)
+            if table is None:
+                continue
+            if len(table.outputs) != 1:
+                rep.error((*path, "table", "outputs"), "a derived fact's table must have "
+                          "exactly one output")
+                continue
+            (local, typ), = table.outputs.values()
+            fb.line(f"{local_name(name)} = {local}")
+        else:
+            text = entry["expr"] if isinstance(entry, Mapping) else entry
+            expr_path = (*path, "expr") if isinstance(entry, Mapping) else path
+            compiled = rep.expression(expr_path, text, scope, fb.ctx)
+            if compiled is None:
+                continue
+            typ = compiled.type if compiled.type != "null" else "number"
+            fb.line(f"{local_name(name)} = {compiled.code}")
+            fb.trace(STAGE, name, compiled.reads, local_name(name))
+        fb.line(f"v[{name!r}] = {local_name(name)}")
+        scope[name] = Symbol(typ, local_name(name))
+        types[name] = typ
+        rep.failed_names.discard(name)
+    return types

@@ -1,0 +1,294 @@
+"""Grading: a scorecard (characteristics, bins, points, reason codes), score bands to
+grades, then floors and caps. Compiled into the body of the generated ``grading``
+function, which returns ``(score, band_grade, grade, adjustments, reason_codes)``."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ..language.codegen import FunctionBuilder, Path, Reporter
+from ..language.expressions import NUMBER, STRING, Symbol
+from ..language.unary_tests import Interval, UnaryTest, compile_unary_test
+
+STAGE = "grading"
+
+
+@dataclass(frozen=True)
+class Bin:
+    """A scorecard bin as compiled: its id (for the trace and coverage), points, its
+    position in the YAML list of bins, and (range and values bins) its compiled test."""
+
+    id: str
+    points: float
+    kind: str  # range | values | missing | else
+    index: int = 0
+    test: UnaryTest | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Characteristic:
+    id: str
+    bins: tuple[Bin, ...]
+    input_type: str = NUMBER
+    index: int = 0  # position in the YAML list of characteristics
+
+    @property
+    def best(self) -> float:
+        return max(b.points for b in self.bins)
+
+
+@dataclass(frozen=True)
+class CompiledGrading:
+    """What static checks need to know about the compiled grading stage."""
+
+    characteristics: tuple[Characteristic, ...]
+    score_range: tuple[float, float]
+    bands: tuple[tuple[str, Interval], ...]
+    adjustments: tuple[str, ...]
+
+
+def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Symbol],
+                    fb: FunctionBuilder, rep: Reporter) -> CompiledGrading | None:
+    """Write the grading stage into ``fb``; None when the spec has problems."""
+    before = len(rep.problems)
+    card = spec["scorecard"]
+    ctx = fb.ctx
+    fb.line(f"score = {card.get('base_points', 0)!r}")
+    characteristics, lost_terms = [], []
+    low = high = card.get("base_points", 0)
+    seen: set[str] = set()
+    for c_index, char in enumerate(card["characteristics"]):
+        path = ("scorecard", "characteristics", c_index)
+        if char["id"] in seen:
+            rep.error((*path, "id"), f"characteristic id '{char['id']}' is used twice")
+        seen.add(char["id"])
+        compiled = _characteristic(char, path, scope, fb, rep)
+        if compiled is None:
+            continue
+        characteristic, lost_local = compiled
+        characteristics.append(characteristic)
+        points = [b.points for b in characteristic.bins]
+        has_else = any(b.kind == "else" for b in characteristic.bins)
+        low += min(points) if has_else else min(0, *points)
+        high += max(points)
+        lost_terms.append(lost_local)
+    fb.line(f"reasons = _top_reasons(({', '.join(lost_terms)},), "
+            f"{card.get('reason_count', 3)!r})")
+    bands = _bands(spec["bands"], grades, (low, high), fb, rep)
+    adjustments = _adjustments(spec.get("adjustments", []), grades, scope, fb, rep)
+    if len(rep.problems) > before or bands is None or adjustments is None:
+        return None
+    fb.line(f"grade = {ctx.constant(tuple(grades))}[rank]")
+    fb.line("return score, band_grade, grade, adjusted, reasons")
+    return CompiledGrading(tuple(characteristics), (low, high), bands, adjustments)
+
+
+def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: Reporter):
+    ctx = fb.ctx
+    compiled = rep.expression((*path, "input"), char["input"], scope, ctx)
+    if compiled is None:
+        return None
+    value = ctx.temp()
+    points_local, result_local, lost_local = ctx.temp(), ctx.temp(), ctx.temp()
+    default_reason = char["reason"]
+    branches: list[tuple[str, Bin, str]] = []  # (condition, bin, reason)
+    missing = other = None
+    ranges: list[tuple[str, tuple[Interval, ...]]] = []  # to find overlapping ranges
+    ok = True
+    for b_index, spec in enumerate(char["bins"]):
+        bin_path = (*path, "bins", b_index)
+        reason = spec.get("reason", default_reason)
+        points = spec["points"]
+        if spec.get("missing"):
+            if missing is not None:
+                rep.error(bin_path, "two missing bins")
+            missing = Bin(str(spec.get("id", "missing")), points, "missing", b_index), reason
+            continue
+        if spec.get("else"):
+            if other is not None:
+                rep.error(bin_path, "two else bins")
+            other = Bin(str(spec.get("id", "else")), points, "else", b_index), reason
+            continue
+        if "range" in spec:
+            if compiled.type not in ("number", "integer", "money", "null"):
+                rep.error((*bin_path, "range"), f"a range bin needs a number input; "
+                          f"'{char['input']}' is {compiled.type}")
+                ok = False
+                continue
+            cell, kind = spec["range"], "range"
+        else:
+            cell, kind = ", ".join(_quoted(v, compiled.type) for v in spec["values"]), "values"
+        test = rep.guard((*bin_path, kind), lambda c=cell: compile_unary_test(
+            c, value, compiled.type, scope, ctx, input_nullable=False))
+        if test is None:
+            ok = False
+            continue
+        bin_id = str(spec.get("id", spec["range"] if kind == "range" else
+                              ", ".join(str(v) for v in spec["values"])))
+        branches.append((test.code or "True", Bin(bin_id, points, kind, b_index, test), reason))
+        for other_id, intervals in ranges:
+            if test.intervals and any(_overlap(a, b) for a in intervals
+                                      for b in test.intervals):
+                rep.error((*bin_path, "range"), f"range {spec['range']} overlaps bin {other_id}")
+        if test.intervals:
+            ranges.append((bin_id, test.intervals))
+    if not ok:
+        return None
+    bins = [b for _, b, _ in branches]
+    bins += [x[0] for x in (missing, other) if x is not None]
+    fb.line(f"{value} = {compiled.code}")
+
+    best = max(b.points for b in bins) if bins else 0
+    position = int(path[-1])
+
+    def assign(bin_: Bin | None, reason: str) -> None:
+        # The trace result and the reason-code entry of each bin are constants, so a
+        # decision allocates nothing for them.
+        points = bin_.points if bin_ else 0
+        result = ctx.constant({"bin": bin_.id if bin_ else None, "points": points})
+        lost = ctx.constant((points - best, position, reason))
+        fb.line(f"{points_local} = {points!r}; {result_local} = {result}; "
+                f"{lost_local} = {lost}")
+
+    none_case = missing or other
+    fb.line(f"if {value} is None:")
+    with fb.indented():
+        assign(none_case[0] if none_case else None, none_case[1] if none_case else
+               default_reason)
+    for condition, bin_, reason in branches:
+        fb.line(f"elif {condition}:")
+        with fb.indented():
+            assign(bin_, reason)
+    fb.line("else:")
+    with fb.indented():
+        assign(other[0] if other else None, other[1] if other else default_reason)
+    fb.line(f"score += {points_local}")
+    fb.trace(STAGE, char["id"], compiled.reads, result_local)
+    return Characteristic(char["id"], tuple(bins), compiled.type, int(path[-1])), lost_local
+
+
+def _overlap(a: Interval, b: Interval) -> bool:
+    """True when two intervals share at least one point."""
+    def below(x: Interval, y: Interval) -> bool:  # x lies entirely below y
+        if x.high is None or y.low is None:
+            return False
+        return x.high < y.low or (x.high == y.low and not (x.high_closed and y.low_closed))
+    return not (below(a, b) or below(b, a))
+
+
+def _quoted(value: object, typ: str) -> str:
+    if isinstance(value, str):
+        return repr(value) if typ == STRING else value
+    return repr(value)
+
+
+def _bands(bands: list, grades: Sequence[str], score_range: tuple[float, float],
+           fb: FunctionBuilder, rep: Reporter):
+    """Score -> grade: constant intervals with no gaps and no overlaps over the scores the
+    scorecard can produce, every grade used once, better grades on higher scores."""
+    ctx = fb.ctx
+    parsed: list[tuple[str, Interval, int, str]] = []
+    used: dict[str, int] = {}
+    for index, band in enumerate(bands):
+        path = ("bands", index)
+        grade = band["grade"]
+        if grade not in grades:
+            rep.error((*path, "grade"), f"'{grade}' is not a grade of this ruleset "
+                      f"({', '.join(grades)})")
+            continue
+        if grade in used:
+            rep.error((*path, "grade"), f"grade {grade} has two bands (see band {used[grade] + 1})")
+            continue
+        used[grade] = index
+        test = rep.guard((*path, "score"), lambda t=band["score"]: compile_unary_test(
+            t, "score", NUMBER, {}, ctx, input_nullable=False))
+        if test is None:
+            continue
+        if not test.intervals or len(test.intervals) != 1 or test.negated:
+            rep.error((*path, "score"), "a band's score must be one interval with constant "
+                      "ends, like [600..700)")
+            continue
+        parsed.append((grade, test.intervals[0], index, test.code))
+    for grade in grades:
+        if grade not in used:
+            rep.error(("bands",), f"no band produces grade {grade}")
+    if len(parsed) != len(bands):
+        return None
+    ordered = sorted(parsed, key=lambda p: (float("-inf") if p[1].low is None else p[1].low,
+                                            not p[1].low_closed))
+    ok = True
+    for (g1, i1, _, _), (g2, i2, idx2, _) in itertools.pairwise(ordered):
+        if _overlap(i1, i2):
+            rep.error(("bands", idx2, "score"), f"bands {g1} {i1} and {g2} {i2} overlap")
+            ok = False
+        elif i1.high is None or i2.low is None or i1.high != i2.low or \
+                (i1.high_closed == i2.low_closed):
+            rep.error(("bands", idx2, "score"), f"gap between bands {g1} {i1} and {g2} {i2}")
+            ok = False
+        elif grades.index(g2) > grades.index(g1):
+            rep.error(("bands", idx2, "grade"), f"band {g2} {i2} lies above band {g1} {i1} "
+                      "but is a worse grade")
+            ok = False
+    low, high = score_range
+    lowest, highest = ordered[0][1], ordered[-1][1]
+    # Contiguous bands cover one range; it must hold every score the scorecard can give.
+    if ok and lowest.low is not None and not lowest.contains(low) and low <= lowest.low:
+        rep.error(("bands", ordered[0][2], "score"),
+                  f"gap: scores from {low} up to {lowest} get no grade (the scorecard can "
+                  f"give {low})" if low < lowest.low else f"gap: the score {low} gets no "
+                  f"grade, {lowest} leaves it out (the scorecard can give {low})")
+        ok = False
+    if ok and highest.high is not None and not highest.contains(high) and \
+            high >= highest.high:
+        rep.error(("bands", ordered[-1][2], "score"),
+                  f"gap: scores above {highest} get no grade (the scorecard can give {high})"
+                  if high > highest.high else f"gap: the score {high} gets no grade, "
+                  f"{highest} leaves it out (the scorecard can give {high})")
+        ok = False
+    if not ok:
+        return None
+    keyword = "if"
+    for grade, _, _, code in reversed(ordered):
+        fb.line(f"{keyword} {code}: band_grade = {grade!r}; rank = {grades.index(grade)}")
+        keyword = "elif"
+    fb.line("else: _no_band(score)")
+    return tuple((g, i) for g, i, _, _ in ordered)
+
+
+def _adjustments(items: list, grades: Sequence[str], scope, fb: FunctionBuilder,
+                 rep: Reporter):
+    """Floors (at_least) first, then caps (at_most), so that a cap always wins."""
+    ctx = fb.ctx
+    fb.line("adjusted = []")
+    ids = []
+    ordered = sorted(enumerate(items), key=lambda p: "at_most" in p[1])
+    ok = True
+    for index, item in ordered:
+        path = ("adjustments", index)
+        kind = "cap" if "at_most" in item else "floor"
+        limit = item.get("at_most", item.get("at_least"))
+        if limit not in grades:
+            rep.error((*path, "at_most" if kind == "cap" else "at_least"),
+                      f"'{limit}' is not a grade of this ruleset")
+            ok = False
+            continue
+        compiled = rep.expression((*path, "when"), item["when"], scope, ctx, expect="boolean")
+        if compiled is None:
+            ok = False
+            continue
+        ids.append(item["id"])
+        rank = grades.index(limit)
+        changes = f"rank < {rank}" if kind == "cap" else f"rank > {rank}"
+        fb.line(f"if {compiled.code}:")
+        with fb.indented():
+            applied = ctx.temp()
+            fb.line(f"{applied} = {changes}")
+            fb.line(f"adjusted.append({{'id': {item['id']!r}, 'kind': {kind!r}, "
+                    f"'grade': {limit!r}, 'reason': {item['reason']!r}, "
+                    f"'applied': {applied}}})")
+            fb.line(f"if {applied}: rank = {rank}")
+            fb.trace(STAGE, item["id"], compiled.reads, f"{{'{kind}': {limit!r}, "
+                     f"'applied': {applied}}}")
+    return tuple(ids) if ok else None

@@ -1,0 +1,155 @@
+"""Reading a ruleset folder: the manifest, its stage files, JSON Schema checks, and the
+ruleset's content hash. Compiling it is ``compiler.py``'s job."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ..canonical import sha256_hex
+from ..errors import Location, Problem, ProblemsError
+from ..language.codegen import SpecProblem
+from ..language.schema_check import schema_problems
+from ..language.yaml_source import LocatedDocument, load_yaml_file, load_yaml_text
+
+MANIFEST = "ruleset.yaml"
+# Manifest keys that configure how the ruleset is run, not what it decides: left out of the
+# content (so of the hash, the decision ids and the stored copy). A challenger is recorded
+# in each decision that ran it instead (see challenger.py).
+RUN_KEYS = frozenset({"challenger"})
+STAGES = ("facts", "enrichment", "derived", "admission", "grading", "policy", "approval",
+          "authority", "escalation", "monitoring")
+STAGE_SCHEMAS = {stage: f"{stage}.schema.json" for stage in STAGES}
+DEFAULT_GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
+
+
+@dataclass(frozen=True)
+class RulesetSource:
+    """A ruleset as read: the manifest and each stage's document, before compiling."""
+
+    label: str
+    manifest: LocatedDocument
+    stages: dict[str, LocatedDocument]
+    files: dict[str, str]  # stage -> file name relative to the ruleset folder
+    texts: dict[str, list[str]] = field(default_factory=dict, compare=False)
+
+    @property
+    def content(self) -> dict[str, object]:
+        """Every file's parsed content by relative file name: what the hash covers and what
+        the audit stores. Run settings (``RUN_KEYS``: the challenger) are not content."""
+        manifest = self.manifest.data
+        if RUN_KEYS & manifest.keys():
+            manifest = {k: v for k, v in manifest.items() if k not in RUN_KEYS}
+        content = {MANIFEST: manifest}
+        for stage, doc in self.stages.items():
+            content[self.files[stage]] = doc.data
+        return content
+
+    @property
+    def hash(self) -> str:
+        return sha256_hex(self.content)
+
+    def problem(self, stage: str | None, spec_problem: SpecProblem) -> Problem:
+        """A located Problem for something found while compiling ``stage`` (None: the
+        manifest). An expression's offset is added to the column where the text starts."""
+        doc = self.manifest if stage is None else self.stages[stage]
+        locate = doc.locate_key if spec_problem.at_key else doc.locate
+        location = locate(spec_problem.path)
+        if spec_problem.offset and location.line > 0:
+            lines = self.texts.get(doc.file)
+            column = location.column
+            if lines and location.line <= len(lines):
+                line = lines[location.line - 1]
+                if column - 1 < len(line) and line[column - 1] in "\"'":
+                    column += 1  # the text starts after the opening quote
+            location = Location(location.file, location.line, column + spec_problem.offset)
+        return Problem(location, spec_problem.message)
+
+
+def load_ruleset_source(folder: str | Path) -> RulesetSource:
+    """Read and schema-check a ruleset folder. Raises ProblemsError listing every problem
+    of every file (YAML syntax and schema violations)."""
+    root = Path(folder)
+    label = str(folder).rstrip("/") or "."
+    if not root.is_dir():
+        where = Location(label)
+        raise ProblemsError([Problem(where, "not a ruleset folder (no such directory)"
+                                     if not root.exists() else "not a directory")])
+    manifest_path = root / MANIFEST
+    if not manifest_path.is_file():
+        raise ProblemsError([Problem(Location(label), f"no {MANIFEST} in this folder")])
+    texts: dict[str, list[str]] = {}
+    manifest = _load(manifest_path, f"{label}/{MANIFEST}", texts)
+
+    def open_stage(stage: str, relative: str, used: dict[str, str]) -> LocatedDocument:
+        where = manifest.locate(("stages", stage))
+        pure = PurePosixPath(relative)
+        if pure.is_absolute() or ".." in pure.parts:
+            raise ProblemsError([Problem(where, f"{stage}: the file must be inside the "
+                                                "ruleset folder")])
+        if str(pure) in used.values() or str(pure) == MANIFEST:
+            raise ProblemsError([Problem(where, f"{stage}: {relative} is already used by "
+                                                "another stage")])
+        if not (root / pure).is_file():
+            raise ProblemsError([Problem(where, f"{stage}: no file {relative} in the "
+                                                "ruleset folder")])
+        return _load(root / pure, f"{label}/{pure}", texts)
+
+    return _assemble(label, manifest, open_stage, texts)
+
+
+def _assemble(label: str, manifest: LocatedDocument, open_stage, texts: dict
+              ) -> RulesetSource:
+    """Check the manifest, open and check each stage file it names (``open_stage(stage,
+    relative path, files so far)``), collecting every problem before raising."""
+    problems = schema_problems(manifest, "ruleset.schema.json")
+    if problems:
+        raise ProblemsError(problems)
+    stages: dict[str, LocatedDocument] = {}
+    files: dict[str, str] = {}
+    for stage in STAGES:
+        relative = manifest.data["stages"].get(stage)
+        if relative is None:
+            continue
+        try:
+            doc = open_stage(stage, relative, files)
+        except ProblemsError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(schema_problems(doc, STAGE_SCHEMAS[stage]))
+        stages[stage] = doc
+        files[stage] = str(PurePosixPath(relative))
+    if problems:
+        raise ProblemsError(problems)
+    return RulesetSource(label, manifest, stages, files, texts)
+
+
+def _load(path: Path, display: str, texts: dict[str, list[str]]) -> LocatedDocument:
+    doc = load_yaml_file(path, display)
+    # The text only refines columns; load_yaml_file has reported any real problem.
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        texts[display] = path.read_text(encoding="utf-8").split("\n")
+    if doc.data is None:
+        raise ProblemsError([Problem(Location(display), "the file is empty")])
+    if not isinstance(doc.data, dict):
+        raise ProblemsError([Problem(doc.locate(()), "the file must hold a mapping "
+                                                     "(key: value lines) at its top")])
+    return doc
+
+
+def source_from_content(content: Mapping[str, object], label: str) -> RulesetSource:
+    """Rebuild a ruleset from stored content (as ``RulesetSource.content`` gives it), for
+    replaying a decision on the exact rules it was made with."""
+    def document(name: str) -> LocatedDocument:
+        if name not in content:
+            raise ProblemsError([Problem(Location(f"{label}/{name}"),
+                                         "missing from the stored ruleset")])
+        return load_yaml_text(json.dumps(content[name], indent=1), f"{label}/{name}")
+
+    def open_stage(stage: str, relative: str, used: dict[str, str]) -> LocatedDocument:
+        return document(str(PurePosixPath(relative)))
+
+    return _assemble(label, document(MANIFEST), open_stage, {})
