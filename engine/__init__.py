@@ -30,6 +30,7 @@ _EXPORTS = {
     "CompiledRuleset": "engine.ruleset.compiler",
     # customer documents and portfolios
     "check_customer": "engine.enrich.customer_documents",
+    "InputError": "engine.enrich.customer_documents",
     "parse_json_document": "engine.enrich.customer_documents",
     "read_rows": "engine.enrich.portfolio",
     # enrichment and plugins
@@ -48,6 +49,7 @@ _EXPORTS = {
     # the audit trail
     "AuditStore": "engine.audit.store",
     "verify_file": "engine.audit.chain",
+    "Filters": "engine.audit.queries",
     "Replayer": "engine.replay",
     # front ends
     "run_batch": "engine.batch",

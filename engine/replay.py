@@ -2,7 +2,7 @@
 hash, the recorded (enriched) facts and the recorded as-of date. No plugin is called and no
 bureau is asked. The replay matches when the decision and its trace come out identical,
 byte for byte. A monitoring action is replayed by running the monitor again, under the
-stored ruleset, on its customer's records that came before it (see monitor.py)."""
+stored ruleset, on its customer's records that came before it (see ``engine.monitor.run``)."""
 
 from __future__ import annotations
 

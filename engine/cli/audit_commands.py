@@ -1,5 +1,5 @@
 """``credit audit ...``, ``credit replay`` and ``credit review``: the auditor's commands,
-a thin layer over audit.py, audit_chain.py, audit_query.py and replay.py."""
+a thin layer over ``engine.audit`` and ``engine.replay``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``credit monitor``: a thin layer over monitor.py."""
+"""``credit monitor``: a thin layer over ``engine.monitor.run``."""
 
 from __future__ import annotations
 

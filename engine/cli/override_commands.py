@@ -1,5 +1,5 @@
 """``credit override add / list / approve / revoke``: the expert overrides register, a thin
-layer over override_register.py."""
+layer over ``engine.audit.override_register``."""
 
 from __future__ import annotations
 

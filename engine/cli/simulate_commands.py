@@ -1,5 +1,5 @@
 """``credit diff`` and ``credit simulate``: what a ruleset change is, and what it would do
-to the customers. A thin layer over ruleset_diff.py and simulate.py."""
+to the customers. A thin layer over ``engine.quality``."""
 
 from __future__ import annotations
 

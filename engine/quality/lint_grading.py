@@ -3,7 +3,7 @@ without a bin, bins no value can fall in (outside the input's bounds, or taken f
 the bins before them: the first bin that matches wins), and grades no score can reach.
 
 ``credit validate`` already refuses overlapping bins and bands with gaps, overlaps or in
-the wrong order (``grading.py``); these checks go further. The scores a scorecard can
+the wrong order (``engine.ruleset.grading``); these checks go further. The scores a scorecard can
 give are computed exactly (every combination of one bin per characteristic, plus 0 points
 where a value can fall in no bin), so a band lying between two reachable scores is found
 even when the bands cover the whole range.

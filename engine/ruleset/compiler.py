@@ -4,7 +4,7 @@ compiled once, and the result wrapped as a ``CompiledRuleset`` the pipeline call
 Generated source contains no text from the ruleset except as ``repr()`` literals and as
 local names made from fact names, which the schemas restrict to ``[a-z_][a-z0-9_.]``
 (codegen.local_name refuses anything else): every expression was parsed and checked by
-``expressions.py`` and rewritten from its tree.
+``engine.language.expressions`` and rewritten from its tree.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Reading a ruleset folder: the manifest, its stage files, JSON Schema checks, and the
-ruleset's content hash. Compiling it is ``compiler.py``'s job."""
+ruleset's content hash. Compiling it is ``compiler.py``'s job (beside this module)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from ..language.yaml_source import LocatedDocument, load_yaml_file, load_yaml_te
 MANIFEST = "ruleset.yaml"
 # Manifest keys that configure how the ruleset is run, not what it decides: left out of the
 # content (so of the hash, the decision ids and the stored copy). A challenger is recorded
-# in each decision that ran it instead (see challenger.py).
+# in each decision that ran it instead (see ``engine.ruleset.challenger``).
 RUN_KEYS = frozenset({"challenger"})
 STAGES = ("facts", "enrichment", "derived", "admission", "grading", "policy", "approval",
           "authority", "escalation", "monitoring")
