@@ -14,6 +14,8 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 
+from .ecma_regex import compile_pattern
+
 Check = Callable[[object], bool]
 
 _IGNORED = {"$schema", "$id", "title", "description", "examples", "default", "$comment"}
@@ -173,7 +175,7 @@ def _length(op: str):
 
 
 def _pattern(value, schema) -> Check:
-    regex = re.compile(value)
+    regex = compile_pattern(value)  # ECMA-262: "$" is the end of the text
     return lambda x: not isinstance(x, str) or regex.search(x) is not None
 
 

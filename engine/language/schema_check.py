@@ -10,7 +10,6 @@ offending field is named.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from engine.errors import CreditRulesError, Problem
+from engine.language.ecma_regex import ECMAValidator, matches
 from engine.language.yaml_source import LocatedDocument
 from engine.paths import SCHEMA_DIR
 
@@ -31,7 +31,7 @@ ROOT_POINTER = "(root)"
 
 _REPR_LIMIT = 80
 _MESSAGE_LIMIT = 300
-_Validator = jsonschema.Draft202012Validator
+_Validator = ECMAValidator  # Draft 2020-12, patterns as ECMA-262 means them
 
 
 class SchemaError(CreditRulesError):
@@ -269,7 +269,7 @@ def _unexpected(instance: dict, schema: object) -> list[tuple[str, str]]:
     extras = [
         key
         for key in instance
-        if key not in properties and not any(re.search(p, key) for p in patterns)
+        if key not in properties and not any(matches(p, key) for p in patterns)
     ]
     return [(key, _limit(f"unexpected property {_short(key)}{suffix}")) for key in extras]
 
