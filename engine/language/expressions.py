@@ -21,6 +21,9 @@ from ..errors import ExpressionError
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
+# How deep a parsed tree may be at all (the type checker refuses beyond MAX_DEPTH with a
+# finer message; this bound protects every other walker of the tree).
+MAX_PARSE_DEPTH = 100
 
 # Types an expression or a fact can have. "integer" is a number that stays whole.
 NUMBER, INTEGER, MONEY = "number", "integer", "money"
@@ -114,7 +117,7 @@ def parse(source: str) -> ast.Expression:
     if "\x00" in source:
         raise ExpressionError("expression contains a NUL character", source.index("\x00"))
     try:
-        return ast.parse(source, mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         message = (exc.msg or "invalid syntax").replace("'(' was never closed",
                                                         "unclosed parenthesis")
@@ -122,6 +125,24 @@ def parse(source: str) -> ast.Expression:
         raise ExpressionError(message, offset) from None
     except (RecursionError, MemoryError, ValueError, OverflowError):
         raise ExpressionError("expression too deeply nested or too large", 0) from None
+    too_deep = _deeper_than(tree, MAX_PARSE_DEPTH)
+    if too_deep is not None:
+        raise ExpressionError("expression too deeply nested", _char_offset(
+            source, too_deep.lineno, too_deep.col_offset))
+    return tree
+
+
+def _deeper_than(tree: ast.AST, limit: int) -> ast.AST | None:
+    """The first node (with a position) deeper than ``limit`` in ``tree``, found without
+    recursion, so that every walker after the parse (compilers, lint, diff, unparse) can
+    recurse safely."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit and hasattr(node, "lineno"):
+            return node
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return None
 
 
 def _char_offset(source: str, lineno: int, col: int, chars: bool = False) -> int:
