@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -123,14 +124,9 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
             check_customer(doc, where)
             decided = decide_document(ruleset, doc, settings.as_of, plugins)
             decision = decided.decision
-            record = None
-            if settings.salt is not None:
-                record, line = decided.record(settings.salt, batch_id=settings.batch_id,
-                                              batch_row=number)
-            else:
-                line = canonical_json(decision.summary())
-            if settings.with_trace:
-                line = canonical_json(decision.to_dict())
+            record, line = decided.results_line(settings.salt,
+                                                with_trace=settings.with_trace,
+                                                batch_id=settings.batch_id, batch_row=number)
         except InputError as exc:
             results.append(("error", number, customer_id, exc.lines()))
             continue
@@ -202,53 +198,70 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
     first = next(rows, None)
     if first is not None and first[0] == 0:
         types = first[1]
-        first = None
-    run = _AuditedRun(audit, ruleset, portfolio, as_of, resume, commit_every,
-                      with_trace, on_recorded) if audit else None
-    if resume and run is None:
+        first = next(rows, None)
+    if first is None:
+        raise InputError(label, [("", "no rows: the portfolio has no customers")])
+    if resume and audit is None:
         raise CreditRulesError("--resume needs the audit trail (drop --no-audit)")
-    summary.batch_id = run.batch_id if run else None
-    settings = RowSettings(as_of, types, label, audit.salt if audit else None,
-                           run.batch_id if run else None, with_trace)
-    source = run.skip_done(rows, first) if run else _prepend(first, rows)
-    chunks = chunked(source)
-    done = 0
+    # The results go somewhere writable before anything is recorded.
+    to_stdout = str(out) == "-"
     out_path = Path(out)
-    tmp_path = out_path.with_name(out_path.name + ".partial")
+    tmp_path = None if to_stdout else out_path.with_name(out_path.name + ".partial")
     try:
-        with tmp_path.open("w", encoding="utf-8") as sink:
-            def consume(results: list[tuple]) -> None:
-                nonlocal done
-                for result in results:
-                    if result[0] == "error":
-                        summary.failed += 1
-                        if on_error:
-                            on_error(RowError(result[1], result[2], result[3]))
-                    else:
-                        _, _, line, outcome, grade, limit, record, challenged = result
-                        sink.write(line)
-                        sink.write("\n")
-                        summary.add(outcome, grade, limit, challenged)
-                        if result[0] == "done":
-                            summary.resumed += 1
-                        elif run:
-                            run.add(record)
-                    done += 1
-                if on_progress:
-                    on_progress(done)
+        sink = sys.stdout if tmp_path is None else tmp_path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise CreditRulesError(f"{out}: cannot write the results there "
+                               f"({exc.strerror or exc})") from None
+    done = 0
+    run = None
+    try:
+        run = _AuditedRun(audit, ruleset, portfolio, as_of, resume, commit_every,
+                          with_trace, on_recorded) if audit else None
+        summary.batch_id = run.batch_id if run else None
+        settings = RowSettings(as_of, types, label, audit.salt if audit else None,
+                               run.batch_id if run else None, with_trace)
+        chunks = chunked(run.skip_done(rows, first) if run else _prepend(first, rows))
 
-            if workers <= 1:
-                for chunk in chunks:
-                    consume(decide_rows(ruleset, chunk, settings))
-            else:
-                _run_parallel(chunks, consume, str(ruleset_dir), settings, workers)
+        def consume(results: list[tuple]) -> None:
+            nonlocal done
+            for result in results:
+                if result[0] == "error":
+                    summary.failed += 1
+                    if run:
+                        run.add_failure(result[1], result[2], result[3])
+                    if on_error:
+                        on_error(RowError(result[1], result[2], result[3]))
+                else:
+                    _, _, line, outcome, grade, limit, record, challenged = result
+                    sink.write(line)
+                    sink.write("\n")
+                    summary.add(outcome, grade, limit, challenged)
+                    if result[0] == "done":
+                        summary.resumed += 1
+                    elif run:
+                        run.add(record)
+                done += 1
+            if on_progress:
+                on_progress(done)
+
+        if workers <= 1:
+            for chunk in chunks:
+                consume(decide_rows(ruleset, chunk, settings))
+        else:
+            _run_parallel(chunks, consume, str(ruleset_dir), settings, workers)
+        sink.flush()
+        if tmp_path is not None:
+            sink.close()
         if run:
             run.finish(summary)
-        os.replace(tmp_path, out_path)
+        if tmp_path is not None:
+            os.replace(tmp_path, out_path)
     except BaseException:
         if run:
             run.flush()  # what was decided stays decided: --resume picks up from there
-        tmp_path.unlink(missing_ok=True)
+        if tmp_path is not None:
+            sink.close()
+            tmp_path.unlink(missing_ok=True)
         raise
     return summary
 
@@ -278,10 +291,14 @@ class _AuditedRun:
                                        "finished; nothing to resume")
             self.batch_id = f"{key}-{number}"
             self.resuming = True
+            self.failed_before = {row["batch_row"] for row in store.iter_rows(
+                "SELECT batch_row FROM records WHERE kind = 'row-failed' AND batch_id = ?",
+                [self.batch_id])}
         else:
             number = (runs[-1][0] + 1) if runs else 1
             self.batch_id = f"{key}-{number}"
             self.resuming = False
+            self.failed_before = set()
             body = canonical_json({"event": "batch-started", "batch_id": self.batch_id,
                                    "portfolio": str(portfolio), "as_of": as_of.isoformat(),
                                    "run": number})
@@ -336,13 +353,27 @@ class _AuditedRun:
         if len(self.pending) >= self.commit_every:
             self.flush()
 
+    def add_failure(self, row: int, customer_id: str | None, messages: list[str]) -> None:
+        """Record a row that could not be decided (once, even when a resumed run meets it
+        again), with why; what a message says of a redacted field is left out."""
+        if row in self.failed_before:
+            return
+        body = canonical_json({"event": "row-failed", "batch_id": self.batch_id,
+                               "row": row, "customer_id": customer_id,
+                               "errors": scrubbed(messages, self.ruleset.redact)})
+        self.add(NewRecord("row-failed", body, batch_id=self.batch_id, batch_row=row,
+                           customer_id=customer_id, ruleset_name=self.ruleset.name,
+                           ruleset_version=self.ruleset.version,
+                           ruleset_hash=self.ruleset.hash))
+
     def flush(self) -> None:
         records, self.pending = self.pending, []
         appended = self.store.append(records)
         if self.on_recorded and records:
             self.on_recorded([(seq, digest, record, json.loads(record.body)["decision"])
                               for (seq, digest), record in zip(appended, records,
-                                                               strict=True)])
+                                                               strict=True)
+                              if record.kind == "decision"])
 
     def finish(self, summary: BatchSummary) -> None:
         self.flush()
@@ -352,6 +383,18 @@ class _AuditedRun:
                                      ruleset_name=self.ruleset.name,
                                      ruleset_version=self.ruleset.version,
                                      ruleset_hash=self.ruleset.hash)])
+
+
+def scrubbed(messages: list[str], redacted: tuple[str, ...]) -> list[str]:
+    """Row error messages fit for the audit trail: a message about a redacted field (which
+    may quote its value) says only which field was not valid."""
+    pointers = [("/" + path.replace(".", "/")) for path in redacted]
+    kept = []
+    for message in messages:
+        hit = next((p for p in pointers if f"{p}:" in message or f"{p}/" in message), None)
+        kept.append(message if hit is None else
+                    f"{message.split(hit, 1)[0]}{hit}: not valid (a redacted field)")
+    return kept
 
 
 def _run_parallel(chunks, consume, ruleset_dir, settings, workers) -> None:

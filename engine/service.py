@@ -8,16 +8,20 @@ the result. Nothing here prints: plugin warnings are returned as lines.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .audit.decision_records import decision_record
 from .audit.store import AuditStore, NewRecord
+from .canonical import canonical_json
 from .decide.challenger import challenger_part, challenger_view
 from .decide.decision import Decision
 from .decide.pipeline import decide
 from .enrich.enrichment import Enriched, enrich
 from .enrich.plugin_manager import PluginCallError, Plugins
+from .errors import DecisionError
 from .ruleset.compiler import CompiledRuleset
 
 RECORDED_HOOK = "credit_rules_decision_recorded"
@@ -36,7 +40,9 @@ class Decided:
 
     def to_dict(self) -> dict:
         """The decision as ``credit decide --json`` shows it, with the challenger's view."""
-        data = self.decision.to_dict()
+        with _writing(self.decision):
+            data = self.decision.to_dict()
+            canonical_json(data["trace"])  # what cannot be written fails here, named
         view = challenger_view(self.decision.ruleset, self.challenger)
         if view is not None:
             data["challenger"] = view
@@ -44,10 +50,41 @@ class Decided:
 
     def record(self, salt: bytes, *, batch_id: str | None = None,
                batch_row: int | None = None) -> tuple[NewRecord, str]:
-        """The audit record of this decision and its summary JSON (a results file line)."""
-        return decision_record(self.decision, salt, batch_id=batch_id, batch_row=batch_row,
-                               plugins=self.plugins, enriched=self.enriched,
-                               challenger=self.challenger)
+        """The audit record of this decision and its summary JSON (a results file line).
+        Raises DecisionError naming the rule when a value cannot be written."""
+        with _writing(self.decision):
+            return decision_record(self.decision, salt, batch_id=batch_id,
+                                   batch_row=batch_row, plugins=self.plugins,
+                                   enriched=self.enriched, challenger=self.challenger)
+
+    def results_line(self, salt: bytes | None, *, with_trace: bool = False,
+                     batch_id: str | None = None,
+                     batch_row: int | None = None) -> tuple[NewRecord | None, str]:
+        """The audit record (None when ``salt`` is None: not audited) and the line a
+        results file gets: the summary, or the whole decision ``with_trace``."""
+        record = None
+        if salt is not None:
+            record, line = self.record(salt, batch_id=batch_id, batch_row=batch_row)
+        with _writing(self.decision):
+            if with_trace:
+                line = canonical_json(self.decision.to_dict())
+            elif salt is None:
+                line = canonical_json(self.decision.summary())
+        return record, line
+
+
+@contextlib.contextmanager
+def _writing(decision: Decision) -> Iterator[None]:
+    """Writing a decision: a value JSON cannot hold is the decision's failure, named by the
+    rule that made it, never an error that stops a batch."""
+    try:
+        yield
+    except (ValueError, RecursionError, OverflowError) as exc:
+        where = decision.unwritable()
+        reason = "a whole number past 4,300 digits" if "digits" in str(exc) else \
+            f"{type(exc).__name__}"
+        raise DecisionError(f"{where + ': ' if where else ''}its value cannot be written "
+                            f"({reason})") from None
 
 
 @dataclass

@@ -104,6 +104,17 @@ class Decision:
         ruleset's ``slots`` (stage, rule id, names read), which the audit stores once."""
         return [[slot[0], list(values), result] for slot, values, result in self.trace]
 
+    def unwritable(self) -> str | None:
+        """The first rule whose value cannot be written as JSON (a whole number past 4,300
+        digits, nesting too deep), as "stage rule id"; None when every value can. Only
+        asked after writing failed, so deciding pays nothing for it."""
+        for (_, stage, rule_id, _), values, result in self.trace:
+            try:
+                canonical_json(to_jsonable([list(values), result]))
+            except (ValueError, RecursionError, OverflowError):
+                return f"{stage} {rule_id}"
+        return None
+
     def _policy_dict(self) -> dict | None:
         if self.policy is None:
             return None

@@ -11,7 +11,7 @@ import datetime as dt
 from ..errors import DecisionError
 from ..language.runtime import round_money
 from ..ruleset.admission import OUTCOMES
-from ..ruleset.compiler import CompiledRuleset
+from ..ruleset.compiler import CompiledRuleset, rule_at
 from ..ruleset.policy import POLICY_OUTPUTS, exposure_rule
 from .decision import Decision
 from .override_authority import LIMIT_KINDS, judge, outcome_entry
@@ -25,8 +25,27 @@ def decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
     matching rules, or arithmetic beyond what an amount can hold)."""
     try:
         return _decide(ruleset, facts, as_of)
-    except ArithmeticError as exc:  # decimal.InvalidOperation, OverflowError...
-        raise DecisionError(f"arithmetic failed: {type(exc).__name__}") from None
+    except DecisionError:
+        raise
+    except _RUNTIME_FAILURES as exc:
+        where = rule_at(ruleset, exc)
+        raise DecisionError(f"{where + ': ' if where else ''}{_reason(exc)}") from None
+
+
+# What rules can meet on hostile values that the type checker cannot rule out: numbers past
+# what an amount or a decimal text can hold, an infinity where a number was expected...
+_RUNTIME_FAILURES = (ArithmeticError, ValueError, TypeError, AttributeError, RecursionError,
+                     MemoryError)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ArithmeticError):  # decimal.InvalidOperation, OverflowError...
+        return f"arithmetic failed: {type(exc).__name__}"
+    if isinstance(exc, ValueError) and "digits" in str(exc):
+        return "a whole number grew past 4,300 digits"
+    if isinstance(exc, RecursionError | MemoryError):
+        return f"the values grew too large ({type(exc).__name__})"
+    return f"a value the rule cannot work with ({type(exc).__name__}: {exc})"
 
 
 def _decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:

@@ -15,6 +15,11 @@ from ..language.schema_check import fast_problems, load_schema
 
 SCHEMA = "customer.schema.json"
 MAX_DOCUMENT_BYTES = 1_000_000
+# Larger than any amount or count a credit decision meets, small enough that arithmetic on
+# it and its decimal text stay cheap and within Python's limits (4,300 digits).
+MAX_INTEGER_DIGITS = 40
+# Deeper than any customer document needs; every walker of a document may recurse this far.
+MAX_NESTING = 32
 
 
 class InputError(CreditRulesError):
@@ -41,7 +46,8 @@ def parse_json_document(text: str, where: str, file: str | None = None,
         raise InputError(where, [("", f"document larger than {MAX_DOCUMENT_BYTES} bytes")])
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates,
-                          parse_constant=_no_constant, parse_float=_finite_float)
+                          parse_constant=_no_constant, parse_float=_finite_float,
+                          parse_int=_whole_number)
     except json.JSONDecodeError as exc:
         line = first_line + exc.lineno - 1
         raise InputError(f"{file or where}:{line}:{exc.colno}", [("", exc.msg)]) from None
@@ -51,6 +57,8 @@ def parse_json_document(text: str, where: str, file: str | None = None,
         raise InputError(where, [("", "document nested too deeply")]) from None
     if not isinstance(data, dict):
         raise InputError(where, [("", "a customer document must be a JSON object")])
+    if nested_deeper_than(data, MAX_NESTING):
+        raise InputError(where, [("", f"document nested deeper than {MAX_NESTING} levels")])
     if "\\u" in text and _has_surrogate(data):
         raise InputError(where, [("", "text contains an escaped surrogate (\\uD800-\\uDFFF), "
                                       "which is not a character")])
@@ -87,6 +95,26 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
 
 def _no_constant(name: str) -> float:
     raise _BadJSON(f"{name} is not a number JSON allows")
+
+
+def _whole_number(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _BadJSON(f"number {text[:20]}... has more than {MAX_INTEGER_DIGITS} digits")
+    return int(text)
+
+
+def nested_deeper_than(value: object, limit: int) -> bool:
+    """Whether arrays and objects in ``value`` nest more than ``limit`` levels (found
+    without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _finite_float(text: str) -> float:
@@ -171,6 +199,8 @@ def document_from_row(row: Mapping[str, str | None], types: Mapping[str, str],
 def _cell_value(raw: str, kind: str) -> object:
     text = raw.strip()
     if kind == "integer":
+        if len(text.lstrip("+-")) > MAX_INTEGER_DIGITS:
+            raise ValueError(f"'{raw[:20]}...' has more than {MAX_INTEGER_DIGITS} digits")
         try:
             return int(text)
         except ValueError:
@@ -182,14 +212,14 @@ def _cell_value(raw: str, kind: str) -> object:
             raise ValueError(f"'{raw[:40]}' is not a number") from None
         if not math.isfinite(value):
             raise ValueError(f"'{raw[:40]}' is not a finite number")
-        return int(value) if value.is_integer() and "." not in text and "e" not in \
-            text.lower() else value
+        whole = value.is_integer() and "." not in text and "e" not in text.lower()
+        return int(value) if whole and len(text) <= MAX_INTEGER_DIGITS else value
     if kind == "boolean":
         lowered = text.lower()
         if lowered in ("true", "false"):
             return lowered == "true"
         raise ValueError(f"'{raw[:40]}' is not true or false")
-    if kind == "any":
+    if kind == "any" and len(text) <= MAX_INTEGER_DIGITS:
         for parse in (int, float):
             try:
                 value = parse(text)

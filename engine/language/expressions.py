@@ -145,6 +145,12 @@ def _deeper_than(tree: ast.AST, limit: int) -> ast.AST | None:
     return None
 
 
+def _may_be_infinite(args: list) -> bool:
+    """Whether the first argument of a rounding helper may be an infinite float, for which
+    the helper gives null (so the result is nullable even when the argument is not)."""
+    return args[0][1] == NUMBER
+
+
 def _char_offset(source: str, lineno: int, col: int, chars: bool = False) -> int:
     """Offset in ``source`` of (lineno, col); ``col`` counts UTF-8 bytes unless ``chars``."""
     lines = source.split("\n")
@@ -541,7 +547,8 @@ class _Writer:
         self.numeric_args(node, args, 1)
         args = self.decimal_args(args)
         code, nullable = self.null_guarded(args, lambda xs: f"{fn}({xs[0]})")
-        return code, (MONEY if args[0][1] == MONEY else INTEGER), nullable
+        return code, (MONEY if args[0][1] == MONEY else INTEGER), \
+            nullable or _may_be_infinite(args)
 
     def call_ceil(self, node, args):
         return self.call_floor(node, args, "_ceil")
@@ -557,7 +564,8 @@ class _Writer:
         args = self.decimal_args(args)
         code, nullable = self.null_guarded(args[:1], lambda xs: f"_round({xs[0]}, {places})")
         typ = args[0][1] if args[0][1] == MONEY or places else INTEGER
-        return code, (NUMBER if typ == INTEGER and places else typ), nullable
+        return code, (NUMBER if typ == INTEGER and places else typ), \
+            nullable or _may_be_infinite(args)
 
     def call_round_down(self, node, args, fn="_round_down"):
         self.numeric_args(node, args, 2)
@@ -569,7 +577,8 @@ class _Writer:
         args = self.decimal_args(args)
         code, nullable = self.null_guarded(args[:1],
                                            lambda xs: f"{fn}({xs[0]}, {step_code})")
-        return code, (MONEY if args[0][1] == MONEY else NUMBER), nullable
+        return code, (MONEY if args[0][1] == MONEY else NUMBER), \
+            nullable or _may_be_infinite(args)
 
     def call_round_up(self, node, args):
         return self.call_round_down(node, args, "_round_up")

@@ -10,6 +10,7 @@ local names made from fact names, which the schemas restrict to ``[a-z_][a-z0-9_
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -76,6 +77,10 @@ class CompiledRuleset:
     escalation_spec: dict = field(default_factory=dict)
     monitoring: MonitoringRules | None = None
     slots: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    # Where each rule's code ends in python_source: ((line, stage, rule id), ...) in line
+    # order, and the lines where the stage functions start; see rule_at.
+    rule_lines: tuple[tuple[int, str, str], ...] = field(default=(), repr=False)
+    function_lines: tuple[int, ...] = field(default=(), repr=False)
     redact: tuple[str, ...] = ()
     enrichment: dict = field(default_factory=dict)
     authority: dict = field(default_factory=dict)
@@ -170,8 +175,7 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
     namespace: dict[str, object] = dict(HELPERS)
     namespace.update(ctx.constants)
     namespace.update(_EXTRACT_HELPERS)
-    code = compile(python_source, f"<ruleset {manifest['name']} {manifest['version']}>",
-                   "exec")
+    code = compile(python_source, _filename(manifest), "exec")
     exec(code, namespace)  # our own generated source; see the module docstring
     return CompiledRuleset(
         name=manifest["name"], version=str(manifest["version"]), hash=source.hash,
@@ -187,7 +191,49 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         redact=tuple(manifest.get("redact") or ()), enrichment=enrichment,
         authority=source.stages["authority"].data if "authority" in source.stages else {},
         rounding=(quantum, ROUNDING_MODES[rounding.get("mode", "half_up")]),
-        manifest=manifest)
+        manifest=manifest, rule_lines=_rule_lines(python_source, ctx.constants),
+        function_lines=tuple(number for number, line in
+                             enumerate(python_source.split("\n"), 1)
+                             if line.startswith("def ")))
+
+
+def _filename(manifest: Mapping) -> str:
+    """The name tracebacks give a compiled ruleset's code."""
+    return f"<ruleset {manifest['name']} {manifest['version']}>"
+
+
+_TRACE_CALL = re.compile(r"\btrace\(\((_k\d+),")
+
+
+def _rule_lines(python_source: str, constants: Mapping) -> tuple[tuple[int, str, str], ...]:
+    """(line, stage, rule id) of every line that records a rule in the trace: the rule's
+    code comes just before its trace line."""
+    found = []
+    for number, line in enumerate(python_source.split("\n"), 1):
+        match = _TRACE_CALL.search(line)
+        slot = constants.get(match.group(1)) if match else None
+        if isinstance(slot, tuple) and len(slot) == 4:
+            found.append((number, slot[1], slot[2]))
+    return tuple(found)
+
+
+def rule_at(ruleset: CompiledRuleset, exc: BaseException) -> str | None:
+    """Which rule of ``ruleset`` was being computed when ``exc`` was raised in its code
+    ("derived big_number"), or its stage when no rule can be told; None when the
+    exception did not pass through the ruleset's code."""
+    filename, line, function = _filename(ruleset.manifest), None, None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line, function = tb.tb_lineno, tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    if line is None:
+        return None
+    end = next((start for start in ruleset.function_lines if start > line), None)
+    for number, stage, rule_id in ruleset.rule_lines:
+        if number >= line and (end is None or number < end):
+            return f"{stage} {rule_id}"
+    return function
 
 
 def _fact_types(source: RulesetSource, rep: Reporter) -> dict[str, str]:
