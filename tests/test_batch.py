@@ -9,23 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from engine.cli.main import cli
+from tests.audit_helpers import generate
+from tests.credit_cli import invoke_credit
+from tests.paths import ROOT
 from tests.sample_customers import strong_customer
-
-ROOT = Path(__file__).resolve().parent.parent
-GENERATOR = ROOT / "examples" / "generate_portfolio.py"
-
-
-def generate(path: Path, count: int, fmt: str = "csv", seed: int = 7) -> Path:
-    subprocess.run([sys.executable, str(GENERATOR), "--count", str(count), "--seed",
-                    str(seed), "--format", fmt, "--out", str(path)], check=True)
-    return path
 
 
 def batch(*args: str):
-    return CliRunner().invoke(cli, ["batch", *args, "--as-of", "2026-11-30"])
+    """``credit batch ARGS --as-of 2026-11-30``."""
+    return invoke_credit("batch", *args, "--as-of", "2026-11-30")
 
 
 def test_csv_portfolio_is_decided_in_order(tmp_path):
@@ -111,12 +104,13 @@ def test_unknown_column_fails_before_any_decision(tmp_path):
     assert not out.exists() and not (tmp_path / "out.jsonl.partial").exists()
 
 
-def test_empty_portfolio_decides_nothing(tmp_path):
+def test_empty_portfolio_is_an_error(tmp_path):
     portfolio = tmp_path / "p.csv"
     portfolio.write_text("")
     result = batch(str(portfolio), "--out", str(tmp_path / "o.jsonl"), "--json")
-    assert result.exit_code == 0
-    assert json.loads(result.stdout)["decided"] == 0
+    assert result.exit_code == 1
+    assert result.stderr == f"{portfolio}: no rows: the portfolio has no customers\n"
+    assert result.stdout == ""
 
 
 @pytest.mark.parametrize("name", ["p.txt", "missing.csv"])

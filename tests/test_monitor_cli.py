@@ -10,16 +10,16 @@ import sys
 
 import pytest
 
-from engine.ruleset.loader import load_ruleset
-from tests.audit_helpers import copy_ruleset, credit, one_line_error
+from engine.audit.store import AuditStore
+from tests.audit_helpers import copy_ruleset, one_line_error
 from tests.monitor_log import Log, invoice, order, payment, promise
 
 pytest.importorskip("durable.engine", reason="durable-rules does not import here")
 
 
 @pytest.fixture
-def log(tmp_path):
-    log = Log(tmp_path, load_ruleset("rulesets/default"))
+def log(tmp_path, default_ruleset):
+    log = Log(tmp_path, default_ruleset)
     log.decide()
     log.add(invoice("2026-01-01", "I1", 60000, "2026-01-31"),
             promise("2026-02-10", "I1", "2026-02-20", 60000),
@@ -27,7 +27,7 @@ def log(tmp_path):
     return log
 
 
-def test_the_actions_as_a_table_with_a_summary_line(log):
+def test_the_actions_as_a_table_with_a_summary_line(log, credit):
     result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -38,7 +38,7 @@ def test_the_actions_as_a_table_with_a_summary_line(log):
                              "by earlier runs; 1 accounts overdue\n")
 
 
-def test_json_gives_the_recorded_bodies_and_a_second_run_none(log):
+def test_json_gives_the_recorded_bodies_and_a_second_run_none(log, credit):
     first = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--json")
     actions = json.loads(first.stdout)
     assert {a["key"] for a in actions} >= {"M_BROKEN_PROMISE:T-STRONG:E00002/escalate",
@@ -48,7 +48,7 @@ def test_json_gives_the_recorded_bodies_and_a_second_run_none(log):
     assert "5 taken by earlier runs" in second.stderr
 
 
-def test_the_worklist_as_csv(log):
+def test_the_worklist_as_csv(log, credit):
     result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--worklist",
                     "--csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
@@ -59,7 +59,7 @@ def test_the_worklist_as_csv(log):
         "T-STRONG", "60000", "59", "True", "True", "phone_call")
 
 
-def test_a_dry_run_records_nothing(log):
+def test_a_dry_run_records_nothing(log, credit):
     before = log.path.read_bytes()
     result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--dry-run")
     assert result.exit_code == 0 and "not recorded (dry run)" in result.stderr
@@ -69,7 +69,7 @@ def test_a_dry_run_records_nothing(log):
     assert len(log.path.read_bytes()) == len(before)
 
 
-def test_each_action_replays_from_the_command_line(log):
+def test_each_action_replays_from_the_command_line(log, credit):
     credit("monitor", "--as-of", "2026-03-31", "--db", log.path)
     listed = json.loads(credit("audit", "list", "--db", log.path, "--json").stdout)
     action = next(row for row in listed if row["kind"] == "action")
@@ -84,12 +84,12 @@ def test_each_action_replays_from_the_command_line(log):
     ([], "Missing option '--as-of'"),
     (["--as-of", "2026-02-30"], "'2026-02-30' is not a date (YYYY-MM-DD)"),
 ])
-def test_usage_errors_are_one_line_and_exit_2(log, args, message):
+def test_usage_errors_are_one_line_and_exit_2(log, args, message, credit):
     result = credit("monitor", *args, "--db", log.path)
     assert result.exit_code == 2 and message in one_line_error(result)
 
 
-def test_a_ruleset_without_monitoring_rules_is_one_line(tmp_path, log):
+def test_a_ruleset_without_monitoring_rules_is_one_line(tmp_path, log, credit):
     folder = copy_ruleset(tmp_path)
     manifest = folder / "ruleset.yaml"
     manifest.write_text(manifest.read_text().replace("  monitoring: monitoring.yaml\n", ""))
@@ -100,7 +100,8 @@ def test_a_ruleset_without_monitoring_rules_is_one_line(tmp_path, log):
                                       "monitoring rules (stages: monitoring: in ruleset.yaml)")
 
 
-def test_an_empty_log_is_a_normal_run(tmp_path):
+def test_an_empty_log_is_a_normal_run(tmp_path, credit):
+    AuditStore(tmp_path / "empty.db").close()  # a trail with nothing in it yet
     result = credit("monitor", "--as-of", "2026-03-31", "--db", tmp_path / "empty.db")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[1].startswith("----")
@@ -108,7 +109,7 @@ def test_an_empty_log_is_a_normal_run(tmp_path):
 
 
 def test_where_durable_rules_cannot_import_monitor_says_so_and_the_rest_works(
-        log, monkeypatch, tmp_path):
+        log, monkeypatch, tmp_path, credit):
     # What Python 3.13+ does: durable_rules' C extension will not load (an ImportError).
     monkeypatch.setitem(sys.modules, "durable", None)
     result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path)
@@ -122,7 +123,7 @@ def test_where_durable_rules_cannot_import_monitor_says_so_and_the_rest_works(
     assert credit("audit", "verify", "--db", log.path).exit_code == 0
 
 
-def test_only_the_payment_that_clears_the_overdue_balance_closes_the_escalation(log):
+def test_only_the_payment_that_clears_the_overdue_balance_closes_the_escalation(log, credit):
     # A payment that leaves part of the overdue balance does not close the escalation;
     # the one that clears it does, once.
     log.add(payment("2026-04-10", 30000, "I1"), payment("2026-04-20", 30000, "I1"))
@@ -132,7 +133,7 @@ def test_only_the_payment_that_clears_the_overdue_balance_closes_the_escalation(
     assert [(a["date"], a["events"]) for a in closes] == [("2026-04-20", ["E00005"])]
 
 
-def test_the_worklist_as_json_after_a_run_shows_todays_step(log):
+def test_the_worklist_as_json_after_a_run_shows_todays_step(log, credit):
     first = credit("monitor", "--as-of", "2026-03-31", "--db", log.path)
     assert first.exit_code == 0
     result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--worklist",

@@ -201,13 +201,30 @@ class AuditStore:
         """One write transaction: BEGIN IMMEDIATE (so concurrent writers queue on the busy
         timeout rather than fail half-way), COMMIT when the block ends, ROLLBACK when it
         raises (anything, even KeyboardInterrupt: nothing half-written stays)."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._cannot_write(exc) from None
         try:
             yield
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._rollback()
+            raise self._cannot_write(exc) from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        self.conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def _cannot_write(self, exc: sqlite3.OperationalError) -> AuditError:
+        """A write the file refused (read-only, disk full, locked too long) as one line."""
+        text = str(exc)
+        if "readonly" in text or "read-only" in text:
+            text = "the file (or its folder) is read-only"
+        return AuditError(f"{self.path}: cannot write to the audit file: {text}")
 
     @property
     def salt(self) -> bytes:

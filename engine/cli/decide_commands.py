@@ -73,7 +73,8 @@ def decide_command(customer: str, ruleset_dir: str | None, as_of: dt.date | None
 @click.command()
 @click.argument("portfolio", metavar="PORTFOLIO.(csv|jsonl)")
 @click.option("--out", "out", required=True, metavar="RESULTS.jsonl",
-              help="Where to write the decisions, one JSON document per line.")
+              help="Where to write the decisions, one JSON document per line (- for "
+                   "standard output; the summary then goes to standard error).")
 @ruleset_option
 @as_of_option
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
@@ -131,17 +132,21 @@ def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | No
     data["as_of"] = as_of.isoformat()
     data["out"] = out
     data["audit"] = None if no_audit else (db_path or default_db_path())
+    to_stderr = out == "-"  # the results went to standard output: the summary goes aside
     if as_json:
-        click.echo(json.dumps(data, sort_keys=True))
+        click.echo(json.dumps(data, sort_keys=True), err=to_stderr)
     else:
         grades = load_ruleset(folder).grades
-        click.echo(summary_text(data, grades))
-        click.echo(f"Results    {out} (as of {as_of.isoformat()})")
+        lines = [summary_text(data, grades),
+                 f"Results    {'standard output' if to_stderr else out} "
+                 f"(as of {as_of.isoformat()})"]
         if no_audit:
-            click.echo("Audit      not audited (--no-audit)")
+            lines.append("Audit      not audited (--no-audit)")
         else:
             resumed = f", {summary.resumed:,} from the interrupted run" if summary.resumed \
                 else ""
-            click.echo(f"Audit      {data['audit']}, batch {summary.batch_id}{resumed}")
+            lines.append(f"Audit      {data['audit']}, batch {summary.batch_id}{resumed}")
+        for line in lines:
+            click.echo(line, err=to_stderr)
     if summary.failed:
         sys.exit(1)

@@ -37,7 +37,7 @@ def monitor_command(as_of, worklist: bool, dry_run: bool, ruleset_dir, db_path,
     clock, so the same log and date give the same actions.
     """
     ruleset = load_ruleset(ruleset_dir or default_ruleset())
-    with AuditStore(db_path or default_db_path()) as store:
+    with AuditStore(db_path or default_db_path(), create=False) as store:
         report = run_monitor(store, ruleset, as_of, record=not dry_run)
     if worklist:
         rows, columns = report.worklist, WORKLIST_COLUMNS
