@@ -7,6 +7,7 @@ import csv
 import functools
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 
 import click
@@ -68,8 +69,23 @@ def _drain(buffer: io.StringIO) -> Iterable[str]:
 
 def _cell(value: object) -> object:
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     return value
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP's advice): text starting
+    with = + - @, a tab or a carriage return gets a leading apostrophe. A number such as
+    -0.25 is left as it is: a spreadsheet reads it as a number, never a formula."""
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _table_lines(rows: list[dict], columns: Sequence[str]) -> Iterable[str]:

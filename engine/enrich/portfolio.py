@@ -22,7 +22,7 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, object]]:
     if suffix not in (".csv", ".jsonl", ".ndjson"):
         raise InputError(str(path), [("", "a portfolio must be a .csv or .jsonl file")])
     try:
-        handle = path.open("r", encoding="utf-8", newline="")
+        handle = path.open("r", encoding="utf-8-sig", newline="")  # a byte-order mark is no column
     except OSError as exc:
         raise InputError(str(path), [("", exc.strerror or "cannot open the file")]) from None
     with handle:
@@ -50,6 +50,11 @@ def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
             return
         except (csv.Error, UnicodeDecodeError) as exc:
             yield number, InputError(f"{path}: row {number}", [("", str(exc))])
+            continue
+        cells = len(fields) + len(row.get(None) or ()) - sum(v is None for v in row.values())
+        if cells != len(fields):
+            yield number, InputError(f"{path}: row {number}", [(
+                "", f"{cells} cells where the header has {len(fields)} columns")])
             continue
         yield number, row
 
@@ -83,7 +88,8 @@ def row_document(number: int, raw: object, types: dict | None, label: str) -> di
     where = row_where(number, types, label)
     if types is not None:
         return document_from_row(raw, types, where)
-    return parse_json_document(raw, where, label, number)
+    # The line's own end is not part of the document: an error at its end is on this line.
+    return parse_json_document(raw.rstrip("\r\n"), where, label, number)
 
 
 def estimate_rows(path: str | Path) -> int | None:

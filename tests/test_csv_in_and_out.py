@@ -1,0 +1,101 @@
+"""CSV in and out: cells a spreadsheet would run are escaped, a byte-order mark is read,
+a row with the wrong number of cells is an error for that row, and JSON Lines errors name
+the right line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli.main import cli
+from engine.cli.output import format_rows, spreadsheet_safe
+from tests.sample_customers import strong_customer
+
+AS_OF = "2026-11-30"
+
+
+def credit(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.mark.parametrize(("text", "safe"), [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+    ("+1+2", "'+1+2"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("-0.25", "-0.25"), ("+12", "+12"), ("-1e5", "-1e5"), ("585000.00", "585000.00"),
+    ("plain", "plain"), ("", ""), ("a=b", "a=b"),
+])
+def test_cells_a_spreadsheet_would_run_get_an_apostrophe(text, safe):
+    assert spreadsheet_safe(text) == safe
+
+
+def test_an_override_reason_from_the_command_line_is_escaped_in_csv(tmp_path):
+    db = tmp_path / "audit.db"
+    added = credit("override", "add", "C-1", "--refer", "--reason", "=cmd|' /C calc'!A0",
+                   "--by", "ana", "--role", "credit_manager", "--db", db)
+    assert added.exit_code == 0, added.stderr
+    listed = credit("override", "list", "--csv", "--db", db)
+    assert listed.exit_code == 0, listed.stderr
+    row = next(csv.DictReader(io.StringIO(listed.stdout)))
+    assert row["reason"] == "'=cmd|' /C calc'!A0"
+
+
+def test_nested_values_are_escaped_after_they_become_text():
+    lines = list(format_rows([{"a": ["=1"]}], ["a"], "csv"))
+    assert lines == ["a", '"[""=1""]"']  # JSON text starts with '[': nothing to escape
+
+
+def portfolio(tmp_path: Path, text: str, name: str = "p.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def batch(path: Path, tmp_path: Path):
+    return credit("batch", path, "--out", tmp_path / "out.jsonl", "--as-of", AS_OF,
+                  "--no-audit")
+
+
+def test_a_csv_with_a_byte_order_mark_is_read(tmp_path):
+    path = portfolio(tmp_path, "\ufeffid,name\nC-1,Alpha GmbH\n")
+    result = batch(path, tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((tmp_path / "out.jsonl").read_text())["customer_id"] == "C-1"
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("C-2", "1 cells where the header has 3 columns"),
+    ("C-2,Beta", "2 cells where the header has 3 columns"),
+    ("C-2,Beta,DE,extra", "4 cells where the header has 3 columns"),
+])
+def test_a_row_with_the_wrong_number_of_cells_is_an_error_for_that_row(tmp_path, row,
+                                                                       message):
+    path = portfolio(tmp_path, f"id,name,country\nC-1,Alpha,DE\n{row}\nC-3,Gamma,FR\n")
+    result = batch(path, tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr == f"{path}: row 2: {message}\n"
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert [json.loads(line)["customer_id"] for line in lines] == ["C-1", "C-3"]
+
+
+def test_empty_cells_are_still_cells(tmp_path):
+    path = portfolio(tmp_path, "id,name,country\nC-1,Alpha,\n")
+    assert batch(path, tmp_path).exit_code == 0
+
+
+@pytest.mark.parametrize(("broken", "where"), [
+    ('{"id": "C-2"', "2:13"),              # cut short at the end of the line
+    ('{"id": "C-2",', "2:14"),
+    ('{"id": "C-2", x}', "2:15"),
+])
+def test_json_lines_errors_name_the_line_they_are_on(tmp_path, broken, where):
+    good = json.dumps({**strong_customer(), "id": "C-1"})
+    path = portfolio(tmp_path, f"{good}\n{broken}\n{good}\n", "p.jsonl")
+    result = batch(path, tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{path}:{where}: ")
