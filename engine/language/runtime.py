@@ -23,12 +23,13 @@ from ..errors import DecisionError
 
 
 def money(value: float | int | Decimal | None) -> Decimal | None:
-    """A number as an exact Decimal amount (floats through their shortest repr)."""
+    """A number as an exact Decimal amount (floats through their shortest repr; -0.0 is
+    0.0: an amount is never negative zero)."""
     cls = value.__class__
     if cls is int:
         return Decimal(value)
     if cls is float:
-        return Decimal(repr(value)) if math.isfinite(value) else None
+        return Decimal(repr(value + 0.0)) if math.isfinite(value) else None
     if value is None or cls is Decimal:
         return value
     return Decimal(value) if isinstance(value, int) else Decimal(repr(float(value)))
@@ -144,7 +145,8 @@ ZERO = Decimal(0)
 def round_money(value, rounding: tuple[Decimal, str]) -> Decimal:
     """An amount rounded as the ruleset says: (quantum, decimal rounding mode)."""
     quantum, mode = rounding
-    return money(value).quantize(quantum, rounding=mode)
+    rounded = money(value).quantize(quantum, rounding=mode)
+    return rounded.copy_abs() if rounded.is_zero() else rounded  # never "-0.00"
 
 
 # What generated code calls, by the name it calls it: the compiled ruleset's contract with
