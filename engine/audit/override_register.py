@@ -11,24 +11,50 @@ from collections.abc import Iterator
 
 from ..canonical import canonical_json
 from ..decide.override_authority import KINDS, LIMIT_KINDS, amount_of
+from ..enrich.customer_documents import customer_id_problem
+from ..ruleset.compiler import CompiledRuleset
 from .store import AuditError, AuditStore, NewRecord
 
 
 def add_override(store: AuditStore, customer_id: str, kind: str, value: object,
-                 reason: str, by: str, role: str, expires: dt.date | None = None) -> dict:
-    """Register an override proposed by ``by`` acting as ``role``; returns its state."""
+                 reason: str, by: str, role: str, expires: dt.date | None = None, *,
+                 ruleset: CompiledRuleset | None = None) -> dict:
+    """Register an override proposed by ``by`` acting as ``role``; returns its state.
+    The customer id is checked as a customer document's is; with ``ruleset``, the role
+    must be in its authority matrix and a grade one of its grades. An amount is kept
+    exactly: a whole number, else its decimal text."""
     if kind not in KINDS:
         raise AuditError(f"unknown override kind {kind!r} (one of {', '.join(KINDS)})")
     if not reason.strip() or not by.strip():
         raise AuditError("an override needs a reason and the name of who gives it")
-    if kind in LIMIT_KINDS and amount_of(value) is None:
-        raise AuditError(f"{value!r} is not an amount from 0 to 10^15")
+    wrong_id = customer_id_problem(customer_id)
+    if wrong_id:
+        raise AuditError(f"customer id {customer_id!r}: {wrong_id}")
+    if kind in LIMIT_KINDS:
+        amount = amount_of(value)
+        if amount is None:
+            raise AuditError(f"{value!r} is not an amount from 0 to 10^15")
+        value = int(amount) if amount == amount.to_integral_value() else format(amount, "f")
+    if ruleset is not None:
+        check_role(ruleset, role)
+        if kind == "grade" and value not in ruleset.grades:
+            raise AuditError(f"{value!r} is not a grade of ruleset {ruleset.name} (one of "
+                             f"{', '.join(ruleset.grades)})")
     override_id = "ov-" + secrets.token_hex(5)
     event = {"event": "added", "id": override_id, "customer_id": customer_id, "kind": kind,
              "value": value, "reason": reason, "by": by, "role": role,
              "expires": expires.isoformat() if expires else None}
     _append(store, customer_id, event)
     return get_override(store, override_id)
+
+
+def check_role(ruleset: CompiledRuleset, role: str) -> None:
+    """The role must be one of the ruleset's authority matrix. (Who may claim a role is
+    not checked: credit-rules has no user accounts; the record names who said so.)"""
+    roles = [r["name"] for r in ruleset.authority.get("roles", [])]
+    if role not in roles:
+        raise AuditError(f"role {role!r} is not in the authority matrix of ruleset "
+                         f"{ruleset.name} (roles: {', '.join(roles) or 'none'})")
 
 
 def approve_override(store: AuditStore, override_id: str, by: str, role: str) -> dict:

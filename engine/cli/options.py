@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from decimal import Decimal, InvalidOperation
 
 import click
 
@@ -44,3 +45,18 @@ ruleset_option = click.option(
 as_of_option = click.option(
     "--as-of", "as_of", metavar="DATE", callback=parse_date,
     help="Decision date, YYYY-MM-DD (default: today, recorded in the output).")
+
+
+class Amount(click.ParamType):
+    """A decimal amount from 0 to 10^15, read exactly (never through a float)."""
+
+    name = "amount"
+
+    def convert(self, value, param, ctx) -> str:
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            self.fail(f"{value!r} is not a decimal amount", param, ctx)
+        if not amount.is_finite() or not 0 <= amount <= Decimal(10) ** 15:
+            self.fail(f"{value!r} is not an amount from 0 to 10^15", param, ctx)
+        return format(amount, "f")

@@ -10,12 +10,13 @@ import click
 from ..audit.override_register import (
     add_override,
     approve_override,
+    check_role,
     list_overrides,
     revoke_override,
 )
-from ..audit.store import AuditError, AuditStore, default_db_path
+from ..audit.store import AuditStore, default_db_path
 from ..ruleset.loader import load_ruleset
-from .options import db_option, default_ruleset, parse_date, ruleset_option
+from .options import Amount, db_option, default_ruleset, parse_date, ruleset_option
 from .output import format_rows, output_options
 
 COLUMNS = ("id", "customer_id", "kind", "value", "by", "role", "approvals", "expires",
@@ -31,9 +32,9 @@ def override() -> None:
 @click.argument("customer")
 @click.option("--grade", help="Set the grade.")
 @click.option("--notches", type=int, help="Move the grade: +1 one better, -1 one worse.")
-@click.option("--limit", "limit", type=click.FloatRange(0, 1e15),
-              help="Set the credit limit.")
-@click.option("--limit-cap", type=click.FloatRange(0, 1e15), help="Cap the credit limit.")
+@click.option("--limit", "limit", type=Amount(), metavar="AMOUNT",
+              help="Set the credit limit (a decimal amount, kept exactly).")
+@click.option("--limit-cap", type=Amount(), metavar="AMOUNT", help="Cap the credit limit.")
 @click.option("--refer", is_flag=True, help="Refer every decision to a person.")
 @click.option("--reason", required=True, help="Why (recorded with the override).")
 @click.option("--by", required=True, help="Who proposes it.")
@@ -52,14 +53,13 @@ def add_command(customer, grade, notches, limit, limit_cap, refer, reason, by, r
         raise click.UsageError("give exactly one of --grade, --notches, --limit, "
                                "--limit-cap, --refer")
     kind, value = chosen[0]
-    _check_role(role, ruleset_dir)
-    if kind in ("limit", "limit_cap") and float(value).is_integer():
-        value = int(value)
+    ruleset = load_ruleset(ruleset_dir or default_ruleset())
     with AuditStore(db_path or default_db_path()) as store:
         state = add_override(store, customer, kind, True if kind == "refer" else value,
-                             reason, by, role, expires)
-    click.echo(f"added {state['id']}: {kind} {value if kind != 'refer' else ''} for "
-               f"{customer} by {by} ({role})".replace("  ", " "))
+                             reason, by, role, expires, ruleset=ruleset)
+    shown = "" if kind == "refer" else state["value"]
+    click.echo(f"added {state['id']}: {kind} {shown} for {customer} by {by} "
+               f"({role})".replace("  ", " "))
 
 
 @override.command("approve")
@@ -70,20 +70,10 @@ def add_command(customer, grade, notches, limit, limit_cap, refer, reason, by, r
 @db_option
 def approve_command(override_id, by, role, ruleset_dir, db_path) -> None:
     """Give an override its second approval."""
-    _check_role(role, ruleset_dir)
+    check_role(load_ruleset(ruleset_dir or default_ruleset()), role)
     with AuditStore(db_path or default_db_path(), create=False) as store:
         approve_override(store, override_id, by, role)
     click.echo(f"approved {override_id} by {by} ({role})")
-
-
-def _check_role(role: str, ruleset_dir: str | None) -> None:
-    """The role must be one of the ruleset's authority matrix. (Who may claim a role is
-    not checked: credit-rules has no user accounts; the record names who said so.)"""
-    ruleset = load_ruleset(ruleset_dir or default_ruleset())
-    roles = [r["name"] for r in ruleset.authority.get("roles", [])]
-    if role not in roles:
-        raise AuditError(f"role {role!r} is not in the authority matrix of ruleset "
-                         f"{ruleset.name} (roles: {', '.join(roles) or 'none'})")
 
 
 @override.command("revoke")

@@ -14,7 +14,7 @@ from ..ruleset.admission import OUTCOMES
 from ..ruleset.compiler import CompiledRuleset, rule_at
 from ..ruleset.policy import POLICY_OUTPUTS, exposure_rule
 from .decision import Decision
-from .override_authority import LIMIT_KINDS, judge, outcome_entry
+from .override_authority import LIMIT_KINDS, amount_of, judge, outcome_entry
 
 REJECT = OUTCOMES.index("reject")
 
@@ -119,7 +119,7 @@ def _apply_limit_overrides(ruleset: CompiledRuleset, judged: list, policy: dict,
     for override, applied, _, _ in judged:
         if not applied or override.get("kind") not in LIMIT_KINDS:
             continue
-        amount = round_money(override["value"], ruleset.rounding)
+        amount = round_money(amount_of(override["value"]), ruleset.rounding)  # exact decimal
         current = policy["credit_limit"]
         if override["kind"] == "limit":
             policy["credit_limit"] = amount

@@ -250,3 +250,10 @@ def read_document_text(name: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(where, [("", "not valid UTF-8 text")]) from None
+
+
+def customer_id_problem(customer_id: object) -> str | None:
+    """What is wrong with a customer id given on its own (an override's), by the same
+    rule as a customer document's ``id``; None when it is fine."""
+    problems = fast_problems({"id": customer_id}, SCHEMA)  # the id is all it requires
+    return next((message for pointer, message in problems if pointer == "/id"), None)

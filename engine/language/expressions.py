@@ -50,6 +50,10 @@ class CodeContext:
 
     constants: dict[str, object] = field(default_factory=dict)
     slots: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    # Names whose values are a closed list (a grade is one of the ruleset's grades), as
+    # name -> (what a value is called, the values): a table cell naming another value is
+    # an error, not a rule that never matches.
+    closed_values: dict[str, tuple[str, tuple]] = field(default_factory=dict)
     _by_key: dict[tuple, str] = field(default_factory=dict)
     _temps: int = 0
 

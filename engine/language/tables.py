@@ -128,6 +128,10 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
                                                             input_nullable=n))
             if test is None:
                 continue
+            unknown = _outside_closed_list(column, test, ctx)
+            if unknown:
+                rep.error((*rule_path, "when", column), unknown)
+                continue
             cells[column] = test
             reads.extend(n for n in test.reads if n not in reads)
             if test.code is not None:
@@ -339,3 +343,15 @@ def _write_multi_hit(fb, rows, table_id, stage, reads, result_locals, aggregatio
             fb.line(f"{local} = len({values})")
         else:
             fb.line(f"{local} = _aggregate({aggregation!r}, {values})")
+
+
+def _outside_closed_list(column: str, test, ctx: CodeContext) -> str | None:
+    """What is wrong when a cell of a closed-list column names a value outside the list."""
+    closed = ctx.closed_values.get(column)
+    if closed is None or not test.values:
+        return None
+    what, allowed = closed
+    wrong = sorted(str(v) for v in test.values if v not in allowed)
+    if not wrong:
+        return None
+    return (f"'{wrong[0]}' is not {what} (one of {', '.join(allowed)})")

@@ -30,7 +30,7 @@ from ..language.expressions import (
 from ..language.runtime import HELPERS, ROUNDING_MODES
 from ..language.schema_check import load_schema
 from ..language.value_types import fits
-from .admission import compile_admission
+from .admission import OUTCOMES, compile_admission
 from .derived import compile_derived
 from .escalation import POSITION_FACTS, compile_escalation
 from .grading import CompiledGrading, compile_grading
@@ -98,7 +98,10 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
     manifest = source.manifest.data
     grades = tuple(manifest.get("grades") or DEFAULT_GRADES)
     rounding = manifest.get("rounding", {"places": 2, "mode": "half_up"})
-    ctx = CodeContext()
+    ctx = CodeContext(closed_values={"grade": ("a grade", grades),
+                                     "band_grade": ("a grade", grades),
+                                     "admission_outcome": ("an admission outcome",
+                                                           OUTCOMES)})
     problems: list[Problem] = []
 
     failed_names: set[str] = set()  # shared, so that one broken definition is one problem
