@@ -81,6 +81,9 @@ def load_ruleset_source(folder: str | Path) -> RulesetSource:
     manifest_path = root / MANIFEST
     if not manifest_path.is_file():
         raise ProblemsError([Problem(Location(label), f"no {MANIFEST} in this folder")])
+    if not _inside(root, manifest_path):
+        raise ProblemsError([Problem(Location(f"{label}/{MANIFEST}"),
+                                     "links outside the ruleset folder")])
     texts: dict[str, list[str]] = {}
     manifest = _load(manifest_path, f"{label}/{MANIFEST}", texts)
 
@@ -96,9 +99,18 @@ def load_ruleset_source(folder: str | Path) -> RulesetSource:
         if not (root / pure).is_file():
             raise ProblemsError([Problem(where, f"{stage}: no file {relative} in the "
                                                 "ruleset folder")])
+        if not _inside(root, root / pure):
+            raise ProblemsError([Problem(where, f"{stage}: {relative} links outside the "
+                                                "ruleset folder; the file must be inside it")])
         return _load(root / pure, f"{label}/{pure}", texts)
 
     return _assemble(label, manifest, open_stage, texts)
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """Whether ``path``, with every link followed, is inside ``root`` (itself resolved, so
+    a ruleset folder reached through a link is fine)."""
+    return path.resolve().is_relative_to(root.resolve())
 
 
 def _assemble(label: str, manifest: LocatedDocument, open_stage, texts: dict
