@@ -17,6 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
+from ..parallel import worker_context
+
 GENESIS = "0" * 64
 # The columns a record hash covers, in table order; hashed in sorted (canonical) order.
 HEADER_FIELDS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
@@ -91,7 +93,7 @@ def verify_file(path: str, expected_head: tuple[int, str] | None = None,
         else:
             step = -(-last // workers)
             ranges = [(path, lo, min(lo + step - 1, last)) for lo in range(1, last + 1, step)]
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
                 parts = list(pool.map(_verify_range_in_file, *zip(*ranges, strict=True)))
             report = _combine(parts)
         return _finish(conn, report, expected_head)
@@ -174,7 +176,72 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int) -> VerifyRepor
     if expected_seq <= last:
         return VerifyReport(checked, expected_seq, f"record {expected_seq} is missing "
                             "(records were removed)")
+    wrong = header_mismatch(conn, first, last)
+    if wrong is not None:
+        seq, column = wrong
+        return VerifyReport(seq - first, seq, f"its {column} column is not what its body says "
+                            "(the header was changed and the chain recomputed)")
     return VerifyReport(checked, head=(last, prev_hash))
+
+
+# Where the body says what each header column of a record kind holds (a JSON path; an
+# override's customer is the one its 'added' event names). A listed column a kind's body
+# says nothing of must be empty: audit list and stats read these columns, not the bodies.
+_OVERRIDE_CUSTOMER = ("(SELECT a.customer_id FROM records a WHERE a.kind = 'override' AND "
+                      "json_extract(a.body, '$.event') = 'added' AND "
+                      "json_extract(a.body, '$.id') = json_extract(records.body, '$.id') "
+                      "ORDER BY a.seq LIMIT 1)")
+HEADER_SOURCES: dict[str, dict[str, str]] = {
+    "decision": {"customer_id": "$.decision.customer_id",
+                 "decision_id": "$.decision.decision_id", "as_of": "$.as_of",
+                 "outcome": "$.decision.admission.outcome",
+                 "grade": "$.decision.grading.grade",
+                 "credit_limit": "$.decision.policy.credit_limit",
+                 "ruleset_name": "$.decision.ruleset.name",
+                 "ruleset_version": "$.decision.ruleset.version",
+                 "ruleset_hash": "$.decision.ruleset.hash"},
+    "action": {"customer_id": "$.customer_id", "as_of": "$.date", "outcome": "$.action"},
+    "event": {"customer_id": "$.customer_id", "as_of": "$.occurred_at"},
+    "override": {"customer_id": _OVERRIDE_CUSTOMER},
+    "row-failed": {"customer_id": "$.customer_id", "batch_id": "$.batch_id",
+                   "batch_row": "$.row"},
+    "batch": {"batch_id": "$.batch_id", "as_of": "$.as_of"},
+    "monitor-run": {"as_of": "$.as_of"},
+    "ruleset-loaded": {"ruleset_name": "$.name", "ruleset_version": "$.version",
+                       "ruleset_hash": "$.hash"},
+}
+LISTED_COLUMNS = ("customer_id", "decision_id", "as_of", "outcome", "grade", "credit_limit")
+
+
+def _mismatch_sql() -> str:
+    """One query: the first record in a range whose header says other than its body, with
+    the first such column (or 'kind' for a kind credit-rules does not write)."""
+    cases = []
+    for kind, sources in HEADER_SOURCES.items():
+        for column in (*sources, *(c for c in LISTED_COLUMNS if c not in sources)):
+            source = sources.get(column)
+            if source is None:
+                test = f"{column} IS NOT NULL"
+            elif source.startswith("$"):
+                test = f"{column} IS NOT json_extract(body, '{source}')"
+            else:
+                test = f"{column} IS NOT {source}"
+            cases.append(f"WHEN kind = '{kind}' AND {test} THEN '{column}'")
+    known = ", ".join(f"'{kind}'" for kind in HEADER_SOURCES)
+    cases.append(f"WHEN kind NOT IN ({known}) THEN 'kind'")
+    return (f"SELECT seq, wrong FROM (SELECT seq, CASE {' '.join(cases)} END AS wrong "
+            "FROM records WHERE seq >= ? AND seq <= ?) WHERE wrong IS NOT NULL "
+            "ORDER BY seq LIMIT 1")
+
+
+_MISMATCH_SQL = _mismatch_sql()
+
+
+def header_mismatch(conn: sqlite3.Connection, first: int, last: int
+                    ) -> tuple[int, str] | None:
+    """(seq, column) of the first record in ``first``..``last`` whose header column is not
+    what its body says; None when every one agrees."""
+    return conn.execute(_MISMATCH_SQL, (first, last)).fetchone()
 
 
 def _finish(conn: sqlite3.Connection, report: VerifyReport,

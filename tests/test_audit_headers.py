@@ -1,0 +1,118 @@
+"""The header columns audit list and stats read agree with the body they are chained to:
+a header changed with the whole chain recomputed after it (a consistent rewrite) is
+found by verify, at the record and the column."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.audit.chain import GENESIS, HEADER_SOURCES, LISTED_COLUMNS, verify_file
+from tests.audit_helpers import AS_OF, connect, copy_db, generate, rehash, tamper
+
+COLUMNS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
+           "ruleset_name", "ruleset_version", "ruleset_hash", "outcome", "grade",
+           "credit_limit", "batch_id", "batch_row", "body_sha256", "prev_hash", "body", "hash")
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory, credit):
+    """A 10-row batch, an override and its approval, and events, built once."""
+    folder = tmp_path_factory.mktemp("trail")
+    db = folder / "audit.db"
+    portfolio = generate(folder / "p.csv", 10, seed=5)
+    assert credit("batch", portfolio, "--out", folder / "r.jsonl", "--as-of", AS_OF,
+                  "--db", db).exit_code == 0
+    added = credit("override", "add", "C-000001", "--refer", "--reason", "visit", "--by",
+                   "ana", "--role", "credit_manager", "--db", db)
+    assert added.exit_code == 0, added.stderr
+    override_id = added.stdout.split()[1].rstrip(":")
+    assert credit("override", "approve", override_id, "--by", "ben", "--role",
+                  "credit_manager", "--db", db).exit_code == 0
+    events = folder / "events.jsonl"
+    events.write_text(json.dumps({"id": "EV-1", "type": "invoice_issued",
+                                  "customer_id": "C-000001", "occurred_at": "2026-01-05",
+                                  "invoice_id": "INV-1", "amount": 1000,
+                                  "due_date": "2026-02-04"}) + "\n")
+    assert credit("events", "ingest", events, "--db", db).exit_code == 0
+    return db
+
+
+@pytest.fixture
+def trail(pristine, tmp_path):
+    return copy_db(pristine, tmp_path / "trail.db")
+
+
+def rewrite(db, seq: int, **columns) -> None:
+    """Change header columns of record ``seq`` and recompute the chain from there on, as a
+    forger who knows the scheme would."""
+    def change(conn):
+        rows = [dict(r) for r in conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM records WHERE seq >= ? ORDER BY seq", (seq,))]
+        before = conn.execute("SELECT hash FROM records WHERE seq = ?", (seq - 1,)).fetchone()
+        prev = before[0] if before else GENESIS
+        for row in rows:
+            if row["seq"] == seq:
+                row.update(columns)
+            row["prev_hash"] = prev
+            row = rehash(row)
+            conn.execute(f"UPDATE records SET {', '.join(f'{c} = ?' for c in COLUMNS)} "
+                         "WHERE seq = ?", (*[row[c] for c in COLUMNS], row["seq"]))
+            prev = row["hash"]
+    tamper(db, change)
+
+
+def seq_of(db, kind: str, offset: int = 0) -> int:
+    conn = connect(db)
+    try:
+        return conn.execute("SELECT seq FROM records WHERE kind = ? ORDER BY seq LIMIT 1 "
+                            "OFFSET ?", (kind, offset)).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_an_intact_trail_of_every_kind_verifies(trail):
+    assert verify_file(str(trail)).ok
+
+
+@pytest.mark.parametrize(("kind", "columns", "named"), [
+    ("decision", {"grade": "AAA", "credit_limit": "5000000.00"}, "grade"),
+    ("decision", {"credit_limit": "5000000.00"}, "credit_limit"),
+    ("decision", {"customer_id": "C-999999"}, "customer_id"),
+    ("decision", {"decision_id": "d-0"}, "decision_id"),
+    ("decision", {"as_of": "2020-01-01"}, "as_of"),
+    ("decision", {"outcome": "approved"}, "outcome"),
+    ("decision", {"ruleset_version": "9.9.9"}, "ruleset_version"),
+    ("event", {"customer_id": "C-000002"}, "customer_id"),
+    ("event", {"grade": "AAA"}, "grade"),
+    ("override", {"customer_id": "C-000002"}, "customer_id"),
+    ("batch", {"batch_id": "forged-1"}, "batch_id"),
+    ("ruleset-loaded", {"ruleset_hash": "0" * 64}, "ruleset_hash"),
+])
+def test_a_rewritten_header_is_found_at_its_record_and_column(trail, kind, columns, named):
+    seq = seq_of(trail, kind, 1 if kind == "override" else 0)  # the override's approval
+    rewrite(trail, seq, **columns)
+    report = verify_file(str(trail))
+    assert (report.failed_seq, report.reason) == (
+        seq, f"its {named} column is not what its body says (the header was changed and "
+        "the chain recomputed)")
+
+
+def test_every_kind_credit_rules_writes_says_where_its_columns_come_from():
+    assert set(HEADER_SOURCES) == {"decision", "action", "event", "override", "row-failed",
+                                   "batch", "monitor-run", "ruleset-loaded"}
+    assert set(HEADER_SOURCES["decision"]) >= set(LISTED_COLUMNS)
+
+
+def test_a_kind_credit_rules_does_not_write_fails(trail):
+    rewrite(trail, seq_of(trail, "event"), kind="decree")
+    report = verify_file(str(trail))
+    assert report.reason.startswith("its kind column is not what its body says")
+
+
+def test_the_same_is_found_in_several_processes(trail):
+    seq = seq_of(trail, "decision", 3)
+    rewrite(trail, seq, grade="AAA")
+    report = verify_file(str(trail), workers=2)
+    assert report.failed_seq == seq
