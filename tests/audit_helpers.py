@@ -1,5 +1,5 @@
-"""Shared helpers for the audit tests: running the credit command, building trails,
-changing an audit file behind the engine's back."""
+"""Shared helpers for the audit tests: building trails, changing an audit file behind the
+engine's back, copying the shipped ruleset. (Running ``credit`` is tests.credit_cli's.)"""
 
 from __future__ import annotations
 
@@ -11,29 +11,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from click.testing import CliRunner
-
 from engine.audit.chain import record_hash
 from engine.canonical import canonical_json
-from engine.cli.main import cli
+from tests.credit_cli import invoke_credit
+from tests.paths import DEFAULT_RULESET, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "examples" / "generate_portfolio.py"
 EXAMPLE_PORTFOLIO = ROOT / "examples" / "portfolio.csv"
-DEFAULT_RULESET = ROOT / "rulesets" / "default"
 AS_OF = "2026-11-30"
 
 HEADER_COLUMNS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
                   "ruleset_name", "ruleset_version", "ruleset_hash", "outcome", "grade",
                   "credit_limit", "batch_id", "batch_row", "body_sha256", "prev_hash")
 ALL_COLUMNS = (*HEADER_COLUMNS, "body", "hash")
-# The command line of `credit` in a fresh interpreter (no reliance on the venv's script).
-CREDIT = [sys.executable, "-c", "from engine.cli.main import main; main()"]
-
-
-def credit(*args: str, env: dict | None = None):
-    """Run ``credit ARGS`` in process; the result has exit_code, stdout, stderr."""
-    return CliRunner().invoke(cli, [str(a) for a in args], env=env)
 
 
 def one_line_error(result) -> str:
@@ -108,13 +98,13 @@ def rehash(row: dict) -> dict:
 
 
 def head(db: Path) -> str:
-    result = credit("audit", "head", "--db", db)
+    result = invoke_credit("audit", "head", "--db", db)
     assert result.exit_code == 0, result.output
     return result.stdout.strip()
 
 
 def verify(db: Path, *args: str):
-    return credit("audit", "verify", "--db", db, *args)
+    return invoke_credit("audit", "verify", "--db", db, *args)
 
 
 def copy_ruleset(tmp_path: Path, folder: str = "ruleset", manifest: dict | None = None
@@ -133,10 +123,12 @@ def copy_ruleset(tmp_path: Path, folder: str = "ruleset", manifest: dict | None 
 
 def check_like_a_regulator(lines: list[str]) -> None:
     """Recompute every body hash and record hash of an export, with no engine code but
-    canonical JSON, and follow the chain."""
-    previous = "0" * 64
+    canonical JSON, and follow the chain (from the first record's link to the trail's
+    meta, which the export does not hold)."""
+    previous = None
     for number, line in enumerate(lines, start=1):
         record = json.loads(line)
+        previous = record["prev_hash"] if previous is None else previous
         assert record["seq"] == number
         body = canonical_json(record["body"]).encode("utf-8")
         assert hashlib.sha256(body).hexdigest() == record["body_sha256"], number

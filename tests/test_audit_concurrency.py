@@ -10,7 +10,9 @@ import sys
 import time
 from collections import Counter
 
-from tests.audit_helpers import AS_OF, CREDIT, ROOT, generate, rows, verify
+from tests.audit_helpers import AS_OF, generate, rows, verify
+from tests.credit_cli import CREDIT
+from tests.paths import ROOT
 
 WRITER = """
 import json, os, sys, time
@@ -26,7 +28,8 @@ with AuditStore(db) as store:
             sys.exit("never told to go")
         time.sleep(0.001)
     for i in range(count):
-        store.append([NewRecord("event", canonical_json({"writer": name, "i": i, "j": j}),
+        store.append([NewRecord("event", canonical_json({"customer_id": name, "writer": name,
+                                                         "i": i, "j": j}),
                                 customer_id=name) for j in range(group)])
         time.sleep(0.001)  # leave the other writer a gap now and then
 """

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from engine.audit.chain import GENESIS, HEADER_SOURCES, LISTED_COLUMNS, verify_file
+from engine.audit.chain import HEADER_SOURCES, LISTED_COLUMNS, genesis, verify_file
 from tests.audit_helpers import AS_OF, connect, copy_db, generate, rehash, tamper
 
 COLUMNS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
@@ -51,7 +51,7 @@ def rewrite(db, seq: int, **columns) -> None:
         rows = [dict(r) for r in conn.execute(
             f"SELECT {', '.join(COLUMNS)} FROM records WHERE seq >= ? ORDER BY seq", (seq,))]
         before = conn.execute("SELECT hash FROM records WHERE seq = ?", (seq - 1,)).fetchone()
-        prev = before[0] if before else GENESIS
+        prev = before[0] if before else genesis(conn)
         for row in rows:
             if row["seq"] == seq:
                 row.update(columns)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from pathlib import Path
 
 from engine.canonical import canonical_json
-from tests.audit_helpers import AS_OF, copy_ruleset, credit, rows, write_json
+from tests.audit_helpers import AS_OF, copy_ruleset, rows, write_json
+from tests.credit_cli import invoke_credit
 from tests.sample_customers import strong_customer
 
 PHONE = "+49 30 5550199"
@@ -23,7 +25,7 @@ def customer(id_: str = "T-STRONG", phone: str = PHONE) -> dict:
 
 def decide(tmp_path, doc: dict, db, *extra: str, env: dict | None = None) -> tuple[int, dict]:
     path = write_json(tmp_path / f"{doc['id']}-{abs(hash(json.dumps(doc)))}.json", doc)
-    result = credit("decide", path, "--as-of", AS_OF, "--db", db, "--json", *extra, env=env)
+    result = invoke_credit("decide", path, "--as-of", AS_OF, "--db", db, "--json", *extra, env=env)
     assert result.exit_code == 0, result.output
     seq = int(result.stderr.split("audited as record ")[1].split()[0])
     return seq, json.loads(result.stdout)
@@ -35,7 +37,8 @@ def stored_input(db, seq: int) -> dict:
 
 
 def file_salt(db) -> bytes:
-    return rows(db, "SELECT value FROM meta WHERE key = 'salt'")[0]["value"].encode()
+    """The redaction key kept beside the audit file (never inside it)."""
+    return Path(f"{db}.key").read_text().strip().encode()
 
 
 def expected_digest(salt: bytes, value: str) -> str:
@@ -43,7 +46,7 @@ def expected_digest(salt: bytes, value: str) -> str:
     return "hmac-sha256:" + mac.hexdigest()
 
 
-def test_contact_is_stored_as_salted_hashes_only(tmp_path, monkeypatch):
+def test_contact_is_stored_as_salted_hashes_only(tmp_path, monkeypatch, credit):
     monkeypatch.delenv("CREDIT_AUDIT_SALT", raising=False)
     db = tmp_path / "audit.db"
     seq, decision = decide(tmp_path, customer(), db)
@@ -110,7 +113,7 @@ def test_decision_id_does_not_depend_on_the_phone(tmp_path):
     assert one["customer_id"] == two["customer_id"]
 
 
-def test_redacted_record_replays(tmp_path):
+def test_redacted_record_replays(tmp_path, credit):
     db = tmp_path / "audit.db"
     seq, decision = decide(tmp_path, customer(), db)
     result = credit("replay", str(seq), "--db", db)
@@ -119,7 +122,7 @@ def test_redacted_record_replays(tmp_path):
                                      "identically")
 
 
-def test_validate_refuses_reading_a_redacted_field(tmp_path):
+def test_validate_refuses_reading_a_redacted_field(tmp_path, credit):
     ruleset = copy_ruleset(tmp_path)
     assert credit("validate", ruleset).exit_code == 0
     facts = ruleset / "facts.yaml"

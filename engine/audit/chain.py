@@ -10,6 +10,7 @@ comparing with a head (sequence number and hash) noted elsewhere.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import sqlite3
@@ -17,9 +18,21 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
+from ..canonical import canonical_json
 from ..parallel import worker_context
 
-GENESIS = "0" * 64
+GENESIS = "0" * 64  # the first record's previous hash in a trail whose meta is not covered
+
+
+def genesis(conn: sqlite3.Connection) -> str:
+    """What the first record of this trail chains to: a digest of its ``meta`` table, so
+    that changing meta breaks the chain like changing a record does. A trail made before
+    the redaction key left the file (its meta holds 'salt') chains to GENESIS instead."""
+    meta = dict(conn.execute("SELECT key, value FROM meta ORDER BY key"))
+    if "salt" in meta:
+        return GENESIS
+    text = "credit-rules trail meta " + canonical_json(meta)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 # The columns a record hash covers, in table order; hashed in sorted (canonical) order.
 HEADER_FIELDS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
                  "ruleset_name", "ruleset_version", "ruleset_hash", "outcome", "grade",
@@ -67,6 +80,7 @@ class VerifyReport:
     reason: str | None = None
     head: tuple[int, str] | None = None
     failed_ruleset: str | None = None
+    warnings: tuple[str, ...] = ()  # what is not wrong, but not as protected as it should be
 
     @property
     def ok(self) -> bool:
@@ -96,9 +110,31 @@ def verify_file(path: str, expected_head: tuple[int, str] | None = None,
             with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
                 parts = list(pool.map(_verify_range_in_file, *zip(*ranges, strict=True)))
             report = _combine(parts)
-        return _finish(conn, report, expected_head)
+        report = _finish(conn, report, expected_head)
+        return dataclasses.replace(report, warnings=_warnings(conn))
     finally:
         conn.close()
+
+
+APPEND_ONLY_TRIGGERS = frozenset(f"{table}_no_{action}"
+                                 for table in ("records", "rulesets", "trace_slots", "meta")
+                                 for action in ("update", "delete", "replace"))
+
+
+def _warnings(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """What verify should say even when the chain holds."""
+    found = []
+    triggers = {name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    missing = sorted(APPEND_ONLY_TRIGGERS - triggers)
+    if missing:
+        found.append(f"the append-only triggers are missing ({', '.join(missing)}): "
+                     "something removed them, and the file no longer refuses changes")
+    if conn.execute("SELECT 1 FROM meta WHERE key = 'salt'").fetchone():
+        found.append("this trail keeps its old redaction salt in its meta table, which the "
+                     "chain does not cover (made before the key moved out of the file): "
+                     "hand out copies without it")
+    return tuple(found)
 
 
 def _seq_range(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -134,7 +170,7 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int) -> VerifyRepor
     before (for ``first``, to the stored record before it), bodies and fields unchanged."""
     if first > last:
         return VerifyReport(0)
-    prev_hash = GENESIS
+    prev_hash = genesis(conn)
     if first > 1:
         row = conn.execute("SELECT hash FROM records WHERE seq = ?", (first - 1,)).fetchone()
         if row is None:
@@ -156,6 +192,10 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int) -> VerifyRepor
                                 f"record {seq} follows record {expected_seq - 1} (records "
                                 "were removed or renumbered)")
         if row[prev_index] != prev_hash:
+            if seq == 1:
+                return VerifyReport(checked, seq, "its previous-record hash does not match "
+                                    "the trail's meta table (meta was changed, or records "
+                                    "were put before it)")
             return VerifyReport(checked, seq, "its previous-record hash does not match "
                                 f"record {seq - 1} (records were removed, inserted or "
                                 "reordered before it)")

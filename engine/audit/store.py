@@ -8,7 +8,9 @@ Tables (see ``MIGRATIONS``):
 - ``rulesets``: the canonical content of every ruleset ever used, once, keyed by its hash.
 - ``trace_slots``: what the numbers in a stored trace stand for (stage, rule id, names
   read), per ruleset hash and engine version.
-- ``meta``: the redaction salt and the file's creation time.
+- ``meta``: the file's creation time, covered by the chain: the first record's
+  previous-record hash is a digest of it (``chain.genesis``). The redaction key is not
+  in the file (``keys.py``).
 
 Triggers refuse UPDATE and DELETE on all three record tables. Appends run under
 ``BEGIN IMMEDIATE`` with a busy timeout, so concurrent writers queue up and the chain
@@ -22,7 +24,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import secrets
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -33,7 +34,8 @@ import sqlite_utils
 
 from ..canonical import canonical_json
 from ..errors import CreditRulesError
-from .chain import GENESIS, HEADER_FIELDS, attested_slots_digest, record_hash
+from .chain import HEADER_FIELDS, attested_slots_digest, genesis, record_hash
+from .keys import redaction_key
 
 DEFAULT_DB = "credit-audit.db"
 BUSY_TIMEOUT_MS = 60_000
@@ -101,8 +103,8 @@ def _migration_1(conn: sqlite3.Connection) -> None:
         conn.execute(f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN "
                      f"EXISTS (SELECT 1 FROM {table} WHERE {key}) BEGIN SELECT "
                      f"RAISE(ABORT, 'audit {table} are append-only'); END")
-    conn.execute("INSERT INTO meta (key, value) VALUES ('salt', ?), ('created_at', ?)",
-                 (secrets.token_hex(32), _now()))
+    # A trail made before the redaction key moved out of the file also has 'salt' here.
+    conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (_now(),))
 
 
 def _migration_2(conn: sqlite3.Connection) -> None:
@@ -228,12 +230,9 @@ class AuditStore:
 
     @property
     def salt(self) -> bytes:
-        """The redaction salt: $CREDIT_AUDIT_SALT when set, else this file's own."""
+        """The redaction key, from outside this file (``engine.audit.keys``)."""
         if self._salt is None:
-            env = os.environ.get("CREDIT_AUDIT_SALT")
-            value = env or self.conn.execute(
-                "SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
-            self._salt = value.encode("utf-8")
+            self._salt = redaction_key(self.path)
         return self._salt
 
     # -- writing ------------------------------------------------------------------------
@@ -282,7 +281,7 @@ class AuditStore:
     def _append_locked(self, records: list[NewRecord]) -> list[tuple[int, str]]:
         head = self.conn.execute(
             "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = head if head else (0, GENESIS)
+        seq, prev = head if head else (0, genesis(self.conn))
         rows, appended = [], []
         for record in records:
             seq += 1

@@ -136,6 +136,8 @@ def verify_command(db_path, head: str | None) -> None:
     with open_store(db_path) as store:  # checks it is an audit file
         path = store.path
     report = verify_file(path, expected)
+    for warning in report.warnings:
+        click.echo(f"credit: warning: {warning}", err=True)
     if report.ok:
         last = f", head {report.head[0]}:{report.head[1]}" if report.head else ""
         click.echo(f"ok: {report.checked:,} records verified{last}")
