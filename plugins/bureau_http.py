@@ -34,8 +34,9 @@ Keys:
   is never written into an error message, the cache or the report: a response that
   echoes it in a mapped field is refused. Redirects are not followed (a redirect would
   carry the header to another address); a 3xx answer is an error.
-- ``timeout_seconds``, ``retries``, ``backoff_seconds``: each attempt has its own timeout;
-  connection errors, timeouts and 5xx answers are retried, after ``backoff_seconds``,
+- ``timeout_seconds``, ``retries``, ``backoff_seconds``: each attempt, all of it (connect,
+  headers, body), ends within its timeout; connection errors, timeouts, an answer cut
+  short of its Content-Length and 5xx answers are retried, after ``backoff_seconds``,
   then twice that, and so on. A 404 means "no report" (None, not retried); any other 4xx
   is an error at once. The ruleset's ``bureau.timeout_seconds``, if set, should allow for
   every attempt: ``(retries + 1) * timeout_seconds`` plus the backoffs.
@@ -43,7 +44,8 @@ Keys:
   object). A missing path is an error naming it, unless the path ends in ``?``; a JSON
   null is a value (None) either way.
 - ``cache``: ``{max_age_seconds}``. Reports (after mapping) are kept in the table
-  ``bureau_http_cache`` (``url``, ``report``, ``fetched_at``) of the audit file
+  ``bureau_http_cache`` (``url``: an HMAC of the URL under the trail's redaction key, so
+  no customer field is kept in clear; ``report``, ``fetched_at``) of the audit file
   (``$CREDIT_DB``, else ``credit-audit.db``); a report younger than the maximum age is
   used without calling the bureau. The table is a plain cache, outside the audit chain,
   and rows are replaced. "No report" (404) is not cached.
@@ -60,11 +62,15 @@ records it as this plugin's failure and the waterfall goes on.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import hmac
 import http.client
 import json
 import os
 import re
+import socket
 import sqlite3
 import string
 import threading
@@ -75,6 +81,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from engine import __version__
+from engine.audit.keys import redaction_key
 from engine.audit.store import BUSY_TIMEOUT_MS, default_db_path
 from engine.enrich.hookspecs import hookimpl
 from engine.errors import CreditRulesError, Location, Problem, ProblemsError
@@ -416,11 +423,18 @@ def _cache_connection() -> sqlite3.Connection:
     return conn
 
 
+def _cache_key(url: str) -> str:
+    """The cache row's key: the URL holds customer fields (a name the ruleset redacts,
+    perhaps), so it is kept only as an HMAC under the trail's redaction key."""
+    key = redaction_key(default_db_path())
+    return "hmac-sha256:" + hmac.new(key, url.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def _cache_get(config: Config, url: str) -> dict | None:
     conn = _cache_connection()
     try:
         row = conn.execute(f"SELECT report, fetched_at FROM {CACHE_TABLE} WHERE url = ?",
-                           (url,)).fetchone()
+                           (_cache_key(url),)).fetchone()
     except sqlite3.Error as exc:
         raise BureauHTTPError(f"cannot read the cache: {exc}") from None
     finally:
@@ -445,7 +459,8 @@ def _cache_put(url: str, report: dict) -> None:
     conn = _cache_connection()
     try:
         conn.execute(f"INSERT OR REPLACE INTO {CACHE_TABLE} (url, report, fetched_at) "
-                     "VALUES (?, ?, ?)", (url, json.dumps(report, sort_keys=True), fetched_at))
+                     "VALUES (?, ?, ?)", (_cache_key(url), json.dumps(report, sort_keys=True),
+                                          fetched_at))
     except sqlite3.Error as exc:
         raise BureauHTTPError(f"cannot write the cache: {exc}") from None
     finally:
@@ -461,30 +476,109 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _Deadline:
+    """The whole of one attempt (connect, headers, body) must end within its timeout: a
+    socket timeout alone bounds each read, so a bureau sending a byte now and then kept an
+    attempt alive for ever. At the deadline the attempt's sockets are shut down, which
+    ends any read that is waiting on them."""
+
+    def __init__(self, seconds: float):
+        self.expired = False
+        self._sockets: list = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def watch(self, sock) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    def __enter__(self) -> _Deadline:
+        _attempt_state.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
+        _attempt_state.deadline = None
+
+
+def _shut(sock) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+_attempt_state = threading.local()  # the deadline of the attempt this thread is making
+
+
+def _watched(connection_class):
+    """An http.client connection class whose sockets the current attempt's deadline
+    watches."""
+    class Watched(connection_class):
+        def connect(self):
+            super().connect()
+            deadline = getattr(_attempt_state, "deadline", None)
+            if deadline is not None:
+                deadline.watch(self.sock)
+    return Watched
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_watched(http.client.HTTPConnection), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_watched(http.client.HTTPSConnection), req,
+                            context=self._context)
+
+
+_opener = urllib.request.build_opener(_NoRedirect, _HTTPHandler, _HTTPSHandler)
 
 
 class _Transient(Exception):
-    """A failure worth another attempt (connection, timeout, 5xx)."""
+    """A failure worth another attempt (connection, timeout, a cut-short answer, 5xx)."""
 
 
 def _attempt(request: urllib.request.Request, timeout: float) -> tuple[int, str, bytes]:
-    """One request: (status, reason, body). Raises _Transient for connection errors and
-    timeouts."""
-    try:
-        with _opener.open(request, timeout=timeout) as response:
-            return response.status, response.reason, response.read(MAX_RESPONSE_BYTES + 1)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return exc.code, str(exc.reason), b""
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, TimeoutError):
+    """One request, all of it within ``timeout`` seconds: (status, reason, body). Raises
+    _Transient for connection errors, timeouts and a body cut short."""
+    with _Deadline(timeout) as deadline:
+        try:
+            with _opener.open(request, timeout=timeout) as response:
+                body = response.read(MAX_RESPONSE_BYTES + 1)
+                declared = response.getheader("Content-Length")
+                status, reason = response.status, response.reason
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            return exc.code, str(exc.reason), b""
+        except urllib.error.URLError as exc:
+            if deadline.expired or isinstance(exc.reason, TimeoutError):
+                raise _Transient(f"timed out after {timeout:g} s") from None
+            raise _Transient(f"cannot connect ({_reason(exc.reason)})") from None
+        except TimeoutError:
             raise _Transient(f"timed out after {timeout:g} s") from None
-        raise _Transient(f"cannot connect ({_reason(exc.reason)})") from None
-    except TimeoutError:
-        raise _Transient(f"timed out after {timeout:g} s") from None
-    except (http.client.HTTPException, OSError) as exc:
-        raise _Transient(f"connection failed ({_reason(exc)})") from None
+        except (http.client.HTTPException, OSError) as exc:
+            if deadline.expired:
+                raise _Transient(f"timed out after {timeout:g} s") from None
+            raise _Transient(f"connection failed ({_reason(exc)})") from None
+        if deadline.expired:
+            raise _Transient(f"timed out after {timeout:g} s")
+    if declared is not None and declared.isdigit() and len(body) < int(declared) and \
+            len(body) <= MAX_RESPONSE_BYTES:
+        raise _Transient(f"the answer was cut short ({len(body)} of {declared} bytes)")
+    return status, reason, body
 
 
 def _reason(exc: object) -> str:

@@ -19,6 +19,8 @@ class Reply:
     body: object = b""
     delay: float = 0.0
     headers: dict = field(default_factory=dict)
+    trickle: float = 0.0  # seconds between bytes of the body (a bureau that dribbles)
+    declared_length: int | None = None  # a Content-Length other than the body's (then close)
 
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -92,11 +94,22 @@ class BureauServer:
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
+                    length = reply.declared_length
+                    self.send_header("Content-Length", str(len(payload) if length is None
+                                                           else length))
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if reply.trickle:
+                        for index in range(len(payload)):
+                            self.wfile.write(payload[index:index + 1])
+                            self.wfile.flush()
+                            if server._stopping.wait(reply.trickle):
+                                return
+                    else:
+                        self.wfile.write(payload)
+                    if length is not None:
+                        self.close_connection = True
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timed out) before the answer
 

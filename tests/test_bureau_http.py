@@ -5,6 +5,7 @@ breaker, that the credential never leaks, and the plugin inside the engine's enr
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import sqlite3
 import time
@@ -21,8 +22,8 @@ from engine.enrich.plugin_manager import load_plugins, register
 from engine.ruleset.loader import load_ruleset
 from plugins import bureau_http
 from tests.bureau_server import BureauServer, Reply
+from tests.paths import DEFAULT_RULESET
 
-ROOT = Path(__file__).resolve().parents[1]
 SECRET = "Bearer s3cr3t-T0KEN-7f9e2d"
 AS_OF = dt.date(2026, 6, 30)
 CUSTOMER = {"id": "C/17 x", "country": "DE", "name": "Strong Tools GmbH",
@@ -253,7 +254,9 @@ def test_a_cached_report_within_its_age_is_not_fetched_again(server, configure, 
     assert fetch() == REPORT
     assert len(server.requests) == 1
     [(url, report, fetched_at)] = cache_rows(audit_file)
-    assert url == server.url + PATH and yaml.safe_load(report) == REPORT
+    # the URL (which holds customer fields) is kept only as an HMAC under the trail's key
+    assert url.startswith("hmac-sha256:") and len(url) == len("hmac-sha256:") + 64
+    assert server.url not in url and yaml.safe_load(report) == REPORT
     assert dt.datetime.fromisoformat(fetched_at).tzinfo is not None
     with AuditStore(audit_file) as store:  # the audit file is still an audit file
         assert store.head() is None
@@ -379,7 +382,7 @@ def _plugins():
 def test_enrich_records_the_report_with_its_source(server, configure):
     configure()
     server.reply(Reply(200, GOOD))
-    result = enrich(SimpleNamespace(enrichment={"bureau": BUREAU}), CUSTOMER, AS_OF,
+    result = enrich(SimpleNamespace(enrichment={"bureau": BUREAU}, redact=()), CUSTOMER, AS_OF,
                     _plugins())
     assert result.facts["bureau"] == {**REPORT, "source": "bureau_http"}
     assert result.enriched["bureau.score"] == {"value": 712, "plugin": "bureau_http"}
@@ -388,8 +391,7 @@ def test_enrich_records_the_report_with_its_source(server, configure):
 
 def test_a_ruleset_with_the_bureau_refers_when_it_is_down(tmp_path, configure, sleeps):
     folder = tmp_path / "ruleset"
-    shutil.copytree(ROOT / "rulesets" / "default", folder,
-                    ignore=shutil.ignore_patterns("tests"))
+    shutil.copytree(DEFAULT_RULESET, folder, ignore=shutil.ignore_patterns("tests"))
     spec = yaml.safe_load((folder / "enrichment.yaml").read_text(encoding="utf-8"))
     spec["bureau"] = BUREAU
     (folder / "enrichment.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
@@ -406,3 +408,72 @@ def test_a_ruleset_with_the_bureau_refers_when_it_is_down(tmp_path, configure, s
     assert unusable["error"].startswith(
         "no usable report: bureau_http (failed: raised BureauHTTPError: ")
     assert SECRET not in repr(result.facts)
+
+
+# -- a whole attempt within its timeout; a cut-short answer is retried ----------------------
+
+def test_a_bureau_sending_a_byte_now_and_then_times_out_within_the_attempts_timeout(
+        server, configure, sleeps):
+    configure(timeout_seconds=1, retries=0)
+    server.reply(Reply(200, b'{"data": {"score": 712, "date": "2026-06-01"}}' + b" " * 20,
+                       trickle=0.3))
+    started = time.monotonic()
+    message = failure()
+    took = time.monotonic() - started
+    assert message.endswith("timed out after 1 s (gave up after 1 attempt)")
+    assert took < 2.5  # (each byte came within the socket timeout: it ran on before)
+
+
+def test_an_answer_cut_short_of_its_length_is_retried(server, configure, sleeps):
+    configure(retries=1)
+    server.reply(Reply(200, b'{"data": {"score": 712', declared_length=5000),
+                 then=Reply(200, GOOD))
+    assert fetch() == REPORT
+    assert len(server.requests) == 2 and sleeps == [0.01]
+
+
+def test_an_answer_cut_short_every_time_says_so(server, configure, sleeps):
+    configure(retries=1)
+    server.reply(then=Reply(200, b'{"data": {"score": 712', declared_length=5000))
+    assert failure().endswith("the answer was cut short (22 of 5000 bytes) (gave up after "
+                              "2 attempts)")
+
+
+# -- redaction covers every place a customer value can travel to --------------------------
+
+def test_a_redacted_name_in_the_url_reaches_no_record_result_or_cache(
+        tmp_path, server, configure, sleeps, audit_file, monkeypatch):
+    from click.testing import CliRunner
+
+    from engine.cli.main import cli
+
+    name = "Zebra Kühl & Söhne GmbH"
+    folder = tmp_path / "ruleset"
+    shutil.copytree(DEFAULT_RULESET, folder, ignore=shutil.ignore_patterns("tests"))
+    spec = yaml.safe_load((folder / "enrichment.yaml").read_text(encoding="utf-8"))
+    spec["bureau"] = {**BUREAU, "on_unavailable": "refer"}
+    (folder / "enrichment.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    manifest = folder / "ruleset.yaml"
+    manifest.write_text(manifest.read_text().replace(
+        "redact: [contact.name", "redact: [name, contact.name"))
+    configure(url=server.url + "/v1/{customer_id}?n={name}", retries=0,
+              cache={"max_age_seconds": 3600})
+    server.reply(Reply(500, {"error": "down"}), then=Reply(200, GOOD))
+    monkeypatch.setenv("CREDIT_NO_ENTRY_POINTS", "1")
+    portfolio = tmp_path / "p.jsonl"
+    portfolio.write_text(json.dumps({**CUSTOMER, "id": "C-1", "name": name}) + "\n"
+                         + json.dumps({**CUSTOMER, "id": "C-2", "name": name}) + "\n")
+    out = tmp_path / "results.jsonl"
+    result = CliRunner().invoke(cli, ["batch", str(portfolio), "--out", str(out), "--as-of",
+                                      AS_OF.isoformat(), "--ruleset", str(folder), "--db",
+                                      str(audit_file)])
+    assert result.exit_code == 0, result.stderr
+    assert "n=Zebra" in server.requests[0].path  # the bureau was asked with it...
+    quoted = [name, "Zebra%20K%C3%BChl%20%26%20S%C3%B6hne%20GmbH",
+              "Zebra+K%C3%BChl+%26+S%C3%B6hne+GmbH", "Zebra", "Kühl", "K\\u00fchl"]
+    places = [out.read_bytes(), result.stdout.encode(), result.stderr.encode()]
+    places.extend(path.read_bytes() for path in audit_file.parent.glob(audit_file.name + "*"))
+    for place in places:  # ...and it is nowhere
+        for form in quoted:
+            assert form.encode() not in place, form
+    assert "[redacted]" in out.read_text()  # the failure is still told, without the name

@@ -14,6 +14,8 @@ The enriched document adds to the customer document:
 from __future__ import annotations
 
 import datetime as dt
+import json
+import urllib.parse
 from dataclasses import dataclass, field
 
 from ..language.value_types import fits
@@ -69,8 +71,50 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
         _bureau(bureau, customer, as_of, plugins, result, failures)
     _judgments(customer, as_of, plugins, result, failures)
     if failures:
-        result.facts["enrichment_failures"] = failures
+        result.facts["enrichment_failures"] = without_redacted(failures, customer,
+                                                               ruleset.redact)
     return result
+
+
+REDACTED = "[redacted]"
+
+
+def without_redacted(failures: list[dict], customer: dict,
+                     redact: tuple[str, ...]) -> list[dict]:
+    """The failures with every value of a redacted field taken out of their messages, in
+    the forms a plugin may have put it there (as is, URL-quoted, JSON-escaped): a
+    connector's error names its URL, and the URL may hold the customer's name."""
+    forms = sorted({form for path in redact for value in _values_at(customer, path)
+                    for form in _forms(value)}, key=len, reverse=True)
+    if not forms:
+        return failures
+    scrubbed = []
+    for failure in failures:
+        error = failure.get("error")
+        if isinstance(error, str):
+            for form in forms:
+                error = error.replace(form, REDACTED)
+            failure = {**failure, "error": error}
+        scrubbed.append(failure)
+    return scrubbed
+
+
+def _values_at(document: dict, path: str) -> list[object]:
+    value: object = document
+    for step in path.split("."):
+        if not isinstance(value, dict) or step not in value:
+            return []
+        value = value[step]
+    return [value] if isinstance(value, str | int | float) and not isinstance(value, bool) \
+        else []
+
+
+def _forms(value: object) -> set[str]:
+    text = str(value)
+    if len(text) < 2:  # too short to find without taking other text with it
+        return set()
+    return {text, urllib.parse.quote(text, safe=""), urllib.parse.quote(text),
+            urllib.parse.quote_plus(text), json.dumps(text)[1:-1]} - {""}
 
 
 def _bureau(spec: dict, customer: dict, as_of: dt.date, plugins: Plugins,
