@@ -1,8 +1,15 @@
-"""Every test gets its own audit file, so no test writes credit-audit.db in the checkout."""
+"""Fixtures every test can ask for: the ``credit`` command run in process and the shipped
+ruleset compiled once; and every test gets its own audit file, so no test writes
+credit-audit.db in the checkout."""
 
 from __future__ import annotations
 
 import pytest
+
+from engine.ruleset.compiler import CompiledRuleset
+from engine.ruleset.loader import load_ruleset
+from tests.credit_cli import invoke_credit
+from tests.paths import DEFAULT_RULESET
 
 
 @pytest.fixture(autouse=True)
@@ -11,3 +18,17 @@ def audit_file(tmp_path, monkeypatch):
     path = tmp_path / "audit.db"
     monkeypatch.setenv("CREDIT_DB", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def credit():
+    """Runs ``credit ARGS`` in process: ``credit("validate", folder)`` gives the click
+    result (tests.credit_cli.invoke_credit). Session-scoped, as it holds no state: module
+    fixtures and hypothesis tests can use it too."""
+    return invoke_credit
+
+
+@pytest.fixture(scope="session")
+def default_ruleset() -> CompiledRuleset:
+    """The shipped ruleset (rulesets/default), compiled once for the whole session."""
+    return load_ruleset(DEFAULT_RULESET)

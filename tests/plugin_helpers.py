@@ -8,25 +8,20 @@ import datetime as dt
 import json
 import re
 import shutil
-import sys
 import threading
 from pathlib import Path
 
 import pluggy
 import yaml
-from click.testing import CliRunner
 
-from engine.cli.main import cli
 from engine.enrich import hookspecs, plugin_manager
 from engine.enrich.hookspecs import hookimpl
 from engine.enrich.plugin_manager import Plugins, load_plugins, register
+from tests.credit_cli import invoke_credit
+from tests.paths import DEFAULT_RULESET
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_RULESET = ROOT / "rulesets" / "default"
 AS_OF = "2026-06-30"
 AS_OF_DATE = dt.date.fromisoformat(AS_OF)
-# `credit` in a fresh interpreter, run from the checkout (no reliance on the venv's script)
-CREDIT = [sys.executable, "-c", "from engine.cli.main import main; main()"]
 TEST_VERSION = "1.0.0-test"
 
 # The shipped ruleset reads indicators.industry.* in its grading: keep that plugin declared.
@@ -174,11 +169,6 @@ def install(monkeypatch, plugins: Plugins) -> Plugins:
 # Running credit
 
 
-def credit(*args, env: dict | None = None):
-    """``credit ARGS`` in process; the result has exit_code, stdout, stderr."""
-    return CliRunner().invoke(cli, [str(a) for a in args], env=env)
-
-
 _counter = iter(range(1, 10_000))
 
 
@@ -187,11 +177,12 @@ def decide_cli(folder: Path, ruleset: Path, customer: dict, *extra: str):
     as ``credit audit show SEQ --json`` prints it, the decide result)."""
     path = folder / f"customer-{next(_counter)}.json"
     path.write_text(json.dumps(customer), encoding="utf-8")
-    result = credit("decide", path, "--ruleset", ruleset, "--as-of", AS_OF, "--json", *extra)
+    result = invoke_credit("decide", path, "--ruleset", ruleset, "--as-of", AS_OF, "--json",
+                           *extra)
     assert result.exit_code == 0, result.output + result.stderr
     decision = json.loads(result.stdout)
     seq = audited_seq(result.stderr)
-    shown = credit("audit", "show", seq, "--json")
+    shown = invoke_credit("audit", "show", seq, "--json")
     assert shown.exit_code == 0, shown.stderr
     return decision, json.loads(shown.stdout), result
 

@@ -9,7 +9,6 @@ import pytest
 
 from engine.monitor.account import fold
 from engine.ruleset.escalation import next_step
-from engine.ruleset.loader import load_ruleset
 
 
 def ev(kind, day, **fields):
@@ -72,14 +71,13 @@ def test_events_after_the_date_are_not_seen():
     assert account.balance() == Decimal(1500)
 
 
-def test_a_customer_walked_up_the_ladder_and_back_to_current():
-    ruleset = load_ruleset("rulesets/default")
+def test_a_customer_walked_up_the_ladder_and_back_to_current(default_ruleset):
     events = [ev("invoice_issued", "2026-01-01", invoice_id="I-1", amount=50000,
                  due_date="2026-01-31")]
     day, taken = dt.date(2026, 2, 1), []
     while day < dt.date(2026, 9, 1):
         account = fold("C-1", events, day)
-        step = next_step(ruleset, account.position(day, "BBB")).step
+        step = next_step(default_ruleset, account.position(day, "BBB")).step
         if step != "none":
             taken.append(step)
             channel = {"reminder": "reminder", "phone_call": "phone", "letter": "letter",
@@ -91,4 +89,4 @@ def test_a_customer_walked_up_the_ladder_and_back_to_current():
     paid = fold("C-1", events, dt.date(2026, 9, 2))
     position = paid.position(dt.date(2026, 9, 2), "BBB")
     assert position["overdue_amount"] == 0 and position["days_overdue"] == 0
-    assert next_step(ruleset, position).step == "none"
+    assert next_step(default_ruleset, position).step == "none"

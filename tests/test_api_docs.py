@@ -6,13 +6,12 @@ import ast
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import engine
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 API_PAGE = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
 ARCHITECTURE = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
 

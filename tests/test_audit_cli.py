@@ -15,14 +15,14 @@ import pytest
 from tests.audit_helpers import (
     AS_OF,
     HEADER_COLUMNS,
-    ROOT,
     check_like_a_regulator,
     copy_ruleset,
-    credit,
     one_line_error,
     rows,
     write_json,
 )
+from tests.credit_cli import invoke_credit
+from tests.paths import ROOT
 from tests.sample_customers import strong_customer
 
 CUSTOMERS = ROOT / "examples" / "customers"
@@ -32,7 +32,7 @@ EXPORT_COLUMNS = [*HEADER_COLUMNS, "hash", "body"]
 
 
 @pytest.fixture(scope="module")
-def known(tmp_path_factory):
+def known(tmp_path_factory, credit):
     """A trail of known contents (seq: what)::
 
         1 ruleset-loaded default 1.0.0
@@ -68,14 +68,14 @@ def known(tmp_path_factory):
 
 
 def listed(db, *args: str) -> list[int]:
-    result = credit("audit", "list", "--db", db, "--json", *args)
+    result = invoke_credit("audit", "list", "--db", db, "--json", *args)
     assert result.exit_code == 0, result.output
     return [r["seq"] for r in json.loads(result.stdout)]
 
 
 # --- decide and batch write the trail --------------------------------------------------------
 
-def test_decide_audits_one_record(tmp_path, audit_file):
+def test_decide_audits_one_record(tmp_path, audit_file, credit):
     customer = write_json(tmp_path / "c.json", strong_customer())
     result = credit("decide", customer, "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
@@ -86,7 +86,7 @@ def test_decide_audits_one_record(tmp_path, audit_file):
     assert len(rows(audit_file)) == 3  # the ruleset is stored once
 
 
-def test_decide_no_audit_writes_nothing(tmp_path, audit_file):
+def test_decide_no_audit_writes_nothing(tmp_path, audit_file, credit):
     customer = write_json(tmp_path / "c.json", strong_customer())
     result = credit("decide", customer, "--as-of", AS_OF, "--no-audit")
     assert result.exit_code == 0
@@ -100,7 +100,7 @@ def test_decide_no_audit_writes_nothing(tmp_path, audit_file):
     assert audit_file.read_bytes() == before
 
 
-def test_batch_no_audit_writes_nothing(tmp_path, audit_file):
+def test_batch_no_audit_writes_nothing(tmp_path, audit_file, credit):
     portfolio = tmp_path / "p.jsonl"
     portfolio.write_text(json.dumps(strong_customer()) + "\n")
     result = credit("batch", portfolio, "--out", tmp_path / "o.jsonl", "--no-audit")
@@ -113,7 +113,7 @@ def test_batch_no_audit_writes_nothing(tmp_path, audit_file):
     assert "--resume needs the audit trail" in one_line_error(result)
 
 
-def test_batch_records_its_rows(tmp_path, audit_file):
+def test_batch_records_its_rows(tmp_path, audit_file, credit):
     portfolio = tmp_path / "p.jsonl"
     portfolio.write_text("".join(json.dumps(strong_customer(id=f"T-{n}")) + "\n"
                                  for n in range(3)))
@@ -179,7 +179,7 @@ def test_list_by_ruleset_hash_prefix(known):
     assert listed(db, "--ruleset", prefix) == [5, 4]
 
 
-def test_list_json_shape(known):
+def test_list_json_shape(known, credit):
     db, decisions = known
     result = credit("audit", "list", "--db", db, "--json", "--limit", "1")
     (row,) = json.loads(result.stdout)
@@ -193,7 +193,7 @@ def test_list_json_shape(known):
         == "[]"
 
 
-def test_list_csv_and_table_shapes(known):
+def test_list_csv_and_table_shapes(known, credit):
     db, _ = known
     result = credit("audit", "list", "--db", db, "--csv", "--kind", "decision")
     table = list(csv.DictReader(io.StringIO(result.stdout)))
@@ -209,7 +209,7 @@ def test_list_csv_and_table_shapes(known):
 
 @pytest.mark.parametrize("args", [["--outcome", "maybe"], ["--since", "yesterday"],
                                   ["--limit", "0"]])
-def test_list_bad_filter_is_a_usage_error(known, args):
+def test_list_bad_filter_is_a_usage_error(known, args, credit):
     db, _ = known
     result = credit("audit", "list", "--db", db, *args)
     assert result.exit_code == 2
@@ -218,7 +218,7 @@ def test_list_bad_filter_is_a_usage_error(known, args):
 
 # --- show ----------------------------------------------------------------------------------
 
-def test_show_is_readable(known):
+def test_show_is_readable(known, credit):
     db, decisions = known
     result = credit("audit", "show", "2", "--db", db)
     assert result.exit_code == 0, result.output
@@ -242,7 +242,7 @@ def test_show_is_readable(known):
                for line in trace), trace
 
 
-def test_show_json_has_body_and_full_decision(known):
+def test_show_json_has_body_and_full_decision(known, credit):
     db, decisions = known
     result = credit("audit", "show", "7", "--db", db, "--json")
     assert result.exit_code == 0
@@ -256,7 +256,7 @@ def test_show_json_has_body_and_full_decision(known):
     assert all({"stage", "id", "read", "result"} <= set(e) for e in record["decision"]["trace"])
 
 
-def test_show_a_non_decision_record(known):
+def test_show_a_non_decision_record(known, credit):
     db, _ = known
     result = credit("audit", "show", "4", "--db", db)
     assert result.exit_code == 0
@@ -266,7 +266,7 @@ def test_show_a_non_decision_record(known):
     assert "decision" not in record and record["body"]["event"] == "ruleset-loaded"
 
 
-def test_show_by_decision_id(known):
+def test_show_by_decision_id(known, credit):
     db, decisions = known
     decision_id = decisions[3]["decision_id"]
     by_id = credit("audit", "show", decision_id, "--db", db, "--json")
@@ -275,7 +275,7 @@ def test_show_by_decision_id(known):
     assert "Note" not in credit("audit", "show", decision_id, "--db", db).stdout
 
 
-def test_show_by_a_decision_id_recorded_twice_shows_the_latest(tmp_path, audit_file):
+def test_show_by_a_decision_id_recorded_twice_shows_the_latest(tmp_path, audit_file, credit):
     customer = write_json(tmp_path / "c.json", strong_customer())
     first = json.loads(credit("decide", customer, "--as-of", AS_OF, "--json").stdout)
     second = json.loads(credit("decide", customer, "--as-of", AS_OF, "--json").stdout)
@@ -287,14 +287,14 @@ def test_show_by_a_decision_id_recorded_twice_shows_the_latest(tmp_path, audit_f
 
 
 @pytest.mark.parametrize("ref", ["99", "0", "d-00000000000000000000000000000000"])
-def test_show_unknown_record_is_one_line(known, ref):
+def test_show_unknown_record_is_one_line(known, ref, credit):
     db, _ = known
     result = credit("audit", "show", ref, "--db", db)
     assert result.exit_code == 1
     assert one_line_error(result) == f"credit: error: no audit record {ref} in {db}"
 
 
-def test_head(known):
+def test_head(known, credit):
     db, _ = known
     result = credit("audit", "head", "--db", db)
     assert result.exit_code == 0
@@ -303,7 +303,7 @@ def test_head(known):
 
 # --- export ---------------------------------------------------------------------------------
 
-def test_export_jsonl_can_be_checked_by_a_regulator(known):
+def test_export_jsonl_can_be_checked_by_a_regulator(known, credit):
     db, decisions = known
     result = credit("audit", "export", "--db", db)
     assert result.exit_code == 0
@@ -315,7 +315,7 @@ def test_export_jsonl_can_be_checked_by_a_regulator(known):
         decisions[2]["decision_id"]
 
 
-def test_export_takes_filters(known):
+def test_export_takes_filters(known, credit):
     db, _ = known
     result = credit("audit", "export", "--db", db, "--customer", "CUST-10001")
     assert [json.loads(line)["seq"] for line in result.stdout.splitlines()] == [2, 5]
@@ -323,7 +323,7 @@ def test_export_takes_filters(known):
     assert [json.loads(line)["seq"] for line in result.stdout.splitlines()] == [2, 3]
 
 
-def test_export_csv(known):
+def test_export_csv(known, credit):
     db, _ = known
     result = credit("audit", "export", "--db", db, "--format", "csv")
     assert result.exit_code == 0
@@ -337,7 +337,7 @@ def test_export_csv(known):
 
 # --- stats ----------------------------------------------------------------------------------
 
-def test_stats_json(known):
+def test_stats_json(known, credit):
     db, _ = known
     result = credit("audit", "stats", "--db", db, "--json")
     assert result.exit_code == 0
@@ -354,7 +354,7 @@ def test_stats_json(known):
                                                       "2025-12-31")]}
 
 
-def test_stats_with_filters_table_and_csv(known):
+def test_stats_with_filters_table_and_csv(known, credit):
     db, _ = known
     wrong_kind = credit("audit", "stats", "--db", db, "--kind", "ruleset-loaded")
     assert wrong_kind.exit_code == 2 and "stats counts decisions only" in wrong_kind.stderr
@@ -368,7 +368,7 @@ def test_stats_with_filters_table_and_csv(known):
     assert table[table.index("By outcome") + 3].split() == ["accept", "3"]
 
 
-def test_stats_csv_has_every_row(known):
+def test_stats_csv_has_every_row(known, credit):
     db, _ = known
     lines = credit("audit", "stats", "--db", db, "--csv").stdout.splitlines()
     assert lines == [
@@ -388,7 +388,7 @@ READING = [["audit", "list"], ["audit", "show", "1"], ["audit", "verify"], ["aud
 
 @pytest.mark.parametrize("command", READING, ids=" ".join)
 def test_reading_a_missing_file_is_one_line_and_creates_nothing(tmp_path, audit_file,
-                                                                 command):
+                                                                 command, credit):
     result = credit(*command)  # the file $CREDIT_DB names
     assert result.exit_code == 1
     assert one_line_error(result) == f"credit: error: {audit_file}: no audit file here"
@@ -412,7 +412,7 @@ def foreign_sqlite(tmp_path):
 
 
 @pytest.mark.parametrize("command", [*READING, ["decide", "CUSTOMER"]], ids=" ".join)
-def test_a_foreign_sqlite_file_is_refused(tmp_path, foreign_sqlite, command):
+def test_a_foreign_sqlite_file_is_refused(tmp_path, foreign_sqlite, command, credit):
     customer = write_json(tmp_path / "c.json", strong_customer())
     command = [customer if a == "CUSTOMER" else a for a in command]
     before = foreign_sqlite.read_bytes()
@@ -426,7 +426,7 @@ def test_a_foreign_sqlite_file_is_refused(tmp_path, foreign_sqlite, command):
     assert foreign_sqlite.read_bytes()[:16] == before[:16]
 
 
-def test_a_foreign_sqlite_file_keeps_its_journal_mode(foreign_sqlite):
+def test_a_foreign_sqlite_file_keeps_its_journal_mode(foreign_sqlite, credit):
     assert credit("audit", "list", "--db", foreign_sqlite).exit_code == 1
     conn = sqlite3.connect(foreign_sqlite)
     try:
@@ -436,7 +436,7 @@ def test_a_foreign_sqlite_file_keeps_its_journal_mode(foreign_sqlite):
 
 
 @pytest.mark.parametrize("command", READING, ids=" ".join)
-def test_a_text_file_is_refused(tmp_path, command):
+def test_a_text_file_is_refused(tmp_path, command, credit):
     text = tmp_path / "notes.txt"
     text.write_text("not a database, just some notes\n" * 10)
     before = text.read_bytes()
@@ -447,7 +447,7 @@ def test_a_text_file_is_refused(tmp_path, command):
     assert text.read_bytes() == before
 
 
-def test_reading_an_empty_file_does_not_make_it_an_audit_trail(tmp_path):
+def test_reading_an_empty_file_does_not_make_it_an_audit_trail(tmp_path, credit):
     empty = tmp_path / "empty.db"
     empty.touch()
     result = credit("audit", "list", "--db", empty)

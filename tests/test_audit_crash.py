@@ -12,7 +12,9 @@ import time
 
 import pytest
 
-from tests.audit_helpers import AS_OF, CREDIT, ROOT, credit, generate, rows, verify
+from tests.audit_helpers import AS_OF, generate, rows, verify
+from tests.credit_cli import CREDIT
+from tests.paths import ROOT
 
 ROWS = 20_000
 COMMIT_EVERY = 200
@@ -34,7 +36,7 @@ def committed_decisions(db) -> int:
 
 
 @pytest.mark.slow
-def test_sigkill_then_resume(tmp_path):
+def test_sigkill_then_resume(tmp_path, credit):
     portfolio = generate(tmp_path / "p.csv", ROWS, seed=21)
     db, out = tmp_path / "audit.db", tmp_path / "results.jsonl"
     args = ["batch", str(portfolio), "--out", str(out), "--as-of", AS_OF,

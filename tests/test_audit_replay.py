@@ -14,7 +14,6 @@ from tests.audit_helpers import (
     check_like_a_regulator,
     copy_db,
     copy_ruleset,
-    credit,
     one_line_error,
     rows,
     tamper,
@@ -24,7 +23,7 @@ from tests.sample_customers import strong_customer
 
 
 @pytest.fixture(scope="module")
-def example_trail(tmp_path_factory):
+def example_trail(tmp_path_factory, credit):
     """The example portfolio (1,000 rows) decided in one batch."""
     folder = tmp_path_factory.mktemp("example")
     db = folder / "audit.db"
@@ -34,14 +33,14 @@ def example_trail(tmp_path_factory):
     return db
 
 
-def test_whole_example_batch_replays_identically(example_trail):
+def test_whole_example_batch_replays_identically(example_trail, credit):
     result = credit("replay", "--all", "--db", example_trail)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "1,000 replayed identically, 0 differed"
     assert result.stderr == ""
 
 
-def test_export_of_the_example_batch_checks_out(example_trail):
+def test_export_of_the_example_batch_checks_out(example_trail, credit):
     result = credit("audit", "export", "--format", "jsonl", "--db", example_trail)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
@@ -49,7 +48,7 @@ def test_export_of_the_example_batch_checks_out(example_trail):
     check_like_a_regulator(lines)
 
 
-def test_replay_all_takes_filters(example_trail):
+def test_replay_all_takes_filters(example_trail, credit):
     result = credit("replay", "--all", "--outcome", "reject", "--db", example_trail)
     assert result.exit_code == 0
     rejected = rows(example_trail, "SELECT count(*) AS n FROM records WHERE outcome = "
@@ -58,7 +57,7 @@ def test_replay_all_takes_filters(example_trail):
     assert result.stdout.strip() == f"{rejected:,} replayed identically, 0 differed"
 
 
-def test_replay_one_record_by_seq_and_by_decision_id(example_trail):
+def test_replay_one_record_by_seq_and_by_decision_id(example_trail, credit):
     record = rows(example_trail, "SELECT seq, decision_id FROM records WHERE seq = 500")[0]
     for ref in (str(record["seq"]), record["decision_id"]):
         result = credit("replay", ref, "--db", example_trail)
@@ -67,7 +66,7 @@ def test_replay_one_record_by_seq_and_by_decision_id(example_trail):
                                          "identically")
 
 
-def test_edited_body_is_a_readable_difference(example_trail, tmp_path):
+def test_edited_body_is_a_readable_difference(example_trail, tmp_path, credit):
     db = copy_db(example_trail, tmp_path / "audit.db")
     seq, decision_id, limit = next(
         (r["seq"], r["decision_id"], r["credit_limit"]) for r in rows(
@@ -97,7 +96,7 @@ def test_edited_body_is_a_readable_difference(example_trail, tmp_path):
                                          f'replayed "{limit}"')
 
 
-def test_edited_input_is_a_readable_difference(example_trail, tmp_path):
+def test_edited_input_is_a_readable_difference(example_trail, tmp_path, credit):
     db = copy_db(example_trail, tmp_path / "audit.db")
 
     def sanction(conn):
@@ -117,7 +116,7 @@ def test_edited_input_is_a_readable_difference(example_trail, tmp_path):
 
 
 @pytest.mark.parametrize("seq", ["1", "2", "1003"])
-def test_replaying_a_non_decision_is_one_line(example_trail, seq):
+def test_replaying_a_non_decision_is_one_line(example_trail, seq, credit):
     result = credit("replay", seq, "--db", example_trail)
     assert result.exit_code == 1
     kind = "ruleset-loaded" if seq == "1" else "batch"
@@ -125,20 +124,20 @@ def test_replaying_a_non_decision_is_one_line(example_trail, seq):
                                       "a decision or an action")
 
 
-def test_replaying_an_unknown_record_is_one_line(example_trail):
+def test_replaying_an_unknown_record_is_one_line(example_trail, credit):
     result = credit("replay", "999999", "--db", example_trail)
     assert result.exit_code == 1
     assert one_line_error(result).startswith("credit: error: no audit record 999999 in ")
 
 
 @pytest.mark.parametrize("args", [[], ["3", "--all"]])
-def test_replay_needs_exactly_one_of_ref_and_all(example_trail, args):
+def test_replay_needs_exactly_one_of_ref_and_all(example_trail, args, credit):
     result = credit("replay", *args, "--db", example_trail)
     assert result.exit_code == 2
     assert "give either a record" in result.stderr
 
 
-def test_replay_uses_the_stored_ruleset_not_the_files(tmp_path):
+def test_replay_uses_the_stored_ruleset_not_the_files(tmp_path, credit):
     ruleset = copy_ruleset(tmp_path)
     db = tmp_path / "audit.db"
     customer = write_json(tmp_path / "c.json", strong_customer())
@@ -165,7 +164,7 @@ def test_replay_uses_the_stored_ruleset_not_the_files(tmp_path):
     assert credit("replay", "--all", "--db", db).exit_code == 0
 
 
-def test_replay_refuses_an_altered_stored_ruleset(tmp_path):
+def test_replay_refuses_an_altered_stored_ruleset(tmp_path, credit):
     db = tmp_path / "audit.db"
     customer = write_json(tmp_path / "c.json", strong_customer())
     assert credit("decide", customer, "--as-of", AS_OF, "--db", db).exit_code == 0

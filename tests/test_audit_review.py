@@ -9,7 +9,8 @@ import json
 
 import pytest
 
-from tests.audit_helpers import credit, one_line_error, write_json
+from tests.audit_helpers import one_line_error, write_json
+from tests.credit_cli import invoke_credit
 from tests.sample_customers import strong_customer
 
 REVIEW_DATE = "2026-11-30"
@@ -18,7 +19,7 @@ COLUMNS = ["customer_id", "last_decision", "grade", "outcome", "review_interval_
 
 
 @pytest.fixture
-def trail(tmp_path):
+def trail(tmp_path, credit):
     """Strong customers (AAA, reviewed every 365 days) decided on various dates."""
     db = tmp_path / "audit.db"
     decisions = [
@@ -44,7 +45,7 @@ def trail(tmp_path):
 
 
 def review(db, *args: str):
-    return credit("review", "--due", "--as-of", REVIEW_DATE, "--db", db, *args)
+    return invoke_credit("review", "--due", "--as-of", REVIEW_DATE, "--db", db, *args)
 
 
 def test_due_customers_json(trail):
@@ -85,7 +86,7 @@ def test_due_customers_table(trail):
     assert [line.split()[0] for line in lines[2:]] == ["R-OVERDUE", "R-ON-DUE-DATE"]
 
 
-def test_the_day_before_the_due_date_nobody_on_that_date_is_listed(trail):
+def test_the_day_before_the_due_date_nobody_on_that_date_is_listed(trail, credit):
     db, _ = trail
     result = credit("review", "--due", "--as-of", "2026-11-29", "--db", db, "--json")
     assert [r["customer_id"] for r in json.loads(result.stdout)] == ["R-OVERDUE"]
@@ -96,7 +97,7 @@ def test_the_day_before_the_due_date_nobody_on_that_date_is_listed(trail):
     assert result.stdout.strip() == "[]"
 
 
-def test_review_needs_due_and_a_date(trail):
+def test_review_needs_due_and_a_date(trail, credit):
     db, _ = trail
     assert credit("review", "--db", db).exit_code == 2
     result = credit("review", "--due", "--as-of", "30.11.2026", "--db", db)

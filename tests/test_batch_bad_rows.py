@@ -10,19 +10,17 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from engine.batch import scrubbed
-from engine.cli.main import cli
 from engine.decide.pipeline import decide
 from engine.enrich.customer_documents import InputError, parse_json_document
 from engine.errors import DecisionError
 from engine.language import runtime
 from engine.ruleset.loader import load_ruleset
+from tests.credit_cli import invoke_credit
+from tests.paths import DEFAULT_RULESET
 from tests.sample_customers import strong_customer
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ROOT / "rulesets" / "default"
 AS_OF = "2026-11-30"
 
 
@@ -36,9 +34,9 @@ def nested(levels: int) -> str:
 
 
 def batch(portfolio: Path, db: Path, *args: str):
-    return CliRunner().invoke(cli, ["batch", str(portfolio), "--out",
-                                    str(portfolio.with_suffix(".out.jsonl")), "--as-of",
-                                    AS_OF, "--db", str(db), *args])
+    """``credit batch PORTFOLIO`` into the trail ``db``, the results beside the portfolio."""
+    return invoke_credit("batch", portfolio, "--out", portfolio.with_suffix(".out.jsonl"),
+                         "--as-of", AS_OF, "--db", db, *args)
 
 
 def records(db: Path, kind: str) -> list[dict]:
@@ -51,7 +49,7 @@ def records(db: Path, kind: str) -> list[dict]:
         conn.close()
 
 
-def test_a_huge_number_and_deep_nesting_fail_their_rows_only(tmp_path):
+def test_a_huge_number_and_deep_nesting_fail_their_rows_only(tmp_path, credit):
     portfolio = tmp_path / "p.jsonl"
     portfolio.write_text("\n".join([
         customer(1),
@@ -71,7 +69,7 @@ def test_a_huge_number_and_deep_nesting_fail_their_rows_only(tmp_path):
     assert [(f["row"], f["errors"]) for f in failed] == [
         (2, [f"{portfolio}:2: number 99999999999999999999... has more than 40 digits"]),
         (3, [f"{portfolio}:3: document nested deeper than 32 levels"])]
-    assert CliRunner().invoke(cli, ["audit", "verify", "--db", str(db)]).exit_code == 0
+    assert credit("audit", "verify", "--db", db).exit_code == 0
 
 
 @pytest.mark.parametrize(("digits", "ok"), [(40, True), (41, False)])
@@ -106,16 +104,16 @@ def test_a_csv_cell_with_too_many_digits_fails_its_row(tmp_path):
 
 def ruleset_with(tmp_path: Path, derived: str) -> Path:
     folder = tmp_path / "ruleset"
-    shutil.copytree(DEFAULT, folder)
+    shutil.copytree(DEFAULT_RULESET, folder)
     path = folder / "derived.yaml"
     path.write_text(path.read_text().replace("derived:\n", "derived:\n" + derived, 1))
     return folder
 
 
-def test_a_derived_fact_past_4300_digits_fails_each_row_naming_the_rule(tmp_path):
+def test_a_derived_fact_past_4300_digits_fails_each_row_naming_the_rule(tmp_path, credit):
     huge = " * ".join(["floor(1e300)"] * 16)  # about 4,800 digits
     folder = ruleset_with(tmp_path, f"  huge:\n    expr: {huge}\n")
-    assert CliRunner().invoke(cli, ["validate", str(folder)]).exit_code == 0
+    assert credit("validate", folder).exit_code == 0
     portfolio = tmp_path / "p.jsonl"
     portfolio.write_text(customer(1) + "\n" + customer(2) + "\n")
     db = tmp_path / "audit.db"
@@ -140,7 +138,7 @@ def test_an_unexpected_failure_inside_a_rule_is_a_decision_error_naming_it(monke
         raise TypeError("cannot subtract")
 
     monkeypatch.setitem(runtime.HELPERS, "_years_between", broken)
-    ruleset = load_ruleset(DEFAULT)  # compiled with the broken helper
+    ruleset = load_ruleset(DEFAULT_RULESET)  # compiled with the broken helper
     with pytest.raises(DecisionError) as caught:
         decide(ruleset, strong_customer(), dt.date.fromisoformat(AS_OF))
     assert str(caught.value) == ("derived years_in_business: a value the rule cannot work "

@@ -14,7 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.parallel import map_chunks
-from tests.audit_helpers import AS_OF, CREDIT, ROOT, generate
+from tests.audit_helpers import AS_OF, generate
+from tests.credit_cli import CREDIT
+from tests.paths import ROOT
 
 ROWS = 3_000
 COMMIT_EVERY = 100

@@ -16,7 +16,9 @@ from engine.audit.store import AuditStore, NewRecord
 from engine.decide.challenger import in_split, split_point
 from engine.language.schema_check import json_problems
 from engine.ruleset.loader import load_ruleset
-from tests.audit_helpers import AS_OF, EXAMPLE_PORTFOLIO, ROOT, copy_db, credit, rows, tamper
+from tests.audit_helpers import AS_OF, EXAMPLE_PORTFOLIO, copy_db, rows, tamper
+from tests.credit_cli import invoke_credit
+from tests.paths import DEFAULT_RULESET, ROOT
 
 CHALLENGER = ROOT / "rulesets" / "challenger-example"
 CUSTOMERS = ROOT / "examples" / "customers"
@@ -28,7 +30,7 @@ def make_champion(root: Path, line: str | None = None, share: float = 0.10) -> P
     """A copy of the shipped ruleset (named default) naming a copy of the example
     challenger beside it, or whatever ``line`` says."""
     champion = root / "champion"
-    shutil.copytree(ROOT / "rulesets" / "default", champion)
+    shutil.copytree(DEFAULT_RULESET, champion)
     if not (root / "challenger").exists():
         shutil.copytree(CHALLENGER, root / "challenger")
     with (champion / "ruleset.yaml").open("a", encoding="utf-8") as handle:
@@ -55,13 +57,13 @@ def challenged(db: Path) -> dict[int, str]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, credit):
     """The example portfolio decided without a challenger, with one (one worker), and
     with one again (two workers), each audited in its own file."""
     root = tmp_path_factory.mktemp("champion")
     champion = make_champion(root)
     made = {}
-    for name, ruleset, workers in (("plain", ROOT / "rulesets" / "default", 1),
+    for name, ruleset, workers in (("plain", DEFAULT_RULESET, 1),
                                    ("one", champion, 1), ("two", champion, 2)):
         db, out = root / f"{name}.db", root / f"{name}.jsonl"
         result = credit("batch", EXAMPLE_PORTFOLIO, "--out", out, "--ruleset", ruleset,
@@ -105,7 +107,7 @@ def test_share_on_the_example_portfolio_is_close_to_the_stated_one(runs):
                                                       if expected_in_split(i, 0.10)}
 
 
-def test_split_and_results_are_stable_across_runs_and_worker_counts(runs, tmp_path):
+def test_split_and_results_are_stable_across_runs_and_worker_counts(runs, tmp_path, credit):
     assert challenged(runs["one"][0]) == challenged(runs["two"][0])
     again = tmp_path / "again.db"
     result = credit("batch", EXAMPLE_PORTFOLIO, "--out", tmp_path / "again.jsonl",
@@ -116,10 +118,9 @@ def test_split_and_results_are_stable_across_runs_and_worker_counts(runs, tmp_pa
 
 # --- the champion is what is applied ---------------------------------------------------------
 
-def test_naming_a_challenger_leaves_the_champion_hash_alone(runs):
+def test_naming_a_challenger_leaves_the_champion_hash_alone(runs, default_ruleset):
     champion = load_ruleset(runs["champion"])
-    plain = load_ruleset(ROOT / "rulesets" / "default")
-    assert champion.hash == plain.hash
+    assert champion.hash == default_ruleset.hash
     assert champion.challenger.ruleset.name == "challenger-example"
     assert champion.challenger.share == 0.10
 
@@ -155,7 +156,7 @@ def test_audit_bodies_are_the_champions_with_the_challenger_beside(runs):
     assert beside == len(challenged(runs["one"][0]))
 
 
-def test_decide_applies_the_champion_and_shows_the_challenger(runs):
+def test_decide_applies_the_champion_and_shows_the_challenger(runs, credit):
     champion = runs["champion"]
     for customer, inside in ((IN_SPLIT, True), (OUT_OF_SPLIT, False)):
         plain = credit("decide", customer, "--as-of", AS_OF, "--json", "--no-audit")
@@ -175,7 +176,7 @@ def test_decide_applies_the_champion_and_shows_the_challenger(runs):
     assert "challenger-example 1.0.0" in line and "not applied" in line
 
 
-def test_decide_records_the_challenger_and_its_ruleset(runs, tmp_path):
+def test_decide_records_the_challenger_and_its_ruleset(runs, tmp_path, credit):
     db = tmp_path / "audit.db"
     result = credit("decide", IN_SPLIT, "--ruleset", runs["champion"], "--as-of", AS_OF,
                     "--db", db)
@@ -197,7 +198,7 @@ def test_decide_records_the_challenger_and_its_ruleset(runs, tmp_path):
 
 # --- replay ----------------------------------------------------------------------------------
 
-def test_replay_reproduces_the_challenger_part(runs):
+def test_replay_reproduces_the_challenger_part(runs, credit):
     result = credit("replay", "--all", "--db", runs["one"][0])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "1,000 replayed identically, 0 differed"
@@ -213,7 +214,7 @@ def _edit_challenger(db: Path, seq: int, change) -> None:
     tamper(db, action)
 
 
-def test_replay_detects_a_changed_challenger_result(runs, tmp_path):
+def test_replay_detects_a_changed_challenger_result(runs, tmp_path, credit):
     db = copy_db(runs["one"][0], tmp_path / "audit.db")
     seq, body = next((r["seq"], json.loads(r["body"])) for r in rows(
         db, "SELECT seq, body FROM records WHERE kind = 'decision' ORDER BY seq")
@@ -227,7 +228,7 @@ def test_replay_detects_a_changed_challenger_result(runs, tmp_path):
         f'  challenger.decision.grade: recorded "{forged}", replayed "{grade}"']
 
 
-def test_replay_detects_a_challenger_result_outside_the_split(runs, tmp_path):
+def test_replay_detects_a_challenger_result_outside_the_split(runs, tmp_path, credit):
     db = copy_db(runs["one"][0], tmp_path / "audit.db")
     seq, customer = next(
         (r["seq"], r["customer_id"]) for r in rows(
@@ -246,7 +247,7 @@ def test_replay_detects_a_challenger_result_outside_the_split(runs, tmp_path):
 # --- a bad reference -------------------------------------------------------------------------
 
 def _validate_error(champion: Path) -> list[str]:
-    result = credit("validate", champion)
+    result = invoke_credit("validate", champion)
     assert result.exit_code == 1, result.output
     return result.stderr.strip().splitlines()
 
@@ -322,9 +323,9 @@ def _part(outcome, grade, limit, share=0.1, error=None):
 
 
 @pytest.fixture
-def small_trail(tmp_path):
+def small_trail(tmp_path, default_ruleset):
     """Four decisions with a challenger part and one without, made by hand."""
-    champion = load_ruleset(ROOT / "rulesets" / "default")
+    champion = default_ruleset
     cases = [  # champion (outcome, grade, limit), challenger part
         (("accept", "A", "100000.00"), _part("accept", "A", "100000.00")),
         (("accept", "BBB", "50000.00"), _part("accept", "BB", "30000.00")),
@@ -349,7 +350,7 @@ def small_trail(tmp_path):
     return db
 
 
-def test_stats_challenger_numbers_by_hand(small_trail):
+def test_stats_challenger_numbers_by_hand(small_trail, credit):
     result = credit("audit", "stats", "--challenger", "--json", "--db", small_trail)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -387,7 +388,7 @@ def test_stats_challenger_numbers_by_hand(small_trail):
          "challenger_higher": 1, "challenger_lower": 1, "same": 2}]
 
 
-def test_stats_challenger_csv_table_and_filters(small_trail):
+def test_stats_challenger_csv_table_and_filters(small_trail, credit):
     csv_out = credit("audit", "stats", "--challenger", "--csv", "--show", "agreement",
                      "--db", small_trail)
     assert csv_out.exit_code == 0, csv_out.output
@@ -403,7 +404,7 @@ def test_stats_challenger_csv_table_and_filters(small_trail):
 
 
 @pytest.mark.parametrize("args", [["--challenger", "--csv"], ["--show", "limits"]])
-def test_stats_challenger_usage_errors(small_trail, args):
+def test_stats_challenger_usage_errors(small_trail, args, credit):
     result = credit("audit", "stats", *args, "--db", small_trail)
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1

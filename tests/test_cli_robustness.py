@@ -6,11 +6,9 @@ from __future__ import annotations
 import copy
 import json
 
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.cli.main import cli
 from tests.sample_customers import paths, strong_customer
 
 values = st.recursive(
@@ -27,7 +25,7 @@ values = st.recursive(
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
-def test_decide_never_crashes(tmp_path_factory, data):
+def test_decide_never_crashes(tmp_path_factory, credit, data):
     doc = copy.deepcopy(strong_customer())
     for _ in range(data.draw(st.integers(1, 3))):
         path = data.draw(st.sampled_from(list(paths(doc))))
@@ -41,8 +39,7 @@ def test_decide_never_crashes(tmp_path_factory, data):
         target[path[-1]] = value
     path = tmp_path_factory.mktemp("c") / "customer.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["decide", str(path), "--as-of", "2026-11-30",
-                                      "--no-audit", "--json"])
+    result = credit("decide", path, "--as-of", "2026-11-30", "--no-audit", "--json")
     assert result.exit_code in (0, 1), result.output
     assert "internal error" not in result.stderr and "Traceback" not in result.output
     if result.exit_code == 1:

@@ -9,21 +9,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from engine.cli.main import cli
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ROOT / "rulesets" / "default"
-
-
-def credit(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+from tests.credit_cli import invoke_credit
+from tests.paths import DEFAULT_RULESET
 
 
 def edited(tmp_path: Path, file: str, old: str, new: str) -> Path:
     folder = tmp_path / "ruleset"
-    shutil.copytree(DEFAULT, folder)
+    shutil.copytree(DEFAULT_RULESET, folder)
     text = (folder / file).read_text()
     assert old in text
     (folder / file).write_text(text.replace(old, new, 1))
@@ -32,7 +25,7 @@ def edited(tmp_path: Path, file: str, old: str, new: str) -> Path:
 
 @pytest.mark.parametrize(("cell", "column"), [("AAX", 21), ('"AA, AAX"', 21),
                                               ('"not(AAX)"', 21)])
-def test_a_policy_cell_naming_no_grade_is_a_located_error(tmp_path, cell, column):
+def test_a_policy_cell_naming_no_grade_is_a_located_error(tmp_path, cell, column, credit):
     folder = edited(tmp_path, "policy.yaml", "      when: {grade: AA}",
                     f"      when: {{grade: {cell}}}")
     result = credit("validate", folder)
@@ -41,7 +34,7 @@ def test_a_policy_cell_naming_no_grade_is_a_located_error(tmp_path, cell, column
                              "of AAA, AA, A, BBB, BB, B, CCC)\n")
 
 
-def test_every_grade_the_ruleset_names_is_accepted(tmp_path):
+def test_every_grade_the_ruleset_names_is_accepted(tmp_path, credit):
     folder = edited(tmp_path, "policy.yaml", "      when: {grade: AA}",
                     '      when: {grade: "AA, AAA"}')
     result = credit("validate", folder)
@@ -50,8 +43,9 @@ def test_every_grade_the_ruleset_names_is_accepted(tmp_path):
 
 
 def add(db: Path, *args: str):
-    return credit("override", "add", *args, "--reason", "site visit", "--by", "ana",
-                  "--role", "credit_manager", "--db", db)
+    """``credit override add ARGS`` by a credit manager into the register ``db``."""
+    return invoke_credit("override", "add", *args, "--reason", "site visit", "--by", "ana",
+                         "--role", "credit_manager", "--db", db)
 
 
 def test_an_override_grade_must_be_a_grade_of_the_ruleset(tmp_path):
@@ -66,7 +60,7 @@ def test_an_override_grade_must_be_a_grade_of_the_ruleset(tmp_path):
 @pytest.mark.parametrize(("given", "kept"), [("250000.10", "250000.10"), ("250000.1", "250000.1"),
                                              ("250000", 250000), ("0", 0),
                                              ("1000000000000000", 1000000000000000)])
-def test_override_amounts_are_kept_exactly(tmp_path, given, kept):
+def test_override_amounts_are_kept_exactly(tmp_path, given, kept, credit):
     db = tmp_path / "audit.db"
     assert add(db, "C-1", "--limit", given).exit_code == 0
     listed = json.loads(credit("override", "list", "--json", "--db", db).stdout)

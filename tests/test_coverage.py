@@ -8,17 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from engine.cli.main import cli
 from engine.errors import ProblemsError
 from engine.quality.coverage import measure_coverage
 from engine.quality.ruleset_cases import load_cases, run_case
 from engine.ruleset.loader import load_ruleset
+from tests.paths import DEFAULT_RULESET
 from tests.ruleset_factory import build_ruleset, dump, grading_spec
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ROOT / "rulesets" / "default"
 
 
 def case(name: str, share: float | None, *, sanctions: bool = False, **expect) -> dict:
@@ -65,8 +61,8 @@ def test_counts_on_a_small_ruleset(small):
     assert coverage.percent == 77.8  # 7 of 9
 
 
-def test_coverage_text_lists_every_item_and_locates_the_missed(small):
-    result = CliRunner().invoke(cli, ["test", str(small), "--coverage"])
+def test_coverage_text_lists_every_item_and_locates_the_missed(small, credit):
+    result = credit("test", small, "--coverage")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "3 passed, 0 failed"
@@ -84,8 +80,8 @@ def test_coverage_text_lists_every_item_and_locates_the_missed(small):
         ": grading: band C"]
 
 
-def test_coverage_as_json(small):
-    result = CliRunner().invoke(cli, ["test", str(small), "--coverage", "--json"])
+def test_coverage_as_json(small, credit):
+    result = credit("test", small, "--coverage", "--json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert (data["passed"], data["failed"], data["failures"]) == (3, 0, [])
@@ -97,19 +93,19 @@ def test_coverage_as_json(small):
     assert set(first) == {"stage", "kind", "id", "hits", "counted", "location"}
 
 
-def test_a_failing_case_still_exits_1_with_coverage(small):
+def test_a_failing_case_still_exits_1_with_coverage(small, credit):
     path = small / "tests" / "cases.yaml"
     path.write_text(path.read_text().replace("grade: A", "grade: C"))
-    result = CliRunner().invoke(cli, ["test", str(small), "--coverage"])
+    result = credit("test", small, "--coverage")
     assert result.exit_code == 1
     assert "FAILED large share: grade: expected C, got A" in result.stdout
     assert "1 passed" not in result.stdout and "2 passed, 1 failed" in result.stdout
-    data = json.loads(CliRunner().invoke(cli, ["test", str(small), "--json"]).stdout)
+    data = json.loads(credit("test", small, "--json").stdout)
     assert data["failed"] == 1 and "coverage" not in data
     assert data["failures"][0]["differences"] == ["grade: expected C, got A"]
 
 
-def test_a_value_in_no_bin_and_a_table_with_no_match_are_listed_not_counted(tmp_path):
+def test_a_value_in_no_bin_and_a_table_with_no_match_are_listed_not_counted(tmp_path, credit):
     folder = build_ruleset(tmp_path / "r", grading=grading_spec(
         [{"id": "share", "input": "operating.market_share", "reason": "S",
           "bins": [{"range": "[0.5..)", "points": 20}]}],
@@ -117,19 +113,19 @@ def test_a_value_in_no_bin_and_a_table_with_no_match_are_listed_not_counted(tmp_
          {"grade": "C", "score": "(..10)"}]))
     (folder / "tests").mkdir()
     (folder / "tests" / "cases.yaml").write_text(dump({"cases": [case("small", 0.2)]}))
-    result = CliRunner().invoke(cli, ["test", str(folder), "--coverage"])
+    result = credit("test", folder, "--coverage")
     assert "      1  no_bin   share  (engine fallback, not counted)" in result.stdout
     assert "coverage: 3 of 7 items reached (42.9%) by 1 cases" in result.stdout
 
 
 @pytest.mark.parametrize("make_folder", [True, False], ids=["empty tests folder",
                                                            "no tests folder"])
-def test_a_ruleset_without_cases(tmp_path, make_folder):
+def test_a_ruleset_without_cases(tmp_path, make_folder, credit):
     folder = build_ruleset(tmp_path / "r")
     if make_folder:
         (folder / "tests").mkdir()
     assert load_cases(folder) == []
-    result = CliRunner().invoke(cli, ["test", str(folder), "--coverage"])
+    result = credit("test", folder, "--coverage")
     assert result.exit_code == 1
     assert result.stdout.splitlines()[:2] == ["0 passed, 0 failed",
                                               "coverage: 0 of 9 items reached (0%) by 0 cases"]
@@ -137,9 +133,9 @@ def test_a_ruleset_without_cases(tmp_path, make_folder):
     assert measure_coverage(load_ruleset(folder), []).percent == 0.0
 
 
-def test_the_shipped_ruleset_reaches_every_item():
-    ruleset = load_ruleset(DEFAULT)
-    coverage = measure_coverage(ruleset, [run_case(ruleset, c) for c in load_cases(DEFAULT)])
+def test_the_shipped_ruleset_reaches_every_item(default_ruleset, credit):
+    results = [run_case(default_ruleset, c) for c in load_cases(DEFAULT_RULESET)]
+    coverage = measure_coverage(default_ruleset, results)
     assert coverage.missed == []
     assert coverage.percent == 100.0
     kinds = {i.kind for i in coverage.counted}
@@ -148,7 +144,7 @@ def test_the_shipped_ruleset_reaches_every_item():
     assert {i.stage for i in coverage.counted} == {"derived", "admission", "grading",
                                                    "policy", "approval", "escalation",
                                                    "monitoring"}
-    result = CliRunner().invoke(cli, ["test", str(DEFAULT), "--coverage"])
+    result = credit("test", DEFAULT_RULESET, "--coverage")
     assert result.exit_code == 0
     assert "items reached (100%)" in result.stdout
     assert "not reached by any case" not in result.stdout
@@ -156,7 +152,7 @@ def test_the_shipped_ruleset_reaches_every_item():
 
 def test_position_cases_ask_the_escalation_table(tmp_path):
     folder = tmp_path / "r"
-    shutil.copytree(DEFAULT, folder, ignore=shutil.ignore_patterns("tests"))
+    shutil.copytree(DEFAULT_RULESET, folder, ignore=shutil.ignore_patterns("tests"))
     (folder / "tests").mkdir()
     (folder / "tests" / "steps.yaml").write_text(dump({"cases": [
         {"name": "reminder", "position": {"days_overdue": 10, "overdue_amount": 100,
@@ -197,12 +193,12 @@ def test_a_position_case_takes_no_customer_and_only_step_expectations(tmp_path):
         "the escalation table) or account (events, for the monitoring rules)"]
 
 
-def test_a_position_case_on_a_ruleset_without_escalation_fails(tmp_path):
+def test_a_position_case_on_a_ruleset_without_escalation_fails(tmp_path, credit):
     folder = build_ruleset(tmp_path / "r")
     (folder / "tests").mkdir()
     (folder / "tests" / "steps.yaml").write_text(dump({"cases": [
         {"name": "step", "position": {"days_overdue": 30}, "expect": {"step": "letter"}}]}))
-    result = CliRunner().invoke(cli, ["test", str(folder)])
+    result = credit("test", folder)
     assert result.exit_code == 1
     assert "FAILED step: ruleset test has no escalation.yaml" in result.stdout
 
@@ -211,7 +207,7 @@ def test_a_cap_that_changes_nothing_and_a_missing_derived_fact_are_not_reached(t
     from tests.sample_customers import strong_customer
 
     folder = tmp_path / "r"
-    shutil.copytree(DEFAULT, folder)
+    shutil.copytree(DEFAULT_RULESET, folder)
     for old in (folder / "tests").glob("*.yaml"):
         old.unlink()
     weak = strong_customer(**{  # graded BB on its own, with a thin history and no stock

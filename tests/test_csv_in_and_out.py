@@ -10,17 +10,12 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from engine.cli.main import cli
 from engine.cli.output import format_rows, spreadsheet_safe
+from tests.credit_cli import invoke_credit
 from tests.sample_customers import strong_customer
 
 AS_OF = "2026-11-30"
-
-
-def credit(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 @pytest.mark.parametrize(("text", "safe"), [
@@ -34,7 +29,7 @@ def test_cells_a_spreadsheet_would_run_get_an_apostrophe(text, safe):
     assert spreadsheet_safe(text) == safe
 
 
-def test_an_override_reason_from_the_command_line_is_escaped_in_csv(tmp_path):
+def test_an_override_reason_from_the_command_line_is_escaped_in_csv(tmp_path, credit):
     db = tmp_path / "audit.db"
     added = credit("override", "add", "C-1", "--refer", "--reason", "=cmd|' /C calc'!A0",
                    "--by", "ana", "--role", "credit_manager", "--db", db)
@@ -57,8 +52,9 @@ def portfolio(tmp_path: Path, text: str, name: str = "p.csv") -> Path:
 
 
 def batch(path: Path, tmp_path: Path):
-    return credit("batch", path, "--out", tmp_path / "out.jsonl", "--as-of", AS_OF,
-                  "--no-audit")
+    """``credit batch PATH`` without an audit trail, the results in ``tmp_path``."""
+    return invoke_credit("batch", path, "--out", tmp_path / "out.jsonl", "--as-of", AS_OF,
+                         "--no-audit")
 
 
 def test_a_csv_with_a_byte_order_mark_is_read(tmp_path):

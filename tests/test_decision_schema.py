@@ -5,33 +5,26 @@ results, with and without --trace; and money is never negative zero."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from engine.cli.main import cli
 from engine.language.runtime import money, round_money
 from engine.language.schema_check import json_problems
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CUSTOMERS = sorted((ROOT / "examples" / "customers").glob("*.json"))
 AS_OF = "2026-11-30"
 
 
-def credit(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
 @pytest.mark.parametrize("path", CUSTOMERS, ids=lambda p: p.stem)
-def test_each_example_customers_decision_matches_the_schema(path):
+def test_each_example_customers_decision_matches_the_schema(path, credit):
     result = credit("decide", path, "--json", "--no-audit", "--as-of", AS_OF)
     assert result.exit_code == 0, result.stderr
     assert json_problems(json.loads(result.stdout), "decision.schema.json") == []
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory) -> dict[str, list[dict]]:
+def results(tmp_path_factory, credit) -> dict[str, list[dict]]:
     folder = tmp_path_factory.mktemp("results")
     found = {}
     for name, extra in (("summary", []), ("trace", ["--trace"])):
@@ -54,7 +47,7 @@ def test_every_line_of_the_example_portfolios_results_matches_the_schema(results
     assert all(("trace" in line) is (kind == "trace") for line in lines)
 
 
-def test_negative_zero_revenue_gives_a_limit_of_zero(tmp_path):
+def test_negative_zero_revenue_gives_a_limit_of_zero(tmp_path, credit):
     path = tmp_path / "zero.json"
     path.write_text('{"id": "Z-1", "name": "Zero Revenue Ltd", '
                     '"financials": {"revenue": -0.0}}')

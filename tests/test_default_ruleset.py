@@ -12,16 +12,9 @@ import pytest
 from engine.decide.pipeline import decide
 from engine.enrich.customer_documents import check_customer
 from engine.quality.ruleset_cases import load_cases, run_case
-from engine.ruleset.loader import load_ruleset
+from tests.paths import DEFAULT_RULESET, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ROOT / "rulesets" / "default"
-CASES = load_cases(DEFAULT)
-
-
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset(DEFAULT)
+CASES = load_cases(DEFAULT_RULESET)
 
 
 def test_the_default_ruleset_has_cases_for_every_stage():
@@ -32,8 +25,8 @@ def test_the_default_ruleset_has_cases_for_every_stage():
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{Path(c.location.file).stem}:{c.name}"
                                             for c in CASES])
-def test_ruleset_case(ruleset, case):
-    result = run_case(ruleset, case)
+def test_ruleset_case(default_ruleset, case):
+    result = run_case(default_ruleset, case)
     assert result.differences == []
 
 
@@ -41,9 +34,9 @@ EXAMPLES = sorted((ROOT / "examples" / "customers").glob("*.json"))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_example_customer_matches_its_name(ruleset, path):
+def test_example_customer_matches_its_name(default_ruleset, path):
     doc = check_customer(json.loads(path.read_text()), str(path))
-    data = decide(ruleset, doc, dt.date(2026, 11, 30)).to_dict()
+    data = decide(default_ruleset, doc, dt.date(2026, 11, 30)).to_dict()
     label = path.stem.split("-")[0]
     if label in ("accept", "refer", "reject"):
         assert data["admission"]["outcome"] == label
@@ -51,40 +44,33 @@ def test_example_customer_matches_its_name(ruleset, path):
         assert data["grading"]["grade"] == label.upper()
 
 
-def test_examples_cover_every_grade_and_outcome(ruleset):
+def test_examples_cover_every_grade_and_outcome(default_ruleset):
     grades, outcomes = set(), set()
     for path in EXAMPLES:
-        data = decide(ruleset, json.loads(path.read_text()), dt.date(2026, 11, 30)).to_dict()
+        doc = json.loads(path.read_text())
+        data = decide(default_ruleset, doc, dt.date(2026, 11, 30)).to_dict()
         grades.add(data["grading"]["grade"])
         outcomes.add(data["admission"]["outcome"])
-    assert grades == set(ruleset.grades)
+    assert grades == set(default_ruleset.grades)
     assert outcomes == {"accept", "refer", "reject"}
 
 
-def test_credit_test_command_runs_the_same_cases():
-    from click.testing import CliRunner
-
-    from engine.cli.main import cli
-
-    result = CliRunner().invoke(cli, ["test", str(DEFAULT)])
+def test_credit_test_command_runs_the_same_cases(credit):
+    result = credit("test", DEFAULT_RULESET)
     assert result.exit_code == 0
     assert result.stdout.strip().splitlines()[-1] == f"{len(CASES)} passed, 0 failed"
 
 
-def test_credit_test_reports_a_failing_case(tmp_path):
+def test_credit_test_reports_a_failing_case(tmp_path, credit):
     import shutil
 
-    from click.testing import CliRunner
-
-    from engine.cli.main import cli
-
     copy = tmp_path / "rules"
-    shutil.copytree(DEFAULT, copy)
+    shutil.copytree(DEFAULT_RULESET, copy)
     cases = copy / "tests" / "approval.yaml"
     text = cases.read_text()
     cases.write_text(text.replace("required_level: credit_committee",
                                   "required_level: automatic", 1))
-    result = CliRunner().invoke(cli, ["test", str(copy)])
+    result = credit("test", copy)
     assert result.exit_code == 1
     failures = [line for line in result.stdout.splitlines() if "FAILED" in line]
     assert len(failures) == 1

@@ -13,19 +13,17 @@ from engine.enrich import plugin_manager
 from engine.enrich.enrichment import enrich
 from engine.enrich.hookspecs import hookimpl
 from engine.ruleset.loader import load_ruleset
+from tests.credit_cli import CREDIT
+from tests.paths import DEFAULT_RULESET, ROOT
 from tests.plugin_helpers import (
     AS_OF,
     AS_OF_DATE,
     BUREAU_CHECK,
-    CREDIT,
-    DEFAULT_RULESET,
-    ROOT,
     Bureau,
     Indicator,
     Raise,
     Sleep,
     bureau_spec,
-    credit,
     decide_cli,
     empty_plugins,
     install,
@@ -254,7 +252,7 @@ def test_plugin_calling_sys_exit_is_recorded_as_failed(tmp_path):
 
 
 @pytest.mark.parametrize("carried", ["indicators", "bureau", "enrichment_failures"])
-def test_customer_document_cannot_supply_plugin_values(tmp_path, monkeypatch, carried):
+def test_customer_document_cannot_supply_plugin_values(tmp_path, monkeypatch, carried, credit):
     if carried == "enrichment_failures":
         # the plugin answers; the document claims it failed (policy: refer)
         install(monkeypatch, plugins_with(("probe", Indicator({"pd": 0.1}))))
@@ -484,7 +482,7 @@ def decided_with_plugins(tmp_path, monkeypatch):
     return shown["seq"]
 
 
-def test_replay_calls_no_plugin(decided_with_plugins, monkeypatch):
+def test_replay_calls_no_plugin(decided_with_plugins, monkeypatch, credit):
     spies = {name: Spy() for name in ("industry", "probe", "one_bureau")}
     plugins = install(monkeypatch, empty_plugins())
     for name, spy in spies.items():
@@ -498,7 +496,7 @@ def test_replay_calls_no_plugin(decided_with_plugins, monkeypatch):
     assert [spy.calls for spy in spies.values()] == [0, 0, 0]
 
 
-def test_replay_without_the_plugins_installed(decided_with_plugins, monkeypatch):
+def test_replay_without_the_plugins_installed(decided_with_plugins, monkeypatch, credit):
     plugins = install(monkeypatch, plugin_manager.load_plugins(entry_points=False))
     plugins.manager.unregister(name="industry")
     result = credit("replay", "--all")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
-from engine.cli.main import cli
+from tests.credit_cli import invoke_credit
 
 INVOICE = {"id": "E-1", "customer_id": "C-1", "type": "invoice_issued",
            "occurred_at": "2026-01-05", "invoice_id": "I-1", "amount": 1200.5,
@@ -25,19 +23,19 @@ def write(path, *lines):
 
 
 def ingest(path):
-    return CliRunner().invoke(cli, ["events", "ingest", path])
+    """``credit events ingest PATH``."""
+    return invoke_credit("events", "ingest", path)
 
 
-def test_events_are_ingested_as_chained_records(tmp_path):
+def test_events_are_ingested_as_chained_records(tmp_path, credit):
     result = ingest(write(tmp_path / "e.jsonl", INVOICE, PAYMENT, PROMISE))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == ("ingested 3 events; skipped 0 already seen; "
                                      "0 problems in bad lines")
-    listed = json.loads(CliRunner().invoke(cli, ["audit", "list", "--kind", "event",
-                                                 "--json"]).stdout)
+    listed = json.loads(credit("audit", "list", "--kind", "event", "--json").stdout)
     assert [(r["customer_id"], r["as_of"]) for r in reversed(listed)] == [
         ("C-1", "2026-01-05"), ("C-1", "2026-02-10"), ("C-2", "2026-02-11")]
-    assert CliRunner().invoke(cli, ["audit", "verify"]).exit_code == 0
+    assert credit("audit", "verify").exit_code == 0
 
 
 def test_ingest_twice_applies_nothing_twice(tmp_path):

@@ -13,12 +13,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from engine.cli.main import cli
 from engine.language.schema_check import json_problems
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "examples" / "generate_events.py"
 SHIPPED = ROOT / "examples" / "events.jsonl"
 SCHEMA = ROOT / "schemas" / "event.schema.json"
@@ -146,13 +144,13 @@ def test_orders_above_a_plausible_limit_occur(events):
                for contact in of_type(events, "contact_made"))
 
 
-def test_credit_events_ingest_takes_the_whole_file_once():
-    first = CliRunner().invoke(cli, ["events", "ingest", str(SHIPPED)])
+def test_credit_events_ingest_takes_the_whole_file_once(credit):
+    first = credit("events", "ingest", SHIPPED)
     assert first.exit_code == 0, first.stderr
     count = sum(1 for _ in SHIPPED.open(encoding="utf-8"))
     assert first.stdout.strip() == (f"ingested {count:,} events; skipped 0 already seen; "
                                     "0 problems in bad lines")
-    again = CliRunner().invoke(cli, ["events", "ingest", str(SHIPPED)])
+    again = credit("events", "ingest", SHIPPED)
     assert again.exit_code == 0, again.stderr
     assert again.stdout.strip() == (f"ingested 0 events; skipped {count:,} already seen; "
                                     "0 problems in bad lines")

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.language.fast_schema import compile_checker
 from engine.language.schema_check import _store, load_schema
+from tests.paths import ROOT
 from tests.sample_customers import paths, strong_customer
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [json.loads(p.read_text()) for p in sorted((ROOT / "examples" / "customers")
                                                        .glob("*.json"))]
 

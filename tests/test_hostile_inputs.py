@@ -8,20 +8,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from engine.cli.main import cli
 from engine.language.ecma_regex import matches, to_python
 from engine.language.expressions import ExpressionError, parse
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ROOT / "rulesets" / "default"
+from tests.credit_cli import invoke_credit
+from tests.paths import DEFAULT_RULESET
 
 
 def edited_ruleset(tmp_path: Path, file: str, old: str, new: str) -> Path:
     """A copy of the shipped ruleset with ``old`` replaced by ``new`` once in ``file``."""
     folder = tmp_path / "ruleset"
-    shutil.copytree(DEFAULT, folder)
+    shutil.copytree(DEFAULT_RULESET, folder)
     text = (folder / file).read_text(encoding="utf-8")
     assert old in text
     (folder / file).write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -29,7 +26,8 @@ def edited_ruleset(tmp_path: Path, file: str, old: str, new: str) -> Path:
 
 
 def validate(folder: Path):
-    return CliRunner().invoke(cli, ["validate", str(folder)])
+    """``credit validate FOLDER``."""
+    return invoke_credit("validate", folder)
 
 
 def test_a_monitoring_condition_of_500_minus_signs_is_a_located_error(tmp_path):
@@ -65,11 +63,11 @@ def test_a_facts_key_ending_in_a_newline_is_a_located_error(tmp_path):
 
 @pytest.mark.parametrize(("customer_id", "valid"), [
     ("C-1", True), ("C-1\n", False), ("C-1\r", False), ("C-1\n\n", False)])
-def test_a_customer_id_with_a_trailing_newline_is_refused(tmp_path, customer_id, valid):
+def test_a_customer_id_with_a_trailing_newline_is_refused(tmp_path, customer_id, valid,
+                                                            credit):
     path = tmp_path / "customer.json"
     path.write_text(json.dumps({"id": customer_id, "name": "Trailing Newline GmbH"}))
-    result = CliRunner().invoke(cli, ["decide", str(path), "--no-audit",
-                                      "--as-of", "2026-11-30"])
+    result = credit("decide", path, "--no-audit", "--as-of", "2026-11-30")
     if valid:
         assert result.exit_code == 0, result.stderr
     else:

@@ -1,19 +1,34 @@
 """credit lint: one crafted broken ruleset per finding, each checked for its located
-message, its severity and the exit code; the shipped ruleset is clean."""
+message, its severity and the exit code; the shipped ruleset is clean.
+
+Most checks are rows of LINT_CASES: a ruleset (the stages given to build_ruleset, or edits
+to a copy of the shipped ruleset), the exit code, and for each finding code the findings
+expected, in order. A new check is tested by adding a row; tests of another shape (JSON
+output, the Python API, usage errors, findings picked out of many) follow the table."""
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from click.testing import CliRunner
+import pytest
 
-from engine.cli.main import cli
 from engine.quality.lint import lint_ruleset
 from tests.audit_helpers import copy_ruleset
-from tests.ruleset_factory import build_ruleset, dump, grading_spec, policy_table, table
+from tests.credit_cli import invoke_credit
+from tests.paths import DEFAULT_RULESET
+from tests.ruleset_factory import (
+    FACTS,
+    build_ruleset,
+    dump,
+    grading_spec,
+    policy_table,
+    table,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 BANDS = [{"grade": "A", "score": "[20..)"}, {"grade": "B", "score": "[10..20)"},
          {"grade": "C", "score": "(..10)"}]
 BAND_B = "'[10..20)'"  # as the band's score is written in grading.yaml
@@ -22,7 +37,8 @@ SIZE_CHECK = {"checks": [{"id": "R_SIZE", "when": "size > 1", "outcome": "refer"
 
 
 def lint(folder: Path, *args: str):
-    result = CliRunner().invoke(cli, ["lint", str(folder), *args])
+    """``credit lint FOLDER ARGS``: the result, and the lines of its standard output."""
+    result = invoke_credit("lint", folder, *args)
     return result, result.stdout.splitlines()
 
 
@@ -37,9 +53,23 @@ def where(path: Path, needle: str, occurrence: int = 1) -> str:
     raise AssertionError(f"{needle!r} not in {path}")
 
 
+def value_at(path: Path, line_needle: str, value: str) -> str:
+    """FILE:LINE:COL of ``value`` on the line holding ``line_needle``."""
+    file, line, column = where(path, line_needle).rsplit(":", 2)
+    return f"{file}:{line}:{int(column) + line_needle.index(value)}"
+
+
 def findings(lines: list[str], code: str) -> list[str]:
+    """The output lines of the findings with ``code``."""
     return [line for line in lines if line.endswith(f"[{code}]")]
 
+
+def lint_api_lines(folder: Path) -> list[str]:
+    """The findings of ``folder`` through the Python API, as credit lint prints them."""
+    return [str(finding) for finding in lint_ruleset(folder)]
+
+
+# --- ruleset pieces -----------------------------------------------------------------------
 
 def derived_size_table(rules: list, hit_policy: str, **extra) -> dict:
     """A derived fact `size` from a table over the market share."""
@@ -48,236 +78,356 @@ def derived_size_table(rules: list, hit_policy: str, **extra) -> dict:
         hit_policy=hit_policy, **extra)}}}
 
 
-def test_the_shipped_ruleset_is_clean():
-    result, lines = lint(ROOT / "rulesets" / "default")
-    assert result.exit_code == 0
-    assert lines == ["0 errors, 0 warnings"]
-
-
-def test_a_rule_after_a_catch_all_under_first_hit_can_never_fire(tmp_path):
-    folder = build_ruleset(tmp_path, policy=policy_table(
-        [{"id": "P_EVERYONE"}, {"id": "P_A", "when": {"grade": "A"}}], inputs=["grade"],
-        hit_policy="first"))
-    result, lines = lint(folder)
-    assert result.exit_code == 1
-    assert findings(lines, "row-shadowed") == [
-        f"{where(folder / 'policy.yaml', 'id: P_A')}: error: rule P_A can never fire: every "
-        "input it matches is taken first by rule P_EVERYONE (hit policy first) [row-shadowed]"]
-    assert lines[-1].startswith("1 error, ")
-
-
-def test_a_rule_covered_by_several_earlier_rules_together_is_shadowed(tmp_path):
-    folder = build_ruleset(tmp_path, admission=SIZE_CHECK, derived=derived_size_table([
-        {"id": "SMALL", "when": {"share": "(..0.5)"}, "then": {"out": 1}},
-        {"id": "LARGE", "when": {"share": "[0.5..)"}, "then": {"out": 2}},
-        {"id": "MIDDLE", "when": {"share": "[0.2..0.8]"}, "then": {"out": 3}}], "first"))
-    result, lines = lint(folder)
-    assert result.exit_code == 1
-    assert findings(lines, "row-shadowed") == [
-        f"{where(folder / 'derived.yaml', 'id: MIDDLE')}: error: rule MIDDLE can never fire: "
-        "every input it matches is taken first by rules SMALL, LARGE (hit policy first) "
-        "[row-shadowed]"]
-
-
-def test_a_rule_that_still_fires_for_some_input_is_not_shadowed(tmp_path):
-    folder = build_ruleset(tmp_path, admission=SIZE_CHECK, derived=derived_size_table([
-        {"id": "SMALL", "when": {"share": "(..0.5)"}, "then": {"out": 1}},
-        {"id": "MIDDLE", "when": {"share": "[0.2..0.8]"}, "then": {"out": 3}},
-        {"id": "REST", "then": {"out": 2}}], "first"))
-    result, lines = lint(folder)
-    assert result.exit_code == 0
-    assert findings(lines, "row-shadowed") == []
-    assert findings(lines, "table-gap") == []
-
-
-def test_priority_order_decides_what_is_shadowed(tmp_path):
-    approval = {"levels": ["automatic", "manager"], "table": table(
-        [{"id": "A_C_AUTOMATIC", "when": {"grade": "C"}, "then": {"required_level": "automatic"}},
-         {"id": "A_ALL_MANAGER", "then": {"required_level": "manager"}}],
-        inputs=["grade"], hit_policy="priority", table_id="approval_table",
-        outputs=[{"name": "required_level", "type": "string",
-                  "priority": ["manager", "automatic"]}])}
-    folder = build_ruleset(tmp_path, approval=approval)
-    result, lines = lint(folder)
-    assert result.exit_code == 1
-    assert findings(lines, "row-shadowed") == [
-        f"{where(folder / 'approval.yaml', 'id: A_C_AUTOMATIC')}: error: rule A_C_AUTOMATIC "
-        "can never fire: every input it matches is taken first by rule A_ALL_MANAGER, tried "
-        "before it in priority order (hit policy priority) [row-shadowed]"]
-
-
-def test_rules_that_overlap_under_unique_are_an_error(tmp_path):
-    folder = build_ruleset(tmp_path, policy=policy_table(
-        [{"id": "P_AB", "when": {"grade": "A, B"}}, {"id": "P_B", "when": {"grade": "B"}},
-         {"id": "P_C", "when": {"grade": "C"}}], inputs=["grade"]))
-    result, lines = lint(folder)
-    assert result.exit_code == 1
-    assert findings(lines, "rows-overlap") == [
-        f"{where(folder / 'policy.yaml', 'id: P_B')}: error: rules P_AB and P_B both match "
-        "under hit policy unique when grade is B: a decision reaching them fails "
-        "[rows-overlap]"]
-
-
-def test_numeric_overlap_names_a_shared_value(tmp_path):
-    folder = build_ruleset(tmp_path, admission=SIZE_CHECK, derived=derived_size_table([
-        {"id": "LOW", "when": {"share": "[0..0.5]"}, "then": {"out": 1}},
-        {"id": "HIGH", "when": {"share": "[0.5..1]"}, "then": {"out": 2}}], "unique"))
-    result, lines = lint(folder)
-    assert result.exit_code == 1
-    assert findings(lines, "rows-overlap") == [
-        f"{where(folder / 'derived.yaml', 'id: HIGH')}: error: rules LOW and HIGH both match "
-        "under hit policy unique when share is 0.5: a decision reaching them fails "
-        "[rows-overlap]"]
-
-
-def test_overlap_under_any_matters_only_with_different_outputs(tmp_path):
-    same = build_ruleset(tmp_path / "same", admission=SIZE_CHECK, derived=derived_size_table([
-        {"id": "LOW", "when": {"share": "<= 0.5"}, "then": {"out": 1}},
-        {"id": "HIGH", "when": {"share": ">= 0.5"}, "then": {"out": 1}}], "any"))
-    assert findings(lint(same)[1], "rows-overlap") == []
-    different = build_ruleset(tmp_path / "different", admission=SIZE_CHECK,
-                              derived=derived_size_table([
-                                  {"id": "LOW", "when": {"share": "<= 0.5"}, "then": {"out": 1}},
-                                  {"id": "HIGH", "when": {"share": ">= 0.5"}, "then": {"out": 2}}],
-                                  "any"))
-    result, lines = lint(different)
-    assert result.exit_code == 1
-    assert findings(lines, "rows-overlap") == [
-        f"{where(different / 'derived.yaml', 'id: HIGH')}: error: rules LOW and HIGH both "
-        "match with different outputs under hit policy any when share is 0.5: a decision "
-        "reaching them fails [rows-overlap]"]
-
-
-def test_a_grade_no_policy_rule_matches_is_a_gap(tmp_path):
-    folder = build_ruleset(tmp_path, policy=policy_table(
-        [{"id": "P_A", "when": {"grade": "A"}}, {"id": "P_B", "when": {"grade": "B"}}],
-        inputs=["grade"]))
-    result, lines = lint(folder)
-    assert result.exit_code == 0  # a gap is a warning
-    assert findings(lines, "table-gap") == [
-        f"{where(folder / 'policy.yaml', 'rules:')}: warning: table policy_table: no rule "
-        "matches when grade is C (the table has no default, so its outputs are missing) "
-        "[table-gap]"]
-
-
-def test_a_numeric_gap_is_given_as_a_range_within_the_fields_bounds(tmp_path):
-    # operating.market_share is 0..1 in the customer schema: nothing below 0 or above 1.
-    folder = build_ruleset(tmp_path, admission=SIZE_CHECK, derived=derived_size_table([
-        {"id": "SMALL", "when": {"share": "(..0.3)"}, "then": {"out": 1}},
-        {"id": "LARGE", "when": {"share": "[0.5..)"}, "then": {"out": 2}}], "unique"))
-    _result, lines = lint(folder)
-    assert findings(lines, "table-gap") == [
-        f"{where(folder / 'derived.yaml', 'rules:')}: warning: table t: no rule matches when "
-        "share is [0.3..0.5) (the table has no default, so its outputs are missing) "
-        "[table-gap]"]
-
-
-def test_a_table_with_a_default_has_no_gap(tmp_path):
-    folder = build_ruleset(tmp_path, admission=SIZE_CHECK, derived=derived_size_table([
-        {"id": "SMALL", "when": {"share": "(..0.3)"}, "then": {"out": 1}}], "first",
-        default={"out": 0}))
-    assert findings(lint(folder)[1], "table-gap") == []
-
-
-def test_a_cell_no_value_can_match_is_an_error(tmp_path):
-    folder = build_ruleset(tmp_path, policy=policy_table(
-        [{"id": "P_TYPO", "when": {"grade": "AAAA"}},
-         {"id": "P_ALL", "when": {"grade": "A, B, C"}}], inputs=["grade"]))
-    result, lines = lint(folder)
-    assert result.exit_code == 1
-    assert findings(lines, "row-never-matches") == [
-        f"{where(folder / 'policy.yaml', 'AAAA')}: error: rule P_TYPO can never fire: no value "
-        "of grade matches 'AAAA' [row-never-matches]"]
-
-
 def characteristic(bins: list, input_name: str = "operating.market_share") -> dict:
+    """A scorecard characteristic ``c`` over ``input_name`` with ``bins``."""
     return {"id": "c", "input": input_name, "reason": "WEAK", "bins": bins}
 
 
-def test_scorecard_values_no_bin_takes_are_a_warning(tmp_path):
-    folder = build_ruleset(tmp_path, grading=grading_spec([characteristic([
-        {"range": "(..0.5)", "points": 10}, {"range": "[0.6..)", "points": 20}])], BANDS))
-    result, lines = lint(folder)
-    assert result.exit_code == 0
-    assert findings(lines, "bins-gap") == [
-        f"{where(folder / 'grading.yaml', 'bins:')}: warning: characteristic c: no bin takes "
-        "[0.5..0.6) and a missing value (0 points; add a bin, or an else bin) [bins-gap]"]
+def facts_listing(fact: str, values: list[str]) -> dict:
+    """The factory's facts.yaml with ``values`` declared for ``fact``."""
+    facts = copy.deepcopy(FACTS)
+    facts["facts"][fact]["values"] = values
+    return facts
 
 
-def test_whole_number_bins_need_cover_only_whole_numbers_within_bounds(tmp_path):
+# Scores can be 0 or 20 only: band B [10..20) is never reached by the scorecard.
+SCORES_0_OR_20 = [characteristic([
+    {"missing": True, "points": 0}, {"range": "(..0.5)", "points": 0},
+    {"range": "[0.5..)", "points": 20}])]
+
+
+# --- the table of cases -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Expected:
+    """A finding a case expects: its severity, its message (without the code), and where it
+    points: the first line of ``file`` holding ``needle``, at the needle, or at ``value``
+    on that line when one is given."""
+
+    severity: str
+    file: str
+    needle: str
+    message: str
+    value: str | None = None
+
+    def line(self, folder: Path, code: str) -> str:
+        """The line credit lint prints for this finding of ``code`` in ``folder``."""
+        path = folder / self.file
+        at = (value_at(path, self.needle, self.value) if self.value
+              else where(path, self.needle))
+        return f"{at}: {self.severity}: {self.message} [{code}]"
+
+
+def error(file: str, needle: str, message: str, value: str | None = None) -> Expected:
+    """An expected finding of severity error (see Expected)."""
+    return Expected("error", file, needle, message, value)
+
+
+def warning(file: str, needle: str, message: str, value: str | None = None) -> Expected:
+    """An expected finding of severity warning (see Expected)."""
+    return Expected("warning", file, needle, message, value)
+
+
+@dataclass(frozen=True)
+class ShippedEdited:
+    """A copy of the shipped ruleset with the text edits ``before -> after`` made in
+    ``file``."""
+
+    file: str
+    edits: Mapping[str, str]
+
+    def write(self, tmp_path: Path) -> Path:
+        """The edited copy written into ``tmp_path``; returns its folder."""
+        folder = copy_ruleset(tmp_path)
+        path = folder / self.file
+        text = path.read_text(encoding="utf-8")
+        for before, after in self.edits.items():
+            assert before in text, f"{before!r} not in {path}"
+            text = text.replace(before, after)
+        path.write_text(text, encoding="utf-8")
+        return folder
+
+
+@dataclass(frozen=True)
+class LintCase:
+    """A ruleset (build_ruleset's stages, or a ShippedEdited), the exit code of credit lint
+    on it (None: not checked), and by finding code the findings it must print, in order
+    (an empty list: none of that code). ``summary_starts``, when given, is how the last
+    line (the counts) starts."""
+
+    ruleset: Mapping | ShippedEdited
+    exit_code: int | None
+    findings: Mapping[str, list[Expected]]
+    summary_starts: str | None = None
+
+    def write(self, tmp_path: Path) -> Path:
+        """The ruleset written into ``tmp_path``; returns its folder."""
+        if isinstance(self.ruleset, ShippedEdited):
+            return self.ruleset.write(tmp_path)
+        return build_ruleset(tmp_path, **self.ruleset)
+
+
+def lint_case(case_id: str, ruleset: Mapping | ShippedEdited, exit_code: int | None,
+              findings: Mapping[str, list[Expected]], **options):
+    """A row of LINT_CASES: a LintCase under the test id ``case_id``."""
+    return pytest.param(LintCase(ruleset, exit_code, findings, **options), id=case_id)
+
+
+LINT_CASES = [
+    # --- row-shadowed: a table row that can never fire
+    lint_case(
+        "a-rule-after-a-catch-all-under-first-hit-can-never-fire",
+        {"policy": policy_table([{"id": "P_EVERYONE"}, {"id": "P_A", "when": {"grade": "A"}}],
+                                inputs=["grade"], hit_policy="first")},
+        1, {"row-shadowed": [error(
+            "policy.yaml", "id: P_A", "rule P_A can never fire: every input it matches is "
+            "taken first by rule P_EVERYONE (hit policy first)")]},
+        summary_starts="1 error, "),
+    lint_case(
+        "a-rule-covered-by-several-earlier-rules-together-is-shadowed",
+        {"admission": SIZE_CHECK, "derived": derived_size_table([
+            {"id": "SMALL", "when": {"share": "(..0.5)"}, "then": {"out": 1}},
+            {"id": "LARGE", "when": {"share": "[0.5..)"}, "then": {"out": 2}},
+            {"id": "MIDDLE", "when": {"share": "[0.2..0.8]"}, "then": {"out": 3}}], "first")},
+        1, {"row-shadowed": [error(
+            "derived.yaml", "id: MIDDLE", "rule MIDDLE can never fire: every input it "
+            "matches is taken first by rules SMALL, LARGE (hit policy first)")]}),
+    lint_case(
+        "a-rule-that-still-fires-for-some-input-is-not-shadowed",
+        {"admission": SIZE_CHECK, "derived": derived_size_table([
+            {"id": "SMALL", "when": {"share": "(..0.5)"}, "then": {"out": 1}},
+            {"id": "MIDDLE", "when": {"share": "[0.2..0.8]"}, "then": {"out": 3}},
+            {"id": "REST", "then": {"out": 2}}], "first")},
+        0, {"row-shadowed": [], "table-gap": []}),
+    lint_case(
+        "priority-order-decides-what-is-shadowed",
+        {"approval": {"levels": ["automatic", "manager"], "table": table(
+            [{"id": "A_C_AUTOMATIC", "when": {"grade": "C"},
+              "then": {"required_level": "automatic"}},
+             {"id": "A_ALL_MANAGER", "then": {"required_level": "manager"}}],
+            inputs=["grade"], hit_policy="priority", table_id="approval_table",
+            outputs=[{"name": "required_level", "type": "string",
+                      "priority": ["manager", "automatic"]}])}},
+        1, {"row-shadowed": [error(
+            "approval.yaml", "id: A_C_AUTOMATIC", "rule A_C_AUTOMATIC can never fire: every "
+            "input it matches is taken first by rule A_ALL_MANAGER, tried before it in "
+            "priority order (hit policy priority)")]}),
+
+    # --- rows-overlap: two rows matching the same input where only one may
+    lint_case(
+        "rules-that-overlap-under-unique-are-an-error",
+        {"policy": policy_table(
+            [{"id": "P_AB", "when": {"grade": "A, B"}}, {"id": "P_B", "when": {"grade": "B"}},
+             {"id": "P_C", "when": {"grade": "C"}}], inputs=["grade"])},
+        1, {"rows-overlap": [error(
+            "policy.yaml", "id: P_B", "rules P_AB and P_B both match under hit policy "
+            "unique when grade is B: a decision reaching them fails")]}),
+    lint_case(
+        "numeric-overlap-names-a-shared-value",
+        {"admission": SIZE_CHECK, "derived": derived_size_table([
+            {"id": "LOW", "when": {"share": "[0..0.5]"}, "then": {"out": 1}},
+            {"id": "HIGH", "when": {"share": "[0.5..1]"}, "then": {"out": 2}}], "unique")},
+        1, {"rows-overlap": [error(
+            "derived.yaml", "id: HIGH", "rules LOW and HIGH both match under hit policy "
+            "unique when share is 0.5: a decision reaching them fails")]}),
+    lint_case(
+        "overlap-under-any-with-the-same-outputs-is-no-finding",
+        {"admission": SIZE_CHECK, "derived": derived_size_table([
+            {"id": "LOW", "when": {"share": "<= 0.5"}, "then": {"out": 1}},
+            {"id": "HIGH", "when": {"share": ">= 0.5"}, "then": {"out": 1}}], "any")},
+        0, {"rows-overlap": []}),
+    lint_case(
+        "overlap-under-any-with-different-outputs-is-an-error",
+        {"admission": SIZE_CHECK, "derived": derived_size_table([
+            {"id": "LOW", "when": {"share": "<= 0.5"}, "then": {"out": 1}},
+            {"id": "HIGH", "when": {"share": ">= 0.5"}, "then": {"out": 2}}], "any")},
+        1, {"rows-overlap": [error(
+            "derived.yaml", "id: HIGH", "rules LOW and HIGH both match with different "
+            "outputs under hit policy any when share is 0.5: a decision reaching them "
+            "fails")]}),
+
+    # --- table-gap: inputs no row matches, in a table without a default (a warning)
+    lint_case(
+        "a-grade-no-policy-rule-matches-is-a-gap",
+        {"policy": policy_table(
+            [{"id": "P_A", "when": {"grade": "A"}}, {"id": "P_B", "when": {"grade": "B"}}],
+            inputs=["grade"])},
+        0, {"table-gap": [warning(
+            "policy.yaml", "rules:", "table policy_table: no rule matches when grade is C "
+            "(the table has no default, so its outputs are missing)")]}),
+    # operating.market_share is 0..1 in the customer schema: nothing below 0 or above 1.
+    lint_case(
+        "a-numeric-gap-is-given-as-a-range-within-the-fields-bounds",
+        {"admission": SIZE_CHECK, "derived": derived_size_table([
+            {"id": "SMALL", "when": {"share": "(..0.3)"}, "then": {"out": 1}},
+            {"id": "LARGE", "when": {"share": "[0.5..)"}, "then": {"out": 2}}], "unique")},
+        0, {"table-gap": [warning(
+            "derived.yaml", "rules:", "table t: no rule matches when share is [0.3..0.5) "
+            "(the table has no default, so its outputs are missing)")]}),
+    lint_case(
+        "a-table-with-a-default-has-no-gap",
+        {"admission": SIZE_CHECK, "derived": derived_size_table([
+            {"id": "SMALL", "when": {"share": "(..0.3)"}, "then": {"out": 1}}], "first",
+            default={"out": 0})},
+        0, {"table-gap": []}),
+    # facts.yaml's values are for information: nothing refuses another sector, so a row
+    # for one is not dead, and a table naming only the declared ones has a gap.
+    lint_case(
+        "values-declared-in-facts-yaml-do-not-close-the-list",
+        {"facts": facts_listing("industry.sector", ["retail", "wholesale"]),
+         "admission": SIZE_CHECK,
+         "derived": {"derived": {"size": {"table": table(
+             [{"id": "RETAIL", "when": {"sector": "retail"}, "then": {"out": 1}},
+              {"id": "EXPORT", "when": {"sector": "export"}, "then": {"out": 2}}],
+             hit_policy="unique", inputs=[{"name": "sector", "expr": "industry.sector"}],
+             outputs=[{"name": "out", "type": "integer"}])}}}},
+        0, {"row-never-matches": [], "table-gap": [warning(
+            "derived.yaml", "rules:", "table t: no rule matches when sector is wholesale, "
+            "any other value (the table has no default, so its outputs are missing)")]}),
+
+    # --- row-never-matches: a cell no value of its input can match (a grade that is not
+    # one is validate's error now; the customer schema closes industry.risk_class)
+    lint_case(
+        "a-cell-no-value-can-match-is-an-error",
+        {"policy": policy_table(
+            [{"id": "P_TYPO", "when": {"industry.risk_class": "extreme"}},
+             {"id": "P_ALL", "when": {"grade": "A, B, C"}}],
+            inputs=["grade", "industry.risk_class"])},
+        1, {"row-never-matches": [error(
+            "policy.yaml", "extreme", "rule P_TYPO can never fire: no value of "
+            "industry.risk_class matches 'extreme'")]}),
+
+    # --- bins-gap and bin-never-matches: the scorecard's bins
+    lint_case(
+        "scorecard-values-no-bin-takes-are-a-warning",
+        {"grading": grading_spec([characteristic([
+            {"range": "(..0.5)", "points": 10}, {"range": "[0.6..)", "points": 20}])], BANDS)},
+        0, {"bins-gap": [warning(
+            "grading.yaml", "bins:", "characteristic c: no bin takes [0.5..0.6) and a "
+            "missing value (0 points; add a bin, or an else bin)")]}),
     # overdue_count_12m is a whole number >= 0: {0}, [1..3), [3..) leave nothing out.
-    folder = build_ruleset(tmp_path, grading=grading_spec([characteristic([
-        {"missing": True, "points": 0}, {"values": [0], "points": 20},
-        {"range": "[1..3)", "points": 10}, {"range": "[3..)", "points": 0}],
-        "credit_history.overdue_count_12m")], BANDS))
-    _result, lines = lint(folder)
-    assert findings(lines, "bins-gap") == []
-    assert findings(lines, "grade-unreachable") == []
+    lint_case(
+        "whole-number-bins-need-cover-only-whole-numbers-within-bounds",
+        {"grading": grading_spec([characteristic([
+            {"missing": True, "points": 0}, {"values": [0], "points": 20},
+            {"range": "[1..3)", "points": 10}, {"range": "[3..)", "points": 0}],
+            "credit_history.overdue_count_12m")], BANDS)},
+        0, {"bins-gap": [], "grade-unreachable": []}),
+    # (Scores are 0 or 20 here, so grade B is unreachable: lint exits 1 for that.)
+    lint_case(
+        "an-else-bin-covers-everything",
+        {"grading": grading_spec([characteristic([
+            {"range": "[0.6..)", "points": 20}, {"else": True, "points": 0}])], BANDS)},
+        None, {"bins-gap": []}),
+    # overdue_count_12m is a whole number >= 0: {0} comes after (..3), which takes 0 first;
+    # and market_share is 0..1, so (..-1) takes nothing.
+    lint_case(
+        "a-bin-no-value-can-fall-in-is-an-error",
+        {"grading": grading_spec([
+            characteristic([{"range": "(..3)", "points": 10}, {"values": [0], "points": 80},
+                            {"range": "[3..)", "points": 0}, {"missing": True, "points": 0}],
+                           "credit_history.overdue_count_12m"),
+            {**characteristic([{"range": "(..-1)", "points": 5}, {"else": True, "points": 0}]),
+             "id": "share"}], BANDS)},
+        1, {"bin-never-matches": [
+            error("grading.yaml", "values:", "characteristic c: bin 0 can never be taken: "
+                  "the bins before it take every value it would"),
+            error("grading.yaml", "range: (..-1)", "characteristic share: bin (..-1) can "
+                  "never be taken: no value the input can take falls in it")]}),
+
+    # --- grade-unreachable and band-unreachable: bands the scorecard never reaches
+    lint_case(
+        "a-band-between-two-reachable-scores-is-an-unreachable-grade",
+        {"grading": grading_spec(SCORES_0_OR_20, BANDS)},
+        1, {"grade-unreachable": [error(
+            "grading.yaml", BAND_B, "grade B can never be given: no score the scorecard can "
+            "give falls in [10..20) (nearest scores: 0 below, 20 above), and no cap or floor "
+            "gives it")]}),
+    lint_case(
+        "a-band-only-a-floor-reaches-is-a-warning",
+        {"grading": grading_spec(SCORES_0_OR_20, BANDS, adjustments=[
+            {"id": "FLOOR_GUARANTEE", "when": "flags.parent_guarantee", "at_least": "B",
+             "reason": "GUARANTEE"}])},
+        0, {"band-unreachable": [warning(
+            "grading.yaml", BAND_B, "band B: no score the scorecard can give falls in "
+            "[10..20) (nearest scores: 0 below, 20 above); the grade is given only by "
+            "FLOOR_GUARANTEE")]}),
+
+    # --- policy-wrong-way: a worse grade getting more than a better one
+    lint_case(
+        "a-worse-grade-getting-more-is-an-error",
+        {"policy": policy_table([
+            {"id": "P_A", "when": {"grade": "A"}, "then": {
+                "payment_term_days": 30, "credit_limit": "financials.revenue * 0.1",
+                "guarantee_required": True}},
+            {"id": "P_B", "when": {"grade": "B"}, "then": {
+                "payment_term_days": 60, "credit_limit": "financials.revenue * 0.2",
+                "guarantee_required": True}},
+            {"id": "P_C", "when": {"grade": "C"}, "then": {
+                "payment_term_days": 0, "credit_limit": 0, "guarantee_required": False}}],
+            inputs=["grade"])},
+        1, {"policy-wrong-way": [
+            error("policy.yaml", "financials.revenue * 0.2", "grade B gets a larger credit "
+                  "limit (200000.00) than the better grade A (100000.00) (for "
+                  "financials.revenue = 1000000): a worse grade should not get more"),
+            error("policy.yaml", "payment_term_days: 60", "grade B gets a longer payment "
+                  "term (60) than the better grade A (30): a worse grade should not get "
+                  "more", value="60"),
+            error("policy.yaml", "guarantee_required: false", "grade C gets no guarantee "
+                  "where the better grade B needs one: a worse grade should not get more",
+                  value="false")]}),
+    # The B row for guaranteed customers is reached only when flags.parent_guarantee is
+    # true: the check tries true, false and missing for the true/false facts a row reads.
+    lint_case(
+        "a-worse-grade-getting-more-only-with-a-guarantee-is-found",
+        {"policy": policy_table([
+            {"id": "P_A", "when": {"grade": "A"}, "then": {"credit_limit": 50000}},
+            {"id": "P_B_GUARANTEED", "when": {"grade": "B", "guaranteed": "true"},
+             "then": {"credit_limit": 90000}},
+            {"id": "P_B", "when": {"grade": "B"}, "then": {"credit_limit": 20000}},
+            {"id": "P_C", "when": {"grade": "C"}, "then": {"credit_limit": 0}}],
+            hit_policy="first",
+            inputs=["grade", {"name": "guaranteed", "expr": "flags.parent_guarantee"}])},
+        1, {"policy-wrong-way": [error(
+            "policy.yaml", "credit_limit: 90000", "grade B gets a larger credit limit "
+            "(90000.00) than the better grade A (50000.00): a worse grade should not get "
+            "more", value="90000")]}),
+
+    # --- window-forgotten and before-hold: the monitoring rules of the shipped ruleset
+    lint_case(
+        "monitoring-windows-longer-than-memory-and-acting-before-a-hold-are-warnings",
+        ShippedEdited("monitoring.yaml", {
+            "remember_days: 400": "remember_days: 150",
+            'when: "n > hold.n and overdue_after == 0': 'when: "overdue_after == 0'}),
+        0, {"window-forgotten": [warning(
+                "monitoring.yaml", '"days_late > 5 and n > second.n and day',
+                "M_THIRD_LATE_PAYMENT looks 180 days back, but signals are forgotten after "
+                "remember_days (150)")],
+            "before-hold": [warning(
+                "monitoring.yaml", '"overdue_after == 0 and headroom',
+                "M_HOLD_RELEASED: a payment_received remembered from before the hold "
+                "matches as soon as the hold arrives; add n > hold.n")]}),
+]
 
 
-def test_an_else_bin_covers_everything(tmp_path):
-    folder = build_ruleset(tmp_path, grading=grading_spec([characteristic([
-        {"range": "[0.6..)", "points": 20}, {"else": True, "points": 0}])], BANDS))
-    assert findings(lint(folder)[1], "bins-gap") == []
-
-
-def test_a_band_between_two_reachable_scores_is_an_unreachable_grade(tmp_path):
-    # Scores can be 0 or 20 only: band B [10..20) is never reached.
-    folder = build_ruleset(tmp_path, grading=grading_spec([characteristic([
-        {"missing": True, "points": 0}, {"range": "(..0.5)", "points": 0},
-        {"range": "[0.5..)", "points": 20}])], BANDS))
+@pytest.mark.parametrize("case", LINT_CASES)
+def test_lint_prints_the_expected_findings(case, tmp_path):
+    folder = case.write(tmp_path)
     result, lines = lint(folder)
-    assert result.exit_code == 1
-    assert findings(lines, "grade-unreachable") == [
-        f"{where(folder / 'grading.yaml', BAND_B)}: error: grade B can never be given: no "
-        "score the scorecard can give falls in [10..20) (nearest scores: 0 below, 20 above), "
-        "and no cap or floor gives it [grade-unreachable]"]
+    if case.exit_code is not None:
+        assert result.exit_code == case.exit_code, result.output
+    for code, expected in case.findings.items():
+        assert findings(lines, code) == [finding.line(folder, code) for finding in expected]
+    if case.summary_starts is not None:
+        assert lines[-1].startswith(case.summary_starts)
 
 
-def test_a_band_only_a_floor_reaches_is_a_warning(tmp_path):
-    folder = build_ruleset(tmp_path, grading=grading_spec([characteristic([
-        {"missing": True, "points": 0}, {"range": "(..0.5)", "points": 0},
-        {"range": "[0.5..)", "points": 20}])], BANDS, adjustments=[
-        {"id": "FLOOR_GUARANTEE", "when": "flags.parent_guarantee", "at_least": "B",
-         "reason": "GUARANTEE"}]))
-    result, lines = lint(folder)
+# --- tests of another shape ---------------------------------------------------------------
+
+def test_the_shipped_ruleset_is_clean():
+    result, lines = lint(DEFAULT_RULESET)
     assert result.exit_code == 0
-    assert findings(lines, "band-unreachable") == [
-        f"{where(folder / 'grading.yaml', BAND_B)}: warning: band B: no score the "
-        "scorecard can give falls in [10..20) (nearest scores: 0 below, 20 above); the grade "
-        "is given only by FLOOR_GUARANTEE [band-unreachable]"]
-
-
-def test_a_worse_grade_getting_more_is_an_error(tmp_path):
-    folder = build_ruleset(tmp_path, policy=policy_table([
-        {"id": "P_A", "when": {"grade": "A"}, "then": {
-            "payment_term_days": 30, "credit_limit": "financials.revenue * 0.1",
-            "guarantee_required": True}},
-        {"id": "P_B", "when": {"grade": "B"}, "then": {
-            "payment_term_days": 60, "credit_limit": "financials.revenue * 0.2",
-            "guarantee_required": True}},
-        {"id": "P_C", "when": {"grade": "C"}, "then": {
-            "payment_term_days": 0, "credit_limit": 0, "guarantee_required": False}}],
-        inputs=["grade"]))
-    result, lines = lint(folder)
-    assert result.exit_code == 1
-    policy = folder / "policy.yaml"
-    assert findings(lines, "policy-wrong-way") == [
-        f"{where(policy, 'financials.revenue * 0.2')}: error: grade B gets a larger credit "
-        "limit (200000.00) than the better grade A (100000.00) (for financials.revenue = "
-        "1000000): a worse grade should not get more [policy-wrong-way]",
-        f"{value_at(policy, 'payment_term_days: 60', '60')}: error: grade B gets a longer "
-        "payment term (60) than the better grade A (30): a worse grade should not get more "
-        "[policy-wrong-way]",
-        f"{value_at(policy, 'guarantee_required: false', 'false')}: error: grade C gets no "
-        "guarantee where the better grade B needs one: a worse grade should not get more "
-        "[policy-wrong-way]"]
-
-
-def value_at(path: Path, line_needle: str, value: str) -> str:
-    """FILE:LINE:COL of ``value`` on the line holding ``line_needle``."""
-    file, line, column = where(path, line_needle).rsplit(":", 2)
-    return f"{file}:{line}:{int(column) + line_needle.index(value)}"
+    assert lines == ["0 errors, 0 warnings"]
 
 
 def test_a_declared_fact_no_rule_reads_is_a_warning(tmp_path):
@@ -338,94 +488,13 @@ def test_json_output_and_exit_codes(tmp_path):
     assert error["file"] == str(folder / "policy.yaml") and error["line"] > 0
 
 
-def test_lint_api_and_usage_errors(tmp_path):
-    assert lint_ruleset(ROOT / "rulesets" / "default") == []
+def test_lint_api_and_usage_errors(tmp_path, credit):
+    assert lint_ruleset(DEFAULT_RULESET) == []
     result, lines = lint(tmp_path / "nothing")
     assert result.exit_code == 1 and lines == []
     assert result.stderr.endswith("nothing: not a ruleset folder (no ruleset.yaml)\n")
-    result = CliRunner().invoke(cli, ["lint", "--bogus"])
+    result = credit("lint", "--bogus")
     assert result.exit_code == 2
-
-
-def test_monitoring_windows_longer_than_memory_and_acting_before_a_hold_are_warnings(
-        tmp_path):
-    folder = copy_ruleset(tmp_path)
-    path = folder / "monitoring.yaml"
-    text = path.read_text(encoding="utf-8")
-    text = text.replace("remember_days: 400", "remember_days: 150")
-    text = text.replace('when: "n > hold.n and overdue_after == 0', 'when: "overdue_after == 0')
-    path.write_text(text, encoding="utf-8")
-    result, lines = lint(folder)
-    assert result.exit_code == 0
-    window = where(path, '"days_late > 5 and n > second.n and day')
-    before = where(path, '"overdue_after == 0 and headroom')
-    assert findings(lines, "window-forgotten") == [
-        f"{window}: warning: M_THIRD_LATE_PAYMENT looks 180 days back, but signals are "
-        "forgotten after remember_days (150) [window-forgotten]"]
-    assert findings(lines, "before-hold") == [
-        f"{before}: warning: M_HOLD_RELEASED: a "
-        "payment_received remembered from before the hold matches as soon as the hold "
-        "arrives; add n > hold.n [before-hold]"]
-
-
-def test_values_declared_in_facts_yaml_do_not_close_the_list(tmp_path):
-    # facts.yaml's values are for information: nothing refuses another sector, so a row
-    # for one is not dead, and a table naming only the declared ones has a gap.
-    import copy
-
-    from ruleset_factory import FACTS
-
-    facts = copy.deepcopy(FACTS)
-    facts["facts"]["industry.sector"]["values"] = ["retail", "wholesale"]
-    segment = {"derived": {"size": {"table": table(
-        [{"id": "RETAIL", "when": {"sector": "retail"}, "then": {"out": 1}},
-         {"id": "EXPORT", "when": {"sector": "export"}, "then": {"out": 2}}],
-        hit_policy="unique", inputs=[{"name": "sector", "expr": "industry.sector"}],
-        outputs=[{"name": "out", "type": "integer"}])}}}
-    folder = build_ruleset(tmp_path, facts=facts, admission=SIZE_CHECK, derived=segment)
-    _result, lines = lint(folder)
-    assert findings(lines, "row-never-matches") == []
-    assert [line.split(": ", 2)[2] for line in findings(lines, "table-gap")] == [
-        "table t: no rule matches when sector is wholesale, any other value (the table has "
-        "no default, so its outputs are missing) [table-gap]"]
-
-
-def test_a_worse_grade_getting_more_only_with_a_guarantee_is_found(tmp_path):
-    # The B row for guaranteed customers is reached only when flags.parent_guarantee is
-    # true: the check tries true, false and missing for the true/false facts a row reads.
-    folder = build_ruleset(tmp_path, policy=policy_table([
-        {"id": "P_A", "when": {"grade": "A"}, "then": {"credit_limit": 50000}},
-        {"id": "P_B_GUARANTEED", "when": {"grade": "B", "guaranteed": "true"},
-         "then": {"credit_limit": 90000}},
-        {"id": "P_B", "when": {"grade": "B"}, "then": {"credit_limit": 20000}},
-        {"id": "P_C", "when": {"grade": "C"}, "then": {"credit_limit": 0}}],
-        hit_policy="first",
-        inputs=["grade", {"name": "guaranteed", "expr": "flags.parent_guarantee"}]))
-    result, lines = lint(folder)
-    assert result.exit_code == 1
-    assert findings(lines, "policy-wrong-way") == [
-        f"{value_at(folder / 'policy.yaml', 'credit_limit: 90000', '90000')}: error: grade B "
-        "gets a larger credit limit (90000.00) than the better grade A (50000.00): a worse grade "
-        "should not get more [policy-wrong-way]"]
-
-
-def test_a_bin_no_value_can_fall_in_is_an_error(tmp_path):
-    # overdue_count_12m is a whole number >= 0: {0} comes after (..3), which takes 0 first;
-    # and market_share is 0..1, so (..-1) takes nothing.
-    folder = build_ruleset(tmp_path, grading=grading_spec([
-        characteristic([{"range": "(..3)", "points": 10}, {"values": [0], "points": 80},
-                        {"range": "[3..)", "points": 0}, {"missing": True, "points": 0}],
-                       "credit_history.overdue_count_12m"),
-        {**characteristic([{"range": "(..-1)", "points": 5}, {"else": True, "points": 0}]),
-         "id": "share"}], BANDS))
-    result, lines = lint(folder)
-    assert result.exit_code == 1
-    grading = folder / "grading.yaml"
-    assert findings(lines, "bin-never-matches") == [
-        f"{where(grading, 'values:')}: error: characteristic c: bin 0 can never be taken: the "
-        "bins before it take every value it would [bin-never-matches]",
-        f"{where(grading, 'range: (..-1)')}: error: characteristic share: bin (..-1) can "
-        "never be taken: no value the input can take falls in it [bin-never-matches]"]
 
 
 def test_a_table_too_large_for_the_gap_check_says_so(tmp_path, monkeypatch):
@@ -439,10 +508,6 @@ def test_a_table_too_large_for_the_gap_check_says_so(tmp_path, monkeypatch):
         "inputs make 3 combinations, more than the 2 lint checks for gaps: give it a " \
         "default, or check it with test cases [table-unchecked]" in findings(
             lint_api_lines(folder), "table-unchecked")
-
-
-def lint_api_lines(folder: Path) -> list[str]:
-    return [str(finding) for finding in lint_ruleset(folder)]
 
 
 def test_a_folder_that_is_not_a_ruleset_is_one_line_on_stderr(tmp_path):

@@ -14,6 +14,7 @@ from engine.audit.store import AuditStore
 from engine.decide.pipeline import decide
 from engine.replay import Replayer
 from engine.ruleset.loader import load_ruleset
+from tests.audit_helpers import copy_ruleset
 from tests.monitor_log import (
     Log,
     alert,
@@ -30,14 +31,9 @@ from tests.sample_customers import strong_customer
 pytest.importorskip("durable.engine", reason="durable-rules does not import here")
 
 
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset("rulesets/default")
-
-
 @pytest.fixture
-def log(tmp_path, ruleset):
-    return Log(tmp_path, ruleset)
+def log(tmp_path, default_ruleset):
+    return Log(tmp_path, default_ruleset)
 
 
 # -- broken promises -----------------------------------------------------------------------
@@ -330,8 +326,6 @@ def test_running_twice_for_a_date_takes_no_action_twice(log):
 
 def _with_new_rule(tmp_path, ruleset_folder_name: str = "changed"):
     """The default ruleset with one more rule: any order over 1,000,000 notifies."""
-    from audit_helpers import copy_ruleset
-
     folder = copy_ruleset(tmp_path, ruleset_folder_name)
     with (folder / "monitoring.yaml").open("a", encoding="utf-8") as handle:
         handle.write("\n  - id: M_LARGE_ORDER\n    match:\n      - {as: order, signal: "
@@ -360,11 +354,11 @@ def test_a_later_run_takes_only_what_is_new(log):
     assert [(a["date"], a["action"]) for a in later.actions] == [("2026-04-30", "escalate")]
 
 
-def test_two_runs_on_the_same_log_give_the_same_bytes(tmp_path, ruleset):
+def test_two_runs_on_the_same_log_give_the_same_bytes(tmp_path, default_ruleset):
     bodies = []
     for name in ("one", "two"):
         (tmp_path / name).mkdir()
-        log = Log(tmp_path / name, ruleset)
+        log = Log(tmp_path / name, default_ruleset)
         _busy(log)
         log.monitor("2026-03-31")
         with AuditStore(log.path) as store:
@@ -423,11 +417,11 @@ def _reminded_then_paid(log):
             contact("2026-03-10", "phone"))
 
 
-def test_an_account_reads_the_same_whatever_dates_were_run_before(tmp_path, ruleset):
+def test_an_account_reads_the_same_whatever_dates_were_run_before(tmp_path, default_ruleset):
     logs = []
     for name, dates in (("once", ["2026-05-01"]), ("twice", ["2026-03-10", "2026-05-01"])):
         (tmp_path / name).mkdir()
-        log = Log(tmp_path / name, ruleset)
+        log = Log(tmp_path / name, default_ruleset)
         _reminded_then_paid(log)
         for day in dates:
             report = log.monitor(day)
@@ -499,8 +493,6 @@ def test_a_dispute_clearing_the_overdue_balance_closes_the_escalation(log):
 
 
 def test_a_hold_without_an_amount_is_never_released_by_a_payment(tmp_path):
-    from audit_helpers import copy_ruleset
-
     folder = copy_ruleset(tmp_path)
     manifest = folder / "monitoring.yaml"
     text = manifest.read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ from engine.errors import ProblemsError
 from engine.quality.coverage import measure_coverage
 from engine.quality.ruleset_cases import load_cases, run_case
 from engine.ruleset.loader import load_ruleset
-from tests.audit_helpers import copy_ruleset, credit
+from tests.audit_helpers import copy_ruleset
 
 INVOICE = {"type": "invoice_issued", "occurred_at": "2026-01-01", "invoice_id": "I1",
            "amount": 6000, "due_date": "2026-01-31"}
@@ -53,7 +53,7 @@ def test_an_account_case_is_checked_where_it_is_written(tmp_path):
         "account.events[1]/occurred_at: required property is missing"]
 
 
-def test_a_failing_account_case_says_what_differs(tmp_path):
+def test_a_failing_account_case_says_what_differs(tmp_path, credit):
     folder = _cases(tmp_path, {
         "name": "ladder", "account": _account("2026-02-10", INVOICE, grade="BBB",
                                               credit_limit=50000),
@@ -80,7 +80,7 @@ def test_events_after_the_run_date_are_not_read_and_order_within_a_day_is_kept(t
     assert hits["M_COLLECTIONS_RUN"] == 1 and hits["M_BROKEN_PROMISE"] == 0
 
 
-def test_where_durable_rules_cannot_import_account_cases_are_skipped(tmp_path, monkeypatch):
+def test_where_durable_rules_cannot_import_account_cases_are_skipped(tmp_path, monkeypatch, credit):
     monkeypatch.setitem(sys.modules, "durable", None)
     result = credit("test", "rulesets/default")
     assert result.exit_code == 0

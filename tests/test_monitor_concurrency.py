@@ -5,29 +5,25 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from engine.audit.store import AuditStore
-from tests.audit_helpers import credit
+from tests.credit_cli import CREDIT
+from tests.paths import ROOT
 
 pytest.importorskip("durable.engine", reason="durable-rules does not import here")
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.mark.slow
-def test_two_runs_at_once_take_each_action_once(tmp_path):
+def test_two_runs_at_once_take_each_action_once(tmp_path, credit):
     db = tmp_path / "audit.db"
     assert credit("batch", str(ROOT / "examples" / "portfolio.csv"), "--out",
                   tmp_path / "results.jsonl", "--as-of", "2025-12-31", "--db", db,
                   "--workers", "2").exit_code == 0
     assert credit("events", "ingest", str(ROOT / "examples" / "events.jsonl"),
                   "--db", db).exit_code == 0
-    command = [sys.executable, "-c", "from engine.cli.main import main; main()", "monitor",
-               "--as-of", "2026-06-30", "--db", str(db), "--json"]
+    command = [*CREDIT, "monitor", "--as-of", "2026-06-30", "--db", str(db), "--json"]
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, cwd=ROOT) for _ in range(2)]
     outputs = [run.communicate(timeout=300) for run in runs]

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests.paths import ROOT
+
 pytest.importorskip("durable.engine", reason="durable-rules does not import here")
 
-ROOT = Path(__file__).resolve().parent.parent
 CUSTOMERS = 5300  # a little over 200,000 events over the generator's year
 
 

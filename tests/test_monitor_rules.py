@@ -4,11 +4,10 @@ refuses, located at the cause. Needs no durable_rules (checking a ruleset never 
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
-from engine.cli.main import cli
 from engine.ruleset.loader import load_ruleset
 from tests.audit_helpers import copy_ruleset
+from tests.credit_cli import invoke_credit
 
 
 def _with_rule(tmp_path, match: str, extra: str = "", actions: str = "[notify]") -> str:
@@ -23,12 +22,12 @@ def _with_rule(tmp_path, match: str, extra: str = "", actions: str = "[notify]")
 
 
 def _validate(folder: str) -> tuple[int, list[str]]:
-    result = CliRunner().invoke(cli, ["validate", folder])
+    result = invoke_credit("validate", folder)
     return result.exit_code, result.stderr.splitlines()
 
 
-def test_the_default_rules_compile_to_durable_rules_json():
-    rules = load_ruleset("rulesets/default").monitoring
+def test_the_default_rules_compile_to_durable_rules_json(default_ruleset):
+    rules = default_ruleset.monitoring
     definition = rules.definition()
     assert definition["M_THIRD_LATE_PAYMENT"]["all"][2] == {"third": {"$and": [
         {"signal": "late_payment"}, {"$gt": {"days_late": 5}}, {"$gt": {"n": {"second": "n"}}},

@@ -7,22 +7,14 @@ import datetime as dt
 import json
 
 import pytest
-from click.testing import CliRunner
 
 from engine.canonical import canonical_json
-from engine.cli.main import cli
 from engine.decide.pipeline import decide
 from engine.ruleset.compiler import compile_ruleset
-from engine.ruleset.loader import load_ruleset
 from engine.ruleset.source import source_from_content
 from tests.sample_customers import strong_customer
 
 AS_OF = dt.date(2026, 11, 30)
-
-
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset("rulesets/default")
 
 
 def decide_with(ruleset, *overrides, **changes):
@@ -36,8 +28,8 @@ def judged(data):
     return [(o["applied"], o["why"]) for o in data["overrides"]]
 
 
-def test_no_override_leaves_the_decision_alone(ruleset):
-    data = decide(ruleset, strong_customer(), AS_OF).to_dict()
+def test_no_override_leaves_the_decision_alone(default_ruleset):
+    data = decide(default_ruleset, strong_customer(), AS_OF).to_dict()
     assert data["overrides"] == [] and data["grading"]["grade"] == "AAA"
 
 
@@ -45,11 +37,11 @@ def test_no_override_leaves_the_decision_alone(ruleset):
     ("credit_analyst", -1, True), ("credit_analyst", -2, False),
     ("credit_manager", -2, True), ("credit_manager", -3, False),
     ("credit_committee", -6, True)])
-def test_each_role_at_and_beyond_its_notch_limit(ruleset, role, notches, applied):
+def test_each_role_at_and_beyond_its_notch_limit(default_ruleset, role, notches, applied):
     approvals = [{"by": "zoe", "role": "credit_committee"}]  # four eyes satisfied
-    data = decide_with(ruleset, {"kind": "notches", "value": notches, "by": "ann",
-                                 "role": role, "approvals": approvals})
-    grades = list(ruleset.grades)
+    data = decide_with(default_ruleset, {"kind": "notches", "value": notches, "by": "ann",
+                                         "role": role, "approvals": approvals})
+    grades = list(default_ruleset.grades)
     expected = grades[min(-notches, len(grades) - 1)] if applied else "AAA"
     assert data["grading"]["grade"] == expected
     assert data["grading"]["band_grade"] == "AAA"
@@ -58,18 +50,18 @@ def test_each_role_at_and_beyond_its_notch_limit(ruleset, role, notches, applied
         assert f"{role} may move a grade" in data["overrides"][0]["why"]
 
 
-def test_moving_two_notches_needs_a_second_person(ruleset):
+def test_moving_two_notches_needs_a_second_person(default_ruleset):
     override = {"kind": "grade", "value": "A", "by": "ann", "role": "credit_manager"}
-    alone = decide_with(ruleset, override)
+    alone = decide_with(default_ruleset, override)
     assert alone["grading"]["grade"] == "AAA"
     assert "awaiting a second approval" in alone["overrides"][0]["why"]
-    self_approved = decide_with(ruleset, {**override, "approvals": [
+    self_approved = decide_with(default_ruleset, {**override, "approvals": [
         {"by": "ann", "role": "credit_committee"}]})
     assert self_approved["overrides"][0]["applied"] is False
-    junior = decide_with(ruleset, {**override, "approvals": [
+    junior = decide_with(default_ruleset, {**override, "approvals": [
         {"by": "bob", "role": "credit_analyst"}]})
     assert junior["overrides"][0]["applied"] is False
-    approved = decide_with(ruleset, {**override, "approvals": [
+    approved = decide_with(default_ruleset, {**override, "approvals": [
         {"by": "bob", "role": "credit_manager"}]})
     assert approved["grading"]["grade"] == "A" and approved["overrides"][0]["applied"]
 
@@ -77,39 +69,40 @@ def test_moving_two_notches_needs_a_second_person(ruleset):
 @pytest.mark.parametrize(("role", "limit", "applied"), [
     ("credit_analyst", 100000, True), ("credit_analyst", 100001, False),
     ("credit_manager", 250000, True)])
-def test_limit_within_authority_and_below_the_four_eyes_amount(ruleset, role, limit,
-                                                                 applied):
-    data = decide_with(ruleset, {"kind": "limit", "value": limit, "by": "ann", "role": role})
+def test_limit_within_authority_and_below_the_four_eyes_amount(default_ruleset, role, limit,
+                                                                applied):
+    data = decide_with(default_ruleset, {"kind": "limit", "value": limit, "by": "ann",
+                                         "role": role})
     assert data["overrides"][0]["applied"] is applied
     assert data["policy"]["credit_limit"] == (f"{limit}.00" if applied else "1800000.00")
 
 
-def test_limit_above_the_four_eyes_amount_needs_another_approver(ruleset):
+def test_limit_above_the_four_eyes_amount_needs_another_approver(default_ruleset):
     override = {"kind": "limit", "value": 250001, "by": "ann", "role": "credit_manager"}
-    assert judged(decide_with(ruleset, override))[0][0] is False
-    data = decide_with(ruleset, {**override, "approvals": [
+    assert judged(decide_with(default_ruleset, override))[0][0] is False
+    data = decide_with(default_ruleset, {**override, "approvals": [
         {"by": "cy", "role": "credit_committee"}]})
     assert data["policy"]["credit_limit"] == "250001.00"
 
 
-def test_a_lower_limit_brings_the_exposure_referral_back(ruleset):
-    data = decide_with(ruleset, {"kind": "limit_cap", "value": 60000, "by": "ann",
-                                 "role": "credit_analyst"})
+def test_a_lower_limit_brings_the_exposure_referral_back(default_ruleset):
+    data = decide_with(default_ruleset, {"kind": "limit_cap", "value": 60000, "by": "ann",
+                                         "role": "credit_analyst"})
     assert data["policy"]["credit_limit"] == "60000.00"
     assert data["admission"]["outcome"] == "refer"  # 50,000 asked + 20,000 owed > 60,000
     assert data["admission"]["reasons"][-1]["code"] == "EXPOSURE_ABOVE_LIMIT"
 
 
-def test_expired_override_is_not_applied(ruleset):
+def test_expired_override_is_not_applied(default_ruleset):
     override = {"kind": "notches", "value": -1, "by": "ann", "role": "credit_analyst"}
-    on_the_day = decide_with(ruleset, {**override, "expires": "2026-11-30"})
+    on_the_day = decide_with(default_ruleset, {**override, "expires": "2026-11-30"})
     assert on_the_day["overrides"][0]["applied"] is True
-    day_after = decide_with(ruleset, {**override, "expires": "2026-11-29"})
+    day_after = decide_with(default_ruleset, {**override, "expires": "2026-11-29"})
     assert judged(day_after) == [(False, "expired on 2026-11-29")]
 
 
-def test_unknown_role_and_forced_referral(ruleset):
-    data = decide_with(ruleset,
+def test_unknown_role_and_forced_referral(default_ruleset):
+    data = decide_with(default_ruleset,
                        {"kind": "notches", "value": -1, "by": "ann", "role": "intern"},
                        {"kind": "refer", "value": True, "by": "ann",
                         "role": "credit_analyst", "reason": "new owner"})
@@ -120,58 +113,54 @@ def test_unknown_role_and_forced_referral(ruleset):
                                                 "stage": "overrides"}
 
 
-def test_overrides_replay_identically_from_stored_content(ruleset):
-    content = json.loads(canonical_json(ruleset.source.content))
+def test_overrides_replay_identically_from_stored_content(default_ruleset):
+    content = json.loads(canonical_json(default_ruleset.source.content))
     rebuilt = compile_ruleset(source_from_content(content, "stored"))
     override = {"kind": "grade", "value": "A", "by": "ann", "role": "credit_manager",
                 "approvals": [{"by": "bob", "role": "credit_manager"}]}
     assert canonical_json(decide_with(rebuilt, override)) == \
-        canonical_json(decide_with(ruleset, override))
+        canonical_json(decide_with(default_ruleset, override))
 
 
-def run(*args):
-    return CliRunner().invoke(cli, list(args))
-
-
-def test_register_through_the_cli(tmp_path):
+def test_register_through_the_cli(tmp_path, credit):
     customer = tmp_path / "c.json"
     customer.write_text(json.dumps(strong_customer()))
-    added = run("override", "add", "T-STRONG", "--limit", "500000", "--reason", "order",
-                "--by", "bob", "--role", "credit_manager")
+    added = credit("override", "add", "T-STRONG", "--limit", "500000", "--reason", "order",
+                   "--by", "bob", "--role", "credit_manager")
     assert added.exit_code == 0 and added.stdout.startswith("added ov-")
     override_id = added.stdout.split()[1].rstrip(":")
-    assert run("override", "approve", override_id, "--by", "bob",
-               "--role", "credit_committee").exit_code == 1  # not the requester
-    decision = json.loads(run("decide", str(customer), "--as-of", "2026-11-30",
-                              "--json").stdout)
+    assert credit("override", "approve", override_id, "--by", "bob",
+                  "--role", "credit_committee").exit_code == 1  # not the requester
+    decision = json.loads(credit("decide", customer, "--as-of", "2026-11-30",
+                                 "--json").stdout)
     assert decision["overrides"][0]["applied"] is False
-    assert run("override", "approve", override_id, "--by", "dora",
-               "--role", "credit_committee").exit_code == 0
-    decision = json.loads(run("decide", str(customer), "--as-of", "2026-11-30",
-                              "--json").stdout)
+    assert credit("override", "approve", override_id, "--by", "dora",
+                  "--role", "credit_committee").exit_code == 0
+    decision = json.loads(credit("decide", customer, "--as-of", "2026-11-30",
+                                 "--json").stdout)
     assert decision["policy"]["credit_limit"] == "500000.00"
-    assert run("override", "revoke", override_id, "--by", "dora").exit_code == 0
-    decision = json.loads(run("decide", str(customer), "--as-of", "2026-11-30",
-                              "--json").stdout)
+    assert credit("override", "revoke", override_id, "--by", "dora").exit_code == 0
+    decision = json.loads(credit("decide", customer, "--as-of", "2026-11-30",
+                                 "--json").stdout)
     assert decision["overrides"] == []
-    listed = json.loads(run("override", "list", "--all", "--json").stdout)
+    listed = json.loads(credit("override", "list", "--all", "--json").stdout)
     assert listed[0]["revoked"] is True and listed[0]["approvals"] == [
         {"by": "dora", "role": "credit_committee"}]
-    assert run("audit", "verify").exit_code == 0
-    assert run("replay", "--all").exit_code == 0
+    assert credit("audit", "verify").exit_code == 0
+    assert credit("replay", "--all").exit_code == 0
 
 
 @pytest.mark.parametrize("args", [["--grade", "A", "--limit", "5"], []])
-def test_add_needs_exactly_one_kind(args):
-    result = run("override", "add", "C-1", *args, "--reason", "r", "--by", "a",
-                 "--role", "credit_analyst")
+def test_add_needs_exactly_one_kind(args, credit):
+    result = credit("override", "add", "C-1", *args, "--reason", "r", "--by", "a",
+                    "--role", "credit_analyst")
     assert result.exit_code == 2
 
 
-def test_a_cap_cannot_give_a_limit_the_policy_could_not_compute(ruleset):
+def test_a_cap_cannot_give_a_limit_the_policy_could_not_compute(default_ruleset):
     # No equity: the policy has no limit and refers. A cap must not become the limit.
-    data = decide_with(ruleset, {"kind": "limit_cap", "value": 5000000, "by": "ann",
-                                 "role": "credit_analyst"},
+    data = decide_with(default_ruleset, {"kind": "limit_cap", "value": 5000000, "by": "ann",
+                                         "role": "credit_analyst"},
                        **{"financials.equity": None})
     assert data["policy"]["credit_limit"] is None
     assert data["admission"]["outcome"] == "refer"
@@ -179,23 +168,23 @@ def test_a_cap_cannot_give_a_limit_the_policy_could_not_compute(ruleset):
 
 
 @pytest.mark.parametrize("value", ["NaN", "inf", 1e30, -5, "lots", True])
-def test_an_override_amount_that_is_no_amount_is_not_applied(ruleset, value):
-    data = decide_with(ruleset, {"kind": "limit_cap", "value": value, "by": "ann",
-                                 "role": "credit_analyst"})
+def test_an_override_amount_that_is_no_amount_is_not_applied(default_ruleset, value):
+    data = decide_with(default_ruleset, {"kind": "limit_cap", "value": value, "by": "ann",
+                                         "role": "credit_analyst"})
     assert data["overrides"][0]["applied"] is False
     assert data["overrides"][0]["why"].endswith("is not an amount from 0 to 10^15")
     assert data["policy"]["credit_limit"] == "1800000.00"
 
 
-def test_an_applied_override_needs_a_manager_to_sign_off(ruleset):
+def test_an_applied_override_needs_a_manager_to_sign_off(default_ruleset):
     smaller = {"financials.equity": 300000}  # limit 180,000: automatic on its own
-    assert decide_with(ruleset, **smaller)["approval"]["required_level"] == "automatic"
-    capped = decide_with(ruleset, {"kind": "limit_cap", "value": 90000, "by": "ann",
-                                   "role": "credit_analyst"}, **smaller)
+    assert decide_with(default_ruleset, **smaller)["approval"]["required_level"] == "automatic"
+    capped = decide_with(default_ruleset, {"kind": "limit_cap", "value": 90000, "by": "ann",
+                                           "role": "credit_analyst"}, **smaller)
     assert capped["overrides"][0]["applied"] is True
     assert capped["policy"]["credit_limit"] == "90000.00"
     assert capped["approval"]["required_level"] == "credit_manager"
-    expired = decide_with(ruleset, {"kind": "limit_cap", "value": 90000, "by": "ann",
-                                    "role": "credit_analyst", "expires": "2026-01-01"},
+    expired = decide_with(default_ruleset, {"kind": "limit_cap", "value": 90000, "by": "ann",
+                                            "role": "credit_analyst", "expires": "2026-01-01"},
                           **smaller)
     assert expired["approval"]["required_level"] == "automatic"

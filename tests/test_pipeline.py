@@ -11,78 +11,76 @@ from engine.canonical import canonical_json
 from engine.decide.pipeline import decide
 from engine.language.schema_check import json_problems
 from engine.ruleset.loader import load_ruleset
+from tests.paths import DEFAULT_RULESET
 from tests.sample_customers import strong_customer
 
 AS_OF = dt.date(2026, 11, 30)
 
 
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset("rulesets/default")
-
-
-def test_decision_matches_the_decision_schema(ruleset):
+def test_decision_matches_the_decision_schema(default_ruleset):
     for doc in (strong_customer(), strong_customer(**{"flags.sanctions_hit": True})):
-        data = json.loads(canonical_json(decide(ruleset, doc, AS_OF).to_dict()))
+        data = json.loads(canonical_json(decide(default_ruleset, doc, AS_OF).to_dict()))
         assert json_problems(data, "decision.schema.json") == []
 
 
-def test_strong_customer_is_accepted_as_aaa_with_policy(ruleset):
-    data = decide(ruleset, strong_customer(), AS_OF).to_dict()
+def test_strong_customer_is_accepted_as_aaa_with_policy(default_ruleset):
+    data = decide(default_ruleset, strong_customer(), AS_OF).to_dict()
     assert data["admission"] == {"outcome": "accept", "reasons": []}
     assert data["grading"]["grade"] == "AAA"
     # min(12,000,000 * 0.15, 5,000,000 * 0.6, 5,000,000) rounded down to a thousand
     assert data["policy"]["credit_limit"] == "1800000.00"
     assert data["policy"]["currency"] == "EUR"
     assert data["approval"]["required_level"] == "credit_committee"
-    assert data["ruleset"]["hash"] == ruleset.hash and len(ruleset.hash) == 64
+    assert data["ruleset"]["hash"] == default_ruleset.hash and len(default_ruleset.hash) == 64
 
 
-def test_same_inputs_give_the_same_bytes(ruleset):
-    first = canonical_json(decide(ruleset, strong_customer(), AS_OF).to_dict())
-    again = canonical_json(decide(load_ruleset("rulesets/default"), strong_customer(),
-                                  AS_OF).to_dict())
+def test_same_inputs_give_the_same_bytes(default_ruleset):
+    first = canonical_json(decide(default_ruleset, strong_customer(), AS_OF).to_dict())
+    recompiled = load_ruleset(DEFAULT_RULESET)
+    again = canonical_json(decide(recompiled, strong_customer(), AS_OF).to_dict())
     assert first == again
 
 
-def test_decision_id_depends_on_facts_and_date(ruleset):
-    base = decide(ruleset, strong_customer(), AS_OF).decision_id
-    assert decide(ruleset, strong_customer(), AS_OF + dt.timedelta(days=1)).decision_id != base
-    assert decide(ruleset, strong_customer(requested_amount=1), AS_OF).decision_id != base
+def test_decision_id_depends_on_facts_and_date(default_ruleset):
+    base = decide(default_ruleset, strong_customer(), AS_OF).decision_id
+    next_day = AS_OF + dt.timedelta(days=1)
+    assert decide(default_ruleset, strong_customer(), next_day).decision_id != base
+    assert decide(default_ruleset, strong_customer(requested_amount=1), AS_OF).decision_id != base
 
 
-def test_sanctions_hit_rejects_and_gives_no_policy(ruleset):
-    data = decide(ruleset, strong_customer(**{"flags.sanctions_hit": True}), AS_OF).to_dict()
+def test_sanctions_hit_rejects_and_gives_no_policy(default_ruleset):
+    doc = strong_customer(**{"flags.sanctions_hit": True})
+    data = decide(default_ruleset, doc, AS_OF).to_dict()
     assert data["admission"]["outcome"] == "reject"
     assert [r["code"] for r in data["admission"]["reasons"]] == ["SANCTIONS_HIT"]
     assert data["policy"] is None
     assert data["approval"]["required_level"] == "credit_analyst"
 
 
-def test_exposure_above_limit_refers(ruleset):
-    data = decide(ruleset, strong_customer(requested_amount=1790001), AS_OF).to_dict()
+def test_exposure_above_limit_refers(default_ruleset):
+    data = decide(default_ruleset, strong_customer(requested_amount=1790001), AS_OF).to_dict()
     assert data["admission"]["outcome"] == "refer"
     assert data["admission"]["reasons"][-1]["code"] == "EXPOSURE_ABOVE_LIMIT"
     assert data["policy"]["total_exposure"] == "1810001.00"
 
 
-def test_exposure_exactly_at_limit_is_accepted(ruleset):
-    data = decide(ruleset, strong_customer(requested_amount=1780000), AS_OF).to_dict()
+def test_exposure_exactly_at_limit_is_accepted(default_ruleset):
+    data = decide(default_ruleset, strong_customer(requested_amount=1780000), AS_OF).to_dict()
     assert data["policy"]["total_exposure"] == data["policy"]["credit_limit"]
     assert data["admission"]["outcome"] == "accept"
 
 
-def test_missing_equity_leaves_the_limit_undetermined_and_refers(ruleset):
-    data = decide(ruleset, strong_customer(**{"financials.equity": None}), AS_OF).to_dict()
+def test_missing_equity_leaves_the_limit_undetermined_and_refers(default_ruleset):
+    data = decide(default_ruleset, strong_customer(**{"financials.equity": None}), AS_OF).to_dict()
     assert data["policy"]["credit_limit"] is None
     codes = [r["code"] for r in data["admission"]["reasons"]]
     assert "LIMIT_UNDETERMINED" in codes
     assert data["admission"]["outcome"] == "refer"
 
 
-def test_trace_names_missing_values(ruleset):
+def test_trace_names_missing_values(default_ruleset):
     doc = strong_customer(**{"financials.current_liabilities": None})
-    trace = decide(ruleset, doc, AS_OF).to_dict()["trace"]
+    trace = decide(default_ruleset, doc, AS_OF).to_dict()["trace"]
     entry = next(e for e in trace if e["stage"] == "derived" and e["id"] == "current_ratio")
     assert entry["result"] is None
     assert entry["missing"] == ["financials.current_liabilities"]
@@ -90,23 +88,23 @@ def test_trace_names_missing_values(ruleset):
     assert scored["result"] == {"bin": "missing", "points": 20}
 
 
-def test_division_by_zero_is_null_not_an_error(ruleset):
+def test_division_by_zero_is_null_not_an_error(default_ruleset):
     doc = strong_customer(**{"financials.current_liabilities": 0})
-    trace = decide(ruleset, doc, AS_OF).to_dict()["trace"]
+    trace = decide(default_ruleset, doc, AS_OF).to_dict()["trace"]
     entry = next(e for e in trace if e["id"] == "current_ratio")
     assert entry["result"] is None and "missing" not in entry
 
 
-def test_the_decision_does_not_change_its_input(ruleset):
+def test_the_decision_does_not_change_its_input(default_ruleset):
     doc = strong_customer()
     before = canonical_json(doc)
-    decide(ruleset, doc, AS_OF)
+    decide(default_ruleset, doc, AS_OF)
     assert canonical_json(doc) == before
 
 
-def test_severe_arrears_cap_to_ccc(ruleset):
+def test_severe_arrears_cap_to_ccc(default_ruleset):
     doc = strong_customer(**{"credit_history.max_days_overdue_12m": 181})
-    data = decide(ruleset, doc, AS_OF).to_dict()
+    data = decide(default_ruleset, doc, AS_OF).to_dict()
     assert data["grading"]["grade"] == "CCC"
     assert data["grading"]["band_grade"] != "CCC"
     cap = next(c for c in data["grading"]["caps"] if c["id"] == "CAP_SEVERE_ARREARS")
@@ -115,29 +113,29 @@ def test_severe_arrears_cap_to_ccc(ruleset):
     assert data["policy"]["credit_limit"] == "0.00"
 
 
-def test_arrears_of_exactly_180_days_are_not_capped(ruleset):
+def test_arrears_of_exactly_180_days_are_not_capped(default_ruleset):
     doc = strong_customer(**{"credit_history.max_days_overdue_12m": 180})
-    caps = decide(ruleset, doc, AS_OF).to_dict()["grading"]["caps"]
+    caps = decide(default_ruleset, doc, AS_OF).to_dict()["grading"]["caps"]
     assert all(c["id"] != "CAP_SEVERE_ARREARS" for c in caps)
 
 
-def test_a_ruleset_rebuilt_from_its_stored_content_decides_the_same(ruleset):
+def test_a_ruleset_rebuilt_from_its_stored_content_decides_the_same(default_ruleset):
     from engine.ruleset.compiler import compile_ruleset
     from engine.ruleset.source import source_from_content
 
-    content = json.loads(canonical_json(ruleset.source.content))
+    content = json.loads(canonical_json(default_ruleset.source.content))
     rebuilt = compile_ruleset(source_from_content(content, "stored"))
-    assert rebuilt.hash == ruleset.hash
+    assert rebuilt.hash == default_ruleset.hash
     doc = strong_customer()
     assert canonical_json(decide(rebuilt, doc, AS_OF).to_dict()) == \
-        canonical_json(decide(ruleset, doc, AS_OF).to_dict())
+        canonical_json(decide(default_ruleset, doc, AS_OF).to_dict())
 
 
-def test_stored_content_with_a_path_outside_the_folder_is_refused(ruleset):
+def test_stored_content_with_a_path_outside_the_folder_is_refused(default_ruleset):
     from engine.errors import ProblemsError
     from engine.ruleset.source import source_from_content
 
-    content = json.loads(canonical_json(ruleset.source.content))
+    content = json.loads(canonical_json(default_ruleset.source.content))
     content["ruleset.yaml"]["stages"]["policy"] = "../policy.yaml"
     with pytest.raises(ProblemsError):
         source_from_content(content, "stored")

@@ -12,14 +12,9 @@ import sys
 
 import pytest
 
-from tests.plugin_helpers import (
-    AS_OF,
-    CREDIT,
-    ROOT,
-    audited_seq,
-    credit,
-    make_ruleset,
-)
+from tests.credit_cli import CREDIT
+from tests.paths import ROOT
+from tests.plugin_helpers import AS_OF, audited_seq, make_ruleset
 from tests.sample_customers import strong_customer
 
 EXAMPLE = ROOT / "examples" / "example-plugin"
@@ -91,7 +86,7 @@ def test_the_package_adds_a_command(site):
     assert "pd-model" in run.stderr
 
 
-def test_decide_records_the_package_value(site, tmp_path):
+def test_decide_records_the_package_value(site, tmp_path, credit):
     ruleset = make_ruleset(tmp_path / "rs", {"pd_model": {
         "on_failure": "refer",
         "values": {"probability_of_default": {"type": "number"}}}}, checks=[{

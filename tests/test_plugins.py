@@ -20,18 +20,17 @@ from engine.cli.main import CreditGroup, cli, register_plugin_commands
 from engine.enrich import plugin_manager
 from engine.enrich.hookspecs import hookimpl
 from engine.enrich.plugin_manager import load_plugins
+from tests.credit_cli import CREDIT
+from tests.paths import ROOT
 from tests.plugin_helpers import (
     AS_OF,
     AS_OF_DATE,
-    CREDIT,
     PD_CHECK,
-    ROOT,
     TEST_VERSION,
     Bureau,
     Indicator,
     Raise,
     bureau_spec,
-    credit,
     decide_cli,
     install,
     make_ruleset,
@@ -232,7 +231,8 @@ def test_decision_recorded_gets_the_record_and_the_decision_without_trace(
     assert "warning" not in result.stderr
 
 
-def test_decision_recorded_failure_is_a_warning_and_others_still_told(tmp_path, monkeypatch):
+def test_decision_recorded_failure_is_a_warning_and_others_still_told(tmp_path, monkeypatch,
+                                                                      credit):
     failing, other = Listener(fail=True), Listener()
     install(monkeypatch, plugins_with(("failing_listener", failing), ("other_listener", other)))
     decision, shown, result = decide_cli(tmp_path, make_ruleset(tmp_path / "rs"),
@@ -246,7 +246,7 @@ def test_decision_recorded_failure_is_a_warning_and_others_still_told(tmp_path, 
     assert credit("audit", "verify").exit_code == 0
 
 
-def test_decision_recorded_and_indicators_in_batch(tmp_path, monkeypatch):
+def test_decision_recorded_and_indicators_in_batch(tmp_path, monkeypatch, credit):
     listener = Listener()
     probe = Indicator(lambda customer: {"pd": 0.9 if customer["id"] == "T-RISKY" else 0.1})
     install(monkeypatch, plugins_with(("listener", listener), ("probe", probe)))
@@ -365,7 +365,7 @@ def site(tmp_path, monkeypatch):
     sys.modules.pop(f"good_plugin_{tag}", None)
 
 
-def test_plugin_failing_to_load_is_named_and_the_others_listed(site):
+def test_plugin_failing_to_load_is_named_and_the_others_listed(site, credit):
     result = credit("plugins")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
@@ -376,7 +376,7 @@ def test_plugin_failing_to_load_is_named_and_the_others_listed(site):
     assert "entry point credit-rules-test-plugins" in result.stdout
 
 
-def test_plugins_json_shape(site):
+def test_plugins_json_shape(site, credit):
     result = credit("plugins", "--json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
@@ -397,7 +397,7 @@ def test_plugins_json_shape(site):
     assert len(result.stderr.splitlines()) == 1
 
 
-def test_plugins_without_failures_exit_zero(monkeypatch):
+def test_plugins_without_failures_exit_zero(monkeypatch, credit):
     monkeypatch.setattr(plugin_manager, "_loaded", None)
     monkeypatch.setenv("CREDIT_NO_ENTRY_POINTS", "1")
     result = credit("plugins", "--json")
@@ -463,7 +463,7 @@ def _location(path: Path, needle: str, occurrence: int = 0) -> str:
     return f"{path}:{line}:{col + 1}"
 
 
-def test_validate_names_plugins_that_are_not_installed(tmp_path, monkeypatch):
+def test_validate_names_plugins_that_are_not_installed(tmp_path, monkeypatch, credit):
     install(monkeypatch, plugins_with())
     ruleset = probe_ruleset(tmp_path / "rs",
                             bureau=bureau_spec(["bureau_files", "nope_bureau"]))
@@ -480,7 +480,7 @@ def test_validate_names_plugins_that_are_not_installed(tmp_path, monkeypatch):
         "credit_rules_bureau_reports; see 'credit plugins')"]
 
 
-def test_validate_wants_the_hook_the_ruleset_uses(tmp_path, monkeypatch):
+def test_validate_wants_the_hook_the_ruleset_uses(tmp_path, monkeypatch, credit):
     # installed, but as a bureau: it cannot give indicators
     install(monkeypatch, plugins_with(("probe", Bureau(None))))
     result = credit("validate", probe_ruleset(tmp_path / "rs"))
@@ -489,7 +489,7 @@ def test_validate_wants_the_hook_the_ruleset_uses(tmp_path, monkeypatch):
     assert "credit_rules_indicators" in result.stderr
 
 
-def test_validate_passes_once_the_plugin_is_installed(tmp_path, monkeypatch):
+def test_validate_passes_once_the_plugin_is_installed(tmp_path, monkeypatch, credit):
     install(monkeypatch, plugins_with(("probe", Indicator({}))))
     result = credit("validate", probe_ruleset(tmp_path / "rs"))
     assert result.exit_code == 0, result.stderr

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests.paths import ROOT
+
 pytest.importorskip("durable.engine", reason="durable-rules does not import here")
 
-ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import sys
 from engine.language.codegen import Reporter

@@ -9,11 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from engine.cli.main import cli
 from engine.quality.ruleset_diff import diff_rulesets
 from engine.ruleset.source import load_ruleset_source
+from tests.paths import DEFAULT_RULESET
 from tests.ruleset_factory import (
     FACTS,
     GRADING,
@@ -21,8 +20,6 @@ from tests.ruleset_factory import (
     build_ruleset,
     policy_table,
 )
-
-DEFAULT = Path(__file__).resolve().parent.parent / "rulesets" / "default"
 
 
 def texts(old: Path, new: Path) -> list[str]:
@@ -37,8 +34,8 @@ def pair(tmp_path, old: dict | None = None, new: dict | None = None) -> tuple[Pa
 
 def copy_default(tmp_path) -> tuple[Path, Path]:
     old, new = tmp_path / "old", tmp_path / "new"
-    shutil.copytree(DEFAULT, old)
-    shutil.copytree(DEFAULT, new)
+    shutil.copytree(DEFAULT_RULESET, old)
+    shutil.copytree(DEFAULT_RULESET, new)
     return old, new
 
 
@@ -235,20 +232,20 @@ def test_grades_and_a_new_stage(tmp_path):
 
 # --- the command ------------------------------------------------------------------------
 
-def test_the_command_prints_sentences_and_exits_0(tmp_path):
+def test_the_command_prints_sentences_and_exits_0(tmp_path, credit):
     old, new = pair(tmp_path, new={"policy": limit_2000()})
-    result = CliRunner().invoke(cli, ["diff", str(old), str(new)])
+    result = credit("diff", old, new)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("test 1.0.0 (") and lines[0].endswith(": 1 difference")
     assert lines[1:] == ["policy: table row P_ALL: credit_limit 1000 → 2000"]
-    same = CliRunner().invoke(cli, ["diff", str(old), str(old)])
+    same = credit("diff", old, old)
     assert same.exit_code == 0 and same.output.rstrip().endswith(": no differences")
 
 
-def test_the_command_as_json(tmp_path):
+def test_the_command_as_json(tmp_path, credit):
     old, new = pair(tmp_path, new={"policy": limit_2000()})
-    result = CliRunner().invoke(cli, ["diff", str(old), str(new), "--json"])
+    result = credit("diff", old, new, "--json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["differences"] == 1
@@ -261,17 +258,17 @@ def test_the_command_as_json(tmp_path):
 
 @pytest.mark.parametrize("args", [[], ["only-one"], ["a", "b", "--bogus"],
                                   ["/no/such/folder", "rulesets/default"]])
-def test_usage_errors_exit_2_with_one_line(args, tmp_path):
-    result = CliRunner().invoke(cli, ["diff", *args])
+def test_usage_errors_exit_2_with_one_line(args, tmp_path, credit):
+    result = credit("diff", *args)
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("credit: error: ")
 
 
-def test_a_broken_ruleset_is_bad_data(tmp_path):
+def test_a_broken_ruleset_is_bad_data(tmp_path, credit):
     old, new = pair(tmp_path)
     (new / "policy.yaml").write_text("table: [not, a, table]\n")
-    result = CliRunner().invoke(cli, ["diff", str(old), str(new)])
+    result = credit("diff", old, new)
     assert result.exit_code == 1
     assert "policy.yaml" in result.stderr
 

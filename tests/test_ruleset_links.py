@@ -6,20 +6,18 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from engine.cli.main import cli
-
-DEFAULT = Path(__file__).resolve().parent.parent / "rulesets" / "default"
+from tests.credit_cli import invoke_credit
+from tests.paths import DEFAULT_RULESET
 
 
 def validate(folder: Path):
-    return CliRunner().invoke(cli, ["validate", str(folder)])
+    """``credit validate FOLDER``."""
+    return invoke_credit("validate", folder)
 
 
 def copy(tmp_path: Path) -> Path:
     folder = tmp_path / "ruleset"
-    shutil.copytree(DEFAULT, folder)
+    shutil.copytree(DEFAULT_RULESET, folder)
     return folder
 
 

@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 import yaml
@@ -18,10 +17,9 @@ from hypothesis import strategies as st
 from engine.decide.pipeline import decide
 from engine.errors import DecisionError, ProblemsError
 from engine.ruleset.loader import load_ruleset
+from tests.paths import DEFAULT_RULESET
 from tests.sample_customers import paths, strong_customer
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ROOT / "rulesets" / "default"
 STAGES = ["ruleset.yaml", "facts.yaml", "derived.yaml", "admission.yaml", "grading.yaml",
           "policy.yaml", "approval.yaml"]
 LOCATED = re.compile(r"^\S+\.yaml(:\d+:\d+)?: .+")
@@ -55,9 +53,9 @@ def replace(node, path, value):
 @given(data=st.data())
 def test_mutated_ruleset_compiles_or_reports_located_problems(tmp_path_factory, data):
     folder = tmp_path_factory.mktemp("rules")
-    shutil.copytree(DEFAULT, folder, dirs_exist_ok=True)
+    shutil.copytree(DEFAULT_RULESET, folder, dirs_exist_ok=True)
     name = data.draw(st.sampled_from(STAGES))
-    document = yaml.safe_load((DEFAULT / name).read_text())
+    document = yaml.safe_load((DEFAULT_RULESET / name).read_text())
     document = json.loads(json.dumps(document, default=str))
     all_paths = list(paths(document))
     path = data.draw(st.sampled_from(all_paths))

@@ -11,6 +11,7 @@ from engine.errors import CreditRulesError, Location
 from engine.language import schema_check
 from engine.language.schema_check import SchemaError, SchemaStore, pointer_text
 from engine.language.yaml_source import load_yaml_text
+from tests.paths import ROOT
 
 BASE = "https://credit-rules.example/schemas/"
 
@@ -258,7 +259,7 @@ def test_module_functions_use_schema_dir(schema_dir: Path, monkeypatch: pytest.M
 
 
 def test_default_schema_dir_is_the_repo_schemas_folder() -> None:
-    assert Path(__file__).resolve().parent.parent / "schemas" == schema_check.SCHEMA_DIR
+    assert ROOT / "schemas" == schema_check.SCHEMA_DIR
 
 
 # --- broken schemas are a clear CreditRulesError ---------------------------------------------

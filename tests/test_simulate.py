@@ -13,15 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from engine.audit.queries import Filters
-from engine.cli.main import cli
 from engine.quality import simulate as simulate_module
 from engine.quality.simulate import facts_for, load_pair, simulate_audit, simulate_portfolio
+from tests.credit_cli import invoke_credit
+from tests.paths import DEFAULT_RULESET
 from tests.sample_customers import strong_customer
 
-DEFAULT = Path(__file__).resolve().parent.parent / "rulesets" / "default"
 AS_OF = "2026-11-30"
 
 # id -> (the customer, and by hand: baseline and candidate outcome, grade, limit)
@@ -49,8 +48,8 @@ def rulesets(tmp_path) -> tuple[Path, Path]:
     """The default ruleset, and a candidate that rejects French customers, caps a tiny
     market share at BB and gives AA a tenth of revenue instead of 12%."""
     baseline, candidate = tmp_path / "baseline", tmp_path / "candidate"
-    shutil.copytree(DEFAULT, baseline)
-    shutil.copytree(DEFAULT, candidate)
+    shutil.copytree(DEFAULT_RULESET, baseline)
+    shutil.copytree(DEFAULT_RULESET, candidate)
     edit(candidate / "ruleset.yaml", 'version: "1.0.0"', 'version: "1.1.0"')
     edit(candidate / "facts.yaml", "facts:\n", "facts:\n  country: {type: string}\n")
     with (candidate / "admission.yaml").open("a", encoding="utf-8") as out:
@@ -73,7 +72,8 @@ def portfolio(tmp_path) -> Path:
 
 
 def invoke(*args):
-    return CliRunner().invoke(cli, ["simulate", *[str(a) for a in args]])
+    """``credit simulate ARGS``."""
+    return invoke_credit("simulate", *args)
 
 
 EXPECTED_MIGRATION = [  # rows: baseline grade; columns: candidate grade
@@ -188,9 +188,8 @@ def _sha(path: Path) -> str:
 
 
 def _batch(portfolio: Path, ruleset: Path, tmp_path) -> None:
-    result = CliRunner().invoke(cli, ["batch", str(portfolio), "--out",
-                                      str(tmp_path / "results.jsonl"), "--as-of", AS_OF,
-                                      "--ruleset", str(ruleset)])
+    result = invoke_credit("batch", portfolio, "--out", tmp_path / "results.jsonl",
+                           "--as-of", AS_OF, "--ruleset", ruleset)
     assert result.exit_code == 0, result.output + result.stderr
 
 
@@ -325,15 +324,14 @@ def test_usage_errors(args, rulesets, portfolio):
 
 
 def test_a_portfolio_simulation_reads_expert_overrides_from_the_db_given(
-        rulesets, portfolio, tmp_path, monkeypatch):
+        rulesets, portfolio, tmp_path, monkeypatch, credit):
     register = tmp_path / "register.db"
     monkeypatch.setenv("CREDIT_DB", str(tmp_path / "elsewhere.db"))
-    run = CliRunner().invoke
-    added = run(cli, ["override", "add", "C1", "--limit", "500000", "--reason", "order",
-                      "--by", "bob", "--role", "credit_manager", "--db", str(register)])
+    added = credit("override", "add", "C1", "--limit", "500000", "--reason", "order",
+                   "--by", "bob", "--role", "credit_manager", "--db", register)
     override_id = added.stdout.split()[1].rstrip(":")
-    assert run(cli, ["override", "approve", override_id, "--by", "dora", "--role",
-                     "credit_committee", "--db", str(register)]).exit_code == 0
+    assert credit("override", "approve", override_id, "--by", "dora", "--role",
+                  "credit_committee", "--db", register).exit_code == 0
 
     def granted(db: Path) -> str:
         result = invoke("--baseline", rulesets[0], "--candidate", rulesets[1], portfolio,

@@ -11,17 +11,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from engine.cli.main import cli
+from tests.paths import ROOT
 from tests.sample_customers import strong_customer
 
-ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2026-11-30"
-
-
-def credit(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def record_count(db: Path) -> int:
@@ -33,7 +27,7 @@ def record_count(db: Path) -> int:
 
 
 @pytest.mark.parametrize("extra", [[], ["--dry-run"], ["--worklist"]])
-def test_monitor_refuses_a_trail_that_is_not_there(tmp_path, extra):
+def test_monitor_refuses_a_trail_that_is_not_there(tmp_path, extra, credit):
     missing = tmp_path / "mistyped.db"
     result = credit("monitor", "--as-of", AS_OF, "--db", missing, *extra)
     assert result.exit_code == 1
@@ -48,7 +42,7 @@ def portfolio(tmp_path: Path, count: int = 2) -> Path:
     return path
 
 
-def test_results_into_a_missing_folder_fail_before_anything_is_recorded(tmp_path):
+def test_results_into_a_missing_folder_fail_before_anything_is_recorded(tmp_path, credit):
     db = tmp_path / "audit.db"
     out = tmp_path / "no-such-folder" / "results.jsonl"
     result = credit("batch", portfolio(tmp_path), "--out", out, "--as-of", AS_OF, "--db", db)
@@ -58,7 +52,7 @@ def test_results_into_a_missing_folder_fail_before_anything_is_recorded(tmp_path
     assert not db.exists() or record_count(db) == 0
 
 
-def test_results_to_standard_output_with_the_summary_on_standard_error(tmp_path):
+def test_results_to_standard_output_with_the_summary_on_standard_error(tmp_path, credit):
     result = credit("batch", portfolio(tmp_path, 3), "--out", "-", "--as-of", AS_OF,
                     "--db", tmp_path / "audit.db")
     assert result.exit_code == 0, result.stderr
@@ -71,7 +65,7 @@ def test_results_to_standard_output_with_the_summary_on_standard_error(tmp_path)
 
 @pytest.mark.parametrize(("name", "text"), [("p.csv", ""), ("p.jsonl", ""),
                                             ("p.csv", "id,name\n"), ("p.jsonl", "\n\n")])
-def test_a_portfolio_without_rows_is_an_error(tmp_path, name, text):
+def test_a_portfolio_without_rows_is_an_error(tmp_path, name, text, credit):
     path = tmp_path / name
     path.write_text(text)
     db = tmp_path / "audit.db"
@@ -84,7 +78,7 @@ def test_a_portfolio_without_rows_is_an_error(tmp_path, name, text):
 
 
 @pytest.fixture
-def immutable_trail(tmp_path):
+def immutable_trail(tmp_path, credit):
     """An audit file nobody may write, root included (chattr +i: root's own permissions
     would let it write a file with mode 0444). Skipped where the flag cannot be set."""
     db = tmp_path / "audit.db"
@@ -99,7 +93,7 @@ def immutable_trail(tmp_path):
     subprocess.run(["chattr", "-i", str(db)], check=True)
 
 
-def test_a_read_only_trail_is_one_line_naming_the_file(immutable_trail):
+def test_a_read_only_trail_is_one_line_naming_the_file(immutable_trail, credit):
     result = credit("decide", ROOT / "examples" / "customers" / "bbb-distributor.json",
                     "--as-of", AS_OF, "--db", immutable_trail)
     assert result.exit_code == 1

@@ -10,16 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from engine.cli.main import cli
 from engine.errors import ProblemsError
 from engine.ruleset.loader import load_ruleset
+from tests.paths import ROOT
 from tests.ruleset_factory import build_ruleset
 
-REPO = Path(__file__).resolve().parent.parent
 BROKEN = Path("tests/rulesets/broken")  # relative: the labels in expected.txt are
-CASES = sorted(p.name for p in (REPO / BROKEN).iterdir() if p.is_dir())
+CASES = sorted(p.name for p in (ROOT / BROKEN).iterdir() if p.is_dir())
 
 REQUIRED_CLASSES = {
     "yaml_syntax", "schema_violation", "unknown_field", "bad_expression", "type_error",
@@ -35,7 +33,7 @@ def case_params():
 
 @pytest.fixture(autouse=True)
 def at_repo_root(monkeypatch):
-    monkeypatch.chdir(REPO)
+    monkeypatch.chdir(ROOT)
 
 
 def problems(folder) -> list[str]:
@@ -45,7 +43,7 @@ def problems(folder) -> list[str]:
 
 
 def expected(name: str) -> list[str]:
-    text = (REPO / BROKEN / name / "expected.txt").read_text(encoding="utf-8")
+    text = (ROOT / BROKEN / name / "expected.txt").read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line.strip()]
 
 
@@ -54,7 +52,7 @@ def expected(name: str) -> list[str]:
 def test_every_error_class_has_a_broken_ruleset():
     assert set(CASES) >= REQUIRED_CLASSES
     for name in CASES:
-        folder = REPO / BROKEN / name
+        folder = ROOT / BROKEN / name
         assert (folder / "ruleset.yaml").is_file(), name
         assert expected(name), f"{name}/expected.txt is empty"
         for line in expected(name):
@@ -103,10 +101,9 @@ def test_schema_messages_name_the_json_pointer():
         ": /scorecard/characteristics/1/bins/2/points: expected a number, got the text 'fifty'")
 
 
-def test_the_default_ruleset_validates():
-    ruleset = load_ruleset("rulesets/default")
-    assert ruleset.name == "default"
-    assert ruleset.grades == ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
+def test_the_default_ruleset_validates(default_ruleset):
+    assert default_ruleset.name == "default"
+    assert default_ruleset.grades == ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
 
 
 # --- several problems at once ---------------------------------------------------------------
@@ -182,21 +179,16 @@ def test_schema_problems_in_several_files_are_all_reported_sorted(tmp_path):
 
 # --- the CLI --------------------------------------------------------------------------------
 
-@pytest.fixture
-def runner():
-    return CliRunner()
-
-
 @pytest.mark.parametrize("name", case_params())
-def test_cli_validate_prints_the_problems_and_exits_1(runner, name):
-    result = runner.invoke(cli, ["validate", f"{BROKEN}/{name}"])
+def test_cli_validate_prints_the_problems_and_exits_1(credit, name):
+    result = credit("validate", f"{BROKEN}/{name}")
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == expected(name)
 
 
-def test_cli_validate_default_exits_0(runner):
-    result = runner.invoke(cli, ["validate", "rulesets/default"])
+def test_cli_validate_default_exits_0(credit):
+    result = credit("validate", "rulesets/default")
     assert result.exit_code == 0, result.output
     assert re.fullmatch(r"ok: rulesets/default: ruleset default \S+, hash [0-9a-f]{16}\n",
                         result.stdout)
@@ -208,17 +200,17 @@ def test_cli_validate_default_exits_0(runner):
     ("tests/rulesets/no_such_ruleset", "not a ruleset folder (no such directory)"),
     ("tests/rulesets", "no ruleset.yaml in this folder"),
 ])
-def test_cli_validate_on_something_not_a_ruleset_is_one_line(runner, path, message):
-    result = runner.invoke(cli, ["validate", path])
+def test_cli_validate_on_something_not_a_ruleset_is_one_line(credit, path, message):
+    result = credit("validate", path)
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [f"{path}: {message}"]
 
 
 def test_credit_command_prints_problems_on_stderr():
-    credit = Path(sys.executable).parent / "credit"
-    if not credit.exists():
+    command = Path(sys.executable).parent / "credit"
+    if not command.exists():
         pytest.skip("the credit command is not installed")
-    done = subprocess.run([str(credit), "validate", f"{BROKEN}/band_overlap"], cwd=REPO,
+    done = subprocess.run([str(command), "validate", f"{BROKEN}/band_overlap"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stdout == ""
