@@ -20,6 +20,7 @@ from json.encoder import encode_basestring
 
 from ..canonical import canonical_json
 from ..parallel import worker_context
+from .checkpoints import extends
 
 GENESIS = "0" * 64  # the first record's previous hash in a trail whose meta is not covered
 
@@ -93,9 +94,11 @@ PARALLEL_FROM = 200_000  # records; below this one process is quicker than start
 
 
 def verify_file(path: str, expected_head: tuple[int, str] | None = None,
-                workers: int | None = None) -> VerifyReport:
+                workers: int | None = None, statement: dict | None = None) -> VerifyReport:
     """Verify the audit file at ``path``: the chain in ``workers`` processes (default: one
-    per core for long trails, each walking a range), then rulesets and the noted head."""
+    per core for long trails, each walking a range), then rulesets and the noted head;
+    with a signed ``statement`` (its signature checked by the caller), that the trail
+    still holds its first ``size`` records (``checkpoints.extends``)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         first, last = _seq_range(conn)
@@ -111,6 +114,10 @@ def verify_file(path: str, expected_head: tuple[int, str] | None = None,
                 parts = list(pool.map(_verify_range_in_file, *zip(*ranges, strict=True)))
             report = _combine(parts)
         report = _finish(conn, report, expected_head)
+        if report.ok and statement is not None:
+            why = extends(conn, statement)
+            if why:
+                report = VerifyReport(report.checked, statement["size"], why, report.head)
         return dataclasses.replace(report, warnings=_warnings(conn))
     finally:
         conn.close()

@@ -6,11 +6,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 
 import click
 
 from ..audit.chain import verify_file
+from ..audit.checkpoints import (
+    CheckpointError,
+    check_signature,
+    generate_key,
+    load_private_key,
+    load_public_key,
+    load_statement,
+    sign_head,
+    write_json,
+)
 from ..audit.decision_records import full_decision
+from ..audit.proofs import check_proof, load_proof, prove
 from ..audit.queries import (
     EXPORT_COLUMNS,
     LIST_COLUMNS,
@@ -121,26 +133,41 @@ def show_command(ref: str, db_path, as_json: bool) -> None:
 
 @audit.command("verify")
 @db_option
-@click.option("--head", "head", metavar="SEQ:HASH",
-              help="A head noted earlier (see 'credit audit head'): also detect a trail "
-                   "cut short after it.")
-def verify_command(db_path, head: str | None) -> None:
-    """Walk the hash chain; exit 1 naming the first record that fails, and why."""
-    expected = None
-    if head is not None:
+@click.option("--head", "head", metavar="SEQ:HASH|STATEMENT",
+              help="A head noted earlier ('credit audit head'), or a signed statement file "
+                   "('credit audit head --sign'): also detect a trail cut short or "
+                   "rewritten after it.")
+@click.option("--public-key", type=click.Path(dir_okay=False), metavar="KEY.pub",
+              help="The public key that signed the --head statement.")
+def verify_command(db_path, head: str | None, public_key: str | None) -> None:
+    """Walk the hash chain; exit 1 naming the first record that fails, and why.
+
+    With a signed statement (--head FILE --public-key KEY.pub), its signature is checked
+    and the trail must still hold the signed head and the records before it.
+    """
+    expected, statement = None, None
+    if head is not None and Path(head).is_file():
+        if public_key is None:
+            raise click.UsageError("a signed --head statement needs --public-key")
+        statement = load_statement(head)
+        check_signature(statement, load_public_key(public_key))
+        expected = (statement["size"], statement["head"])
+    elif head is not None:
         seq, _, digest = head.partition(":")
         if not seq.isdigit() or len(digest) != 64:
-            raise click.BadParameter("expected SEQ:HASH, as 'credit audit head' prints it",
-                                     param_hint="--head")
+            raise click.BadParameter("expected SEQ:HASH, as 'credit audit head' prints it, "
+                                     "or a signed statement file", param_hint="--head")
         expected = (int(seq), digest)
     with open_store(db_path) as store:  # checks it is an audit file
         path = store.path
-    report = verify_file(path, expected)
+    report = verify_file(path, expected, statement=statement)
     for warning in report.warnings:
         click.echo(f"credit: warning: {warning}", err=True)
     if report.ok:
         last = f", head {report.head[0]}:{report.head[1]}" if report.head else ""
-        click.echo(f"ok: {report.checked:,} records verified{last}")
+        signed = (f"; extends the head signed {statement['signed_at']} (record "
+                  f"{statement['size']})") if statement else ""
+        click.echo(f"ok: {report.checked:,} records verified{last}{signed}")
         return
     if report.failed_ruleset:
         click.echo(f"FAILED: stored ruleset {report.failed_ruleset}: {report.reason}",
@@ -153,13 +180,84 @@ def verify_command(db_path, head: str | None) -> None:
 
 @audit.command("head")
 @db_option
-def head_command(db_path) -> None:
-    """Print the latest record as SEQ:HASH, to note elsewhere."""
+@click.option("--sign", "key", type=click.Path(dir_okay=False), metavar="KEY",
+              help="Sign a statement of the trail's size, head and Merkle root with this "
+                   "Ed25519 private key ('credit audit keygen').")
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="With --sign: write the statement here (default: standard output).")
+def head_command(db_path, key: str | None, out: str | None) -> None:
+    """Print the latest record as SEQ:HASH, to note elsewhere; or, with --sign, a signed
+    statement that 'credit audit verify --head' and proofs check against."""
     with open_store(db_path) as store:
-        head = store.head()
+        head, path = store.head(), store.path
     if head is None:
         raise AuditError("the audit trail is empty")
-    click.echo(f"{head[0]}:{head[1]}")
+    if key is None:
+        if out is not None:
+            raise click.UsageError("--out goes with --sign")
+        click.echo(f"{head[0]}:{head[1]}")
+        return
+    statement = sign_head(path, load_private_key(key))
+    if out is None:
+        click.echo(json.dumps(statement, indent=2, sort_keys=True))
+    else:
+        write_json(out, statement)
+        click.echo(f"signed record {statement['size']} ({statement['head'][:16]}...) into "
+                   f"{out}", err=True)
+
+
+@audit.command("keygen")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="KEY",
+              help="Where to write the private key; the public key goes to KEY.pub.")
+def keygen_command(out: str) -> None:
+    """Make an Ed25519 key pair for signing checkpoints. Keep the private key away from
+    the audit file; hand the public key (KEY.pub) to whoever checks."""
+    private_path, public_path = generate_key(out)
+    click.echo(f"private key {private_path} (owner only), public key {public_path}")
+
+
+@audit.command("prove")
+@click.argument("ref", metavar="SEQ|DECISION_ID")
+@db_option
+@click.option("--head", "head", type=click.Path(dir_okay=False), metavar="STATEMENT",
+              help="Prove the record under this signed statement.")
+@click.option("--sign", "key", type=click.Path(dir_okay=False), metavar="KEY",
+              help="Or sign the head now with this private key and prove under it.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="PROOF.json",
+              help="Where to write the proof.")
+def prove_command(ref: str, db_path, head: str | None, key: str | None, out: str) -> None:
+    """Write a proof that one record is in the trail under a signed head, which
+    'credit audit check-proof' checks with only the proof and the public key."""
+    if (head is None) == (key is None):
+        raise click.UsageError("give exactly one of --head STATEMENT and --sign KEY")
+    with open_store(db_path) as store:
+        path = store.path
+    statement = load_statement(head) if head else sign_head(path, load_private_key(key))
+    proof = prove(path, ref, statement)
+    write_json(out, proof)
+    click.echo(f"record {proof['index'] + 1} under the head signed {statement['signed_at']} "
+               f"(record {statement['size']}): {len(proof['path'])} hashes in {out}")
+
+
+@audit.command("check-proof")
+@click.argument("proof_file", metavar="PROOF.json", type=click.Path(dir_okay=False))
+@click.option("--public-key", required=True, type=click.Path(dir_okay=False),
+              metavar="KEY.pub", help="The public key of whoever signed the head.")
+def check_proof_command(proof_file: str, public_key: str) -> None:
+    """Check a proof that a record is in a signed trail, without the audit file: exit 0
+    and a line naming the record when it holds, 1 saying what failed."""
+    proof = load_proof(proof_file)
+    try:
+        record = check_proof(proof, load_public_key(public_key))
+    except CheckpointError as exc:
+        click.echo(f"FAILED: {exc}", err=True)
+        sys.exit(1)
+    statement = proof["statement"]
+    what = f"decision {record['decision_id']}" if record.get("decision_id") else \
+        f"{record['kind']} record"
+    click.echo(f"ok: record {record['seq']} ({what}, customer {record['customer_id']}) is in "
+               f"the trail of {statement['size']:,} records signed {statement['signed_at']} "
+               f"by key {statement['key_id']}")
 
 
 @audit.command("export")

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from ..audit.checkpoints import checkpoint, load_private_key
 from ..audit.store import AuditStore, default_db_path
 from ..batch import DEFAULT_COMMIT_EVERY, RowError, run_batch
 from ..enrich.customer_documents import check_customer, parse_json_document, read_document_text
@@ -89,16 +90,23 @@ def decide_command(customer: str, ruleset_dir: str | None, as_of: dt.date | None
 @no_audit_option
 @click.option("--commit-every", type=click.IntRange(1, None), default=DEFAULT_COMMIT_EVERY,
               show_default=True, help="Audit records written per transaction.")
+@click.option("--checkpoint", "checkpoint_key", type=click.Path(dir_okay=False), metavar="KEY",
+              help="At the end, sign the trail's head with this private key and keep the "
+                   "statement beside the audit file (AUDIT_FILE.checkpoint-SIZE.json).")
 @click.option("--resume", is_flag=True,
               help="Finish an interrupted run of this batch (same portfolio, ruleset and "
                    "as-of date) without deciding any customer twice.")
 def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | None,
           workers: int, as_json: bool, with_trace: bool, progress: bool | None,
-          db_path: str | None, no_audit: bool, commit_every: int, resume: bool) -> None:
+          db_path: str | None, no_audit: bool, commit_every: int, checkpoint_key: str | None,
+          resume: bool) -> None:
     """Decide every customer of a portfolio, streaming; bad rows are reported and skipped.
 
     Each decision is audited (unless --no-audit). Exits 1 when any row failed.
     """
+    if checkpoint_key and no_audit:
+        raise click.UsageError("--checkpoint signs the audit trail: drop --no-audit")
+    signer = load_private_key(checkpoint_key) if checkpoint_key else None  # before deciding
     as_of = as_of or dt.date.today()
     folder = ruleset_dir or default_ruleset()
     show = sys.stderr.isatty() if progress is None else progress
@@ -128,10 +136,13 @@ def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | No
             store.close()
         if meter:
             meter.finish()
+    signed = checkpoint(db_path or default_db_path(), signer) if signer else None
     data = summary.to_dict()
     data["as_of"] = as_of.isoformat()
     data["out"] = out
     data["audit"] = None if no_audit else (db_path or default_db_path())
+    if signed:
+        data["checkpoint"] = str(signed)
     to_stderr = out == "-"  # the results went to standard output: the summary goes aside
     if as_json:
         click.echo(json.dumps(data, sort_keys=True), err=to_stderr)
@@ -146,6 +157,8 @@ def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | No
             resumed = f", {summary.resumed:,} from the interrupted run" if summary.resumed \
                 else ""
             lines.append(f"Audit      {data['audit']}, batch {summary.batch_id}{resumed}")
+        if signed:
+            lines.append(f"Checkpoint {signed}")
         for line in lines:
             click.echo(line, err=to_stderr)
     if summary.failed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..audit.checkpoints import checkpoint, load_private_key
 from ..audit.store import AuditStore, default_db_path
 from ..monitor.run import run_monitor
 from ..ruleset.loader import load_ruleset
@@ -24,11 +25,14 @@ WORKLIST_COLUMNS = ("customer_id", "overdue_amount", "days_overdue", "grade", "s
               help="Print the collections worklist for the date instead of the actions.")
 @click.option("--dry-run", is_flag=True,
               help="Work out the actions but append nothing to the audit trail.")
+@click.option("--checkpoint", "checkpoint_key", type=click.Path(dir_okay=False), metavar="KEY",
+              help="At the end, sign the trail's head with this private key and keep the "
+                   "statement beside the audit file (AUDIT_FILE.checkpoint-SIZE.json).")
 @ruleset_option
 @db_option
 @output_options
-def monitor_command(as_of, worklist: bool, dry_run: bool, ruleset_dir, db_path,
-                    fmt: str) -> None:
+def monitor_command(as_of, worklist: bool, dry_run: bool, checkpoint_key: str | None,
+                    ruleset_dir, db_path, fmt: str) -> None:
     """Run the monitoring rules over the event log up to a date and take their actions.
 
     Escalations, credit holds and releases, re-grades and notifications are appended to
@@ -36,9 +40,15 @@ def monitor_command(as_of, worklist: bool, dry_run: bool, ruleset_dir, db_path,
     same date takes no action twice. Time is event time and the run date, never the
     clock, so the same log and date give the same actions.
     """
+    if checkpoint_key and dry_run:
+        raise click.UsageError("--checkpoint signs what the run recorded: drop --dry-run")
+    signer = load_private_key(checkpoint_key) if checkpoint_key else None
     ruleset = load_ruleset(ruleset_dir or default_ruleset())
     with AuditStore(db_path or default_db_path(), create=False) as store:
         report = run_monitor(store, ruleset, as_of, record=not dry_run)
+        path = store.path
+    if signer is not None:
+        click.echo(f"credit: checkpoint {checkpoint(path, signer)}", err=True)
     if worklist:
         rows, columns = report.worklist, WORKLIST_COLUMNS
     else:
