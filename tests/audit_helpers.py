@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.audit.chain import record_hash
+from engine.audit.chain import genesis, record_hash
 from engine.canonical import canonical_json
 from tests.credit_cli import invoke_credit
 from tests.paths import DEFAULT_RULESET, ROOT
@@ -136,3 +136,35 @@ def check_like_a_regulator(lines: list[str]) -> None:
         assert hashlib.sha256(header).hexdigest() == record["hash"], number
         assert record["prev_hash"] == previous
         previous = record["hash"]
+
+
+def rechain_from(conn, seq: int, change) -> None:
+    """Apply ``change(row)`` to record ``seq`` and recompute the chain from it on, as a
+    forger who knows the scheme would: every check inside the file still passes."""
+    rows = [dict(r) for r in conn.execute(
+        f"SELECT {', '.join(ALL_COLUMNS)} FROM records WHERE seq >= ? ORDER BY seq", (seq,))]
+    before = conn.execute("SELECT hash FROM records WHERE seq = ?", (seq - 1,)).fetchone()
+    prev = before[0] if before else genesis(conn)
+    for row in rows:
+        if row["seq"] == seq:
+            change(row)
+        row["prev_hash"] = prev
+        row = rehash(row)
+        conn.execute(f"UPDATE records SET {', '.join(f'{c} = ?' for c in ALL_COLUMNS)} "
+                     "WHERE seq = ?", (*[row[c] for c in ALL_COLUMNS], row["seq"]))
+        prev = row["hash"]
+
+
+def committed_decisions(db) -> int:
+    """Decision records committed so far, read without disturbing the writer."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+    except sqlite3.OperationalError:
+        return 0
+    try:
+        return conn.execute("SELECT count(*) FROM records WHERE kind = 'decision'"
+                            ).fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+    finally:
+        conn.close()

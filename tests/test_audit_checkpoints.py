@@ -12,7 +12,6 @@ import stat
 
 import pytest
 
-from engine.audit.chain import genesis
 from engine.audit.merkle import (
     inclusion_path,
     leaf_hash,
@@ -20,12 +19,7 @@ from engine.audit.merkle import (
     root_from_path,
     tree_root,
 )
-from tests.audit_helpers import AS_OF, connect, copy_db, generate, rehash, tamper
-
-COLUMNS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
-           "ruleset_name", "ruleset_version", "ruleset_hash", "outcome", "grade",
-           "credit_limit", "batch_id", "batch_row", "body_sha256", "prev_hash", "body", "hash")
-
+from tests.audit_helpers import AS_OF, connect, copy_db, generate, rechain_from, tamper
 
 # -- the Merkle tree, against RFC 6962's recursive definition -------------------------------
 
@@ -138,31 +132,18 @@ def test_a_signed_head_verifies_and_still_does_after_more_records(trail, signer,
     assert verify(credit, trail, tmp_path / "head.json", public).exit_code == 0
 
 
-def rewrite_body(conn, seq: int) -> None:
-    """Give record ``seq`` a better grade in body and header alike and recompute the chain
-    from it on: every check inside the file still passes."""
-    rows = [dict(r) for r in conn.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM records WHERE seq >= ? ORDER BY seq", (seq,))]
-    before = conn.execute("SELECT hash FROM records WHERE seq = ?", (seq - 1,)).fetchone()
-    prev = before[0] if before else genesis(conn)
-    for row in rows:
-        if row["seq"] == seq:
-            body = json.loads(row["body"])
-            body["decision"]["grading"]["grade"] = row["grade"] = "AAA"
-            row["body"] = json.dumps(body, sort_keys=True, separators=(",", ":"),
-                                     ensure_ascii=False)
-        row["prev_hash"] = prev
-        row = rehash(row)
-        conn.execute(f"UPDATE records SET {', '.join(f'{c} = ?' for c in COLUMNS)} "
-                     "WHERE seq = ?", (*[row[c] for c in COLUMNS], row["seq"]))
-        prev = row["hash"]
+def better_grade(row: dict) -> None:
+    """Record a better grade, in body and header alike."""
+    body = json.loads(row["body"])
+    body["decision"]["grading"]["grade"] = row["grade"] = "AAA"
+    row["body"] = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def test_a_consistent_rewrite_passes_plain_verify_but_not_the_signed_head(trail, signer,
                                                                          credit, tmp_path):
     private, public, _ = signer
     sign(credit, trail, private, tmp_path / "head.json")
-    tamper(trail, lambda conn: rewrite_body(conn, 10))
+    tamper(trail, lambda conn: rechain_from(conn, 10, better_grade))
     plain = credit("audit", "verify", "--db", trail)
     assert plain.exit_code == 0  # nothing inside the file shows it
     result = verify(credit, trail, tmp_path / "head.json", public)

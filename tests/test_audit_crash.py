@@ -6,33 +6,17 @@ from __future__ import annotations
 import csv
 import json
 import signal
-import sqlite3
 import subprocess
 import time
 
 import pytest
 
-from tests.audit_helpers import AS_OF, generate, rows, verify
+from tests.audit_helpers import AS_OF, committed_decisions, generate, rows, verify
 from tests.credit_cli import CREDIT
 from tests.paths import ROOT
 
 ROWS = 20_000
 COMMIT_EVERY = 200
-
-
-def committed_decisions(db) -> int:
-    """Decision records committed so far, read without disturbing the writer."""
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-    except sqlite3.OperationalError:
-        return 0
-    try:
-        return conn.execute("SELECT count(*) FROM records WHERE kind = 'decision'"
-                            ).fetchone()[0]
-    except sqlite3.OperationalError:  # not created yet
-        return 0
-    finally:
-        conn.close()
 
 
 @pytest.mark.slow

@@ -8,12 +8,8 @@ import json
 
 import pytest
 
-from engine.audit.chain import HEADER_SOURCES, LISTED_COLUMNS, genesis, verify_file
-from tests.audit_helpers import AS_OF, connect, copy_db, generate, rehash, tamper
-
-COLUMNS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
-           "ruleset_name", "ruleset_version", "ruleset_hash", "outcome", "grade",
-           "credit_limit", "batch_id", "batch_row", "body_sha256", "prev_hash", "body", "hash")
+from engine.audit.chain import HEADER_SOURCES, LISTED_COLUMNS, verify_file
+from tests.audit_helpers import AS_OF, connect, copy_db, generate, rechain_from, tamper
 
 
 @pytest.fixture(scope="module")
@@ -45,22 +41,8 @@ def trail(pristine, tmp_path):
 
 
 def rewrite(db, seq: int, **columns) -> None:
-    """Change header columns of record ``seq`` and recompute the chain from there on, as a
-    forger who knows the scheme would."""
-    def change(conn):
-        rows = [dict(r) for r in conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM records WHERE seq >= ? ORDER BY seq", (seq,))]
-        before = conn.execute("SELECT hash FROM records WHERE seq = ?", (seq - 1,)).fetchone()
-        prev = before[0] if before else genesis(conn)
-        for row in rows:
-            if row["seq"] == seq:
-                row.update(columns)
-            row["prev_hash"] = prev
-            row = rehash(row)
-            conn.execute(f"UPDATE records SET {', '.join(f'{c} = ?' for c in COLUMNS)} "
-                         "WHERE seq = ?", (*[row[c] for c in COLUMNS], row["seq"]))
-            prev = row["hash"]
-    tamper(db, change)
+    """Change header columns of record ``seq`` and recompute the chain from there on."""
+    tamper(db, lambda conn: rechain_from(conn, seq, lambda row: row.update(columns)))
 
 
 def seq_of(db, kind: str, offset: int = 0) -> int:

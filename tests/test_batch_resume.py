@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.parallel import map_chunks
-from tests.audit_helpers import AS_OF, generate
+from tests.audit_helpers import AS_OF, committed_decisions, generate
 from tests.credit_cli import CREDIT
 from tests.paths import ROOT
 
@@ -44,21 +44,6 @@ def test_workers_are_not_forked_from_the_process_that_holds_the_audit_file(tmp_p
         conn.close()
     assert len(parents) == 3
     assert os.getpid() not in parents
-
-
-def committed_decisions(db) -> int:
-    """Decision records committed so far, read without disturbing the writer."""
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-    except sqlite3.OperationalError:
-        return 0
-    try:
-        return conn.execute("SELECT count(*) FROM records WHERE kind = 'decision'"
-                            ).fetchone()[0]
-    except sqlite3.OperationalError:  # not created yet
-        return 0
-    finally:
-        conn.close()
 
 
 def run(*args) -> subprocess.CompletedProcess:
