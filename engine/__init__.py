@@ -30,7 +30,6 @@ _EXPORTS = {
     "CompiledRuleset": "engine.ruleset.compiler",
     # customer documents and portfolios
     "check_customer": "engine.enrich.customer_documents",
-    "InputError": "engine.enrich.customer_documents",
     "parse_json_document": "engine.enrich.customer_documents",
     "read_rows": "engine.enrich.portfolio",
     # enrichment and plugins
@@ -62,6 +61,7 @@ _EXPORTS = {
     "CreditRulesError": "engine.errors",
     "ProblemsError": "engine.errors",
     "DecisionError": "engine.errors",
+    "InputError": "engine.errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]

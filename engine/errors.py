@@ -60,3 +60,18 @@ class ExpressionError(CreditRulesError):
 class DecisionError(CreditRulesError):
     """A decision that cannot be completed from its inputs (for example two rules of a
     unique table matching the same case)."""
+
+
+class InputError(CreditRulesError):
+    """A customer document (or row) that cannot be used: ``problems`` are
+    ``(json_pointer, message)`` pairs, or a single ``("", message)`` for unreadable text."""
+
+    def __init__(self, where: str, problems: list[tuple[str, str]]):
+        self.where = where
+        self.problems = problems
+        super().__init__("; ".join(f"{p}: {m}" if p else m for p, m in problems))
+
+    def lines(self) -> list[str]:
+        """One line per problem, each prefixed with where the document came from."""
+        return [f"{self.where}: {p}: {m}" if p else f"{self.where}: {m}"
+                for p, m in self.problems]

@@ -298,3 +298,14 @@ def test_unresolvable_ref(tmp_path: Path) -> None:
     write(tmp_path, "a.schema.json", {"$id": BASE + "a.schema.json", "$ref": "gone.schema.json"})
     with pytest.raises(SchemaError, match="cannot resolve"):
         SchemaStore(tmp_path).json_problems({}, "a.schema.json", "c.json")
+
+
+def test_every_shipped_schema_is_a_valid_draft_2020_12_schema():
+    """The engine does not check its own schemas at start (they are checked here)."""
+    from engine.language.schema_check import SCHEMA_DIR, SchemaStore
+
+    store = SchemaStore(SCHEMA_DIR, check_metaschema=True)
+    names = sorted(path.name for path in SCHEMA_DIR.glob("*.schema.json"))
+    assert len(names) >= 16
+    for name in names:
+        assert store.load_schema(name)["$schema"].endswith("2020-12/schema")

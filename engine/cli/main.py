@@ -6,27 +6,58 @@ No traceback reaches a user (set CREDIT_DEBUG=1 to see one for an unexpected err
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 import click
 
-from ..enrich.customer_documents import InputError
-from ..errors import CreditRulesError, ProblemsError
+from ..errors import CreditRulesError, InputError, ProblemsError
 from ..version import __version__
-from .audit_commands import register as register_audit_commands
-from .decide_commands import batch, decide_command
-from .events_commands import events_group
-from .lint_command import lint_command
-from .monitor_command import monitor_command
-from .override_commands import override as override_group
-from .plugin_commands import plugins_command, register_plugin_commands
-from .ruleset_commands import test_command, validate
-from .simulate_commands import diff_command, simulate_command
+
+# Every built-in command, imported only when it is run (or help lists it), so that
+# 'credit --version' and a one-shot command load no more than they use.
+COMMANDS = {
+    "validate": "ruleset_commands:validate", "test": "ruleset_commands:test_command",
+    "lint": "lint_command:lint_command", "diff": "simulate_commands:diff_command",
+    "simulate": "simulate_commands:simulate_command",
+    "decide": "decide_commands:decide_command", "batch": "decide_commands:batch",
+    "events": "events_commands:events_group", "monitor": "monitor_command:monitor_command",
+    "override": "override_commands:override", "plugins": "plugin_commands:plugins_command",
+    "audit": "audit_commands:audit", "replay": "audit_commands:replay_command",
+    "review": "audit_commands:review_command",
+}
 
 
 class CreditGroup(click.Group):
-    """A click group whose errors are single lines and never tracebacks."""
+    """A click group whose errors are single lines and never tracebacks. Its built-in
+    commands (``lazy``: name -> "module:attribute" in engine.cli) are imported when first
+    asked for; plugins' commands are added the first time a name is not a built-in one."""
+
+    def __init__(self, *args, lazy: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+        self._plugins_asked = False
+
+    def get_command(self, ctx, name: str):
+        if name not in self.commands and name in self.lazy:
+            module, _, attribute = self.lazy[name].partition(":")
+            self.add_command(getattr(importlib.import_module(f"engine.cli.{module}"),
+                                     attribute), name)
+        if name not in self.commands and name not in self.lazy:
+            self._add_plugin_commands()
+        return self.commands.get(name)
+
+    def list_commands(self, ctx) -> list[str]:
+        self._add_plugin_commands()
+        return sorted({*self.commands, *self.lazy})
+
+    def _add_plugin_commands(self) -> None:
+        if not self._plugins_asked:
+            self._plugins_asked = True
+            from .plugin_commands import register_plugin_commands
+
+            register_plugin_commands(self)
 
     def main(self, args=None, prog_name=None, complete_var=None, **extra):
         extra.pop("standalone_mode", None)
@@ -70,20 +101,13 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-@click.group(cls=CreditGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CreditGroup, lazy=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="credit-rules")
 def cli() -> None:
     """credit-rules: admission, grading and credit policy for business customers."""
 
 
-register_audit_commands(cli)
-for command in (validate, test_command, lint_command, diff_command, simulate_command,
-                decide_command, batch, events_group, monitor_command, override_group,
-                plugins_command):
-    cli.add_command(command)
-
-
 def main() -> None:
     """Entry point of the ``credit`` command."""
-    register_plugin_commands(cli)
     cli.main()

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ..errors import CreditRulesError
+from ..errors import InputError
 from ..language.schema_check import fast_problems, load_schema
 
 SCHEMA = "customer.schema.json"
@@ -20,21 +20,6 @@ MAX_DOCUMENT_BYTES = 1_000_000
 MAX_INTEGER_DIGITS = 40
 # Deeper than any customer document needs; every walker of a document may recurse this far.
 MAX_NESTING = 32
-
-
-class InputError(CreditRulesError):
-    """A customer document (or row) that cannot be used: ``problems`` are
-    ``(json_pointer, message)`` pairs, or a single ``("", message)`` for unreadable text."""
-
-    def __init__(self, where: str, problems: list[tuple[str, str]]):
-        self.where = where
-        self.problems = problems
-        super().__init__("; ".join(f"{p}: {m}" if p else m for p, m in problems))
-
-    def lines(self) -> list[str]:
-        """One line per problem, each prefixed with where the document came from."""
-        return [f"{self.where}: {p}: {m}" if p else f"{self.where}: {m}"
-                for p, m in self.problems]
 
 
 def parse_json_document(text: str, where: str, file: str | None = None,

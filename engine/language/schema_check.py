@@ -55,8 +55,11 @@ def _printable(text: str) -> str:
 class SchemaStore:
     """The ``*.schema.json`` files of one directory, their registry and compiled validators."""
 
-    def __init__(self, directory: str | Path):
+    def __init__(self, directory: str | Path, *, check_metaschema: bool = True):
         self.directory = Path(directory)
+        # The shipped schemas are checked against the metaschema by the tests, not at every
+        # start (a third of a one-shot command's time); schemas from elsewhere always are.
+        self.check_metaschema = check_metaschema
         self._schemas: dict[str, dict] | None = None
         self._registry: Registry | None = None
         self._validators: dict[str, Validator] = {}
@@ -70,7 +73,7 @@ class SchemaStore:
         resources: list[tuple[str, Resource]] = []
         owners: dict[str, Path] = {}
         for path in sorted(self.directory.glob("*" + SCHEMA_SUFFIX)):
-            schema = _read_schema(path)
+            schema = _read_schema(path, self.check_metaschema)
             resource = Resource.from_contents(schema, default_specification=DRAFT202012)
             uris = [path.name]
             if "$id" in schema:
@@ -137,7 +140,7 @@ class SchemaStore:
         return [(pointer_text(path), message) for path, message in ordered]
 
 
-def _read_schema(path: Path) -> dict:
+def _read_schema(path: Path, check_metaschema: bool = True) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
@@ -148,6 +151,8 @@ def _read_schema(path: Path) -> dict:
         raise SchemaError(f"{path}:{err.lineno}:{err.colno}: invalid JSON: {err.msg}") from None
     if not isinstance(schema, dict):
         raise SchemaError(f"{path}: a schema must be a JSON object")
+    if not check_metaschema:
+        return schema
     try:
         _Validator.check_schema(schema)
     except jsonschema.SchemaError as err:
@@ -290,7 +295,7 @@ _stores: dict[Path, SchemaStore] = {}
 def _store() -> SchemaStore:
     directory = Path(SCHEMA_DIR)
     if directory not in _stores:
-        _stores[directory] = SchemaStore(directory)
+        _stores[directory] = SchemaStore(directory, check_metaschema=False)
     return _stores[directory]
 
 
