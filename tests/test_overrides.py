@@ -188,3 +188,16 @@ def test_an_applied_override_needs_a_manager_to_sign_off(default_ruleset):
                                             "role": "credit_analyst", "expires": "2026-01-01"},
                           **smaller)
     assert expired["approval"]["required_level"] == "automatic"
+
+
+def test_reading_the_register_does_not_scan_the_trail(tmp_path):
+    """The register is read after every batch commit: it must use its own index, or the
+    cost of a batch grows with the whole trail."""
+    from engine.audit.store import AuditStore
+
+    db = tmp_path / "audit.db"
+    with AuditStore(db) as store:
+        plan = store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT seq, recorded_at, body FROM records WHERE kind = "
+            "'override' AND 1 ORDER BY seq").fetchall()
+    assert "USING INDEX records_overrides" in " ".join(str(step[-1]) for step in plan)
