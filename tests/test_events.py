@@ -91,6 +91,7 @@ def test_an_audit_file_of_schema_version_1_is_migrated(tmp_path):
     conn = sqlite3.connect(path)
     conn.execute("DROP INDEX records_event_id")
     conn.execute("DROP INDEX records_customer_time")
+    conn.execute("DROP INDEX records_overrides")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
@@ -98,4 +99,4 @@ def test_an_audit_file_of_schema_version_1_is_migrated(tmp_path):
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         names = [r[0] for r in store.conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index'")]
-        assert {"records_event_id", "records_customer_time"} <= set(names)
+        assert {"records_event_id", "records_customer_time", "records_overrides"} <= set(names)
