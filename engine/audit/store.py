@@ -125,7 +125,8 @@ def _migration_4(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX records_overrides ON records (seq) WHERE kind = 'override'")
 
 
-MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4]  # index + 1 = the schema version it brings
+# index + 1 = the schema version each brings
+MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4]
 
 
 def _now() -> str:
