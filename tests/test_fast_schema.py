@@ -86,3 +86,17 @@ def test_the_event_checker_agrees_with_jsonschema(data):
     if data.draw(st.booleans()):
         event.pop(data.draw(st.sampled_from(list(event))))
     assert checker(event) == validator.is_valid(event), event
+
+
+def test_both_checks_read_patterns_and_dates_the_same_way():
+    """ECMA-262 patterns ('$' is the end of the text) and checked date formats, in the
+    Rust check and in jsonschema alike."""
+    from engine.language.schema_check import json_problems
+
+    checker = compile_checker(load_schema("customer.schema.json"))
+    for document, valid in [({"id": "C-1"}, True), ({"id": "C-1\n"}, False),
+                            ({"id": "C-1", "founded": "2026-02-30"}, False),
+                            ({"id": "C-1", "founded": "2026-02-28"}, True),
+                            ({"id": "C-1", "attributes": {"n": 10 ** 39}}, True)]:
+        assert checker(document) is valid, document
+        assert (json_problems(document, "customer.schema.json") == []) is valid, document
