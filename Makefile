@@ -28,6 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	$(BIN)/python bench/bench_targets.py
 	$(BIN)/python bench/bench_decide.py
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_events.py
