@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .audit.decision_records import compact_json, full_decision
+from .audit.queries import Filters
 from .audit.store import AuditError, AuditStore
 from .canonical import canonical_json
 from .decide.challenger import decide_challenger, in_split
@@ -18,10 +20,13 @@ from .decide.decision import Decision
 from .decide.pipeline import decide
 from .errors import DecisionError, ProblemsError
 from .monitor.run import action_again
+from .parallel import chunked, map_chunks
 from .ruleset.compiler import CompiledRuleset, compile_ruleset
 from .ruleset.source import source_from_content
 
 MAX_DIFF_LINES = 30
+CHUNK = 500  # records a worker replays at a time
+PARALLEL_FROM = 5_000  # records; below this, starting workers costs more than it saves
 
 
 @dataclass
@@ -76,17 +81,23 @@ class Replayer:
         except DecisionError as exc:
             result.differences.append(f"the decision now fails: {exc}")
             return result
-        stored_summary = canonical_json(body["decision"])
-        stored_trace = canonical_json(body["trace"])
         new_summary = canonical_json(decision.summary())
         new_trace = compact_json(decision.compact_trace())
-        if stored_summary != new_summary or stored_trace != new_trace:
+        if not _same_bytes(row["body"], body, new_summary, new_trace) and (
+                canonical_json(body["decision"]) != new_summary
+                or canonical_json(body["trace"]) != new_trace):
             result.differences = _differences(body, ruleset, decision, self.store)
             if not result.differences:  # same values, different bytes
                 result.differences = ["the decision's JSON differs byte for byte"]
         if "challenger" in body:
             result.differences += self._challenger_differences(body)
         return result
+
+    def replay_seqs(self, seqs: list[int]) -> list[ReplayResult]:
+        """Replay the records with these sequence numbers, in order."""
+        marks = ", ".join("?" * len(seqs))
+        return [self.replay(row) for row in self.store.iter_rows(
+            f"SELECT * FROM records WHERE seq IN ({marks}) ORDER BY seq", seqs)]
 
     def _replay_action(self, row: dict) -> ReplayResult:
         stored = json.loads(row["body"])
@@ -159,3 +170,52 @@ def _diff(path: str, old: object, new: object, lines: list[str]) -> None:
 def _short(value: object) -> str:
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _same_bytes(text: str, body: dict, summary_json: str, trace_json: str) -> bool:
+    """Whether the stored body holds exactly this summary and trace where the engine
+    writes them (the body is canonical JSON: as_of, [challenger], decision, ..., trace
+    last), compared as text, without encoding the stored values again. False says only
+    "compare the values" (a body written another way may still hold the same ones)."""
+    head = f'{{"as_of":"{body["as_of"]}",'
+    if "challenger" in body:
+        head += f'"challenger":{canonical_json(body["challenger"])},'
+    return text.startswith(f'{head}"decision":{summary_json},') and \
+        text.endswith(f'"trace":{trace_json}}}')
+
+
+def replay_records(db_path: str, filters: Filters, *, workers: int = 1
+                   ) -> Iterator[ReplayResult]:
+    """Replay every decision and monitoring action matching ``filters``, in record order,
+    in ``workers`` processes for a long trail (each with its own connection and compiled
+    rulesets)."""
+    kinds = ("decision", "action") if filters.kind is None else (filters.kind,)
+    where, params = filters.where()
+    limit = f" LIMIT {int(filters.limit)}" if filters.limit else ""
+    with AuditStore(db_path, create=False) as store:
+        seqs = [row["seq"] for row in store.iter_rows(
+            f"SELECT seq, kind FROM records{where} ORDER BY seq{limit}", params)
+            if row["kind"] in kinds]
+    chunks = chunked(iter(seqs), CHUNK)
+    if workers <= 1 or len(seqs) < PARALLEL_FROM:
+        with AuditStore(db_path, create=False) as store:
+            replayer = Replayer(store)
+            for chunk in chunks:
+                yield from replayer.replay_seqs(chunk)
+        return
+    for results in map_chunks(chunks, _replay_chunk, (), workers=workers,
+                              initializer=_open_in_worker, initargs=(db_path,)):
+        yield from results
+
+
+_worker: Replayer | None = None
+
+
+def _open_in_worker(db_path: str) -> None:
+    global _worker
+    _worker = Replayer(AuditStore(db_path, create=False))
+
+
+def _replay_chunk(seqs: list[int]) -> list[ReplayResult]:
+    assert _worker is not None
+    return _worker.replay_seqs(seqs)

@@ -173,3 +173,47 @@ def test_replay_refuses_an_altered_stored_ruleset(tmp_path, credit):
     result = credit("replay", "2", "--db", db)
     assert result.exit_code == 1
     assert "content was altered" in one_line_error(result)
+
+
+def test_replaying_in_workers_gives_what_one_process_gives(example_trail, tmp_path,
+                                                           monkeypatch):
+    """A long trail is replayed in several processes: the same results, in record order,
+    a difference found in a worker included."""
+    from engine import replay
+    from engine.audit.queries import Filters
+
+    db = copy_db(example_trail, tmp_path / "audit.db")
+    seq = rows(db, "SELECT seq FROM records WHERE kind = 'decision' ORDER BY seq "
+                   "LIMIT 1 OFFSET 700")[0]["seq"]
+
+    def change_the_grade(conn):
+        body = json.loads(conn.execute("SELECT body FROM records WHERE seq = ?",
+                                       (seq,)).fetchone()[0])
+        body["decision"]["grading"]["grade"] = "AAA"
+        conn.execute("UPDATE records SET body = ? WHERE seq = ?",
+                     (json.dumps(body, sort_keys=True), seq))
+
+    tamper(db, change_the_grade)
+    monkeypatch.setattr(replay, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(replay, "CHUNK", 64)
+    alone = list(replay.replay_records(str(db), Filters(), workers=1))
+    together = list(replay.replay_records(str(db), Filters(), workers=2))
+    assert [(r.seq, r.differences) for r in together] == [(r.seq, r.differences)
+                                                         for r in alone]
+    assert [r.seq for r in together if not r.matched] == [seq]
+    assert len(together) == 1000
+
+
+def test_a_body_written_with_other_spacing_but_the_same_values_still_matches(
+        example_trail, tmp_path, credit):
+    db = copy_db(example_trail, tmp_path / "audit.db")
+    seq = rows(db, "SELECT seq FROM records WHERE kind = 'decision' LIMIT 1")[0]["seq"]
+
+    def respace(conn):
+        body = json.loads(conn.execute("SELECT body FROM records WHERE seq = ?",
+                                       (seq,)).fetchone()[0])
+        conn.execute("UPDATE records SET body = ? WHERE seq = ?",
+                     (json.dumps(body, sort_keys=True, indent=1), seq))
+
+    tamper(db, respace)
+    assert credit("replay", str(seq), "--db", db).exit_code == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from ..audit.queries import (
 from ..audit.store import AuditError, AuditStore, default_db_path
 from ..quality.challenger_report import TABLES as CHALLENGER_TABLES
 from ..quality.challenger_report import challenger_stats
-from ..replay import Replayer
+from ..replay import Replayer, replay_records
 from .options import db_option, parse_date
 from .output import format_rows, output_options
 from .render import decision_text
@@ -357,9 +358,12 @@ def _print_challenger(report, table: str | None, fmt: str) -> None:
 @click.argument("ref", required=False, metavar="SEQ|DECISION_ID")
 @click.option("--all", "replay_all", is_flag=True,
               help="Replay every decision and monitoring action matching the filters.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="With --all: processes to replay in (default: one per core).")
 @db_option
 @filter_options
-def replay_command(ref: str | None, replay_all: bool, db_path, **kwargs) -> None:
+def replay_command(ref: str | None, replay_all: bool, workers: int | None, db_path,
+                   **kwargs) -> None:
     """Re-run a recorded decision or monitoring action and compare, byte for byte.
 
     A decision is decided again from its record alone; an action is taken again by the
@@ -381,21 +385,18 @@ def replay_command(ref: str | None, replay_all: bool, db_path, **kwargs) -> None
             for line in result.differences:
                 click.echo(f"  {line}", err=True)
             sys.exit(1)
-        if filters.kind not in (None, "decision", "action"):
-            raise click.UsageError("replay --all replays decisions and actions: --kind "
-                                   "decision or --kind action")
-        kinds = {filters.kind} if filters.kind else {"decision", "action"}
-        matched = differed = 0
-        for row in export_records(store, filters):
-            if row["kind"] not in kinds:
-                continue
-            result = replayer.replay(row)
-            if result.matched:
-                matched += 1
-            else:
-                differed += 1
-                click.echo(f"DIFFERENT: record {result.seq} ({result.decision_id}): "
-                           + "; ".join(result.differences[:3]), err=True)
+        path = store.path
+    if filters.kind not in (None, "decision", "action"):
+        raise click.UsageError("replay --all replays decisions and actions: --kind "
+                               "decision or --kind action")
+    matched = differed = 0
+    for result in replay_records(path, filters, workers=workers or os.cpu_count() or 1):
+        if result.matched:
+            matched += 1
+        else:
+            differed += 1
+            click.echo(f"DIFFERENT: record {result.seq} ({result.decision_id}): "
+                       + "; ".join(result.differences[:3]), err=True)
     click.echo(f"{matched:,} replayed identically, {differed:,} differed")
     if differed:
         sys.exit(1)
