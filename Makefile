@@ -12,7 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The demo keeps its own audit file and starts it afresh, so every run prints the same
+# (your credit-audit.db is never touched by it).
+DEMO_FILES := demo-audit.db demo-audit.db-wal demo-audit.db-shm demo-audit.db.key \
+	demo-audit.db.monitor-lock results.jsonl monitor-actions.csv
+demo: export CREDIT_DB = demo-audit.db
 demo: $(STAMP)
+	rm -f $(DEMO_FILES)
 	$(BIN)/credit validate rulesets/default
 	$(BIN)/credit decide examples/customers/bbb-distributor.json --as-of 2026-11-30
 	$(BIN)/credit batch examples/portfolio.csv --out results.jsonl --as-of 2025-12-31
@@ -36,4 +42,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_simulate.py
 
 clean:
-	rm -rf $(VENV) results.jsonl monitor-actions.csv .pytest_cache
+	rm -rf $(VENV) $(DEMO_FILES) .pytest_cache

@@ -16,7 +16,8 @@ The output is a CSV whose columns are the dotted paths of the customer document
 or with ``--format jsonl`` one customer document per line. Rows are written one at a time,
 so a million customers take no more memory than ten. The same seed gives the same bytes.
 
-    python examples/generate_portfolio.py                      # 1,000 rows, seed 2026
+    python examples/generate_portfolio.py > p.csv               # 1,000 rows, seed 2026
+    python examples/generate_portfolio.py --out examples/portfolio.csv   # the shipped one
     python examples/generate_portfolio.py --count 1000000 --out /tmp/big.csv
     python examples/generate_portfolio.py --format jsonl --out /tmp/portfolio.jsonl
 """
@@ -34,7 +35,7 @@ from collections.abc import Iterator
 
 DEFAULT_SEED = 2026
 DEFAULT_COUNT = 1000
-DEFAULT_OUT = "examples/portfolio.csv"
+DEFAULT_OUT = "-"  # standard output: the shipped portfolio is never overwritten by accident
 DEFAULT_AS_OF = "2026-11-30"
 
 # Every field of schemas/customer.schema.json but `attributes` and `$schema`, in its order.
@@ -338,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=DEFAULT_COUNT,
                         help=f"number of customers (default {DEFAULT_COUNT})")
     parser.add_argument("--out", default=DEFAULT_OUT,
-                        help=f"output file, - for stdout (default {DEFAULT_OUT})")
+                        help="output file (default: - , standard output)")
     parser.add_argument("--format", choices=("csv", "jsonl"), default="csv",
                         help="csv (dotted-path columns) or jsonl (one document a line)")
     parser.add_argument("--as-of", default=DEFAULT_AS_OF,

@@ -83,7 +83,7 @@ def test_jsonl_portfolio_with_a_malformed_line(tmp_path):
         f"{portfolio}:2:2: Expecting property name enclosed in double quotes"]
     assert [json.loads(x)["customer_id"] for x in out.read_text().splitlines()] == [
         "T-STRONG", "T-2"]
-    assert "Decided 2 customers; 1 rows failed" in result.stdout
+    assert "Decided 2 customers; 1 row failed" in result.stdout
 
 
 def test_two_workers_write_the_same_bytes_as_one(tmp_path):

@@ -49,7 +49,7 @@ def test_ingest_twice_applies_nothing_twice(tmp_path):
 
 def test_a_repeated_id_in_one_file_is_skipped(tmp_path):
     result = ingest(write(tmp_path / "e.jsonl", INVOICE, {**PAYMENT, "id": "E-1"}))
-    assert "ingested 1 events; skipped 1 already seen" in result.stdout
+    assert "ingested 1 event; skipped 1 already seen" in result.stdout
 
 
 def test_bad_lines_are_reported_by_number_and_the_rest_kept(tmp_path):

@@ -33,9 +33,9 @@ def test_the_actions_as_a_table_with_a_summary_line(log, credit):
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["date", "customer_id", "action", "what", "rule", "events"]
     assert any("M_BROKEN_PROMISE" in line and "escalate" in line for line in lines)
-    assert result.stderr == ("credit: monitored 1 customers, 3 events up to 2026-03-31: "
+    assert result.stderr == ("credit: monitored 1 customer, 3 events up to 2026-03-31: "
                              "5 actions (escalate 2, hold 1, notify 2); 0 taken "
-                             "by earlier runs; 1 accounts overdue\n")
+                             "by earlier runs; 1 account overdue\n")
 
 
 def test_json_gives_the_recorded_bodies_and_a_second_run_none(log, credit):

@@ -39,7 +39,7 @@ from ..quality.challenger_report import challenger_stats
 from ..replay import Replayer, replay_records
 from .options import db_option, parse_date
 from .output import format_rows, output_options
-from .render import decision_text
+from .render import counted, decision_text
 
 
 def filter_options(command):
@@ -168,7 +168,7 @@ def verify_command(db_path, head: str | None, public_key: str | None) -> None:
         last = f", head {report.head[0]}:{report.head[1]}" if report.head else ""
         signed = (f"; extends the head signed {statement['signed_at']} (record "
                   f"{statement['size']})") if statement else ""
-        click.echo(f"ok: {report.checked:,} records verified{last}{signed}")
+        click.echo(f"ok: {counted(report.checked, 'record')} verified{last}{signed}")
         return
     if report.failed_ruleset:
         click.echo(f"FAILED: stored ruleset {report.failed_ruleset}: {report.reason}",

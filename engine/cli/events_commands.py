@@ -9,6 +9,7 @@ import click
 from ..audit.events import ingest_events
 from ..audit.store import AuditStore, default_db_path
 from .options import db_option
+from .render import counted
 
 
 @click.group("events")
@@ -30,7 +31,8 @@ def events_ingest(events_file: str, db_path: str | None, commit_every: int) -> N
     with AuditStore(db_path or default_db_path()) as store:
         report = ingest_events(store, events_file, commit_every=commit_every,
                                on_bad=lambda message: click.echo(message, err=True))
-    click.echo(f"ingested {report.ingested:,} events; skipped {len(report.duplicates):,} "
-               f"already seen; {len(report.bad):,} problems in bad lines")
+    click.echo(f"ingested {counted(report.ingested, 'event')}; skipped "
+               f"{len(report.duplicates):,} already seen; "
+               f"{counted(len(report.bad), 'problem')} in bad lines")
     if report.bad:
         sys.exit(1)

@@ -10,6 +10,7 @@ from ..monitor.run import run_monitor
 from ..ruleset.loader import load_ruleset
 from .options import db_option, default_ruleset, parse_date, ruleset_option
 from .output import format_rows, output_options
+from .render import counted
 
 ACTION_COLUMNS = ("date", "customer_id", "action", "what", "rule", "events")
 WORKLIST_COLUMNS = ("customer_id", "overdue_amount", "days_overdue", "grade", "step_today",
@@ -58,14 +59,15 @@ def monitor_command(as_of, worklist: bool, dry_run: bool, checkpoint_key: str | 
     for line in format_rows(rows, columns, fmt):
         click.echo(line)
     counts = ", ".join(f"{kind} {count:,}" for kind, count in report.counts().items())
-    click.echo(f"credit: monitored {report.customers:,} customers, {report.events:,} events "
-               f"up to {as_of.isoformat()}: {report.taken:,} actions"
+    click.echo(f"credit: monitored {counted(report.customers, 'customer')}, "
+               f"{counted(report.events, 'event')} "
+               f"up to {as_of.isoformat()}: {counted(report.taken, 'action')}"
                f"{' (' + counts + ')' if counts else ''}"
                f"{' not recorded (dry run)' if dry_run else ''}; "
                f"{report.already_taken:,} taken by earlier runs; "
                + (f"{report.held_back:,} held back (seen by the last run); "
                   if report.held_back else "") +
-               f"{len(report.worklist):,} accounts overdue", err=True)
+               f"{counted(len(report.worklist), 'account')} overdue", err=True)
 
 
 def _what(action: dict) -> str:

@@ -91,8 +91,8 @@ def _short(value: object) -> str:
 def summary_text(summary: dict, grades: tuple[str, ...]) -> str:
     """A batch summary as readable lines."""
     currency = summary["currency"]
-    lines = [f"Decided {summary['decided']:,} customers"
-             + (f"; {summary['failed']:,} rows failed" if summary["failed"] else "")]
+    lines = [f"Decided {counted(summary['decided'], 'customer')}"
+             + (f"; {counted(summary['failed'], 'row')} failed" if summary["failed"] else "")]
     outcomes = summary["by_outcome"]
     lines.append("Admission  " + "  ".join(f"{o} {outcomes.get(o, 0):,}"
                                            for o in ("accept", "refer", "reject")))
@@ -110,3 +110,8 @@ def summary_text(summary: dict, grades: tuple[str, ...]) -> str:
                      + (f"; {challenger['failed']:,} it could not decide"
                         if challenger["failed"] else ""))
     return "\n".join(lines)
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 customer``, ``2 customers``, ``1,000 rows``: a count and its noun, agreeing."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
