@@ -97,9 +97,12 @@ def test_the_day_before_the_due_date_nobody_on_that_date_is_listed(trail, credit
     assert result.stdout.strip() == "[]"
 
 
-def test_review_needs_due_and_a_date(trail, credit):
+def test_review_lists_due_customers_by_default_and_needs_a_real_date(trail, credit):
     db, _ = trail
-    assert credit("review", "--db", db).exit_code == 2
+    plain = credit("review", "--as-of", "2026-11-30", "--db", db)
+    assert plain.exit_code == 0
+    assert plain.stdout == credit("review", "--due", "--as-of", "2026-11-30", "--db",
+                                  db).stdout
     result = credit("review", "--due", "--as-of", "30.11.2026", "--db", db)
     assert result.exit_code == 2
     assert "is not a date" in one_line_error(result)

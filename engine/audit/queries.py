@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..ruleset.source import DEFAULT_GRADES, MANIFEST
 from .chain import HEADER_FIELDS
 from .store import AuditStore
 
@@ -76,7 +77,8 @@ def export_records(store: AuditStore, filters: Filters) -> Iterator[dict]:
 
 
 def stats(store: AuditStore, filters: Filters) -> dict[str, list[dict]]:
-    """Counts of decisions by grade, by outcome, by ruleset version and by day."""
+    """Counts of decisions by grade (in the rulesets' order, AAA first), by outcome, by
+    ruleset version and by day."""
     where, params = Filters(**{**filters.__dict__, "kind": "decision", "limit": None}).where()
     groups = {"grade": "grade", "outcome": "outcome",
               "ruleset": "ruleset_name || ' ' || ruleset_version", "day": "as_of"}
@@ -85,7 +87,20 @@ def stats(store: AuditStore, filters: Filters) -> dict[str, list[dict]]:
         sql = (f"SELECT {expression} AS {name}, count(*) AS decisions FROM records{where} "
                f"GROUP BY 1 ORDER BY 1")
         result[name] = list(store.iter_rows(sql, params))
+    order = {}
+    for row in store.iter_rows(f"SELECT DISTINCT ruleset_hash FROM records{where}", params):
+        for grade in grade_scale(store, row["ruleset_hash"]):
+            order.setdefault(grade, len(order))
+    result["grade"].sort(key=lambda r: (r["grade"] is None, order.get(r["grade"], len(order)),
+                                        r["grade"] or ""))
     return result
+
+
+def grade_scale(store: AuditStore, ruleset_hash: str | None) -> tuple[str, ...]:
+    """The grades of a stored ruleset, best first (the default scale when it names none)."""
+    manifest = store.ruleset_content(ruleset_hash).get(MANIFEST) or {} if ruleset_hash \
+        else {}
+    return tuple(manifest.get("grades") or DEFAULT_GRADES)
 
 
 def review_due(store: AuditStore, as_of: dt.date) -> Iterator[dict]:

@@ -41,29 +41,43 @@ from .options import db_option, parse_date
 from .output import format_rows, output_options
 from .render import counted, decision_text
 
+# The filter naming a recorded ruleset is --ruleset-id: --ruleset is a ruleset folder on
+# every command that decides (decide, batch, monitor, override).
+RULESET_ID_HELP = ("Only decisions made under this ruleset (name, name@version or start "
+                   "of its hash).")
 
-def filter_options(command):
-    """The filters every review command shares."""
-    for option in reversed([
-        click.option("--customer", help="Only this customer id."),
-        click.option("--since", callback=parse_date, metavar="DATE", help="Decided on or after."),
-        click.option("--until", callback=parse_date, metavar="DATE", help="Decided on or before."),
-        click.option("--grade", help="Only this grade."),
-        click.option("--outcome", type=click.Choice(["accept", "refer", "reject"]),
-                     help="Only this admission outcome."),
-        click.option("--kind", help="Only this kind of record (decision, event, action, "
-                                    "batch, ruleset-loaded, override, ...)."),
-        click.option("--ruleset", metavar="NAME[@VERSION]|HASH",
-                     help="Only this ruleset (name, name@version or start of its hash)."),
-        click.option("--limit", type=click.IntRange(1, None), help="At most this many."),
-    ]):
-        command = option(command)
-    return command
+
+def filter_options(command=None, *, with_kind: bool = True):
+    """The filters every review command shares (``with_kind=False``: not --kind, for a
+    command that reads decisions only)."""
+    def decorate(command):
+        options = [
+            click.option("--customer", help="Only this customer id."),
+            click.option("--since", callback=parse_date, metavar="DATE",
+                         help="Decided on or after."),
+            click.option("--until", callback=parse_date, metavar="DATE",
+                         help="Decided on or before."),
+            click.option("--grade", help="Only this grade."),
+            click.option("--outcome", type=click.Choice(["accept", "refer", "reject"]),
+                         help="Only this admission outcome."),
+            click.option("--ruleset-id", "ruleset", metavar="NAME[@VERSION]|HASH",
+                         help=RULESET_ID_HELP),
+            click.option("--limit", type=click.IntRange(1, None), help="At most this many."),
+        ]
+        if with_kind:
+            options.insert(5, click.option(
+                "--kind", help="Only this kind of record (decision, event, action, batch, "
+                               "row-failed, ruleset-loaded, override, monitor-run)."))
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate(command) if command is not None else decorate
 
 
 def _filters(kwargs: dict) -> Filters:
-    return Filters(**{k: kwargs.pop(k) for k in ("customer", "since", "until", "grade",
-                                                 "outcome", "kind", "ruleset", "limit")})
+    return Filters(**{k: kwargs.pop(k, None) for k in ("customer", "since", "until",
+                                                       "grade", "outcome", "kind",
+                                                       "ruleset", "limit")})
 
 
 def open_store(db_path: str | None) -> AuditStore:
@@ -291,7 +305,7 @@ CHALLENGER_TITLES = {
 
 @audit.command("stats")
 @db_option
-@filter_options
+@filter_options(with_kind=False)
 @click.option("--challenger", "with_challenger", is_flag=True,
               help="Compare the champion with its challenger over the decisions recorded "
                    "with a challenger result: agreement, grade migration, limits.")
@@ -305,8 +319,6 @@ def stats_command(db_path, fmt, with_challenger: bool, table: str | None, **kwar
     decisions that have a challenger result beside them (the customers in its split).
     """
     filters = _filters(kwargs)
-    if filters.kind not in (None, "decision"):
-        raise click.BadParameter("stats counts decisions only", param_hint="--kind")
     if table is not None and not with_challenger:
         raise click.UsageError("--show chooses a table of --challenger")
     if with_challenger:
@@ -403,8 +415,9 @@ def replay_command(ref: str | None, replay_all: bool, workers: int | None, db_pa
 
 
 @click.command("review")
-@click.option("--due", is_flag=True, required=True,
-              help="List customers due for review (the only listing so far).")
+@click.option("--due", is_flag=True, default=True,
+              help="List customers due for review (the default, and the only listing so "
+                   "far).")
 @click.option("--as-of", "as_of", callback=parse_date, metavar="DATE",
               help="Review date (default: today).")
 @db_option

@@ -66,7 +66,7 @@ def diff_command(old: str, new: str, as_json: bool) -> None:
 @click.option("--until", callback=parse_date, metavar="DATE",
               help="With --from-audit: decided on or before.")
 @click.option("--customer", help="With --from-audit: only this customer id.")
-@click.option("--ruleset", "recorded_ruleset", metavar="NAME[@VERSION]|HASH",
+@click.option("--ruleset-id", "recorded_ruleset", metavar="NAME[@VERSION]|HASH",
               help="With --from-audit: only decisions recorded under this ruleset.")
 @as_of_option
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
@@ -90,7 +90,7 @@ def simulate_command(portfolio: str | None, baseline_dir: str, candidate_dir: st
     not be read or decided.
     """
     filters = {"--since": since, "--until": until, "--customer": customer,
-               "--ruleset": recorded_ruleset}
+               "--ruleset-id": recorded_ruleset}
     if from_audit and portfolio:
         raise click.UsageError("give a PORTFOLIO or --from-audit, not both")
     if not from_audit and not portfolio:

@@ -21,9 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..audit.queries import Filters
+from ..audit.queries import Filters, grade_scale
 from ..audit.store import AuditStore
-from ..ruleset.source import DEFAULT_GRADES, MANIFEST
 from .simulation_report import NOT_DECIDED, REJECTED, ZERO, Side
 
 TABLES = ("pairs", "agreement", "migration", "limits")
@@ -176,15 +175,10 @@ def challenger_stats(store: AuditStore, filters: Filters) -> ChallengerReport:
         part = json.loads(row["part"])
         for ruleset_hash in (row["ruleset_hash"], part["ruleset"]["hash"]):
             if ruleset_hash not in scales:
-                scales[ruleset_hash] = _grade_scale(store, ruleset_hash)
+                scales[ruleset_hash] = grade_scale(store, ruleset_hash)
         report.add({"name": row["ruleset_name"], "version": row["ruleset_version"],
                     "hash": row["ruleset_hash"]}, part,
                    side_of_record(row["outcome"], row["grade"], row["credit_limit"]),
                    side_of_part(part))
     report.grades = tuple(dict.fromkeys(g for scale in scales.values() for g in scale))
     return report
-
-
-def _grade_scale(store: AuditStore, ruleset_hash: str) -> tuple[str, ...]:
-    manifest = store.ruleset_content(ruleset_hash).get(MANIFEST) or {}
-    return tuple(manifest.get("grades") or DEFAULT_GRADES)
