@@ -91,3 +91,32 @@ def test_every_regrade_measure_is_documented_and_computed():
     measures = schema["properties"]["regrade"]["properties"]["facts"]["additionalProperties"]
     assert set(measures["enum"]) == set(Account("x").measures(dt.date(2026, 1, 1)))
     assert all(f"`{name}`" in LANGUAGE for name in measures["enum"])
+
+
+def _every_command():
+    """(path, command) of every credit command and subcommand."""
+    import click
+
+    found = []
+
+    def walk(group, path):
+        for name in group.list_commands(None):
+            command = group.get_command(None, name)
+            found.append((f"{path} {name}".strip(), command))
+            if isinstance(command, click.Group):
+                walk(command, f"{path} {name}")
+
+    walk(cli, "")
+    return found
+
+
+@pytest.mark.parametrize(("path", "command"), _every_command(), ids=lambda x: x
+                         if isinstance(x, str) else "")
+def test_every_command_has_a_summary_and_examples(path, command):
+    lines = [line.strip() for line in command.help.splitlines()]
+    assert lines[0].endswith(".")
+    examples = [line for line in lines[lines.index("Examples:") + 1:]
+                if line.startswith("credit ")]
+    assert examples, f"credit {path} --help shows no example"
+    top = path.split()[0]
+    assert all(e.split()[1] == top for e in examples)

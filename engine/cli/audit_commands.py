@@ -87,7 +87,15 @@ def open_store(db_path: str | None) -> AuditStore:
 
 @click.group()
 def audit() -> None:
-    """Review and verify the audit trail."""
+    """Review and verify the audit trail.
+
+    Examples:
+
+    \b
+      credit audit list --since 2026-01-01
+      credit audit verify
+      credit audit show d-3b0eca465a6df3c20edccf83f029c3c5
+    """
 
 
 @audit.command("list")
@@ -95,7 +103,14 @@ def audit() -> None:
 @filter_options
 @output_options
 def list_command(db_path, fmt, **kwargs) -> None:
-    """List records, newest first."""
+    """List records, newest first.
+
+    Examples:
+
+    \b
+      credit audit list --customer C-000001
+      credit audit list --kind action --since 2026-06-01 --csv
+    """
     filters = _filters(kwargs)
     with open_store(db_path) as store:
         for line in format_rows(list_records(store, filters), LIST_COLUMNS, fmt):
@@ -107,7 +122,14 @@ def list_command(db_path, fmt, **kwargs) -> None:
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
 def show_command(ref: str, db_path, as_json: bool) -> None:
-    """Show one record: inputs, every rule that fired, outcome."""
+    """Show one record: inputs, every rule that fired, outcome.
+
+    Examples:
+
+    \b
+      credit audit show 2
+      credit audit show d-3b0eca465a6df3c20edccf83f029c3c5 --json
+    """
     with open_store(db_path) as store:
         row = store.record(ref)
         body = json.loads(row["body"])
@@ -159,6 +181,13 @@ def verify_command(db_path, head: str | None, public_key: str | None) -> None:
 
     With a signed statement (--head FILE --public-key KEY.pub), its signature is checked
     and the trail must still hold the signed head and the records before it.
+
+    Examples:
+
+    \b
+      credit audit verify
+      credit audit verify --head 1003:b79c49b2...
+      credit audit verify --head head.json --public-key signer.key.pub
     """
     expected, statement = None, None
     if head is not None and Path(head).is_file():
@@ -201,8 +230,17 @@ def verify_command(db_path, head: str | None, public_key: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="With --sign: write the statement here (default: standard output).")
 def head_command(db_path, key: str | None, out: str | None) -> None:
-    """Print the latest record as SEQ:HASH, to note elsewhere; or, with --sign, a signed
-    statement that 'credit audit verify --head' and proofs check against."""
+    """Print the latest record as SEQ:HASH, to note elsewhere.
+
+    With --sign, write a signed statement of the trail's size, head and Merkle root
+    instead, which 'credit audit verify --head' and proofs check against.
+
+    Examples:
+
+    \b
+      credit audit head
+      credit audit head --sign signer.key --out head.json
+    """
     with open_store(db_path) as store:
         head, path = store.head(), store.path
     if head is None:
@@ -225,8 +263,16 @@ def head_command(db_path, key: str | None, out: str | None) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="KEY",
               help="Where to write the private key; the public key goes to KEY.pub.")
 def keygen_command(out: str) -> None:
-    """Make an Ed25519 key pair for signing checkpoints. Keep the private key away from
-    the audit file; hand the public key (KEY.pub) to whoever checks."""
+    """Make an Ed25519 key pair for signing checkpoints.
+
+    Keep the private key away from the audit file; hand the public key (KEY.pub) to
+    whoever checks.
+
+    Examples:
+
+    \b
+      credit audit keygen --out signer.key
+    """
     private_path, public_path = generate_key(out)
     click.echo(f"private key {private_path} (owner only), public key {public_path}")
 
@@ -241,8 +287,16 @@ def keygen_command(out: str) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="PROOF.json",
               help="Where to write the proof.")
 def prove_command(ref: str, db_path, head: str | None, key: str | None, out: str) -> None:
-    """Write a proof that one record is in the trail under a signed head, which
-    'credit audit check-proof' checks with only the proof and the public key."""
+    """Write a proof that one record is in the trail under a signed head.
+
+    'credit audit check-proof' checks it with only the proof and the public key.
+
+    Examples:
+
+    \b
+      credit audit prove d-3b0eca465a6df3c20edccf83f029c3c5 --head head.json --out proof.json
+      credit audit prove 503 --sign signer.key --out proof.json
+    """
     if (head is None) == (key is None):
         raise click.UsageError("give exactly one of --head STATEMENT and --sign KEY")
     with open_store(db_path) as store:
@@ -259,8 +313,15 @@ def prove_command(ref: str, db_path, head: str | None, key: str | None, out: str
 @click.option("--public-key", required=True, type=click.Path(dir_okay=False),
               metavar="KEY.pub", help="The public key of whoever signed the head.")
 def check_proof_command(proof_file: str, public_key: str) -> None:
-    """Check a proof that a record is in a signed trail, without the audit file: exit 0
-    and a line naming the record when it holds, 1 saying what failed."""
+    """Check a proof that a record is in a signed trail, without the audit file.
+
+    Exits 0 with a line naming the record when the proof holds, 1 saying what failed.
+
+    Examples:
+
+    \b
+      credit audit check-proof proof.json --public-key signer.key.pub
+    """
     proof = load_proof(proof_file)
     try:
         record = check_proof(proof, load_public_key(public_key))
@@ -281,7 +342,14 @@ def check_proof_command(proof_file: str, public_key: str) -> None:
               show_default=True)
 @filter_options
 def export_command(db_path, fmt: str, **kwargs) -> None:
-    """Write whole records (oldest first), for a regulator or another tool."""
+    """Write whole records (oldest first), for a regulator or another tool.
+
+    Examples:
+
+    \b
+      credit audit export --customer C-000001 > c1.jsonl
+      credit audit export --format csv --since 2026-01-01
+    """
     filters = _filters(kwargs)
     with open_store(db_path) as store:
         rows = export_records(store, filters)
@@ -317,6 +385,13 @@ def stats_command(db_path, fmt, with_challenger: bool, table: str | None, **kwar
 
     With --challenger, compare the champion with its challenger instead, over the
     decisions that have a challenger result beside them (the customers in its split).
+
+    Examples:
+
+    \b
+      credit audit stats
+      credit audit stats --ruleset-id default@1.0.0 --json
+      credit audit stats --challenger
     """
     filters = _filters(kwargs)
     if table is not None and not with_challenger:
@@ -381,6 +456,12 @@ def replay_command(ref: str | None, replay_all: bool, workers: int | None, db_pa
     A decision is decided again from its record alone; an action is taken again by the
     monitor on the records before it. Exit 0 when identical; 1 with a readable
     difference when not.
+
+    Examples:
+
+    \b
+      credit replay 2
+      credit replay --all --since 2026-01-01
     """
     filters = _filters(kwargs)
     if bool(ref) == replay_all:
@@ -423,7 +504,14 @@ def replay_command(ref: str | None, replay_all: bool, workers: int | None, db_pa
 @db_option
 @output_options
 def review_command(due: bool, as_of, db_path, fmt) -> None:
-    """Customers whose last decision is older than their grade's review interval."""
+    """Customers whose last decision is older than their grade's review interval.
+
+    Examples:
+
+    \b
+      credit review --as-of 2026-11-30
+      credit review --csv > due.csv
+    """
     as_of = as_of or dt.date.today()
     columns = ("customer_id", "last_decision", "grade", "outcome", "review_interval_days",
                "due", "days_overdue", "decision_id")

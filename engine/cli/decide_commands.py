@@ -44,6 +44,12 @@ def decide_command(customer: str, ruleset_dir: str | None, as_of: dt.date | None
     The decision is written to the audit trail unless --no-audit is given. When the
     ruleset names a challenger and the customer is in its split, the challenger decides
     too; its result is shown (not applied) and recorded beside the decision.
+
+    Examples:
+
+    \b
+      credit decide examples/customers/bbb-distributor.json --as-of 2026-11-30
+      cat customer.json | credit decide - --json --no-audit
     """
     where = "<stdin>" if customer == "-" else customer
     doc = check_customer(parse_json_document(read_document_text(customer), where), where)
@@ -103,6 +109,13 @@ def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | No
     """Decide every customer of a portfolio, streaming; bad rows are reported and skipped.
 
     Each decision is audited (unless --no-audit). Exits 1 when any row failed.
+
+    Examples:
+
+    \b
+      credit batch examples/portfolio.csv --out results.jsonl --as-of 2025-12-31
+      credit batch big.csv --out - --workers 2 > results.jsonl
+      credit batch big.csv --out results.jsonl --resume
     """
     if checkpoint_key and no_audit:
         raise click.UsageError("--checkpoint signs the audit trail: drop --no-audit")

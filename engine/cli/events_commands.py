@@ -14,7 +14,13 @@ from .render import counted
 
 @click.group("events")
 def events_group() -> None:
-    """Account events: invoices, payments, promises, disputes, alerts, orders."""
+    """Account events: invoices, payments, promises, disputes, alerts, orders.
+
+    Examples:
+
+    \b
+      credit events ingest examples/events.jsonl
+    """
 
 
 @events_group.command("ingest")
@@ -27,6 +33,12 @@ def events_ingest(events_file: str, db_path: str | None, commit_every: int) -> N
 
     An event id seen before is reported and skipped; a bad line is reported with its line
     number and skipped; exit 1 when any line was bad.
+
+    Examples:
+
+    \b
+      credit events ingest examples/events.jsonl
+      credit events ingest today.jsonl --db /var/credit/audit.db
     """
     with AuditStore(db_path or default_db_path()) as store:
         report = ingest_events(store, events_file, commit_every=commit_every,

@@ -22,6 +22,12 @@ def lint_command(ruleset: str | None, as_json: bool) -> None:
 
     Prints one line per finding as FILE:LINE:COL: severity: message [code] and a final
     line 'N errors, M warnings'; exits 1 when there is any error (warnings alone exit 0).
+
+    Examples:
+
+    \b
+      credit lint
+      credit lint rulesets/candidate --json
     """
     folder = ruleset or default_ruleset()
     if not (Path(folder) / "ruleset.yaml").is_file():  # nothing to lint: an error, not a finding

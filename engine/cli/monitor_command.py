@@ -40,6 +40,13 @@ def monitor_command(as_of, worklist: bool, dry_run: bool, checkpoint_key: str | 
     the audit trail, each naming its rule and the events behind it. Running again for the
     same date takes no action twice. Time is event time and the run date, never the
     clock, so the same log and date give the same actions.
+
+    Examples:
+
+    \b
+      credit monitor --as-of 2026-11-30
+      credit monitor --as-of 2026-11-30 --worklist
+      credit monitor --as-of 2026-11-30 --dry-run --csv > actions.csv
     """
     if checkpoint_key and dry_run:
         raise click.UsageError("--checkpoint signs what the run recorded: drop --dry-run")

@@ -25,7 +25,14 @@ COLUMNS = ("id", "customer_id", "kind", "value", "by", "role", "approvals", "exp
 
 @click.group("override")
 def override() -> None:
-    """Expert overrides: propose, approve, revoke, list."""
+    """Expert overrides: propose, approve, revoke, list.
+
+    Examples:
+
+    \b
+      credit override add C-000001 --grade BB --reason visit --by ana --role credit_manager
+      credit override list
+    """
 
 
 @override.command("add")
@@ -44,8 +51,16 @@ def override() -> None:
 @db_option
 def add_command(customer, grade, notches, limit, limit_cap, refer, reason, by, role,
                 expires, ruleset_dir, db_path) -> None:
-    """Propose an override for CUSTOMER (exactly one of --grade, --notches, --limit,
-    --limit-cap, --refer)."""
+    """Propose an override for CUSTOMER.
+
+    Give exactly one of --grade, --notches, --limit, --limit-cap, --refer.
+
+    Examples:
+
+    \b
+      credit override add C-000001 --grade BB --reason visit --by ana --role credit_manager
+      credit override add C-000001 --limit 250000.00 --reason bond --by ana --role credit_manager
+    """
     chosen = [(k, v) for k, v in (("grade", grade), ("notches", notches), ("limit", limit),
                                   ("limit_cap", limit_cap), ("refer", refer or None))
               if v is not None]
@@ -69,7 +84,13 @@ def add_command(customer, grade, notches, limit, limit_cap, refer, reason, by, r
 @ruleset_option
 @db_option
 def approve_command(override_id, by, role, ruleset_dir, db_path) -> None:
-    """Give an override its second approval."""
+    """Give an override its second approval.
+
+    Examples:
+
+    \b
+      credit override approve ov-1a2b3c4d5e --by ben --role credit_committee
+    """
     check_role(load_ruleset(ruleset_dir or default_ruleset()), role)
     with AuditStore(db_path or default_db_path(), create=False) as store:
         approve_override(store, override_id, by, role)
@@ -81,7 +102,13 @@ def approve_command(override_id, by, role, ruleset_dir, db_path) -> None:
 @click.option("--by", required=True, help="Who withdraws it.")
 @db_option
 def revoke_command(override_id, by, db_path) -> None:
-    """Withdraw an override."""
+    """Withdraw an override.
+
+    Examples:
+
+    \b
+      credit override revoke ov-1a2b3c4d5e --by ana
+    """
     with AuditStore(db_path or default_db_path(), create=False) as store:
         revoke_override(store, override_id, by)
     click.echo(f"revoked {override_id}")
@@ -93,7 +120,14 @@ def revoke_command(override_id, by, db_path) -> None:
 @db_option
 @output_options
 def list_command(customer, include_revoked, db_path, fmt) -> None:
-    """List overrides in the order they were added."""
+    """List overrides in the order they were added.
+
+    Examples:
+
+    \b
+      credit override list
+      credit override list --customer C-000001 --json
+    """
     with AuditStore(db_path or default_db_path(), create=False) as store:
         rows = list_overrides(store, customer, include_revoked)
     if fmt != "json":

@@ -17,6 +17,12 @@ def plugins_command(as_json: bool) -> None:
     """List the loaded plugins with their versions and hooks.
 
     A plugin that failed to load is named on stderr, one line each, and the exit code is 1.
+
+    Examples:
+
+    \b
+      credit plugins
+      credit plugins --json
     """
     plugins = installed_plugins()
     rows = [{"name": i.name, "version": i.version, "source": i.source,

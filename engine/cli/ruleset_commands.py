@@ -21,6 +21,12 @@ def validate(ruleset: str | None) -> None:
     """Check a ruleset folder: YAML, schemas, expressions, tables, bands.
 
     Prints one line per problem as FILE:LINE:COL: message and exits 1 when there is any.
+
+    Examples:
+
+    \b
+      credit validate
+      credit validate rulesets/candidate
     """
     folder = ruleset or default_ruleset()
     compiled = load_ruleset(folder)
@@ -42,6 +48,12 @@ def test_command(ruleset: str | None, with_coverage: bool, as_json: bool) -> Non
 
     Prints one line per failed case and a final line 'N passed, M failed'; exits 1 on any
     failure. --coverage adds, per stage, every rule with the number of cases reaching it.
+
+    Examples:
+
+    \b
+      credit test
+      credit test rulesets/candidate --coverage
     """
     folder = ruleset or default_ruleset()
     compiled = load_ruleset(folder)

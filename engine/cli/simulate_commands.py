@@ -39,6 +39,12 @@ def diff_command(old: str, new: str, as_json: bool) -> None:
 
     One sentence per change (added, removed, changed, moved); exit 0 whether or not
     there are differences.
+
+    Examples:
+
+    \b
+      credit diff rulesets/default rulesets/candidate
+      credit diff old/ new/ --json
     """
     result = diff_rulesets(load_ruleset_source(old), load_ruleset_source(new))
     if as_json:
@@ -88,6 +94,12 @@ def simulate_command(portfolio: str | None, baseline_dir: str, candidate_dir: st
     credit batch reads it, enriched once and decided twice) or, with --from-audit, from
     the audit trail. Nothing is written to the audit trail. Exits 1 when any customer could
     not be read or decided.
+
+    Examples:
+
+    \b
+      credit simulate --baseline rulesets/default --candidate new/ examples/portfolio.csv
+      credit simulate --baseline rulesets/default --candidate new/ --from-audit --since 2026-01-01
     """
     filters = {"--since": since, "--until": until, "--customer": customer,
                "--ruleset-id": recorded_ruleset}
