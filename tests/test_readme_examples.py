@@ -1,0 +1,153 @@
+"""Every console example in the README is run and compared with what the program prints.
+
+Each ``console`` block has a scenario below that makes what its commands need (a customer
+file, a candidate ruleset, a decided portfolio and its events) in a fresh folder, runs
+each ``$ credit ...`` line in a fresh process and compares the output line by line.
+Values that change by design (record hashes, which cover the recording time) are written
+``…`` in the README and match anything; a block that shows some of a long output says so
+in its command's comment ("lines"), and its lines must appear in that order. A block
+that only illustrates (a crafted broken ruleset) is marked ``<!-- illustration -->`` just
+before it, and the test says which ones it did not run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.credit_cli import CREDIT
+from tests.paths import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BLOCK = re.compile(r"(<!-- illustration -->\n)?( *)```console\n(.*?)\n *```", re.S)
+
+
+def blocks() -> list[tuple[bool, list[str]]]:
+    """(illustration?, lines) of every console block, indentation removed."""
+    found = []
+    for match in BLOCK.finditer(README):
+        indent = len(match.group(2))
+        found.append((match.group(1) is not None,
+                      [line[indent:] for line in match.group(3).split("\n")]))
+    return found
+
+
+def commands(lines: list[str]) -> list[tuple[str, list[str]]]:
+    """Each ``$ `` command with the lines shown after it."""
+    found: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if line.startswith("$ "):
+            found.append((line[2:], []))
+        else:
+            found[-1][1].append(line)
+    return found
+
+
+def run(command: str, cwd: Path) -> str:
+    """What ``credit ...`` prints (stdout, then stderr), in a fresh process."""
+    argv = shlex.split(command, comments=True)
+    assert argv[0] == "credit"
+    done = subprocess.run([*CREDIT, *argv[1:]], cwd=cwd, capture_output=True, text=True,
+                          timeout=600, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+                                            "CREDIT_NO_ENTRY_POINTS": "1"})
+    return done.stdout + done.stderr
+
+
+def matches(expected: str, actual: str) -> bool:
+    """``…`` (or ``...``) stands for anything; two or more spaces for any column padding
+    (a README table is narrower than the terminal's)."""
+    pattern = ".*?".join(" {2,}".join(re.escape(piece) for piece in re.split(r" {2,}", part))
+                         for part in re.split(r"…|\.\.\.", expected))
+    return re.fullmatch(pattern, actual) is not None
+
+
+def check(block: list[str], cwd: Path) -> None:
+    for command, shown in commands(block):
+        printed = run(command, cwd).rstrip("\n").split("\n")
+        if "lines" in command.partition("#")[2]:  # a part of a long output, in order
+            rest = iter(printed)
+            for line in shown:
+                assert any(matches(line, got) for got in rest), (command, line)
+        else:
+            assert len(printed) == len(shown), (command, printed)
+            for line, got in zip(shown, printed, strict=True):
+                assert matches(line, got), (command, line, got)
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    (tmp_path / "rulesets").mkdir()
+    shutil.copytree(ROOT / "rulesets" / "default", tmp_path / "rulesets" / "default")
+    return tmp_path
+
+
+SCENARIOS = {}
+
+
+def scenario(index: int):
+    def register(function):
+        SCENARIOS[index] = function
+        return function
+    return register
+
+
+@scenario(0)
+def _decide_one(folder: Path) -> None:
+    """A fresh folder: the decision is the trail's second record, after its ruleset."""
+
+
+@scenario(1)
+def _bad_customer(folder: Path) -> None:
+    (folder / "bad.json").write_text(json.dumps({
+        "id": "C-1", "name": "Bad Data GmbH", "country": "Germany",
+        "financials": {"revenue": "lots"}}))
+
+
+@scenario(3)
+def _candidate(folder: Path) -> None:
+    candidate = folder / "rulesets" / "candidate"
+    shutil.copytree(folder / "rulesets" / "default", candidate)
+    for file, old, new in (("ruleset.yaml", 'version: "1.0.0"', 'version: "1.1.0"'),
+                           ("grading.yaml", '{range: "[1.0..1.5)", points: 50}',
+                            '{range: "[1.0..1.5)", points: 60}')):
+        text = (candidate / file).read_text()
+        assert old in text
+        (candidate / file).write_text(text.replace(old, new, 1))
+    policy = (candidate / "policy.yaml").read_text()
+    start = policy.index("- id: P_BBB")
+    end = policy.index("payment_term_days: 45", start)
+    (candidate / "policy.yaml").write_text(
+        policy[:end] + "payment_term_days: 60" + policy[end + len("payment_term_days: 45"):])
+
+
+@scenario(5)
+def _monitored_year(folder: Path) -> None:
+    for command in ("credit batch examples/portfolio.csv --out results.jsonl "
+                    "--as-of 2025-12-31", "credit events ingest examples/events.jsonl"):
+        run(command, folder)
+
+
+def test_every_console_block_has_a_scenario_or_is_marked_an_illustration():
+    for index, (illustration, _) in enumerate(blocks()):
+        assert illustration or index in SCENARIOS, f"console block {index + 1} has no test"
+
+
+@pytest.mark.parametrize("index", sorted(SCENARIOS))
+def test_the_readme_example_prints_what_it_shows(index, folder):
+    illustration, block = blocks()[index]
+    assert not illustration
+    SCENARIOS[index](folder)
+    check(block, folder)
+
+
+def test_the_illustrations_are_few_and_named():
+    """Blocks shown but not run (each needs a crafted broken ruleset or a tampered file)."""
+    firsts = [lines[0] for illustration, lines in blocks() if illustration]
+    assert firsts == ["$ credit lint rulesets/mine", "$ credit audit verify"]
