@@ -128,7 +128,7 @@ def test_bad_ruleset_option_reports_problems(credit, tmp_path):
     path = write(tmp_path / "c.json", strong_customer())
     result = credit("decide", path, "--ruleset", tmp_path)
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"{tmp_path}: no ruleset.yaml in this folder"
+    assert result.stderr.strip() == f"{tmp_path}: not a ruleset folder (no ruleset.yaml in it)"
 
 
 def test_version(credit):

@@ -37,9 +37,10 @@ SIZE_CHECK = {"checks": [{"id": "R_SIZE", "when": "size > 1", "outcome": "refer"
 
 
 def lint(folder: Path, *args: str):
-    """``credit lint FOLDER ARGS``: the result, and the lines of its standard output."""
+    """``credit lint FOLDER ARGS``: the result, and its lines: the findings (on standard
+    error, as problems in files are) then the count (on standard output)."""
     result = invoke_credit("lint", folder, *args)
-    return result, result.stdout.splitlines()
+    return result, result.stderr.splitlines() + result.stdout.splitlines()
 
 
 def where(path: Path, needle: str, occurrence: int = 1) -> str:
@@ -490,9 +491,9 @@ def test_json_output_and_exit_codes(tmp_path):
 
 def test_lint_api_and_usage_errors(tmp_path, credit):
     assert lint_ruleset(DEFAULT_RULESET) == []
-    result, lines = lint(tmp_path / "nothing")
-    assert result.exit_code == 1 and lines == []
-    assert result.stderr.endswith("nothing: not a ruleset folder (no ruleset.yaml)\n")
+    result = credit("lint", tmp_path / "nothing")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == f"{tmp_path}/nothing: not a ruleset folder (no such directory)\n"
     result = credit("lint", "--bogus")
     assert result.exit_code == 2
 
@@ -511,6 +512,6 @@ def test_a_table_too_large_for_the_gap_check_says_so(tmp_path, monkeypatch):
 
 
 def test_a_folder_that_is_not_a_ruleset_is_one_line_on_stderr(tmp_path):
-    result, lines = lint(tmp_path)
-    assert result.exit_code == 1 and lines == []
-    assert result.stderr == f"credit: error: {tmp_path}: not a ruleset folder (no ruleset.yaml)\n"
+    result = invoke_credit("lint", tmp_path)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == f"{tmp_path}: not a ruleset folder (no ruleset.yaml in it)\n"

@@ -256,8 +256,13 @@ def test_the_command_as_json(tmp_path, credit):
     assert change["where"].startswith(f"{new}/policy.yaml:")
 
 
-@pytest.mark.parametrize("args", [[], ["only-one"], ["a", "b", "--bogus"],
-                                  ["/no/such/folder", "rulesets/default"]])
+def test_a_missing_folder_is_bad_data_like_everywhere_else(credit):
+    result = credit("diff", "/no/such/folder", "rulesets/default")
+    assert result.exit_code == 1
+    assert result.stderr == "/no/such/folder: not a ruleset folder (no such directory)\n"
+
+
+@pytest.mark.parametrize("args", [[], ["only-one"], ["a", "b", "--bogus"]])
 def test_usage_errors_exit_2_with_one_line(args, tmp_path, credit):
     result = credit("diff", *args)
     assert result.exit_code == 2

@@ -313,7 +313,6 @@ def test_a_customer_the_candidate_cannot_decide(rulesets, portfolio):
     ["P", "--baseline", "B"],                                                 # no candidate
     ["P", "--baseline", "B", "--candidate", "C", "--show", "nonsense"],
     ["P", "--baseline", "B", "--candidate", "C", "--top", "-1"],
-    ["P", "--baseline", "nowhere", "--candidate", "C"],
 ])
 def test_usage_errors(args, rulesets, portfolio):
     named = {"B": rulesets[0], "C": rulesets[1], "P": portfolio}
@@ -340,3 +339,9 @@ def test_a_portfolio_simulation_reads_expert_overrides_from_the_db_given(
         return next(row["old_granted"] for row in rows if row["grade"] == "AAA")
 
     assert granted(register) != granted(tmp_path / "empty.db")
+
+
+def test_a_missing_ruleset_folder_is_bad_data(rulesets, portfolio):
+    result = invoke(portfolio, "--baseline", "nowhere", "--candidate", rulesets[1])
+    assert result.exit_code == 1
+    assert result.stderr == "nowhere: not a ruleset folder (no such directory)\n"

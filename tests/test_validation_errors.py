@@ -198,7 +198,7 @@ def test_cli_validate_default_exits_0(credit):
 @pytest.mark.parametrize(("path", "message"), [
     (f"{BROKEN}/band_gap/expected.txt", "not a directory"),
     ("tests/rulesets/no_such_ruleset", "not a ruleset folder (no such directory)"),
-    ("tests/rulesets", "no ruleset.yaml in this folder"),
+    ("tests/rulesets", "not a ruleset folder (no ruleset.yaml in it)"),
 ])
 def test_cli_validate_on_something_not_a_ruleset_is_one_line(credit, path, message):
     result = credit("validate", path)

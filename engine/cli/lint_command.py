@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
-from ..errors import CreditRulesError
 from ..quality.findings import ERROR
 from ..quality.lint import lint_ruleset
+from ..ruleset.source import check_folder
 from .options import default_ruleset
 
 
@@ -20,8 +19,9 @@ from .options import default_ruleset
 def lint_command(ruleset: str | None, as_json: bool) -> None:
     """Check a ruleset for rules that can never fire, overlaps, gaps and more.
 
-    Prints one line per finding as FILE:LINE:COL: severity: message [code] and a final
-    line 'N errors, M warnings'; exits 1 when there is any error (warnings alone exit 0).
+    Prints one line per finding as FILE:LINE:COL: severity: message [code] on standard
+    error and a final line 'N errors, M warnings'; exits 1 when there is any error
+    (warnings alone exit 0).
 
     Examples:
 
@@ -30,8 +30,7 @@ def lint_command(ruleset: str | None, as_json: bool) -> None:
       credit lint rulesets/candidate --json
     """
     folder = ruleset or default_ruleset()
-    if not (Path(folder) / "ruleset.yaml").is_file():  # nothing to lint: an error, not a finding
-        raise CreditRulesError(f"{folder}: not a ruleset folder (no ruleset.yaml)")
+    check_folder(folder)  # nothing to lint: an error, not a finding
     findings = lint_ruleset(folder)
     errors = sum(f.severity == ERROR for f in findings)
     warnings = len(findings) - errors
@@ -40,8 +39,8 @@ def lint_command(ruleset: str | None, as_json: bool) -> None:
                                "findings": [f.to_dict() for f in findings]}, indent=2,
                               ensure_ascii=False))
     else:
-        for finding in findings:
-            click.echo(str(finding))
+        for finding in findings:  # problems in files, like validate's: on stderr
+            click.echo(str(finding), err=True)
         click.echo(f"{errors} error{'s' * (errors != 1)}, "
                    f"{warnings} warning{'s' * (warnings != 1)}")
     if errors:

@@ -19,7 +19,6 @@ from ..ruleset.source import load_ruleset_source
 from .options import as_of_option, db_option, parse_date, use_audit_file
 from .output import format_rows, output_options
 
-FOLDER = click.Path(exists=True, file_okay=False)
 TITLES = {"migration": "Grade migration (rows: baseline grade, columns: candidate grade)",
           "outcomes": "Admission outcomes that change",
           "limits": "Granted limits by grade (accepted decisions)",
@@ -31,8 +30,8 @@ def _identity(side: dict) -> str:
 
 
 @click.command("diff")
-@click.argument("old", metavar="OLD", type=FOLDER)
-@click.argument("new", metavar="NEW", type=FOLDER)
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 def diff_command(old: str, new: str, as_json: bool) -> None:
     """What changed between two ruleset folders, rule by rule and row by row.
@@ -59,9 +58,9 @@ def diff_command(old: str, new: str, as_json: bool) -> None:
 
 @click.command("simulate")
 @click.argument("portfolio", required=False, metavar="[PORTFOLIO.(csv|jsonl)]")
-@click.option("--baseline", "baseline_dir", required=True, metavar="DIR", type=FOLDER,
+@click.option("--baseline", "baseline_dir", required=True, metavar="DIR",
               help="The ruleset in force (folder).")
-@click.option("--candidate", "candidate_dir", required=True, metavar="DIR", type=FOLDER,
+@click.option("--candidate", "candidate_dir", required=True, metavar="DIR",
               help="The ruleset to try (folder).")
 @click.option("--from-audit", is_flag=True,
               help="Decide the customers of the audit trail again, from the latest recorded "

@@ -69,18 +69,25 @@ class RulesetSource:
         return Problem(location, spec_problem.message)
 
 
-def load_ruleset_source(folder: str | Path) -> RulesetSource:
-    """Read and schema-check a ruleset folder. Raises ProblemsError listing every problem
-    of every file (YAML syntax and schema violations)."""
+def check_folder(folder: str | Path) -> tuple[Path, str]:
+    """The folder and how messages name it, when it holds a ruleset; else ProblemsError,
+    the same one line for every command that is given a ruleset folder."""
     root = Path(folder)
     label = str(folder).rstrip("/") or "."
     if not root.is_dir():
-        where = Location(label)
-        raise ProblemsError([Problem(where, "not a ruleset folder (no such directory)"
-                                     if not root.exists() else "not a directory")])
+        raise ProblemsError([Problem(Location(label), "not a ruleset folder (no such "
+                                     "directory)" if not root.exists() else "not a directory")])
+    if not (root / MANIFEST).is_file():
+        raise ProblemsError([Problem(Location(label), f"not a ruleset folder (no {MANIFEST} "
+                                                      "in it)")])
+    return root, label
+
+
+def load_ruleset_source(folder: str | Path) -> RulesetSource:
+    """Read and schema-check a ruleset folder. Raises ProblemsError listing every problem
+    of every file (YAML syntax and schema violations)."""
+    root, label = check_folder(folder)
     manifest_path = root / MANIFEST
-    if not manifest_path.is_file():
-        raise ProblemsError([Problem(Location(label), f"no {MANIFEST} in this folder")])
     if not _inside(root, manifest_path):
         raise ProblemsError([Problem(Location(f"{label}/{MANIFEST}"),
                                      "links outside the ruleset folder")])
