@@ -124,3 +124,23 @@ def test_a_meta_key_added_later_breaks_the_chain(tmp_path):
     assert result.exit_code == 1
     assert "FAILED at record 1: its previous-record hash does not match the trail's meta" \
         in result.stderr
+
+
+def test_processes_starting_together_agree_on_one_key(tmp_path, monkeypatch):
+    """Two batches into one fresh file both need its key at once: one makes it, the other
+    reads it whole (never half-written)."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("CREDIT_AUDIT_SALT", raising=False)
+    code = ("import sys; from engine.audit.keys import redaction_key; "
+            "print(redaction_key(sys.argv[1]).decode())")
+    for attempt in range(3):
+        db = tmp_path / f"audit{attempt}.db"
+        runs = [subprocess.Popen([sys.executable, "-c", code, str(db)], cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(4)]
+        keys = {run.communicate(timeout=60)[0].strip() for run in runs}
+        assert all(run.returncode == 0 for run in runs)
+        assert keys == {(tmp_path / f"audit{attempt}.db.key").read_text().strip()}
+        assert len(keys.pop()) == 64

@@ -100,7 +100,8 @@ def test_unknown_column_fails_before_any_decision(tmp_path):
     out = tmp_path / "out.jsonl"
     result = batch(str(portfolio), "--out", str(out))
     assert result.exit_code == 1
-    assert result.stderr.strip() == "header: unknown column: finacials.revenue"
+    assert result.stderr.strip() == (f"{portfolio}:1: unknown column 'finacials.revenue' "
+                                     "(did you mean 'financials.revenue'?)")
     assert not out.exists() and not (tmp_path / "out.jsonl.partial").exists()
 
 

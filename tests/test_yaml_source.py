@@ -235,7 +235,8 @@ def test_invalid_explicit_scalar() -> None:
 
 def test_syntax_error_line_and_column() -> None:
     assert one_problem("a: 1\nb: 2\nc: d: e\n") == (
-        "rules.yaml:3:5: mapping values are not allowed here"
+        "rules.yaml:3:5: a ':' where a value was expected: put text that holds ': ' in "
+        "quotes (YAML: mapping values are not allowed here)"
     )
 
 
@@ -250,7 +251,8 @@ def test_unclosed_quote() -> None:
 
 
 def test_tab_indentation() -> None:
-    assert one_problem("a:\n\tb: 1\n").startswith("rules.yaml:2:1: found character '\\t'")
+    assert one_problem("a:\n\tb: 1\n").startswith(
+        "rules.yaml:2:1: a tab: indent with spaces (YAML: found character '\\t'")
 
 
 def test_multiple_documents_rejected() -> None:

@@ -51,16 +51,24 @@ def redaction_key(audit_path: str | os.PathLike) -> bytes:
 
 
 def _create(path: Path) -> bytes:
+    """A new key in ``path``, written whole before the name appears (a temporary file
+    linked into place), so that a process starting at the same moment either makes the
+    file or reads a complete one."""
     key = secrets.token_hex(KEY_BYTES)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return redaction_key_from(path)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(key + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:  # another process made it first: use theirs
+            return redaction_key_from(path)
     except OSError as exc:
         raise CreditRulesError(f"{path}: cannot create the redaction key "
                                f"({exc.strerror or exc})") from None
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(key + "\n")
+    finally:
+        temporary.unlink(missing_ok=True)
     return key.encode("utf-8")
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -149,9 +150,29 @@ def column_types(columns: Iterable[str]) -> dict[str, str]:
         kind = node.get("type", "string" if "enum" in node else "any")
         types[column] = kind if isinstance(kind, str) else "any"
     if unknown:
-        raise InputError("header", [("", "unknown column" + ("s" if len(unknown) > 1 else "")
-                                     + ": " + ", ".join(unknown))])
+        known = known_columns(schema)
+        raise InputError("header", [("", "unknown column " + ", ".join(
+            f"'{column}'" + _suggestion(column, known) for column in unknown))])
     return types
+
+
+def known_columns(schema: Mapping, prefix: str = "") -> list[str]:
+    """Every dotted path a CSV column may name (the customer schema's fields)."""
+    found = []
+    for name, node in (schema.get("properties") or {}).items():
+        if name == "$schema":
+            continue
+        path = f"{prefix}{name}"
+        if isinstance(node, Mapping) and node.get("properties"):
+            found.extend(known_columns(node, path + "."))
+        else:
+            found.append(path)
+    return found
+
+
+def _suggestion(column: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(column, known, n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def document_from_row(row: Mapping[str, str | None], types: Mapping[str, str],

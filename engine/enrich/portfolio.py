@@ -40,7 +40,11 @@ def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
         raise InputError(f"{path}:1", [("", f"unreadable header: {exc}")]) from None
     if not fields:
         return
-    yield 0, column_types(fields)
+    try:
+        types = column_types(fields)
+    except InputError as exc:  # name the file and its header line
+        raise InputError(f"{path}:1", exc.problems) from None
+    yield 0, types
     number = 0
     while True:
         number += 1

@@ -8,6 +8,7 @@ a match index for *unique* and *any*, accumulating lists for *collect* and *rule
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -205,6 +206,13 @@ def _output_cells(cells: Mapping, outputs, path: Path, scope, ctx: CodeContext,
                 continue
             result[name] = ctx.constant(Decimal(repr(cell))) if typ == MONEY else repr(cell)
             continue
+        if typ in NUMERIC and isinstance(cell, str) and _WORD.fullmatch(cell.strip()) and \
+                cell.strip() not in scope:
+            # A word where a number belongs ("sixty" days): not an unknown field to an analyst.
+            what = "a number of days" if name.endswith("_days") else "a number"
+            rep.error(cell_path, f"'{name}' takes {what}, not the word '{cell.strip()}'; "
+                      "write it in digits, or an expression over the facts")
+            continue
         compiled = rep.expression(cell_path, cell, scope, ctx)
         if compiled is None:
             continue
@@ -218,6 +226,9 @@ def _output_cells(cells: Mapping, outputs, path: Path, scope, ctx: CodeContext,
             code = f"_money({code})"  # money inputs may be plain numbers
         result[name] = code
     return result
+
+
+_WORD = re.compile(r"[A-Za-z]+")
 
 
 def _output_key(cell: object) -> object:

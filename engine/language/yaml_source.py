@@ -325,6 +325,19 @@ def _mark_location(file: str, mark: yaml.Mark | None) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
+# What the YAML parser's words mean to someone editing a ruleset: (start of its problem,
+# the plain message); the parser's own words follow in parentheses.
+_PLAIN = (
+    ("expected <block end>", "the indentation does not line up: this line is indented "
+                             "more or less than the lines of its block"),
+    ("mapping values are not allowed here", "a ':' where a value was expected: put text "
+                                            "that holds ': ' in quotes"),
+    ("found character '\\t'", "a tab: indent with spaces"),
+    ("could not find expected ':'", "a line without 'key: value' inside a mapping "
+                                    "(a missing ':' or a quote not closed?)"),
+)
+
+
 def _syntax_problem(file: str, err: yaml.MarkedYAMLError) -> Problem:
     mark = err.problem_mark if err.problem_mark is not None else err.context_mark
     message = (err.problem or err.context or "invalid YAML").strip()
@@ -333,6 +346,9 @@ def _syntax_problem(file: str, err: yaml.MarkedYAMLError) -> Problem:
         if err.context_mark is not None:
             context += f" that starts at line {err.context_mark.line + 1}"
         message = f"{message} ({context})"
+    plain = next((text for start, text in _PLAIN if message.startswith(start)), None)
+    if plain is not None:
+        message = f"{plain} (YAML: {message})"
     return Problem(_mark_location(file, mark), message)
 
 
