@@ -101,7 +101,7 @@ def audit() -> None:
 @audit.command("list")
 @db_option
 @filter_options
-@output_options
+@output_options(streams=True)
 def list_command(db_path, fmt, **kwargs) -> None:
     """List records, newest first.
 
@@ -176,7 +176,8 @@ def show_command(ref: str, db_path, as_json: bool) -> None:
                    "rewritten after it.")
 @click.option("--public-key", type=click.Path(dir_okay=False), metavar="KEY.pub",
               help="The public key that signed the --head statement.")
-def verify_command(db_path, head: str | None, public_key: str | None) -> None:
+@output_options
+def verify_command(db_path, head: str | None, public_key: str | None, fmt: str) -> None:
     """Walk the hash chain; exit 1 naming the first record that fails, and why.
 
     With a signed statement (--head FILE --public-key KEY.pub), its signature is checked
@@ -207,6 +208,17 @@ def verify_command(db_path, head: str | None, public_key: str | None) -> None:
     report = verify_file(path, expected, statement=statement)
     for warning in report.warnings:
         click.echo(f"credit: warning: {warning}", err=True)
+    if fmt != "table":
+        row = {"ok": report.ok, "checked": report.checked,
+               "head": f"{report.head[0]}:{report.head[1]}" if report.head else None,
+               "failed_record": report.failed_seq, "failed_ruleset": report.failed_ruleset,
+               "reason": report.reason}
+        if fmt == "json":
+            click.echo(json.dumps({**row, "warnings": list(report.warnings)}, indent=2))
+        else:
+            for line in format_rows([row], tuple(row), fmt):
+                click.echo(line)
+        sys.exit(0 if report.ok else 1)
     if report.ok:
         last = f", head {report.head[0]}:{report.head[1]}" if report.head else ""
         signed = (f"; extends the head signed {statement['signed_at']} (record "
@@ -338,28 +350,37 @@ def check_proof_command(proof_file: str, public_key: str) -> None:
 
 @audit.command("export")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
-              show_default=True)
+@click.option("--nl", "as_nl", is_flag=True,
+              help="Write JSON Lines, one record a line (the default).")
+@click.option("--csv", "as_csv", is_flag=True, help="Write CSV, one record a row.")
+@click.option("--format", "legacy", type=click.Choice(["jsonl", "csv"]), hidden=True,
+              help="Old spelling of --nl / --csv.")
 @filter_options
-def export_command(db_path, fmt: str, **kwargs) -> None:
+def export_command(db_path, as_nl: bool, as_csv: bool, legacy: str | None,
+                   **kwargs) -> None:
     """Write whole records (oldest first), for a regulator or another tool.
+
+    Each body is written as a JSON object whose canonical JSON gives back every hash.
 
     Examples:
 
     \b
       credit audit export --customer C-000001 > c1.jsonl
-      credit audit export --format csv --since 2026-01-01
+      credit audit export --csv --since 2026-01-01
     """
+    if as_nl and as_csv:
+        raise click.UsageError("--nl and --csv: choose one")
+    as_csv = as_csv or legacy == "csv"
     filters = _filters(kwargs)
     with open_store(db_path) as store:
         rows = export_records(store, filters)
-        if fmt == "jsonl":
-            for row in rows:
-                row["body"] = json.loads(row["body"])
-                click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
-        else:
+        if as_csv:
             for line in format_rows(rows, EXPORT_COLUMNS, "csv"):
                 click.echo(line)
+            return
+        for row in rows:
+            row["body"] = json.loads(row["body"])
+            click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
 
 
 CHALLENGER_TITLES = {
@@ -502,7 +523,7 @@ def replay_command(ref: str | None, replay_all: bool, workers: int | None, db_pa
 @click.option("--as-of", "as_of", callback=parse_date, metavar="DATE",
               help="Review date (default: today).")
 @db_option
-@output_options
+@output_options(streams=True)
 def review_command(due: bool, as_of, db_path, fmt) -> None:
     """Customers whose last decision is older than their grade's review interval.
 

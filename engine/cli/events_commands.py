@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -9,6 +10,7 @@ import click
 from ..audit.events import ingest_events
 from ..audit.store import AuditStore, default_db_path
 from .options import db_option
+from .output import format_rows, output_options
 from .render import counted
 
 
@@ -28,7 +30,8 @@ def events_group() -> None:
 @db_option
 @click.option("--commit-every", type=click.IntRange(1, None), default=1000,
               show_default=True, help="Events written per transaction.")
-def events_ingest(events_file: str, db_path: str | None, commit_every: int) -> None:
+@output_options
+def events_ingest(events_file: str, db_path: str | None, commit_every: int, fmt: str) -> None:
     """Check and append events to the event log in the audit file.
 
     An event id seen before is reported and skipped; a bad line is reported with its line
@@ -43,8 +46,16 @@ def events_ingest(events_file: str, db_path: str | None, commit_every: int) -> N
     with AuditStore(db_path or default_db_path()) as store:
         report = ingest_events(store, events_file, commit_every=commit_every,
                                on_bad=lambda message: click.echo(message, err=True))
-    click.echo(f"ingested {counted(report.ingested, 'event')}; skipped "
-               f"{len(report.duplicates):,} already seen; "
-               f"{counted(len(report.bad), 'problem')} in bad lines")
+    row = {"ingested": report.ingested, "already_seen": len(report.duplicates),
+           "bad_line_problems": len(report.bad)}
+    if fmt == "json":
+        click.echo(json.dumps(row))
+    elif fmt == "csv":
+        for line in format_rows([row], tuple(row), "csv"):
+            click.echo(line)
+    else:
+        click.echo(f"ingested {counted(report.ingested, 'event')}; skipped "
+                   f"{len(report.duplicates):,} already seen; "
+                   f"{counted(len(report.bad), 'problem')} in bad lines")
     if report.bad:
         sys.exit(1)

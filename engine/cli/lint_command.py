@@ -11,12 +11,15 @@ from ..quality.findings import ERROR
 from ..quality.lint import lint_ruleset
 from ..ruleset.source import check_folder
 from .options import default_ruleset
+from .output import format_rows, output_options
+
+FINDING_COLUMNS = ("file", "line", "column", "severity", "code", "message")
 
 
 @click.command("lint")
 @click.argument("ruleset", required=False, metavar="RULESET")
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
-def lint_command(ruleset: str | None, as_json: bool) -> None:
+@output_options
+def lint_command(ruleset: str | None, fmt: str) -> None:
     """Check a ruleset for rules that can never fire, overlaps, gaps and more.
 
     Prints one line per finding as FILE:LINE:COL: severity: message [code] on standard
@@ -34,10 +37,13 @@ def lint_command(ruleset: str | None, as_json: bool) -> None:
     findings = lint_ruleset(folder)
     errors = sum(f.severity == ERROR for f in findings)
     warnings = len(findings) - errors
-    if as_json:
+    if fmt == "json":
         click.echo(json.dumps({"errors": errors, "warnings": warnings,
                                "findings": [f.to_dict() for f in findings]}, indent=2,
                               ensure_ascii=False))
+    elif fmt == "csv":
+        for line in format_rows((f.to_dict() for f in findings), FINDING_COLUMNS, "csv"):
+            click.echo(line)
     else:
         for finding in findings:  # problems in files, like validate's: on stderr
             click.echo(str(finding), err=True)

@@ -31,7 +31,7 @@ WORKLIST_COLUMNS = ("customer_id", "overdue_amount", "days_overdue", "grade", "s
                    "statement beside the audit file (AUDIT_FILE.checkpoint-SIZE.json).")
 @ruleset_option
 @db_option
-@output_options
+@output_options(streams=True)
 def monitor_command(as_of, worklist: bool, dry_run: bool, checkpoint_key: str | None,
                     ruleset_dir, db_path, fmt: str) -> None:
     """Run the monitoring rules over the event log up to a date and take their actions.
@@ -61,7 +61,7 @@ def monitor_command(as_of, worklist: bool, dry_run: bool, checkpoint_key: str | 
         rows, columns = report.worklist, WORKLIST_COLUMNS
     else:
         rows = [{**action, "what": _what(action), "events": " ".join(action["events"])}
-                for action in report.actions] if fmt != "json" else report.actions
+                for action in report.actions] if fmt not in ("json", "nl") else report.actions
         columns = ACTION_COLUMNS
     for line in format_rows(rows, columns, fmt):
         click.echo(line)

@@ -1,5 +1,6 @@
-"""Writing rows for people and programs: an aligned table (default), JSON or CSV, chosen
-by the shared ``--json`` / ``--csv`` options (as sqlite-utils' commands have them)."""
+"""Writing rows for people and programs: an aligned table (default), JSON, CSV or JSON
+Lines, chosen by the shared ``--json`` / ``--csv`` / ``--nl`` options (as sqlite-utils'
+commands have them)."""
 
 from __future__ import annotations
 
@@ -13,26 +14,38 @@ from collections.abc import Callable, Iterable, Sequence
 import click
 
 
-def output_options(command: Callable) -> Callable:
-    """Add --json and --csv to a command (as ``fmt``: "table", "json" or "csv"); giving
-    both is a usage error."""
-    @functools.wraps(command)
-    def with_format(*args, output_json: bool, output_csv: bool, **kwargs):
-        if output_json and output_csv:
-            raise click.UsageError("--json and --csv: choose one")
-        fmt = "json" if output_json else "csv" if output_csv else "table"
-        return command(*args, fmt=fmt, **kwargs)
+def output_options(command: Callable | None = None, *, streams: bool = False) -> Callable:
+    """Add the output options every listing or report shares, as ``fmt``: a readable
+    table (default), ``--json``, ``--csv``, and for rows that stream ``--nl`` (JSON Lines,
+    one object a line). Giving two is a usage error."""
+    def decorate(command: Callable) -> Callable:
+        @functools.wraps(command)
+        def with_format(*args, output_json: bool, output_csv: bool,
+                        output_nl: bool = False, **kwargs):
+            chosen = [name for name, given in (("json", output_json), ("csv", output_csv),
+                                               ("nl", output_nl)) if given]
+            if len(chosen) > 1:
+                raise click.UsageError(" and ".join(f"--{c}" for c in chosen)
+                                       + ": choose one")
+            return command(*args, fmt=chosen[0] if chosen else "table", **kwargs)
 
-    with_format = click.option("--csv", "output_csv", is_flag=True,
-                               help="Write CSV.")(with_format)
-    return click.option("--json", "output_json", is_flag=True,
-                        help="Write JSON.")(with_format)
+        if streams:
+            with_format = click.option("--nl", "output_nl", is_flag=True,
+                                       help="Write JSON Lines, one object a line.")(with_format)
+        with_format = click.option("--csv", "output_csv", is_flag=True,
+                                   help="Write CSV.")(with_format)
+        return click.option("--json", "output_json", is_flag=True,
+                            help="Write JSON.")(with_format)
+    return decorate(command) if command is not None else decorate
 
 
 def format_rows(rows: Iterable[dict], columns: Sequence[str], fmt: str) -> Iterable[str]:
     """The rows as text lines in the chosen format (streamed for JSON and CSV)."""
     if fmt == "json":
         yield from _json_lines(rows)
+    elif fmt == "nl":
+        for row in rows:
+            yield json.dumps(row, ensure_ascii=False)
     elif fmt == "csv":
         yield from _csv_lines(rows, columns)
     else:

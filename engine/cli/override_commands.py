@@ -118,7 +118,7 @@ def revoke_command(override_id, by, db_path) -> None:
 @click.option("--customer", help="Only this customer.")
 @click.option("--all", "include_revoked", is_flag=True, help="Include revoked overrides.")
 @db_option
-@output_options
+@output_options(streams=True)
 def list_command(customer, include_revoked, db_path, fmt) -> None:
     """List overrides in the order they were added.
 

@@ -8,12 +8,12 @@ import sys
 import click
 
 from ..enrich.plugin_manager import PluginCallError, installed_plugins
-from .output import format_rows
+from .output import format_rows, output_options
 
 
 @click.command("plugins")
-@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
-def plugins_command(as_json: bool) -> None:
+@output_options
+def plugins_command(fmt: str) -> None:
     """List the loaded plugins with their versions and hooks.
 
     A plugin that failed to load is named on stderr, one line each, and the exit code is 1.
@@ -27,12 +27,12 @@ def plugins_command(as_json: bool) -> None:
     plugins = installed_plugins()
     rows = [{"name": i.name, "version": i.version, "source": i.source,
              "hooks": list(i.hooks)} for i in plugins.infos]
-    if as_json:
+    if fmt == "json":
         click.echo(json.dumps({"plugins": rows, "failed": [
             {"name": f.name, "error": f.error} for f in plugins.failures]}, indent=2))
     else:
         for line in format_rows([{**r, "hooks": ", ".join(r["hooks"])} for r in rows],
-                                ("name", "version", "source", "hooks"), "table"):
+                                ("name", "version", "source", "hooks"), fmt):
             click.echo(line)
     for failure in plugins.failures:
         click.echo(f"credit: error: plugin {failure.name} failed to load: {failure.error}",

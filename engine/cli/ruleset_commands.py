@@ -13,11 +13,13 @@ from ..quality.coverage import coverage_lines, measure_coverage
 from ..quality.ruleset_cases import load_cases, run_case
 from ..ruleset.loader import load_ruleset
 from .options import default_ruleset
+from .output import format_rows, output_options
 
 
 @click.command()
 @click.argument("ruleset", required=False, metavar="RULESET")
-def validate(ruleset: str | None) -> None:
+@output_options
+def validate(ruleset: str | None, fmt: str) -> None:
     """Check a ruleset folder: YAML, schemas, expressions, tables, bands.
 
     Prints one line per problem as FILE:LINE:COL: message and exits 1 when there is any.
@@ -29,12 +31,28 @@ def validate(ruleset: str | None) -> None:
       credit validate rulesets/candidate
     """
     folder = ruleset or default_ruleset()
-    compiled = load_ruleset(folder)
-    problems = plugin_problems(compiled, installed_plugins())
+    try:
+        compiled = load_ruleset(folder)
+        problems = plugin_problems(compiled, installed_plugins())
+    except ProblemsError as exc:
+        compiled, problems = None, exc.problems
+    if fmt == "table":
+        if problems:
+            raise ProblemsError(problems)  # one FILE:LINE:COL line each, on stderr
+        click.echo(f"ok: {folder}: ruleset {compiled.name} {compiled.version}, "
+                   f"hash {compiled.hash[:16]}")
+        return
+    rows = [{"file": p.location.file, "line": p.location.line, "column": p.location.column,
+             "message": p.message} for p in problems]
+    if fmt == "json":
+        click.echo(json.dumps({"ok": not problems, "folder": str(folder),
+                               "ruleset": compiled.identity if compiled and not problems
+                               else None, "problems": rows}, indent=2, ensure_ascii=False))
+    else:
+        for line in format_rows(rows, ("file", "line", "column", "message"), fmt):
+            click.echo(line)
     if problems:
-        raise ProblemsError(problems)
-    click.echo(f"ok: {folder}: ruleset {compiled.name} {compiled.version}, "
-               f"hash {compiled.hash[:16]}")
+        sys.exit(1)
 
 
 @click.command("test")
@@ -42,8 +60,8 @@ def validate(ruleset: str | None) -> None:
 @click.option("--coverage", "with_coverage", is_flag=True,
               help="Also show how many cases reach each rule, table row, scorecard bin, "
                    "band, cap and floor, and list those no case reaches.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def test_command(ruleset: str | None, with_coverage: bool, as_json: bool) -> None:
+@output_options
+def test_command(ruleset: str | None, with_coverage: bool, fmt: str) -> None:
     """Run a ruleset's own cases (RULESET/tests/*.yaml).
 
     Prints one line per failed case and a final line 'N passed, M failed'; exits 1 on any
@@ -62,7 +80,13 @@ def test_command(ruleset: str | None, with_coverage: bool, as_json: bool) -> Non
     skipped = [r for r in results if r.skipped]
     passed = len(results) - failed - len(skipped)
     coverage = measure_coverage(compiled, results) if with_coverage else None
-    if as_json:
+    if fmt == "csv":
+        rows = [{"case": r.case.name, "location": str(r.case.location),
+                 "result": "skipped" if r.skipped else "passed" if r.passed else "failed",
+                 "differences": "; ".join(r.differences)} for r in results]
+        for line in format_rows(rows, ("case", "location", "result", "differences"), "csv"):
+            click.echo(line)
+    elif fmt == "json":
         data = {"passed": passed, "failed": failed, "skipped": len(skipped), "failures": [
             {"case": r.case.name, "location": str(r.case.location),
              "differences": r.differences} for r in results if not r.passed]}

@@ -32,8 +32,8 @@ def _identity(side: dict) -> str:
 @click.command("diff")
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
-@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
-def diff_command(old: str, new: str, as_json: bool) -> None:
+@output_options
+def diff_command(old: str, new: str, fmt: str) -> None:
     """What changed between two ruleset folders, rule by rule and row by row.
 
     One sentence per change (added, removed, changed, moved); exit 0 whether or not
@@ -46,8 +46,13 @@ def diff_command(old: str, new: str, as_json: bool) -> None:
       credit diff old/ new/ --json
     """
     result = diff_rulesets(load_ruleset_source(old), load_ruleset_source(new))
-    if as_json:
+    if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if fmt == "csv":
+        for line in format_rows((c.to_dict() for c in result.changes),
+                                ("stage", "kind", "where", "text"), "csv"):
+            click.echo(line)
         return
     count = len(result.changes)
     summary = f"{count} difference{'' if count == 1 else 's'}" if count else "no differences"
