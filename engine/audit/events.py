@@ -35,8 +35,10 @@ class IngestReport:
 
 def ingest_events(store: AuditStore, path: str | Path, *,
                   commit_every: int = DEFAULT_COMMIT_EVERY,
-                  on_bad: Callable[[str], None] | None = None) -> IngestReport:
-    """Append the events of a JSON Lines file to the event log; see the module docs."""
+                  on_bad: Callable[[str], None] | None = None,
+                  on_progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Append the events of a JSON Lines file to the event log; see the module docs.
+    ``on_progress`` hears the number of lines read after each commit."""
     report = IngestReport()
     seen: set[str] = set()
     pending: list[tuple[int, dict]] = []
@@ -70,6 +72,8 @@ def ingest_events(store: AuditStore, path: str | Path, *,
         pending.append((line, event))
         if len(pending) >= commit_every:
             flush()
+            if on_progress:
+                on_progress(line)
     if pending:
         flush()
     return report

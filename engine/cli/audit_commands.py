@@ -39,6 +39,7 @@ from ..quality.challenger_report import challenger_stats
 from ..replay import Replayer, replay_records
 from .options import db_option, parse_date
 from .output import format_rows, output_options
+from .progress import progress
 from .render import counted, decision_text
 
 # The filter naming a recorded ruleset is --ruleset-id: --ruleset is a ruleset folder on
@@ -504,13 +505,19 @@ def replay_command(ref: str | None, replay_all: bool, workers: int | None, db_pa
         raise click.UsageError("replay --all replays decisions and actions: --kind "
                                "decision or --kind action")
     matched = differed = 0
-    for result in replay_records(path, filters, workers=workers or os.cpu_count() or 1):
-        if result.matched:
-            matched += 1
-        else:
-            differed += 1
-            click.echo(f"DIFFERENT: record {result.seq} ({result.decision_id}): "
-                       + "; ".join(result.differences[:3]), err=True)
+    meter = progress("replaying records", None)
+    try:
+        for result in replay_records(path, filters, workers=workers or os.cpu_count() or 1):
+            if result.matched:
+                matched += 1
+            else:
+                differed += 1
+                meter.clear()
+                click.echo(f"DIFFERENT: record {result.seq} ({result.decision_id}): "
+                           + "; ".join(result.differences[:3]), err=True)
+            meter.update(matched + differed)
+    finally:
+        meter.finish()
     click.echo(f"{matched:,} replayed identically, {differed:,} differed")
     if differed:
         sys.exit(1)

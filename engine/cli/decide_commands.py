@@ -24,7 +24,7 @@ from .options import (
     ruleset_option,
     use_audit_file,
 )
-from .progress import Progress
+from .progress import progress as progress_bar
 from .render import decision_text, summary_text
 
 
@@ -122,12 +122,11 @@ def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | No
     signer = load_private_key(checkpoint_key) if checkpoint_key else None  # before deciding
     as_of = as_of or dt.date.today()
     folder = ruleset_dir or default_ruleset()
-    show = sys.stderr.isatty() if progress is None else progress
-    meter = Progress(estimate_rows(portfolio)) if show else None
+    meter = progress_bar("deciding", estimate_rows(portfolio),
+                         "json" if as_json else "table", progress)
 
     def report(error: RowError) -> None:
-        if meter:
-            meter.clear()
+        meter.clear()
         for message in error.messages:
             click.echo(message, err=True)
 
@@ -142,13 +141,12 @@ def batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | No
 
         summary = run_batch(portfolio, out, folder, as_of, workers=workers, audit=store,
                             commit_every=commit_every, resume=resume, with_trace=with_trace,
-                            on_error=report, on_progress=meter.update if meter else None,
+                            on_error=report, on_progress=meter.update,
                             on_recorded=tell_plugins if listening(plugins) else None)
     finally:
         if store:
             store.close()
-        if meter:
-            meter.finish()
+        meter.finish()
     signed = checkpoint(db_path or default_db_path(), signer) if signer else None
     data = summary.to_dict()
     data["as_of"] = as_of.isoformat()

@@ -9,8 +9,10 @@ import click
 
 from ..audit.events import ingest_events
 from ..audit.store import AuditStore, default_db_path
+from ..enrich.portfolio import estimate_rows
 from .options import db_option
 from .output import format_rows, output_options
+from .progress import progress
 from .render import counted
 
 
@@ -43,9 +45,18 @@ def events_ingest(events_file: str, db_path: str | None, commit_every: int, fmt:
       credit events ingest examples/events.jsonl
       credit events ingest today.jsonl --db /var/credit/audit.db
     """
+    meter = progress("ingesting lines", estimate_rows(events_file), fmt)
+
+    def bad(message: str) -> None:
+        meter.clear()
+        click.echo(message, err=True)
+
     with AuditStore(db_path or default_db_path()) as store:
-        report = ingest_events(store, events_file, commit_every=commit_every,
-                               on_bad=lambda message: click.echo(message, err=True))
+        try:
+            report = ingest_events(store, events_file, commit_every=commit_every,
+                                   on_bad=bad, on_progress=meter.update)
+        finally:
+            meter.finish()
     row = {"ingested": report.ingested, "already_seen": len(report.duplicates),
            "bad_line_problems": len(report.bad)}
     if fmt == "json":

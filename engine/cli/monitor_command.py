@@ -10,6 +10,7 @@ from ..monitor.run import run_monitor
 from ..ruleset.loader import load_ruleset
 from .options import db_option, default_ruleset, parse_date, ruleset_option
 from .output import format_rows, output_options
+from .progress import progress
 from .render import counted
 
 ACTION_COLUMNS = ("date", "customer_id", "action", "what", "rule", "events")
@@ -52,8 +53,13 @@ def monitor_command(as_of, worklist: bool, dry_run: bool, checkpoint_key: str | 
         raise click.UsageError("--checkpoint signs what the run recorded: drop --dry-run")
     signer = load_private_key(checkpoint_key) if checkpoint_key else None
     ruleset = load_ruleset(ruleset_dir or default_ruleset())
+    meter = progress("monitoring customers", None, fmt)
     with AuditStore(db_path or default_db_path(), create=False) as store:
-        report = run_monitor(store, ruleset, as_of, record=not dry_run)
+        try:
+            report = run_monitor(store, ruleset, as_of, record=not dry_run,
+                                 progress=meter.update)
+        finally:
+            meter.finish()
         path = store.path
     if signer is not None:
         click.echo(f"credit: checkpoint {checkpoint(path, signer)}", err=True)

@@ -1,36 +1,59 @@
-"""A progress bar on stderr for long commands (only on a terminal)."""
+"""Progress of a long command on stderr: click's progress bar when the total is known, a
+running count when it is not. Shown only on a terminal and only with the readable output
+(never in a pipe, never with --json, --csv or --nl), redrawn a few times a second, and
+cleared before an error line and at the end, so no trace of it stays behind."""
 
 from __future__ import annotations
 
+import sys
 import time
+from typing import TextIO
 
 import click
 
 
 class Progress:
-    """A progress bar on stderr, redrawn at most a few times a second."""
+    """``update(done)`` as work goes; ``clear()`` before writing an error line;
+    ``finish()`` at the end. Does nothing when not ``shown``."""
 
-    def __init__(self, total: int | None):
-        self.total = total
-        self.start = time.monotonic()
-        self.last = 0.0
+    def __init__(self, label: str, total: int | None, *, shown: bool,
+                 stream: TextIO | None = None):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.shown = shown
+        self.start = self.last = time.monotonic()
+        self.done = 0
+        self.bar = None
+        if shown and total:
+            self.bar = click.progressbar(length=total, label=label, file=self.stream,
+                                         show_eta=True, show_pos=True, width=24)
+            self.bar.render_progress()
 
     def update(self, done: int) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.2:
+        if not self.shown:
             return
-        self.last = now
-        rate = done / max(now - self.start, 1e-9)
-        if self.total:
-            share = min(done / self.total, 1.0)
-            bar = "#" * int(share * 30)
-            text = f"[{bar:<30}] {share:4.0%} {done:,} rows, {rate:,.0f}/s"
-        else:
-            text = f"{done:,} rows, {rate:,.0f}/s"
-        click.echo("\r" + text, err=True, nl=False)
+        now = time.monotonic()
+        if self.bar is not None:
+            self.bar.update(max(0, min(done, self.bar.length) - self.bar.pos))
+        elif now - self.last >= 0.2:
+            self.last = now
+            rate = done / max(now - self.start, 1e-9)
+            self.stream.write(f"\r{self.label}: {done:,} ({rate:,.0f}/s)")
+            self.stream.flush()
+        self.done = done
 
     def clear(self) -> None:
-        click.echo("\r\033[K", err=True, nl=False)
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
     def finish(self) -> None:
         self.clear()
+
+
+def progress(label: str, total: int | None, fmt: str = "table",
+             wanted: bool | None = None) -> Progress:
+    """A Progress shown when stderr is a terminal and the output is for people
+    (``wanted`` overrides the terminal test: --progress / --no-progress)."""
+    on_terminal = sys.stderr.isatty() if wanted is None else wanted
+    return Progress(label, total, shown=on_terminal and fmt == "table")

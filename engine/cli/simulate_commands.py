@@ -12,12 +12,14 @@ import click
 
 from ..audit.queries import Filters
 from ..audit.store import default_db_path
+from ..enrich.portfolio import estimate_rows
 from ..quality.ruleset_diff import diff_rulesets
 from ..quality.simulate import simulate_audit, simulate_portfolio
 from ..quality.simulation_report import TABLES, Simulation
 from ..ruleset.source import load_ruleset_source
 from .options import as_of_option, db_option, parse_date, use_audit_file
 from .output import format_rows, output_options
+from .progress import progress
 
 TITLES = {"migration": "Grade migration (rows: baseline grade, columns: candidate grade)",
           "outcomes": "Admission outcomes that change",
@@ -122,23 +124,31 @@ def simulate_command(portfolio: str | None, baseline_dir: str, candidate_dir: st
         raise click.UsageError(f"--csv writes one table: choose it with --show "
                                f"({'|'.join(TABLES)})")
     problems = 0
+    meter = progress("simulating customers",
+                     None if from_audit else estimate_rows(portfolio), fmt)
 
     def report(messages: list[str]) -> None:
         nonlocal problems
         problems += 1
+        meter.clear()
         for message in messages:
             click.echo(message, err=True)
 
-    if from_audit:
-        simulation = simulate_audit(
-            db_path or default_db_path(), baseline_dir, candidate_dir,
-            Filters(customer=customer, since=since, until=until, ruleset=recorded_ruleset),
-            workers=workers, top=top, on_error=report)
-    else:
-        use_audit_file(db_path)  # where enrichment reads the expert overrides register
-        simulation = simulate_portfolio(portfolio, baseline_dir, candidate_dir,
-                                        as_of or dt.date.today(), workers=workers, top=top,
-                                        on_error=report)
+    try:
+        if from_audit:
+            simulation = simulate_audit(
+                db_path or default_db_path(), baseline_dir, candidate_dir,
+                Filters(customer=customer, since=since, until=until,
+                        ruleset=recorded_ruleset),
+                workers=workers, top=top, on_error=report, on_progress=meter.update)
+        else:
+            use_audit_file(db_path)  # where enrichment reads the expert overrides register
+            simulation = simulate_portfolio(portfolio, baseline_dir, candidate_dir,
+                                            as_of or dt.date.today(), workers=workers,
+                                            top=top, on_error=report,
+                                            on_progress=meter.update)
+    finally:
+        meter.finish()
     _print(simulation, table, fmt)
     if problems:
         sys.exit(1)

@@ -164,8 +164,7 @@ _worker_pair: Pair | None = None
 
 def _init_worker(baseline_dir: str, candidate_dir: str) -> None:
     global _worker_pair
-    if _worker_pair is None:  # not inherited from the parent (a spawned, not forked, worker)
-        _worker_pair = load_pair(baseline_dir, candidate_dir)
+    _worker_pair = load_pair(baseline_dir, candidate_dir)  # once per worker process
 
 
 def _simulate_chunk(rows: list[tuple], source: Source) -> list[tuple]:
@@ -178,9 +177,11 @@ def _simulate_chunk(rows: list[tuple], source: Source) -> list[tuple]:
 def simulate_portfolio(portfolio: str | Path, baseline_dir: str | Path,
                        candidate_dir: str | Path, as_of: dt.date, *, workers: int = 1,
                        top: int = 20,
-                       on_error: Callable[[list[str]], None] | None = None) -> Simulation:
+                       on_error: Callable[[list[str]], None] | None = None,
+                       on_progress: Callable[[int], None] | None = None) -> Simulation:
     """Simulate both rulesets over a portfolio file, deciding as of ``as_of``.
-    ``on_error`` hears the messages of each row that could not be read or decided."""
+    ``on_error`` hears the messages of each row that could not be read or decided;
+    ``on_progress`` the number of rows done so far."""
     pair = load_pair(baseline_dir, candidate_dir)
     rows = read_rows(portfolio)
     first = next(rows, None)
@@ -191,13 +192,15 @@ def simulate_portfolio(portfolio: str | Path, baseline_dir: str | Path,
     simulation = _simulation(pair, f"portfolio {portfolio} as of {as_of.isoformat()}",
                              "row", top)
     inputs = rows if first is None else _prepend(first, rows)
-    _run(pair, inputs, source, simulation, baseline_dir, candidate_dir, workers, on_error)
+    _run(pair, inputs, source, simulation, baseline_dir, candidate_dir, workers, on_error,
+         on_progress)
     return simulation
 
 
 def simulate_audit(db_path: str | Path, baseline_dir: str | Path, candidate_dir: str | Path,
                    filters: Filters, *, workers: int = 1, top: int = 20,
-                   on_error: Callable[[list[str]], None] | None = None) -> Simulation:
+                   on_error: Callable[[list[str]], None] | None = None,
+                   on_progress: Callable[[int], None] | None = None) -> Simulation:
     """Simulate both rulesets over the latest recorded decision of each customer in the
     audit file that matches ``filters``, from each record's input and as-of date. The
     file is opened read-only."""
@@ -214,7 +217,7 @@ def simulate_audit(db_path: str | Path, baseline_dir: str | Path, candidate_dir:
         simulation = _simulation(pair, f"audit {db_path}", "seq", top)
         source = Source("audit", str(db_path))
         _run(pair, (tuple(row) for row in cursor), source, simulation, baseline_dir,
-             candidate_dir, workers, on_error)
+             candidate_dir, workers, on_error, on_progress)
     except sqlite3.Error as exc:
         raise CreditRulesError(f"{db_path}: cannot read the audit file ({exc})") from None
     finally:
@@ -266,24 +269,24 @@ def _simulation(pair: Pair, source: str, ref_name: str, top: int) -> Simulation:
 
 
 def _run(pair: Pair, inputs: Iterator, source: Source, simulation: Simulation,
-         baseline_dir, candidate_dir, workers: int, on_error) -> None:
-    global _worker_pair
+         baseline_dir, candidate_dir, workers: int, on_error, on_progress) -> None:
     chunks = chunked(inputs)
     if workers <= 1:
-        _add(simulation, (simulate_rows(pair, chunk, source) for chunk in chunks), on_error)
+        _add(simulation, (simulate_rows(pair, chunk, source) for chunk in chunks), on_error,
+             on_progress)
         return
-    _worker_pair = pair  # forked workers inherit the compiled rulesets instead of compiling
-    try:
-        _add(simulation, map_chunks(chunks, _simulate_chunk, (source,), workers=workers,
-                                    initializer=_init_worker,
-                                    initargs=(str(baseline_dir), str(candidate_dir))),
-             on_error)
-    finally:
-        _worker_pair = None
+    _add(simulation, map_chunks(chunks, _simulate_chunk, (source,), workers=workers,
+                                initializer=_init_worker,
+                                initargs=(str(baseline_dir), str(candidate_dir))),
+         on_error, on_progress)
 
 
-def _add(simulation: Simulation, batches: Iterator[list], on_error) -> None:
+def _add(simulation: Simulation, batches: Iterator[list], on_error, on_progress) -> None:
+    done = 0
     for results in batches:
+        done += len(results)
+        if on_progress:
+            on_progress(done)
         for result in results:
             if result[0] == "error":
                 simulation.unreadable += 1
