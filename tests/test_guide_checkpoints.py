@@ -1,4 +1,5 @@
-"""The README's worked example of signed checkpoints and proofs runs as written."""
+"""The guide's worked example of signed checkpoints and proofs (docs/auditing.md) runs as
+written."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import subprocess
 from tests.credit_cli import CREDIT
 from tests.paths import ROOT
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+README = (ROOT / "docs" / "auditing.md").read_text(encoding="utf-8")
 
 
 def example_commands() -> list[tuple[list[str], str | None]]:
     """Each command of the example block, with the '# ok: ...' line shown after it."""
-    start = README.index("A worked example (`tests/test_readme_checkpoints.py`")
+    start = README.index("A worked example (`tests/test_guide_checkpoints.py`")
     block = README[README.index("```sh\n", start) + 6:README.index("```", README.index(
         "```sh\n", start) + 6)]
     commands: list[tuple[list[str], str | None]] = []

@@ -1,4 +1,5 @@
-"""Every console example in the README is run and compared with what the program prints.
+"""Every console example in the README and the guide (docs/) is run and compared with what
+the program prints.
 
 Each ``console`` block has a scenario below that makes what its commands need (a customer
 file, a candidate ruleset, a decided portfolio and its events) in a fresh folder, runs
@@ -24,17 +25,19 @@ import pytest
 from tests.credit_cli import CREDIT
 from tests.paths import ROOT
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"(<!-- illustration -->\n)?( *)```console\n(.*?)\n *```", re.S)
 
 
-def blocks() -> list[tuple[bool, list[str]]]:
-    """(illustration?, lines) of every console block, indentation removed."""
+def blocks() -> list[tuple[str, bool, list[str]]]:
+    """(page, illustration?, lines) of every console block in the README and the guide,
+    indentation removed."""
     found = []
-    for match in BLOCK.finditer(README):
-        indent = len(match.group(2))
-        found.append((match.group(1) is not None,
-                      [line[indent:] for line in match.group(3).split("\n")]))
+    for page in PAGES:
+        for match in BLOCK.finditer(page.read_text(encoding="utf-8")):
+            indent = len(match.group(2))
+            found.append((page.name, match.group(1) is not None,
+                          [line[indent:] for line in match.group(3).split("\n")]))
     return found
 
 
@@ -88,29 +91,33 @@ def folder(tmp_path) -> Path:
     return tmp_path
 
 
-SCENARIOS = {}
+SCENARIOS = {}  # the block's first command -> what its folder needs
 
 
-def scenario(index: int):
+def scenario(first_command: str):
     def register(function):
-        SCENARIOS[index] = function
+        SCENARIOS[first_command] = function
         return function
     return register
 
 
-@scenario(0)
+def first_command(lines: list[str]) -> str:
+    return shlex.join(shlex.split(lines[0][2:], comments=True))
+
+
+@scenario("credit decide examples/customers/bbb-distributor.json --as-of 2026-11-30")
 def _decide_one(folder: Path) -> None:
     """A fresh folder: the decision is the trail's second record, after its ruleset."""
 
 
-@scenario(1)
+@scenario("credit decide bad.json")
 def _bad_customer(folder: Path) -> None:
     (folder / "bad.json").write_text(json.dumps({
         "id": "C-1", "name": "Bad Data GmbH", "country": "Germany",
         "financials": {"revenue": "lots"}}))
 
 
-@scenario(3)
+@scenario("credit diff rulesets/default rulesets/candidate")
 def _candidate(folder: Path) -> None:
     candidate = folder / "rulesets" / "candidate"
     shutil.copytree(folder / "rulesets" / "default", candidate)
@@ -127,7 +134,7 @@ def _candidate(folder: Path) -> None:
         policy[:end] + "payment_term_days: 60" + policy[end + len("payment_term_days: 45"):])
 
 
-@scenario(5)
+@scenario("credit monitor --as-of 2026-11-30")
 def _monitored_year(folder: Path) -> None:
     for command in ("credit batch examples/portfolio.csv --out results.jsonl "
                     "--as-of 2025-12-31", "credit events ingest examples/events.jsonl"):
@@ -135,19 +142,21 @@ def _monitored_year(folder: Path) -> None:
 
 
 def test_every_console_block_has_a_scenario_or_is_marked_an_illustration():
-    for index, (illustration, _) in enumerate(blocks()):
-        assert illustration or index in SCENARIOS, f"console block {index + 1} has no test"
+    for page, illustration, lines in blocks():
+        assert illustration or first_command(lines) in SCENARIOS, \
+            f"{page}: the console block of '{lines[0]}' has no scenario"
 
 
-@pytest.mark.parametrize("index", sorted(SCENARIOS))
-def test_the_readme_example_prints_what_it_shows(index, folder):
-    illustration, block = blocks()[index]
-    assert not illustration
-    SCENARIOS[index](folder)
+RUN = [(page, lines) for page, illustration, lines in blocks() if not illustration]
+
+
+@pytest.mark.parametrize(("page", "block"), RUN, ids=[f"{p}:{b[0][2:40]}" for p, b in RUN])
+def test_the_example_prints_what_it_shows(page, block, folder):
+    SCENARIOS[first_command(block)](folder)
     check(block, folder)
 
 
 def test_the_illustrations_are_few_and_named():
     """Blocks shown but not run (each needs a crafted broken ruleset or a tampered file)."""
-    firsts = [lines[0] for illustration, lines in blocks() if illustration]
-    assert firsts == ["$ credit lint rulesets/mine", "$ credit audit verify"]
+    firsts = sorted(lines[0] for _, illustration, lines in blocks() if illustration)
+    assert firsts == ["$ credit audit verify", "$ credit lint rulesets/mine"]
