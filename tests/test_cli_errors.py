@@ -58,3 +58,20 @@ def test_lint_findings_are_problems_in_files_on_stderr(credit, tmp_path):
     assert result.stdout.count("\n") == 1
     assert all(line.startswith(f"{folder}/") for line in result.stderr.splitlines())
     assert result.stderr
+
+
+def test_shell_completion_knows_the_commands(tmp_path):
+    """What the guide's completion line relies on: click completes every command, the
+    lazily loaded ones included."""
+    import subprocess
+
+    from tests.credit_cli import CREDIT
+
+    def complete(words: str, index: int) -> str:
+        return subprocess.run(CREDIT, cwd=ROOT, capture_output=True, text=True, env={
+            "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "_CREDIT_COMPLETE":
+            "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(index)},
+            timeout=60).stdout
+
+    assert complete("credit au", 1).split() == ["plain,audit"]
+    assert complete("credit audit ve", 2).split() == ["plain,verify"]
