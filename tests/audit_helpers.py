@@ -168,3 +168,22 @@ def committed_decisions(db) -> int:
         return 0
     finally:
         conn.close()
+
+
+def one_invoice_event(path: Path, customer_id: str = "C-1") -> Path:
+    """A JSON Lines file holding one valid event (an invoice issued) for ``customer_id``."""
+    path.write_text(json.dumps({"id": "EV-1", "type": "invoice_issued",
+                                "customer_id": customer_id, "occurred_at": "2026-01-05",
+                                "invoice_id": "INV-1", "amount": 1000,
+                                "due_date": "2026-02-04"}) + "\n")
+    return path
+
+
+def batched_trail(folder: Path, rows: int, seed: int) -> Path:
+    """An audit file holding one batch of ``rows`` generated customers."""
+    db = folder / "audit.db"
+    portfolio = generate(folder / "p.csv", rows, seed=seed)
+    result = invoke_credit("batch", portfolio, "--out", folder / "r.jsonl", "--as-of", AS_OF,
+                           "--db", db)
+    assert result.exit_code == 0, result.stderr
+    return db

@@ -19,7 +19,16 @@ from engine.audit.merkle import (
     root_from_path,
     tree_root,
 )
-from tests.audit_helpers import AS_OF, connect, copy_db, generate, rechain_from, tamper
+from tests.audit_helpers import (
+    AS_OF,
+    batched_trail,
+    connect,
+    copy_db,
+    generate,
+    one_invoice_event,
+    rechain_from,
+    tamper,
+)
 
 # -- the Merkle tree, against RFC 6962's recursive definition -------------------------------
 
@@ -83,12 +92,7 @@ def signer(tmp_path_factory, credit):
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory, credit):
     """A 30-row batch, built once."""
-    folder = tmp_path_factory.mktemp("trail")
-    db = folder / "audit.db"
-    portfolio = generate(folder / "p.csv", 30, seed=9)
-    assert credit("batch", portfolio, "--out", folder / "r.jsonl", "--as-of", AS_OF,
-                  "--db", db).exit_code == 0
-    return db
+    return batched_trail(tmp_path_factory.mktemp("trail"), 30, seed=9)
 
 
 @pytest.fixture
@@ -286,11 +290,7 @@ def test_a_record_after_the_signed_head_cannot_be_proven_under_it(trail, signer,
 def test_a_monitor_run_can_sign_its_end(tmp_path, signer, credit):
     private, public, _ = signer
     db = tmp_path / "audit.db"
-    events = tmp_path / "events.jsonl"
-    events.write_text(json.dumps({"id": "EV-1", "type": "invoice_issued",
-                                  "customer_id": "C-1", "occurred_at": "2026-01-05",
-                                  "invoice_id": "INV-1", "amount": 1000,
-                                  "due_date": "2026-02-04"}) + "\n")
+    events = one_invoice_event(tmp_path / "events.jsonl", "C-1")
     assert credit("events", "ingest", events, "--db", db).exit_code == 0
     result = credit("monitor", "--as-of", "2026-03-31", "--db", db, "--checkpoint", private)
     assert result.exit_code == 0, result.stderr

@@ -4,33 +4,31 @@ found by verify, at the record and the column."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from engine.audit.chain import HEADER_SOURCES, LISTED_COLUMNS, verify_file
-from tests.audit_helpers import AS_OF, connect, copy_db, generate, rechain_from, tamper
+from tests.audit_helpers import (
+    batched_trail,
+    connect,
+    copy_db,
+    one_invoice_event,
+    rechain_from,
+    tamper,
+)
 
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory, credit):
     """A 10-row batch, an override and its approval, and events, built once."""
     folder = tmp_path_factory.mktemp("trail")
-    db = folder / "audit.db"
-    portfolio = generate(folder / "p.csv", 10, seed=5)
-    assert credit("batch", portfolio, "--out", folder / "r.jsonl", "--as-of", AS_OF,
-                  "--db", db).exit_code == 0
+    db = batched_trail(folder, 10, seed=5)
     added = credit("override", "add", "C-000001", "--refer", "--reason", "visit", "--by",
                    "ana", "--role", "credit_manager", "--db", db)
     assert added.exit_code == 0, added.stderr
     override_id = added.stdout.split()[1].rstrip(":")
     assert credit("override", "approve", override_id, "--by", "ben", "--role",
                   "credit_manager", "--db", db).exit_code == 0
-    events = folder / "events.jsonl"
-    events.write_text(json.dumps({"id": "EV-1", "type": "invoice_issued",
-                                  "customer_id": "C-000001", "occurred_at": "2026-01-05",
-                                  "invoice_id": "INV-1", "amount": 1000,
-                                  "due_date": "2026-02-04"}) + "\n")
+    events = one_invoice_event(folder / "events.jsonl", "C-000001")
     assert credit("events", "ingest", events, "--db", db).exit_code == 0
     return db
 

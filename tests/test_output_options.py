@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from tests.audit_helpers import one_invoice_event
 from tests.paths import DEFAULT_RULESET, ROOT
 
 REPORTS = ["validate", "test", "lint", "diff", "simulate", "plugins", "audit stats",
@@ -65,11 +66,7 @@ def test_audit_list_as_json_lines(credit, tmp_path):
 
 def test_verify_and_ingest_report_as_json(credit, tmp_path):
     db = tmp_path / "audit.db"
-    events = tmp_path / "events.jsonl"
-    events.write_text(json.dumps({"id": "EV-1", "type": "invoice_issued",
-                                  "customer_id": "C-1", "occurred_at": "2026-01-05",
-                                  "invoice_id": "INV-1", "amount": 1000,
-                                  "due_date": "2026-02-04"}) + "\n")
+    events = one_invoice_event(tmp_path / "events.jsonl", "C-1")
     ingested = json.loads(credit("events", "ingest", events, "--db", db, "--json").stdout)
     assert ingested == {"ingested": 1, "already_seen": 0, "bad_line_problems": 0}
     verified = json.loads(credit("audit", "verify", "--db", db, "--json").stdout)
