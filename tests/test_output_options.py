@@ -81,3 +81,26 @@ def test_lint_and_test_as_csv(credit):
         "file,line,column,severity,code,message")
     cases = list(csv.DictReader(io.StringIO(credit("test", DEFAULT_RULESET, "--csv").stdout)))
     assert cases and {row["result"] for row in cases} <= {"passed", "skipped"}
+
+
+def test_a_table_fits_the_terminal_by_cutting_the_widest_columns():
+    from engine.cli.output import MIN_COLUMN, table_lines
+
+    rows = [{"date": "2026-05-07", "action": "notify",
+             "what": "A promise to pay whose date passed without the promised payment.",
+             "rule": "M_BROKEN_PROMISE"}]
+    columns = ("date", "action", "what", "rule")
+    whole = list(table_lines(rows, columns))
+    assert whole[2].split("  ")[2].strip().endswith("payment.")
+    narrow = list(table_lines(rows, columns, width=60))
+    assert all(len(line) <= 60 for line in narrow)
+    assert "A promise to pay whose date passed" in narrow[2]
+    assert "…" in narrow[2] and narrow[2].rstrip().endswith("M_BROKEN_PROMISE")
+    tiny = list(table_lines(rows, columns, width=10))  # cannot fit: no column below the minimum
+    assert min(len(part) for part in tiny[1].split("  ")) >= min(MIN_COLUMN, len("date"))
+
+
+def test_in_a_pipe_every_cell_is_whole(credit, tmp_path):
+    from engine.cli.output import terminal_width
+
+    assert terminal_width() is None  # the tests' standard output is no terminal

@@ -9,6 +9,8 @@ import functools
 import io
 import json
 import re
+import shutil
+import sys
 from collections.abc import Callable, Iterable, Sequence
 
 import click
@@ -49,7 +51,7 @@ def format_rows(rows: Iterable[dict], columns: Sequence[str], fmt: str) -> Itera
     elif fmt == "csv":
         yield from _csv_lines(rows, columns)
     else:
-        yield from _table_lines(list(rows), columns)
+        yield from table_lines(list(rows), columns, terminal_width())
 
 
 def _json_lines(rows: Iterable[dict]) -> Iterable[str]:
@@ -101,13 +103,35 @@ def spreadsheet_safe(text: str) -> str:
     return text
 
 
-def _table_lines(rows: list[dict], columns: Sequence[str]) -> Iterable[str]:
+MIN_COLUMN = 8  # a column is not narrowed below this to fit a terminal
+
+
+def terminal_width() -> int | None:
+    """The terminal's width when standard output is one; None in a pipe or a file (where
+    every cell is written whole)."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
+def table_lines(rows: list[dict], columns: Sequence[str],
+                width: int | None = None) -> Iterable[str]:
+    """An aligned table; given a ``width``, the widest columns are narrowed (their cells
+    cut with '…') until a line fits, as far as MIN_COLUMN allows."""
     cells = [[_text(row.get(c)) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    yield "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()
+    if width is not None:
+        while sum(widths) + 2 * (len(widths) - 1) > width:
+            widest = max(range(len(widths)), key=lambda i: widths[i])
+            if widths[widest] <= MIN_COLUMN:
+                break
+            widths[widest] -= 1
+    yield "  ".join(_fit(c, w).ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()
     yield "  ".join("-" * w for w in widths)
     for row in cells:
-        yield "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        yield "  ".join(_fit(v, w).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _text(value: object) -> str:
