@@ -104,3 +104,19 @@ def test_in_a_pipe_every_cell_is_whole(credit, tmp_path):
     from engine.cli.output import terminal_width
 
     assert terminal_width() is None  # the tests' standard output is no terminal
+
+
+def test_colour_on_a_terminal_and_never_with_no_color(tmp_path):
+    """ok in green, FAILED in red, on a terminal; $NO_COLOR turns colour off, and in a
+    pipe click leaves it out by itself."""
+    from click.testing import CliRunner
+
+    from engine.cli.main import cli
+
+    on_terminal = CliRunner().invoke(cli, ["validate", str(DEFAULT_RULESET)], color=True)
+    assert on_terminal.stdout.startswith("\x1b[32mok\x1b[0m: ")
+    plain = CliRunner().invoke(cli, ["validate", str(DEFAULT_RULESET)], color=True,
+                               env={"NO_COLOR": "1"})
+    assert plain.stdout.startswith("ok: ") and "\x1b[" not in plain.stdout
+    piped = CliRunner().invoke(cli, ["validate", str(DEFAULT_RULESET)])
+    assert "\x1b[" not in piped.stdout

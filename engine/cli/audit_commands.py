@@ -40,7 +40,7 @@ from ..replay import Replayer, replay_records
 from .options import db_option, parse_date
 from .output import format_rows, output_options
 from .progress import progress
-from .render import counted, decision_text
+from .render import counted, decision_text, painted
 
 # The filter naming a recorded ruleset is --ruleset-id: --ruleset is a ruleset folder on
 # every command that decides (decide, batch, monitor, override).
@@ -224,13 +224,16 @@ def verify_command(db_path, head: str | None, public_key: str | None, fmt: str) 
         last = f", head {report.head[0]}:{report.head[1]}" if report.head else ""
         signed = (f"; extends the head signed {statement['signed_at']} (record "
                   f"{statement['size']})") if statement else ""
-        click.echo(f"ok: {counted(report.checked, 'record')} verified{last}{signed}")
+        click.echo(f"{painted('ok', 'ok')}: {counted(report.checked, 'record')} verified"
+                   f"{last}{signed}")
         return
     if report.failed_ruleset:
-        click.echo(f"FAILED: stored ruleset {report.failed_ruleset}: {report.reason}",
+        click.echo(f"{painted('FAILED', 'failed')}: stored ruleset {report.failed_ruleset}: "
+                   f"{report.reason}",
                    err=True)
     else:
-        click.echo(f"FAILED at record {report.failed_seq}: {report.reason} "
+        click.echo(f"{painted('FAILED', 'failed')} at record {report.failed_seq}: "
+                   f"{report.reason} "
                    f"({report.checked:,} records before it are intact)", err=True)
     sys.exit(1)
 
@@ -339,12 +342,13 @@ def check_proof_command(proof_file: str, public_key: str) -> None:
     try:
         record = check_proof(proof, load_public_key(public_key))
     except CheckpointError as exc:
-        click.echo(f"FAILED: {exc}", err=True)
+        click.echo(f"{painted('FAILED', 'failed')}: {exc}", err=True)
         sys.exit(1)
     statement = proof["statement"]
     what = f"decision {record['decision_id']}" if record.get("decision_id") else \
         f"{record['kind']} record"
-    click.echo(f"ok: record {record['seq']} ({what}, customer {record['customer_id']}) is in "
+    click.echo(f"{painted('ok', 'ok')}: record {record['seq']} ({what}, customer "
+               f"{record['customer_id']}) is in "
                f"the trail of {statement['size']:,} records signed {statement['signed_at']} "
                f"by key {statement['key_id']}")
 

@@ -12,6 +12,7 @@ from ..quality.lint import lint_ruleset
 from ..ruleset.source import check_folder
 from .options import default_ruleset
 from .output import format_rows, output_options
+from .render import painted
 
 FINDING_COLUMNS = ("file", "line", "column", "severity", "code", "message")
 
@@ -46,7 +47,8 @@ def lint_command(ruleset: str | None, fmt: str) -> None:
             click.echo(line)
     else:
         for finding in findings:  # problems in files, like validate's: on stderr
-            click.echo(str(finding), err=True)
+            click.echo(f"{finding.location}: {painted(finding.severity, finding.severity)}: "
+                       f"{finding.message} [{finding.code}]", err=True)
         click.echo(f"{errors} error{'s' * (errors != 1)}, "
                    f"{warnings} warning{'s' * (warnings != 1)}")
     if errors:

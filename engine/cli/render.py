@@ -3,7 +3,10 @@ objects themselves; this module only formats."""
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
+
+import click
 
 
 def money(text: str | None, currency: str = "") -> str:
@@ -115,3 +118,15 @@ def summary_text(summary: dict, grades: tuple[str, ...]) -> str:
 def counted(number: int, noun: str, plural: str | None = None) -> str:
     """``1 customer``, ``2 customers``, ``1,000 rows``: a count and its noun, agreeing."""
     return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
+COLOURS = {"ok": "green", "failed": "red", "error": "red", "warning": "yellow"}
+
+
+def painted(text: str, meaning: str) -> str:
+    """``text`` in the colour of its meaning (ok green, failed and error red, warning
+    yellow), unless $NO_COLOR is set; click leaves colour out by itself when the output
+    is not a terminal (a pipe, a file)."""
+    if os.environ.get("NO_COLOR"):
+        return text
+    return click.style(text, fg=COLOURS[meaning], bold=(meaning != "ok") or None)

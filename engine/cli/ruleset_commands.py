@@ -14,6 +14,7 @@ from ..quality.ruleset_cases import load_cases, run_case
 from ..ruleset.loader import load_ruleset
 from .options import default_ruleset
 from .output import format_rows, output_options
+from .render import painted
 
 
 @click.command()
@@ -39,7 +40,8 @@ def validate(ruleset: str | None, fmt: str) -> None:
     if fmt == "table":
         if problems:
             raise ProblemsError(problems)  # one FILE:LINE:COL line each, on stderr
-        click.echo(f"ok: {folder}: ruleset {compiled.name} {compiled.version}, "
+        click.echo(f"{painted('ok', 'ok')}: {folder}: ruleset {compiled.name} "
+                   f"{compiled.version}, "
                    f"hash {compiled.hash[:16]}")
         return
     rows = [{"file": p.location.file, "line": p.location.line, "column": p.location.column,
@@ -96,7 +98,8 @@ def test_command(ruleset: str | None, with_coverage: bool, fmt: str) -> None:
     else:
         for result in results:
             if not result.passed:
-                click.echo(f"{result.case.location}: FAILED {result.case.name}: "
+                click.echo(f"{result.case.location}: {painted('FAILED', 'failed')} "
+                           f"{result.case.name}: "
                            + "; ".join(result.differences))
         if skipped:
             click.echo(f"skipped {len(skipped)} account cases: {skipped[0].skipped}")
