@@ -121,3 +121,14 @@ def test_every_command_has_a_summary_and_examples(path, command):
     assert examples, f"credit {path} --help shows no example"
     top = path.split()[0]
     assert all(e.split()[1] == top for e in examples)
+
+
+@pytest.mark.parametrize(("command", "usage"), [
+    ("validate", "Usage: credit validate [OPTIONS] [RULESET]"),
+    ("test", "Usage: credit test [OPTIONS] [RULESET]"),
+    ("lint", "Usage: credit lint [OPTIONS] [RULESET]"),
+    ("replay", "Usage: credit replay [OPTIONS] [SEQ|DECISION_ID]"),
+])
+def test_optional_arguments_are_shown_as_optional(command, usage, credit):
+    shown = credit(command, "--help").stdout.splitlines()[0]
+    assert shown.split(" ", 2)[2] == usage.split(" ", 2)[2]  # (the runner calls it 'cli')

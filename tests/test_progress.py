@@ -77,3 +77,20 @@ def test_a_batch_on_a_real_terminal_shows_progress_and_clears_it(tmp_path):
     assert text.endswith("\r\033[K")
     assert done.stdout.startswith("Decided 1,000 customers")  # stdout untouched
     assert "deciding" not in done.stdout
+
+
+def test_verify_tells_its_progress_in_one_process_and_in_several(tmp_path, monkeypatch):
+    from engine.audit import chain
+    from engine.audit.store import AuditStore, NewRecord
+
+    db = tmp_path / "audit.db"
+    with AuditStore(db) as store:
+        store.append(NewRecord("event", f'{{"customer_id":"C","id":"E-{i}"}}',
+                               customer_id="C") for i in range(20_001))
+    heard: list[int] = []
+    assert chain.verify_file(str(db), workers=1, on_progress=heard.append).ok
+    assert heard == [10_000, 20_000]
+    monkeypatch.setattr(chain, "RANGE", 7_000)
+    heard.clear()
+    assert chain.verify_file(str(db), workers=2, on_progress=heard.append).ok
+    assert heard == [7_000, 14_000, 20_001]

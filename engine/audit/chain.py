@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import os
 import sqlite3
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -91,14 +92,17 @@ class VerifyReport:
 
 
 PARALLEL_FROM = 200_000  # records; below this one process is quicker than starting more
+RANGE = 100_000  # records a worker checks at a time (so that progress can be told)
 
 
 def verify_file(path: str, expected_head: tuple[int, str] | None = None,
-                workers: int | None = None, statement: dict | None = None) -> VerifyReport:
+                workers: int | None = None, statement: dict | None = None,
+                on_progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Verify the audit file at ``path``: the chain in ``workers`` processes (default: one
-    per core for long trails, each walking a range), then rulesets and the noted head;
-    with a signed ``statement`` (its signature checked by the caller), that the trail
-    still holds its first ``size`` records (``checkpoints.extends``)."""
+    per core for long trails, each walking ranges of RANGE records), then rulesets and the
+    noted head; with a signed ``statement`` (its signature checked by the caller), that
+    the trail still holds its first ``size`` records (``checkpoints.extends``).
+    ``on_progress`` hears how many records are checked so far."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         first, last = _seq_range(conn)
@@ -106,12 +110,16 @@ def verify_file(path: str, expected_head: tuple[int, str] | None = None,
             return _before_first(first)
         workers = workers or (os.cpu_count() or 1 if last >= PARALLEL_FROM else 1)
         if workers <= 1 or last < 2 * workers:
-            report = verify_range(conn, 1, last)
+            report = verify_range(conn, 1, last, on_progress)
         else:
-            step = -(-last // workers)
+            step = min(RANGE, -(-last // workers))
             ranges = [(path, lo, min(lo + step - 1, last)) for lo in range(1, last + 1, step)]
+            parts = []
             with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
-                parts = list(pool.map(_verify_range_in_file, *zip(*ranges, strict=True)))
+                for part in pool.map(_verify_range_in_file, *zip(*ranges, strict=True)):
+                    parts.append(part)
+                    if on_progress:
+                        on_progress(sum(p.checked for p in parts))
             report = _combine(parts)
         report = _finish(conn, report, expected_head)
         if report.ok and statement is not None:
@@ -172,7 +180,8 @@ def _combine(parts: list[VerifyReport]) -> VerifyReport:
     return VerifyReport(checked, head=parts[-1].head if parts else None)
 
 
-def verify_range(conn: sqlite3.Connection, first: int, last: int) -> VerifyReport:
+def verify_range(conn: sqlite3.Connection, first: int, last: int,
+                 on_progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Check records ``first``..``last``: consecutive numbers, each linked to the one
     before (for ``first``, to the stored record before it), bodies and fields unchanged."""
     if first > last:
@@ -220,6 +229,8 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int) -> VerifyRepor
         prev_hash = digest
         expected_seq += 1
         checked += 1
+        if on_progress is not None and not checked % 10_000:
+            on_progress(checked)
     if expected_seq <= last:
         return VerifyReport(checked, expected_seq, f"record {expected_seq} is missing "
                             "(records were removed)")

@@ -205,8 +205,12 @@ def verify_command(db_path, head: str | None, public_key: str | None, fmt: str) 
                                      "or a signed statement file", param_hint="--head")
         expected = (int(seq), digest)
     with open_store(db_path) as store:  # checks it is an audit file
-        path = store.path
-    report = verify_file(path, expected, statement=statement)
+        path, head_now = store.path, store.head()
+    meter = progress("verifying records", head_now[0] if head_now else None, fmt)
+    try:
+        report = verify_file(path, expected, statement=statement, on_progress=meter.update)
+    finally:
+        meter.finish()
     for warning in report.warnings:
         click.echo(f"credit: warning: {warning}", err=True)
     if fmt != "table":
@@ -468,7 +472,7 @@ def _print_challenger(report, table: str | None, fmt: str) -> None:
 
 
 @click.command("replay")
-@click.argument("ref", required=False, metavar="SEQ|DECISION_ID")
+@click.argument("ref", required=False, metavar="[SEQ|DECISION_ID]")
 @click.option("--all", "replay_all", is_flag=True,
               help="Replay every decision and monitoring action matching the filters.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,

@@ -18,7 +18,7 @@ FINDING_COLUMNS = ("file", "line", "column", "severity", "code", "message")
 
 
 @click.command("lint")
-@click.argument("ruleset", required=False, metavar="RULESET")
+@click.argument("ruleset", required=False, metavar="[RULESET]")
 @output_options
 def lint_command(ruleset: str | None, fmt: str) -> None:
     """Check a ruleset for rules that can never fire, overlaps, gaps and more.

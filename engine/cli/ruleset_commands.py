@@ -18,7 +18,7 @@ from .render import painted
 
 
 @click.command()
-@click.argument("ruleset", required=False, metavar="RULESET")
+@click.argument("ruleset", required=False, metavar="[RULESET]")
 @output_options
 def validate(ruleset: str | None, fmt: str) -> None:
     """Check a ruleset folder: YAML, schemas, expressions, tables, bands.
@@ -58,7 +58,7 @@ def validate(ruleset: str | None, fmt: str) -> None:
 
 
 @click.command("test")
-@click.argument("ruleset", required=False, metavar="RULESET")
+@click.argument("ruleset", required=False, metavar="[RULESET]")
 @click.option("--coverage", "with_coverage", is_flag=True,
               help="Also show how many cases reach each rule, table row, scorecard bin, "
                    "band, cap and floor, and list those no case reaches.")
