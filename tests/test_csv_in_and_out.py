@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.cli.output import format_rows, spreadsheet_safe
 from tests.credit_cli import invoke_credit
@@ -95,3 +97,32 @@ def test_json_lines_errors_name_the_line_they_are_on(tmp_path, broken, where):
     result = batch(path, tmp_path)
     assert result.exit_code == 1
     assert result.stderr.startswith(f"{path}:{where}: ")
+
+
+def _number_as_before(raw: str):
+    """How a number cell was read before the fast path (the oracle)."""
+    import math
+
+    text = raw.strip()
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError
+    whole = value.is_integer() and "." not in text and "e" not in text.lower()
+    return int(value) if whole and len(text) <= 40 else value
+
+
+@given(st.one_of(st.integers(0, 10 ** 20).map(str),
+                 st.integers(-(10 ** 16), 10 ** 16).map(str),
+                 st.floats(allow_nan=False, allow_infinity=False).map(repr),
+                 st.sampled_from(["007", " 12 ", "0", "1e3", "1E3", "12.0", "٣", "²"])))
+def test_a_number_cell_reads_as_it_always_did(text):
+    from engine.enrich.customer_documents import _as_number
+
+    try:
+        expected = _number_as_before(text)
+    except ValueError:
+        with pytest.raises(ValueError):
+            _as_number(text)
+        return
+    got = _as_number(text)
+    assert got == expected and type(got) is type(expected)

@@ -179,21 +179,25 @@ def document_from_row(row: Mapping[str, str | None], types: Mapping[str, str],
                       where: str) -> dict:
     """A nested customer document from a CSV row keyed by dotted paths. Empty cells are
     missing values; numbers and booleans are read by the column's type."""
+    plan = _row_plan(types)
     doc: dict = {}
     problems = []
     for column, raw in row.items():
         if column is None:
             problems.append(("", "more cells than columns"))
             continue
-        if raw is None or raw == "":
+        if not raw:  # an empty cell (or one a short row lacks): a missing value
             continue
+        parts, convert = plan[column]
         try:
-            value = _cell_value(raw, types[column])
+            value = convert(raw)
         except ValueError as exc:
             problems.append(("/" + column.replace(".", "/"), str(exc)))
             continue
+        if len(parts) == 1:
+            doc[parts[0]] = value
+            continue
         target = doc
-        parts = column.split(".")
         for part in parts[:-1]:
             target = target.setdefault(part, {})
         target[parts[-1]] = value
@@ -202,39 +206,78 @@ def document_from_row(row: Mapping[str, str | None], types: Mapping[str, str],
     return doc
 
 
+_plans: dict[int, tuple[Mapping, dict]] = {}
+
+
+def _row_plan(types: Mapping[str, str]) -> dict[str, tuple[tuple[str, ...], object]]:
+    """Each column's path and converter, worked out once per header (a batch reads
+    millions of rows under one)."""
+    entry = _plans.get(id(types))
+    if entry is None or entry[0] is not types:
+        if len(_plans) > 64:
+            _plans.clear()
+        entry = (types, {column: (tuple(column.split(".")), _CONVERTERS.get(kind, _as_text))
+                         for column, kind in types.items()})
+        _plans[id(types)] = entry
+    return entry[1]
+
+
 def _cell_value(raw: str, kind: str) -> object:
+    """A CSV cell's value read by its column's type."""
+    return _CONVERTERS.get(kind, _as_text)(raw)
+
+
+def _as_integer(raw: str) -> int:
     text = raw.strip()
-    if kind == "integer":
-        if len(text.lstrip("+-")) > MAX_INTEGER_DIGITS:
-            raise ValueError(f"'{raw[:20]}...' has more than {MAX_INTEGER_DIGITS} digits")
+    if len(text.lstrip("+-")) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"'{raw[:20]}...' has more than {MAX_INTEGER_DIGITS} digits")
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"'{raw[:40]}' is not a whole number") from None
+
+
+def _as_number(raw: str) -> int | float:
+    text = raw.strip()
+    if len(text) <= 15 and text.isascii() and text.isdigit():
+        return int(text)  # what the float path gives a whole number this short, only sooner
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"'{raw[:40]}' is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"'{raw[:40]}' is not a finite number")
+    whole = value.is_integer() and "." not in text and "e" not in text.lower()
+    return int(value) if whole and len(text) <= MAX_INTEGER_DIGITS else value
+
+
+def _as_boolean(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    raise ValueError(f"'{raw[:40]}' is not true or false")
+
+
+def _as_any(raw: str) -> object:
+    text = raw.strip()
+    if len(text) > MAX_INTEGER_DIGITS:
+        return raw
+    for parse in (int, float):
         try:
-            return int(text)
+            value = parse(text)
         except ValueError:
-            raise ValueError(f"'{raw[:40]}' is not a whole number") from None
-    if kind == "number":
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"'{raw[:40]}' is not a number") from None
-        if not math.isfinite(value):
-            raise ValueError(f"'{raw[:40]}' is not a finite number")
-        whole = value.is_integer() and "." not in text and "e" not in text.lower()
-        return int(value) if whole and len(text) <= MAX_INTEGER_DIGITS else value
-    if kind == "boolean":
-        lowered = text.lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
-        raise ValueError(f"'{raw[:40]}' is not true or false")
-    if kind == "any" and len(text) <= MAX_INTEGER_DIGITS:
-        for parse in (int, float):
-            try:
-                value = parse(text)
-            except ValueError:
-                continue
-            if isinstance(value, int) or math.isfinite(value):
-                return value
-        return {"true": True, "false": False}.get(text.lower(), raw)
+            continue
+        if isinstance(value, int) or math.isfinite(value):
+            return value
+    return {"true": True, "false": False}.get(text.lower(), raw)
+
+
+def _as_text(raw: str) -> str:
     return raw
+
+
+_CONVERTERS = {"integer": _as_integer, "number": _as_number, "boolean": _as_boolean,
+               "any": _as_any}
 
 
 def read_document_text(name: str) -> str:
