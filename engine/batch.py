@@ -11,6 +11,7 @@ date; ``resume`` finishes an interrupted run without deciding any customer twice
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -204,54 +205,53 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
     if resume and audit is None:
         raise CreditRulesError("--resume needs the audit trail (drop --no-audit)")
     # The results go somewhere writable before anything is recorded.
-    to_stdout = str(out) == "-"
     out_path = Path(out)
-    tmp_path = None if to_stdout else out_path.with_name(out_path.name + ".partial")
+    tmp_path = None if str(out) == "-" else out_path.with_name(out_path.name + ".partial")
     try:
-        sink = sys.stdout if tmp_path is None else tmp_path.open("w", encoding="utf-8")
+        opened = contextlib.nullcontext(sys.stdout) if tmp_path is None else \
+            tmp_path.open("w", encoding="utf-8")
     except OSError as exc:
         raise CreditRulesError(f"{out}: cannot write the results there "
                                f"({exc.strerror or exc})") from None
     done = 0
     run = None
     try:
-        run = _AuditedRun(audit, ruleset, portfolio, as_of, resume, commit_every,
-                          with_trace, on_recorded) if audit else None
-        summary.batch_id = run.batch_id if run else None
-        settings = RowSettings(as_of, types, label, audit.salt if audit else None,
-                               run.batch_id if run else None, with_trace)
-        chunks = chunked(run.skip_done(rows, first) if run else _prepend(first, rows))
+        with opened as sink:
+            run = _AuditedRun(audit, ruleset, portfolio, as_of, resume, commit_every,
+                              with_trace, on_recorded) if audit else None
+            summary.batch_id = run.batch_id if run else None
+            settings = RowSettings(as_of, types, label, audit.salt if audit else None,
+                                   run.batch_id if run else None, with_trace)
+            chunks = chunked(run.skip_done(rows, first) if run else _prepend(first, rows))
 
-        def consume(results: list[tuple]) -> None:
-            nonlocal done
-            for result in results:
-                if result[0] == "error":
-                    summary.failed += 1
-                    if run:
-                        run.add_failure(result[1], result[2], result[3])
-                    if on_error:
-                        on_error(RowError(result[1], result[2], result[3]))
-                else:
-                    _, _, line, outcome, grade, limit, record, challenged = result
-                    sink.write(line)
-                    sink.write("\n")
-                    summary.add(outcome, grade, limit, challenged)
-                    if result[0] == "done":
-                        summary.resumed += 1
-                    elif run:
-                        run.add(record)
-                done += 1
-            if on_progress:
-                on_progress(done)
+            def consume(results: list[tuple]) -> None:
+                nonlocal done
+                for result in results:
+                    if result[0] == "error":
+                        summary.failed += 1
+                        if run:
+                            run.add_failure(result[1], result[2], result[3])
+                        if on_error:
+                            on_error(RowError(result[1], result[2], result[3]))
+                    else:
+                        _, _, line, outcome, grade, limit, record, challenged = result
+                        sink.write(line)
+                        sink.write("\n")
+                        summary.add(outcome, grade, limit, challenged)
+                        if result[0] == "done":
+                            summary.resumed += 1
+                        elif run:
+                            run.add(record)
+                    done += 1
+                if on_progress:
+                    on_progress(done)
 
-        if workers <= 1:
-            for chunk in chunks:
-                consume(decide_rows(ruleset, chunk, settings))
-        else:
-            _run_parallel(chunks, consume, str(ruleset_dir), settings, workers)
-        sink.flush()
-        if tmp_path is not None:
-            sink.close()
+            if workers <= 1:
+                for chunk in chunks:
+                    consume(decide_rows(ruleset, chunk, settings))
+            else:
+                _run_parallel(chunks, consume, str(ruleset_dir), settings, workers)
+            sink.flush()
         if run:
             run.finish(summary)
         if tmp_path is not None:
@@ -260,7 +260,6 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
         if run:
             run.flush()  # what was decided stays decided: --resume picks up from there
         if tmp_path is not None:
-            sink.close()
             tmp_path.unlink(missing_ok=True)
         raise
     return summary
