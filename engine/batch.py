@@ -26,6 +26,7 @@ from pathlib import Path
 from .audit.decision_records import full_decision
 from .audit.store import AuditStore, NewRecord
 from .canonical import canonical_json
+from .decide.redaction import scrubbed
 from .enrich.customer_documents import InputError, check_customer
 from .enrich.plugin_manager import installed_plugins
 from .enrich.portfolio import read_rows, row_document, row_where
@@ -382,18 +383,6 @@ class _AuditedRun:
                                      ruleset_name=self.ruleset.name,
                                      ruleset_version=self.ruleset.version,
                                      ruleset_hash=self.ruleset.hash)])
-
-
-def scrubbed(messages: list[str], redacted: tuple[str, ...]) -> list[str]:
-    """Row error messages fit for the audit trail: a message about a redacted field (which
-    may quote its value) says only which field was not valid."""
-    pointers = [("/" + path.replace(".", "/")) for path in redacted]
-    kept = []
-    for message in messages:
-        hit = next((p for p in pointers if f"{p}:" in message or f"{p}/" in message), None)
-        kept.append(message if hit is None else
-                    f"{message.split(hit, 1)[0]}{hit}: not valid (a redacted field)")
-    return kept
 
 
 def _run_parallel(chunks, consume, ruleset_dir, settings, workers) -> None:

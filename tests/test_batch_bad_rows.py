@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.batch import scrubbed
 from engine.decide.pipeline import decide
+from engine.decide.redaction import scrubbed
 from engine.enrich.customer_documents import InputError, parse_json_document
 from engine.errors import DecisionError
 from engine.language import runtime

@@ -35,17 +35,34 @@ def redact(doc: dict, paths: Sequence[str], replace: Callable[[object], object])
     return result
 
 
+MISSING = object()
+
+
+def value_at(doc: dict, path: str) -> object:
+    """The value at a dotted path in ``doc``, or ``MISSING`` when a step of it is absent."""
+    target: object = doc
+    for part in path.split("."):
+        if not isinstance(target, dict) or part not in target:
+            return MISSING
+        target = target[part]
+    return target
+
+
 def any_present(doc: dict, paths: Sequence[str]) -> bool:
     """True when at least one of the dotted paths holds a value in ``doc``."""
-    for path in paths:
-        target: object = doc
-        for part in path.split("."):
-            if not isinstance(target, dict) or part not in target:
-                break
-            target = target[part]
-        else:
-            return True
-    return False
+    return any(value_at(doc, path) is not MISSING for path in paths)
+
+
+def scrubbed(messages: list[str], redacted: Sequence[str]) -> list[str]:
+    """Row error messages fit for the audit trail: a message about a redacted field (which
+    may quote its value) says only which field was not valid."""
+    pointers = [("/" + path.replace(".", "/")) for path in redacted]
+    kept = []
+    for message in messages:
+        hit = next((p for p in pointers if f"{p}:" in message or f"{p}/" in message), None)
+        kept.append(message if hit is None else
+                    f"{message.split(hit, 1)[0]}{hit}: not valid (a redacted field)")
+    return kept
 
 
 def salted_digest(salt: bytes) -> Callable[[object], str]:

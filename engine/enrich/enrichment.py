@@ -18,6 +18,7 @@ import json
 import urllib.parse
 from dataclasses import dataclass, field
 
+from ..decide.redaction import MARKER, value_at
 from ..language.value_types import fits
 from ..ruleset.compiler import CompiledRuleset
 from .plugin_manager import PluginCallError, Plugins
@@ -76,9 +77,6 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
     return result
 
 
-REDACTED = "[redacted]"
-
-
 def without_redacted(failures: list[dict], customer: dict,
                      redact: tuple[str, ...]) -> list[dict]:
     """The failures with every value of a redacted field taken out of their messages, in
@@ -93,18 +91,14 @@ def without_redacted(failures: list[dict], customer: dict,
         error = failure.get("error")
         if isinstance(error, str):
             for form in forms:
-                error = error.replace(form, REDACTED)
+                error = error.replace(form, MARKER)
             failure = {**failure, "error": error}
         scrubbed.append(failure)
     return scrubbed
 
 
 def _values_at(document: dict, path: str) -> list[object]:
-    value: object = document
-    for step in path.split("."):
-        if not isinstance(value, dict) or step not in value:
-            return []
-        value = value[step]
+    value = value_at(document, path)
     return [value] if isinstance(value, str | int | float) and not isinstance(value, bool) \
         else []
 
