@@ -521,27 +521,33 @@ def _shut(sock) -> None:
 _attempt_state = threading.local()  # the deadline of the attempt this thread is making
 
 
-def _watched(connection_class):
-    """An http.client connection class whose sockets the current attempt's deadline
-    watches."""
-    class Watched(connection_class):
-        def connect(self):
-            super().connect()
-            deadline = getattr(_attempt_state, "deadline", None)
-            if deadline is not None:
-                deadline.watch(self.sock)
-    return Watched
+class _WatchedSocket:
+    """Mixed into an http.client connection: the current attempt's deadline watches the
+    socket it opens."""
+
+    def connect(self):
+        super().connect()
+        deadline = getattr(_attempt_state, "deadline", None)
+        if deadline is not None:
+            deadline.watch(self.sock)
+
+
+class _WatchedHTTPConnection(_WatchedSocket, http.client.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedSocket, http.client.HTTPSConnection):
+    pass
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
     def http_open(self, req):
-        return self.do_open(_watched(http.client.HTTPConnection), req)
+        return self.do_open(_WatchedHTTPConnection, req)
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
     def https_open(self, req):
-        return self.do_open(_watched(http.client.HTTPSConnection), req,
-                            context=self._context)
+        return self.do_open(_WatchedHTTPSConnection, req, context=self._context)
 
 
 _opener = urllib.request.build_opener(_NoRedirect, _HTTPHandler, _HTTPSHandler)
