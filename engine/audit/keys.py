@@ -39,9 +39,18 @@ def redaction_key(audit_path: str | os.PathLike) -> bytes:
         return given.encode("utf-8")
     path = key_file_for(audit_path)
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        return _read(path)
     except FileNotFoundError:
         return _create(path)
+
+
+def _read(path: Path) -> bytes:
+    """The key in the key file at ``path``; FileNotFoundError when there is none, and
+    CreditRulesError when it cannot be read or is too short to be a key."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise
     except (OSError, UnicodeDecodeError) as exc:
         raise CreditRulesError(f"{path}: cannot read the redaction key ({exc})") from None
     if len(text) < 2 * KEY_BYTES:
@@ -63,15 +72,10 @@ def _create(path: Path) -> bytes:
         try:
             os.link(temporary, path)
         except FileExistsError:  # another process made it first: use theirs
-            return redaction_key_from(path)
+            return _read(path)
     except OSError as exc:
         raise CreditRulesError(f"{path}: cannot create the redaction key "
                                f"({exc.strerror or exc})") from None
     finally:
         temporary.unlink(missing_ok=True)
     return key.encode("utf-8")
-
-
-def redaction_key_from(path: Path) -> bytes:
-    """The key in a key file that exists."""
-    return path.read_text(encoding="utf-8").strip().encode("utf-8")
