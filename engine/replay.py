@@ -196,13 +196,12 @@ def replay_records(db_path: str, filters: Filters, *, workers: int = 1
         seqs = [row["seq"] for row in store.iter_rows(
             f"SELECT seq, kind FROM records{where} ORDER BY seq{limit}", params)
             if row["kind"] in kinds]
-    chunks = chunked(iter(seqs), CHUNK)
-    if workers <= 1 or len(seqs) < PARALLEL_FROM:
-        with AuditStore(db_path, create=False) as store:
+        chunks = chunked(iter(seqs), CHUNK)
+        if workers <= 1 or len(seqs) < PARALLEL_FROM:
             replayer = Replayer(store)
             for chunk in chunks:
                 yield from replayer.replay_seqs(chunk)
-        return
+            return
     for results in map_chunks(chunks, _replay_chunk, (), workers=workers,
                               initializer=_open_in_worker, initargs=(db_path,)):
         yield from results
