@@ -180,6 +180,7 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
     namespace.update(_EXTRACT_HELPERS)
     code = compile(python_source, _filename(manifest), "exec")
     exec(code, namespace)  # our own generated source; see the module docstring
+    rule_lines, function_lines = _line_map(python_source, ctx.constants)
     return CompiledRuleset(
         name=manifest["name"], version=str(manifest["version"]), hash=source.hash,
         currency=manifest["currency"], grades=grades, levels=levels or (), source=source,
@@ -194,10 +195,7 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         redact=tuple(manifest.get("redact") or ()), enrichment=enrichment,
         authority=source.stages["authority"].data if "authority" in source.stages else {},
         rounding=(quantum, ROUNDING_MODES[rounding.get("mode", "half_up")]),
-        manifest=manifest, rule_lines=_rule_lines(python_source, ctx.constants),
-        function_lines=tuple(number for number, line in
-                             enumerate(python_source.split("\n"), 1)
-                             if line.startswith("def ")))
+        manifest=manifest, rule_lines=rule_lines, function_lines=function_lines)
 
 
 def _filename(manifest: Mapping) -> str:
@@ -208,16 +206,20 @@ def _filename(manifest: Mapping) -> str:
 _TRACE_CALL = re.compile(r"\btrace\(\((_k\d+),")
 
 
-def _rule_lines(python_source: str, constants: Mapping) -> tuple[tuple[int, str, str], ...]:
-    """(line, stage, rule id) of every line that records a rule in the trace: the rule's
-    code comes just before its trace line."""
-    found = []
+def _line_map(python_source: str, constants: Mapping
+              ) -> tuple[tuple[tuple[int, str, str], ...], tuple[int, ...]]:
+    """Where things are in the generated source, read in one pass: (line, stage, rule id)
+    of every line that records a rule in the trace (the rule's code comes just before its
+    trace line), and the line of every function's ``def``."""
+    rules, functions = [], []
     for number, line in enumerate(python_source.split("\n"), 1):
+        if line.startswith("def "):
+            functions.append(number)
         match = _TRACE_CALL.search(line)
         slot = constants.get(match.group(1)) if match else None
         if isinstance(slot, tuple) and len(slot) == 4:
-            found.append((number, slot[1], slot[2]))
-    return tuple(found)
+            rules.append((number, slot[1], slot[2]))
+    return tuple(rules), tuple(functions)
 
 
 def rule_at(ruleset: CompiledRuleset, exc: BaseException) -> str | None:
