@@ -16,28 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import ExpressionError
-from engine.language.expressions import FUNCTIONS, CodeContext, Symbol, compile_expression
+from engine.language.expressions import FUNCTIONS, CodeContext, compile_expression
 from engine.language.runtime import HELPERS
-
-SCOPE = {
-    "n": Symbol("number", "n"), "i": Symbol("integer", "i"), "m": Symbol("money", "m"),
-    "s": Symbol("string", "s"), "b": Symbol("boolean", "b"), "d": Symbol("date", "d"),
-    "l": Symbol("list", "l"), "financials.revenue": Symbol("money", "fin_rev"),
-    "k": Symbol("integer", "k", nullable=False),
-}
-LOCALS = [sym.code for sym in SCOPE.values()]
-GENERATED = "<generated expression>"
+from tests.expression_scope import GENERATED, LOCALS, SCOPE, as_function
 
 
 def build(text):
     """Compile ``text`` and return (Compiled, function of every local), as compiler.py does."""
     ctx = CodeContext()
     compiled = compile_expression(text, SCOPE, ctx)
-    source = f"def _f({', '.join(LOCALS)}):\n    return {compiled.code}\n"
-    namespace = dict(HELPERS)
-    namespace.update(ctx.constants)
-    exec(compile(source, GENERATED, "exec"), namespace)
-    return compiled, namespace["_f"], ctx
+    return compiled, as_function(compiled.code, ctx), ctx
 
 
 def ev(text, **values):

@@ -22,16 +22,9 @@ from hypothesis import strategies as st
 
 from engine.batch import RowSettings, decide_rows
 from engine.errors import ExpressionError
-from engine.language.expressions import FUNCTIONS, CodeContext, Symbol, compile_expression
-from engine.language.runtime import HELPERS
+from engine.language.expressions import FUNCTIONS, CodeContext, compile_expression
+from tests.expression_scope import SCOPE, as_function
 
-SCOPE = {
-    "n": Symbol("number", "n"), "i": Symbol("integer", "i"), "m": Symbol("money", "m"),
-    "s": Symbol("string", "s"), "b": Symbol("boolean", "b"), "d": Symbol("date", "d"),
-    "l": Symbol("list", "l"), "financials.revenue": Symbol("money", "fin_rev"),
-    "k": Symbol("integer", "k", nullable=False),
-}
-LOCALS = [symbol.code for symbol in SCOPE.values()]
 NAMES = [*SCOPE, "unknown", "financials.nothing", "__class__", "os"]
 
 # -- expressions ----------------------------------------------------------------------------
@@ -155,11 +148,9 @@ def run_expression(text: str, values: dict) -> None:
     except ExpressionError as exc:
         assert isinstance(exc.offset, int)
         return
-    source = f"def _f({', '.join(LOCALS)}):\n    return {compiled.code}\n"
-    namespace = {**HELPERS, **ctx.constants}
-    exec(compile(source, "<generated expression>", "exec"), namespace)
+    function = as_function(compiled.code, ctx)
     try:
-        namespace["_f"](**values)
+        function(**values)
     except LIMITS:
         pass
     except ValueError as exc:
