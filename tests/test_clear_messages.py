@@ -3,13 +3,11 @@ place, with the parser's own words kept for whoever wants them."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from engine.errors import ProblemsError
 from engine.language.yaml_source import load_yaml_text
-from tests.paths import ROOT
+from tests.audit_helpers import copy_ruleset
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -29,11 +27,8 @@ def test_yaml_mistakes_are_said_plainly(text, expected):
 
 
 def test_a_word_where_a_number_of_days_belongs(tmp_path, credit):
-    folder = tmp_path / "ruleset"
-    shutil.copytree(ROOT / "rulesets" / "default", folder)
-    policy = folder / "policy.yaml"
-    policy.write_text(policy.read_text().replace("        payment_term_days: 60",
-                                                 '        payment_term_days: "sixty"', 1))
+    folder = ruleset_with_policy_line(tmp_path, "        payment_term_days: 60",
+                                      '        payment_term_days: "sixty"')
     result = credit("validate", folder)
     assert result.exit_code == 1
     assert result.stderr == (f"{folder}/policy.yaml:21:28: 'payment_term_days' takes a "
@@ -42,13 +37,18 @@ def test_a_word_where_a_number_of_days_belongs(tmp_path, credit):
 
 
 def test_a_fact_name_in_a_number_cell_is_still_an_expression(tmp_path, credit):
-    folder = tmp_path / "ruleset"
-    shutil.copytree(ROOT / "rulesets" / "default", folder)
-    policy = folder / "policy.yaml"
-    policy.write_text(policy.read_text().replace("        review_interval_days: 365",
-                                                 "        review_interval_days: founded", 1))
+    folder = ruleset_with_policy_line(tmp_path, "        review_interval_days: 365",
+                                      "        review_interval_days: founded")
     result = credit("validate", folder)
     assert "not the word" not in result.stderr  # a declared fact is read, and type-checked
+
+
+def ruleset_with_policy_line(tmp_path, line: str, replacement: str):
+    """A copy of the shipped ruleset with the first ``line`` of policy.yaml replaced."""
+    folder = copy_ruleset(tmp_path)
+    policy = folder / "policy.yaml"
+    policy.write_text(policy.read_text().replace(line, replacement, 1))
+    return folder
 
 
 def test_a_misspelt_csv_column_names_the_file_and_the_closest_one(tmp_path, credit):
