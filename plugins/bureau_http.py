@@ -430,11 +430,11 @@ def _cache_key(url: str) -> str:
     return "hmac-sha256:" + hmac.new(key, url.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _cache_get(config: Config, url: str) -> dict | None:
+def _cache_get(config: Config, key: str) -> dict | None:
     conn = _cache_connection()
     try:
         row = conn.execute(f"SELECT report, fetched_at FROM {CACHE_TABLE} WHERE url = ?",
-                           (_cache_key(url),)).fetchone()
+                           (key,)).fetchone()
     except sqlite3.Error as exc:
         raise BureauHTTPError(f"cannot read the cache: {exc}") from None
     finally:
@@ -454,12 +454,12 @@ def _cache_get(config: Config, url: str) -> dict | None:
     return report
 
 
-def _cache_put(url: str, report: dict) -> None:
+def _cache_put(key: str, report: dict) -> None:
     fetched_at = dt.datetime.fromtimestamp(_time(), dt.UTC).isoformat()
     conn = _cache_connection()
     try:
         conn.execute(f"INSERT OR REPLACE INTO {CACHE_TABLE} (url, report, fetched_at) "
-                     "VALUES (?, ?, ?)", (_cache_key(url), json.dumps(report, sort_keys=True),
+                     "VALUES (?, ?, ?)", (key, json.dumps(report, sort_keys=True),
                                           fetched_at))
     except sqlite3.Error as exc:
         raise BureauHTTPError(f"cannot write the cache: {exc}") from None
@@ -717,8 +717,9 @@ def fetch_report(config: Config, customer: dict) -> dict | None:
     """The mapped report for ``customer`` by ``config`` (cache, circuit breaker, retries),
     or None when the bureau has none (404). Raises BureauHTTPError."""
     url, values = config.fill(customer)
-    if config.cache_max_age is not None:
-        cached = _cache_get(config, url)
+    cache_key = _cache_key(url) if config.cache_max_age is not None else None
+    if cache_key is not None:
+        cached = _cache_get(config, cache_key)
         if cached is not None:
             return cached
     secret = _credential(config)
@@ -742,8 +743,8 @@ def fetch_report(config: Config, customer: dict) -> dict | None:
         raise
     if breaker is not None:
         breaker.succeeded()
-    if report is not None and config.cache_max_age is not None:
-        _cache_put(url, report)
+    if report is not None and cache_key is not None:
+        _cache_put(cache_key, report)
     return report
 
 
