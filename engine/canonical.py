@@ -59,4 +59,9 @@ def canonical_json(value: object) -> str:
 
 def sha256_hex(value: object) -> str:
     """SHA-256 (hex) of the canonical text of ``value``."""
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+    return sha256_hex_text(canonical_json(value))
+
+
+def sha256_hex_text(text: str) -> str:
+    """SHA-256 (hex) of a text's UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

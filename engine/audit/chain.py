@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
-from ..canonical import canonical_json
+from ..canonical import canonical_json, sha256_hex_text
 from ..parallel import worker_context
 from .checkpoints import extends
 
@@ -34,7 +34,7 @@ def genesis(conn: sqlite3.Connection) -> str:
     if "salt" in meta:
         return GENESIS
     text = "credit-rules trail meta " + canonical_json(meta)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256_hex_text(text)
 # The columns a record hash covers, in table order; hashed in sorted (canonical) order.
 HEADER_FIELDS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
                  "ruleset_name", "ruleset_version", "ruleset_hash", "outcome", "grade",
@@ -69,7 +69,7 @@ def _header_json(values: list) -> str:
 
 def record_hash(header: dict) -> str:
     """The hash a record with this header must carry."""
-    return hashlib.sha256(header_json(header).encode("utf-8")).hexdigest()
+    return sha256_hex_text(header_json(header))
 
 
 @dataclass
@@ -309,13 +309,13 @@ def _finish(conn: sqlite3.Connection, report: VerifyReport,
         return report
     head, checked = report.head, report.checked
     for ruleset_hash, content in conn.execute("SELECT hash, content FROM rulesets"):
-        if hashlib.sha256(content.encode("utf-8")).hexdigest() != ruleset_hash:
+        if sha256_hex_text(content) != ruleset_hash:
             return VerifyReport(checked, None, "its stored content was changed (its SHA-256 "
                                 "no longer matches)", head, failed_ruleset=ruleset_hash)
     for ruleset_hash, engine, slots in conn.execute(
             "SELECT ruleset_hash, engine_version, slots FROM trace_slots"):
         attested = attested_slots_digest(conn, ruleset_hash, engine)
-        if hashlib.sha256(slots.encode("utf-8")).hexdigest() != attested:
+        if sha256_hex_text(slots) != attested:
             return VerifyReport(checked, None, f"its trace slots for engine {engine} were "
                                 "changed (they no longer match the digest its ruleset-loaded "
                                 "record attests)", head, failed_ruleset=ruleset_hash)

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 
-from ..canonical import canonical_json, json_default, to_jsonable
+from ..canonical import canonical_json, json_default, sha256_hex_text, to_jsonable
 from ..decide.decision import Decision, expand_trace
 from ..decide.redaction import any_present, redact, salted_digest
-from .store import NewRecord, sha256_hex_text
+from .store import NewRecord
 
 
 def compact_json(value: object) -> str:

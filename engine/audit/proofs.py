@@ -10,7 +10,6 @@ and the path from that record's leaf up to the signed root.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from ..canonical import sha256_hex_text
 from .chain import HEADER_FIELDS, record_hash
 from .checkpoints import (
     CheckpointError,
@@ -97,7 +97,7 @@ def check_proof(proof: object, public_key: Ed25519PublicKey) -> dict:
     if header["seq"] != index + 1:
         raise CheckpointError("the record's number is not the one the proof is for")
     if not isinstance(body, str) or \
-            hashlib.sha256(body.encode("utf-8")).hexdigest() != header["body_sha256"]:
+            sha256_hex_text(body) != header["body_sha256"]:
         raise CheckpointError("the record's body is not the one its header names")
     try:
         computed = record_hash(header)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import sqlite3
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from ..canonical import canonical_json
+from ..canonical import canonical_json, sha256_hex_text
 from ..errors import CreditRulesError
 from .chain import HEADER_FIELDS, attested_slots_digest, genesis, record_hash
 from .keys import redaction_key
@@ -365,13 +364,8 @@ class AuditStore:
             yield dict(zip(names, row, strict=True))
 
 
-def sha256_hex_text(text: str) -> str:
-    """SHA-256 (hex) of a text's UTF-8 bytes."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _dicts(cursor) -> list[dict]:
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-

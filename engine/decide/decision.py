@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..canonical import PLAIN, canonical_json, to_jsonable
+from ..canonical import PLAIN, canonical_json, sha256_hex_text, to_jsonable
 from ..ruleset.admission import OUTCOMES
 from .redaction import any_present, marked, redact
 
@@ -63,7 +62,7 @@ class Decision:
         the hash of the canonical JSON {"as_of", "facts", "ruleset"}."""
         text = (f'{{"as_of":"{self.as_of.isoformat()}","facts":{facts_json},'
                 f'"ruleset":"{self.ruleset.hash}"}}')
-        return "d-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        return "d-" + sha256_hex_text(text)[:32]
 
     def to_dict(self) -> dict:
         """The decision as JSON-ready data (amounts as decimal text)."""
