@@ -242,7 +242,7 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
                         if result[0] == "done":
                             summary.resumed += 1
                         elif run:
-                            run.add(record)
+                            run.add(record, line)
                     done += 1
                 if on_progress:
                     on_progress(done)
@@ -278,6 +278,7 @@ class _AuditedRun:
         self.on_recorded = on_recorded
         self.commit_every = max(1, commit_every)
         self.pending: list[NewRecord] = []
+        self.lines: list[str | None] = []  # each pending record's results line, if any
         store_rulesets(store, ruleset)
         key = portfolio_key(portfolio, ruleset, as_of)
         runs = self._runs(key)
@@ -325,7 +326,7 @@ class _AuditedRun:
             yield from source
             return
         done = self.store.iter_rows(
-            "SELECT batch_row, body, outcome, grade, credit_limit, ruleset_hash FROM records "
+            "SELECT * FROM records "
             "WHERE kind = 'decision' AND batch_id = ? ORDER BY batch_row", [self.batch_id])
         pending = next(done, None)
         slots = None
@@ -333,7 +334,7 @@ class _AuditedRun:
             while pending is not None and pending["batch_row"] < number:
                 pending = next(done, None)
             if pending is not None and pending["batch_row"] == number:
-                body = json.loads(pending["body"])
+                body = self.store.body(pending)
                 if self.with_trace:
                     if slots is None:
                         slots = self.store.trace_slots(pending["ruleset_hash"],
@@ -348,8 +349,9 @@ class _AuditedRun:
             else:
                 yield number, raw
 
-    def add(self, record: NewRecord) -> None:
+    def add(self, record: NewRecord, line: str | None = None) -> None:
         self.pending.append(record)
+        self.lines.append(line)
         if len(self.pending) >= self.commit_every:
             self.flush()
 
@@ -368,11 +370,12 @@ class _AuditedRun:
 
     def flush(self) -> None:
         records, self.pending = self.pending, []
+        lines, self.lines = self.lines, []
         appended = self.store.append(records)
         if self.on_recorded and records:
-            self.on_recorded([(seq, digest, record, json.loads(record.body)["decision"])
-                              for (seq, digest), record in zip(appended, records,
-                                                               strict=True)
+            self.on_recorded([(seq, digest, record, _summary(line))
+                              for (seq, digest), record, line in zip(appended, records, lines,
+                                                                     strict=True)
                               if record.kind == "decision"])
 
     def finish(self, summary: BatchSummary) -> None:
@@ -383,6 +386,13 @@ class _AuditedRun:
                                      ruleset_name=self.ruleset.name,
                                      ruleset_version=self.ruleset.version,
                                      ruleset_hash=self.ruleset.hash)])
+
+
+def _summary(line: str) -> dict:
+    """The decision summary a results line holds (it has the trace too ``--with-trace``)."""
+    data = json.loads(line)
+    data.pop("trace", None)
+    return data
 
 
 def _run_parallel(chunks, consume, ruleset_dir, settings, workers) -> None:

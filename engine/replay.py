@@ -73,7 +73,7 @@ class Replayer:
             article = "an" if row["kind"][0] in "aeiou" else "a"
             raise AuditError(f"record {row['seq']} is {article} {row['kind']} record, not a "
                              "decision or an action")
-        body = json.loads(row["body"])
+        body = self.store.body(row)
         result = ReplayResult(row["seq"], row["decision_id"])
         ruleset = self.ruleset(row["ruleset_hash"])
         try:
@@ -83,7 +83,8 @@ class Replayer:
             return result
         new_summary = canonical_json(decision.summary())
         new_trace = compact_json(decision.compact_trace())
-        if not _same_bytes(row["body"], body, new_summary, new_trace) and (
+        if not (row["body"].__class__ is str
+                and _same_bytes(row["body"], body, new_summary, new_trace)) and (
                 canonical_json(body["decision"]) != new_summary
                 or canonical_json(body["trace"]) != new_trace):
             result.differences = _differences(body, ruleset, decision, self.store)

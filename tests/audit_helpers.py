@@ -3,6 +3,7 @@ engine's back, copying the shipped ruleset. (Running ``credit`` is tests.credit_
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -11,7 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from engine.audit.body_codec import BodyReader, compress
 from engine.audit.chain import genesis, record_hash
+from engine.audit.store import AuditStore
 from engine.canonical import canonical_json
 from tests.credit_cli import invoke_credit
 from tests.paths import DEFAULT_RULESET, ROOT
@@ -53,6 +56,17 @@ def copy_db(source: Path, target: Path) -> Path:
     return target
 
 
+FORMAT_1_TRAIL = Path(__file__).parent / "data" / "format-1-trail.db"
+FORMAT_1_SALT = "format-1-fixture"  # the redaction key it was written with
+
+
+def format_1_trail(target: Path) -> Path:
+    """A copy of a trail written before decision bodies were compressed (see
+    tests/data/make_format_1_trail.sh): a batch with challenger parts, a decision, an
+    approved override, events and a monitor run with re-grades."""
+    return copy_db(FORMAT_1_TRAIL, target)
+
+
 def connect(db: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(db, isolation_level=None)
     conn.row_factory = sqlite3.Row
@@ -88,11 +102,46 @@ def insert_record(conn: sqlite3.Connection, row: dict) -> None:
                  [row[c] for c in ALL_COLUMNS])
 
 
+def changed_body(conn: sqlite3.Connection, seq: int, change=None,
+                 dumps=canonical_json) -> str | bytes:
+    """Record ``seq``'s stored body after ``change(parsed JSON)``, written with ``dumps``
+    and stored again in its own format, as a forger who has the engine (and so the
+    dictionary) would write it. (A format-2 body holds no header value: change the
+    column for those.)"""
+    body = conn.execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone()[0]
+    data = json.loads(BodyReader(conn).text(body))
+    if change is not None:
+        change(data)
+    text = dumps(data)
+    return compress(text) if isinstance(body, bytes) else text
+
+
+def edit_body(conn: sqlite3.Connection, seq: int, change=None, dumps=canonical_json) -> None:
+    """Change record ``seq``'s stored body in place (``changed_body``), hashes untouched."""
+    conn.execute("UPDATE records SET body = ? WHERE seq = ?",
+                 (changed_body(conn, seq, change, dumps), seq))
+
+
+def decision_bodies(db: Path) -> list[tuple[dict, dict]]:
+    """Every decision record of a trail, oldest first, with its whole body."""
+    with AuditStore(db, create=False) as store:
+        return [(row, store.body(row)) for row in store.iter_rows(
+            "SELECT * FROM records WHERE kind = 'decision' ORDER BY seq")]
+
+
+def full_body(db: Path, seq: int) -> dict:
+    """Record ``seq``'s whole body, as the engine reads it (either format)."""
+    with AuditStore(db, create=False) as store:
+        return store.body(store.record(str(seq)))
+
+
 def rehash(row: dict) -> dict:
     """The row with body_sha256 and hash recomputed, as a forger who knows the scheme
     would write it."""
     row = dict(row)
-    row["body_sha256"] = hashlib.sha256(row["body"].encode("utf-8")).hexdigest()
+    body = row["body"]
+    row["body_sha256"] = hashlib.sha256(
+        body if isinstance(body, bytes) else body.encode("utf-8")).hexdigest()
     row["hash"] = record_hash({c: row[c] for c in HEADER_COLUMNS})
     return row
 
@@ -123,14 +172,16 @@ def copy_ruleset(tmp_path: Path, folder: str = "ruleset", manifest: dict | None 
 
 def check_like_a_regulator(lines: list[str]) -> None:
     """Recompute every body hash and record hash of an export, with no engine code but
-    canonical JSON, and follow the chain (from the first record's link to the trail's
-    meta, which the export does not hold)."""
+    canonical JSON and base64, and follow the chain (from the first record's link to the
+    trail's meta, which the export does not hold). A compressed body's hash covers its
+    stored bytes; a text body's, its canonical JSON."""
     previous = None
     for number, line in enumerate(lines, start=1):
         record = json.loads(line)
         previous = record["prev_hash"] if previous is None else previous
         assert record["seq"] == number
-        body = canonical_json(record["body"]).encode("utf-8")
+        body = base64.b64decode(record["body_stored"]) if record["body_stored"] else \
+            canonical_json(record["body"]).encode("utf-8")
         assert hashlib.sha256(body).hexdigest() == record["body_sha256"], number
         header = canonical_json({k: record[k] for k in HEADER_COLUMNS}).encode("utf-8")
         assert hashlib.sha256(header).hexdigest() == record["hash"], number

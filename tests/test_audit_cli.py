@@ -4,6 +4,7 @@ or missing audit files are one-line errors and are never created or changed."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
@@ -28,7 +29,7 @@ from tests.sample_customers import strong_customer
 CUSTOMERS = ROOT / "examples" / "customers"
 LIST_COLUMNS = ["seq", "recorded_at", "kind", "customer_id", "decision_id", "as_of", "ruleset",
                 "outcome", "grade", "credit_limit"]
-EXPORT_COLUMNS = [*HEADER_COLUMNS, "hash", "body"]
+EXPORT_COLUMNS = [*HEADER_COLUMNS, "hash", "body", "body_stored"]
 
 
 @pytest.fixture(scope="module")
@@ -330,8 +331,12 @@ def test_export_csv(known, credit):
     assert result.stdout.splitlines()[0] == ",".join(EXPORT_COLUMNS)
     table = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [int(r["seq"]) for r in table] == list(range(1, 9))
-    for row in table:
-        assert hashlib.sha256(row["body"].encode("utf-8")).hexdigest() == row["body_sha256"]
+    for row in table:  # the hash covers a compressed body's stored bytes, else the JSON
+        stored = base64.b64decode(row["body_stored"]) if row["body_stored"] else \
+            row["body"].encode("utf-8")
+        assert hashlib.sha256(stored).hexdigest() == row["body_sha256"]
+    assert [bool(row["body_stored"]) for row in table] == [
+        row["kind"] == "decision" for row in table]
     assert table[2]["outcome"] == "reject" and table[2]["credit_limit"] == ""
 
 

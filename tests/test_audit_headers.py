@@ -1,6 +1,9 @@
 """The header columns audit list and stats read agree with the body they are chained to:
 a header changed with the whole chain recomputed after it (a consistent rewrite) is
-found by verify, at the record and the column."""
+found by verify, at the record and the column. Format-1 records repeat header values in
+their body, so the trail here is one written before format 2 (tests/data); a format-2
+decision body holds no such value, so its header is the only copy (see
+test_audit_formats.py)."""
 
 from __future__ import annotations
 
@@ -11,15 +14,22 @@ from tests.audit_helpers import (
     batched_trail,
     connect,
     copy_db,
+    format_1_trail,
     one_invoice_event,
     rechain_from,
     tamper,
 )
 
 
+@pytest.fixture
+def trail(tmp_path):
+    """A batch, an override and its approval, events and monitor actions, in format 1."""
+    return format_1_trail(tmp_path / "trail.db")
+
+
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory, credit):
-    """A 10-row batch, an override and its approval, and events, built once."""
+    """A 10-row batch, an override and its approval, and events, written today."""
     folder = tmp_path_factory.mktemp("trail")
     db = batched_trail(folder, 10, seed=5)
     added = credit("override", "add", "C-000001", "--refer", "--reason", "visit", "--by",
@@ -34,7 +44,7 @@ def pristine(tmp_path_factory, credit):
 
 
 @pytest.fixture
-def trail(pristine, tmp_path):
+def new_trail(pristine, tmp_path):
     return copy_db(pristine, tmp_path / "trail.db")
 
 
@@ -52,8 +62,25 @@ def seq_of(db, kind: str, offset: int = 0) -> int:
         conn.close()
 
 
-def test_an_intact_trail_of_every_kind_verifies(trail):
+def test_an_intact_trail_of_every_kind_verifies(trail, new_trail):
     assert verify_file(str(trail)).ok
+    assert verify_file(str(new_trail)).ok
+
+
+@pytest.mark.parametrize(("kind", "columns", "named"), [
+    ("event", {"customer_id": "C-000002"}, "customer_id"),
+    ("override", {"customer_id": "C-000002"}, "customer_id"),
+    ("batch", {"batch_id": "forged-1"}, "batch_id"),
+    ("ruleset-loaded", {"ruleset_hash": "0" * 64}, "ruleset_hash"),
+])
+def test_a_rewritten_header_of_a_record_written_today_is_found(new_trail, kind, columns,
+                                                                named):
+    seq = seq_of(new_trail, kind, 1 if kind == "override" else 0)
+    rewrite(new_trail, seq, **columns)
+    report = verify_file(str(new_trail))
+    assert (report.failed_seq, report.reason) == (
+        seq, f"its {named} column is not what its body says (the header was changed and "
+        "the chain recomputed)")
 
 
 @pytest.mark.parametrize(("kind", "columns", "named"), [
@@ -81,7 +108,8 @@ def test_a_rewritten_header_is_found_at_its_record_and_column(trail, kind, colum
 
 def test_every_kind_credit_rules_writes_says_where_its_columns_come_from():
     assert set(HEADER_SOURCES) == {"decision", "action", "event", "override", "row-failed",
-                                   "batch", "monitor-run", "ruleset-loaded"}
+                                   "batch", "monitor-run", "ruleset-loaded",
+                                   "dictionary-loaded"}
     assert set(HEADER_SOURCES["decision"]) >= set(LISTED_COLUMNS)
 
 

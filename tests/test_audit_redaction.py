@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import sqlite3
 from pathlib import Path
 
+from engine.audit.body_codec import BodyReader
 from engine.canonical import canonical_json
-from tests.audit_helpers import AS_OF, copy_ruleset, rows, write_json
+from tests.audit_helpers import AS_OF, copy_ruleset, full_body, write_json
 from tests.credit_cli import invoke_credit
 from tests.sample_customers import strong_customer
 
@@ -32,8 +34,7 @@ def decide(tmp_path, doc: dict, db, *extra: str, env: dict | None = None) -> tup
 
 
 def stored_input(db, seq: int) -> dict:
-    return json.loads(rows(db, "SELECT body FROM records WHERE seq = ?", (seq,))[0]["body"]
-                      )["input"]
+    return full_body(db, seq)["input"]
 
 
 def file_salt(db) -> bytes:
@@ -59,7 +60,11 @@ def test_contact_is_stored_as_salted_hashes_only(tmp_path, monkeypatch, credit):
 
     files = sorted(tmp_path.glob("audit.db*"))
     assert files
-    data = b"".join(f.read_bytes() for f in files)
+    conn = sqlite3.connect(db)
+    reader = BodyReader(conn)  # decision bodies are compressed: search what they hold too
+    texts = "".join(reader.text(body) for (body,) in conn.execute("SELECT body FROM records"))
+    conn.close()
+    data = b"".join(f.read_bytes() for f in files) + texts.encode("utf-8")
     assert b"Strong Tools GmbH" in data  # the bytes are readable: a fair search
     for secret in (PHONE, EMAIL, NAME, "5550199", "Mustermann", "mustermann"):
         assert secret.encode() not in data

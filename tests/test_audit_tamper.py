@@ -14,6 +14,7 @@ from engine.audit.chain import verify_file
 from engine.audit.store import AuditStore
 from tests.audit_helpers import (
     AS_OF,
+    changed_body,
     connect,
     copy_db,
     generate,
@@ -97,18 +98,18 @@ def edit_credit_limit(conn):
     conn.execute("UPDATE records SET credit_limit = '4999000.00' WHERE seq = 9")
 
 
+def lower_score(body: dict) -> None:
+    body["decision"]["grading"]["score"] = 1
+
+
 def edit_body(conn):
-    body = json.loads(conn.execute("SELECT body FROM records WHERE seq = 10").fetchone()[0])
-    body["decision"]["grading"]["grade"] = "CCC"
     conn.execute("UPDATE records SET body = ? WHERE seq = 10",
-                 (json.dumps(body, sort_keys=True, separators=(",", ":")),))
+                 (changed_body(conn, 10, lower_score),))
 
 
 def edit_body_and_its_sha(conn):
     row = dict(conn.execute("SELECT * FROM records WHERE seq = 10").fetchone())
-    body = json.loads(row["body"])
-    body["decision"]["grading"]["grade"] = "CCC"
-    row["body"] = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    row["body"] = changed_body(conn, 10, lower_score)
     forged = rehash(row)  # a consistent hash for record 10 alone...
     conn.execute("UPDATE records SET body = ?, body_sha256 = ? WHERE seq = 10",
                  (forged["body"], forged["body_sha256"]))
@@ -291,6 +292,9 @@ def test_truncation_to_nothing_fails_the_noted_head(trail):
     plain = verify(trail)
     assert plain.exit_code == 1 and "trace slots" in plain.stderr
     tamper(trail, lambda conn: conn.execute("DELETE FROM trace_slots"))
+    plain = verify(trail)  # ... and so is the decision bodies' dictionary
+    assert plain.exit_code == 1 and "body dictionary 1" in plain.stderr
+    tamper(trail, lambda conn: conn.execute("DELETE FROM body_dictionaries"))
     assert verify(trail).stdout.strip() == "ok: 0 records verified"
     failed_seq, reason = failed_at(verify(trail, "--head", noted))
     assert failed_seq == RECORDS

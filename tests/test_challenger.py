@@ -16,7 +16,16 @@ from engine.audit.store import AuditStore, NewRecord
 from engine.decide.challenger import in_split, split_point
 from engine.language.schema_check import json_problems
 from engine.ruleset.loader import load_ruleset
-from tests.audit_helpers import AS_OF, EXAMPLE_PORTFOLIO, copy_db, rows, tamper
+from tests.audit_helpers import (
+    AS_OF,
+    EXAMPLE_PORTFOLIO,
+    copy_db,
+    decision_bodies,
+    edit_body,
+    full_body,
+    rows,
+    tamper,
+)
 from tests.credit_cli import invoke_credit
 from tests.paths import DEFAULT_RULESET, ROOT
 
@@ -51,9 +60,8 @@ def portfolio_ids() -> list[str]:
 
 def challenged(db: Path) -> dict[int, str]:
     """batch row -> the challenger part recorded beside it (as stored text)."""
-    return {r["batch_row"]: json.dumps(json.loads(r["body"])["challenger"], sort_keys=True)
-            for r in rows(db, "SELECT batch_row, body FROM records WHERE kind = 'decision'")
-            if '"challenger":' in r["body"][:40]}
+    return {row["batch_row"]: json.dumps(body["challenger"], sort_keys=True)
+            for row, body in decision_bodies(db) if "challenger" in body}
 
 
 @pytest.fixture(scope="module")
@@ -138,21 +146,20 @@ def test_batch_results_and_summary_are_unchanged_by_a_challenger(runs):
 
 def test_audit_bodies_are_the_champions_with_the_challenger_beside(runs):
     def bodies(db):
-        return {r["batch_row"]: (r["decision_id"], r["body"]) for r in rows(
-            db, "SELECT batch_row, decision_id, body FROM records WHERE kind = 'decision'")}
+        return {row["batch_row"]: (row["decision_id"], row["body"], body)
+                for row, body in decision_bodies(db)}
 
     plain, with_challenger = bodies(runs["plain"][0]), bodies(runs["one"][0])
     assert plain.keys() == with_challenger.keys()
     beside = 0
-    for row, (decision_id, body) in with_challenger.items():
+    for row, (decision_id, stored, data) in with_challenger.items():
         assert decision_id == plain[row][0]
-        data = json.loads(body)
         if "challenger" in data:
             beside += 1
             del data["challenger"]
-            assert data == json.loads(plain[row][1])
+            assert data == plain[row][2]
         else:  # not in the split: the very same bytes as without a challenger
-            assert body == plain[row][1]
+            assert stored == plain[row][1]
     assert beside == len(challenged(runs["one"][0]))
 
 
@@ -182,7 +189,7 @@ def test_decide_records_the_challenger_and_its_ruleset(runs, tmp_path, credit):
                     "--db", db)
     assert result.exit_code == 0, result.output
     record = rows(db, "SELECT * FROM records WHERE kind = 'decision'")[0]
-    part = json.loads(record["body"])["challenger"]
+    part = full_body(db, record["seq"])["challenger"]
     challenger = load_ruleset(CHALLENGER)
     assert part["ruleset"] == challenger.identity
     assert part["share"] == 0.1
@@ -205,20 +212,13 @@ def test_replay_reproduces_the_challenger_part(runs, credit):
 
 
 def _edit_challenger(db: Path, seq: int, change) -> None:
-    def action(conn):
-        body = json.loads(conn.execute("SELECT body FROM records WHERE seq = ?",
-                                       (seq,)).fetchone()[0])
-        change(body["challenger"])
-        conn.execute("UPDATE records SET body = ? WHERE seq = ?",
-                     (json.dumps(body, sort_keys=True, separators=(",", ":")), seq))
-    tamper(db, action)
+    tamper(db, lambda conn: edit_body(conn, seq, lambda body: change(body["challenger"])))
 
 
 def test_replay_detects_a_changed_challenger_result(runs, tmp_path, credit):
     db = copy_db(runs["one"][0], tmp_path / "audit.db")
-    seq, body = next((r["seq"], json.loads(r["body"])) for r in rows(
-        db, "SELECT seq, body FROM records WHERE kind = 'decision' ORDER BY seq")
-        if '"challenger":' in r["body"][:40])
+    seq, body = next((row["seq"], body) for row, body in decision_bodies(db)
+                     if "challenger" in body)
     grade = body["challenger"]["decision"]["grade"]
     forged = "AAA" if grade != "AAA" else "AA"
     _edit_challenger(db, seq, lambda part: part["decision"].update(grade=forged))
@@ -231,11 +231,8 @@ def test_replay_detects_a_changed_challenger_result(runs, tmp_path, credit):
 def test_replay_detects_a_challenger_result_outside_the_split(runs, tmp_path, credit):
     db = copy_db(runs["one"][0], tmp_path / "audit.db")
     seq, customer = next(
-        (r["seq"], r["customer_id"]) for r in rows(
-            db, "SELECT seq, customer_id, body FROM records WHERE kind = 'decision' "
-                "ORDER BY seq")
-        if '"challenger":' in r["body"][:40] and not in_split("default", r["customer_id"],
-                                                               0.01))
+        (row["seq"], row["customer_id"]) for row, body in decision_bodies(db)
+        if "challenger" in body and not in_split("default", row["customer_id"], 0.01))
     _edit_challenger(db, seq, lambda part: part.update(share=0.01))
     result = credit("replay", str(seq), "--db", db)
     assert result.exit_code == 1

@@ -92,6 +92,7 @@ def test_an_audit_file_of_schema_version_1_is_migrated(tmp_path):
     conn.execute("DROP INDEX records_event_id")
     conn.execute("DROP INDEX records_customer_time")
     conn.execute("DROP INDEX records_overrides")
+    conn.execute("DROP TABLE body_dictionaries")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
@@ -100,3 +101,4 @@ def test_an_audit_file_of_schema_version_1_is_migrated(tmp_path):
         names = [r[0] for r in store.conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index'")]
         assert {"records_event_id", "records_customer_time", "records_overrides"} <= set(names)
+        assert store.conn.execute("SELECT count(*) FROM body_dictionaries").fetchone() == (0,)

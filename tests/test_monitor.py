@@ -140,7 +140,7 @@ def test_a_third_late_payment_regrades_on_the_account(log):
     with AuditStore(log.path) as store:
         decision = store.record(regrade["details"]["decision_id"])
         assert decision["kind"] == "decision" and decision["as_of"] == "2026-02-01"
-        enriched = json.loads(decision["body"])["enriched"]
+        enriched = store.body(decision)["enriched"]
         assert enriched["credit_history.overdue_count_12m"] == {"plugin": "monitor",
                                                                 "value": 3}
         assert Replayer(store).replay(decision).matched
@@ -403,7 +403,7 @@ def test_a_regrade_records_the_challenger_beside_it(tmp_path):
     regrade = next(a for a in log.monitor("2026-02-28").actions if a["action"] == "regrade")
     with AuditStore(log.path) as store:
         decision = store.record(regrade["details"]["decision_id"])
-        part = json.loads(decision["body"])["challenger"]
+        part = store.body(decision)["challenger"]
         assert part["ruleset"]["name"] == "challenger-example" and part["share"] == 1.0
         assert Replayer(store).replay(decision).matched
 

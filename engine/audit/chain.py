@@ -21,8 +21,10 @@ from json.encoder import encode_basestring
 
 from ..canonical import canonical_json, sha256_hex_text
 from ..parallel import worker_context
+from .body_codec import ELIDED, FORMAT_2, dictionary_digest
 from .checkpoints import extends
 
+FORMAT_2_MARK = bytes([FORMAT_2])
 GENESIS = "0" * 64  # the first record's previous hash in a trail whose meta is not covered
 
 
@@ -82,11 +84,13 @@ class VerifyReport:
     reason: str | None = None
     head: tuple[int, str] | None = None
     failed_ruleset: str | None = None
+    failed_dictionary: int | None = None  # a body dictionary that was changed
     warnings: tuple[str, ...] = ()  # what is not wrong, but not as protected as it should be
 
     @property
     def ok(self) -> bool:
-        return self.failed_seq is None and self.failed_ruleset is None
+        return self.failed_seq is None and self.failed_ruleset is None and \
+            self.failed_dictionary is None
 
 
 
@@ -131,9 +135,7 @@ def verify_file(path: str, expected_head: tuple[int, str] | None = None,
         conn.close()
 
 
-APPEND_ONLY_TRIGGERS = frozenset(f"{table}_no_{action}"
-                                 for table in ("records", "rulesets", "trace_slots", "meta")
-                                 for action in ("update", "delete", "replace"))
+APPEND_ONLY_TABLES = ("records", "rulesets", "trace_slots", "meta", "body_dictionaries")
 
 
 def _warnings(conn: sqlite3.Connection) -> tuple[str, ...]:
@@ -141,7 +143,10 @@ def _warnings(conn: sqlite3.Connection) -> tuple[str, ...]:
     found = []
     triggers = {name for (name,) in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    missing = sorted(APPEND_ONLY_TRIGGERS - triggers)
+    tables = {name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = sorted({f"{table}_no_{action}" for table in APPEND_ONLY_TABLES if table in tables
+                      for action in ("update", "delete", "replace")} - triggers)
     if missing:
         found.append(f"the append-only triggers are missing ({', '.join(missing)}): "
                      "something removed them, and the file no longer refuses changes")
@@ -200,6 +205,7 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int,
     sha256 = hashlib.sha256
     prev_index, body_sha_index = _HEADER_KEYS.index("prev_hash"), \
         _HEADER_KEYS.index("body_sha256")
+    kind_index = _HEADER_KEYS.index("kind")
     width = len(_HEADER_KEYS)
     for row in conn.execute(sql, (first, last)):
         seq, body, digest = row[width - 1], row[width], row[width + 1]
@@ -215,8 +221,13 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int,
             return VerifyReport(checked, seq, "its previous-record hash does not match "
                                 f"record {seq - 1} (records were removed, inserted or "
                                 "reordered before it)")
-        if body.__class__ is not str or \
-                sha256(body.encode("utf-8")).hexdigest() != row[body_sha_index]:
+        cls = body.__class__
+        if cls is str:
+            body = body.encode("utf-8")
+        elif cls is not bytes or body[:1] != FORMAT_2_MARK or row[kind_index] != "decision":
+            return VerifyReport(checked, seq, "its body is in no format credit-rules writes "
+                                "for its kind")
+        if sha256(body).hexdigest() != row[body_sha_index]:
             return VerifyReport(checked, seq, "its body was changed (the body's SHA-256 "
                                 "does not match)")
         try:
@@ -249,15 +260,11 @@ _OVERRIDE_CUSTOMER = ("(SELECT a.customer_id FROM records a WHERE a.kind = 'over
                       "json_extract(a.body, '$.event') = 'added' AND "
                       "json_extract(a.body, '$.id') = json_extract(records.body, '$.id') "
                       "ORDER BY a.seq LIMIT 1)")
+# A format-2 decision body leaves these out (``body_codec.ELIDED``): its header alone says
+# them, so there is nothing to compare.
 HEADER_SOURCES: dict[str, dict[str, str]] = {
-    "decision": {"customer_id": "$.decision.customer_id",
-                 "decision_id": "$.decision.decision_id", "as_of": "$.as_of",
-                 "outcome": "$.decision.admission.outcome",
-                 "grade": "$.decision.grading.grade",
-                 "credit_limit": "$.decision.policy.credit_limit",
-                 "ruleset_name": "$.decision.ruleset.name",
-                 "ruleset_version": "$.decision.ruleset.version",
-                 "ruleset_hash": "$.decision.ruleset.hash"},
+    "decision": {column: "$." + ".".join(path) for column, path in ELIDED
+                 if path != ("decision", "as_of")},
     "action": {"customer_id": "$.customer_id", "as_of": "$.date", "outcome": "$.action"},
     "event": {"customer_id": "$.customer_id", "as_of": "$.occurred_at"},
     "override": {"customer_id": _OVERRIDE_CUSTOMER},
@@ -267,6 +274,7 @@ HEADER_SOURCES: dict[str, dict[str, str]] = {
     "monitor-run": {"as_of": "$.as_of"},
     "ruleset-loaded": {"ruleset_name": "$.name", "ruleset_version": "$.version",
                        "ruleset_hash": "$.hash"},
+    "dictionary-loaded": {},
 }
 LISTED_COLUMNS = ("customer_id", "decision_id", "as_of", "outcome", "grade", "credit_limit")
 
@@ -284,7 +292,8 @@ def _mismatch_sql() -> str:
                 test = f"{column} IS NOT json_extract(body, '{source}')"
             else:
                 test = f"{column} IS NOT {source}"
-            cases.append(f"WHEN kind = '{kind}' AND {test} THEN '{column}'")
+            text = " AND typeof(body) = 'text'" if kind == "decision" and source else ""
+            cases.append(f"WHEN kind = '{kind}'{text} AND {test} THEN '{column}'")
     known = ", ".join(f"'{kind}'" for kind in HEADER_SOURCES)
     cases.append(f"WHEN kind NOT IN ({known}) THEN 'kind'")
     return (f"SELECT seq, wrong FROM (SELECT seq, CASE {' '.join(cases)} END AS wrong "
@@ -319,6 +328,12 @@ def _finish(conn: sqlite3.Connection, report: VerifyReport,
             return VerifyReport(checked, None, f"its trace slots for engine {engine} were "
                                 "changed (they no longer match the digest its ruleset-loaded "
                                 "record attests)", head, failed_ruleset=ruleset_hash)
+    for dict_id, digest, content in _dictionaries(conn):
+        if dictionary_digest(content) != digest or digest != attested_dictionary_digest(
+                conn, dict_id):
+            return VerifyReport(checked, None, "it was changed (it no longer matches the "
+                                "digest the trail attests for it)", head,
+                                failed_dictionary=dict_id)
     if expected_head is not None:
         seq, digest = expected_head
         if head is None or seq > head[0]:
@@ -339,4 +354,23 @@ def attested_slots_digest(conn: sqlite3.Connection, ruleset_hash: str,
         "SELECT json_extract(body, '$.slots_sha256') FROM records WHERE kind = "
         "'ruleset-loaded' AND ruleset_hash = ? AND json_extract(body, '$.engine_version') = ? "
         "ORDER BY seq LIMIT 1", (ruleset_hash, engine_version)).fetchone()
+    return row[0] if row else None
+
+
+def _dictionaries(conn: sqlite3.Connection) -> list[tuple[int, str, bytes]]:
+    """The body dictionaries the file keeps (none in a file from before format 2)."""
+    try:
+        return conn.execute("SELECT id, sha256, content FROM body_dictionaries").fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+def attested_dictionary_digest(conn: sqlite3.Connection, dict_id: int) -> str | None:
+    """The SHA-256 of body dictionary ``dict_id`` that the chain attests: the first
+    ruleset-loaded (or, in a trail older than format 2, dictionary-loaded) record naming
+    it."""
+    row = conn.execute(
+        "SELECT json_extract(body, '$.body_dictionary.sha256') FROM records WHERE kind IN "
+        "('ruleset-loaded', 'dictionary-loaded') AND json_extract(body, "
+        "'$.body_dictionary.id') = ? ORDER BY seq LIMIT 1", (dict_id,)).fetchone()
     return row[0] if row else None

@@ -1,6 +1,7 @@
 """What the audit trail stores for a decision, and how a stored one is read back.
 
-A decision record's body is the canonical JSON of::
+A decision record's body is (before compression, see ``body_codec``) the canonical JSON
+of::
 
     {"as_of":      the decision date,
      "decision":   the decision without its trace (as a results file line),
@@ -9,6 +10,7 @@ A decision record's body is the canonical JSON of::
      "plugins":    [{"name", "version"}] of the plugins loaded,
      "trace":      [[slot, [values read], result], ...]}
 
+A format-2 body leaves out what the record's columns say (``body_codec.ELIDED``).
 The trace is stored compactly: the slot numbers mean (stage, rule id, names read), kept
 once per ruleset in the ``trace_slots`` table. ``full_decision`` turns a body back into the
 decision exactly as ``Decision.to_dict`` gave it.
@@ -17,10 +19,12 @@ decision exactly as ``Decision.to_dict`` gave it.
 from __future__ import annotations
 
 import json
+from hashlib import sha256
 
-from ..canonical import canonical_json, json_default, sha256_hex_text, to_jsonable
+from ..canonical import canonical_json, json_default, to_jsonable
 from ..decide.decision import Decision, expand_trace
 from ..decide.redaction import any_present, redact, salted_digest
+from .body_codec import compress, elide
 from .store import NewRecord
 
 
@@ -38,10 +42,23 @@ def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = N
                     batch_row: int | None = None, plugins: list | None = None,
                     enriched: dict | None = None,
                     challenger: dict | None = None) -> tuple[NewRecord, str]:
-    """The audit record of a decision, and the decision's summary JSON (the line a
-    results file gets), computed together so that nothing is serialised twice.
-    ``challenger`` (``challenger.challenger_part``) is recorded beside the decision; the
-    body without one is unchanged, and the decision id never depends on it."""
+    """The audit record of a decision (body in format 2, ``body_codec``), and the
+    decision's summary JSON (the line a results file gets), computed together so that
+    nothing is serialised twice. ``challenger`` (``challenger.challenger_part``) is
+    recorded beside the decision; the decision id never depends on it."""
+    columns, text, summary_json = decision_body_text(decision, salt, plugins=plugins,
+                                                     enriched=enriched, challenger=challenger)
+    body = compress(text)
+    record = NewRecord(kind="decision", body=body, body_sha256=sha256(body).hexdigest(),
+                       batch_id=batch_id, batch_row=batch_row, **columns)
+    return record, summary_json
+
+
+def decision_body_text(decision: Decision, salt: bytes, *, plugins: list | None = None,
+                       enriched: dict | None = None, challenger: dict | None = None
+                       ) -> tuple[dict, str, str]:
+    """The record columns of a decision, the canonical JSON its format-2 body compresses
+    (the body less what the columns say), and the decision's summary JSON."""
     ruleset = decision.ruleset
     identity_facts = decision.facts_json
     decision_id = decision.decision_id_from(identity_facts)
@@ -52,22 +69,21 @@ def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = N
                                            salted_digest(salt)))
     else:
         input_json = identity_facts  # nothing to redact: the identity text is the input
-    beside = "" if challenger is None else f'"challenger":{canonical_json(challenger)},'
-    body = (f'{{"as_of":"{decision.as_of.isoformat()}",{beside}"decision":{summary_json},'
-            f'"enriched":{canonical_json(enriched or {})},"input":{input_json},'
+    policy = summary["policy"]
+    as_of = decision.as_of.isoformat()
+    columns = {"decision_id": decision_id, "customer_id": decision.customer_id,
+               "as_of": as_of, "ruleset_name": ruleset.name,
+               "ruleset_version": ruleset.version, "ruleset_hash": ruleset.hash,
+               "outcome": decision.outcome, "grade": decision.grade,
+               "credit_limit": policy["credit_limit"] if policy else None}
+    head = {"as_of": as_of, "decision": summary}
+    if challenger is not None:
+        head["challenger"] = challenger
+    text = (canonical_json(elide(head, columns))[:-1]
+            + f',"enriched":{canonical_json(enriched or {})},"input":{input_json},'
             f'"plugins":{canonical_json(plugins or [])},'
             f'"trace":{compact_json(decision.compact_trace())}}}')
-    policy = summary["policy"]
-    record = NewRecord(
-        kind="decision", body=body,
-        body_sha256=sha256_hex_text(body),
-        decision_id=decision_id, customer_id=decision.customer_id,
-        as_of=decision.as_of.isoformat(), ruleset_name=ruleset.name,
-        ruleset_version=ruleset.version, ruleset_hash=ruleset.hash,
-        outcome=decision.outcome, grade=decision.grade,
-        credit_limit=policy["credit_limit"] if policy else None,
-        batch_id=batch_id, batch_row=batch_row)
-    return record, summary_json
+    return columns, text, summary_json
 
 
 def full_decision(body: dict, slots: list) -> dict:

@@ -2,14 +2,18 @@
 outsider with only the proof file and the signer's public key.
 
 A proof holds the signed statement (``engine.audit.checkpoints``), the record (its header
-fields, body and chained hash) and its Merkle audit path (``engine.audit.merkle``), which
-is ``log2(size)`` hashes long however long the trail. Checking it: the statement's
+fields, body (a compressed body as the base64 of its stored bytes) and chained hash) and
+its Merkle audit path (``engine.audit.merkle``), which is ``log2(size)`` hashes long
+however long the trail. Checking it: the statement's
 signature; the body's SHA-256 against the header; the header against the record's hash;
 and the path from that record's leaf up to the signed root.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import os
 import sqlite3
@@ -17,7 +21,6 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ..canonical import sha256_hex_text
 from .chain import HEADER_FIELDS, record_hash
 from .checkpoints import (
     CheckpointError,
@@ -49,7 +52,11 @@ def prove(db_path: str | os.PathLike, ref: str, statement: dict) -> dict:
         leaves = [leaf_hash(digest) for digest in record_hashes(conn, size)]
     finally:
         conn.close()
-    record = {name: row[name] for name in (*HEADER_FIELDS, "body", "hash")}
+    record = {name: row[name] for name in (*HEADER_FIELDS, "hash")}
+    if row["body"].__class__ is bytes:  # a compressed body: its bytes, which the hash covers
+        record["body_stored"] = base64.b64encode(row["body"]).decode("ascii")
+    else:
+        record["body"] = row["body"]
     return {"format": FORMAT, "statement": statement, "index": row["seq"] - 1,
             "record": record,
             "path": [node.hex() for node in inclusion_path(leaves, row["seq"] - 1)]}
@@ -90,14 +97,18 @@ def check_proof(proof: object, public_key: Ed25519PublicKey) -> dict:
         raise CheckpointError("the proof's record, index or path is malformed")
     try:
         header = {name: record[name] for name in HEADER_FIELDS}
-        body, digest = record["body"], record["hash"]
+        digest = record["hash"]
+        body = base64.b64decode(record["body_stored"], validate=True) \
+            if "body_stored" in record else record["body"]
         nodes = [bytes.fromhex(node) for node in path]
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, binascii.Error) as exc:
         raise CheckpointError(f"the proof's record or path is malformed ({exc})") from None
     if header["seq"] != index + 1:
         raise CheckpointError("the record's number is not the one the proof is for")
-    if not isinstance(body, str) or \
-            sha256_hex_text(body) != header["body_sha256"]:
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if not isinstance(body, bytes) or \
+            hashlib.sha256(body).hexdigest() != header["body_sha256"]:
         raise CheckpointError("the record's body is not the one its header names")
     try:
         computed = record_hash(header)

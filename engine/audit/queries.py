@@ -3,6 +3,7 @@ customers due for review."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +14,10 @@ from .store import AuditStore
 
 LIST_COLUMNS = ("seq", "recorded_at", "kind", "customer_id", "decision_id", "as_of",
                 "ruleset", "outcome", "grade", "credit_limit")
-EXPORT_COLUMNS = (*HEADER_FIELDS, "hash", "body")
+# "body" is the record's body as JSON; "body_stored" the bytes a compressed (format-2) body
+# is stored as, in base64, which its body_sha256 covers (null for a format-1 body, whose
+# canonical JSON the body_sha256 covers).
+EXPORT_COLUMNS = (*HEADER_FIELDS, "hash", "body", "body_stored")
 
 
 @dataclass(frozen=True)
@@ -68,12 +72,24 @@ def list_records(store: AuditStore, filters: Filters) -> Iterator[dict]:
 
 
 def export_records(store: AuditStore, filters: Filters) -> Iterator[dict]:
-    """Whole records matching ``filters``, oldest first, body included as stored (so a
-    reader can recompute every hash)."""
+    """Whole records matching ``filters``, oldest first, as ``exported`` gives them."""
     where, params = filters.where()
     limit = f" LIMIT {int(filters.limit)}" if filters.limit else ""
-    sql = f"SELECT {', '.join(EXPORT_COLUMNS)} FROM records{where} ORDER BY seq{limit}"
-    return store.iter_rows(sql, params)
+    sql = (f"SELECT {', '.join((*HEADER_FIELDS, 'hash', 'body'))} FROM records{where} "
+           f"ORDER BY seq{limit}")
+    return (exported(store, row) for row in store.iter_rows(sql, params))
+
+
+def exported(store: AuditStore, row: dict) -> dict:
+    """A record row as export and ``audit show --json`` give it (``EXPORT_COLUMNS``): the
+    body as JSON, and a compressed body's stored bytes too, so that a reader can
+    recompute every hash."""
+    stored = row["body"]
+    record = {name: row[name] for name in (*HEADER_FIELDS, "hash")}
+    record["body"] = store.body(row)
+    record["body_stored"] = None if stored.__class__ is str else \
+        base64.b64encode(stored).decode("ascii")
+    return record
 
 
 def stats(store: AuditStore, filters: Filters) -> dict[str, list[dict]]:
@@ -107,7 +123,7 @@ def review_due(store: AuditStore, as_of: dt.date) -> Iterator[dict]:
     """Customers whose latest decision is older than the review interval its grade
     prescribes, most overdue first. Rejected customers (no policy) are not listed."""
     sql = ("SELECT r.seq, r.customer_id, r.as_of, r.grade, r.outcome, r.decision_id, "
-           "json_extract(r.body, '$.decision.policy.review_interval_days') AS interval "
+           "json_extract(body_json(r.body), '$.decision.policy.review_interval_days') AS interval "
            "FROM records r JOIN (SELECT customer_id, max(seq) AS seq FROM records WHERE "
            "kind = 'decision' GROUP BY customer_id) latest ON r.seq = latest.seq")
     due = []

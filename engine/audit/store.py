@@ -3,16 +3,20 @@
 Tables (see ``MIGRATIONS``):
 
 - ``records``: one row per decision, override, escalation, event, batch mark or ruleset
-  load. ``body`` is the record's canonical JSON; the indexed columns repeat what reviews
-  filter on, and are covered by the record hash so they cannot be changed unseen.
+  load. ``body`` is the record's canonical JSON (format 1), or for a decision a compressed
+  blob without what the columns say (format 2, ``body_codec``); the indexed columns hold
+  what reviews filter on, and are covered by the record hash so they cannot be changed
+  unseen.
 - ``rulesets``: the canonical content of every ruleset ever used, once, keyed by its hash.
 - ``trace_slots``: what the numbers in a stored trace stand for (stage, rule id, names
   read), per ruleset hash and engine version.
+- ``body_dictionaries``: the dictionaries format-2 bodies are compressed against, by id,
+  each attested by the chain.
 - ``meta``: the file's creation time, covered by the chain: the first record's
   previous-record hash is a digest of it (``chain.genesis``). The redaction key is not
   in the file (``keys.py``).
 
-Triggers refuse UPDATE and DELETE on all three record tables. Appends run under
+Triggers refuse UPDATE, DELETE and INSERT OR REPLACE on every table. Appends run under
 ``BEGIN IMMEDIATE`` with a busy timeout, so concurrent writers queue up and the chain
 stays linear; the file is in WAL mode.
 """
@@ -33,7 +37,22 @@ import sqlite_utils
 
 from ..canonical import canonical_json, sha256_hex_text
 from ..errors import CreditRulesError
-from .chain import HEADER_FIELDS, attested_slots_digest, genesis, record_hash
+from .body_codec import (
+    SHIPPED,
+    WRITING,
+    BodyError,
+    dictionary_digest,
+    dictionary_id,
+    register_body_json,
+    shipped_dictionary,
+)
+from .chain import (
+    HEADER_FIELDS,
+    attested_dictionary_digest,
+    attested_slots_digest,
+    genesis,
+    record_hash,
+)
 from .keys import redaction_key
 
 DEFAULT_DB = "credit-audit.db"
@@ -88,20 +107,11 @@ def _migration_1(conn: sqlite3.Connection) -> None:
     db["trace_slots"].create({"ruleset_hash": str, "engine_version": str, "slots": str},
                              pk=("ruleset_hash", "engine_version"), not_null={"slots"})
     db["meta"].create({"key": str, "value": str}, pk="key")
-    for table in ("records", "rulesets", "trace_slots", "meta"):
-        for action in ("UPDATE", "DELETE"):
-            conn.execute(
-                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'audit {table} are append-only'); END")
-    # INSERT OR REPLACE deletes without firing delete triggers (recursive triggers are off
-    # by default), so an insert must also be new.
     for table, key in (("records", "seq = NEW.seq"), ("rulesets", "hash = NEW.hash"),
                        ("trace_slots", "ruleset_hash = "
                        "NEW.ruleset_hash AND engine_version = NEW.engine_version"),
                        ("meta", "key = NEW.key")):
-        conn.execute(f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN "
-                     f"EXISTS (SELECT 1 FROM {table} WHERE {key}) BEGIN SELECT "
-                     f"RAISE(ABORT, 'audit {table} are append-only'); END")
+        _append_only(conn, table, key)
     # A trail made before the redaction key moved out of the file also has 'salt' here.
     conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (_now(),))
 
@@ -124,8 +134,29 @@ def _migration_4(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX records_overrides ON records (seq) WHERE kind = 'override'")
 
 
+def _migration_5(conn: sqlite3.Connection) -> None:
+    # Format-2 decision bodies are compressed against a dictionary; the file keeps every
+    # dictionary it uses (``body_codec``), append-only like the other tables.
+    conn.execute("CREATE TABLE body_dictionaries (id INTEGER PRIMARY KEY, sha256 TEXT NOT "
+                 "NULL, content BLOB NOT NULL, stored_at TEXT NOT NULL)")
+    _append_only(conn, "body_dictionaries", "id = NEW.id")
+
+
+def _append_only(conn: sqlite3.Connection, table: str, key: str) -> None:
+    """Triggers refusing UPDATE, DELETE and INSERT OR REPLACE on ``table`` (``key``: the
+    condition an insert that would replace a row meets)."""
+    for action in ("UPDATE", "DELETE"):
+        conn.execute(f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                     f"BEGIN SELECT RAISE(ABORT, 'audit {table} are append-only'); END")
+    # INSERT OR REPLACE deletes without firing delete triggers (recursive triggers are off
+    # by default), so an insert must also be new.
+    conn.execute(f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN "
+                 f"EXISTS (SELECT 1 FROM {table} WHERE {key}) BEGIN SELECT "
+                 f"RAISE(ABORT, 'audit {table} are append-only'); END")
+
+
 # index + 1 = the schema version each brings
-MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4]
+MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5]
 
 
 def _now() -> str:
@@ -162,7 +193,9 @@ class AuditStore:
             self.conn.close()
             raise
         self.db = sqlite_utils.Database(self.conn)
+        self.bodies = register_body_json(self.conn)
         self._known_rulesets: set[str] = set()
+        self._known_dictionaries: set[int] = set()
         self._salt: bytes | None = None
 
     def __enter__(self) -> AuditStore:
@@ -266,10 +299,12 @@ class AuditStore:
                 # record, so that changing them is caught by verify like anything else.
                 self.conn.execute("INSERT INTO trace_slots (ruleset_hash, engine_version, "
                                   "slots) VALUES (?, ?, ?)", (key, __version__, slots))
+                # ... and so is the dictionary its decision bodies are compressed against.
                 body = canonical_json({"event": "ruleset-loaded", "name": ruleset.name,
                                        "version": ruleset.version, "hash": key,
                                        "engine_version": __version__,
-                                       "slots_sha256": sha256_hex_text(slots)})
+                                       "slots_sha256": sha256_hex_text(slots),
+                                       "body_dictionary": self._keep_dictionary(WRITING)})
                 self._append_locked([NewRecord("ruleset-loaded", body,
                                                ruleset_name=ruleset.name,
                                                ruleset_version=ruleset.version,
@@ -285,6 +320,7 @@ class AuditStore:
             return self._append_locked(records)
 
     def _append_locked(self, records: list[NewRecord]) -> list[tuple[int, str]]:
+        self._store_dictionaries(records)
         head = self.conn.execute(
             "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = head if head else (0, genesis(self.conn))
@@ -311,7 +347,45 @@ class AuditStore:
         self.conn.executemany(f"INSERT INTO records ({columns}) VALUES ({marks})", rows)
         return appended
 
+    def _store_dictionaries(self, records: list[NewRecord]) -> None:
+        """Keep the dictionary each compressed body names. Usually the ``ruleset-loaded``
+        record before it attests it; in a trail whose rulesets were loaded before format
+        2, a ``dictionary-loaded`` record does, chained before the first body needing it."""
+        needed = {dictionary_id(r.body) for r in records if r.body.__class__ is bytes}
+        for dict_id in needed - self._known_dictionaries:
+            attested = self._keep_dictionary(dict_id)
+            if attested_dictionary_digest(self.conn, dict_id) is None:
+                body = canonical_json({"event": "dictionary-loaded",
+                                       "body_dictionary": attested})
+                self._append_locked([NewRecord("dictionary-loaded", body)])
+            self._known_dictionaries.add(dict_id)
+
+    def _keep_dictionary(self, dict_id: int) -> dict:
+        """Store shipped dictionary ``dict_id`` in the file unless it is there; returns
+        what a record attests of it, ``{"id", "sha256"}``."""
+        if dict_id not in SHIPPED:
+            raise AuditError(f"{self.path}: a body names dictionary {dict_id}, which this "
+                             "engine does not ship")
+        content = shipped_dictionary(dict_id)
+        digest = dictionary_digest(content)
+        row = self.conn.execute("SELECT sha256 FROM body_dictionaries WHERE id = ?",
+                                (dict_id,)).fetchone()
+        if row is None:
+            self.conn.execute("INSERT INTO body_dictionaries (id, sha256, content, stored_at) "
+                              "VALUES (?, ?, ?, ?)", (dict_id, digest, content, _now()))
+        elif row[0] != digest:
+            raise AuditError(f"{self.path}: its body dictionary {dict_id} is not the one "
+                             "this engine ships under that id")
+        return {"id": dict_id, "sha256": digest}
+
     # -- reading ------------------------------------------------------------------------
+    def body(self, row: dict) -> dict:
+        """The whole body of a record row (``body`` and header columns), either format."""
+        try:
+            return self.bodies.full(row)
+        except BodyError as exc:
+            raise AuditError(f"{self.path}: record {row.get('seq')}: {exc}") from None
+
     def head(self) -> tuple[int, str] | None:
         """(seq, hash) of the latest record, or None for an empty trail."""
         row = self.conn.execute("SELECT seq, hash FROM records ORDER BY seq DESC "

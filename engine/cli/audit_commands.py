@@ -29,11 +29,13 @@ from ..audit.queries import (
     LIST_COLUMNS,
     Filters,
     export_records,
+    exported,
     list_records,
     review_due,
     stats,
 )
 from ..audit.store import AuditError, AuditStore, default_db_path
+from ..canonical import canonical_json
 from ..quality.challenger_report import TABLES as CHALLENGER_TABLES
 from ..quality.challenger_report import challenger_stats
 from ..replay import Replayer, replay_records
@@ -133,7 +135,8 @@ def show_command(ref: str, db_path, as_json: bool) -> None:
     """
     with open_store(db_path) as store:
         row = store.record(ref)
-        body = json.loads(row["body"])
+        record = exported(store, row)
+        body = record["body"]
         decision = None
         if row["kind"] == "decision":
             slots = store.trace_slots(row["ruleset_hash"], body["decision"]["engine_version"])
@@ -143,8 +146,6 @@ def show_command(ref: str, db_path, as_json: bool) -> None:
         duplicates = store.count_with_decision_id(row["decision_id"]) if \
             row["decision_id"] and not ref.isdigit() else 1
     if as_json:
-        record = {k: row[k] for k in EXPORT_COLUMNS if k != "body"}
-        record["body"] = body
         if decision is not None:
             record["decision"] = decision
         click.echo(json.dumps(record, indent=2, ensure_ascii=False))
@@ -217,7 +218,7 @@ def verify_command(db_path, head: str | None, public_key: str | None, fmt: str) 
         row = {"ok": report.ok, "checked": report.checked,
                "head": f"{report.head[0]}:{report.head[1]}" if report.head else None,
                "failed_record": report.failed_seq, "failed_ruleset": report.failed_ruleset,
-               "reason": report.reason}
+               "failed_dictionary": report.failed_dictionary, "reason": report.reason}
         if fmt == "json":
             click.echo(json.dumps({**row, "warnings": list(report.warnings)}, indent=2))
         else:
@@ -235,6 +236,9 @@ def verify_command(db_path, head: str | None, public_key: str | None, fmt: str) 
         click.echo(f"{painted('FAILED', 'failed')}: stored ruleset {report.failed_ruleset}: "
                    f"{report.reason}",
                    err=True)
+    elif report.failed_dictionary is not None:
+        click.echo(f"{painted('FAILED', 'failed')}: body dictionary "
+                   f"{report.failed_dictionary}: {report.reason}", err=True)
     else:
         click.echo(f"{painted('FAILED', 'failed')} at record {report.failed_seq}: "
                    f"{report.reason} "
@@ -369,7 +373,8 @@ def export_command(db_path, as_nl: bool, as_csv: bool, legacy: str | None,
                    **kwargs) -> None:
     """Write whole records (oldest first), for a regulator or another tool.
 
-    Each body is written as a JSON object whose canonical JSON gives back every hash.
+    Each body is written as JSON; a compressed (format-2) body's stored bytes are given
+    in base64 as body_stored, which its hash covers, so every hash can be recomputed.
 
     Examples:
 
@@ -384,11 +389,11 @@ def export_command(db_path, as_nl: bool, as_csv: bool, legacy: str | None,
     with open_store(db_path) as store:
         rows = export_records(store, filters)
         if as_csv:
-            for line in format_rows(rows, EXPORT_COLUMNS, "csv"):
+            texts = ({**row, "body": canonical_json(row["body"])} for row in rows)
+            for line in format_rows(texts, EXPORT_COLUMNS, "csv"):
                 click.echo(line)
             return
         for row in rows:
-            row["body"] = json.loads(row["body"])
             click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
 
 

@@ -176,7 +176,7 @@ def _session(ruleset: CompiledRuleset) -> ReteSession:
 
 def _monitor(store, ruleset, session, customer_id, as_of, rows, other_rules_run):
     monitor = CustomerMonitor(ruleset, session, customer_id, as_of,
-                              load_body=lambda seq: json.loads(store.record(str(seq))["body"]),
+                              load_body=lambda seq: store.body(store.record(str(seq))),
                               salt=store.salt, other_rules_run=other_rules_run)
     return monitor.run(rows)
 

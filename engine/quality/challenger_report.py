@@ -164,10 +164,12 @@ def challenger_stats(store: AuditStore, filters: Filters) -> ChallengerReport:
     """The champion against its challenger over every decision record (matching
     ``filters``, which select by the champion's columns) that has a challenger part."""
     where, params = Filters(**{**filters.__dict__, "kind": "decision", "limit": None}).where()
-    # A body with a challenger part starts with it (canonical JSON: keys in order).
-    sql = ("SELECT outcome, grade, credit_limit, ruleset_name, ruleset_version, "
-           "ruleset_hash, json_extract(body, '$.challenger') AS part FROM records"
-           f"{where} AND body LIKE '{{\"as_of\":\"__________\",\"challenger\":%' "
+    # A format-1 body with a challenger part starts with it (canonical JSON: keys in order),
+    # so the others are skipped unread; a compressed one is read to know.
+    sql = ("SELECT * FROM (SELECT seq, outcome, grade, credit_limit, ruleset_name, "
+           "ruleset_version, ruleset_hash, json_extract(body_json(body), '$.challenger') "
+           f"AS part FROM records{where} AND (typeof(body) = 'blob' OR body LIKE "
+           "'{\"as_of\":\"__________\",\"challenger\":%')) WHERE part IS NOT NULL "
            "ORDER BY seq")
     report = ChallengerReport()
     scales: dict[str, tuple[str, ...]] = {}

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from ..audit.body_codec import register_body_json
 from ..audit.queries import Filters
 from ..decide.challenger import facts_for
 from ..decide.pipeline import decide
@@ -212,8 +213,8 @@ def simulate_audit(db_path: str | Path, baseline_dir: str | Path, candidate_dir:
         latest = f"SELECT max(seq) FROM records{where} GROUP BY customer_id"
         _check_redactions(conn, pair, latest, params)
         cursor = conn.execute(
-            "SELECT seq, customer_id, as_of, json_extract(body, '$.input') FROM records "
-            f"WHERE seq IN ({latest}) ORDER BY seq", params)
+            "SELECT seq, customer_id, as_of, json_extract(body_json(body), '$.input') "
+            f"FROM records WHERE seq IN ({latest}) ORDER BY seq", params)
         simulation = _simulation(pair, f"audit {db_path}", "seq", top)
         source = Source("audit", str(db_path))
         _run(pair, (tuple(row) for row in cursor), source, simulation, baseline_dir,
@@ -240,6 +241,7 @@ def open_read_only(db_path: str | Path) -> sqlite3.Connection:
     if not version or not has_records:
         conn.close()
         raise CreditRulesError(f"{db_path}: not an audit trail")
+    register_body_json(conn)
     return conn
 
 
