@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .audit.body_codec import elide
 from .audit.decision_records import compact_json, full_decision
 from .audit.queries import Filters
 from .audit.store import AuditError, AuditStore
@@ -73,7 +74,7 @@ class Replayer:
             article = "an" if row["kind"][0] in "aeiou" else "a"
             raise AuditError(f"record {row['seq']} is {article} {row['kind']} record, not a "
                              "decision or an action")
-        body = self.store.body(row)
+        text, body = self.store.read_body(row, ordered=False)
         result = ReplayResult(row["seq"], row["decision_id"])
         ruleset = self.ruleset(row["ruleset_hash"])
         try:
@@ -81,12 +82,16 @@ class Replayer:
         except DecisionError as exc:
             result.differences.append(f"the decision now fails: {exc}")
             return result
-        new_summary = canonical_json(decision.summary())
+        summary = decision.summary()
         new_trace = compact_json(decision.compact_trace())
-        if not (row["body"].__class__ is str
-                and _same_bytes(row["body"], body, new_summary, new_trace)) and (
-                canonical_json(body["decision"]) != new_summary
-                or canonical_json(body["trace"]) != new_trace):
+        if row["body"].__class__ is str:
+            new_summary = canonical_json(summary)
+            same = _same_bytes(text, body, new_summary, new_trace)
+        else:
+            same = _same_stored(text, body, summary, row, new_trace)
+            new_summary = None if same else canonical_json(summary)
+        if not same and (canonical_json(body["decision"]) != new_summary
+                         or canonical_json(body["trace"]) != new_trace):
             result.differences = _differences(body, ruleset, decision, self.store)
             if not result.differences:  # same values, different bytes
                 result.differences = ["the decision's JSON differs byte for byte"]
@@ -182,6 +187,16 @@ def _same_bytes(text: str, body: dict, summary_json: str, trace_json: str) -> bo
     if "challenger" in body:
         head += f'"challenger":{canonical_json(body["challenger"])},'
     return text.startswith(f'{head}"decision":{summary_json},') and \
+        text.endswith(f'"trace":{trace_json}}}')
+
+
+def _same_stored(text: str, body: dict, summary: dict, row: dict, trace_json: str) -> bool:
+    """``_same_bytes`` for a format-2 body: whether its stored JSON is what this summary
+    and trace would be stored as under the record's header."""
+    head = {"as_of": body["as_of"], "decision": summary}
+    if "challenger" in body:
+        head["challenger"] = body["challenger"]
+    return text.startswith(canonical_json(elide(head, row))[:-1] + ',"enriched":') and \
         text.endswith(f'"trace":{trace_json}}}')
 
 

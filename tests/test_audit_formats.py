@@ -4,6 +4,7 @@ replay and read alike, and one trail may hold both."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sqlite3
@@ -11,7 +12,7 @@ import sqlite3
 import pytest
 import zstandard
 
-from engine.audit.body_codec import SHIPPED, BodyReader, shipped_dictionary
+from engine.audit.body_codec import SHIPPED, BodyReader, elide, expand, shipped_dictionary
 from tests.audit_helpers import (
     FORMAT_1_SALT,
     check_like_a_regulator,
@@ -44,6 +45,32 @@ def stored(db, seq: int) -> str | bytes:
 
 
 # --- format 2 ------------------------------------------------------------------------------
+
+HEAD = {"as_of": "2026-11-30", "challenger": {"share": 0.1},
+        "decision": {"as_of": "2026-11-30", "customer_id": "C-1", "decision_id": "d-1",
+                     "admission": {"outcome": "reject", "reasons": []},
+                     "grading": {"grade": None, "score": 1}, "policy": None,
+                     "ruleset": {"hash": "h", "name": "r", "version": "1"}}}
+COLUMNS = {"as_of": "2026-11-30", "customer_id": "C-1", "decision_id": "d-1",
+           "outcome": "reject", "grade": None, "credit_limit": None, "ruleset_name": "r",
+           "ruleset_version": "1", "ruleset_hash": "h"}
+
+
+def test_elide_leaves_out_what_equals_its_column_and_expand_puts_it_back():
+    original = json.dumps(HEAD)
+    kept = elide(HEAD, COLUMNS)
+    assert kept == {"challenger": {"share": 0.1},
+                    "decision": {"admission": {"reasons": []},
+                                 "grading": {"grade": None, "score": 1}, "policy": None}}
+    assert json.dumps(HEAD) == original  # copied, never changed in place
+    assert json.dumps(expand(json.loads(json.dumps(kept)), COLUMNS)) == \
+        json.dumps(HEAD, sort_keys=True)
+
+
+def test_a_value_its_column_does_not_say_is_kept():
+    kept = elide(HEAD, {**COLUMNS, "customer_id": "C-2", "ruleset_hash": None})
+    assert kept["decision"]["customer_id"] == "C-1"
+    assert kept["decision"]["ruleset"] == {"hash": "h"}
 
 @pytest.mark.parametrize("name", ["bbb-distributor", "reject-sanctions",
                                   "refer-missing-financials"])
@@ -200,3 +227,40 @@ def test_new_decisions_join_an_old_trail(old, credit):
     assert formats == {True, False}
     assert json.loads(lines[-1])["body"]["decision"] == {
         k: v for k, v in decided.items() if k != "trace"}
+
+
+def test_a_regulator_reads_a_stored_body_with_the_dictionary_alone(tmp_path, credit):
+    db = tmp_path / "audit.db"
+    seq, _ = decide(credit, db, "bbb-distributor")
+    out = tmp_path / "d1.zdict"
+    written = credit("audit", "dictionary", "1", "--db", db, "--out", out)
+    assert written.exit_code == 0, written.stderr
+    assert written.stderr == f"wrote body dictionary 1 (32,768 bytes) to {out}\n"
+    record = json.loads(credit("audit", "export", "--db", db).stdout.splitlines()[seq - 1])
+    stored_bytes = base64.b64decode(record["body_stored"])
+    assert hashlib.sha256(stored_bytes).hexdigest() == record["body_sha256"]
+    # Only zstd and the dictionary file: what the body holds, plus the header's values.
+    dictionary = zstandard.ZstdCompressionDict(out.read_bytes())
+    text = zstandard.ZstdDecompressor(dict_data=dictionary).decompress(stored_bytes[1:])
+    held = json.loads(text)
+    assert held["input"] == record["body"]["input"]
+    assert held["trace"] == record["body"]["trace"]
+    held["decision"].update(decision_id=record["decision_id"],
+                            customer_id=record["customer_id"], as_of=record["as_of"])
+    assert held["decision"]["policy"] | {"credit_limit": record["credit_limit"]} == \
+        record["body"]["decision"]["policy"]
+
+
+@pytest.mark.parametrize(("dict_id", "why"), [
+    ("2", "body dictionary 2 is not in the audit file"),
+    ("1", "body dictionary 1 was altered (run 'credit audit verify')"),
+])
+def test_a_dictionary_not_there_or_altered_is_not_written(tmp_path, credit, dict_id, why):
+    db = tmp_path / "audit.db"
+    decide(credit, db, "bbb-distributor")
+    tamper(db, lambda conn: conn.execute(
+        "UPDATE body_dictionaries SET content = CAST(content || x'00' AS BLOB)"))
+    out = tmp_path / "d.zdict"
+    result = credit("audit", "dictionary", dict_id, "--db", db, "--out", out)
+    assert (result.exit_code, result.stderr) == (1, f"credit: error: {db}: {why}\n")
+    assert not out.exists()

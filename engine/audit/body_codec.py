@@ -85,45 +85,57 @@ def dictionary_id(body: bytes) -> int:
         raise BodyError(f"a compressed body is not a Zstandard frame ({exc})") from None
 
 
+def _tree(pairs) -> dict:
+    """ELIDED as nested dicts: key -> column name, or key -> subtree."""
+    tree: dict = {}
+    for column, path in pairs:
+        node = tree
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = column
+    return tree
+
+
+_ELIDED_TREE = _tree(ELIDED)
+
+
 def elide(head: dict, header: dict) -> dict:
     """``head`` (the body's as_of, challenger and decision parts) without what ``header``
     (record columns) already says: a value is left out only where it equals its column."""
-    result = head
-    for column, path in ELIDED:
-        value = header.get(column)
-        if value is None:
+    return _elided(head, _ELIDED_TREE, header)
+
+
+def _elided(data: dict, tree: dict, header: dict) -> dict:
+    """``data`` less the leaves of ``tree`` equal to their column, copying each dict that
+    changes once (a dict left empty goes too); ``data`` itself when nothing changes."""
+    out = None
+    for key, sub in tree.items():
+        if key not in data:
             continue
-        result = _without(result, path, value)
-    return result
+        value = data[key]
+        if sub.__class__ is str:
+            column = header.get(sub)
+            if column is None or value != column:
+                continue
+            inner = None
+        elif value.__class__ is dict:
+            inner = _elided(value, sub, header)
+            if inner is value:
+                continue
+        else:
+            continue
+        if out is None:
+            out = dict(data)
+        if inner:
+            out[key] = inner
+        else:
+            del out[key]
+    return data if out is None else out
 
 
-def _without(data: dict, path: tuple[str, ...], value: object) -> dict:
-    """``data`` with the leaf at ``path`` removed when it equals ``value`` (copying only the
-    dicts on the path; a dict left empty goes too)."""
-    key = path[0]
-    if key not in data:
-        return data
-    if len(path) == 1:
-        if data[key] != value:
-            return data
-        return {k: v for k, v in data.items() if k != key}
-    inner = data[key]
-    if not isinstance(inner, dict):
-        return data
-    changed = _without(inner, path[1:], value)
-    if changed is inner:
-        return data
-    copy = dict(data)
-    if changed:
-        copy[key] = changed
-    else:
-        del copy[key]
-    return copy
-
-
-def expand(body: dict, header: dict) -> dict:
-    """A format-2 body with the header's values put back where ``elide`` took them, keys in
-    canonical (sorted) order: the body the format-1 text would have parsed to."""
+def expand(body: dict, header: dict, ordered: bool = True) -> dict:
+    """A format-2 body with the header's values put back where ``elide`` took them: the
+    body the format-1 text would have parsed to (keys in canonical order if ``ordered``)."""
     touched = []
     for column, path in ELIDED:
         value = header.get(column)
@@ -139,7 +151,7 @@ def expand(body: dict, header: dict) -> dict:
         else:
             node[path[-1]] = value
             touched.append(path)
-    return _sorted(body) if touched else body
+    return _sorted(body) if touched and ordered else body
 
 
 def _sorted(data: dict) -> dict:
@@ -180,9 +192,17 @@ class BodyReader:
 
     def full(self, row: dict) -> dict:
         """The whole body of a record row (its ``body`` and header columns)."""
+        return self.read(row)[1]
+
+    def read(self, row: dict, ordered: bool = True) -> tuple[str, dict]:
+        """The JSON a record row's body holds, and the whole body it stands for (its keys
+        in canonical order unless not ``ordered``, which saves sorting for comparing)."""
         body = row["body"]
-        parsed = json.loads(self.text(body))
-        return parsed if body.__class__ is str else expand(parsed, row)
+        text = self.text(body)
+        parsed = json.loads(text)
+        if body.__class__ is str:
+            return text, parsed
+        return text, expand(parsed, row, ordered)
 
     def _decompressor(self, dict_id: int) -> zstandard.ZstdDecompressor:
         if dict_id not in self._decompressors:
@@ -205,8 +225,7 @@ def stored_dictionary(conn: sqlite3.Connection, dict_id: int) -> bytes:
     except sqlite3.OperationalError:
         row = None
     if row is None:
-        raise BodyError(f"dictionary {dict_id}, which a compressed body names, is not in "
-                        "the audit file")
+        raise BodyError(f"body dictionary {dict_id} is not in the audit file")
     if not isinstance(row[0], bytes):
         raise BodyError(f"dictionary {dict_id} in the audit file is not a dictionary")
     return row[0]

@@ -45,6 +45,7 @@ from .body_codec import (
     dictionary_id,
     register_body_json,
     shipped_dictionary,
+    stored_dictionary,
 )
 from .chain import (
     HEADER_FIELDS,
@@ -381,8 +382,12 @@ class AuditStore:
     # -- reading ------------------------------------------------------------------------
     def body(self, row: dict) -> dict:
         """The whole body of a record row (``body`` and header columns), either format."""
+        return self.read_body(row)[1]
+
+    def read_body(self, row: dict, ordered: bool = True) -> tuple[str, dict]:
+        """The JSON a record row's body holds (``BodyReader.read``) and its whole body."""
         try:
-            return self.bodies.full(row)
+            return self.bodies.read(row, ordered)
         except BodyError as exc:
             raise AuditError(f"{self.path}: record {row.get('seq')}: {exc}") from None
 
@@ -415,6 +420,18 @@ class AuditStore:
         if row is None:
             raise AuditError(f"ruleset {ruleset_hash[:16]} is not stored in {self.path}")
         return json.loads(row[0])
+
+    def dictionary(self, dict_id: int) -> bytes:
+        """Body dictionary ``dict_id`` as this file keeps it, checked against the digest the
+        chain attests for it."""
+        try:
+            content = stored_dictionary(self.conn, dict_id)
+        except BodyError as exc:
+            raise AuditError(f"{self.path}: {exc}") from None
+        if dictionary_digest(content) != attested_dictionary_digest(self.conn, dict_id):
+            raise AuditError(f"{self.path}: body dictionary {dict_id} was altered (run "
+                             "'credit audit verify')")
+        return content
 
     def trace_slots(self, ruleset_hash: str, engine_version: str) -> list[list]:
         """What the slot numbers of a stored trace mean, for that ruleset and engine,

@@ -283,6 +283,34 @@ def head_command(db_path, key: str | None, out: str | None) -> None:
                    f"{out}", err=True)
 
 
+@audit.command("dictionary")
+@click.argument("dict_id", metavar="ID", type=click.IntRange(min=1))
+@db_option
+@click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Where to write the dictionary.")
+def dictionary_command(dict_id: int, db_path, out: str) -> None:
+    """Write a body dictionary the trail keeps, for reading its compressed decision bodies
+    outside credit-rules.
+
+    An export's body_stored is the byte 0x02 and a Zstandard frame naming its dictionary;
+    with this file, 'zstd -d -D FILE' gives the body's JSON (less what the record's header
+    says).
+
+    Examples:
+
+    \b
+      credit audit dictionary 1 --out dictionary-1.zdict
+    """
+    with open_store(db_path) as store:
+        content = store.dictionary(dict_id)
+    try:
+        Path(out).write_bytes(content)
+    except OSError as exc:
+        raise AuditError(f"{out}: cannot write the dictionary ({exc.strerror or exc})") \
+            from None
+    click.echo(f"wrote body dictionary {dict_id} ({len(content):,} bytes) to {out}", err=True)
+
+
 @audit.command("keygen")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="KEY",
               help="Where to write the private key; the public key goes to KEY.pub.")
