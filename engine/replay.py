@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from .audit.body_codec import elide
 from .audit.decision_records import compact_json, full_decision
@@ -21,6 +22,8 @@ from .decide.decision import Decision
 from .decide.pipeline import decide
 from .errors import DecisionError, ProblemsError
 from .monitor.run import action_again
+from .orders.order_check import KIND as ORDER_CHECK
+from .orders.order_check import OrderCheck, check_order, compact, recorded_facts
 from .parallel import chunked, map_chunks
 from .ruleset.compiler import CompiledRuleset, compile_ruleset
 from .ruleset.source import source_from_content
@@ -70,10 +73,12 @@ class Replayer:
         action (run again on the records before it)."""
         if row["kind"] == "action":
             return self._replay_action(row)
+        if row["kind"] == ORDER_CHECK:
+            return self._replay_order_check(row)
         if row["kind"] != "decision":
             article = "an" if row["kind"][0] in "aeiou" else "a"
             raise AuditError(f"record {row['seq']} is {article} {row['kind']} record, not a "
-                             "decision or an action")
+                             "decision, an order check or an action")
         text, body = self.store.read_body(row, ordered=False)
         result = ReplayResult(row["seq"], row["decision_id"])
         ruleset = self.ruleset(row["ruleset_hash"])
@@ -115,6 +120,25 @@ class Replayer:
             _diff("", stored, again, result.differences)
             result.differences = _capped(result.differences) or [
                 "the action's JSON differs byte for byte"]
+        return result
+
+    def _replay_order_check(self, row: dict) -> ReplayResult:
+        """An order check run again on the facts it recorded, under its stored ruleset."""
+        stored = json.loads(row["body"])
+        result = ReplayResult(row["seq"], stored["order"]["id"])
+        facts = recorded_facts(stored["facts"])
+        if facts["exposure"] != Decimal(stored["exposure"]["total"]):
+            result.differences.append("facts.exposure: recorded "
+                                      f"{stored['facts']['exposure']}, the exposure snapshot "
+                                      f"says {stored['exposure']['total']}")
+        reasons, trace = check_order(self.ruleset(row["ruleset_hash"]), facts)
+        again = OrderCheck(stored["order"], dt.date.fromisoformat(stored["as_of"]), facts,
+                           stored["exposure"], stored["decision"], reasons, trace)
+        if canonical_json(again.result()) != canonical_json(stored["result"]):
+            _diff("result", stored["result"], again.result(), result.differences)
+        elif compact_json(compact(trace)) != canonical_json(stored["trace"]):
+            result.differences.append("the check's trace differs")
+        result.differences = _capped(result.differences)
         return result
 
     def _challenger_differences(self, body: dict) -> list[str]:
@@ -205,7 +229,7 @@ def replay_records(db_path: str, filters: Filters, *, workers: int = 1
     """Replay every decision and monitoring action matching ``filters``, in record order,
     in ``workers`` processes for a long trail (each with its own connection and compiled
     rulesets)."""
-    kinds = ("decision", "action") if filters.kind is None else (filters.kind,)
+    kinds = ("decision", "action", ORDER_CHECK) if filters.kind is None else (filters.kind,)
     where, params = filters.where()
     limit = f" LIMIT {int(filters.limit)}" if filters.limit else ""
     with AuditStore(db_path, create=False) as store:

@@ -18,8 +18,13 @@ Per customer, from the start of the relationship (or ``--start``) to ``--end``:
 - the seller's dunning ladder on unpaid invoices: reminder, phone call, letter, legal;
   on the call the customer may promise to pay by a date, a promise kept (the payment
   arrives by then) or broken (it does not);
-- disputes, closed weeks later as upheld (credit note, nothing to pay), rejected (paid
-  in full) or settled (paid in part); the occasional account-review visit;
+- disputes, closed weeks later as upheld (a credit note for what is open, nothing to
+  pay), rejected (paid in full) or settled (paid in part); the occasional account-review
+  visit;
+- the way of an order to cash: a delivery date on every order, the delivery reported
+  before the invoice for most, the invoice naming its order (now and then issued unposted
+  and posted days later), a part cancelled now and then, held orders cancelled after a
+  while; and for a few customers a guarantee given for them and released months later;
 - bureau alerts: downgrades (now and then a second within 90 days), upgrades, and rarely
   a legal event, a payment default or an insolvency filing.
 
@@ -58,7 +63,15 @@ DEFAULT_END = "2026-12-31"
 DEFAULT_OUT = "examples/events.jsonl"
 
 EVENT_TYPES = ("invoice_issued", "payment_received", "promise_to_pay", "dispute_opened",
-               "dispute_closed", "contact_made", "bureau_alert", "order_placed")
+               "dispute_closed", "contact_made", "bureau_alert", "order_placed",
+               "order_cancelled", "delivery_made", "invoice_posted", "credit_note_issued",
+               "liability_opened", "liability_closed")
+# How often, in the order-to-cash details drawn from their own random stream (so that the
+# payment behaviour above them is the same whatever these are):
+DELIVERED_FIRST = 0.6  # an order's delivery is reported before its invoice
+UNPOSTED = 0.15  # an invoice is issued unposted and posted a few days later
+PART_CANCELLED = 0.03  # part of an order is cancelled the day after it is placed
+GUARANTEE = 0.05  # a customer for whom a guarantee is given during the year
 
 DISPUTE_REASONS = (
     "goods damaged in transit", "price differs from the order", "quantity short",
@@ -258,6 +271,8 @@ def _plan_invoice(rng: random.Random, b: Behaviour, stop: dt.date | None, invoic
                               weights=[w for _, w in DISPUTE_OUTCOMES])[0]
         add(opened, "dispute_opened", invoice_id=invoice_id, reason=rng.choice(DISPUTE_REASONS))
         add(opened, "contact_made", channel="phone", outcome=f"{invoice_id}: dispute logged")
+        if outcome == "upheld":  # the credit note comes with the closing
+            add(closed, "credit_note_issued", invoice_id=invoice_id, amount=amount)
         add(closed, "dispute_closed", invoice_id=invoice_id, outcome=outcome)
         pay = paying(max(due, closed) + _days(rng.randint(2, 25)))
         if outcome != "upheld" and pay is not None:
@@ -372,6 +387,7 @@ def customer_events(p: Profile, seed: int, start: dt.date, end: dt.date,
                     as_of: dt.date) -> Iterator[dict]:
     """One customer's events, lazily and in date order (without ids)."""
     rng = random.Random(f"{seed}:{p.customer_id}")
+    o2c = random.Random(f"{seed}:{p.customer_id}:order-to-cash")
     b = behaviour(p, rng)
     first = max(start, p.since)
     if first > end:
@@ -408,6 +424,13 @@ def customer_events(p: Profile, seed: int, start: dt.date, end: dt.date,
                     for _ in range(_poisson(rng, 0.3 * (span + 1) / 365)))
     follow((day, "contact_made", {"channel": "visit", "outcome": "account review"})
            for day in visits)
+    if o2c.random() < GUARANTEE and span > 30:
+        given = first + _days(o2c.randint(0, span - 30))
+        amount = _money(p.invoice_mean * o2c.uniform(2, 6))
+        follow([(given, "liability_opened", {"liability_id": f"GU-{p.number}",
+                                             "amount": amount, "kind": "guarantee"}),
+                (given + _days(o2c.randint(90, 180)), "liability_closed",
+                 {"liability_id": f"GU-{p.number}"})])
     orders = invoices = 0
     while agenda:
         day, _, action, payload = heapq.heappop(agenda)
@@ -422,28 +445,49 @@ def customer_events(p: Profile, seed: int, start: dt.date, end: dt.date,
                 continue
             orders += 1
             order_id = f"SO-{p.number}-{orders:03d}"
+            delivery = day + _days(o2c.randint(0, 10))
             if rng.random() < b.over_limit:
                 amount = _money(p.limit * rng.uniform(1.1, 1.6))
                 if rng.random() < 0.5:
                     held = day + _days(rng.randint(0, 2))
                     follow([(held, "contact_made", {
                         "channel": "phone",
-                        "outcome": f"{order_id} held: over the credit limit"})])
+                        "outcome": f"{order_id} held: over the credit limit"}),
+                        (held + _days(o2c.randint(5, 20)), "order_cancelled",
+                         {"order_id": order_id})])
                 else:
-                    push(day + _days(rng.randint(0, 6)), "invoice", amount)
+                    invoice_day = day + _days(rng.randint(0, 6))
+                    push(invoice_day, "invoice", (amount, order_id))
             else:
                 amount = _money(p.invoice_mean * math.exp(rng.gauss(-0.045, 0.3)))
-                push(day + _days(rng.randint(0, 6)), "invoice", amount)
-            yield _event(p, day, "order_placed", {"amount": amount, "order_id": order_id})
+                invoice_day = day + _days(rng.randint(0, 6))
+                billed = amount
+                if o2c.random() < PART_CANCELLED:
+                    cut = _money(amount * o2c.uniform(0.1, 0.4))
+                    billed = round(amount - cut, 2)
+                    follow([(day + _DAY, "order_cancelled", {"order_id": order_id,
+                                                             "amount": cut})])
+                    invoice_day = max(invoice_day, day + _DAY)
+                if o2c.random() < DELIVERED_FIRST:
+                    follow([(max(day, invoice_day - _days(o2c.randint(0, 2))),
+                             "delivery_made", {"order_id": order_id, "amount": billed})])
+                push(invoice_day, "invoice", (billed, order_id))
+            yield _event(p, day, "order_placed", {"amount": amount, "order_id": order_id,
+                                                  "delivery_date": delivery.isoformat()})
             push(day + _days(rng.randint(14, 42)), "order")
         else:  # "invoice"
+            amount, order_id = payload
             invoices += 1
             invoice_id = f"INV-{p.number}-{invoices:03d}"
             terms = rng.choice(b.terms)
-            yield _event(p, day, "invoice_issued", {
-                "invoice_id": invoice_id, "amount": payload,
-                "due_date": (day + _days(terms)).isoformat()})
-            follow(_plan_invoice(rng, b, stop, invoice_id, day, payload, terms))
+            issued = {"invoice_id": invoice_id, "amount": amount,
+                      "due_date": (day + _days(terms)).isoformat(), "order_id": order_id}
+            if o2c.random() < UNPOSTED:
+                issued["posted"] = False
+                follow([(day + _days(o2c.randint(1, 3)), "invoice_posted",
+                         {"invoice_id": invoice_id})])
+            yield _event(p, day, "invoice_issued", issued)
+            follow(_plan_invoice(rng, b, stop, invoice_id, day, amount, terms))
 
 
 def _event(p: Profile, day: dt.date, kind: str, fields: dict) -> dict:

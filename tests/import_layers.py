@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.audit",),
     ("engine.service",),
     ("engine.monitor", "engine.batch"),
+    ("engine.orders",),
     ("engine.quality", "engine.replay"),
     ("engine.cli",),
 )

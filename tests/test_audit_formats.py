@@ -5,6 +5,7 @@ replay and read alike, and one trail may hold both."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import sqlite3
@@ -13,6 +14,10 @@ import pytest
 import zstandard
 
 from engine.audit.body_codec import SHIPPED, BodyReader, elide, expand, shipped_dictionary
+from engine.audit.store import AuditStore
+from engine.enrich.plugin_manager import installed_plugins
+from engine.replay import Replayer
+from engine.service import decide_and_record
 from tests.audit_helpers import (
     FORMAT_1_SALT,
     check_like_a_regulator,
@@ -207,10 +212,20 @@ def test_a_trail_written_before_format_2_verifies_and_replays_identically(old, c
     assert verify(old).stdout.startswith("ok: 306 records verified")
 
 
-def test_new_decisions_join_an_old_trail(old, credit):
-    env = {"CREDIT_AUDIT_SALT": FORMAT_1_SALT}
-    seq, decided = decide(credit, old, "a-wholesaler", env=env)
-    assert seq == 308
+def test_new_decisions_join_an_old_trail(old, credit, monkeypatch):
+    """Decided under the very ruleset the old trail was written with (its stored copy), a
+    new decision needs no new ruleset-loaded record: a dictionary-loaded record attests
+    the dictionary instead."""
+    monkeypatch.setenv("CREDIT_AUDIT_SALT", FORMAT_1_SALT)
+    document = json.loads((CUSTOMERS / "a-wholesaler.json").read_text(encoding="utf-8"))
+    with AuditStore(old, create=False) as store:
+        (ruleset_hash,) = store.conn.execute(
+            "SELECT ruleset_hash FROM records WHERE kind = 'decision' LIMIT 1").fetchone()
+        ruleset = Replayer(store).ruleset(ruleset_hash)
+        recorded = decide_and_record(ruleset, document, dt.date(2026, 11, 30),
+                                     plugins=installed_plugins(), store=store)
+    assert recorded.seq == 308
+    decided = recorded.decided.decision.summary()
     kinds = [(r["seq"], r["kind"], type(r["body"])) for r in rows(
         old, "SELECT seq, kind, body FROM records WHERE seq > 300")]
     assert kinds[-2:] == [(307, "dictionary-loaded", str), (308, "decision", bytes)]
@@ -225,8 +240,8 @@ def test_new_decisions_join_an_old_trail(old, credit):
     check_like_a_regulator(lines)
     formats = {json.loads(line)["body_stored"] is None for line in lines}
     assert formats == {True, False}
-    assert json.loads(lines[-1])["body"]["decision"] == {
-        k: v for k, v in decided.items() if k != "trace"}
+    assert json.loads(lines[-1])["body"]["decision"] == json.loads(json.dumps(
+        decided, default=str))
 
 
 def test_a_regulator_reads_a_stored_body_with_the_dictionary_alone(tmp_path, credit):

@@ -114,7 +114,7 @@ def test_replaying_a_non_decision_is_one_line(example_trail, seq, credit):
     assert result.exit_code == 1
     kind = "ruleset-loaded" if seq == "1" else "batch"
     assert one_line_error(result) == (f"credit: error: record {seq} is a {kind} record, not "
-                                      "a decision or an action")
+                                      "a decision, an order check or an action")
 
 
 def test_replaying_an_unknown_record_is_one_line(example_trail, credit):

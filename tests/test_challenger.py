@@ -53,6 +53,14 @@ def expected_in_split(customer_id: str, share: float) -> bool:
     return int.from_bytes(digest[:8], "big") >> 11 < share * 2 ** 53
 
 
+def where(champion: Path) -> str:
+    """FILE:LINE:COL: of the challenger's folder in the champion's ruleset.yaml."""
+    text = (champion / "ruleset.yaml").read_text(encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1)
+                if row.startswith("challenger:"))
+    return f"{champion}/ruleset.yaml:{line}:23:"
+
+
 def portfolio_ids() -> list[str]:
     with EXAMPLE_PORTFOLIO.open(encoding="utf-8", newline="") as handle:
         return [row["id"] for row in csv.DictReader(handle)]
@@ -253,7 +261,7 @@ def test_missing_challenger_folder_is_located(tmp_path):
     champion = make_champion(tmp_path, "challenger: {ruleset: ../nowhere, share: 0.1}")
     lines = _validate_error(champion)
     assert len(lines) == 1
-    assert lines[0].startswith(f"{champion}/ruleset.yaml:26:23: challenger: no ruleset "
+    assert lines[0].startswith(f"{where(champion)} challenger: no ruleset "
                                "folder ../nowhere (looked for ")
 
 
@@ -261,7 +269,7 @@ def test_a_folder_that_is_not_a_ruleset_is_located(tmp_path):
     (tmp_path / "empty").mkdir()
     champion = make_champion(tmp_path, "challenger: {ruleset: ../empty, share: 0.1}")
     assert _validate_error(champion) == [
-        f"{champion}/ruleset.yaml:26:23: challenger: ../empty is not a ruleset folder (no "
+        f"{where(champion)} challenger: ../empty is not a ruleset folder (no "
         f"ruleset.yaml in {tmp_path / 'empty'})"]
 
 
@@ -270,7 +278,7 @@ def test_a_broken_challenger_is_located_in_both_rulesets(tmp_path):
     grading = tmp_path / "challenger" / "grading.yaml"
     grading.write_text(grading.read_text().replace("base_points: 100", "base_points: lots"))
     lines = _validate_error(champion)
-    assert f"{champion}/ruleset.yaml:26:23: challenger: the ruleset in ../challenger has 1 " \
+    assert f"{where(champion)} challenger: the ruleset in ../challenger has 1 " \
            "problem (listed with their locations)" in lines
     assert any(line.startswith(f"{tmp_path / 'challenger'}/grading.yaml:5:16: ")
                for line in lines), lines
@@ -281,7 +289,7 @@ def test_a_challenger_cannot_name_a_challenger(tmp_path):
     with (tmp_path / "challenger" / "ruleset.yaml").open("a") as handle:
         handle.write("challenger: {ruleset: ../champion, share: 0.5}\n")
     assert _validate_error(champion) == [
-        f"{champion}/ruleset.yaml:26:23: challenger: the ruleset in ../challenger names a "
+        f"{where(champion)} challenger: the ruleset in ../challenger names a "
         "challenger itself; a challenger cannot have one"]
     itself = make_champion(tmp_path / "self", "challenger: {ruleset: ., share: 0.5}")
     assert "names a challenger itself" in _validate_error(itself)[0]
@@ -292,7 +300,7 @@ def test_a_challenger_in_another_currency_is_refused(tmp_path):
     manifest = tmp_path / "challenger" / "ruleset.yaml"
     manifest.write_text(manifest.read_text().replace("currency: EUR", "currency: USD"))
     assert _validate_error(champion) == [
-        f"{champion}/ruleset.yaml:26:23: challenger: the ruleset in ../challenger counts "
+        f"{where(champion)} challenger: the ruleset in ../challenger counts "
         "money in USD, this one in EUR; they must agree"]
 
 
@@ -301,7 +309,7 @@ def test_share_must_be_more_than_0_and_at_most_1(tmp_path, share):
     champion = make_champion(tmp_path, f"challenger: {{ruleset: ../challenger, share: {share}}}")
     lines = _validate_error(champion)
     assert len(lines) == 1
-    assert lines[0].startswith(f"{champion}/ruleset.yaml:26:")
+    assert lines[0].startswith(where(champion).rsplit(":", 2)[0] + ":")
     assert "/challenger/share" in lines[0]
 
 

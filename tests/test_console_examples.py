@@ -141,6 +141,19 @@ def _monitored_year(folder: Path) -> None:
         run(command, folder)
 
 
+@scenario("credit events ingest examples/order-events.jsonl")
+def _order_events(folder: Path) -> None:
+    """A fresh folder: the events are the trail's first records."""
+
+
+@scenario("credit check-order examples/orders/within-limit.json --as-of 2026-11-30")
+def _orders_to_check(folder: Path) -> None:
+    for command in ("credit decide examples/customers/bbb-distributor.json --as-of "
+                    "2026-11-30", "credit decide examples/customers/bb-construction.json "
+                    "--as-of 2026-11-30", "credit events ingest examples/order-events.jsonl"):
+        run(command, folder)
+
+
 def test_every_console_block_has_a_scenario_or_is_marked_an_illustration():
     for page, illustration, lines in blocks():
         assert illustration or first_command(lines) in SCENARIOS, \

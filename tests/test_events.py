@@ -62,7 +62,8 @@ def test_bad_lines_are_reported_by_number_and_the_rest_kept(tmp_path):
         f"{path}:4: /amount: -5 is less than or equal to the minimum of 0",
         f"{path}:5: /type: must be one of 'invoice_issued', 'payment_received', "
         "'promise_to_pay', 'dispute_opened', 'dispute_closed', 'contact_made', "
-        "'bureau_alert', 'order_placed'; got 'gift'",
+        "'bureau_alert', 'order_placed', 'order_cancelled', 'delivery_made', 'invoice_posted', "
+        "'credit_note_issued', ...; got 'gift'",
     ]
     assert "ingested 2 events" in result.stdout
 

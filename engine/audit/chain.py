@@ -275,6 +275,9 @@ HEADER_SOURCES: dict[str, dict[str, str]] = {
     "ruleset-loaded": {"ruleset_name": "$.name", "ruleset_version": "$.version",
                        "ruleset_hash": "$.hash"},
     "dictionary-loaded": {},
+    "order-check": {"customer_id": "$.order.customer_id", "as_of": "$.as_of",
+                    "outcome": "$.result.outcome", "ruleset_name": "$.ruleset.name",
+                    "ruleset_version": "$.ruleset.version", "ruleset_hash": "$.ruleset.hash"},
 }
 LISTED_COLUMNS = ("customer_id", "decision_id", "as_of", "outcome", "grade", "credit_limit")
 

@@ -11,6 +11,7 @@ picks up where it stopped.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,3 +123,18 @@ def _read(path: str | Path) -> Iterator[tuple[int, dict | None, list[str]]]:
                                      for pointer, message in problems]
                 continue
             yield number, event, []
+
+
+def customer_events(store: AuditStore, customer_id: str, as_of: str) -> Iterator[dict]:
+    """The events of one customer that occurred on or before ``as_of`` (ISO date), in
+    event time (then log order), as they were ingested."""
+    for row in store.iter_rows(
+            "SELECT body FROM records WHERE customer_id = ? AND kind = 'event' AND "
+            "as_of <= ? ORDER BY as_of, seq", [customer_id, as_of]):
+        yield json.loads(row["body"])
+
+
+def has_records(store: AuditStore, customer_id: str) -> bool:
+    """Whether the trail holds any record of this customer (an event, a decision...)."""
+    return store.conn.execute("SELECT 1 FROM records WHERE customer_id = ? LIMIT 1",
+                              (customer_id,)).fetchone() is not None

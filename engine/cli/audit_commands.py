@@ -97,7 +97,7 @@ def audit() -> None:
     \b
       credit audit list --since 2026-01-01
       credit audit verify
-      credit audit show d-3b0eca465a6df3c20edccf83f029c3c5
+      credit audit show d-65d5be40bf60faad7ba3acdf9425d1d7
     """
 
 
@@ -131,7 +131,7 @@ def show_command(ref: str, db_path, as_json: bool) -> None:
 
     \b
       credit audit show 2
-      credit audit show d-3b0eca465a6df3c20edccf83f029c3c5 --json
+      credit audit show d-65d5be40bf60faad7ba3acdf9425d1d7 --json
     """
     with open_store(db_path) as store:
         row = store.record(ref)
@@ -289,8 +289,7 @@ def head_command(db_path, key: str | None, out: str | None) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="Where to write the dictionary.")
 def dictionary_command(dict_id: int, db_path, out: str) -> None:
-    """Write a body dictionary the trail keeps, for reading its compressed decision bodies
-    outside credit-rules.
+    """Write a body dictionary the trail keeps, to read decision bodies elsewhere.
 
     An export's body_stored is the byte 0x02 and a Zstandard frame naming its dictionary;
     with this file, 'zstd -d -D FILE' gives the body's JSON (less what the record's header
@@ -346,7 +345,7 @@ def prove_command(ref: str, db_path, head: str | None, key: str | None, out: str
     Examples:
 
     \b
-      credit audit prove d-3b0eca465a6df3c20edccf83f029c3c5 --head head.json --out proof.json
+      credit audit prove d-65d5be40bf60faad7ba3acdf9425d1d7 --head head.json --out proof.json
       credit audit prove 503 --sign signer.key --out proof.json
     """
     if (head is None) == (key is None):

@@ -26,6 +26,8 @@ COMMANDS = {
     "override": "override_commands:override", "plugins": "plugin_commands:plugins_command",
     "audit": "audit_commands:audit", "replay": "audit_commands:replay_command",
     "review": "audit_commands:review_command",
+    "exposure": "orders_commands:exposure_command",
+    "check-order": "orders_commands:check_order_command",
 }
 
 

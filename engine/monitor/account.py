@@ -1,10 +1,18 @@
 """A customer's account as its events tell it: open invoices, payments, promises to pay,
-disputes, contacts, bureau alerts and orders, folded in event order. Pure: the same events
-and the same date give the same account, which is what escalation and monitoring read.
+disputes, contacts, bureau alerts, and the way of an order to cash (ordered, delivered,
+invoiced, posted), folded in event order. Pure: the same events and the same date give the
+same account, which is what escalation, monitoring and exposure read.
 
 Payments with an invoice id go to that invoice; payments without one go to the oldest
 open invoices first (and what is left stays unapplied). Disputed invoices count in the
 balance (they are still exposure) but not in what is overdue for collections.
+
+An order's amount moves on as it is delivered (``delivery_made``) and invoiced (an
+``invoice_issued`` naming the order; what it invoices beyond the deliveries counts as
+delivered with it); a cancellation takes what is left undelivered off. An invoice issued
+with ``posted: false`` is not a receivable until ``invoice_posted``. A credit note lowers
+its invoice's amount (beyond what is open, or without an invoice, it is unapplied credit).
+Special liabilities (a guarantee given for the customer) are opened and closed by id.
 """
 
 from __future__ import annotations
@@ -37,6 +45,27 @@ class Invoice:
 
 
 @dataclass
+class Order:
+    id: str
+    amount: Decimal
+    placed_on: dt.date
+    delivery_date: dt.date | None = None  # when it is due for delivery (None: at once)
+    delivered: Decimal = Decimal(0)
+    invoiced: Decimal = Decimal(0)
+    cancelled: Decimal = Decimal(0)
+
+    @property
+    def undelivered(self) -> Decimal:
+        """What is ordered and not yet delivered (nor cancelled)."""
+        return max(self.amount - self.delivered - self.cancelled, Decimal(0))
+
+    @property
+    def uninvoiced(self) -> Decimal:
+        """What is delivered and not yet invoiced."""
+        return max(self.delivered - self.invoiced, Decimal(0))
+
+
+@dataclass
 class Account:
     """Everything the events of one customer say, up to the last event applied."""
 
@@ -49,6 +78,9 @@ class Account:
     settled: list[tuple[dt.date, int]] = field(default_factory=list)  # (paid on, days late)
     downgrades: list[dt.date] = field(default_factory=list)
     alerts: list[tuple[dt.date, str]] = field(default_factory=list)
+    orders: dict[str, Order] = field(default_factory=dict)
+    unposted: dict[str, Invoice] = field(default_factory=dict)  # issued, not yet posted
+    liabilities: dict[str, Decimal] = field(default_factory=dict)  # special, by id
 
     def apply(self, event: Mapping) -> None:
         """Fold one event (already checked against the event schema) into the account."""
@@ -59,9 +91,57 @@ class Account:
             handler(event, day)
 
     def _invoice_issued(self, event, day) -> None:
-        self.invoices[event["invoice_id"]] = Invoice(
-            event["invoice_id"], _amount(event["amount"]),
-            dt.date.fromisoformat(event["due_date"]), event_id=event.get("id"))
+        invoice = Invoice(event["invoice_id"], _amount(event["amount"]),
+                          dt.date.fromisoformat(event["due_date"]), event_id=event.get("id"))
+        book = self.invoices if event.get("posted", True) else self.unposted
+        book[invoice.id] = invoice
+        order = self.orders.get(event.get("order_id") or "")
+        if order is not None:
+            # Invoiced beyond what was delivered: delivered with the invoice.
+            beyond = min(max(invoice.amount - order.uninvoiced, Decimal(0)),
+                         order.undelivered)
+            order.delivered += beyond
+            order.invoiced += invoice.amount
+
+    def _invoice_posted(self, event, day) -> None:
+        invoice = self.unposted.pop(event["invoice_id"], None)
+        if invoice is not None:
+            self.invoices[invoice.id] = invoice
+
+    def _order_placed(self, event, day) -> None:
+        order_id = event.get("order_id")
+        if order_id is not None:  # an order without an id cannot be followed to its cash
+            delivery = event.get("delivery_date")
+            self.orders[order_id] = Order(order_id, _amount(event["amount"]), day,
+                                          dt.date.fromisoformat(delivery) if delivery
+                                          else None)
+
+    def _delivery_made(self, event, day) -> None:
+        order = self.orders.get(event["order_id"])
+        if order is not None:
+            order.delivered += min(_amount(event["amount"]), order.undelivered)
+
+    def _order_cancelled(self, event, day) -> None:
+        order = self.orders.get(event["order_id"])
+        if order is not None:
+            wanted = _amount(event["amount"]) if "amount" in event else order.undelivered
+            order.cancelled += min(wanted, order.undelivered)
+
+    def _credit_note_issued(self, event, day) -> None:
+        amount = _amount(event["amount"])
+        invoice_id = event.get("invoice_id") or ""
+        invoice = self.invoices.get(invoice_id) or self.unposted.get(invoice_id)
+        if invoice is not None:
+            credited = min(amount, invoice.open_amount)
+            invoice.amount -= credited
+            amount -= credited
+        self.unapplied += amount
+
+    def _liability_opened(self, event, day) -> None:
+        self.liabilities[event["liability_id"]] = _amount(event["amount"])
+
+    def _liability_closed(self, event, day) -> None:
+        self.liabilities.pop(event["liability_id"], None)
 
     def _payment_received(self, event, day) -> None:
         amount = _amount(event["amount"])

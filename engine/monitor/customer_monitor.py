@@ -48,7 +48,13 @@ _EVENT_FIELDS = {"invoice_issued": ("invoice_id", "amount"),
                  "dispute_closed": ("invoice_id", "outcome"),
                  "contact_made": ("channel", "outcome"),
                  "bureau_alert": ("kind", "detail"),
-                 "order_placed": ("amount", "order_id")}
+                 "order_placed": ("amount", "order_id"),
+                 "order_cancelled": ("order_id", "amount"),
+                 "delivery_made": ("order_id", "amount"),
+                 "invoice_posted": ("invoice_id",),
+                 "credit_note_issued": ("amount", "invoice_id"),
+                 "liability_opened": ("liability_id", "amount", "kind"),
+                 "liability_closed": ("liability_id",)}
 
 
 @dataclass

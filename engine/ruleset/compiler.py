@@ -33,8 +33,10 @@ from ..language.value_types import fits
 from .admission import OUTCOMES, compile_admission
 from .derived import compile_derived
 from .escalation import POSITION_FACTS, compile_escalation
+from .exposure import compile_exposure
 from .grading import CompiledGrading, compile_grading
 from .monitoring import MonitoringRules, compile_monitoring
+from .order_check import ORDER_FACTS, compile_order_check
 from .policy import POLICY_OUTPUTS, compile_approval, compile_policy
 from .source import DEFAULT_GRADES, RulesetSource
 
@@ -74,6 +76,7 @@ class CompiledRuleset:
     approval: Callable
     grading_info: CompiledGrading
     escalation: Callable | None = None
+    order_check: Callable | None = None  # order facts -> reasons; None without order_check.yaml
     escalation_spec: dict = field(default_factory=dict)
     monitoring: MonitoringRules | None = None
     slots: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
@@ -84,6 +87,7 @@ class CompiledRuleset:
     redact: tuple[str, ...] = ()
     enrichment: dict = field(default_factory=dict)
     authority: dict = field(default_factory=dict)
+    exposure: tuple = ()  # ExposureCategory, in CATEGORIES order; () without exposure.yaml
     rounding: tuple = (Decimal("0.01"), "ROUND_HALF_UP")  # (quantum, decimal mode) of amounts
     manifest: dict = field(repr=False, default_factory=dict)
     challenger: object = field(default=None, repr=False, compare=False)  # a Challenger
@@ -101,7 +105,9 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
     ctx = CodeContext(closed_values={"grade": ("a grade", grades),
                                      "band_grade": ("a grade", grades),
                                      "admission_outcome": ("an admission outcome",
-                                                           OUTCOMES)})
+                                                           OUTCOMES),
+                                     "decision_outcome": ("an admission outcome",
+                                                          OUTCOMES)})
     problems: list[Problem] = []
 
     failed_names: set[str] = set()  # shared, so that one broken definition is one problem
@@ -157,6 +163,11 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         escalation_fb = FunctionBuilder("escalation(v, trace)", ctx)
         compile_escalation(source.stages["escalation"].data, escalation_fb,
                            reporter("escalation"))
+    order_check_fb = None
+    if "order_check" in source.stages:
+        order_check_fb = FunctionBuilder("order_check(v, trace)", ctx)
+        compile_order_check(source.stages["order_check"].data, order_check_fb,
+                            reporter("order_check"))
     for stage, rep in reporters:
         problems.extend(source.problem(stage, p) for p in rep.problems)
     if problems:
@@ -174,6 +185,8 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
     ]
     if escalation_fb is not None:
         functions.append(escalation_fb.source(POSITION_FACTS))
+    if order_check_fb is not None:
+        functions.append(order_check_fb.source(ORDER_FACTS))
     python_source = "\n\n".join(functions)
     namespace: dict[str, object] = dict(HELPERS)
     namespace.update(ctx.constants)
@@ -189,11 +202,14 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         admission=namespace["admission"], grading=namespace["grading"],
         policy=namespace["policy"], approval=namespace["approval"],
         escalation=namespace.get("escalation"),
+        order_check=namespace.get("order_check"),
         escalation_spec=source.stages["escalation"].data if "escalation" in source.stages
         else {},
         monitoring=monitoring, grading_info=grading_info, slots=tuple(ctx.slots),
         redact=tuple(manifest.get("redact") or ()), enrichment=enrichment,
         authority=source.stages["authority"].data if "authority" in source.stages else {},
+        exposure=compile_exposure(source.stages["exposure"].data)
+        if "exposure" in source.stages else (),
         rounding=(quantum, ROUNDING_MODES[rounding.get("mode", "half_up")]),
         manifest=manifest, rule_lines=rule_lines, function_lines=function_lines)
 

@@ -41,6 +41,12 @@ SIGNALS: dict[str, dict[str, str]] = {
     "bureau_alert": {"kind": STRING, "detail": STRING},
     "order_placed": {"amount": NUMBER, "order_id": STRING, "exposure_after": NUMBER,
                      **_POSITION},
+    "order_cancelled": {"order_id": STRING, "amount": NUMBER},
+    "delivery_made": {"order_id": STRING, "amount": NUMBER},
+    "invoice_posted": {"invoice_id": STRING},
+    "credit_note_issued": {"amount": NUMBER, "invoice_id": STRING},
+    "liability_opened": {"liability_id": STRING, "amount": NUMBER, "kind": STRING},
+    "liability_closed": {"liability_id": STRING},
     "clock": {},
     "run_date": {"overdue_amount": NUMBER, "days_overdue": INTEGER, **_POSITION},
     "hold": {"reason": STRING, "amount": NUMBER},  # amount: of the order held

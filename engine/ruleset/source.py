@@ -21,7 +21,7 @@ MANIFEST = "ruleset.yaml"
 # in each decision that ran it instead (see ``engine.ruleset.challenger``).
 RUN_KEYS = frozenset({"challenger"})
 STAGES = ("facts", "enrichment", "derived", "admission", "grading", "policy", "approval",
-          "authority", "escalation", "monitoring")
+          "authority", "escalation", "monitoring", "exposure", "order_check")
 STAGE_SCHEMAS = {stage: f"{stage}.schema.json" for stage in STAGES}
 DEFAULT_GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
 

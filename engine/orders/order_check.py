@@ -1,0 +1,208 @@
+"""The order credit check: does a sales order pass, or is it blocked, and why.
+
+Checking an order has two steps. Gathering (impure, from the trail): the customer's
+exposure on the date (``exposure.py``), its latest credit decision (limit, grade, outcome,
+review interval), its overdue items and whether the monitor holds its account; these make
+the order facts (``ruleset.order_check.ORDER_FACTS``). Checking (pure): the ruleset's
+``order_check.yaml`` over those facts. The record of a check holds the facts and the
+exposure snapshot it saw, so replaying it needs nothing but the record and the stored
+ruleset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..audit.decision_records import compact_json
+from ..audit.store import AuditStore, NewRecord
+from ..canonical import canonical_json, to_jsonable
+from ..enrich.customer_documents import InputError
+from ..errors import CreditRulesError
+from ..language.expressions import MONEY
+from ..language.schema_check import fast_problems
+from ..ruleset.compiler import CompiledRuleset
+from ..ruleset.order_check import ORDER_FACTS
+from .accounts import AccountBook
+from .exposure import Exposure, exposure_of
+
+SCHEMA = "order.schema.json"
+KIND = "order-check"
+ZERO = Decimal(0)
+
+
+@dataclass
+class OrderCheck:
+    """A checked order: what it was, what the check saw, and what it said."""
+
+    order: dict
+    as_of: dt.date
+    facts: dict
+    exposure: dict  # Exposure.to_dict() before the order
+    decision: dict | None  # {"seq", "decision_id", "as_of"} of the decision the limit is from
+    reasons: list[tuple[str, str, str]]
+    trace: list = field(default_factory=list)
+    ruleset: CompiledRuleset | None = field(default=None, repr=False)
+
+    @property
+    def outcome(self) -> str:
+        return "block" if self.reasons else "pass"
+
+    def result(self) -> dict:
+        """The outcome and reasons, as the record and ``--json`` give them."""
+        return {"outcome": self.outcome,
+                "reasons": [{"code": code, "message": message}
+                            for code, message, _ in self.reasons]}
+
+    def to_dict(self) -> dict:
+        """The check as JSON-ready data: order, facts, exposure, decision, result."""
+        return {"order": self.order, "as_of": self.as_of.isoformat(),
+                "facts": to_jsonable(self.facts), "exposure": self.exposure,
+                "decision": self.decision, **self.result(),
+                "ruleset": self.ruleset.identity if self.ruleset else None}
+
+    def record(self) -> NewRecord:
+        """The audit record of this check (kind ``order-check``)."""
+        ruleset = self.ruleset
+        body = (canonical_json({"as_of": self.as_of.isoformat(), "decision": self.decision,
+                                "exposure": self.exposure, "facts": to_jsonable(self.facts),
+                                "order": self.order, "result": self.result(),
+                                "ruleset": ruleset.identity})[:-1]
+                + f',"trace":{compact_json(compact(self.trace))}}}')
+        return NewRecord(kind=KIND, body=body, customer_id=self.order["customer_id"],
+                         as_of=self.as_of.isoformat(), ruleset_name=ruleset.name,
+                         ruleset_version=ruleset.version, ruleset_hash=ruleset.hash,
+                         outcome=self.outcome)
+
+
+def compact(trace: list) -> list:
+    """A check's trace as ``[slot, [values read], result]`` entries (see Decision)."""
+    return [[slot[0], list(values), result] for slot, values, result in trace]
+
+
+def checked_order(document: object, where: str, ruleset: CompiledRuleset) -> dict:
+    """``document`` when it is a valid order in the ruleset's currency, else InputError
+    naming every problem."""
+    problems = fast_problems(document, SCHEMA)
+    if problems:
+        raise InputError(where, problems)
+    currency = document.get("currency", ruleset.currency)
+    if currency != ruleset.currency:
+        raise InputError(where, [("/currency", f"the order is in {currency} and the ruleset "
+                                               f"in {ruleset.currency}: orders in another "
+                                               "currency are not checked yet")])
+    return document
+
+
+def recorded_facts(stored: dict) -> dict:
+    """Order facts as a record holds them (amounts as decimal text) back in their types."""
+    return {name: Decimal(stored[name]) if kind == MONEY and stored.get(name) is not None
+            else stored.get(name) for name, kind in ORDER_FACTS.items()}
+
+
+def check_order(ruleset: CompiledRuleset, facts: dict) -> tuple[list, list]:
+    """The order checks over ``facts`` (pure): the reasons of those that hit, and the
+    trace."""
+    if ruleset.order_check is None:
+        raise CreditRulesError(f"ruleset {ruleset.name} {ruleset.version} has no order "
+                               "checks (stages: order_check: in ruleset.yaml)")
+    trace: list = []
+    reasons = ruleset.order_check({name: facts.get(name) for name in ORDER_FACTS},
+                                  trace.append)
+    return reasons, trace
+
+
+def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of: dt.date,
+                accounts: AccountBook | None = None) -> tuple[dict, Exposure, dict | None]:
+    """What the trail says of the order's customer on ``as_of``: the order facts, the
+    exposure before the order, and the decision the limit comes from (None: none).
+    ``accounts`` keeps folded accounts between checks (one is made for this check when
+    not given)."""
+    customer_id = order["customer_id"]
+    accounts = accounts or AccountBook(store)
+    account = accounts.account(customer_id, as_of)
+    exposure = exposure_of(account, as_of, ruleset)
+    amount = Decimal(str(order["amount"])).quantize(*ruleset.rounding)
+    counted = _order_counted(order, amount, exposure, as_of, ruleset)
+    position = account.position(as_of)
+    latest = _latest_decision(store, customer_id, as_of)
+    limit = None if latest is None or latest["credit_limit"] is None else \
+        Decimal(latest["credit_limit"])
+    after = exposure.total + counted
+    facts = {"order_amount": amount, "order_counted": counted, "exposure": exposure.total,
+             "exposure_after": after, "credit_limit": limit,
+             "available": None if limit is None else limit - exposure.total,
+             "over_limit_by": None if limit is None else max(after - limit, ZERO),
+             "days_overdue": position["days_overdue"],
+             "overdue_amount": position["overdue_amount"],
+             "grade": None, "decision_outcome": None, "days_since_decision": None,
+             "review_due": False, "on_hold": bool(open_holds(store, customer_id, as_of)),
+             "payment_term_days": None}
+    reference = None
+    if latest is not None:
+        policy = accounts.policy(latest)
+        decided_on = dt.date.fromisoformat(latest["as_of"])
+        interval = policy.get("review_interval_days")
+        facts.update(grade=latest["grade"], decision_outcome=latest["outcome"],
+                     days_since_decision=(as_of - decided_on).days,
+                     review_due=interval is not None
+                     and as_of > decided_on + dt.timedelta(days=interval),
+                     payment_term_days=policy.get("payment_term_days"))
+        reference = {"seq": latest["seq"], "decision_id": latest["decision_id"],
+                     "as_of": latest["as_of"]}
+    return facts, exposure, reference
+
+
+def _order_counted(order: dict, amount: Decimal, exposure: Exposure, as_of: dt.date,
+                   ruleset: CompiledRuleset) -> Decimal:
+    """What the order adds to the exposure: its amount at the open-orders weight, or
+    nothing when its delivery lies beyond the horizon."""
+    category = next(line.category for line in exposure.lines
+                    if line.category.name == "open_orders")
+    delivery = order.get("delivery_date")
+    if delivery and dt.date.fromisoformat(delivery) > \
+            as_of + dt.timedelta(days=category.horizon_days or 0):
+        return ZERO.quantize(ruleset.rounding[0])
+    return (amount * category.weight).quantize(*ruleset.rounding)
+
+
+def _latest_decision(store: AuditStore, customer_id: str, as_of: dt.date) -> dict | None:
+    return next(store.iter_rows(
+        "SELECT * FROM records WHERE customer_id = ? AND kind = 'decision' AND as_of <= ? "
+        "ORDER BY as_of DESC, seq DESC LIMIT 1", [customer_id, as_of.isoformat()]), None)
+
+
+def open_holds(store: AuditStore, customer_id: str, as_of: dt.date) -> list[str]:
+    """The monitor's holds on the customer's account still open on ``as_of`` (their
+    ids), from the hold and release actions it recorded."""
+    held: dict[str, None] = {}
+    for row in store.iter_rows(
+            "SELECT body FROM records WHERE customer_id = ? AND kind = 'action' AND "
+            "outcome IN ('hold', 'release') AND as_of <= ? ORDER BY as_of, seq",
+            [customer_id, as_of.isoformat()]):
+        body = json.loads(row["body"])
+        if body["action"] == "hold":
+            held[f"#hold:{body['firing']}"] = None
+        else:
+            for lifted in body["details"]["released"]:
+                held.pop(lifted["hold"], None)
+    return list(held)
+
+
+def check_order_document(store: AuditStore, ruleset: CompiledRuleset, order: dict,
+                         as_of: dt.date, *, record: bool = True,
+                         accounts: AccountBook | None = None
+                         ) -> tuple[OrderCheck, tuple[int, str] | None]:
+    """Check a valid order (``checked_order``) against the trail on ``as_of``; append the
+    check to the trail unless not ``record``. Returns the check and its (seq, hash).
+    Pass the same ``accounts`` to many checks to fold each account once."""
+    facts, exposure, decision = order_facts(store, ruleset, order, as_of, accounts)
+    reasons, trace = check_order(ruleset, facts)
+    check = OrderCheck(order, as_of, facts, exposure.to_dict(), decision, reasons, trace,
+                       ruleset)
+    if not record:
+        return check, None
+    store.store_ruleset(ruleset)
+    return check, store.append([check.record()])[0]
