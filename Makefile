@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_events.py
 	$(BIN)/python bench/bench_monitor.py
 	$(BIN)/python bench/bench_simulate.py
+	$(BIN)/python bench/bench_orders.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_FILES) .pytest_cache
