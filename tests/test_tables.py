@@ -9,6 +9,7 @@ import pytest
 
 from engine.errors import DecisionError
 from tests.ruleset_factory import (
+    FACTS,
     compile_ruleset,
     policy_table,
     run,
@@ -346,6 +347,41 @@ def test_not_true_in_a_boolean_column(tmp_path):
         outputs=[{"name": "out", "type": "string"}]))
     assert probe(run(rs, {"flags.parent_guarantee": False})) == "no"
     assert probe(run(rs, {"flags.parent_guarantee": True})) == "other"
+
+
+ATTRIBUTE_FACTS = {"facts": {**FACTS["facts"], "attributes.region": {"type": "string"},
+                             "attributes.home_region": {"type": "string"},
+                             "attributes.insured": {"type": "boolean"},
+                             "attributes.needs_insurance": {"type": "boolean"}}}
+
+
+@pytest.mark.parametrize(("column", "cell", "values", "expected"), [
+    ("attributes.region", "= attributes.home_region",
+     {"attributes.region": "north", "attributes.home_region": "north"}, "tested"),
+    ("attributes.region", "= attributes.home_region",
+     {"attributes.region": "attributes.home_region", "attributes.home_region": "north"},
+     "any"),
+    ("attributes.region", "!= attributes.home_region",
+     {"attributes.region": "south", "attributes.home_region": "north"}, "tested"),
+    ("attributes.region", "= attributes.home_region", {"attributes.region": "north"}, "any"),
+    ("attributes.insured", "= attributes.needs_insurance",
+     {"attributes.insured": True, "attributes.needs_insurance": True}, "tested"),
+    ("attributes.insured", "= attributes.needs_insurance",
+     {"attributes.insured": False, "attributes.needs_insurance": True}, "any"),
+    ("attributes.insured", "!= attributes.needs_insurance",
+     {"attributes.insured": False, "attributes.needs_insurance": True}, "tested"),
+])
+def test_a_cell_comparing_with_another_fact_reads_its_value(tmp_path, column, cell, values,
+                                                            expected):
+    rules = [rule("TESTED", cell, "tested", column="x"), rule("ANY", "-", "any", column="x")]
+    rs = compile_ruleset(tmp_path, facts=ATTRIBUTE_FACTS, derived={"derived": {
+        "t": {"table": table(rules, inputs=[{"name": "x", "expr": column}], hit_policy="first",
+                             outputs=[{"name": "out", "type": "string"}])},
+        "probe": "t"}})
+    decision = run(rs, values)
+    assert probe(decision) == expected
+    other = cell.split()[-1]
+    assert other in trace_entries(decision, "derived")[0]["read"]
 
 
 # --- the trace ------------------------------------------------------------------------------

@@ -14,7 +14,9 @@ from engine.language.runtime import HELPERS
 from engine.language.unary_tests import Interval, compile_unary_test
 
 SCOPE = {"equity": Symbol("money", "equity"), "limit": Symbol("money", "limit"),
-         "ratio": Symbol("number", "ratio")}
+         "ratio": Symbol("number", "ratio"), "sector": Symbol("string", "sector"),
+         "attributes.other": Symbol("string", "other"),
+         "attributes.flag": Symbol("boolean", "flag")}
 FACTS = [sym.code for sym in SCOPE.values()]
 D = dt.date
 
@@ -158,7 +160,7 @@ def test_missing_input_fails_every_test_but_any(cell, typ):
 def test_non_nullable_input_needs_no_null_guard():
     test, fn = compile_cell(">= 80", "number", nullable=False)
     assert "None" not in test.code
-    assert fn(80, None, None, None) is True
+    assert fn(80, *[None] * len(FACTS)) is True
 
 
 def test_question_mark_expression():
@@ -239,3 +241,58 @@ def test_boolean_words_in_text_cells(cell, value, expected):
     ("[0.1..0.2)", "0.1"), (">= 1000.10", "1000.10"), ("= 1234.56", "1234.56")])
 def test_money_column_with_decimal_bounds(cell, value):
     assert matches(cell, "money", Decimal(value)) is True
+
+
+# --- the right of an operator is an expression: a field there means its value ---------------
+
+@pytest.mark.parametrize(("cell", "value", "other", "expected"), [
+    ("= attributes.other", "north", "north", True),
+    ("= attributes.other", "attributes.other", "north", False),  # never the text
+    ("= attributes.other", "north", None, False), ("= attributes.other", None, None, False),
+    ("!= attributes.other", "south", "north", True),
+    ("!= attributes.other", "north", "north", False),
+    ("!= attributes.other", "south", None, False),
+    ("= sector", "retail", "", False), ("retail, = attributes.other", "north", "north", True),
+    ("not(= attributes.other)", "north", "north", False),
+    ('"attributes.other"', "attributes.other", "north", True),  # quoted: the text
+    ("= v1.2", "v1.2", None, True), ("= retail", "retail", None, True),
+])
+def test_a_field_after_an_operator_in_a_text_column_is_its_value(cell, value, other, expected):
+    assert matches(cell, "string", value, other=other, sector="wholesale") is expected
+
+
+def test_a_text_cell_comparing_with_a_field_reads_it():
+    test, _ = compile_cell("= attributes.other", "string")
+    assert test.reads == ("attributes.other",)
+    assert test.values is None  # not a constant: static checks take no proof from it
+
+
+@pytest.mark.parametrize(("cell", "fragment", "offset"), [
+    ("= attributes.othr", "unknown field 'attributes.othr' (did you mean "
+                          "'attributes.other'?)", 2),
+    ("!=  industry.sector", "unknown field 'industry.sector'", 4),
+    ("attributes.other", "'attributes.other' names a field: write '= attributes.other'", 0),
+    ("AAA,  sector", "'sector' names a field", 6),
+    ("not(attributes.other)", "names a field", 4),
+    ("= attributes.flag", "a boolean value in a column of string values", 2),
+])
+def test_a_field_name_in_a_text_cell_is_never_a_text_in_disguise(cell, fragment, offset):
+    error = cell_error(cell, "string")
+    assert fragment in error.message
+    assert error.offset == offset
+
+
+@pytest.mark.parametrize(("cell", "value", "flag", "expected"), [
+    ("= attributes.flag", True, True, True), ("= attributes.flag", False, False, True),
+    ("= attributes.flag", True, False, False), ("= attributes.flag", None, True, False),
+    ("= attributes.flag", True, None, False), ("!= attributes.flag", True, False, True),
+    ("!= attributes.flag", True, True, False), ("!= attributes.flag", True, None, False),
+    ("attributes.flag", False, False, True), ("not(= attributes.flag)", True, False, True),
+])
+def test_equality_with_a_boolean_field(cell, value, flag, expected):
+    assert matches(cell, "boolean", value, flag=flag) is expected
+
+
+@pytest.mark.parametrize("cell", ["< attributes.flag", ">= attributes.flag", "> true"])
+def test_true_and_false_are_still_not_ordered(cell):
+    assert "cannot order true/false values" in cell_error(cell, "boolean").message

@@ -4,10 +4,12 @@ A cell tests the value of its column's input:
 
 - ``-`` (or an empty cell): any value, even a missing one;
 - ``>= 80``, ``< 0.5``, ``= "retail"``, ``!= 0``: a comparison (the right side may be any
-  expression, such as ``> 0.1 * revenue``);
+  expression, such as ``> 0.1 * revenue`` or ``= attributes.other``; in a text column a
+  bare word there that names no field, like ``!= retail``, is text);
 - ``[60..80)``, ``(0..1]``, ``]0..1[``, ``[100..)`` or ``(..0)``: an interval, square
   brackets closed, round ones open, an empty end unbounded;
-- ``AAA, AA`` or ``"a b", 3``: one of these values (bare words are text in a text column);
+- ``AAA, AA`` or ``"a b", 3``: one of these values (bare words are text in a text column;
+  one that names a field is refused: ``= name`` means its value, ``"name"`` the text);
 - ``not(AAA, AA)``: none of these;
 - an expression with ``?`` standing for the input, e.g. ``? > 0.5 * equity``.
 
@@ -40,6 +42,8 @@ _COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.*)$", re.S)
 _INTERVAL = re.compile(r"^([\[\(\]])\s*(.*?)\s*\.\.\s*(.*?)\s*([\]\)\[])$", re.S)
 _BARE_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/ ]*$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# A dotted path such as attributes.other: after an operator it is read as a field, never text.
+_FIELD_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,7 @@ class _CellBuilder:
                 raise ExpressionError(f"nothing after '{operator}'", offset + len(item))
             symbol = "==" if operator == "=" else operator
             right_offset = offset + match.start(2)
-            value_code, constant = self.endpoint(right, right_offset, bare_words=True)
+            value_code, constant = self.endpoint(right, right_offset, bare_words="operand")
             code = self.compare(symbol, value_code)
             interval = None
             if constant is not _NO_VALUE and isinstance(constant, int | float) and \
@@ -230,8 +234,11 @@ class _CellBuilder:
                                 high_closed and high_text != "")
         return code, interval, _NO_VALUE
 
-    def endpoint(self, text: str, offset: int, bare_words: bool = False):
-        """(code, constant value or _NO_VALUE) for a value in a cell."""
+    def endpoint(self, text: str, offset: int, bare_words: bool | str = False):
+        """(code, constant value or _NO_VALUE) for a value in a cell. ``bare_words``: in a
+        text column a bare word is text (True: a list item, where a word naming a field is
+        refused as ambiguous; "operand": the right of an operator, where a field's name
+        means its value and a dotted path is always read as a field)."""
         stripped = text.strip()
         offset += text.index(stripped[0]) if stripped else 0
         if self.type == DATE and re.match(r"^\d{4}-\d{2}-\d{2}$", stripped):
@@ -242,7 +249,13 @@ class _CellBuilder:
             return self.ctx.constant(value), value
         if bare_words and self.type == STRING and _BARE_WORD.match(stripped) and \
                 not _NUMBER.match(stripped):
-            return repr(stripped), stripped
+            if stripped in self.scope:
+                if bare_words != "operand":
+                    raise ExpressionError(
+                        f"'{stripped}' names a field: write '= {stripped}' to compare with "
+                        f"its value, or \"{stripped}\" (quoted) for the text", offset)
+            elif bare_words != "operand" or not _FIELD_PATH.match(stripped):
+                return repr(stripped), stripped
         if _NUMBER.match(stripped):
             value = float(stripped) if any(c in stripped for c in ".eE") else int(stripped)
             if self.type not in NUMERIC:
@@ -277,7 +290,7 @@ class _CellBuilder:
         if symbol == "!=" and self.type in (STRING, BOOLEAN) and _is_constant(value_code):
             test = f"{self.input} {symbol} {value_code}"
             return f"({self.input} is not None and {test})" if self.nullable else f"({test})"
-        if self.type == BOOLEAN:
+        if self.type == BOOLEAN and symbol not in ("==", "!="):
             raise ExpressionError(f"'{symbol}' cannot order true/false values")
         guards = [f"{self.input} is not None"] if self.nullable else []
         value_code = self.settled(value_code, guards)
