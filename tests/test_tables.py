@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.errors import DecisionError
+from engine.errors import DecisionError, ProblemsError
 from tests.ruleset_factory import (
     FACTS,
     compile_ruleset,
@@ -190,6 +190,44 @@ def test_any_equal_values_written_differently_agree(tmp_path):
     rules = [rule("R1", ">= 10", 5), rule("R2", "<= 20", 5.0)]
     rs = derived_table(tmp_path, employees_table(rules, hit_policy="any"))
     assert probe(run(rs, {"operating.employees": 15})) == 5
+
+
+# --- a table that is a derived fact -------------------------------------------------------
+
+def test_a_table_output_named_after_its_derived_fact_is_not_a_read(tmp_path):
+    spec = employees_table([rule("FEW", "< 10", 1, column="n"), rule("MANY", ">= 10", 2)],
+                           outputs=[{"name": "size_class", "type": "number"}])
+    for row in spec["rules"]:
+        row["then"] = {"size_class": row["then"]["out"]}
+    rs = compile_ruleset(tmp_path, derived={"derived": {"size_class": {"table": spec},
+                                                        "probe": "size_class"}})
+    assert probe(run(rs, {"operating.employees": 3})) == 1
+    assert probe(run(rs, {"operating.employees": 30})) == 2
+
+
+def test_text_outputs_and_column_names_are_not_reads(tmp_path):
+    # 'label' gives the text "share" and has a column named "share": neither reads the
+    # derived fact share, which reads label (no cycle).
+    spec = table([{"id": "ALL", "when": {"share": ">= 0"}, "then": {"label": "share"}}],
+                 inputs=[{"name": "share", "expr": "operating.market_share"}],
+                 outputs=[{"name": "label", "type": "string", "priority": ["share"]}],
+                 hit_policy="priority")
+    rs = compile_ruleset(tmp_path, derived={"derived": {
+        "label": {"table": spec}, "share": "1 if label == 'share' else 0", "probe": "share"}})
+    assert probe(run(rs, {"operating.market_share": 0.5})) == 1
+
+
+@pytest.mark.parametrize(("inputs", "then"), [
+    ([{"name": "n", "expr": "operating.employees"}], {"size_class": "size_class + 1"}),
+    ([{"name": "size_class"}], {"size_class": 1}),  # an input without expr reads its name
+])
+def test_a_table_that_really_reads_its_own_fact_is_refused(tmp_path, inputs, then):
+    spec = table([{"id": "ALL", "then": then}], inputs=inputs,
+                 outputs=[{"name": "size_class", "type": "number"}])
+    with pytest.raises(ProblemsError) as caught:
+        compile_ruleset(tmp_path, derived={"derived": {"size_class": {"table": spec}}})
+    assert [p.message for p in caught.value.problems] == [
+        "derived fact 'size_class' reads itself"]
 
 
 # --- collect and rule_order -----------------------------------------------------------------

@@ -104,6 +104,7 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
     input_by_name = {i[0]: i for i in inputs}
 
     rows: list[TableRow] = []
+    broken = False
     seen_ids: set[str] = set()
     for r_index, rule in enumerate(spec.get("rules", [])):
         rule_path = (*path, "rules", r_index)
@@ -139,13 +140,15 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
                 conditions.append(test.code)
         then = rule.get("then") or {}
         values = _output_cells(then, outputs, (*rule_path, "then"), scope, ctx, rep, reads)
+        broken |= len(values) < len(outputs)  # a cell whose problem was reported before
         rows.append(TableRow(rule_id, " and ".join(conditions) or None, cells, values,
                              tuple(_output_key(then.get(n)) for n in output_names)))
     default = None
     if "default" in spec:
         default = _output_cells(spec["default"], outputs, (*path, "default"), scope, ctx, rep,
                                 reads)
-    if len(rep.problems) > before:
+        broken |= len(default) < len(outputs)
+    if len(rep.problems) > before or broken:
         return None
 
     for line in input_lines:
