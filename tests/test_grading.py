@@ -82,6 +82,24 @@ def test_values_bins_and_else_bin(tmp_path, risk, expected):
     assert decision.score == expected[1]
 
 
+AWKWARD_TEXTS = ["It's \"fine\"", "a, b", "back\\slash", "ends with \\", "tab\there", "?",
+                 "not(x)", "-", "", " spaced ", "[1..2]", ">= 3", "\"", "'"]
+
+
+@pytest.mark.parametrize("position", range(len(AWKWARD_TEXTS)))
+def test_values_bins_take_any_text_as_it_is(tmp_path, position):
+    # Every text in one bin, followed by another bin: each value matches as it is written.
+    risk = char("risk", "industry.risk_class", [
+        {"values": AWKWARD_TEXTS, "points": 20, "id": "awkward"},
+        {"values": ["It's", "fine"], "points": 10, "id": "pieces"},
+        {"else": True, "points": 0}])
+    rs = graded(tmp_path, [risk])
+    assert scored(run(rs, {"industry.risk_class": AWKWARD_TEXTS[position]}), "risk") == \
+        ("awkward", 20)
+    assert scored(run(rs, {"industry.risk_class": "It's"}), "risk") == ("pieces", 10)
+    assert scored(run(rs, {"industry.risk_class": "a"}), "risk") == ("else", 0)
+
+
 def test_missing_bin_wins_over_else_for_a_missing_value(tmp_path):
     risk = char("risk", "industry.risk_class", [
         {"else": True, "points": 2}, {"values": ["low"], "points": 20},

@@ -7,6 +7,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.errors import ExpressionError
 from engine.language.expressions import CodeContext, Symbol
@@ -296,3 +298,21 @@ def test_equality_with_a_boolean_field(cell, value, flag, expected):
 @pytest.mark.parametrize("cell", ["< attributes.flag", ">= attributes.flag", "> true"])
 def test_true_and_false_are_still_not_ordered(cell):
     assert "cannot order true/false values" in cell_error(cell, "boolean").message
+
+
+@given(st.lists(st.text(max_size=8), min_size=1, max_size=4))
+def test_any_texts_written_quoted_are_read_back_as_they_are(texts):
+    # How a scorecard's values bin is written as a cell: repr() of each text.
+    test, fn = compile_cell(", ".join(repr(t) for t in texts), "string")
+    assert test.values == frozenset(texts)
+    assert all(fn(t, *[None] * len(FACTS)) for t in texts)
+
+
+@pytest.mark.parametrize(("cell", "values"), [
+    (r"'It\'s', x", {"It's", "x"}), (r'"say \"hi\", ok", y', {'say "hi", ok', "y"}),
+    (r"'a\\', b", {"a\\", "b"}),
+])
+def test_a_backslash_escapes_a_quote_in_a_cell(cell, values):
+    test, _ = compile_cell(cell, "string")
+    assert test.values == frozenset(values)
+    assert matches(r"'?\'' == ?", "string", "?'") is True  # the quoted ? is text

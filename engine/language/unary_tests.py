@@ -324,9 +324,13 @@ def _fmt(value: float) -> str:
     return repr(value)
 
 
+# A quoted text as an expression reads it: a backslash escapes the character after it.
+_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.S)
+
+
 def _outside_quotes(text: str) -> str:
     """``text`` with every quoted part blanked out."""
-    return re.sub(r"\"[^\"]*\"|'[^']*'", lambda m: " " * len(m.group(0)), text)
+    return _QUOTED.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _replace_question_marks(text: str) -> str:
@@ -339,10 +343,14 @@ def _replace_question_marks(text: str) -> str:
 def _split_items(text: str, base: int) -> list[tuple[str, int]]:
     """Split a cell on top-level commas (not inside quotes, brackets or parentheses),
     keeping each item's offset in the cell."""
-    items, depth, quote, start = [], 0, "", 0
+    items, depth, quote, start, escaped = [], 0, "", 0, False
     for index, char in enumerate(text):
-        if quote:
-            if char == quote:
+        if escaped:
+            escaped = False
+        elif quote:
+            if char == "\\":
+                escaped = True
+            elif char == quote:
                 quote = ""
         elif char in "\"'":
             quote = char

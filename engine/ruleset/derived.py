@@ -12,7 +12,7 @@ from ..language.tables import compile_table
 
 STAGE = "derived"
 _WORD = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)(?![\w])")
-_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.S)
 
 
 def dependency_order(derived: Mapping[str, object], rep: Reporter) -> list[str]:
