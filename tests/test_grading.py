@@ -232,6 +232,43 @@ def test_base_points_count_toward_the_band(tmp_path):
     assert decision.band_grade == "A"
 
 
+# --- bins and bands as scorecard tools export them ---------------------------------------
+
+EXPORTED = char("size", "operating.employees", [
+    {"range": "[-inf,8)", "points": 0}, {"range": "[8,44)", "points": 10},
+    {"range": "[44,inf)", "points": 20}])
+
+
+@pytest.mark.parametrize(("employees", "points"), [(7, 0), (8, 10), (43, 10), (44, 20)])
+def test_bins_with_infinite_ends_split_on_their_edges(tmp_path, employees, points):
+    bands = [{"grade": "A", "score": "[20..inf)"}, {"grade": "B", "score": "[10,20)"},
+             {"grade": "C", "score": "[-inf..10)"}]
+    decision = run(graded(tmp_path, [EXPORTED], bands), {"operating.employees": employees})
+    assert decision.score == points
+    assert decision.band_grade == {0: "C", 10: "B", 20: "A"}[points]
+
+
+def test_overlapping_bins_with_infinite_ends_are_found(tmp_path):
+    size = char("size", "operating.employees", [
+        {"range": "[-inf,8]", "points": 0}, {"range": "[8,inf)", "points": 10}])
+    with pytest.raises(ProblemsError) as caught:
+        graded(tmp_path, [size])
+    assert [p.message for p in caught.value.problems] == [
+        "range [8,inf) overlaps bin [-inf,8]"]
+
+
+def test_a_number_too_large_in_a_range_is_a_located_error(tmp_path):
+    size = char("size", "operating.employees", [
+        {"range": "[-1e999..8)", "points": 0}, {"range": "[8..)", "points": 10}])
+    with pytest.raises(ProblemsError) as caught:
+        graded(tmp_path, [size])
+    problem, = caught.value.problems
+    where = problem.location
+    assert (where.file.endswith("grading.yaml"), problem.message) == (True, "number too large")
+    line = (tmp_path / "grading.yaml").read_text().splitlines()[where.line - 1]
+    assert line[where.column - 1:].startswith("-1e999..8)")
+
+
 # --- floors and caps ------------------------------------------------------------------------
 
 ADJUSTMENTS = [  # the cap comes first in the file; floors are applied first all the same

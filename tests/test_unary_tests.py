@@ -316,3 +316,45 @@ def test_a_backslash_escapes_a_quote_in_a_cell(cell, values):
     test, _ = compile_cell(cell, "string")
     assert test.values == frozenset(values)
     assert matches(r"'?\'' == ?", "string", "?'") is True  # the quoted ? is text
+
+
+# --- infinity as scorecard tools write it; numbers too large to hold -----------------------
+
+@pytest.mark.parametrize(("cell", "interval"), [
+    ("[-inf..8)", Interval(None, False, 8, False)), ("[44..inf)", Interval(44, True, None, False)),
+    ("[-inf,8)", Interval(None, False, 8, False)), ("[44,inf)", Interval(44, True, None, False)),
+    ("[44.5, +Inf]", Interval(44.5, True, None, False)), ("[8,44)", Interval(8, True, 44, False)),
+    ("(-infinity..0]", Interval(None, False, 0, True)), ("(..8)", Interval(None, False, 8, False)),
+    ("[-inf,inf]", Interval(None, False, None, False)),
+])
+def test_infinite_ends_are_no_bound(cell, interval):
+    test, _ = compile_cell(cell, "number")
+    assert test.intervals == (interval,)
+    for value in (-1e300, -1, 0, 7.999, 8, 43.9, 44, 44.5, 1e300):
+        assert matches(cell, "number", value) is interval.contains(value), value
+    assert matches(cell, "number", None) is False  # a missing value is in no interval
+
+
+def test_bins_as_a_scorecard_tool_exports_them_split_on_their_edges():
+    cell = "[-inf,8), [44,inf)"
+    assert [matches(cell, "integer", v) for v in (7, 8, 43, 44)] == [True, False, False, True]
+    assert matches("[-inf,8)", "money", Decimal("7.99")) is True
+    assert matches("[-inf..2021-01-01)", "date", D(2020, 12, 31)) is True
+
+
+@pytest.mark.parametrize(("cell", "typ", "fragment", "offset"), [
+    ("[-1e999..8)", "number", "number too large", 1), ("(..1e999)", "number", "too large", 3),
+    ("> 1e999", "number", "number too large", 2), ("= -1e999", "money", "too large", 2),
+    ("1, 1e400", "integer", "number too large", 3), ("[-1e999,8)", "number", "too large", 1),
+    ("[" + "9" * 5000 + "..)", "number", "number too large", 1),
+    ("> 1" + "0" * 31, "integer", "number too large", 2),
+    ("[inf..8)", "number", "the interval [inf..8) is empty", 0),
+    ("(..-inf)", "number", "is empty", 0), ("[-inf..-inf]", "number", "is empty", 0),
+    ("[limit, 8)", "money", "an interval written with a comma takes numbers", 1),
+    ("[0,  2 * limit]", "money", "an interval written with a comma", 5),
+    ("[-inf,8)", "string", "needs a number or date column", 0),
+])
+def test_infinity_and_overflow_errors(cell, typ, fragment, offset):
+    error = cell_error(cell, typ)
+    assert fragment in error.message
+    assert error.offset == offset

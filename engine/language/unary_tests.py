@@ -7,7 +7,8 @@ A cell tests the value of its column's input:
   expression, such as ``> 0.1 * revenue`` or ``= attributes.other``; in a text column a
   bare word there that names no field, like ``!= retail``, is text);
 - ``[60..80)``, ``(0..1]``, ``]0..1[``, ``[100..)`` or ``(..0)``: an interval, square
-  brackets closed, round ones open, an empty end unbounded;
+  brackets closed, round ones open, an empty end (or ``-inf`` / ``inf``) unbounded; as
+  scorecard tools export them, ``[-inf,8)`` and ``[44,inf)`` too (number ends only);
 - ``AAA, AA`` or ``"a b", 3``: one of these values (bare words are text in a text column;
   one that names a field is refused: ``= name`` means its value, ``"name"`` the text);
 - ``not(AAA, AA)``: none of these;
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +42,9 @@ from .expressions import (
 INPUT_NAME = "_input_"
 _COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.*)$", re.S)
 _INTERVAL = re.compile(r"^([\[\(\]])\s*(.*?)\s*\.\.\s*(.*?)\s*([\]\)\[])$", re.S)
+# [a,b) as scorecard tools write a bin; a list is never a cell, so this is not ambiguous.
+_COMMA_INTERVAL = re.compile(r"^([\[\(])\s*([^,]*?)\s*,\s*([^,]*?)\s*([\]\)])$", re.S)
+_INFINITY = re.compile(r"^([+-]?)inf(inity)?$", re.I)
 _BARE_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/ ]*$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # A dotted path such as attributes.other: after an operator it is read as a field, never text.
@@ -180,6 +185,15 @@ class _CellBuilder:
         match = _INTERVAL.match(item)
         if match and ".." in item:
             return self.interval(match, offset)
+        match = _COMMA_INTERVAL.match(item)
+        if match:
+            for end, start in ((match.group(2), match.start(2)), (match.group(3),
+                                                                 match.start(3))):
+                if end and not (_NUMBER.match(end) or _INFINITY.match(end)):
+                    raise ExpressionError("an interval written with a comma takes numbers "
+                                          "or -inf/inf as its ends; write [a..b) for "
+                                          "other values", offset + start)
+            return self.interval(match, offset)
         match = _COMPARISON.match(item)
         if match:
             operator, right = match.group(1), match.group(2)
@@ -208,6 +222,13 @@ class _CellBuilder:
         if self.type not in NUMERIC and self.type != DATE:
             raise ExpressionError(f"an interval needs a number or date column, "
                                   f"this one holds {self.type} values", offset)
+        # -inf below and inf above are no bound; the other way round nothing is inside.
+        low_infinite, high_infinite = _INFINITY.match(low_text), _INFINITY.match(high_text)
+        if (low_infinite and low_infinite.group(1) != "-") or \
+                (high_infinite and high_infinite.group(1) == "-"):
+            raise ExpressionError(f"the interval {match.group(0)} is empty", offset)
+        low_text = "" if low_infinite else low_text
+        high_text = "" if high_infinite else high_text
         guards = [f"{self.input} is not None"] if self.nullable else []
         low_code = high_code = None
         low_value = high_value = None
@@ -222,7 +243,10 @@ class _CellBuilder:
             test = f"{low_code} {'<=' if low_closed else '<'} {test}"
         if high_code is not None:
             test = f"{test} {'<=' if high_closed else '<'} {high_code}"
-        code = "(" + " and ".join([*guards, test]) + ")"
+        if low_code is None and high_code is None:  # (-inf..inf): any value that is there
+            code = f"({guards[0]})" if guards else "True"
+        else:
+            code = "(" + " and ".join([*guards, test]) + ")"
         interval = None
         if _comparable_constants(low_value, high_value) and (
                 low_value > high_value or (low_value == high_value and
@@ -257,7 +281,7 @@ class _CellBuilder:
             elif bare_words != "operand" or not _FIELD_PATH.match(stripped):
                 return repr(stripped), stripped
         if _NUMBER.match(stripped):
-            value = float(stripped) if any(c in stripped for c in ".eE") else int(stripped)
+            value = _number_value(stripped, offset)
             if self.type not in NUMERIC:
                 raise ExpressionError(f"the number {stripped} in a column of {self.type} "
                                       "values", offset)
@@ -304,6 +328,19 @@ class _NoValue:
 
 
 _NO_VALUE = _NoValue()
+
+
+def _number_value(text: str, offset: int) -> int | float:
+    """A number written in a cell; one too large to hold (1e999 would be an infinity) is
+    refused, with the bounds the expression language has."""
+    if any(c in text for c in ".eE"):
+        value = float(text)
+        if value in (math.inf, -math.inf):
+            raise ExpressionError("number too large", offset)
+        return value
+    if len(text.lstrip("+-0")) > 31 or abs(int(text)) > 10**30:
+        raise ExpressionError("number too large", offset)
+    return int(text)
 
 
 def _comparable_constants(low: object, high: object) -> bool:
