@@ -3,6 +3,7 @@ missing inputs, and what the trace says about each table."""
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 
 import pytest
@@ -237,7 +238,7 @@ COLLECT_RULES = [rule("R_SMALL", "< 10", 3), rule("R_SOME", ">= 5", 10),
 
 
 @pytest.mark.parametrize(("aggregation", "employees", "expected"), [
-    ("sum", 7, 13), ("sum", 25, 14), ("sum", None, 0),
+    ("sum", 7, 13), ("sum", 25, 14), ("sum", None, None),
     ("min", 7, 3), ("min", 25, 4), ("min", None, None),
     ("max", 7, 10), ("max", 25, 10), ("max", None, None),
     ("count", 7, 2), ("count", 25, 2), ("count", 2, 1), ("count", None, 0),
@@ -250,6 +251,35 @@ def test_collect_with_aggregation(tmp_path, aggregation, employees, expected):
     matched = {7: ["t/R_SMALL", "t/R_SOME"], 25: ["t/R_SOME", "t/R_MANY"], 2: ["t/R_SMALL"],
                None: []}[employees]
     assert fired(decision) == matched
+
+
+def test_every_aggregate_but_count_of_no_match_is_null_downstream(tmp_path):
+    def collect(aggregation):
+        return copy.deepcopy(employees_table([rule("BIG", ">= 50", 5)], hit_policy="collect",
+                                             aggregation=aggregation, table_id=aggregation))
+
+    rs = compile_ruleset(tmp_path, derived={"derived": {
+        "t": {"table": collect("sum")}, "n": {"table": collect("count")},
+        "probe": "coalesce(t, -1) * 10 + n"}})
+    decision = run(rs, {"operating.employees": 3})
+    assert probe(decision) == -10
+    entry = trace_entry(decision, "probe")
+    assert entry["read"] == {"t": None, "n": 0} and entry["missing"] == ["t"]
+    assert probe(run(rs, {"operating.employees": 60})) == 51
+
+
+def test_a_policy_limit_summed_over_no_rule_is_undetermined(tmp_path):
+    rules = [{"id": "BASE", "when": {"n": ">= 10"}, "then": {"credit_limit": 1000}},
+             {"id": "BONUS", "when": {"n": ">= 100"}, "then": {"credit_limit": 500}}]
+    spec = table(rules, inputs=[EMPLOYEES], hit_policy="collect", aggregation="sum",
+                 outputs=[{"name": "credit_limit", "type": "money"}])
+    rs = compile_ruleset(tmp_path, derived={"derived": {"summed_limit": {"table": spec}}},
+                         policy=policy_table([{"id": "P", "then": {
+                             "credit_limit": "summed_limit"}}]))
+    assert run(rs, {"operating.employees": 150}).credit_limit == Decimal("1500.00")
+    decision = run(rs, {"operating.employees": 5})
+    assert decision.credit_limit is None
+    assert [r[0] for r in decision.admission_reasons] == ["LIMIT_UNDETERMINED"]
 
 
 def test_collect_sum_of_money_stays_exact(tmp_path):

@@ -110,12 +110,13 @@ def table_conflict(table_id: str, hit_policy: str, first: str, second: str):
 
 
 def aggregate(aggregation: str, values: list):
-    """sum / min / max of the non-null values a collect table gathered."""
+    """sum / min / max of the non-null values a collect table gathered; null when there
+    are none, for every one of them (as DMN has it; count is 0, and is not asked here)."""
     present = [v for v in values if v is not None]
-    if aggregation == "sum":
-        return sum(present) if present else 0
     if not present:
         return None
+    if aggregation == "sum":
+        return sum(present)
     return min(present) if aggregation == "min" else max(present)
 
 
