@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from engine.canonical import canonical_json
 from engine.errors import ProblemsError
 from tests.ruleset_factory import compile_ruleset, grading_spec, policy_table, run, trace_entry
 
@@ -267,6 +268,68 @@ def test_a_number_too_large_in_a_range_is_a_located_error(tmp_path):
     assert (where.file.endswith("grading.yaml"), problem.message) == (True, "number too large")
     line = (tmp_path / "grading.yaml").read_text().splitlines()[where.line - 1]
     assert line[where.column - 1:].startswith("-1e999..8)")
+
+
+# --- exact points ---------------------------------------------------------------------------
+
+FRACTION_BANDS = [{"grade": "A", "score": "[0.8..)"}, {"grade": "B", "score": "[0.3..0.8)"},
+                  {"grade": "C", "score": "(..0.3)"}]
+FRACTIONS = char("size", "operating.employees", [
+    {"range": "(..10)", "points": 0.7}, {"range": "[10..)", "points": 0.2}])
+
+
+@pytest.mark.parametrize(("employees", "score", "grade"), [
+    (5, "0.8", "A"),   # 0.1 + 0.7 is 0.7999999999999999 as floats: it fell to B
+    (50, "0.3", "B"),  # 0.1 + 0.2 is 0.30000000000000004 as floats
+    (None, "0.1", "C"),
+])
+def test_fractional_points_add_up_exactly_on_a_band_edge(tmp_path, employees, score, grade):
+    rs = graded(tmp_path, [FRACTIONS], FRACTION_BANDS, base_points=0.1)
+    decision = run(rs, {"operating.employees": employees})
+    assert (decision.score, decision.band_grade) == (Decimal(score), grade)
+    data = decision.to_dict()
+    assert data["grading"]["score"] == float(score)  # a JSON number, written as decided
+    assert f'"score":{score}}}' in canonical_json(data)  # the last key of grading
+
+
+def test_fractional_points_are_written_as_the_numbers_in_the_ruleset(tmp_path):
+    decision = run(graded(tmp_path, [FRACTIONS], FRACTION_BANDS, base_points=0.1),
+                   {"operating.employees": 50})
+    assert trace_entry(decision, "size")["result"] == {"bin": "[10..)", "points": 0.2}
+    assert '"points":0.2}' in canonical_json(decision.to_dict())
+
+
+def test_whole_points_keep_a_whole_score(tmp_path):
+    decision = run(graded(tmp_path, [exact_score()]), {"operating.employees": 25})
+    assert type(decision.score) is int
+    halves = char("size", "operating.employees", [{"range": "[0..)", "points": 0.5}])
+    decision = run(graded(tmp_path, [halves], base_points=0.5), {"operating.employees": 3})
+    assert decision.score == 1  # 1.0, written as floats wrote it
+    assert '"score":1.0}' in canonical_json(decision.to_dict())
+
+
+def test_points_lost_are_compared_exactly_for_reason_codes(tmp_path):
+    # Both lose 0.3 (0.4 - 0.1 is 0.30000000000000004 as floats): a tie, so the first in
+    # the scorecard gives the reason.
+    first = char("first", "operating.employees", [
+        {"range": "(..10)", "points": 0}, {"range": "[10..)", "points": 0.3}])
+    second = char("second", "operating.market_share", [
+        {"range": "(..0.5)", "points": 0.1}, {"range": "[0.5..)", "points": 0.4}])
+    bands = [{"grade": "A", "score": "[0.6..)"}, {"grade": "B", "score": "[0.2..0.6)"},
+             {"grade": "C", "score": "(..0.2)"}]
+    rs = graded(tmp_path, [first, second], bands, reason_count=1)
+    decision = run(rs, {"operating.employees": 5, "operating.market_share": 0.1})
+    assert decision.grading_reasons == ["FIRST"]
+
+
+def test_a_policy_cell_on_the_score_compares_it_exactly(tmp_path):
+    rules = [{"id": "P_HIGH", "when": {"score": ">= 0.8"}, "then": {"credit_limit": 5000}},
+             {"id": "P_LOW", "when": {"score": "< 0.8"}, "then": {"credit_limit": 100}}]
+    rs = compile_ruleset(tmp_path, grading=grading_spec([FRACTIONS], FRACTION_BANDS,
+                                                        base_points=0.1),
+                         policy=policy_table(rules, inputs=["score"]))
+    assert run(rs, {"operating.employees": 5}).credit_limit == Decimal("5000.00")
+    assert run(rs, {"operating.employees": 50}).credit_limit == Decimal("100.00")
 
 
 # --- floors and caps ------------------------------------------------------------------------

@@ -344,6 +344,16 @@ LINT_CASES = [
             "grading.yaml", BAND_B, "grade B can never be given: no score the scorecard can "
             "give falls in [10..20) (nearest scores: 0 below, 20 above), and no cap or floor "
             "gives it")]}),
+    # 0.1 + 0.7 is 0.8 and 0.1 + 0.2 is 0.3, exactly (as floats, 0.7999... and
+    # 0.30000000000000004 would leave band A unreached): every band is reached.
+    lint_case(
+        "fractional-points-reach-a-band-on-its-edge",
+        {"grading": grading_spec([characteristic([
+            {"range": "(..0.5)", "points": 0.7}, {"range": "[0.5..)", "points": 0.2},
+            {"missing": True, "points": 0}])], [
+            {"grade": "A", "score": "[0.8..)"}, {"grade": "B", "score": "[0.3..0.8)"},
+            {"grade": "C", "score": "(..0.3)"}], base_points=0.1)},
+        0, {"grade-unreachable": [], "band-unreachable": []}),
     lint_case(
         "a-band-only-a-floor-reaches-is-a-warning",
         {"grading": grading_spec(SCORES_0_OR_20, BANDS, adjustments=[

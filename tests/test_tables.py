@@ -291,6 +291,44 @@ def test_collect_sum_of_money_stays_exact(tmp_path):
     assert run(rs).credit_limit == Decimal("0.30")
 
 
+def test_numbers_a_table_writes_are_exact(tmp_path):
+    rules = [{"id": "R1", "then": {"out": 0.1}}, {"id": "R2", "then": {"out": 0.2}}]
+    spec = table(rules, hit_policy="collect", aggregation="sum")
+    rs = compile_ruleset(tmp_path, derived={"derived": {
+        "t": {"table": spec}, "probe": "t == 0.3", "third": "t / 3"}})
+    decision = run(rs)
+    assert probe(decision) is True  # 0.1 + 0.2 as floats is 0.30000000000000004
+    assert [e["result"] for e in trace_entries(decision, "derived")
+            if e["id"].startswith("t/")] == [{"out": 0.1}, {"out": 0.2}]
+    values = {e["id"]: e["result"] for e in trace_entries(decision, "derived")}
+    assert values["third"] == 0.09999999999999999  # a ratio is computed as a float
+    assert trace_entry(decision, "probe")["read"] == {"t": 0.3}
+
+
+def test_a_number_output_with_a_float_cell_is_a_float(tmp_path):
+    rules = [{"id": "R1", "when": {"n": "< 10"}, "then": {"out": 0.5}},
+             {"id": "R2", "then": {"out": "operating.market_share * 100"}}]
+    rs = derived_table(tmp_path, employees_table(rules, hit_policy="first"))
+    for employees, expected in ((3, 0.5), (30, 25.0)):
+        decision = run(rs, {"operating.employees": employees, "operating.market_share": 0.25})
+        value = next(result["out"] for (_, _, rule, _), _, result in decision.trace
+                     if rule.startswith("t/"))
+        assert (value, type(value)) == (expected, float)
+
+
+def test_an_exact_output_read_beside_a_document_number(tmp_path):
+    # 0.1 + 0.6 is exact 0.7; a market share of 0.7 in the document is that number.
+    rules = [{"id": "SAME", "when": {"share": "= t"}, "then": {"out": "same"}},
+             {"id": "OTHER", "then": {"out": "other"}}]
+    spec = table(rules, inputs=[{"name": "share", "expr": "operating.market_share"}],
+                 hit_policy="first", outputs=[{"name": "out", "type": "string"}],
+                 table_id="u")
+    rs = compile_ruleset(tmp_path, derived={"derived": {
+        "t": "0.1 + 0.6", "u": {"table": spec}, "probe": "u"}})
+    assert probe(run(rs, {"operating.market_share": 0.7})) == "same"
+    assert probe(run(rs, {"operating.market_share": 0.70001})) == "other"
+
+
 def test_collect_without_aggregation_gives_the_list(tmp_path):
     rs = derived_table(tmp_path, employees_table(COLLECT_RULES, hit_policy="collect"))
     assert sorted(probe(run(rs, {"operating.employees": 7}))) == [3, 10]

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engine.canonical import Exact
 from engine.errors import ExpressionError
 from engine.language.expressions import CodeContext, Symbol
 from engine.language.runtime import HELPERS
@@ -18,7 +19,7 @@ from engine.language.unary_tests import Interval, compile_unary_test
 SCOPE = {"equity": Symbol("money", "equity"), "limit": Symbol("money", "limit"),
          "ratio": Symbol("number", "ratio"), "sector": Symbol("string", "sector"),
          "attributes.other": Symbol("string", "other"),
-         "attributes.flag": Symbol("boolean", "flag")}
+         "attributes.flag": Symbol("boolean", "flag"), "points": Symbol("exact", "points")}
 FACTS = [sym.code for sym in SCOPE.values()]
 D = dt.date
 
@@ -358,3 +359,41 @@ def test_infinity_and_overflow_errors(cell, typ, fragment, offset):
     error = cell_error(cell, typ)
     assert fragment in error.message
     assert error.offset == offset
+
+
+# --- exact columns (the score, numbers a ruleset wrote) -----------------------------------
+
+@pytest.mark.parametrize(("cell", "value", "expected"), [
+    ("[0.3..0.8)", Decimal("0.1") + Decimal("0.2"), True),
+    ("[0.3..0.8)", Decimal("0.1") + Decimal("0.7"), False),
+    (">= 0.8", Exact("0.8"), True), ("< 0.3", Exact("0.3"), False), ("= 0.3", Exact("0.30"), True),
+    ("0.1, 0.3", Exact("0.3"), True), ("not(0.1, 0.3)", Exact("0.3"), False),
+    ("[1..2)", 1, True), ("(..inf)", Exact("1E+20"), True),
+])
+def test_an_exact_column_compares_exactly(cell, value, expected):
+    assert matches(cell, "exact", value) is expected
+
+
+def test_an_exact_column_keeps_exact_ends_for_static_checks():
+    test, _ = compile_cell("[0.1..0.3)", "exact")
+    assert test.intervals == (Interval(Decimal("0.1"), True, Decimal("0.3"), False),)
+    assert str(test.intervals[0]) == "[0.1..0.3)"
+    assert compile_cell("0.1, 2", "exact")[0].values == {Decimal("0.1"), 2}
+
+
+@pytest.mark.parametrize(("cell", "typ", "value", "facts", "expected"), [
+    # an exact number meeting a float (a document's number) is the float nearest to it
+    ("= ratio", "exact", Exact("0.7"), {"ratio": 0.7}, True),
+    ("> ratio", "exact", Exact("0.7"), {"ratio": 0.7}, False),
+    ("[ratio..1]", "exact", Exact("0.7"), {"ratio": 0.7}, True),
+    ("(0.1..ratio]", "exact", Exact("0.7"), {"ratio": 0.7}, True),
+    ("= points", "number", 0.7, {"points": Exact("0.7")}, True),
+    ("< points", "number", 0.7, {"points": Exact("0.7")}, False),
+    ("[points..1)", "number", 0.1, {"points": Exact("0.1")}, True),
+    ("= points", "number", 0.7, {"points": None}, False),
+    ("= (0.7)", "number", 0.7, {}, True), ("[(0.1)..(0.7)]", "number", 0.7, {}, True),
+    ("= 0.1 + 0.6", "number", 0.7, {}, True),
+])
+def test_an_exact_number_meets_a_float_as_the_float_nearest_to_it(cell, typ, value, facts,
+                                                                   expected):
+    assert matches(cell, typ, value, **facts) is expected

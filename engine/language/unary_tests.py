@@ -31,13 +31,17 @@ from ..errors import ExpressionError
 from .expressions import (
     BOOLEAN,
     DATE,
+    EXACT,
     MONEY,
+    NUMBER,
     NUMERIC,
     STRING,
     CodeContext,
     Symbol,
     compile_expression,
+    shown,
 )
+from .runtime import written
 
 INPUT_NAME = "_input_"
 _COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.*)$", re.S)
@@ -53,14 +57,15 @@ _FIELD_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 @dataclass(frozen=True)
 class Interval:
-    """A range with constant ends; None is unbounded."""
+    """A range with constant ends; None is unbounded. The ends of an exact column (the
+    score) are exact (int or Decimal), of other number columns ints and floats."""
 
-    low: float | None
+    low: float | Decimal | None
     low_closed: bool
-    high: float | None
+    high: float | Decimal | None
     high_closed: bool
 
-    def contains(self, value: float) -> bool:
+    def contains(self, value: float | Decimal) -> bool:
         """True when ``value`` lies in the interval."""
         if self.low is not None and (value < self.low or (value == self.low and
                                                           not self.low_closed)):
@@ -101,7 +106,7 @@ def compile_unary_test(cell: object, input_code: str, input_type: str,
         return UnaryTest("-", None)
     if isinstance(cell, bool):
         if input_type != BOOLEAN:
-            raise ExpressionError(f"true/false in a column of {input_type} values")
+            raise ExpressionError(f"true/false in a column of {shown(input_type)} values")
         return UnaryTest(str(cell).lower(), f"({input_code} is {cell})", values=frozenset([cell]))
     if isinstance(cell, int | float):
         text = repr(cell)
@@ -122,6 +127,9 @@ class _CellBuilder:
         self.ctx = ctx
         self.nullable = input_nullable
         self.reads: list[str] = []
+        # Codes of ends where an exact number meets a float (see endpoint).
+        self.float_ends: set[str] = set()  # float ends in an exact column
+        self.exact_ends: set[str] = set()  # exact ends in a column of floats
 
     def build(self) -> UnaryTest:
         stripped = self.text.strip()
@@ -204,8 +212,8 @@ class _CellBuilder:
             value_code, constant = self.endpoint(right, right_offset, bare_words="operand")
             code = self.compare(symbol, value_code)
             interval = None
-            if constant is not _NO_VALUE and isinstance(constant, int | float) and \
-                    not isinstance(constant, bool) and symbol in ("<", "<=", ">", ">="):
+            if constant is not _NO_VALUE and _is_number(constant) and \
+                    symbol in ("<", "<=", ">", ">="):
                 interval = Interval(constant if symbol[0] == ">" else None, symbol == ">=",
                                     constant if symbol[0] == "<" else None, symbol == "<=")
             if symbol == "==" and constant is not _NO_VALUE:
@@ -221,7 +229,7 @@ class _CellBuilder:
             raise ExpressionError("an interval needs at least one end", offset)
         if self.type not in NUMERIC and self.type != DATE:
             raise ExpressionError(f"an interval needs a number or date column, "
-                                  f"this one holds {self.type} values", offset)
+                                  f"this one holds {shown(self.type)} values", offset)
         # -inf below and inf above are no bound; the other way round nothing is inside.
         low_infinite, high_infinite = _INFINITY.match(low_text), _INFINITY.match(high_text)
         if (low_infinite and low_infinite.group(1) != "-") or \
@@ -232,13 +240,18 @@ class _CellBuilder:
         guards = [f"{self.input} is not None"] if self.nullable else []
         low_code = high_code = None
         low_value = high_value = None
+        floated = False  # an exact input compared with a float end: compared as a float
         if low_text:
             low_code, low_value = self.endpoint(low_text, offset + match.start(2))
-            low_code = self.settled(low_code, guards)
+            floated = low_code in self.float_ends
+            low_code = self.as_compared(low_code, self.settled(low_code, guards))
         if high_text:
             high_code, high_value = self.endpoint(high_text, offset + match.start(3))
-            high_code = self.settled(high_code, guards)
-        test = self.input
+            floated = floated or high_code in self.float_ends
+            high_code = self.as_compared(high_code, self.settled(high_code, guards))
+        test = f"float({self.input})" if floated else self.input
+        if floated:
+            low_code, high_code = (self.float_constant(c) for c in (low_code, high_code))
         if low_code is not None:
             test = f"{low_code} {'<=' if low_closed else '<'} {test}"
         if high_code is not None:
@@ -253,7 +266,7 @@ class _CellBuilder:
                                            not (low_closed and high_closed))):
             raise ExpressionError(f"the interval {match.group(0)} is empty", offset)
         if low_value is not _NO_VALUE and high_value is not _NO_VALUE and \
-                all(v is None or isinstance(v, int | float) for v in (low_value, high_value)):
+                all(v is None or _is_number(v) for v in (low_value, high_value)):
             interval = Interval(low_value, low_closed and low_text != "", high_value,
                                 high_closed and high_text != "")
         return code, interval, _NO_VALUE
@@ -287,15 +300,37 @@ class _CellBuilder:
                                       "values", offset)
             if self.type == MONEY:  # exact, as written: money is compared as Decimal
                 return self.ctx.constant(Decimal(stripped)), value
+            if self.type == EXACT and isinstance(value, float):  # exact, as written
+                exact = written(Decimal(stripped))
+                return self.ctx.constant(exact), exact
             return repr(value), value
         compiled = self.expression(stripped, offset)
         if compiled.type not in (self.type, "null") and not (
                 compiled.type in NUMERIC and self.type in NUMERIC):
-            raise ExpressionError(f"a {compiled.type} value in a column of {self.type} "
-                                  "values", offset)
+            raise ExpressionError(f"a {shown(compiled.type)} value in a column of "
+                                  f"{shown(self.type)} values", offset)
         if compiled.code.startswith(("'", '"')):
             return compiled.code, ast.literal_eval(compiled.code)
+        # Where an exact number meets a float, it is compared as the float nearest to it.
+        if self.type == EXACT and compiled.type == NUMBER:
+            self.float_ends.add(compiled.code)
+        elif self.type == NUMBER and compiled.type == EXACT:
+            if compiled.code in self.ctx.constants:  # (0.5): converted once, here
+                return repr(float(self.ctx.constants[compiled.code])), _NO_VALUE
+            self.exact_ends.add(compiled.code)
         return compiled.code, _NO_VALUE
+
+    def as_compared(self, code: str, settled: str) -> str:
+        """``settled`` (the name of an end's value), as a float when the end is an exact
+        number in a column of floats."""
+        return f"float({settled})" if code in self.exact_ends else settled
+
+    def float_constant(self, code: str | None) -> str | None:
+        """An exact constant end as a float literal (the input is compared as a float)."""
+        if code is not None and code in self.ctx.constants and \
+                isinstance(self.ctx.constants[code], Decimal):
+            return repr(float(self.ctx.constants[code]))
+        return code
 
     def settled(self, code: str, guards: list[str]) -> str:
         """A name for ``code``'s value, adding a not-null guard when it is computed."""
@@ -309,6 +344,7 @@ class _CellBuilder:
         return name
 
     def compare(self, symbol: str, value_code: str) -> str:
+        floated = value_code in self.float_ends
         if symbol == "==" and _is_constant(value_code):
             return f"({self.input} == {value_code})"  # None never equals a constant
         if symbol == "!=" and self.type in (STRING, BOOLEAN) and _is_constant(value_code):
@@ -317,8 +353,9 @@ class _CellBuilder:
         if self.type == BOOLEAN and symbol not in ("==", "!="):
             raise ExpressionError(f"'{symbol}' cannot order true/false values")
         guards = [f"{self.input} is not None"] if self.nullable else []
-        value_code = self.settled(value_code, guards)
-        guards.append(f"{self.input} {symbol} {value_code}")
+        value_code = self.as_compared(value_code, self.settled(value_code, guards))
+        left = f"float({self.input})" if floated else self.input
+        guards.append(f"{left} {symbol} {value_code}")
         return "(" + " and ".join(guards) + ")"
 
 
@@ -347,8 +384,11 @@ def _comparable_constants(low: object, high: object) -> bool:
     """True when both ends are constants that can be ordered (two numbers, two dates)."""
     if low is None or high is None or low is _NO_VALUE or high is _NO_VALUE:
         return False
-    numbers = (int, float)
-    return (isinstance(low, numbers) and isinstance(high, numbers)) or type(low) is type(high)
+    return (_is_number(low) and _is_number(high)) or type(low) is type(high)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
 def _is_constant(code: str) -> bool:
@@ -357,8 +397,8 @@ def _is_constant(code: str) -> bool:
         code.startswith(("'", '"')) or code in ("True", "False")
 
 
-def _fmt(value: float) -> str:
-    return repr(value)
+def _fmt(value: float | Decimal) -> str:
+    return str(value) if isinstance(value, Decimal) else repr(value)
 
 
 # A quoted text as an expression reads it: a backslash escapes the character after it.

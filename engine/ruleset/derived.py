@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 
 from ..language.codegen import FunctionBuilder, Reporter, local_name
-from ..language.expressions import Symbol
+from ..language.expressions import Symbol, kept
 from ..language.tables import compile_table
 
 STAGE = "derived"
@@ -133,7 +133,7 @@ def compile_derived(spec: Mapping, scope: dict[str, Symbol], fb: FunctionBuilder
             if compiled is None:
                 continue
             typ = compiled.type if compiled.type != "null" else "number"
-            fb.line(f"{local_name(name)} = {compiled.code}")
+            fb.line(f"{local_name(name)} = {kept(compiled.code, typ)}")
             fb.trace(STAGE, name, compiled.reads, local_name(name))
         fb.line(f"v[{name!r}] = {local_name(name)}")
         scope[name] = Symbol(typ, local_name(name))

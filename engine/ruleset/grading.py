@@ -1,15 +1,20 @@
 """Grading: a scorecard (characteristics, bins, points, reason codes), score bands to
 grades, then floors and caps. Compiled into the body of the generated ``grading``
-function, which returns ``(score, band_grade, grade, adjustments, reason_codes)``."""
+function, which returns ``(score, band_grade, grade, adjustments, reason_codes)``.
+
+Points and the score are exact: whole points are ints, others Decimals of the number as
+written, so 0.1 + 0.2 is 0.3 and a score on a band's edge is on it."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from ..language.codegen import FunctionBuilder, Path, Reporter
-from ..language.expressions import NUMBER, STRING, Symbol
+from ..language.expressions import EXACT, NUMBER, NUMERIC, STRING, CodeContext, Symbol
+from ..language.runtime import written
 from ..language.unary_tests import Interval, UnaryTest, compile_unary_test
 
 STAGE = "grading"
@@ -21,7 +26,7 @@ class Bin:
     position in the YAML list of bins, and (range and values bins) its compiled test."""
 
     id: str
-    points: float
+    points: int | Decimal  # exact, as written
     kind: str  # range | values | missing | else
     index: int = 0
     test: UnaryTest | None = field(default=None, compare=False)
@@ -35,7 +40,7 @@ class Characteristic:
     index: int = 0  # position in the YAML list of characteristics
 
     @property
-    def best(self) -> float:
+    def best(self) -> int | Decimal:
         return max(b.points for b in self.bins)
 
 
@@ -44,9 +49,10 @@ class CompiledGrading:
     """What static checks need to know about the compiled grading stage."""
 
     characteristics: tuple[Characteristic, ...]
-    score_range: tuple[float, float]
+    score_range: tuple[int | Decimal, int | Decimal]
     bands: tuple[tuple[str, Interval], ...]
     adjustments: tuple[str, ...]
+    base_points: int | Decimal = 0
 
 
 def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Symbol],
@@ -55,9 +61,10 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
     before = len(rep.problems)
     card = spec["scorecard"]
     ctx = fb.ctx
-    fb.line(f"score = {card.get('base_points', 0)!r}")
+    base = written(card.get("base_points", 0))
+    fb.line(f"score = {_constant(base, ctx)}")
     characteristics, lost_terms = [], []
-    low = high = card.get("base_points", 0)
+    low = high = base
     seen: set[str] = set()
     for c_index, char in enumerate(card["characteristics"]):
         path = ("scorecard", "characteristics", c_index)
@@ -74,6 +81,9 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
         low += min(points) if has_else else min(0, *points)
         high += max(points)
         lost_terms.append(lost_local)
+    if not all(isinstance(p, int) for p in (base, *(b.points for c in characteristics
+                                                    for b in c.bins))):
+        fb.line("score = _exact(score)")  # a sum of Decimals, kept as an exact number
     fb.line(f"reasons = _top_reasons(({', '.join(lost_terms)},), "
             f"{card.get('reason_count', 3)!r})")
     bands = _bands(spec["bands"], grades, (low, high), fb, rep)
@@ -82,7 +92,7 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
         return None
     fb.line(f"grade = {ctx.constant(tuple(grades))}[rank]")
     fb.line("return score, band_grade, grade, adjusted, reasons")
-    return CompiledGrading(tuple(characteristics), (low, high), bands, adjustments)
+    return CompiledGrading(tuple(characteristics), (low, high), bands, adjustments, base)
 
 
 def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: Reporter):
@@ -100,7 +110,7 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
     for b_index, spec in enumerate(char["bins"]):
         bin_path = (*path, "bins", b_index)
         reason = spec.get("reason", default_reason)
-        points = spec["points"]
+        points = written(spec["points"])
         if spec.get("missing"):
             if missing is not None:
                 rep.error(bin_path, "two missing bins")
@@ -112,7 +122,7 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
             other = Bin(str(spec.get("id", "else")), points, "else", b_index), reason
             continue
         if "range" in spec:
-            if compiled.type not in ("number", "integer", "money", "null"):
+            if compiled.type not in (*NUMERIC, "null"):
                 rep.error((*bin_path, "range"), f"a range bin needs a number input; "
                           f"'{char['input']}' is {compiled.type}")
                 ok = False
@@ -149,7 +159,7 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
         points = bin_.points if bin_ else 0
         result = ctx.constant({"bin": bin_.id if bin_ else None, "points": points})
         lost = ctx.constant((points - best, position, reason))
-        fb.line(f"{points_local} = {points!r}; {result_local} = {result}; "
+        fb.line(f"{points_local} = {_constant(points, ctx)}; {result_local} = {result}; "
                 f"{lost_local} = {lost}")
 
     none_case = missing or other
@@ -169,6 +179,11 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
     return Characteristic(char["id"], tuple(bins), compiled.type, int(path[-1])), lost_local
 
 
+def _constant(points: int | Decimal, ctx: CodeContext) -> str:
+    """Code for a number of points: an int as it is, an exact fraction as a constant."""
+    return repr(points) if isinstance(points, int) else ctx.constant(points)
+
+
 def _overlap(a: Interval, b: Interval) -> bool:
     """True when two intervals share at least one point."""
     def below(x: Interval, y: Interval) -> bool:  # x lies entirely below y
@@ -184,7 +199,7 @@ def _quoted(value: object, typ: str) -> str:
     return repr(value)
 
 
-def _bands(bands: list, grades: Sequence[str], score_range: tuple[float, float],
+def _bands(bands: list, grades: Sequence[str], score_range: tuple,
            fb: FunctionBuilder, rep: Reporter):
     """Score -> grade: constant intervals with no gaps and no overlaps over the scores the
     scorecard can produce, every grade used once, better grades on higher scores."""
@@ -203,7 +218,7 @@ def _bands(bands: list, grades: Sequence[str], score_range: tuple[float, float],
             continue
         used[grade] = index
         test = rep.guard((*path, "score"), lambda t=band["score"]: compile_unary_test(
-            t, "score", NUMBER, {}, ctx, input_nullable=False))
+            t, "score", EXACT, {}, ctx, input_nullable=False))
         if test is None:
             continue
         if not test.intervals or len(test.intervals) != 1 or test.negated:
