@@ -292,6 +292,19 @@ def test_fractional_points_add_up_exactly_on_a_band_edge(tmp_path, employees, sc
     assert f'"score":{score}}}' in canonical_json(data)  # the last key of grading
 
 
+@pytest.mark.parametrize(("employees", "score", "grade"), [
+    (5, "-0.5", "C"), (15, "1.0", "B"), (25, "1.25", "A"), (None, "0.25", "C")])
+def test_band_ends_with_more_decimals_than_the_points(tmp_path, employees, score, grade):
+    size = char("size", "operating.employees", [
+        {"range": "(..10)", "points": -0.75}, {"range": "[10..20)", "points": 0.75},
+        {"range": "[20..)", "points": 1}])
+    bands = [{"grade": "A", "score": "[1.125..)"}, {"grade": "B", "score": "[0.875..1.125)"},
+             {"grade": "C", "score": "(..0.875)"}]
+    decision = run(graded(tmp_path, [size], bands, base_points=0.25),
+                   {"operating.employees": employees})
+    assert (decision.score, decision.band_grade) == (Decimal(score), grade)
+
+
 def test_fractional_points_are_written_as_the_numbers_in_the_ruleset(tmp_path):
     decision = run(graded(tmp_path, [FRACTIONS], FRACTION_BANDS, base_points=0.1),
                    {"operating.employees": 50})

@@ -52,6 +52,11 @@ def written(value: int | float | Decimal) -> int | Exact:
     return Exact(value) if isinstance(value, Decimal) else Exact(repr(value))
 
 
+def unscaled(total: int, scale: int) -> Exact:
+    """A score added up as a whole number of 10**-scale, as the exact number it is."""
+    return Exact(f"{total}E-{scale}")
+
+
 def to_float(value: int | Decimal | None) -> float | None:
     """An exact number where it meets a float (a ratio): the nearest float."""
     return None if value is None else float(value)
@@ -189,4 +194,5 @@ HELPERS: dict[str, object] = {
     "_years_between": years_between, "_conflict": table_conflict, "_aggregate": aggregate,
     "_no_band": no_band, "_top_reasons": top_reasons, "_ZERO": ZERO,
     "_round_money": round_money, "_exact": exact, "_float": to_float, "_mod": exact_mod,
+    "_unscaled": unscaled,
 }

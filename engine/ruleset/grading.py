@@ -3,7 +3,10 @@ grades, then floors and caps. Compiled into the body of the generated ``grading`
 function, which returns ``(score, band_grade, grade, adjustments, reason_codes)``.
 
 Points and the score are exact: whole points are ints, others Decimals of the number as
-written, so 0.1 + 0.2 is 0.3 and a score on a band's edge is on it."""
+written, so 0.1 + 0.2 is 0.3 and a score on a band's edge is on it. Points with decimals
+are added, compared with the bands and ranked for reason codes as whole numbers of their
+smallest decimal place (0.1 and 0.25 as 10 and 25 hundredths), which is exact and as fast
+as whole points; the score is made a decimal once, when the bands are done."""
 
 from __future__ import annotations
 
@@ -62,7 +65,11 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
     card = spec["scorecard"]
     ctx = fb.ctx
     base = written(card.get("base_points", 0))
-    fb.line(f"score = {_constant(base, ctx)}")
+    scale = _scale([base, *(written(b["points"]) for c in card["characteristics"]
+                            for b in c["bins"])])
+    # With whole points the sum is the score; else a whole number of 10**-scale.
+    total = "total" if scale else "score"
+    fb.line(f"{total} = {_scaled(base, scale)!r}")
     characteristics, lost_terms = [], []
     low = high = base
     seen: set[str] = set()
@@ -71,7 +78,7 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
         if char["id"] in seen:
             rep.error((*path, "id"), f"characteristic id '{char['id']}' is used twice")
         seen.add(char["id"])
-        compiled = _characteristic(char, path, scope, fb, rep)
+        compiled = _characteristic(char, path, scope, fb, rep, scale, total)
         if compiled is None:
             continue
         characteristic, lost_local = compiled
@@ -81,12 +88,9 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
         low += min(points) if has_else else min(0, *points)
         high += max(points)
         lost_terms.append(lost_local)
-    if not all(isinstance(p, int) for p in (base, *(b.points for c in characteristics
-                                                    for b in c.bins))):
-        fb.line("score = _exact(score)")  # a sum of Decimals, kept as an exact number
     fb.line(f"reasons = _top_reasons(({', '.join(lost_terms)},), "
             f"{card.get('reason_count', 3)!r})")
-    bands = _bands(spec["bands"], grades, (low, high), fb, rep)
+    bands = _bands(spec["bands"], grades, (low, high), fb, rep, scale)
     adjustments = _adjustments(spec.get("adjustments", []), grades, scope, fb, rep)
     if len(rep.problems) > before or bands is None or adjustments is None:
         return None
@@ -95,7 +99,8 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
     return CompiledGrading(tuple(characteristics), (low, high), bands, adjustments, base)
 
 
-def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: Reporter):
+def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: Reporter,
+                    scale: int, total: str):
     ctx = fb.ctx
     compiled = rep.expression((*path, "input"), char["input"], scope, ctx)
     if compiled is None:
@@ -158,8 +163,8 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
         # decision allocates nothing for them.
         points = bin_.points if bin_ else 0
         result = ctx.constant({"bin": bin_.id if bin_ else None, "points": points})
-        lost = ctx.constant((points - best, position, reason))
-        fb.line(f"{points_local} = {_constant(points, ctx)}; {result_local} = {result}; "
+        lost = ctx.constant((_scaled(points - best, scale), position, reason))
+        fb.line(f"{points_local} = {_scaled(points, scale)!r}; {result_local} = {result}; "
                 f"{lost_local} = {lost}")
 
     none_case = missing or other
@@ -174,14 +179,23 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
     fb.line("else:")
     with fb.indented():
         assign(other[0] if other else None, other[1] if other else default_reason)
-    fb.line(f"score += {points_local}")
+    fb.line(f"{total} += {points_local}")
     fb.trace(STAGE, char["id"], compiled.reads, result_local)
     return Characteristic(char["id"], tuple(bins), compiled.type, int(path[-1])), lost_local
 
 
-def _constant(points: int | Decimal, ctx: CodeContext) -> str:
-    """Code for a number of points: an int as it is, an exact fraction as a constant."""
-    return repr(points) if isinstance(points, int) else ctx.constant(points)
+def _scale(points: list) -> int:
+    """The smallest decimal place of any points (0 when all are whole)."""
+    return max([0, *(-p.as_tuple().exponent for p in points if isinstance(p, Decimal))])
+
+
+def _scaled(value: int | Decimal, scale: int) -> int | Decimal:
+    """``value`` in units of 10**-scale: a whole number for points (a band's end may have
+    more decimals: then an exact Decimal)."""
+    if not scale or isinstance(value, int):
+        return value * 10 ** scale
+    shifted = value.scaleb(scale)
+    return int(shifted) if shifted == shifted.to_integral_value() else shifted
 
 
 def _overlap(a: Interval, b: Interval) -> bool:
@@ -200,7 +214,7 @@ def _quoted(value: object, typ: str) -> str:
 
 
 def _bands(bands: list, grades: Sequence[str], score_range: tuple,
-           fb: FunctionBuilder, rep: Reporter):
+           fb: FunctionBuilder, rep: Reporter, scale: int = 0):
     """Score -> grade: constant intervals with no gaps and no overlaps over the scores the
     scorecard can produce, every grade used once, better grades on higher scores."""
     ctx = fb.ctx
@@ -265,11 +279,32 @@ def _bands(bands: list, grades: Sequence[str], score_range: tuple,
     if not ok:
         return None
     keyword = "if"
-    for grade, _, _, code in reversed(ordered):
+    for grade, interval, _, code in reversed(ordered):
+        if scale:
+            code = _scaled_band(interval, scale, ctx)
         fb.line(f"{keyword} {code}: band_grade = {grade!r}; rank = {grades.index(grade)}")
         keyword = "elif"
-    fb.line("else: _no_band(score)")
+    if scale:
+        fb.line(f"else: _no_band(_unscaled(total, {scale}))")
+        fb.line(f"score = _unscaled(total, {scale})")
+    else:
+        fb.line("else: _no_band(score)")
     return tuple((g, i) for g, i, _, _ in ordered)
+
+
+def _scaled_band(interval: Interval, scale: int, ctx: CodeContext) -> str:
+    """The band's test on the scaled total."""
+    test = "total"
+    if interval.low is not None:
+        test = f"{_end(interval.low, scale, ctx)} {'<=' if interval.low_closed else '<'} {test}"
+    if interval.high is not None:
+        test = f"{test} {'<=' if interval.high_closed else '<'} {_end(interval.high, scale, ctx)}"
+    return "True" if test == "total" else f"({test})"
+
+
+def _end(value: int | Decimal, scale: int, ctx: CodeContext) -> str:
+    scaled = _scaled(value, scale)
+    return repr(scaled) if isinstance(scaled, int) else ctx.constant(scaled)
 
 
 def _adjustments(items: list, grades: Sequence[str], scope, fb: FunctionBuilder,
