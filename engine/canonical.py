@@ -1,7 +1,9 @@
 """Canonical JSON: one byte sequence per value, so hashes and replays are exact.
 
 Keys sorted, no insignificant spaces, UTF-8, no NaN or infinity; amounts (Decimal) are
-written as text so they never pass through a float; dates as ISO text; tuples as lists.
+written as text so they never pass through a float; an exact number that is not an amount
+(``Exact``: a score, a number a ruleset wrote) as a JSON number; dates as ISO text; tuples
+as lists.
 """
 
 from __future__ import annotations
@@ -11,6 +13,23 @@ import hashlib
 import json
 import math
 from decimal import Decimal
+
+
+class Exact(Decimal):
+    """An exact number that is not an amount: a score, points, a number a ruleset wrote
+    and sums of them. Computed as a Decimal (arithmetic gives plain Decimals, which
+    generated code makes Exact again where a value is kept); written to JSON as a number,
+    the double nearest to it (its digits, up to 15 significant ones), so that it reads as
+    the same number the float it replaces did."""
+
+    __slots__ = ()
+
+
+def exact_number(value: Exact) -> float | None:
+    """The JSON number of an exact value (null past what a double holds)."""
+    number = float(value)
+    return number if math.isfinite(number) else None
+
 
 # Values written to JSON as they are. Floats are not among them: an infinite or NaN result
 # (an overflow in a ratio) is written as null.
@@ -27,6 +46,8 @@ def to_jsonable(value: object) -> object:
         return value if math.isfinite(value) else None
     if cls is dict:
         return {k: v if v.__class__ in PLAIN else to_jsonable(v) for k, v in value.items()}
+    if cls is Exact:
+        return exact_number(value)
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dt.date):
@@ -41,7 +62,10 @@ def to_jsonable(value: object) -> object:
 
 
 def json_default(value: object) -> object:
-    """``json.dumps``'s ``default``: amounts as decimal text, dates as ISO text."""
+    """``json.dumps``'s ``default``: amounts as decimal text, exact numbers as numbers,
+    dates as ISO text."""
+    if value.__class__ is Exact:
+        return exact_number(value)
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dt.date):

@@ -11,6 +11,7 @@ SCOPE = {
     "s": Symbol("string", "s"), "b": Symbol("boolean", "b"), "d": Symbol("date", "d"),
     "l": Symbol("list", "l"), "financials.revenue": Symbol("money", "fin_rev"),
     "k": Symbol("integer", "k", nullable=False),
+    "x": Symbol("exact", "x"),  # an exact number: a score, a number the ruleset wrote
 }
 LOCALS = [symbol.code for symbol in SCOPE.values()]
 GENERATED = "<generated expression>"

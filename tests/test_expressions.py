@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.canonical import Exact
 from engine.errors import ExpressionError
 from engine.language.expressions import FUNCTIONS, CodeContext, compile_expression
 from engine.language.runtime import HELPERS
@@ -53,7 +54,7 @@ def err(text) -> ExpressionError:
     ("7 / i", "number", {"i": 2}, 3.5),
     ("i + i * 2", "integer", {"i": 3}, 9),
     ("i % 3", "integer", {"i": -7}, 2),
-    ("i * 1.5", "number", {"i": 2}, 3.0),
+    ("i * 1.5", "exact", {"i": 2}, Decimal("3.0")),  # numbers the ruleset wrote are exact
     ("-m", "money", {"m": Decimal("2")}, Decimal("-2")),
     ("+k", "integer", {"k": 4}, 4),
 ])
@@ -165,7 +166,8 @@ CASES = [
     ("abs(n)", {"n": -2.5}, 2.5), ("abs(m)", {"m": Decimal("-3.10")}, Decimal("3.10")),
     ("abs(n)", {}, None), ("floor(n)", {"n": -2.5}, -3), ("ceil(n)", {"n": -2.5}, -2),
     ("floor(m)", {"m": Decimal("2.7")}, Decimal(2)), ("ceil(n)", {}, None), ("round(2.5)", {}, 3),
-    ("round(-2.5)", {}, -3), ("round(2.675, 2)", {}, 2.68), ("round(0.125, 2)", {}, 0.13),
+    ("round(-2.5)", {}, -3), ("round(2.675, 2)", {}, Decimal("2.68")),
+    ("round(0.125, 2)", {}, Decimal("0.13")),
     ("round(m, 1)", {"m": Decimal("2.25")}, Decimal("2.3")),
     ("round(m, 1)", {"m": Decimal("-2.25")}, Decimal("-2.3")), ("round(i)", {"i": 3}, 3),
     ("round(n, 2)", {}, None), ("round_down(m, 50)", {"m": Decimal("1234.56")}, Decimal(1200)),
@@ -268,7 +270,9 @@ def test_rejections_with_offsets(text, fragment, offset):
 def test_non_text_expressions_are_rejected_but_numbers_accepted():
     for value in (None, True, [1], {"a": 1}):
         err(value)
-    assert (build(5)[0].type, build(2.5)[0].code) == ("integer", "2.5")
+    assert (build(5)[0].type, build(5)[0].code) == ("integer", "5")
+    compiled, _, ctx = build(2.5)
+    assert (compiled.type, ctx.constants[compiled.code]) == ("exact", Decimal("2.5"))
 
 
 @pytest.mark.parametrize("text", [
@@ -340,11 +344,13 @@ TEXTS = st.one_of(
 SAMPLES = [
     {**dict.fromkeys(LOCALS), "k": 0},
     {"n": 0.0, "i": 0, "m": Decimal(0), "s": "", "b": False, "d": D(2020, 2, 29), "l": [],
-     "fin_rev": Decimal(0), "k": 0},
+     "fin_rev": Decimal(0), "k": 0, "x": 0},
     {"n": -2.5, "i": 7, "m": Decimal("1234.56"), "s": "a", "b": True, "d": D(2026, 1, 31),
-     "l": ["a", "b"], "fin_rev": Decimal("-0.01"), "k": 3},
+     "l": ["a", "b"], "fin_rev": Decimal("-0.01"), "k": 3, "x": Exact("-0.3")},
+    {"x": 4, "n": 1e308, "i": 10 ** 20, **dict.fromkeys(("m", "s", "b", "d", "l", "fin_rev")),
+     "k": -1},
 ]
-SAFE_BUILTINS = {"min", "max", "abs", "float"}
+SAFE_BUILTINS = {"min", "max", "abs", "float", "int"}
 SAFE_NODES = (ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Compare,
               ast.Call, ast.Name, ast.Constant, ast.NamedExpr, ast.Load, ast.Store,
               ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
@@ -395,3 +401,67 @@ def test_any_text_compiles_to_safe_code_or_is_an_expression_error(text):
                 fn(**sample)  # typed inputs: a compiled expression never raises
     assert calls == []
     assert not os.path.exists("PWNED")
+
+
+# --- exact numbers: what the ruleset wrote, and sums of it, are never floats --------------
+
+@pytest.mark.parametrize(("text", "typ", "values", "expected"), [
+    ("0.1 + 0.2", "exact", {}, Decimal("0.3")),
+    ("x + 0.2", "exact", {"x": Exact("0.1")}, Decimal("0.3")),
+    ("x * 3 - i", "exact", {"x": Exact("0.1"), "i": 1}, Decimal("-0.7")),
+    ("x % 0.25", "exact", {"x": Exact("-0.3")}, Decimal("0.20")),  # sign of the divisor
+    ("-0.5 + x", "exact", {"x": 1}, Decimal("0.5")),
+    ("abs(x)", "exact", {"x": Exact("-0.1")}, Decimal("0.1")),
+    ("min(x, 1)", "exact", {"x": Exact("0.1")}, Exact("0.1")),
+    ("coalesce(x, 0.5)", "exact", {}, Exact("0.5")),
+    ("0.1 if b else 0.2", "exact", {"b": False}, Exact("0.2")),
+    ("round(x, 1)", "exact", {"x": Exact("0.25")}, Decimal("0.3")),
+    ("round(x, 1)", "exact", {"x": 2}, Decimal("2.0")),
+    ("round_down(x, 0.25)", "exact", {"x": Exact("0.6")}, Decimal("0.50")),
+    ("round(x)", "integer", {"x": Exact("2.5")}, 3),
+    ("floor(x)", "integer", {"x": Exact("2.7")}, 2),
+    ("ceil(x)", "integer", {"x": Exact("-2.7")}, -2),
+    # A ratio is a float; an exact number meeting a float becomes the float nearest to it.
+    ("x / 4", "number", {"x": Exact("0.3")}, 0.075),
+    ("0.3 / 0.1", "number", {}, 0.3 / 0.1),
+    ("x + n", "number", {"x": Exact("0.1"), "n": 0.2}, 0.1 + 0.2),
+    ("n * 0.5", "number", {"n": 3.0}, 1.5),
+    ("coalesce(x, n)", "number", {"x": Exact("0.1")}, 0.1),
+    ("m * x", "money", {"m": Decimal("10"), "x": Exact("0.15")}, Decimal("1.50")),
+])
+def test_exact_numbers_and_where_they_meet_floats(text, typ, values, expected):
+    compiled, _, _ = build(text)
+    assert compiled.type == typ
+    result = ev(text, **values)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+@pytest.mark.parametrize(("text", "values", "expected"), [
+    ("0.1 + 0.2 == 0.3", {}, True),
+    ("x >= 0.8", {"x": Decimal("0.1") + Decimal("0.7")}, True),  # as floats: 0.7999...
+    ("x == n", {"x": Exact("0.7"), "n": 0.7}, True),  # a document's 0.7 is the exact 0.7
+    ("n < x", {"x": Exact("0.1"), "n": 0.1}, False),
+    ("0 < x <= n", {"x": Exact("0.7"), "n": 0.7}, True),
+    ("x in [0.1, 0.3]", {"x": Exact("0.3")}, True),
+    ("x not in [0.1, 0.3]", {"x": Exact("0.3")}, False),
+    ("x == m", {"x": Exact("0.3"), "m": Decimal("0.30")}, True),
+    ("x > n", {"x": None, "n": 1.0}, False),
+])
+def test_exact_comparisons(text, values, expected):
+    assert ev(text, **values) is expected
+
+
+def test_a_number_written_next_to_a_float_costs_nothing_at_decision_time():
+    # The constant is converted when compiling: the code is what it was with floats.
+    assert build("n > 0.5")[0].code == "((n is not None and n > 0.5))"
+    assert build("n * -0.15")[0].code == "(None if n is None else n * -0.15)"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("x + s", "'+' needs a number value, not a string"),
+    ("x == s", "cannot compare a number with a string"),
+    ("x if b else s", "mixes values of types number and string"),
+])
+def test_messages_call_an_exact_number_a_number(text, message):
+    assert err(text).message == message

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.batch import RowSettings, decide_rows
+from engine.canonical import Exact
 from engine.errors import ExpressionError
 from engine.language.expressions import FUNCTIONS, CodeContext, compile_expression
 from tests.expression_scope import SCOPE, as_function
@@ -80,7 +81,7 @@ def _grow(children: st.SearchStrategy) -> st.SearchStrategy:
 WILD = st.recursive(LEAVES, _grow, max_leaves=12)  # any syntax: mostly refused, cleanly
 
 # Expressions the language accepts, by type, so that most generated ones compile and run.
-NUMERIC_LEAVES = st.one_of(st.sampled_from(["n", "i", "m", "k", "financials.revenue"]),
+NUMERIC_LEAVES = st.one_of(st.sampled_from(["n", "i", "m", "k", "x", "financials.revenue"]),
                            NUMBERS.map(str).filter(lambda t: not t.endswith("j")
                                                    and "x" not in t and "_" not in t))
 PLACES = st.integers(0, 10).map(str)
@@ -135,6 +136,9 @@ VALUES = st.fixed_dictionaries({
     "fin_rev": st.one_of(st.none(), st.sampled_from([Decimal(0), Decimal("1E+15"),
                                                     Decimal("-0.01")])),
     "k": st.integers(-(10 ** 6), 10 ** 6),
+    "x": st.one_of(st.none(), st.integers(-(10 ** 6), 10 ** 6),
+                   st.decimals(allow_nan=False, allow_infinity=False, places=3,
+                               min_value=-(10 ** 9), max_value=10 ** 9).map(Exact)),
 })
 # What a rule may stop on, and decide() turns into a DecisionError naming the rule:
 # numbers past what can be held. Anything else (a TypeError, a NameError...) is a bug.

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from engine.canonical import canonical_json
 from engine.errors import ProblemsError
 from tests.ruleset_factory import compile_ruleset, grading_spec, policy_table, run, trace_entry
 
@@ -80,6 +81,24 @@ def test_values_bins_and_else_bin(tmp_path, risk, expected):
     decision = run(graded(tmp_path, [RISK]), {"industry.risk_class": risk})
     assert scored(decision, "risk") == expected
     assert decision.score == expected[1]
+
+
+AWKWARD_TEXTS = ["It's \"fine\"", "a, b", "back\\slash", "ends with \\", "tab\there", "?",
+                 "not(x)", "-", "", " spaced ", "[1..2]", ">= 3", "\"", "'"]
+
+
+@pytest.mark.parametrize("position", range(len(AWKWARD_TEXTS)))
+def test_values_bins_take_any_text_as_it_is(tmp_path, position):
+    # Every text in one bin, followed by another bin: each value matches as it is written.
+    risk = char("risk", "industry.risk_class", [
+        {"values": AWKWARD_TEXTS, "points": 20, "id": "awkward"},
+        {"values": ["It's", "fine"], "points": 10, "id": "pieces"},
+        {"else": True, "points": 0}])
+    rs = graded(tmp_path, [risk])
+    assert scored(run(rs, {"industry.risk_class": AWKWARD_TEXTS[position]}), "risk") == \
+        ("awkward", 20)
+    assert scored(run(rs, {"industry.risk_class": "It's"}), "risk") == ("pieces", 10)
+    assert scored(run(rs, {"industry.risk_class": "a"}), "risk") == ("else", 0)
 
 
 def test_missing_bin_wins_over_else_for_a_missing_value(tmp_path):
@@ -212,6 +231,118 @@ def test_base_points_count_toward_the_band(tmp_path):
     decision = run(rs, {"operating.employees": 25})
     assert decision.score == 20
     assert decision.band_grade == "A"
+
+
+# --- bins and bands as scorecard tools export them ---------------------------------------
+
+EXPORTED = char("size", "operating.employees", [
+    {"range": "[-inf,8)", "points": 0}, {"range": "[8,44)", "points": 10},
+    {"range": "[44,inf)", "points": 20}])
+
+
+@pytest.mark.parametrize(("employees", "points"), [(7, 0), (8, 10), (43, 10), (44, 20)])
+def test_bins_with_infinite_ends_split_on_their_edges(tmp_path, employees, points):
+    bands = [{"grade": "A", "score": "[20..inf)"}, {"grade": "B", "score": "[10,20)"},
+             {"grade": "C", "score": "[-inf..10)"}]
+    decision = run(graded(tmp_path, [EXPORTED], bands), {"operating.employees": employees})
+    assert decision.score == points
+    assert decision.band_grade == {0: "C", 10: "B", 20: "A"}[points]
+
+
+def test_overlapping_bins_with_infinite_ends_are_found(tmp_path):
+    size = char("size", "operating.employees", [
+        {"range": "[-inf,8]", "points": 0}, {"range": "[8,inf)", "points": 10}])
+    with pytest.raises(ProblemsError) as caught:
+        graded(tmp_path, [size])
+    assert [p.message for p in caught.value.problems] == [
+        "range [8,inf) overlaps bin [-inf,8]"]
+
+
+def test_a_number_too_large_in_a_range_is_a_located_error(tmp_path):
+    size = char("size", "operating.employees", [
+        {"range": "[-1e999..8)", "points": 0}, {"range": "[8..)", "points": 10}])
+    with pytest.raises(ProblemsError) as caught:
+        graded(tmp_path, [size])
+    problem, = caught.value.problems
+    where = problem.location
+    assert (where.file.endswith("grading.yaml"), problem.message) == (True, "number too large")
+    line = (tmp_path / "grading.yaml").read_text().splitlines()[where.line - 1]
+    assert line[where.column - 1:].startswith("-1e999..8)")
+
+
+# --- exact points ---------------------------------------------------------------------------
+
+FRACTION_BANDS = [{"grade": "A", "score": "[0.8..)"}, {"grade": "B", "score": "[0.3..0.8)"},
+                  {"grade": "C", "score": "(..0.3)"}]
+FRACTIONS = char("size", "operating.employees", [
+    {"range": "(..10)", "points": 0.7}, {"range": "[10..)", "points": 0.2}])
+
+
+@pytest.mark.parametrize(("employees", "score", "grade"), [
+    (5, "0.8", "A"),   # 0.1 + 0.7 is 0.7999999999999999 as floats: it fell to B
+    (50, "0.3", "B"),  # 0.1 + 0.2 is 0.30000000000000004 as floats
+    (None, "0.1", "C"),
+])
+def test_fractional_points_add_up_exactly_on_a_band_edge(tmp_path, employees, score, grade):
+    rs = graded(tmp_path, [FRACTIONS], FRACTION_BANDS, base_points=0.1)
+    decision = run(rs, {"operating.employees": employees})
+    assert (decision.score, decision.band_grade) == (Decimal(score), grade)
+    data = decision.to_dict()
+    assert data["grading"]["score"] == float(score)  # a JSON number, written as decided
+    assert f'"score":{score}}}' in canonical_json(data)  # the last key of grading
+
+
+@pytest.mark.parametrize(("employees", "score", "grade"), [
+    (5, "-0.5", "C"), (15, "1.0", "B"), (25, "1.25", "A"), (None, "0.25", "C")])
+def test_band_ends_with_more_decimals_than_the_points(tmp_path, employees, score, grade):
+    size = char("size", "operating.employees", [
+        {"range": "(..10)", "points": -0.75}, {"range": "[10..20)", "points": 0.75},
+        {"range": "[20..)", "points": 1}])
+    bands = [{"grade": "A", "score": "[1.125..)"}, {"grade": "B", "score": "[0.875..1.125)"},
+             {"grade": "C", "score": "(..0.875)"}]
+    decision = run(graded(tmp_path, [size], bands, base_points=0.25),
+                   {"operating.employees": employees})
+    assert (decision.score, decision.band_grade) == (Decimal(score), grade)
+
+
+def test_fractional_points_are_written_as_the_numbers_in_the_ruleset(tmp_path):
+    decision = run(graded(tmp_path, [FRACTIONS], FRACTION_BANDS, base_points=0.1),
+                   {"operating.employees": 50})
+    assert trace_entry(decision, "size")["result"] == {"bin": "[10..)", "points": 0.2}
+    assert '"points":0.2}' in canonical_json(decision.to_dict())
+
+
+def test_whole_points_keep_a_whole_score(tmp_path):
+    decision = run(graded(tmp_path, [exact_score()]), {"operating.employees": 25})
+    assert type(decision.score) is int
+    halves = char("size", "operating.employees", [{"range": "[0..)", "points": 0.5}])
+    decision = run(graded(tmp_path, [halves], base_points=0.5), {"operating.employees": 3})
+    assert decision.score == 1  # 1.0, written as floats wrote it
+    assert '"score":1.0}' in canonical_json(decision.to_dict())
+
+
+def test_points_lost_are_compared_exactly_for_reason_codes(tmp_path):
+    # Both lose 0.3 (0.4 - 0.1 is 0.30000000000000004 as floats): a tie, so the first in
+    # the scorecard gives the reason.
+    first = char("first", "operating.employees", [
+        {"range": "(..10)", "points": 0}, {"range": "[10..)", "points": 0.3}])
+    second = char("second", "operating.market_share", [
+        {"range": "(..0.5)", "points": 0.1}, {"range": "[0.5..)", "points": 0.4}])
+    bands = [{"grade": "A", "score": "[0.6..)"}, {"grade": "B", "score": "[0.2..0.6)"},
+             {"grade": "C", "score": "(..0.2)"}]
+    rs = graded(tmp_path, [first, second], bands, reason_count=1)
+    decision = run(rs, {"operating.employees": 5, "operating.market_share": 0.1})
+    assert decision.grading_reasons == ["FIRST"]
+
+
+def test_a_policy_cell_on_the_score_compares_it_exactly(tmp_path):
+    rules = [{"id": "P_HIGH", "when": {"score": ">= 0.8"}, "then": {"credit_limit": 5000}},
+             {"id": "P_LOW", "when": {"score": "< 0.8"}, "then": {"credit_limit": 100}}]
+    rs = compile_ruleset(tmp_path, grading=grading_spec([FRACTIONS], FRACTION_BANDS,
+                                                        base_points=0.1),
+                         policy=policy_table(rules, inputs=["score"]))
+    assert run(rs, {"operating.employees": 5}).credit_limit == Decimal("5000.00")
+    assert run(rs, {"operating.employees": 50}).credit_limit == Decimal("100.00")
 
 
 # --- floors and caps ------------------------------------------------------------------------

@@ -344,6 +344,16 @@ LINT_CASES = [
             "grading.yaml", BAND_B, "grade B can never be given: no score the scorecard can "
             "give falls in [10..20) (nearest scores: 0 below, 20 above), and no cap or floor "
             "gives it")]}),
+    # 0.1 + 0.7 is 0.8 and 0.1 + 0.2 is 0.3, exactly (as floats, 0.7999... and
+    # 0.30000000000000004 would leave band A unreached): every band is reached.
+    lint_case(
+        "fractional-points-reach-a-band-on-its-edge",
+        {"grading": grading_spec([characteristic([
+            {"range": "(..0.5)", "points": 0.7}, {"range": "[0.5..)", "points": 0.2},
+            {"missing": True, "points": 0}])], [
+            {"grade": "A", "score": "[0.8..)"}, {"grade": "B", "score": "[0.3..0.8)"},
+            {"grade": "C", "score": "(..0.3)"}], base_points=0.1)},
+        0, {"grade-unreachable": [], "band-unreachable": []}),
     lint_case(
         "a-band-only-a-floor-reaches-is-a-warning",
         {"grading": grading_spec(SCORES_0_OR_20, BANDS, adjustments=[
@@ -355,6 +365,21 @@ LINT_CASES = [
             "FLOOR_GUARANTEE")]}),
 
     # --- policy-wrong-way: a worse grade getting more than a better one
+    # 'share' is exact (a number the ruleset wrote times a whole number): probed as the
+    # decision computes it, at 0.5 too, where only arithmetic with 0.5 shows grade B ahead.
+    lint_case(
+        "an-exact-derived-fact-is-probed-as-an-exact-number",
+        {"derived": {"derived": {"share": "operating.employees * 0.5"}},
+         "policy": policy_table([
+             {"id": "P_A", "when": {"grade": "A"}, "then": {"credit_limit": 1000}},
+             {"id": "P_B", "when": {"grade": "B"}, "then": {
+                 "credit_limit": "5000 if share * 0.5 > 0.2 and share < 1 else 0"}},
+             {"id": "P_C", "when": {"grade": "C"}, "then": {"credit_limit": 0}}],
+             inputs=["grade"])},
+        1, {"policy-wrong-way": [error(
+            "policy.yaml", "5000 if share", "grade B gets a larger credit limit "
+            "(5000.00) than the better grade A (1000.00) (for share = 0.5): a worse grade "
+            "should not get more")]}),
     lint_case(
         "a-worse-grade-getting-more-is-an-error",
         {"policy": policy_table([

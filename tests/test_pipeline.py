@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 
-from engine.canonical import canonical_json
+from engine.canonical import Exact, canonical_json, to_jsonable
 from engine.decide.pipeline import decide
 from engine.language.schema_check import json_problems
 from engine.ruleset.loader import load_ruleset
@@ -39,6 +40,22 @@ def test_same_inputs_give_the_same_bytes(default_ruleset):
     recompiled = load_ruleset(DEFAULT_RULESET)
     again = canonical_json(decide(recompiled, strong_customer(), AS_OF).to_dict())
     assert first == again
+
+
+def test_exact_numbers_are_json_numbers_and_amounts_text():
+    value = {"amount": Decimal("0.30"), "rate": Exact("0.02"), "sum": Decimal("0.1") +
+             Exact("0.2"), "points": [Exact("1.0"), 3], "huge": Exact("1E+400")}
+    assert canonical_json(value) == \
+        '{"amount":"0.30","huge":null,"points":[1.0,3],"rate":0.02,"sum":"0.3"}'
+    assert to_jsonable(value)["rate"] == 0.02  # a plain Decimal ("sum") is an amount
+
+
+def test_the_discount_rate_a_ruleset_wrote_is_written_as_it_was(default_ruleset):
+    decision = decide(default_ruleset, strong_customer(), AS_OF)
+    assert decision.policy["discount_rate"] == Exact("0.02")
+    text = canonical_json(decision.to_dict())
+    assert '"discount":{"days":10,"rate":0.02}' in text
+    assert '"discount_rate":0.02,' in text  # the policy table's trace entry
 
 
 def test_decision_id_depends_on_facts_and_date(default_ruleset):

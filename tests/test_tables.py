@@ -3,12 +3,14 @@ missing inputs, and what the trace says about each table."""
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 
 import pytest
 
-from engine.errors import DecisionError
+from engine.errors import DecisionError, ProblemsError
 from tests.ruleset_factory import (
+    FACTS,
     compile_ruleset,
     policy_table,
     run,
@@ -191,6 +193,44 @@ def test_any_equal_values_written_differently_agree(tmp_path):
     assert probe(run(rs, {"operating.employees": 15})) == 5
 
 
+# --- a table that is a derived fact -------------------------------------------------------
+
+def test_a_table_output_named_after_its_derived_fact_is_not_a_read(tmp_path):
+    spec = employees_table([rule("FEW", "< 10", 1, column="n"), rule("MANY", ">= 10", 2)],
+                           outputs=[{"name": "size_class", "type": "number"}])
+    for row in spec["rules"]:
+        row["then"] = {"size_class": row["then"]["out"]}
+    rs = compile_ruleset(tmp_path, derived={"derived": {"size_class": {"table": spec},
+                                                        "probe": "size_class"}})
+    assert probe(run(rs, {"operating.employees": 3})) == 1
+    assert probe(run(rs, {"operating.employees": 30})) == 2
+
+
+def test_text_outputs_and_column_names_are_not_reads(tmp_path):
+    # 'label' gives the text "share" and has a column named "share": neither reads the
+    # derived fact share, which reads label (no cycle).
+    spec = table([{"id": "ALL", "when": {"share": ">= 0"}, "then": {"label": "share"}}],
+                 inputs=[{"name": "share", "expr": "operating.market_share"}],
+                 outputs=[{"name": "label", "type": "string", "priority": ["share"]}],
+                 hit_policy="priority")
+    rs = compile_ruleset(tmp_path, derived={"derived": {
+        "label": {"table": spec}, "share": "1 if label == 'share' else 0", "probe": "share"}})
+    assert probe(run(rs, {"operating.market_share": 0.5})) == 1
+
+
+@pytest.mark.parametrize(("inputs", "then"), [
+    ([{"name": "n", "expr": "operating.employees"}], {"size_class": "size_class + 1"}),
+    ([{"name": "size_class"}], {"size_class": 1}),  # an input without expr reads its name
+])
+def test_a_table_that_really_reads_its_own_fact_is_refused(tmp_path, inputs, then):
+    spec = table([{"id": "ALL", "then": then}], inputs=inputs,
+                 outputs=[{"name": "size_class", "type": "number"}])
+    with pytest.raises(ProblemsError) as caught:
+        compile_ruleset(tmp_path, derived={"derived": {"size_class": {"table": spec}}})
+    assert [p.message for p in caught.value.problems] == [
+        "derived fact 'size_class' reads itself"]
+
+
 # --- collect and rule_order -----------------------------------------------------------------
 
 COLLECT_RULES = [rule("R_SMALL", "< 10", 3), rule("R_SOME", ">= 5", 10),
@@ -198,7 +238,7 @@ COLLECT_RULES = [rule("R_SMALL", "< 10", 3), rule("R_SOME", ">= 5", 10),
 
 
 @pytest.mark.parametrize(("aggregation", "employees", "expected"), [
-    ("sum", 7, 13), ("sum", 25, 14), ("sum", None, 0),
+    ("sum", 7, 13), ("sum", 25, 14), ("sum", None, None),
     ("min", 7, 3), ("min", 25, 4), ("min", None, None),
     ("max", 7, 10), ("max", 25, 10), ("max", None, None),
     ("count", 7, 2), ("count", 25, 2), ("count", 2, 1), ("count", None, 0),
@@ -213,6 +253,35 @@ def test_collect_with_aggregation(tmp_path, aggregation, employees, expected):
     assert fired(decision) == matched
 
 
+def test_every_aggregate_but_count_of_no_match_is_null_downstream(tmp_path):
+    def collect(aggregation):
+        return copy.deepcopy(employees_table([rule("BIG", ">= 50", 5)], hit_policy="collect",
+                                             aggregation=aggregation, table_id=aggregation))
+
+    rs = compile_ruleset(tmp_path, derived={"derived": {
+        "t": {"table": collect("sum")}, "n": {"table": collect("count")},
+        "probe": "coalesce(t, -1) * 10 + n"}})
+    decision = run(rs, {"operating.employees": 3})
+    assert probe(decision) == -10
+    entry = trace_entry(decision, "probe")
+    assert entry["read"] == {"t": None, "n": 0} and entry["missing"] == ["t"]
+    assert probe(run(rs, {"operating.employees": 60})) == 51
+
+
+def test_a_policy_limit_summed_over_no_rule_is_undetermined(tmp_path):
+    rules = [{"id": "BASE", "when": {"n": ">= 10"}, "then": {"credit_limit": 1000}},
+             {"id": "BONUS", "when": {"n": ">= 100"}, "then": {"credit_limit": 500}}]
+    spec = table(rules, inputs=[EMPLOYEES], hit_policy="collect", aggregation="sum",
+                 outputs=[{"name": "credit_limit", "type": "money"}])
+    rs = compile_ruleset(tmp_path, derived={"derived": {"summed_limit": {"table": spec}}},
+                         policy=policy_table([{"id": "P", "then": {
+                             "credit_limit": "summed_limit"}}]))
+    assert run(rs, {"operating.employees": 150}).credit_limit == Decimal("1500.00")
+    decision = run(rs, {"operating.employees": 5})
+    assert decision.credit_limit is None
+    assert [r[0] for r in decision.admission_reasons] == ["LIMIT_UNDETERMINED"]
+
+
 def test_collect_sum_of_money_stays_exact(tmp_path):
     rules = [{"id": "R1", "then": {"out": 0.1}}, {"id": "R2", "then": {"out": 0.2}}]
     spec = table(rules, hit_policy="collect", aggregation="sum",
@@ -220,6 +289,44 @@ def test_collect_sum_of_money_stays_exact(tmp_path):
     rs = compile_ruleset(tmp_path, derived={"derived": {"t": {"table": spec}}},
                          policy=policy_table([{"id": "P", "then": {"credit_limit": "t"}}]))
     assert run(rs).credit_limit == Decimal("0.30")
+
+
+def test_numbers_a_table_writes_are_exact(tmp_path):
+    rules = [{"id": "R1", "then": {"out": 0.1}}, {"id": "R2", "then": {"out": 0.2}}]
+    spec = table(rules, hit_policy="collect", aggregation="sum")
+    rs = compile_ruleset(tmp_path, derived={"derived": {
+        "t": {"table": spec}, "probe": "t == 0.3", "third": "t / 3"}})
+    decision = run(rs)
+    assert probe(decision) is True  # 0.1 + 0.2 as floats is 0.30000000000000004
+    assert [e["result"] for e in trace_entries(decision, "derived")
+            if e["id"].startswith("t/")] == [{"out": 0.1}, {"out": 0.2}]
+    values = {e["id"]: e["result"] for e in trace_entries(decision, "derived")}
+    assert values["third"] == 0.09999999999999999  # a ratio is computed as a float
+    assert trace_entry(decision, "probe")["read"] == {"t": 0.3}
+
+
+def test_a_number_output_with_a_float_cell_is_a_float(tmp_path):
+    rules = [{"id": "R1", "when": {"n": "< 10"}, "then": {"out": 0.5}},
+             {"id": "R2", "then": {"out": "operating.market_share * 100"}}]
+    rs = derived_table(tmp_path, employees_table(rules, hit_policy="first"))
+    for employees, expected in ((3, 0.5), (30, 25.0)):
+        decision = run(rs, {"operating.employees": employees, "operating.market_share": 0.25})
+        value = next(result["out"] for (_, _, rule, _), _, result in decision.trace
+                     if rule.startswith("t/"))
+        assert (value, type(value)) == (expected, float)
+
+
+def test_an_exact_output_read_beside_a_document_number(tmp_path):
+    # 0.1 + 0.6 is exact 0.7; a market share of 0.7 in the document is that number.
+    rules = [{"id": "SAME", "when": {"share": "= t"}, "then": {"out": "same"}},
+             {"id": "OTHER", "then": {"out": "other"}}]
+    spec = table(rules, inputs=[{"name": "share", "expr": "operating.market_share"}],
+                 hit_policy="first", outputs=[{"name": "out", "type": "string"}],
+                 table_id="u")
+    rs = compile_ruleset(tmp_path, derived={"derived": {
+        "t": "0.1 + 0.6", "u": {"table": spec}, "probe": "u"}})
+    assert probe(run(rs, {"operating.market_share": 0.7})) == "same"
+    assert probe(run(rs, {"operating.market_share": 0.70001})) == "other"
 
 
 def test_collect_without_aggregation_gives_the_list(tmp_path):
@@ -346,6 +453,41 @@ def test_not_true_in_a_boolean_column(tmp_path):
         outputs=[{"name": "out", "type": "string"}]))
     assert probe(run(rs, {"flags.parent_guarantee": False})) == "no"
     assert probe(run(rs, {"flags.parent_guarantee": True})) == "other"
+
+
+ATTRIBUTE_FACTS = {"facts": {**FACTS["facts"], "attributes.region": {"type": "string"},
+                             "attributes.home_region": {"type": "string"},
+                             "attributes.insured": {"type": "boolean"},
+                             "attributes.needs_insurance": {"type": "boolean"}}}
+
+
+@pytest.mark.parametrize(("column", "cell", "values", "expected"), [
+    ("attributes.region", "= attributes.home_region",
+     {"attributes.region": "north", "attributes.home_region": "north"}, "tested"),
+    ("attributes.region", "= attributes.home_region",
+     {"attributes.region": "attributes.home_region", "attributes.home_region": "north"},
+     "any"),
+    ("attributes.region", "!= attributes.home_region",
+     {"attributes.region": "south", "attributes.home_region": "north"}, "tested"),
+    ("attributes.region", "= attributes.home_region", {"attributes.region": "north"}, "any"),
+    ("attributes.insured", "= attributes.needs_insurance",
+     {"attributes.insured": True, "attributes.needs_insurance": True}, "tested"),
+    ("attributes.insured", "= attributes.needs_insurance",
+     {"attributes.insured": False, "attributes.needs_insurance": True}, "any"),
+    ("attributes.insured", "!= attributes.needs_insurance",
+     {"attributes.insured": False, "attributes.needs_insurance": True}, "tested"),
+])
+def test_a_cell_comparing_with_another_fact_reads_its_value(tmp_path, column, cell, values,
+                                                            expected):
+    rules = [rule("TESTED", cell, "tested", column="x"), rule("ANY", "-", "any", column="x")]
+    rs = compile_ruleset(tmp_path, facts=ATTRIBUTE_FACTS, derived={"derived": {
+        "t": {"table": table(rules, inputs=[{"name": "x", "expr": column}], hit_policy="first",
+                             outputs=[{"name": "out", "type": "string"}])},
+        "probe": "t"}})
+    decision = run(rs, values)
+    assert probe(decision) == expected
+    other = cell.split()[-1]
+    assert other in trace_entries(decision, "derived")[0]["read"]
 
 
 # --- the trace ------------------------------------------------------------------------------

@@ -7,14 +7,19 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from engine.canonical import Exact
 from engine.errors import ExpressionError
 from engine.language.expressions import CodeContext, Symbol
 from engine.language.runtime import HELPERS
 from engine.language.unary_tests import Interval, compile_unary_test
 
 SCOPE = {"equity": Symbol("money", "equity"), "limit": Symbol("money", "limit"),
-         "ratio": Symbol("number", "ratio")}
+         "ratio": Symbol("number", "ratio"), "sector": Symbol("string", "sector"),
+         "attributes.other": Symbol("string", "other"),
+         "attributes.flag": Symbol("boolean", "flag"), "points": Symbol("exact", "points")}
 FACTS = [sym.code for sym in SCOPE.values()]
 D = dt.date
 
@@ -158,7 +163,7 @@ def test_missing_input_fails_every_test_but_any(cell, typ):
 def test_non_nullable_input_needs_no_null_guard():
     test, fn = compile_cell(">= 80", "number", nullable=False)
     assert "None" not in test.code
-    assert fn(80, None, None, None) is True
+    assert fn(80, *[None] * len(FACTS)) is True
 
 
 def test_question_mark_expression():
@@ -239,3 +244,156 @@ def test_boolean_words_in_text_cells(cell, value, expected):
     ("[0.1..0.2)", "0.1"), (">= 1000.10", "1000.10"), ("= 1234.56", "1234.56")])
 def test_money_column_with_decimal_bounds(cell, value):
     assert matches(cell, "money", Decimal(value)) is True
+
+
+# --- the right of an operator is an expression: a field there means its value ---------------
+
+@pytest.mark.parametrize(("cell", "value", "other", "expected"), [
+    ("= attributes.other", "north", "north", True),
+    ("= attributes.other", "attributes.other", "north", False),  # never the text
+    ("= attributes.other", "north", None, False), ("= attributes.other", None, None, False),
+    ("!= attributes.other", "south", "north", True),
+    ("!= attributes.other", "north", "north", False),
+    ("!= attributes.other", "south", None, False),
+    ("= sector", "retail", "", False), ("retail, = attributes.other", "north", "north", True),
+    ("not(= attributes.other)", "north", "north", False),
+    ('"attributes.other"', "attributes.other", "north", True),  # quoted: the text
+    ("= v1.2", "v1.2", None, True), ("= retail", "retail", None, True),
+])
+def test_a_field_after_an_operator_in_a_text_column_is_its_value(cell, value, other, expected):
+    assert matches(cell, "string", value, other=other, sector="wholesale") is expected
+
+
+def test_a_text_cell_comparing_with_a_field_reads_it():
+    test, _ = compile_cell("= attributes.other", "string")
+    assert test.reads == ("attributes.other",)
+    assert test.values is None  # not a constant: static checks take no proof from it
+
+
+@pytest.mark.parametrize(("cell", "fragment", "offset"), [
+    ("= attributes.othr", "unknown field 'attributes.othr' (did you mean "
+                          "'attributes.other'?)", 2),
+    ("!=  industry.sector", "unknown field 'industry.sector'", 4),
+    ("attributes.other", "'attributes.other' names a field: write '= attributes.other'", 0),
+    ("AAA,  sector", "'sector' names a field", 6),
+    ("not(attributes.other)", "names a field", 4),
+    ("= attributes.flag", "a boolean value in a column of string values", 2),
+])
+def test_a_field_name_in_a_text_cell_is_never_a_text_in_disguise(cell, fragment, offset):
+    error = cell_error(cell, "string")
+    assert fragment in error.message
+    assert error.offset == offset
+
+
+@pytest.mark.parametrize(("cell", "value", "flag", "expected"), [
+    ("= attributes.flag", True, True, True), ("= attributes.flag", False, False, True),
+    ("= attributes.flag", True, False, False), ("= attributes.flag", None, True, False),
+    ("= attributes.flag", True, None, False), ("!= attributes.flag", True, False, True),
+    ("!= attributes.flag", True, True, False), ("!= attributes.flag", True, None, False),
+    ("attributes.flag", False, False, True), ("not(= attributes.flag)", True, False, True),
+])
+def test_equality_with_a_boolean_field(cell, value, flag, expected):
+    assert matches(cell, "boolean", value, flag=flag) is expected
+
+
+@pytest.mark.parametrize("cell", ["< attributes.flag", ">= attributes.flag", "> true"])
+def test_true_and_false_are_still_not_ordered(cell):
+    assert "cannot order true/false values" in cell_error(cell, "boolean").message
+
+
+@given(st.lists(st.text(max_size=8), min_size=1, max_size=4))
+def test_any_texts_written_quoted_are_read_back_as_they_are(texts):
+    # How a scorecard's values bin is written as a cell: repr() of each text.
+    test, fn = compile_cell(", ".join(repr(t) for t in texts), "string")
+    assert test.values == frozenset(texts)
+    assert all(fn(t, *[None] * len(FACTS)) for t in texts)
+
+
+@pytest.mark.parametrize(("cell", "values"), [
+    (r"'It\'s', x", {"It's", "x"}), (r'"say \"hi\", ok", y', {'say "hi", ok', "y"}),
+    (r"'a\\', b", {"a\\", "b"}),
+])
+def test_a_backslash_escapes_a_quote_in_a_cell(cell, values):
+    test, _ = compile_cell(cell, "string")
+    assert test.values == frozenset(values)
+    assert matches(r"'?\'' == ?", "string", "?'") is True  # the quoted ? is text
+
+
+# --- infinity as scorecard tools write it; numbers too large to hold -----------------------
+
+@pytest.mark.parametrize(("cell", "interval"), [
+    ("[-inf..8)", Interval(None, False, 8, False)), ("[44..inf)", Interval(44, True, None, False)),
+    ("[-inf,8)", Interval(None, False, 8, False)), ("[44,inf)", Interval(44, True, None, False)),
+    ("[44.5, +Inf]", Interval(44.5, True, None, False)), ("[8,44)", Interval(8, True, 44, False)),
+    ("(-infinity..0]", Interval(None, False, 0, True)), ("(..8)", Interval(None, False, 8, False)),
+    ("[-inf,inf]", Interval(None, False, None, False)),
+])
+def test_infinite_ends_are_no_bound(cell, interval):
+    test, _ = compile_cell(cell, "number")
+    assert test.intervals == (interval,)
+    for value in (-1e300, -1, 0, 7.999, 8, 43.9, 44, 44.5, 1e300):
+        assert matches(cell, "number", value) is interval.contains(value), value
+    assert matches(cell, "number", None) is False  # a missing value is in no interval
+
+
+def test_bins_as_a_scorecard_tool_exports_them_split_on_their_edges():
+    cell = "[-inf,8), [44,inf)"
+    assert [matches(cell, "integer", v) for v in (7, 8, 43, 44)] == [True, False, False, True]
+    assert matches("[-inf,8)", "money", Decimal("7.99")) is True
+    assert matches("[-inf..2021-01-01)", "date", D(2020, 12, 31)) is True
+
+
+@pytest.mark.parametrize(("cell", "typ", "fragment", "offset"), [
+    ("[-1e999..8)", "number", "number too large", 1), ("(..1e999)", "number", "too large", 3),
+    ("> 1e999", "number", "number too large", 2), ("= -1e999", "money", "too large", 2),
+    ("1, 1e400", "integer", "number too large", 3), ("[-1e999,8)", "number", "too large", 1),
+    ("[" + "9" * 5000 + "..)", "number", "number too large", 1),
+    ("> 1" + "0" * 31, "integer", "number too large", 2),
+    ("[inf..8)", "number", "the interval [inf..8) is empty", 0),
+    ("(..-inf)", "number", "is empty", 0), ("[-inf..-inf]", "number", "is empty", 0),
+    ("[limit, 8)", "money", "an interval written with a comma takes numbers", 1),
+    ("[0,  2 * limit]", "money", "an interval written with a comma", 5),
+    ("[-inf,8)", "string", "needs a number or date column", 0),
+])
+def test_infinity_and_overflow_errors(cell, typ, fragment, offset):
+    error = cell_error(cell, typ)
+    assert fragment in error.message
+    assert error.offset == offset
+
+
+# --- exact columns (the score, numbers a ruleset wrote) -----------------------------------
+
+@pytest.mark.parametrize(("cell", "value", "expected"), [
+    ("[0.3..0.8)", Decimal("0.1") + Decimal("0.2"), True),
+    ("[0.3..0.8)", Decimal("0.1") + Decimal("0.7"), False),
+    (">= 0.8", Exact("0.8"), True), ("< 0.3", Exact("0.3"), False), ("= 0.3", Exact("0.30"), True),
+    ("0.1, 0.3", Exact("0.3"), True), ("not(0.1, 0.3)", Exact("0.3"), False),
+    ("[1..2)", 1, True), ("(..inf)", Exact("1E+20"), True),
+])
+def test_an_exact_column_compares_exactly(cell, value, expected):
+    assert matches(cell, "exact", value) is expected
+
+
+def test_an_exact_column_keeps_exact_ends_for_static_checks():
+    test, _ = compile_cell("[0.1..0.3)", "exact")
+    assert test.intervals == (Interval(Decimal("0.1"), True, Decimal("0.3"), False),)
+    assert str(test.intervals[0]) == "[0.1..0.3)"
+    assert compile_cell("0.1, 2", "exact")[0].values == {Decimal("0.1"), 2}
+
+
+@pytest.mark.parametrize(("cell", "typ", "value", "facts", "expected"), [
+    # an exact number meeting a float (a document's number) is the float nearest to it
+    ("= ratio", "exact", Exact("0.7"), {"ratio": 0.7}, True),
+    ("> ratio", "exact", Exact("0.7"), {"ratio": 0.7}, False),
+    ("[ratio..1]", "exact", Exact("0.7"), {"ratio": 0.7}, True),
+    ("(0.1..ratio]", "exact", Exact("0.7"), {"ratio": 0.7}, True),
+    ("= points", "number", 0.7, {"points": Exact("0.7")}, True),
+    ("< points", "number", 0.7, {"points": Exact("0.7")}, False),
+    ("[points..1)", "number", 0.1, {"points": Exact("0.1")}, True),
+    ("= points", "number", 0.7, {"points": None}, False),
+    ("= (0.7)", "number", 0.7, {}, True), ("[(0.1)..(0.7)]", "number", 0.7, {}, True),
+    ("= 0.1 + 0.6", "number", 0.7, {}, True),
+])
+def test_an_exact_number_meets_a_float_as_the_float_nearest_to_it(cell, typ, value, facts,
+                                                                   expected):
+    assert matches(cell, typ, value, **facts) is expected

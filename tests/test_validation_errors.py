@@ -86,6 +86,7 @@ def _location_key(line: str):
     ("unknown_table_input", "admission_outcom:"),
     ("schema_violation", "mesage:"),
     ("duplicate_rule_id", "A_ANALYST, when: {admission_outcome: accept}"),
+    ("field_name_as_text", 'industry.sector"}'),
 ])
 def test_column_points_at_the_cause_inside_the_text(name, points_at):
     file, row, column, _ = _location_key(expected(name)[0])

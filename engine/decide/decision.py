@@ -20,7 +20,7 @@ class Decision:
     as_of: dt.date
     severity: int
     admission_reasons: list
-    score: float
+    score: int | Decimal  # exact: whole points give an int, others an Exact decimal
     band_grade: str
     grade: str
     adjustments: list

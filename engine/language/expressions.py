@@ -2,10 +2,17 @@
 against the ruleset's declared facts, and compiled to Python source once per ruleset.
 
 A user's text is never handed to ``eval`` as it stands: it is parsed, every node is checked
-against the whitelist below, and new source is written from the checked tree. Missing values
-are ``null`` (Python ``None``): arithmetic with ``null`` gives ``null``, division by zero
-gives ``null``, every comparison with ``null`` is false, and ``null`` in a condition counts
-as false. ``is_missing(x)`` and ``coalesce(x, y, ...)`` deal with it explicitly.
+against the whitelist below, and new source is written from the checked tree.
+
+Numbers a ruleset writes (``0.1``) are exact, and stay exact through ``+ - * %`` with other
+exact numbers and whole numbers (type "exact", which messages call a number: an int or a
+Decimal at decision time); a ratio (``/``) and a number fact are floats, and an exact
+number meeting a float becomes the float nearest to it.
+
+Missing values are ``null`` (Python ``None``): arithmetic with ``null`` gives ``null``,
+division by zero gives ``null``, every comparison with ``null`` is false, and ``null`` in a
+condition counts as false. ``is_missing(x)`` and ``coalesce(x, y, ...)`` deal with it
+explicitly.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..errors import ExpressionError
+from .runtime import written
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
@@ -25,10 +33,16 @@ MAX_DEPTH = 40
 # finer message; this bound protects every other walker of the tree).
 MAX_PARSE_DEPTH = 100
 
-# Types an expression or a fact can have. "integer" is a number that stays whole.
-NUMBER, INTEGER, MONEY = "number", "integer", "money"
+# Types an expression or a fact can have. "integer" is a number that stays whole; "exact"
+# a number computed exactly from numbers the ruleset wrote (users see it as a number).
+NUMBER, INTEGER, MONEY, EXACT = "number", "integer", "money", "exact"
 STRING, BOOLEAN, DATE, LIST, NULL = "string", "boolean", "date", "list", "null"
-NUMERIC = frozenset({NUMBER, INTEGER, MONEY})
+NUMERIC = frozenset({NUMBER, INTEGER, MONEY, EXACT})
+
+
+def shown(typ: str) -> str:
+    """A type as a message names it (an exact number is a number to whoever reads it)."""
+    return NUMBER if typ == EXACT else typ
 
 _LITERAL_NAMES = {"null": None, "None": None, "true": True, "True": True,
                   "false": False, "False": False}
@@ -168,9 +182,11 @@ def _char_offset(source: str, lineno: int, col: int, chars: bool = False) -> int
 def _assignable(actual: str, wanted: str) -> bool:
     if actual in (wanted, NULL):
         return True
-    if wanted == NUMBER and actual in (INTEGER, MONEY):
+    if wanted == NUMBER and actual in (INTEGER, MONEY, EXACT):
         return True
-    return wanted == MONEY and actual in (NUMBER, INTEGER)
+    if wanted == EXACT and actual == INTEGER:
+        return True
+    return wanted == MONEY and actual in (NUMBER, INTEGER, EXACT)
 
 
 # --- the functions an expression may call -------------------------------------------------
@@ -235,12 +251,16 @@ class _Writer:
                 raise self.fail(node, "number too large")
             return repr(value), INTEGER, False
         if isinstance(value, float):
-            if value != value or value in (float("inf"), float("-inf")):
-                raise self.fail(node, "number too large")
-            return repr(value), NUMBER, False
+            return self.exact_constant(node, value)
         if isinstance(value, str):
             return repr(value), STRING, False
         raise self.fail(node, f"{type(value).__name__} literals are not allowed")
+
+    def exact_constant(self, node: ast.Constant, value: float):
+        """A number written with a point or an exponent: an exact constant."""
+        if value != value or value in (float("inf"), float("-inf")):
+            raise self.fail(node, "number too large")
+        return self.ctx.constant(written(value)), EXACT, False
 
     def visit_Name(self, node: ast.Name, depth: int):
         if node.id in _LITERAL_NAMES:
@@ -278,6 +298,11 @@ class _Writer:
 
     # -- operators ------------------------------------------------------------------------
     def visit_UnaryOp(self, node: ast.UnaryOp, depth: int):
+        operand = node.operand
+        if isinstance(node.op, ast.USub | ast.UAdd) and isinstance(operand, ast.Constant) \
+                and isinstance(operand.value, float):  # -0.15: one constant
+            sign = -1 if isinstance(node.op, ast.USub) else 1
+            return self.exact_constant(operand, sign * operand.value)
         code, typ, nullable = self.visit(node.operand, depth)
         if isinstance(node.op, ast.Not):
             self.need(node.operand, typ, {BOOLEAN}, "'not'")
@@ -307,18 +332,30 @@ class _Writer:
         self.need(node.right, rtype, NUMERIC, f"'{symbol}'")
         result = _arith_type(symbol, ltype, rtype)
         if result is None:
-            raise self.fail(node, f"{ltype} {symbol} {rtype} has no meaning")
-        if symbol in ("/", "%") and _is_zero_constant(right):
+            raise self.fail(node, f"{shown(ltype)} {symbol} {shown(rtype)} has no meaning")
+        if symbol in ("/", "%") and self.is_zero(right):
             return "None", result, True
         if MONEY in (ltype, rtype) and result == MONEY:
             left = self.as_money(left, ltype, node.left)
             right = self.as_money(right, rtype, node.right)
         money_ratio = ltype == rtype == MONEY and symbol == "/"
+        # An exact number meeting a float (or divided: a ratio) is the float nearest to it.
+        lfloat = result == NUMBER and ltype == EXACT and not money_ratio
+        rfloat = result == NUMBER and rtype == EXACT and not money_ratio
+        left = self.as_float(left) if lfloat and left in self.ctx.constants else left
+        right = self.as_float(right) if rfloat and right in self.ctx.constants else right
+        exact_mod = result == EXACT and symbol == "%"
         guard_zero = symbol in ("/", "%") and not _is_constant_code(right)
 
         def value(lcode: str, rcode: str) -> str:
             if money_ratio:  # a ratio of two amounts is a plain number
                 return f"float({lcode}) / float({rcode})"
+            if lfloat and not _is_constant_code(lcode):
+                lcode = f"float({lcode})"
+            if rfloat and not _is_constant_code(rcode):
+                rcode = f"float({rcode})"
+            if exact_mod:
+                return f"_mod({lcode}, {rcode})"
             return f"{lcode} {symbol} {rcode}"
 
         if not (lnull or rnull or guard_zero):
@@ -342,6 +379,23 @@ class _Writer:
             value = ast.literal_eval(ast.unparse(node))
             return self.ctx.constant(Decimal(repr(value)))
         return f"_money({code})"
+
+    def as_float(self, code: str, typ: str = EXACT, guarded: bool = True) -> str:
+        """Code giving an exact value as the float nearest to it, where it meets a float: a
+        constant converted once, at compile; ``guarded`` when ``code`` is known not null
+        there."""
+        if typ != EXACT:
+            return code
+        if code in self.ctx.constants:
+            return repr(float(self.ctx.constants[code]))
+        return f"float({code})" if guarded else f"_float({code})"
+
+    def is_zero(self, code: str) -> bool:
+        """Whether ``code`` is a constant zero (a divisor that makes the result null)."""
+        if code in self.ctx.constants:
+            value = self.ctx.constants[code]
+            return isinstance(value, int | float | Decimal) and value == 0
+        return _is_zero_constant(code)
 
     def visit_BoolOp(self, node: ast.BoolOp, depth: int):
         joiner = " and " if isinstance(node.op, ast.And) else " or "
@@ -374,7 +428,7 @@ class _Writer:
                                       "is_missing(x)")
             right = self.visit(right_node, depth)
             rcode, rtype, rnull = right
-            _, rtype2, left_code, rcode = self.comparable(
+            _, rtype2, left_code, rcode, lwrap, rwrap = self.comparable(
                 node, symbol, (left_code, ltype, operands[index]), (rcode, rtype, right_node))
             last = index == len(node.ops) - 1
             rfirst, rlater = self.reuse(rcode) if (rnull or not last) else (rcode, rcode)
@@ -384,13 +438,16 @@ class _Writer:
             if rnull:
                 tests.append(f"{rfirst} is not None")
                 rfirst = rlater
-            tests.append(f"{left_code} {symbol} {rfirst}")
+            tests.append(f"{lwrap.format(left_code)} {symbol} {rwrap.format(rfirst)}")
             pieces.append("(" + " and ".join(tests) + ")")
             previous, previous_later = (rlater, rtype2, rnull), rlater
         return "(" + " and ".join(pieces) + ")", BOOLEAN, False
 
     def comparable(self, node, symbol, left, right):
-        """Check two operands can be compared; converts a text literal next to a date."""
+        """Check two operands can be compared; converts a text literal next to a date, a
+        number literal next to an amount, and an exact number next to a float (a constant
+        here, else through the format returned for each side, applied where the value is
+        compared, after its null test)."""
         (lcode, ltype, lnode), (rcode, rtype, rnode) = left, right
         if NULL in (ltype, rtype):
             raise self.fail(node, "comparing with null is always false: use is_missing(x)")
@@ -403,12 +460,24 @@ class _Writer:
                 rcode = self.as_money(rcode, rtype, rnode)
             if rtype == MONEY and _is_literal(lnode):
                 lcode = self.as_money(lcode, ltype, lnode)
-            return ltype, rtype, lcode, rcode
+            lwrap = rwrap = "{}"
+            if NUMBER in (ltype, rtype):
+                if ltype == EXACT:
+                    lcode, lwrap = self.float_side(lcode)
+                if rtype == EXACT:
+                    rcode, rwrap = self.float_side(rcode)
+            return ltype, rtype, lcode, rcode, lwrap, rwrap
         if ltype != rtype:
             raise self.fail(node, f"cannot compare {_a(ltype)} with {_a(rtype)}")
         if symbol not in ("==", "!=") and ltype in (BOOLEAN, LIST):
             raise self.fail(node, f"'{symbol}' cannot order {ltype} values")
-        return ltype, rtype, lcode, rcode
+        return ltype, rtype, lcode, rcode, "{}", "{}"
+
+    def float_side(self, code: str) -> tuple[str, str]:
+        """(code, format) for an exact operand compared with a float."""
+        if code in self.ctx.constants:
+            return self.as_float(code), "{}"
+        return code, "float({})"
 
     def date_constant(self, node: ast.Constant) -> str:
         try:
@@ -431,9 +500,9 @@ class _Writer:
                      else NUMBER for v in values}
             wanted = {STRING: STRING, BOOLEAN: BOOLEAN}.get(ltype, NUMBER)
             if ltype != NULL and kinds - {wanted}:
-                raise self.fail(right_node, f"'{word}' compares a {ltype} with a list of "
-                                            f"{' and '.join(sorted(kinds))} values")
-            if ltype == MONEY:
+                raise self.fail(right_node, f"'{word}' compares a {shown(ltype)} with a list "
+                                            f"of {' and '.join(sorted(kinds))} values")
+            if ltype in (MONEY, EXACT):
                 values = [Decimal(repr(v)) for v in values]
             container = self.ctx.constant(frozenset(values))
             test = f"{left_code} {word} {container}"
@@ -446,6 +515,8 @@ class _Writer:
             tests.append(f"{left_code} is not None")
         if rnull:
             tests.append(f"{rcode} is not None")
+        if ltype == EXACT:  # a list fact holds the numbers of a document: floats
+            left_code = self.as_float(left_code)
         tests.append(f"{left_code} {word} {rcode}")
         return "(" + " and ".join(tests) + ")"
 
@@ -468,8 +539,11 @@ class _Writer:
             if MONEY in types:
                 return MONEY, [self.as_money(c, t, n) for (c, t, _), n in zip(results, nodes,
                                                                               strict=True)]
-            return NUMBER, [c for c, _, _ in results]
-        raise self.fail(node, "mixes values of types " + " and ".join(sorted(types)))
+            if NUMBER in types:
+                return NUMBER, [self.as_float(c, t, guarded=False) for c, t, _ in results]
+            return EXACT, [c for c, _, _ in results]
+        raise self.fail(node, "mixes values of types " + " and ".join(sorted(
+            {shown(t) for t in types})))
 
     # -- function calls -------------------------------------------------------------------
     def visit_Call(self, node: ast.Call, depth: int):
@@ -541,16 +615,19 @@ class _Writer:
         code, nullable = self.null_guarded(args, lambda xs: f"abs({xs[0]})")
         return code, args[0][1], nullable
 
-    def decimal_args(self, args: list) -> list:
-        """Money arguments as Decimal, so rounding helpers keep amounts exact (a whole
-        amount arrives as an int)."""
-        return [(c if c in self.ctx.constants else f"_money({c})", t, n) if t == MONEY
+    def decimal_args(self, args: list, exact: bool = False) -> list:
+        """Money arguments (and with ``exact`` exact numbers) as Decimal, so rounding
+        helpers keep them exact (a whole amount arrives as an int)."""
+        kinds = (MONEY, EXACT) if exact else (MONEY,)
+        return [(c if c in self.ctx.constants else f"_money({c})", t, n) if t in kinds
                 else (c, t, n) for c, t, n in args]
 
     def call_floor(self, node, args, fn="_floor"):
         self.numeric_args(node, args, 1)
         args = self.decimal_args(args)
-        code, nullable = self.null_guarded(args, lambda xs: f"{fn}({xs[0]})")
+        # An exact number's floor is a Decimal: as an integer it is an int.
+        whole = "int({})" if args[0][1] == EXACT else "{}"
+        code, nullable = self.null_guarded(args, lambda xs: whole.format(f"{fn}({xs[0]})"))
         return code, (MONEY if args[0][1] == MONEY else INTEGER), \
             nullable or _may_be_infinite(args)
 
@@ -565,8 +642,12 @@ class _Writer:
                                    0 <= node.args[1].value <= 10):
             raise self.fail(node.args[1], "round() takes a whole number of places from 0 to 10")
         places = node.args[1].value if len(args) == 2 else 0
-        args = self.decimal_args(args)
-        code, nullable = self.null_guarded(args[:1], lambda xs: f"_round({xs[0]}, {places})")
+        exact = args[0][1] == EXACT
+        args = self.decimal_args(args, exact=bool(places))
+        # Rounded to a whole number, an exact number is an int; to places, a Decimal.
+        form = "int({})" if exact and not places else "{}"
+        code, nullable = self.null_guarded(args[:1], lambda xs: form.format(
+            f"_round({xs[0]}, {places})"))
         typ = args[0][1] if args[0][1] == MONEY or places else INTEGER
         return code, (NUMBER if typ == INTEGER and places else typ), \
             nullable or _may_be_infinite(args)
@@ -578,10 +659,10 @@ class _Writer:
                 isinstance(step.value, int | float) and step.value > 0):
             raise self.fail(step, f"{node.func.id}() needs a positive number as its step")
         step_code = self.ctx.constant(Decimal(repr(step.value)))
-        args = self.decimal_args(args)
+        args = self.decimal_args(args, exact=True)
         code, nullable = self.null_guarded(args[:1],
                                            lambda xs: f"{fn}({xs[0]}, {step_code})")
-        return code, (MONEY if args[0][1] == MONEY else NUMBER), \
+        return code, (args[0][1] if args[0][1] in (MONEY, EXACT) else NUMBER), \
             nullable or _may_be_infinite(args)
 
     def call_round_up(self, node, args):
@@ -627,11 +708,17 @@ _COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: "
             ast.GtE: ">="}
 
 
+def kept(code: str, typ: str) -> str:
+    """Code for a value that is kept (a derived fact, a table output, the score): an exact
+    number computed as a plain Decimal becomes Exact, so that it is written as a number."""
+    return f"_exact({code})" if typ == EXACT and not _is_constant_code(code) else code
+
+
 def _arith_type(symbol: str, left: str, right: str) -> str | None:
     """Result type of ``left symbol right``, or None when it has no meaning."""
     if NULL in (left, right):
         other = right if left == NULL else left
-        return NUMBER if other in (NULL, INTEGER) and symbol == "/" else (
+        return NUMBER if other in (NULL, INTEGER, EXACT) and symbol == "/" else (
             other if other != NULL else NUMBER)
     if MONEY in (left, right):
         if left == right == MONEY:
@@ -639,9 +726,9 @@ def _arith_type(symbol: str, left: str, right: str) -> str | None:
         if symbol in ("+", "-", "*") or (symbol == "/" and left == MONEY):
             return MONEY
         return None
-    if symbol == "/":
+    if symbol == "/" or NUMBER in (left, right):
         return NUMBER
-    return INTEGER if left == right == INTEGER else NUMBER
+    return INTEGER if left == right == INTEGER else EXACT
 
 
 def _is_literal(node: ast.AST) -> bool:
@@ -671,6 +758,7 @@ def _is_zero_constant(code: str) -> bool:
 
 def _a(word: str) -> str:
     """'a number', 'an integer'."""
+    word = shown(word)
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
 

@@ -19,6 +19,7 @@ from decimal import (
     Decimal,
 )
 
+from ..canonical import Exact
 from ..errors import DecisionError
 
 
@@ -32,7 +33,42 @@ def money(value: float | int | Decimal | None) -> Decimal | None:
         return Decimal(repr(value + 0.0)) if math.isfinite(value) else None
     if value is None or cls is Decimal:
         return value
+    if cls is Exact:  # a number the ruleset wrote, used as an amount: a plain Decimal
+        return Decimal(value)
     return Decimal(value) if isinstance(value, int) else Decimal(repr(float(value)))
+
+
+def exact(value: int | Decimal | None) -> int | Exact | None:
+    """An exact number kept as a value (a derived fact, an output, the score): whole
+    numbers stay int, a Decimal becomes Exact (so that it is written as a number)."""
+    return Exact(value) if value.__class__ is Decimal else value
+
+
+def written(value: int | float | Decimal) -> int | Exact:
+    """A number as the ruleset wrote it (YAML gives a float for 0.1): exact, an int when
+    it was written whole. Used when compiling, not per decision."""
+    if isinstance(value, int):
+        return value
+    return Exact(value) if isinstance(value, Decimal) else Exact(repr(value))
+
+
+def unscaled(total: int, scale: int) -> Exact:
+    """A score added up as a whole number of 10**-scale, as the exact number it is."""
+    return Exact(f"{total}E-{scale}")
+
+
+def to_float(value: int | Decimal | None) -> float | None:
+    """An exact number where it meets a float (a ratio): the nearest float."""
+    return None if value is None else float(value)
+
+
+def exact_mod(value: int | Decimal, divisor: int | Decimal) -> int | Decimal:
+    """``value % divisor`` with the sign of the divisor, as % gives for floats and whole
+    numbers (Decimal's own % takes the sign of the value)."""
+    remainder = value % divisor
+    if remainder and (remainder < 0) != (divisor < 0):
+        remainder += divisor
+    return remainder
 
 
 # Wide enough for any amount or ratio a decision meets, so rounding never runs out of digits.
@@ -110,18 +146,19 @@ def table_conflict(table_id: str, hit_policy: str, first: str, second: str):
 
 
 def aggregate(aggregation: str, values: list):
-    """sum / min / max of the non-null values a collect table gathered."""
+    """sum / min / max of the non-null values a collect table gathered; null when there
+    are none, for every one of them (as DMN has it; count is 0, and is not asked here)."""
     present = [v for v in values if v is not None]
-    if aggregation == "sum":
-        return sum(present) if present else 0
     if not present:
         return None
+    if aggregation == "sum":
+        return sum(present)
     return min(present) if aggregation == "min" else max(present)
 
 
 def no_band(score) -> None:
     """A score that no band holds: the ruleset cannot decide."""
-    raise DecisionError(f"score {score!r} falls in no grade band")
+    raise DecisionError(f"score {score} falls in no grade band")
 
 
 def top_reasons(lost: tuple, count: int) -> list[str]:
@@ -156,5 +193,6 @@ HELPERS: dict[str, object] = {
     "_round_down": round_down, "_round_up": round_up, "_days_between": days_between,
     "_years_between": years_between, "_conflict": table_conflict, "_aggregate": aggregate,
     "_no_band": no_band, "_top_reasons": top_reasons, "_ZERO": ZERO,
-    "_round_money": round_money,
+    "_round_money": round_money, "_exact": exact, "_float": to_float, "_mod": exact_mod,
+    "_unscaled": unscaled,
 }

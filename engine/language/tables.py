@@ -16,6 +16,7 @@ from decimal import Decimal
 from .codegen import FunctionBuilder, Path, Reporter
 from .expressions import (
     BOOLEAN,
+    EXACT,
     INTEGER,
     LIST,
     MONEY,
@@ -25,7 +26,10 @@ from .expressions import (
     STRING,
     CodeContext,
     Symbol,
+    kept,
+    shown,
 )
+from .runtime import written
 from .unary_tests import UnaryTest, compile_unary_test
 
 HIT_POLICIES = ("unique", "first", "priority", "any", "collect", "rule_order")
@@ -104,6 +108,7 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
     input_by_name = {i[0]: i for i in inputs}
 
     rows: list[TableRow] = []
+    broken = False
     seen_ids: set[str] = set()
     for r_index, rule in enumerate(spec.get("rules", [])):
         rule_path = (*path, "rules", r_index)
@@ -139,22 +144,28 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
                 conditions.append(test.code)
         then = rule.get("then") or {}
         values = _output_cells(then, outputs, (*rule_path, "then"), scope, ctx, rep, reads)
+        broken |= len(values) < len(outputs)  # a cell whose problem was reported before
         rows.append(TableRow(rule_id, " and ".join(conditions) or None, cells, values,
                              tuple(_output_key(then.get(n)) for n in output_names)))
     default = None
     if "default" in spec:
         default = _output_cells(spec["default"], outputs, (*path, "default"), scope, ctx, rep,
                                 reads)
-    if len(rep.problems) > before:
+        broken |= len(default) < len(outputs)
+    if len(rep.problems) > before or broken:
         return None
+    kinds = _output_types(outputs, [r.outputs for r in rows] + ([default] if default else []))
+    rows = [TableRow(r.id, r.condition, r.cells, _output_codes(r.outputs, kinds, ctx),
+                     r.output_keys) for r in rows]
+    default = None if default is None else _output_codes(default, kinds, ctx)
 
     for line in input_lines:
         fb.line(line)
     trace_reads = tuple(reads)
     result_locals = {name: f"_o_{ctx.temp()[2:]}_{name}" for name in output_names}
     result_types = {name: (LIST if hit_policy in ("collect", "rule_order") and not aggregation
-                           else (INTEGER if aggregation == "count" else typ))
-                    for name, typ, _ in outputs}
+                           else (INTEGER if aggregation == "count" else kinds[name]))
+                    for name, _, _ in outputs}
     if hit_policy in SINGLE_HIT:
         ordered = rows
         if hit_policy == "priority":
@@ -162,15 +173,16 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
         _write_single_hit(fb, hit_policy, ordered, table_id, stage, trace_reads,
                           result_locals, default)
     else:
-        _write_multi_hit(fb, rows, table_id, stage, trace_reads, result_locals, aggregation)
+        _write_multi_hit(fb, rows, table_id, stage, trace_reads, result_locals, aggregation,
+                         result_types)
     return CompiledTable(table_id, hit_policy,
                          {n: (result_locals[n], result_types[n]) for n in output_names},
                          tuple(rows), tuple(i[0] for i in inputs), tuple(i[2] for i in inputs))
 
 
 def _output_cells(cells: Mapping, outputs, path: Path, scope, ctx: CodeContext,
-                  rep: Reporter, reads: list[str]) -> dict[str, str]:
-    """Code for each output cell of a rule (or of the default)."""
+                  rep: Reporter, reads: list[str]) -> dict[str, tuple[str, str]]:
+    """(code, type) of each output cell of a rule (or of the default)."""
     known = {name: typ for name, typ, _ in outputs}
     for name in cells:
         if name not in known:
@@ -179,7 +191,7 @@ def _output_cells(cells: Mapping, outputs, path: Path, scope, ctx: CodeContext,
     result = {}
     for name, typ, priority in outputs:
         if name not in cells:
-            result[name] = "None"
+            result[name] = ("None", NULL)
             continue
         cell = cells[name]
         cell_path = (*path, name)
@@ -189,13 +201,13 @@ def _output_cells(cells: Mapping, outputs, path: Path, scope, ctx: CodeContext,
                 continue
             if priority is not None and cell not in priority:
                 rep.error(cell_path, f"'{cell}' is not in the priority list of '{name}'")
-            result[name] = repr(cell)
+            result[name] = (repr(cell), STRING)
             continue
         if cell is None:
-            result[name] = "None"
+            result[name] = ("None", NULL)
             continue
         if typ == BOOLEAN and isinstance(cell, bool):
-            result[name] = repr(cell)
+            result[name] = (repr(cell), BOOLEAN)
             continue
         if isinstance(cell, bool):
             rep.error(cell_path, f"true/false in the {typ} output '{name}'")
@@ -204,7 +216,12 @@ def _output_cells(cells: Mapping, outputs, path: Path, scope, ctx: CodeContext,
             if typ == INTEGER and not isinstance(cell, int):
                 rep.error(cell_path, f"'{name}' takes whole numbers")
                 continue
-            result[name] = ctx.constant(Decimal(repr(cell))) if typ == MONEY else repr(cell)
+            if typ == MONEY:
+                result[name] = (ctx.constant(Decimal(repr(cell))), MONEY)
+            elif isinstance(cell, int):
+                result[name] = (repr(cell), INTEGER)
+            else:  # a number the ruleset wrote is exact
+                result[name] = (ctx.constant(written(cell)), EXACT)
             continue
         if typ in NUMERIC and isinstance(cell, str) and _WORD.fullmatch(cell.strip()) and \
                 cell.strip() not in scope:
@@ -218,14 +235,40 @@ def _output_cells(cells: Mapping, outputs, path: Path, scope, ctx: CodeContext,
             continue
         if not _fits(compiled.type, typ):
             rep.error(cell_path, f"'{name}' takes {typ} values, this expression gives "
-                      f"{compiled.type}" + (" (use round())" if typ == INTEGER else ""))
+                      f"{shown(compiled.type)}" + (" (use round())" if typ == INTEGER else ""))
             continue
         reads.extend(n for n in compiled.reads if n not in reads)
         code = compiled.code
         if typ == MONEY and not code.startswith("_k"):
             code = f"_money({code})"  # money inputs may be plain numbers
-        result[name] = code
+        result[name] = (code, MONEY if typ == MONEY else compiled.type)
     return result
+
+
+def _output_types(outputs, rows: list[Mapping[str, tuple[str, str]]]) -> dict[str, str]:
+    """The type each output has: a number output is exact when every cell is (numbers the
+    ruleset wrote, sums of them, whole numbers), else a float (a cell computes a ratio or
+    reads a number fact); other outputs have the type declared."""
+    kinds = {}
+    for name, typ, _ in outputs:
+        cell_types = {row[name][1] for row in rows} - {NULL}
+        kinds[name] = EXACT if typ == NUMBER and cell_types <= {EXACT, INTEGER} else typ
+    return kinds
+
+
+def _output_codes(cells: Mapping[str, tuple[str, str]], kinds: Mapping[str, str],
+                  ctx: CodeContext) -> dict[str, str]:
+    """The code of each output cell as the output's type keeps it: an exact number as
+    Exact, or as the float nearest to it in an output of floats."""
+    codes = {}
+    for name, (code, typ) in cells.items():
+        if typ == EXACT and kinds[name] == NUMBER:
+            code = repr(float(ctx.constants[code])) if code in ctx.constants else \
+                f"_float({code})"
+        elif kinds[name] == EXACT:
+            code = kept(code, typ)
+        codes[name] = code
+    return codes
 
 
 _WORD = re.compile(r"[A-Za-z]+")
@@ -243,8 +286,8 @@ def _fits(actual: str, wanted: str) -> bool:
     if actual in (wanted, NULL):
         return True
     if wanted == NUMBER:
-        return actual in (INTEGER, MONEY)
-    return wanted == MONEY and actual in (NUMBER, INTEGER)
+        return actual in (INTEGER, MONEY, EXACT)
+    return wanted == MONEY and actual in (NUMBER, INTEGER, EXACT)
 
 
 def evaluation_order(table: CompiledTable, spec: Mapping) -> list[TableRow]:
@@ -335,7 +378,8 @@ def _write_single_hit(fb, hit_policy, rows, table_id, stage, reads, result_local
         fb.trace(stage, f"{table_id}/{'default' if default else 'no_match'}", reads, result)
 
 
-def _write_multi_hit(fb, rows, table_id, stage, reads, result_locals, aggregation) -> None:
+def _write_multi_hit(fb, rows, table_id, stage, reads, result_locals, aggregation,
+                     result_types) -> None:
     lists = {name: f"{local}_all" for name, local in result_locals.items()}
     for local in lists.values():
         fb.line(f"{local} = []")
@@ -353,7 +397,8 @@ def _write_multi_hit(fb, rows, table_id, stage, reads, result_locals, aggregatio
         elif aggregation == "count":
             fb.line(f"{local} = len({values})")
         else:
-            fb.line(f"{local} = _aggregate({aggregation!r}, {values})")
+            total = f"_aggregate({aggregation!r}, {values})"
+            fb.line(f"{local} = {kept(total, result_types[name])}")
 
 
 def _outside_closed_list(column: str, test, ctx: CodeContext) -> str | None:

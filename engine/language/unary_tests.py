@@ -4,10 +4,13 @@ A cell tests the value of its column's input:
 
 - ``-`` (or an empty cell): any value, even a missing one;
 - ``>= 80``, ``< 0.5``, ``= "retail"``, ``!= 0``: a comparison (the right side may be any
-  expression, such as ``> 0.1 * revenue``);
+  expression, such as ``> 0.1 * revenue`` or ``= attributes.other``; in a text column a
+  bare word there that names no field, like ``!= retail``, is text);
 - ``[60..80)``, ``(0..1]``, ``]0..1[``, ``[100..)`` or ``(..0)``: an interval, square
-  brackets closed, round ones open, an empty end unbounded;
-- ``AAA, AA`` or ``"a b", 3``: one of these values (bare words are text in a text column);
+  brackets closed, round ones open, an empty end (or ``-inf`` / ``inf``) unbounded; as
+  scorecard tools export them, ``[-inf,8)`` and ``[44,inf)`` too (number ends only);
+- ``AAA, AA`` or ``"a b", 3``: one of these values (bare words are text in a text column;
+  one that names a field is refused: ``= name`` means its value, ``"name"`` the text);
 - ``not(AAA, AA)``: none of these;
 - an expression with ``?`` standing for the input, e.g. ``? > 0.5 * equity``.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,31 +31,41 @@ from ..errors import ExpressionError
 from .expressions import (
     BOOLEAN,
     DATE,
+    EXACT,
     MONEY,
+    NUMBER,
     NUMERIC,
     STRING,
     CodeContext,
     Symbol,
     compile_expression,
+    shown,
 )
+from .runtime import written
 
 INPUT_NAME = "_input_"
 _COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.*)$", re.S)
 _INTERVAL = re.compile(r"^([\[\(\]])\s*(.*?)\s*\.\.\s*(.*?)\s*([\]\)\[])$", re.S)
+# [a,b) as scorecard tools write a bin; a list is never a cell, so this is not ambiguous.
+_COMMA_INTERVAL = re.compile(r"^([\[\(])\s*([^,]*?)\s*,\s*([^,]*?)\s*([\]\)])$", re.S)
+_INFINITY = re.compile(r"^([+-]?)inf(inity)?$", re.I)
 _BARE_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/ ]*$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# A dotted path such as attributes.other: after an operator it is read as a field, never text.
+_FIELD_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A range with constant ends; None is unbounded."""
+    """A range with constant ends; None is unbounded. The ends of an exact column (the
+    score) are exact (int or Decimal), of other number columns ints and floats."""
 
-    low: float | None
+    low: float | Decimal | None
     low_closed: bool
-    high: float | None
+    high: float | Decimal | None
     high_closed: bool
 
-    def contains(self, value: float) -> bool:
+    def contains(self, value: float | Decimal) -> bool:
         """True when ``value`` lies in the interval."""
         if self.low is not None and (value < self.low or (value == self.low and
                                                           not self.low_closed)):
@@ -92,7 +106,7 @@ def compile_unary_test(cell: object, input_code: str, input_type: str,
         return UnaryTest("-", None)
     if isinstance(cell, bool):
         if input_type != BOOLEAN:
-            raise ExpressionError(f"true/false in a column of {input_type} values")
+            raise ExpressionError(f"true/false in a column of {shown(input_type)} values")
         return UnaryTest(str(cell).lower(), f"({input_code} is {cell})", values=frozenset([cell]))
     if isinstance(cell, int | float):
         text = repr(cell)
@@ -113,6 +127,9 @@ class _CellBuilder:
         self.ctx = ctx
         self.nullable = input_nullable
         self.reads: list[str] = []
+        # Codes of ends where an exact number meets a float (see endpoint).
+        self.float_ends: set[str] = set()  # float ends in an exact column
+        self.exact_ends: set[str] = set()  # exact ends in a column of floats
 
     def build(self) -> UnaryTest:
         stripped = self.text.strip()
@@ -176,6 +193,15 @@ class _CellBuilder:
         match = _INTERVAL.match(item)
         if match and ".." in item:
             return self.interval(match, offset)
+        match = _COMMA_INTERVAL.match(item)
+        if match:
+            for end, start in ((match.group(2), match.start(2)), (match.group(3),
+                                                                 match.start(3))):
+                if end and not (_NUMBER.match(end) or _INFINITY.match(end)):
+                    raise ExpressionError("an interval written with a comma takes numbers "
+                                          "or -inf/inf as its ends; write [a..b) for "
+                                          "other values", offset + start)
+            return self.interval(match, offset)
         match = _COMPARISON.match(item)
         if match:
             operator, right = match.group(1), match.group(2)
@@ -183,11 +209,11 @@ class _CellBuilder:
                 raise ExpressionError(f"nothing after '{operator}'", offset + len(item))
             symbol = "==" if operator == "=" else operator
             right_offset = offset + match.start(2)
-            value_code, constant = self.endpoint(right, right_offset, bare_words=True)
+            value_code, constant = self.endpoint(right, right_offset, bare_words="operand")
             code = self.compare(symbol, value_code)
             interval = None
-            if constant is not _NO_VALUE and isinstance(constant, int | float) and \
-                    not isinstance(constant, bool) and symbol in ("<", "<=", ">", ">="):
+            if constant is not _NO_VALUE and _is_number(constant) and \
+                    symbol in ("<", "<=", ">", ">="):
                 interval = Interval(constant if symbol[0] == ">" else None, symbol == ">=",
                                     constant if symbol[0] == "<" else None, symbol == "<=")
             if symbol == "==" and constant is not _NO_VALUE:
@@ -203,35 +229,53 @@ class _CellBuilder:
             raise ExpressionError("an interval needs at least one end", offset)
         if self.type not in NUMERIC and self.type != DATE:
             raise ExpressionError(f"an interval needs a number or date column, "
-                                  f"this one holds {self.type} values", offset)
+                                  f"this one holds {shown(self.type)} values", offset)
+        # -inf below and inf above are no bound; the other way round nothing is inside.
+        low_infinite, high_infinite = _INFINITY.match(low_text), _INFINITY.match(high_text)
+        if (low_infinite and low_infinite.group(1) != "-") or \
+                (high_infinite and high_infinite.group(1) == "-"):
+            raise ExpressionError(f"the interval {match.group(0)} is empty", offset)
+        low_text = "" if low_infinite else low_text
+        high_text = "" if high_infinite else high_text
         guards = [f"{self.input} is not None"] if self.nullable else []
         low_code = high_code = None
         low_value = high_value = None
+        floated = False  # an exact input compared with a float end: compared as a float
         if low_text:
             low_code, low_value = self.endpoint(low_text, offset + match.start(2))
-            low_code = self.settled(low_code, guards)
+            floated = low_code in self.float_ends
+            low_code = self.as_compared(low_code, self.settled(low_code, guards))
         if high_text:
             high_code, high_value = self.endpoint(high_text, offset + match.start(3))
-            high_code = self.settled(high_code, guards)
-        test = self.input
+            floated = floated or high_code in self.float_ends
+            high_code = self.as_compared(high_code, self.settled(high_code, guards))
+        test = f"float({self.input})" if floated else self.input
+        if floated:
+            low_code, high_code = (self.float_constant(c) for c in (low_code, high_code))
         if low_code is not None:
             test = f"{low_code} {'<=' if low_closed else '<'} {test}"
         if high_code is not None:
             test = f"{test} {'<=' if high_closed else '<'} {high_code}"
-        code = "(" + " and ".join([*guards, test]) + ")"
+        if low_code is None and high_code is None:  # (-inf..inf): any value that is there
+            code = f"({guards[0]})" if guards else "True"
+        else:
+            code = "(" + " and ".join([*guards, test]) + ")"
         interval = None
         if _comparable_constants(low_value, high_value) and (
                 low_value > high_value or (low_value == high_value and
                                            not (low_closed and high_closed))):
             raise ExpressionError(f"the interval {match.group(0)} is empty", offset)
         if low_value is not _NO_VALUE and high_value is not _NO_VALUE and \
-                all(v is None or isinstance(v, int | float) for v in (low_value, high_value)):
+                all(v is None or _is_number(v) for v in (low_value, high_value)):
             interval = Interval(low_value, low_closed and low_text != "", high_value,
                                 high_closed and high_text != "")
         return code, interval, _NO_VALUE
 
-    def endpoint(self, text: str, offset: int, bare_words: bool = False):
-        """(code, constant value or _NO_VALUE) for a value in a cell."""
+    def endpoint(self, text: str, offset: int, bare_words: bool | str = False):
+        """(code, constant value or _NO_VALUE) for a value in a cell. ``bare_words``: in a
+        text column a bare word is text (True: a list item, where a word naming a field is
+        refused as ambiguous; "operand": the right of an operator, where a field's name
+        means its value and a dotted path is always read as a field)."""
         stripped = text.strip()
         offset += text.index(stripped[0]) if stripped else 0
         if self.type == DATE and re.match(r"^\d{4}-\d{2}-\d{2}$", stripped):
@@ -242,23 +286,51 @@ class _CellBuilder:
             return self.ctx.constant(value), value
         if bare_words and self.type == STRING and _BARE_WORD.match(stripped) and \
                 not _NUMBER.match(stripped):
-            return repr(stripped), stripped
+            if stripped in self.scope:
+                if bare_words != "operand":
+                    raise ExpressionError(
+                        f"'{stripped}' names a field: write '= {stripped}' to compare with "
+                        f"its value, or \"{stripped}\" (quoted) for the text", offset)
+            elif bare_words != "operand" or not _FIELD_PATH.match(stripped):
+                return repr(stripped), stripped
         if _NUMBER.match(stripped):
-            value = float(stripped) if any(c in stripped for c in ".eE") else int(stripped)
+            value = _number_value(stripped, offset)
             if self.type not in NUMERIC:
                 raise ExpressionError(f"the number {stripped} in a column of {self.type} "
                                       "values", offset)
             if self.type == MONEY:  # exact, as written: money is compared as Decimal
                 return self.ctx.constant(Decimal(stripped)), value
+            if self.type == EXACT and isinstance(value, float):  # exact, as written
+                exact = written(Decimal(stripped))
+                return self.ctx.constant(exact), exact
             return repr(value), value
         compiled = self.expression(stripped, offset)
         if compiled.type not in (self.type, "null") and not (
                 compiled.type in NUMERIC and self.type in NUMERIC):
-            raise ExpressionError(f"a {compiled.type} value in a column of {self.type} "
-                                  "values", offset)
+            raise ExpressionError(f"a {shown(compiled.type)} value in a column of "
+                                  f"{shown(self.type)} values", offset)
         if compiled.code.startswith(("'", '"')):
             return compiled.code, ast.literal_eval(compiled.code)
+        # Where an exact number meets a float, it is compared as the float nearest to it.
+        if self.type == EXACT and compiled.type == NUMBER:
+            self.float_ends.add(compiled.code)
+        elif self.type == NUMBER and compiled.type == EXACT:
+            if compiled.code in self.ctx.constants:  # (0.5): converted once, here
+                return repr(float(self.ctx.constants[compiled.code])), _NO_VALUE
+            self.exact_ends.add(compiled.code)
         return compiled.code, _NO_VALUE
+
+    def as_compared(self, code: str, settled: str) -> str:
+        """``settled`` (the name of an end's value), as a float when the end is an exact
+        number in a column of floats."""
+        return f"float({settled})" if code in self.exact_ends else settled
+
+    def float_constant(self, code: str | None) -> str | None:
+        """An exact constant end as a float literal (the input is compared as a float)."""
+        if code is not None and code in self.ctx.constants and \
+                isinstance(self.ctx.constants[code], Decimal):
+            return repr(float(self.ctx.constants[code]))
+        return code
 
     def settled(self, code: str, guards: list[str]) -> str:
         """A name for ``code``'s value, adding a not-null guard when it is computed."""
@@ -272,16 +344,18 @@ class _CellBuilder:
         return name
 
     def compare(self, symbol: str, value_code: str) -> str:
+        floated = value_code in self.float_ends
         if symbol == "==" and _is_constant(value_code):
             return f"({self.input} == {value_code})"  # None never equals a constant
         if symbol == "!=" and self.type in (STRING, BOOLEAN) and _is_constant(value_code):
             test = f"{self.input} {symbol} {value_code}"
             return f"({self.input} is not None and {test})" if self.nullable else f"({test})"
-        if self.type == BOOLEAN:
+        if self.type == BOOLEAN and symbol not in ("==", "!="):
             raise ExpressionError(f"'{symbol}' cannot order true/false values")
         guards = [f"{self.input} is not None"] if self.nullable else []
-        value_code = self.settled(value_code, guards)
-        guards.append(f"{self.input} {symbol} {value_code}")
+        value_code = self.as_compared(value_code, self.settled(value_code, guards))
+        left = f"float({self.input})" if floated else self.input
+        guards.append(f"{left} {symbol} {value_code}")
         return "(" + " and ".join(guards) + ")"
 
 
@@ -293,12 +367,28 @@ class _NoValue:
 _NO_VALUE = _NoValue()
 
 
+def _number_value(text: str, offset: int) -> int | float:
+    """A number written in a cell; one too large to hold (1e999 would be an infinity) is
+    refused, with the bounds the expression language has."""
+    if any(c in text for c in ".eE"):
+        value = float(text)
+        if value in (math.inf, -math.inf):
+            raise ExpressionError("number too large", offset)
+        return value
+    if len(text.lstrip("+-0")) > 31 or abs(int(text)) > 10**30:
+        raise ExpressionError("number too large", offset)
+    return int(text)
+
+
 def _comparable_constants(low: object, high: object) -> bool:
     """True when both ends are constants that can be ordered (two numbers, two dates)."""
     if low is None or high is None or low is _NO_VALUE or high is _NO_VALUE:
         return False
-    numbers = (int, float)
-    return (isinstance(low, numbers) and isinstance(high, numbers)) or type(low) is type(high)
+    return (_is_number(low) and _is_number(high)) or type(low) is type(high)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
 def _is_constant(code: str) -> bool:
@@ -307,13 +397,17 @@ def _is_constant(code: str) -> bool:
         code.startswith(("'", '"')) or code in ("True", "False")
 
 
-def _fmt(value: float) -> str:
-    return repr(value)
+def _fmt(value: float | Decimal) -> str:
+    return str(value) if isinstance(value, Decimal) else repr(value)
+
+
+# A quoted text as an expression reads it: a backslash escapes the character after it.
+_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.S)
 
 
 def _outside_quotes(text: str) -> str:
     """``text`` with every quoted part blanked out."""
-    return re.sub(r"\"[^\"]*\"|'[^']*'", lambda m: " " * len(m.group(0)), text)
+    return _QUOTED.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _replace_question_marks(text: str) -> str:
@@ -326,10 +420,14 @@ def _replace_question_marks(text: str) -> str:
 def _split_items(text: str, base: int) -> list[tuple[str, int]]:
     """Split a cell on top-level commas (not inside quotes, brackets or parentheses),
     keeping each item's offset in the cell."""
-    items, depth, quote, start = [], 0, "", 0
+    items, depth, quote, start, escaped = [], 0, "", 0, False
     for index, char in enumerate(text):
-        if quote:
-            if char == quote:
+        if escaped:
+            escaped = False
+        elif quote:
+            if char == "\\":
+                escaped = True
+            elif char == quote:
                 quote = ""
         elif char in "\"'":
             quote = char

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 
 from ..language.expressions import BOOLEAN, INTEGER, NUMERIC
@@ -131,7 +132,7 @@ def _number_pieces(domain: Domain, tests: list[UnaryTest]) -> list[Piece]:
             continue
         if integer:
             value = int(value)
-        label = repr(interval.low) if interval.low == interval.high else str(interval)
+        label = _number(interval.low) if interval.low == interval.high else str(interval)
         result.append(Piece(label, value, interval))
     return result
 
@@ -152,6 +153,8 @@ def _between(low: float | None, high: float | None, integer: bool) -> float | No
         return high - 1
     if high is None:
         return low + 1
+    if isinstance(low, Decimal) != isinstance(high, Decimal):  # an exact cut and a bound
+        low, high = float(low), float(high)
     return (low + high) / 2
 
 
@@ -216,7 +219,11 @@ def describe(column_pieces: Sequence[Piece], chosen: Iterable[int]) -> str:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _number(value: float | Decimal) -> str:
+    return str(value) if isinstance(value, Decimal) else repr(value)
 
 
 def _show(value: object) -> str:

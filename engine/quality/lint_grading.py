@@ -90,7 +90,7 @@ def _unreachable_grades(ruleset: CompiledRuleset, options: list[set[float]]
     gives its grade either, else a warning."""
     doc = ruleset.source.stages["grading"]
     spec = doc.data
-    scores: set[float] | None = {spec["scorecard"].get("base_points", 0)}
+    scores: set | None = {ruleset.grading_info.base_points}  # exact, as the score is
     for choices in options:
         scores = {s + c for s in scores for c in choices}
         if len(scores) > MAX_SCORES:

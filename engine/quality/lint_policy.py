@@ -18,7 +18,8 @@ import random
 from collections.abc import Mapping
 
 from ..errors import DecisionError
-from ..language.expressions import INTEGER, NUMERIC
+from ..language.expressions import EXACT, INTEGER, NUMERIC
+from ..language.runtime import written
 from ..ruleset.compiler import ADMISSION_OUTPUTS, GRADING_OUTPUTS, CompiledRuleset
 from .findings import ERROR, Finding
 from .input_space import domain_of
@@ -120,6 +121,8 @@ def _probes(ruleset: CompiledRuleset, table_id: str) -> list[dict]:
         if types[name] in NUMERIC:
             values = [v for v in GRID if domain.range.contains(v)
                       and (types[name] != INTEGER or isinstance(v, int))]
+            if types[name] == EXACT:  # as the decision has it: never a float
+                values = [written(v) for v in values]
             grids.append(values or [0])
         else:  # true/false, text, dates: the values known, and missing
             grids.append([*(domain.values or domain.named), None])

@@ -20,6 +20,7 @@ from ..language.codegen import FunctionBuilder, Reporter, scope_for
 from ..language.expressions import (
     BOOLEAN,
     DATE,
+    EXACT,
     INTEGER,
     LIST,
     MONEY,
@@ -42,7 +43,8 @@ from .source import DEFAULT_GRADES, RulesetSource
 
 # Names the stages make available to the stages after them.
 ADMISSION_OUTPUTS = {"admission_outcome": STRING}
-GRADING_OUTPUTS = {"score": NUMBER, "band_grade": STRING, "grade": STRING}
+# The score is exact: the sum of points the ruleset wrote.
+GRADING_OUTPUTS = {"score": EXACT, "band_grade": STRING, "grade": STRING}
 OVERRIDE_OUTPUTS = {"overrides_applied": INTEGER}  # how many expert overrides applied
 RESERVED = {"as_of", *ADMISSION_OUTPUTS, *GRADING_OUTPUTS, *OVERRIDE_OUTPUTS, "credit_limit",
             "payment_term_days", "discount_rate", "discount_days", "guarantee_required",

@@ -7,12 +7,12 @@ import re
 from collections.abc import Mapping
 
 from ..language.codegen import FunctionBuilder, Reporter, local_name
-from ..language.expressions import Symbol
+from ..language.expressions import Symbol, kept
 from ..language.tables import compile_table
 
 STAGE = "derived"
 _WORD = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)(?![\w])")
-_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.S)
 
 
 def dependency_order(derived: Mapping[str, object], rep: Reporter) -> list[str]:
@@ -20,12 +20,12 @@ def dependency_order(derived: Mapping[str, object], rep: Reporter) -> list[str]:
     is reported at every fact on it."""
     names = set(derived)
     needs = {name: _mentions(spec) & names - {name} for name, spec in derived.items()}
-    for name, spec in derived.items():
-        if name in _mentions(spec):
-            rep.error(("derived", name), f"derived fact '{name}' reads itself", at_key=True)
+    itself = [name for name, spec in derived.items() if name in _mentions(spec)]
+    for name in itself:
+        rep.error(("derived", name), f"derived fact '{name}' reads itself", at_key=True)
     order: list[str] = []
     done: set[str] = set()
-    pending = list(derived)
+    pending = [name for name in derived if name not in itself]
     while pending:
         # Sorted, so that the order (and the trace) does not depend on how the YAML
         # mapping was written: the ruleset's hash ignores key order.
@@ -53,8 +53,12 @@ def _cycle_from(start: str, needs: Mapping[str, set], pending: set) -> list[str]
 
 
 def _mentions(spec: object) -> set[str]:
-    """Every bare word in the strings of a derived fact's spec (a safe over-estimate of
-    the names it reads)."""
+    """Every bare word in the strings of a derived fact's spec that may name a fact it
+    reads (a safe over-estimate). A table's column names, output types and priority lists
+    and its text outputs are not reads: a table whose output has the fact's own name does
+    not read itself."""
+    if isinstance(spec, Mapping) and isinstance(spec.get("table"), Mapping):
+        return _table_mentions(spec["table"])
     found: set[str] = set()
     if isinstance(spec, str):
         found.update(_WORD.findall(_QUOTED.sub(" ", spec)))
@@ -66,6 +70,31 @@ def _mentions(spec: object) -> set[str]:
         for item in spec:
             found |= _mentions(item)
     return found
+
+
+def _table_mentions(table: Mapping) -> set[str]:
+    """What a table may read: its inputs' expressions (an input without ``expr`` reads
+    its name), its input cells and the expressions in its number and boolean outputs."""
+    found: set[str] = set()
+    for column in _list(table.get("inputs")):
+        if isinstance(column, Mapping):
+            found |= _mentions(column.get("expr", column.get("name")))
+    text_outputs = {o.get("name") for o in _list(table.get("outputs"))
+                    if isinstance(o, Mapping) and o.get("type") == "string"}
+    cells = [rule.get("when") for rule in _list(table.get("rules")) if isinstance(rule, Mapping)]
+    outputs = [rule.get("then") for rule in _list(table.get("rules"))
+               if isinstance(rule, Mapping)] + [table.get("default")]
+    for when in cells:
+        if isinstance(when, Mapping):
+            found |= _mentions(list(when.values()))
+    for then in outputs:
+        if isinstance(then, Mapping):
+            found |= _mentions([v for k, v in then.items() if k not in text_outputs])
+    return found
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
 
 
 def compile_derived(spec: Mapping, scope: dict[str, Symbol], fb: FunctionBuilder,
@@ -104,7 +133,7 @@ def compile_derived(spec: Mapping, scope: dict[str, Symbol], fb: FunctionBuilder
             if compiled is None:
                 continue
             typ = compiled.type if compiled.type != "null" else "number"
-            fb.line(f"{local_name(name)} = {compiled.code}")
+            fb.line(f"{local_name(name)} = {kept(compiled.code, typ)}")
             fb.trace(STAGE, name, compiled.reads, local_name(name))
         fb.line(f"v[{name!r}] = {local_name(name)}")
         scope[name] = Symbol(typ, local_name(name))

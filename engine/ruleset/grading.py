@@ -1,15 +1,23 @@
 """Grading: a scorecard (characteristics, bins, points, reason codes), score bands to
 grades, then floors and caps. Compiled into the body of the generated ``grading``
-function, which returns ``(score, band_grade, grade, adjustments, reason_codes)``."""
+function, which returns ``(score, band_grade, grade, adjustments, reason_codes)``.
+
+Points and the score are exact: whole points are ints, others Decimals of the number as
+written, so 0.1 + 0.2 is 0.3 and a score on a band's edge is on it. Points with decimals
+are added, compared with the bands and ranked for reason codes as whole numbers of their
+smallest decimal place (0.1 and 0.25 as 10 and 25 hundredths), which is exact and as fast
+as whole points; the score is made a decimal once, when the bands are done."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from ..language.codegen import FunctionBuilder, Path, Reporter
-from ..language.expressions import NUMBER, STRING, Symbol
+from ..language.expressions import EXACT, NUMBER, NUMERIC, STRING, CodeContext, Symbol
+from ..language.runtime import written
 from ..language.unary_tests import Interval, UnaryTest, compile_unary_test
 
 STAGE = "grading"
@@ -21,7 +29,7 @@ class Bin:
     position in the YAML list of bins, and (range and values bins) its compiled test."""
 
     id: str
-    points: float
+    points: int | Decimal  # exact, as written
     kind: str  # range | values | missing | else
     index: int = 0
     test: UnaryTest | None = field(default=None, compare=False)
@@ -35,7 +43,7 @@ class Characteristic:
     index: int = 0  # position in the YAML list of characteristics
 
     @property
-    def best(self) -> float:
+    def best(self) -> int | Decimal:
         return max(b.points for b in self.bins)
 
 
@@ -44,9 +52,10 @@ class CompiledGrading:
     """What static checks need to know about the compiled grading stage."""
 
     characteristics: tuple[Characteristic, ...]
-    score_range: tuple[float, float]
+    score_range: tuple[int | Decimal, int | Decimal]
     bands: tuple[tuple[str, Interval], ...]
     adjustments: tuple[str, ...]
+    base_points: int | Decimal = 0
 
 
 def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Symbol],
@@ -55,16 +64,21 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
     before = len(rep.problems)
     card = spec["scorecard"]
     ctx = fb.ctx
-    fb.line(f"score = {card.get('base_points', 0)!r}")
+    base = written(card.get("base_points", 0))
+    scale = _scale([base, *(written(b["points"]) for c in card["characteristics"]
+                            for b in c["bins"])])
+    # With whole points the sum is the score; else a whole number of 10**-scale.
+    total = "total" if scale else "score"
+    fb.line(f"{total} = {_scaled(base, scale)!r}")
     characteristics, lost_terms = [], []
-    low = high = card.get("base_points", 0)
+    low = high = base
     seen: set[str] = set()
     for c_index, char in enumerate(card["characteristics"]):
         path = ("scorecard", "characteristics", c_index)
         if char["id"] in seen:
             rep.error((*path, "id"), f"characteristic id '{char['id']}' is used twice")
         seen.add(char["id"])
-        compiled = _characteristic(char, path, scope, fb, rep)
+        compiled = _characteristic(char, path, scope, fb, rep, scale, total)
         if compiled is None:
             continue
         characteristic, lost_local = compiled
@@ -76,16 +90,17 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
         lost_terms.append(lost_local)
     fb.line(f"reasons = _top_reasons(({', '.join(lost_terms)},), "
             f"{card.get('reason_count', 3)!r})")
-    bands = _bands(spec["bands"], grades, (low, high), fb, rep)
+    bands = _bands(spec["bands"], grades, (low, high), fb, rep, scale)
     adjustments = _adjustments(spec.get("adjustments", []), grades, scope, fb, rep)
     if len(rep.problems) > before or bands is None or adjustments is None:
         return None
     fb.line(f"grade = {ctx.constant(tuple(grades))}[rank]")
     fb.line("return score, band_grade, grade, adjusted, reasons")
-    return CompiledGrading(tuple(characteristics), (low, high), bands, adjustments)
+    return CompiledGrading(tuple(characteristics), (low, high), bands, adjustments, base)
 
 
-def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: Reporter):
+def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: Reporter,
+                    scale: int, total: str):
     ctx = fb.ctx
     compiled = rep.expression((*path, "input"), char["input"], scope, ctx)
     if compiled is None:
@@ -100,7 +115,7 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
     for b_index, spec in enumerate(char["bins"]):
         bin_path = (*path, "bins", b_index)
         reason = spec.get("reason", default_reason)
-        points = spec["points"]
+        points = written(spec["points"])
         if spec.get("missing"):
             if missing is not None:
                 rep.error(bin_path, "two missing bins")
@@ -112,7 +127,7 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
             other = Bin(str(spec.get("id", "else")), points, "else", b_index), reason
             continue
         if "range" in spec:
-            if compiled.type not in ("number", "integer", "money", "null"):
+            if compiled.type not in (*NUMERIC, "null"):
                 rep.error((*bin_path, "range"), f"a range bin needs a number input; "
                           f"'{char['input']}' is {compiled.type}")
                 ok = False
@@ -148,8 +163,8 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
         # decision allocates nothing for them.
         points = bin_.points if bin_ else 0
         result = ctx.constant({"bin": bin_.id if bin_ else None, "points": points})
-        lost = ctx.constant((points - best, position, reason))
-        fb.line(f"{points_local} = {points!r}; {result_local} = {result}; "
+        lost = ctx.constant((_scaled(points - best, scale), position, reason))
+        fb.line(f"{points_local} = {_scaled(points, scale)!r}; {result_local} = {result}; "
                 f"{lost_local} = {lost}")
 
     none_case = missing or other
@@ -164,9 +179,23 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
     fb.line("else:")
     with fb.indented():
         assign(other[0] if other else None, other[1] if other else default_reason)
-    fb.line(f"score += {points_local}")
+    fb.line(f"{total} += {points_local}")
     fb.trace(STAGE, char["id"], compiled.reads, result_local)
     return Characteristic(char["id"], tuple(bins), compiled.type, int(path[-1])), lost_local
+
+
+def _scale(points: list) -> int:
+    """The smallest decimal place of any points (0 when all are whole)."""
+    return max([0, *(-p.as_tuple().exponent for p in points if isinstance(p, Decimal))])
+
+
+def _scaled(value: int | Decimal, scale: int) -> int | Decimal:
+    """``value`` in units of 10**-scale: a whole number for points (a band's end may have
+    more decimals: then an exact Decimal)."""
+    if not scale or isinstance(value, int):
+        return value * 10 ** scale
+    shifted = value.scaleb(scale)
+    return int(shifted) if shifted == shifted.to_integral_value() else shifted
 
 
 def _overlap(a: Interval, b: Interval) -> bool:
@@ -184,8 +213,8 @@ def _quoted(value: object, typ: str) -> str:
     return repr(value)
 
 
-def _bands(bands: list, grades: Sequence[str], score_range: tuple[float, float],
-           fb: FunctionBuilder, rep: Reporter):
+def _bands(bands: list, grades: Sequence[str], score_range: tuple,
+           fb: FunctionBuilder, rep: Reporter, scale: int = 0):
     """Score -> grade: constant intervals with no gaps and no overlaps over the scores the
     scorecard can produce, every grade used once, better grades on higher scores."""
     ctx = fb.ctx
@@ -203,7 +232,7 @@ def _bands(bands: list, grades: Sequence[str], score_range: tuple[float, float],
             continue
         used[grade] = index
         test = rep.guard((*path, "score"), lambda t=band["score"]: compile_unary_test(
-            t, "score", NUMBER, {}, ctx, input_nullable=False))
+            t, "score", EXACT, {}, ctx, input_nullable=False))
         if test is None:
             continue
         if not test.intervals or len(test.intervals) != 1 or test.negated:
@@ -250,11 +279,32 @@ def _bands(bands: list, grades: Sequence[str], score_range: tuple[float, float],
     if not ok:
         return None
     keyword = "if"
-    for grade, _, _, code in reversed(ordered):
+    for grade, interval, _, code in reversed(ordered):
+        if scale:
+            code = _scaled_band(interval, scale, ctx)
         fb.line(f"{keyword} {code}: band_grade = {grade!r}; rank = {grades.index(grade)}")
         keyword = "elif"
-    fb.line("else: _no_band(score)")
+    if scale:
+        fb.line(f"else: _no_band(_unscaled(total, {scale}))")
+        fb.line(f"score = _unscaled(total, {scale})")
+    else:
+        fb.line("else: _no_band(score)")
     return tuple((g, i) for g, i, _, _ in ordered)
+
+
+def _scaled_band(interval: Interval, scale: int, ctx: CodeContext) -> str:
+    """The band's test on the scaled total."""
+    test = "total"
+    if interval.low is not None:
+        test = f"{_end(interval.low, scale, ctx)} {'<=' if interval.low_closed else '<'} {test}"
+    if interval.high is not None:
+        test = f"{test} {'<=' if interval.high_closed else '<'} {_end(interval.high, scale, ctx)}"
+    return "True" if test == "total" else f"({test})"
+
+
+def _end(value: int | Decimal, scale: int, ctx: CodeContext) -> str:
+    scaled = _scaled(value, scale)
+    return repr(scaled) if isinstance(scaled, int) else ctx.constant(scaled)
 
 
 def _adjustments(items: list, grades: Sequence[str], scope, fb: FunctionBuilder,
