@@ -8,10 +8,12 @@ overrides register as "database disk image is malformed" on resumed batches."""
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import multiprocessing.context
 
 CHUNK_ROWS = 500
 IN_FLIGHT_PER_WORKER = 3
@@ -37,7 +39,11 @@ def map_chunks(chunks: Iterator[list], work: Callable, args: tuple, *, workers: 
     """``work(chunk, *args)`` for each chunk in ``workers`` processes (each set up once by
     ``initializer(*initargs)``), yielded in input order, with at most a few chunks per
     worker in flight so that memory stays flat."""
-    pending: deque[Future] = deque()
+    # Imported here, as in worker_context: a command that runs in one process (most do)
+    # does not pay the 20 ms of importing process pools.
+    from concurrent.futures import ProcessPoolExecutor
+
+    pending: deque = deque()
     with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(),
                              initializer=initializer, initargs=initargs) as pool:
         for chunk in chunks:
@@ -50,6 +56,8 @@ def map_chunks(chunks: Iterator[list], work: Callable, args: tuple, *, workers: 
 
 def worker_context() -> multiprocessing.context.BaseContext:
     """How worker processes start: from a fork server (see the module's docstring)."""
+    import multiprocessing
+
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return context

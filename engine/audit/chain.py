@@ -15,14 +15,11 @@ import hashlib
 import os
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
 from ..canonical import canonical_json, sha256_hex_text
-from ..parallel import worker_context
 from .body_codec import ELIDED, FORMAT_2, dictionary_digest
-from .checkpoints import extends
 
 FORMAT_2_MARK = bytes([FORMAT_2])
 GENESIS = "0" * 64  # the first record's previous hash in a trail whose meta is not covered
@@ -119,6 +116,11 @@ def verify_file(path: str, expected_head: tuple[int, str] | None = None,
             step = min(RANGE, -(-last // workers))
             ranges = [(path, lo, min(lo + step - 1, last)) for lo in range(1, last + 1, step)]
             parts = []
+            # Imported here: process pools cost a one-shot command 50 ms to import.
+            from concurrent.futures import ProcessPoolExecutor
+
+            from ..parallel import worker_context
+
             with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
                 for part in pool.map(_verify_range_in_file, *zip(*ranges, strict=True)):
                     parts.append(part)
@@ -127,6 +129,8 @@ def verify_file(path: str, expected_head: tuple[int, str] | None = None,
             report = _combine(parts)
         report = _finish(conn, report, expected_head)
         if report.ok and statement is not None:
+            from .checkpoints import extends  # signatures: imported when a head is signed
+
             why = extends(conn, statement)
             if why:
                 report = VerifyReport(report.checked, statement["size"], why, report.head)

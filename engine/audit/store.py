@@ -33,8 +33,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlite_utils
-
 from ..canonical import canonical_json, sha256_hex_text
 from ..errors import CreditRulesError
 from .body_codec import (
@@ -91,6 +89,8 @@ class NewRecord:
 
 
 def _migration_1(conn: sqlite3.Connection) -> None:
+    import sqlite_utils  # only to create a file: a one-shot command need not import it
+
     db = sqlite_utils.Database(conn)
     db["records"].create({
         "seq": int, "kind": str, "decision_id": str, "customer_id": str, "as_of": str,
@@ -193,7 +193,6 @@ class AuditStore:
         except AuditError:
             self.conn.close()
             raise
-        self.db = sqlite_utils.Database(self.conn)
         self.bodies = register_body_json(self.conn)
         self._known_rulesets: set[str] = set()
         self._known_dictionaries: set[int] = set()
@@ -400,9 +399,9 @@ class AuditStore:
     def record(self, ref: str) -> dict:
         """One record by sequence number or decision id (the latest with that id)."""
         if ref.isdigit():
-            row = self.db.execute("SELECT * FROM records WHERE seq = ?", [int(ref)])
+            row = self.conn.execute("SELECT * FROM records WHERE seq = ?", [int(ref)])
         else:
-            row = self.db.execute("SELECT * FROM records WHERE decision_id = ? ORDER BY seq "
+            row = self.conn.execute("SELECT * FROM records WHERE decision_id = ? ORDER BY seq "
                                   "DESC LIMIT 1", [ref])
         found = _dicts(row)
         if not found:

@@ -17,11 +17,14 @@ import jsonschema_rs
 Check = Callable[[object], bool]
 
 
-def compile_checker(schema: Mapping) -> Check:
+def compile_checker(schema: Mapping,
+                    retrieve: Callable[[str], Mapping] | None = None) -> Check:
     """A function that tells whether a document is valid against ``schema``. Anything the
     Rust side cannot take (a value of a type JSON has not) is answered "no", so that
-    jsonschema decides it."""
-    validator = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
+    jsonschema decides it. ``retrieve`` gives the schema another one refers to, by URI."""
+    options = {} if retrieve is None else {"retriever": retrieve}
+    validator = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True,
+                                                   **options)
 
     def check(document: object) -> bool:
         try:

@@ -10,7 +10,7 @@ offending field is named.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +63,7 @@ class SchemaStore:
         self._schemas: dict[str, dict] | None = None
         self._registry: Registry | None = None
         self._validators: dict[str, Validator] = {}
+        self._checkers: dict[str, Callable[[object], bool] | None] = {}
 
     def _load_all(self) -> dict[str, dict]:
         if self._schemas is not None:
@@ -120,8 +121,25 @@ class SchemaStore:
         except referencing.exceptions.Unresolvable as err:
             raise SchemaError(f"schema {name!r} (checking {file}): cannot resolve {err}") from None
 
+    def fast_valid(self, data: object, name: str) -> bool:
+        """Whether ``data`` is valid by the compiled yes/no check (fast_schema.py); False
+        also when that check cannot say, and then jsonschema decides."""
+        name = self._name_of(name)
+        if name not in self._checkers:
+            from .fast_schema import compile_checker
+
+            try:
+                self._checkers[name] = compile_checker(self._load_all()[name],
+                                                       self.load_schema)
+            except Exception:  # an optional fast path: when it cannot be built, jsonschema decides
+                self._checkers[name] = None
+        checker = self._checkers[name]
+        return checker is not None and checker(data)
+
     def schema_problems(self, doc: LocatedDocument, schema_name: str) -> list[Problem]:
         """Every way ``doc`` breaks the schema, located in its file and sorted by position."""
+        if self.fast_valid(doc.data, schema_name):
+            return []
         problems: set[Problem] = set()
         for error in self._errors(doc.data, schema_name, doc.file):
             for issue in _issues(error):

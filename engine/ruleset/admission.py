@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..language.codegen import FunctionBuilder, Reporter
-from ..language.expressions import BOOLEAN, Symbol
+from ..language.expressions import Symbol
+from .checks import compile_checks
 
 STAGE = "admission"
 OUTCOMES = ("accept", "refer", "reject")  # index = severity
@@ -17,21 +18,9 @@ def compile_admission(spec: Mapping, scope: Mapping[str, Symbol], fb: FunctionBu
     reasons)`` where reasons are ``(code, message, stage)`` tuples. Returns the check ids."""
     fb.line("severity = 0")
     fb.line("reasons = []")
-    ids: list[str] = []
-    for index, check in enumerate(spec.get("checks", [])):
-        path = ("checks", index)
-        if check["id"] in ids:
-            rep.error((*path, "id"), f"check id '{check['id']}' is used twice")
-        ids.append(check["id"])
-        compiled = rep.expression((*path, "when"), check["when"], scope, fb.ctx, expect=BOOLEAN)
-        if compiled is None:
-            continue
-        severity = OUTCOMES.index(check["outcome"])
-        reason = (check["reason"], check.get("message", check["reason"]), STAGE)
-        fb.line(f"if {compiled.code}:")
-        with fb.indented():
-            fb.line(f"reasons.append({fb.ctx.constant(reason)})")
-            fb.line(f"if severity < {severity}: severity = {severity}")
-            fb.trace(STAGE, check["id"], compiled.reads, repr(check["outcome"]))
+    ids = compile_checks(spec, scope, fb, rep, STAGE, outcome=lambda check: check["outcome"],
+                         on_hit=lambda check: [
+                             f"if severity < {OUTCOMES.index(check['outcome'])}: "
+                             f"severity = {OUTCOMES.index(check['outcome'])}"])
     fb.line("return severity, reasons")
-    return tuple(ids)
+    return ids

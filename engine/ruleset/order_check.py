@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from ..language.codegen import FunctionBuilder, Reporter, scope_for
 from ..language.expressions import BOOLEAN, INTEGER, MONEY, STRING
+from .checks import compile_checks
 
 STAGE = "order_check"
 OUTCOMES = ("pass", "block")
@@ -34,22 +35,8 @@ def compile_order_check(spec: Mapping, fb: FunctionBuilder, rep: Reporter
     """Write the order checks into ``fb``: the function returns the reasons of the checks
     that hit, ``(code, message, stage)`` tuples (none: the order passes). Returns the
     check ids."""
-    scope = scope_for(ORDER_FACTS, non_null=ALWAYS_KNOWN)
     fb.line("reasons = []")
-    ids: list[str] = []
-    for index, check in enumerate(spec.get("checks", [])):
-        path = ("checks", index)
-        if check["id"] in ids:
-            rep.error((*path, "id"), f"check id '{check['id']}' is used twice")
-        ids.append(check["id"])
-        compiled = rep.expression((*path, "when"), check["when"], scope, fb.ctx,
-                                  expect=BOOLEAN)
-        if compiled is None:
-            continue
-        reason = (check["reason"], check.get("message", check["reason"]), STAGE)
-        fb.line(f"if {compiled.code}:")
-        with fb.indented():
-            fb.line(f"reasons.append({fb.ctx.constant(reason)})")
-            fb.trace(STAGE, check["id"], compiled.reads, repr("block"))
+    ids = compile_checks(spec, scope_for(ORDER_FACTS, non_null=ALWAYS_KNOWN), fb, rep, STAGE,
+                         outcome=lambda check: "block")
     fb.line("return reasons")
-    return tuple(ids)
+    return ids
