@@ -1,16 +1,23 @@
-"""The fast customer-document check must never accept what jsonschema rejects, and must
-accept the documents jsonschema accepts (else every decision pays jsonschema's price)."""
+"""The fast customer-document (and event, and ruleset stage file) check must never accept
+what jsonschema rejects, and must accept the documents jsonschema accepts (else every
+decision pays jsonschema's price)."""
 
 from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
+import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.errors import ProblemsError
 from engine.language.fast_schema import compile_checker
 from engine.language.schema_check import _store, load_schema
+from engine.language.yaml_source import load_yaml_file
+from engine.ruleset.source import STAGE_SCHEMAS
 from tests.paths import ROOT
 from tests.sample_customers import paths, strong_customer
 
@@ -111,3 +118,34 @@ def test_both_checks_read_patterns_and_dates_the_same_way():
                             ({"id": "C-1", "attributes": {"n": 10 ** 39}}, True)]:
         assert checker(document) is valid, document
         assert (json_problems(document, "customer.schema.json") == []) is valid, document
+
+
+def _stage_files() -> list[tuple[Path, str]]:
+    """Every stage file of the shipped rulesets and the test rulesets (broken ones too),
+    with the schema its ruleset.yaml checks it against."""
+    found = []
+    for manifest in sorted([*(ROOT / "rulesets").glob("*/ruleset.yaml"),
+                            *(ROOT / "tests" / "rulesets").rglob("ruleset.yaml")]):
+        try:
+            stages = yaml.safe_load(manifest.read_text(encoding="utf-8")).get("stages") or {}
+        except (yaml.YAMLError, AttributeError):
+            continue
+        found.append((manifest, "ruleset.schema.json"))
+        for stage, name in stages.items():
+            path = manifest.parent / str(name)
+            if stage in STAGE_SCHEMAS and path.is_file():
+                found.append((path, STAGE_SCHEMAS[stage]))
+    return found
+
+
+@pytest.mark.parametrize(("path", "schema"), _stage_files(),
+                         ids=lambda value: str(value).rsplit("rulesets/", 1)[-1])
+def test_the_stage_checker_agrees_with_jsonschema(path, schema):
+    """Stage files are answered by the compiled check when valid (their messages come from
+    jsonschema): both must agree on every ruleset the tests hold, broken ones included."""
+    try:
+        doc = load_yaml_file(path)
+    except ProblemsError:
+        pytest.skip("not YAML the loader takes")
+    store = _store()
+    assert store.fast_valid(doc.data, schema) == store.validator(schema).is_valid(doc.data)
