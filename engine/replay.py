@@ -133,7 +133,8 @@ class Replayer:
                                       f"says {stored['exposure']['total']}")
         reasons, trace = check_order(self.ruleset(row["ruleset_hash"]), facts)
         again = OrderCheck(stored["order"], dt.date.fromisoformat(stored["as_of"]), facts,
-                           stored["exposure"], stored["decision"], reasons, trace)
+                           stored["exposure"], stored["decision"], reasons, trace,
+                           release=stored["result"].get("release"))
         if canonical_json(again.result()) != canonical_json(stored["result"]):
             _diff("result", stored["result"], again.result(), result.differences)
         elif compact_json(compact(trace)) != canonical_json(stored["trace"]):

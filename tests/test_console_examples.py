@@ -146,11 +146,22 @@ def _order_events(folder: Path) -> None:
     """A fresh folder: the events are the trail's first records."""
 
 
+ORDER_SETUP = ("credit decide examples/customers/bbb-distributor.json --as-of 2026-11-30",
+               "credit decide examples/customers/bb-construction.json --as-of 2026-11-30",
+               "credit events ingest examples/order-events.jsonl")
+
+
 @scenario("credit check-order examples/orders/within-limit.json --as-of 2026-11-30")
 def _orders_to_check(folder: Path) -> None:
-    for command in ("credit decide examples/customers/bbb-distributor.json --as-of "
-                    "2026-11-30", "credit decide examples/customers/bb-construction.json "
-                    "--as-of 2026-11-30", "credit events ingest examples/order-events.jsonl"):
+    for command in ORDER_SETUP:
+        run(command, folder)
+
+
+@scenario("credit orders --blocked --as-of 2026-11-30")
+def _orders_checked(folder: Path) -> None:
+    for command in (*ORDER_SETUP, *(f"credit check-order examples/orders/{name}.json "
+                                    "--as-of 2026-11-30" for name in (
+                                        "within-limit", "over-limit", "overdue-customer"))):
         run(command, folder)
 
 

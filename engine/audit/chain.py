@@ -282,6 +282,10 @@ HEADER_SOURCES: dict[str, dict[str, str]] = {
     "order-check": {"customer_id": "$.order.customer_id", "as_of": "$.as_of",
                     "outcome": "$.result.outcome", "ruleset_name": "$.ruleset.name",
                     "ruleset_version": "$.ruleset.version", "ruleset_hash": "$.ruleset.hash"},
+    "order-release": {"customer_id": "$.customer_id", "as_of": "$.as_of",
+                      "outcome": "$.event", "ruleset_name": "$.ruleset.name",
+                      "ruleset_version": "$.ruleset.version",
+                      "ruleset_hash": "$.ruleset.hash"},
 }
 LISTED_COLUMNS = ("customer_id", "decision_id", "as_of", "outcome", "grade", "credit_limit")
 

@@ -28,6 +28,7 @@ COMMANDS = {
     "review": "audit_commands:review_command",
     "exposure": "orders_commands:exposure_command",
     "check-order": "orders_commands:check_order_command",
+    "orders": "orders_commands:orders_command", "order": "orders_commands:order_group",
 }
 
 

@@ -1,5 +1,6 @@
 """The order-time commands: ``credit exposure CUSTOMER`` (a customer's credit exposure by
-category) and ``credit check-order ORDER.json`` (does a sales order pass)."""
+category), ``credit check-order ORDER.json`` (does a sales order pass), ``credit orders
+--blocked`` (the worklist) and ``credit order release / reject``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..audit.store import AuditStore, default_db_path
 from ..enrich.customer_documents import parse_json_document, read_document_text
 from ..orders.exposure import customer_exposure
 from ..orders.order_check import check_order_document, checked_order
+from ..orders.releases import blocked_orders, reject_order, release_order
 from ..ruleset.loader import load_ruleset
 from .options import (
     as_of_option,
@@ -24,6 +26,7 @@ from .options import (
 from .output import format_rows, output_options
 
 COLUMNS = ("category", "amount", "weight", "counted", "items")
+OUTCOMES = {"pass": "PASSED", "block": "BLOCKED", "released": "RELEASED (the checks blocked it)"}
 CSV_COLUMNS = ("customer_id", "as_of", "currency", "category", "amount", "weight",
                "horizon_days", "counted", "items")
 
@@ -127,7 +130,7 @@ def check_order_command(order_file: str, ruleset_dir, as_of, db_path, no_audit: 
     click.echo(f"Order      {order['id']} of {order['customer_id']}: "
                f"{_money(format(facts['order_amount'], 'f'))} {currency}, as of "
                f"{as_of.isoformat()}")
-    click.echo(f"Outcome    {'PASSED' if check.outcome == 'pass' else 'BLOCKED'}")
+    click.echo(f"Outcome    {OUTCOMES[check.outcome]}")
     for index, (code, message, _) in enumerate(check.reasons):
         click.echo(f"{'Reasons' if index == 0 else '':<11}{code}: {message}")
     limit = facts["credit_limit"]
@@ -138,7 +141,113 @@ def check_order_command(order_file: str, ruleset_dir, as_of, db_path, no_audit: 
         if facts["over_limit_by"]:
             line += f" (over by {_money(format(facts['over_limit_by'], 'f'))})"
     click.echo(line)
+    if check.release is not None:
+        release = check.release
+        click.echo(f"Release    by {release['by']} ({release['role']}) on {release['as_of']}, "
+                   f"valid until {release['valid_until']}: {release['reason']}")
     if check.decision is not None:
         click.echo(f"Decision   {check.decision['decision_id']} of {check.decision['as_of']} "
                    f"(record {check.decision['seq']}), grade {facts['grade']}")
     click.echo(f"Audit      {note}")
+
+
+WORKLIST = ("order_id", "customer_id", "amount", "status", "reasons", "over_limit_by",
+            "checked", "valid_until", "check_seq")
+
+
+@click.command("orders")
+@click.option("--blocked", is_flag=True, default=True,
+              help="List the orders blocked and waiting (the default, and the only listing "
+                   "so far).")
+@click.option("--as-of", "as_of", metavar="DATE", callback=parse_date,
+              help="The day of the worklist, YYYY-MM-DD (default: today).")
+@db_option
+@output_options(streams=True)
+def orders_command(blocked: bool, as_of, db_path, fmt: str) -> None:
+    """The worklist of blocked orders: blocked, awaiting a second release, or expired.
+
+    An order is on it when its latest check blocked it and no release holds: blocked,
+    released by one person and awaiting the second above the threshold, or released
+    and not shipped in time (check it again).
+
+    Examples:
+
+    \b
+      credit orders --blocked --as-of 2026-11-30
+      credit orders --csv > blocked.csv
+    """
+    as_of = as_of or dt.date.today()
+    with AuditStore(db_path or default_db_path(), create=False) as store:
+        rows = [state.row() for state in blocked_orders(store, as_of)]
+    for line in format_rows(rows, WORKLIST, fmt):
+        click.echo(line)
+
+
+@click.group("order")
+def order_group() -> None:
+    """Release or reject an order the order credit check blocked.
+
+    Examples:
+
+    \b
+      credit order release SO-102 --reason "paid in advance" --by ana --role credit_manager
+      credit order reject SO-201 --reason "arrears" --by ana --role credit_analyst
+    """
+
+
+def _answer_options(command):
+    for option in reversed((
+            click.argument("order_id", metavar="ORDER_ID"),
+            click.option("--reason", required=True, help="Why (recorded)."),
+            click.option("--by", "by", required=True, metavar="NAME", help="Who."),
+            click.option("--role", required=True,
+                         help="Their role in the ruleset's authority.yaml."),
+            click.option("--as-of", "as_of", metavar="DATE", callback=parse_date,
+                         help="The day, YYYY-MM-DD (default: today)."),
+            ruleset_option, db_option)):
+        command = option(command)
+    return command
+
+
+@order_group.command("release")
+@_answer_options
+def release_command(order_id: str, reason: str, by: str, role: str, as_of, ruleset_dir,
+                    db_path) -> None:
+    """Release a blocked order, as the ruleset's authority.yaml allows.
+
+    Each role may release orders up to its max_release; above the threshold a second
+    person, not the first, must release it too. A release holds for valid_days; an
+    order checked again within them passes as released.
+
+    Examples:
+
+    \b
+      credit order release SO-102 --reason "paid in advance" --by ana --role credit_manager
+    """
+    ruleset = load_ruleset(ruleset_dir or default_ruleset())
+    as_of = as_of or dt.date.today()
+    path = db_path or default_db_path()
+    with AuditStore(path, create=False) as store:
+        status, seq = release_order(store, ruleset, order_id, by=by, role=role,
+                                    reason=reason, as_of=as_of)
+    click.echo(f"{order_id}: {status} by {by} ({role}); audited as record {seq} in {path}")
+
+
+@order_group.command("reject")
+@_answer_options
+def reject_command(order_id: str, reason: str, by: str, role: str, as_of, ruleset_dir,
+                   db_path) -> None:
+    """Reject a blocked order, with the reason.
+
+    Examples:
+
+    \b
+      credit order reject SO-201 --reason "arrears" --by ana --role credit_analyst
+    """
+    ruleset = load_ruleset(ruleset_dir or default_ruleset())
+    as_of = as_of or dt.date.today()
+    path = db_path or default_db_path()
+    with AuditStore(path, create=False) as store:
+        seq = reject_order(store, ruleset, order_id, by=by, role=role, reason=reason,
+                           as_of=as_of)
+    click.echo(f"{order_id}: rejected by {by} ({role}); audited as record {seq} in {path}")

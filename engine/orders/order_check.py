@@ -27,6 +27,7 @@ from ..ruleset.compiler import CompiledRuleset
 from ..ruleset.order_check import ORDER_FACTS
 from .accounts import AccountBook
 from .exposure import Exposure, exposure_of
+from .releases import valid_release
 
 SCHEMA = "order.schema.json"
 KIND = "order-check"
@@ -45,16 +46,21 @@ class OrderCheck:
     reasons: list[tuple[str, str, str]]
     trace: list = field(default_factory=list)
     ruleset: CompiledRuleset | None = field(default=None, repr=False)
+    release: dict | None = None  # a release of this order still holding (releases.py)
 
     @property
     def outcome(self) -> str:
-        return "block" if self.reasons else "pass"
+        """pass (no check hit), released (checks hit, a release holds) or block."""
+        if not self.reasons:
+            return "pass"
+        return "released" if self.release is not None else "block"
 
     def result(self) -> dict:
         """The outcome and reasons, as the record and ``--json`` give them."""
         return {"outcome": self.outcome,
                 "reasons": [{"code": code, "message": message}
-                            for code, message, _ in self.reasons]}
+                            for code, message, _ in self.reasons],
+                "release": self.release}
 
     def to_dict(self) -> dict:
         """The check as JSON-ready data: order, facts, exposure, decision, result."""
@@ -134,7 +140,8 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
     facts = {"order_amount": amount, "order_counted": counted, "exposure": exposure.total,
              "exposure_after": after, "credit_limit": limit,
              "available": None if limit is None else limit - exposure.total,
-             "over_limit_by": None if limit is None else max(after - limit, ZERO),
+             "over_limit_by": None if limit is None else
+             max(after - limit, ZERO).quantize(ruleset.rounding[0]),
              "days_overdue": position["days_overdue"],
              "overdue_amount": position["overdue_amount"],
              "grade": None, "decision_outcome": None, "days_since_decision": None,
@@ -200,8 +207,10 @@ def check_order_document(store: AuditStore, ruleset: CompiledRuleset, order: dic
     Pass the same ``accounts`` to many checks to fold each account once."""
     facts, exposure, decision = order_facts(store, ruleset, order, as_of, accounts)
     reasons, trace = check_order(ruleset, facts)
+    release = valid_release(store, order["id"], facts["order_amount"], as_of) \
+        if reasons else None
     check = OrderCheck(order, as_of, facts, exposure.to_dict(), decision, reasons, trace,
-                       ruleset)
+                       ruleset, release)
     if not record:
         return check, None
     store.store_ruleset(ruleset)
