@@ -109,7 +109,8 @@ def test_a_rewritten_header_is_found_at_its_record_and_column(trail, kind, colum
 def test_every_kind_credit_rules_writes_says_where_its_columns_come_from():
     assert set(HEADER_SOURCES) == {"decision", "action", "event", "override", "row-failed",
                                    "batch", "monitor-run", "ruleset-loaded",
-                                   "dictionary-loaded", "order-check", "order-release"}
+                                   "dictionary-loaded", "order-check", "order-release",
+                                   "limit-request"}
     assert set(HEADER_SOURCES["decision"]) >= set(LISTED_COLUMNS)
 
 

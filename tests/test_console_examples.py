@@ -157,6 +157,13 @@ def _orders_to_check(folder: Path) -> None:
         run(command, folder)
 
 
+@scenario("credit limit request CUST-10004 --amount 700000 --reason 'seasonal peak' --by ana "
+          "--valid-until 2026-12-31 --as-of 2026-11-30")
+def _limit_to_ask(folder: Path) -> None:
+    for command in ORDER_SETUP:
+        run(command, folder)
+
+
 @scenario("credit orders --blocked --as-of 2026-11-30")
 def _orders_checked(folder: Path) -> None:
     for command in (*ORDER_SETUP, *(f"credit check-order examples/orders/{name}.json "

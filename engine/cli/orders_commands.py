@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import click
 
 from ..audit.store import AuditStore, default_db_path
 from ..enrich.customer_documents import parse_json_document, read_document_text
 from ..orders.exposure import customer_exposure
+from ..orders.limit_requests import answer_request, request_limit
 from ..orders.order_check import check_order_document, checked_order
 from ..orders.releases import blocked_orders, reject_order, release_order
 from ..ruleset.loader import load_ruleset
 from .options import (
+    Amount,
     as_of_option,
     db_option,
     default_ruleset,
@@ -148,6 +151,10 @@ def check_order_command(order_file: str, ruleset_dir, as_of, db_path, no_audit: 
     if check.decision is not None:
         click.echo(f"Decision   {check.decision['decision_id']} of {check.decision['as_of']} "
                    f"(record {check.decision['seq']}), grade {facts['grade']}")
+        request = check.decision.get("limit_request")
+        if request is not None:
+            click.echo(f"Limit      {request['id']}, approved {request['as_of']}, valid until "
+                       f"{request['valid_until']}")
     click.echo(f"Audit      {note}")
 
 
@@ -251,3 +258,93 @@ def reject_command(order_id: str, reason: str, by: str, role: str, as_of, rulese
         seq = reject_order(store, ruleset, order_id, by=by, role=role, reason=reason,
                            as_of=as_of)
     click.echo(f"{order_id}: rejected by {by} ({role}); audited as record {seq} in {path}")
+
+
+@click.group("limit")
+def limit_group() -> None:
+    """Ask for a credit limit, and approve or reject the request.
+
+    Examples:
+
+    \b
+      credit limit request CUST-10004 --amount 700000 --reason "seasonal peak" --by ana
+      credit limit approve LR-17 --by ben --role credit_manager --reason "budget seen"
+    """
+
+
+@limit_group.command("request")
+@click.argument("customer_id", metavar="CUSTOMER")
+@click.option("--amount", required=True, type=Amount(), help="The limit asked for.")
+@click.option("--reason", required=True, help="Why (recorded).")
+@click.option("--by", "by", required=True, metavar="NAME", help="Who asks.")
+@click.option("--valid-until", "valid_until", metavar="DATE", callback=parse_date,
+              help="Until when the limit would hold (default: a year after the as-of date).")
+@click.option("--as-of", "as_of", metavar="DATE", callback=parse_date,
+              help="The day, YYYY-MM-DD (default: today).")
+@ruleset_option
+@db_option
+def limit_request_command(customer_id: str, amount: str, reason: str, by: str,
+                          valid_until, as_of, ruleset_dir, db_path) -> None:
+    """Ask for a credit limit: the approval table says who must sign it.
+
+    The limit takes effect only once approved, and holds until its validity date.
+
+    Examples:
+
+    \b
+      credit limit request CUST-10004 --amount 700000 --reason "seasonal peak" --by ana
+    """
+    ruleset = load_ruleset(ruleset_dir or default_ruleset())
+    as_of = as_of or dt.date.today()
+    valid_until = valid_until or as_of + dt.timedelta(days=365)
+    path = db_path or default_db_path()
+    with AuditStore(path, create=False) as store:
+        request_id, level, seq = request_limit(store, ruleset, customer_id, amount=amount,
+                                               reason=reason, by=by,
+                                               valid_until=valid_until, as_of=as_of)
+    click.echo(f"{request_id}: a limit of {Decimal(amount):,.2f} {ruleset.currency} for "
+               f"{customer_id}, to be signed by {level}; audited as record {seq} in {path}")
+
+
+def _limit_answer(approve: bool):
+    def command(request_id: str, by: str, role: str, reason: str, as_of, ruleset_dir,
+                db_path) -> None:
+        ruleset = load_ruleset(ruleset_dir or default_ruleset())
+        path = db_path or default_db_path()
+        with AuditStore(path, create=False) as store:
+            seq = answer_request(store, ruleset, request_id, approve=approve, by=by,
+                                 role=role, reason=reason,
+                                 as_of=as_of or dt.date.today())
+        click.echo(f"{request_id}: {'approved' if approve else 'rejected'} by {by} "
+                   f"({role}); audited as record {seq} in {path}")
+
+    for option in reversed((
+            click.argument("request_id", metavar="REQUEST_ID"),
+            click.option("--by", "by", required=True, metavar="NAME", help="Who."),
+            click.option("--role", required=True,
+                         help="Their role in the ruleset's authority.yaml."),
+            click.option("--reason", required=True, help="Why (recorded)."),
+            click.option("--as-of", "as_of", metavar="DATE", callback=parse_date,
+                         help="The day, YYYY-MM-DD (default: today)."),
+            ruleset_option, db_option)):
+        command = option(command)
+    return command
+
+
+limit_group.command("approve", help="""Approve a limit request, as authority.yaml allows.
+
+Another person than the one who asked, at the level the request needs or above, within
+their role's max_limit.
+
+Examples:
+
+\b
+  credit limit approve LR-17 --by ben --role credit_manager --reason "budget seen"
+""")(_limit_answer(approve=True))
+limit_group.command("reject", help="""Reject a limit request, with the reason.
+
+Examples:
+
+\b
+  credit limit reject LR-17 --by ben --role credit_manager --reason "no budget"
+""")(_limit_answer(approve=False))

@@ -27,6 +27,7 @@ from ..ruleset.compiler import CompiledRuleset
 from ..ruleset.order_check import ORDER_FACTS
 from .accounts import AccountBook
 from .exposure import Exposure, exposure_of
+from .limit_requests import effective_limit
 from .releases import valid_release
 
 SCHEMA = "order.schema.json"
@@ -134,8 +135,8 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
     counted = _order_counted(order, amount, exposure, as_of, ruleset)
     position = account.position(as_of)
     latest = _latest_decision(store, customer_id, as_of)
-    limit = None if latest is None or latest["credit_limit"] is None else \
-        Decimal(latest["credit_limit"])
+    effective = effective_limit(store, customer_id, latest, as_of)
+    limit = effective.amount
     after = exposure.total + counted
     facts = {"order_amount": amount, "order_counted": counted, "exposure": exposure.total,
              "exposure_after": after, "credit_limit": limit,
@@ -146,7 +147,7 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
              "overdue_amount": position["overdue_amount"],
              "grade": None, "decision_outcome": None, "days_since_decision": None,
              "review_due": False, "on_hold": bool(open_holds(store, customer_id, as_of)),
-             "payment_term_days": None}
+             "payment_term_days": None, "limit_expired": effective.expired}
     reference = None
     if latest is not None:
         policy = accounts.policy(latest)
@@ -159,6 +160,8 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
                      payment_term_days=policy.get("payment_term_days"))
         reference = {"seq": latest["seq"], "decision_id": latest["decision_id"],
                      "as_of": latest["as_of"]}
+        if effective.source is not None and effective.source["kind"] == "limit request":
+            reference["limit_request"] = effective.source
     return facts, exposure, reference
 
 

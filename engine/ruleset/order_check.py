@@ -6,7 +6,9 @@ What a check reads (``ORDER_FACTS``), all gathered before the check and recorded
 the order's amount and what it adds to the exposure (``order_counted``: its amount at the
 open-orders weight, nothing when its delivery lies beyond the horizon), the exposure before
 and with it, the effective credit limit, what is available under it and by how much the
-order would go over it, the oldest overdue item's days and the overdue amount, the grade,
+order would go over it, whether an approved limit request newer than the latest decision
+ran out (the limit is then the decision's), the oldest overdue item's days and the overdue
+amount, the grade,
 outcome and age of the customer's latest decision, whether its review is due, whether the
 account is on hold, and the payment term granted.
 """
@@ -25,9 +27,11 @@ ORDER_FACTS = {"order_amount": MONEY, "order_counted": MONEY, "exposure": MONEY,
                "exposure_after": MONEY, "credit_limit": MONEY, "available": MONEY,
                "over_limit_by": MONEY, "days_overdue": INTEGER, "overdue_amount": MONEY,
                "grade": STRING, "decision_outcome": STRING, "days_since_decision": INTEGER,
-               "review_due": BOOLEAN, "on_hold": BOOLEAN, "payment_term_days": INTEGER}
+               "review_due": BOOLEAN, "on_hold": BOOLEAN, "payment_term_days": INTEGER,
+               "limit_expired": BOOLEAN}
 ALWAYS_KNOWN = frozenset({"order_amount", "order_counted", "exposure", "exposure_after",
-                          "days_overdue", "overdue_amount", "review_due", "on_hold"})
+                          "days_overdue", "overdue_amount", "review_due", "on_hold",
+                          "limit_expired"})
 
 
 def compile_order_check(spec: Mapping, fb: FunctionBuilder, rep: Reporter
