@@ -127,14 +127,16 @@ class Replayer:
         stored = json.loads(row["body"])
         result = ReplayResult(row["seq"], stored["order"]["id"])
         facts = recorded_facts(stored["facts"])
-        if facts["exposure"] != Decimal(stored["exposure"]["total"]):
+        if facts["exposure"] != Decimal(stored["exposure"]["total"]):  # what it saw
             result.differences.append("facts.exposure: recorded "
                                       f"{stored['facts']['exposure']}, the exposure snapshot "
                                       f"says {stored['exposure']['total']}")
-        reasons, trace = check_order(self.ruleset(row["ruleset_hash"]), facts)
+        reasons, trace = check_order(self.ruleset(row["ruleset_hash"]), facts,
+                                     stored.get("exchange"))
         again = OrderCheck(stored["order"], dt.date.fromisoformat(stored["as_of"]), facts,
                            stored["exposure"], stored["decision"], reasons, trace,
-                           release=stored["result"].get("release"))
+                           release=stored["result"].get("release"),
+                           exchange=stored.get("exchange"))
         if canonical_json(again.result()) != canonical_json(stored["result"]):
             _diff("result", stored["result"], again.result(), result.differences)
         elif compact_json(compact(trace)) != canonical_json(stored["trace"]):

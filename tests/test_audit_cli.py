@@ -229,7 +229,7 @@ def test_show_is_readable(known, credit):
     assert lines[1] == f"Hash       {rows(db)[1]['hash']}"
     assert lines[2] == f"Previous   {rows(db)[0]['hash']}"
     assert ("Plugins    industry 0.1.0, bureau_files 0.1.0, bureau_http 0.1.0, "
-            "overrides 0.1.0") in lines
+            "overrides 0.1.0, exchange_rates 0.1.0") in lines
     assert "Input" in lines
     assert '    "id": "CUST-10001",' in lines
     assert f"Decision {decisions[2]['decision_id']} for customer CUST-10001, as of 2025-01-15" \

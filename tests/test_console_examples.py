@@ -53,12 +53,16 @@ def commands(lines: list[str]) -> list[tuple[str, list[str]]]:
 
 
 def run(command: str, cwd: Path) -> str:
-    """What ``credit ...`` prints (stdout, then stderr), in a fresh process."""
+    """What ``credit ...`` prints (stdout, then stderr), in a fresh process; leading
+    ``NAME=value`` words set the environment, as a shell does."""
     argv = shlex.split(command, comments=True)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "CREDIT_NO_ENTRY_POINTS": "1"}
+    while re.fullmatch(r"[A-Z_]+=.*", argv[0]):
+        name, _, value = argv.pop(0).partition("=")
+        env[name] = value
     assert argv[0] == "credit"
     done = subprocess.run([*CREDIT, *argv[1:]], cwd=cwd, capture_output=True, text=True,
-                          timeout=600, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
-                                            "CREDIT_NO_ENTRY_POINTS": "1"})
+                          timeout=600, env=env)
     return done.stdout + done.stderr
 
 
@@ -160,6 +164,13 @@ def _orders_to_check(folder: Path) -> None:
 @scenario("credit limit request CUST-10004 --amount 700000 --reason 'seasonal peak' --by ana "
           "--valid-until 2026-12-31 --as-of 2026-11-30")
 def _limit_to_ask(folder: Path) -> None:
+    for command in ORDER_SETUP:
+        run(command, folder)
+
+
+@scenario("CREDIT_RATES_FILE=examples/rates.csv credit check-order "
+          "examples/orders/in-dollars.json --as-of 2026-11-30")
+def _dollar_order(folder: Path) -> None:
     for command in ORDER_SETUP:
         run(command, folder)
 

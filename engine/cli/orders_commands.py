@@ -130,15 +130,22 @@ def check_order_command(order_file: str, ruleset_dir, as_of, db_path, no_audit: 
         click.echo(f"credit: {note}", err=True)
         return
     facts, currency = check.facts, ruleset.currency
-    click.echo(f"Order      {order['id']} of {order['customer_id']}: "
-               f"{_money(format(facts['order_amount'], 'f'))} {currency}, as of "
+    exchange = check.exchange
+    amount = "unknown" if facts["order_amount"] is None else \
+        f"{_money(format(facts['order_amount'], 'f'))} {currency}"
+    if exchange is not None:
+        rate = f"at {exchange['rate']} ({exchange['plugin']})" if exchange["rate"] else \
+            "(no rate)"
+        amount = f"{Decimal(exchange['amount']):,.2f} {exchange['currency']} = {amount} {rate}"
+    click.echo(f"Order      {order['id']} of {order['customer_id']}: {amount}, as of "
                f"{as_of.isoformat()}")
     click.echo(f"Outcome    {OUTCOMES[check.outcome]}")
     for index, (code, message, _) in enumerate(check.reasons):
         click.echo(f"{'Reasons' if index == 0 else '':<11}{code}: {message}")
     limit = facts["credit_limit"]
+    after = facts["exposure_after"]
     line = (f"Exposure   {_money(format(facts['exposure'], 'f'))} {currency}, with this "
-            f"order {_money(format(facts['exposure_after'], 'f'))}")
+            f"order {'unknown' if after is None else _money(format(after, 'f'))}")
     if limit is not None:
         line += f"; credit limit {_money(format(limit, 'f'))}"
         if facts["over_limit_by"]:

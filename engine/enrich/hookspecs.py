@@ -64,6 +64,20 @@ def credit_rules_expert_judgments(customer: dict, as_of: dt.date) -> list[dict] 
 
 
 @hookspec
+def credit_rules_exchange_rate(from_currency: str, to_currency: str,
+                               on: dt.date) -> str | None:
+    """Give an exchange rate: what one unit of ``from_currency`` is worth in
+    ``to_currency`` on the day ``on`` (ISO 4217 codes), as decimal text (e.g. "0.9215"),
+    or None when the plugin has no rate for that pair and day.
+
+    Called when an order is in another currency than the ruleset's; plugins are asked in
+    order and the first rate given is used, recorded with the check (rate, day, plugin).
+    Without a rate the order is blocked with the reason NO_EXCHANGE_RATE: a missing rate
+    is never taken as 1.
+    """
+
+
+@hookspec
 def credit_rules_decision_recorded(record: dict, decision: dict) -> None:
     """Be told after a decision is written to the audit trail (to notify, to export).
 

@@ -18,7 +18,7 @@ from . import hookspecs
 
 PROJECT = "credit_rules"
 BUILTIN_PLUGINS = ("plugins.industry", "plugins.bureau_files", "plugins.bureau_http",
-                   "plugins.overrides")
+                   "plugins.overrides", "plugins.exchange_rates")
 
 
 @dataclass(frozen=True)

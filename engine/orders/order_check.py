@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from ..audit.decision_records import compact_json
 from ..audit.store import AuditStore, NewRecord
 from ..canonical import canonical_json, to_jsonable
 from ..enrich.customer_documents import InputError
+from ..enrich.plugin_manager import PluginCallError, Plugins, installed_plugins
 from ..errors import CreditRulesError
 from ..language.expressions import MONEY
 from ..language.schema_check import fast_problems
@@ -31,6 +32,7 @@ from .limit_requests import effective_limit
 from .releases import valid_release
 
 SCHEMA = "order.schema.json"
+RATE_HOOK = "credit_rules_exchange_rate"
 KIND = "order-check"
 ZERO = Decimal(0)
 
@@ -48,6 +50,7 @@ class OrderCheck:
     trace: list = field(default_factory=list)
     ruleset: CompiledRuleset | None = field(default=None, repr=False)
     release: dict | None = None  # a release of this order still holding (releases.py)
+    exchange: dict | None = None  # exchange_for(), for an order in another currency
 
     @property
     def outcome(self) -> str:
@@ -67,14 +70,15 @@ class OrderCheck:
         """The check as JSON-ready data: order, facts, exposure, decision, result."""
         return {"order": self.order, "as_of": self.as_of.isoformat(),
                 "facts": to_jsonable(self.facts), "exposure": self.exposure,
-                "decision": self.decision, **self.result(),
+                "decision": self.decision, "exchange": self.exchange, **self.result(),
                 "ruleset": self.ruleset.identity if self.ruleset else None}
 
     def record(self) -> NewRecord:
         """The audit record of this check (kind ``order-check``)."""
         ruleset = self.ruleset
         body = (canonical_json({"as_of": self.as_of.isoformat(), "decision": self.decision,
-                                "exposure": self.exposure, "facts": to_jsonable(self.facts),
+                                "exchange": self.exchange, "exposure": self.exposure,
+                                "facts": to_jsonable(self.facts),
                                 "order": self.order, "result": self.result(),
                                 "ruleset": ruleset.identity})[:-1]
                 + f',"trace":{compact_json(compact(self.trace))}}}')
@@ -90,16 +94,10 @@ def compact(trace: list) -> list:
 
 
 def checked_order(document: object, where: str, ruleset: CompiledRuleset) -> dict:
-    """``document`` when it is a valid order in the ruleset's currency, else InputError
-    naming every problem."""
+    """``document`` when it is a valid order, else InputError naming every problem."""
     problems = fast_problems(document, SCHEMA)
     if problems:
         raise InputError(where, problems)
-    currency = document.get("currency", ruleset.currency)
-    if currency != ruleset.currency:
-        raise InputError(where, [("/currency", f"the order is in {currency} and the ruleset "
-                                               f"in {ruleset.currency}: orders in another "
-                                               "currency are not checked yet")])
     return document
 
 
@@ -109,12 +107,17 @@ def recorded_facts(stored: dict) -> dict:
             else stored.get(name) for name, kind in ORDER_FACTS.items()}
 
 
-def check_order(ruleset: CompiledRuleset, facts: dict) -> tuple[list, list]:
+def check_order(ruleset: CompiledRuleset, facts: dict, exchange: dict | None = None
+                ) -> tuple[list, list]:
     """The order checks over ``facts`` (pure): the reasons of those that hit, and the
-    trace."""
+    trace. An order in another currency with no ``exchange`` rate is blocked for that
+    alone: its amount in the ruleset's currency is not known."""
     if ruleset.order_check is None:
         raise CreditRulesError(f"ruleset {ruleset.name} {ruleset.version} has no order "
                                "checks (stages: order_check: in ruleset.yaml)")
+    if exchange is not None and exchange["rate"] is None:
+        return [("NO_EXCHANGE_RATE", f"No {exchange['currency']} to {ruleset.currency} "
+                 f"exchange rate on or before {exchange['on']}", "order_check")], []
     trace: list = []
     reasons = ruleset.order_check({name: facts.get(name) for name in ORDER_FACTS},
                                   trace.append)
@@ -122,26 +125,28 @@ def check_order(ruleset: CompiledRuleset, facts: dict) -> tuple[list, list]:
 
 
 def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of: dt.date,
-                accounts: AccountBook | None = None) -> tuple[dict, Exposure, dict | None]:
+                accounts: AccountBook | None = None, exchange: dict | None = None
+                ) -> tuple[dict, Exposure, dict | None]:
     """What the trail says of the order's customer on ``as_of``: the order facts, the
     exposure before the order, and the decision the limit comes from (None: none).
     ``accounts`` keeps folded accounts between checks (one is made for this check when
-    not given)."""
+    not given); ``exchange`` (``exchange_for``) converts an order in another currency."""
     customer_id = order["customer_id"]
     accounts = accounts or AccountBook(store)
     account = accounts.account(customer_id, as_of)
     exposure = exposure_of(account, as_of, ruleset)
-    amount = Decimal(str(order["amount"])).quantize(*ruleset.rounding)
-    counted = _order_counted(order, amount, exposure, as_of, ruleset)
+    amount = _in_ruleset_currency(order, exchange, ruleset)
+    counted = None if amount is None else \
+        _order_counted(order, amount, exposure, as_of, ruleset)
     position = account.position(as_of)
     latest = _latest_decision(store, customer_id, as_of)
     effective = effective_limit(store, customer_id, latest, as_of)
     limit = effective.amount
-    after = exposure.total + counted
+    after = None if counted is None else exposure.total + counted
     facts = {"order_amount": amount, "order_counted": counted, "exposure": exposure.total,
              "exposure_after": after, "credit_limit": limit,
              "available": None if limit is None else limit - exposure.total,
-             "over_limit_by": None if limit is None else
+             "over_limit_by": None if limit is None or after is None else
              max(after - limit, ZERO).quantize(ruleset.rounding[0]),
              "days_overdue": position["days_overdue"],
              "overdue_amount": position["overdue_amount"],
@@ -163,6 +168,46 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
         if effective.source is not None and effective.source["kind"] == "limit request":
             reference["limit_request"] = effective.source
     return facts, exposure, reference
+
+
+def exchange_for(order: dict, ruleset: CompiledRuleset, as_of: dt.date,
+                 plugins: Plugins) -> dict | None:
+    """For an order in another currency than the ruleset's, the rate the plugins give for
+    ``as_of`` (``credit_rules_exchange_rate``), as the check records it: the currency, the
+    order's own amount, the rate (None: no plugin has one), the day and the plugin. None
+    for an order in the ruleset's currency."""
+    currency = order.get("currency", ruleset.currency)
+    if currency == ruleset.currency:
+        return None
+    rate, source = None, None
+    for plugin, result in plugins.call_each(RATE_HOOK, from_currency=currency,
+                                            to_currency=ruleset.currency, on=as_of):
+        if isinstance(result, PluginCallError):
+            raise CreditRulesError(f"plugin {plugin} (exchange rate) {result}")
+        if result is not None:
+            try:
+                value = Decimal(str(result))
+            except InvalidOperation:
+                value = None
+            if value is None or not value.is_finite() or value <= 0:
+                raise CreditRulesError(f"plugin {plugin} gave {result!r} as the {currency} "
+                                       f"to {ruleset.currency} rate: not a positive number")
+            rate, source = format(value, "f"), plugin
+            break
+    return {"currency": currency, "amount": format(Decimal(str(order["amount"])), "f"),
+            "rate": rate, "on": as_of.isoformat(), "plugin": source}
+
+
+def _in_ruleset_currency(order: dict, exchange: dict | None,
+                         ruleset: CompiledRuleset) -> Decimal | None:
+    """The order's amount in the ruleset's currency, rounded as it rounds amounts (after
+    multiplying by the exact rate); None without a rate."""
+    if exchange is None:
+        return Decimal(str(order["amount"])).quantize(*ruleset.rounding)
+    if exchange["rate"] is None:
+        return None
+    return (Decimal(exchange["amount"]) * Decimal(exchange["rate"])).quantize(
+        *ruleset.rounding)
 
 
 def _order_counted(order: dict, amount: Decimal, exposure: Exposure, as_of: dt.date,
@@ -203,17 +248,20 @@ def open_holds(store: AuditStore, customer_id: str, as_of: dt.date) -> list[str]
 
 def check_order_document(store: AuditStore, ruleset: CompiledRuleset, order: dict,
                          as_of: dt.date, *, record: bool = True,
-                         accounts: AccountBook | None = None
+                         accounts: AccountBook | None = None,
+                         plugins: Plugins | None = None
                          ) -> tuple[OrderCheck, tuple[int, str] | None]:
     """Check a valid order (``checked_order``) against the trail on ``as_of``; append the
     check to the trail unless not ``record``. Returns the check and its (seq, hash).
-    Pass the same ``accounts`` to many checks to fold each account once."""
-    facts, exposure, decision = order_facts(store, ruleset, order, as_of, accounts)
-    reasons, trace = check_order(ruleset, facts)
+    Pass the same ``accounts`` to many checks to fold each account once; ``plugins``
+    (default: the installed ones) give exchange rates."""
+    exchange = exchange_for(order, ruleset, as_of, plugins or installed_plugins())
+    facts, exposure, decision = order_facts(store, ruleset, order, as_of, accounts, exchange)
+    reasons, trace = check_order(ruleset, facts, exchange)
     release = valid_release(store, order["id"], facts["order_amount"], as_of) \
-        if reasons else None
+        if reasons and facts["order_amount"] is not None else None
     check = OrderCheck(order, as_of, facts, exposure.to_dict(), decision, reasons, trace,
-                       ruleset, release)
+                       ruleset, release, exchange)
     if not record:
         return check, None
     store.store_ruleset(ruleset)
