@@ -437,3 +437,15 @@ def test_final_grade_drives_the_policy(tmp_path):
                         "credit_history.max_days_overdue_12m": 100})
     assert (decision.band_grade, decision.grade) == ("A", "C")
     assert str(decision.credit_limit) == "100.00"
+
+
+def test_whole_points_written_with_an_exponent_are_whole(tmp_path):
+    """1e16 points (a YAML float past a float's exact digits) are the whole number
+    10**16, not a Decimal the generated code cannot name."""
+    rs = graded(tmp_path, [char("size", "operating.employees", [
+        {"range": "(..10)", "points": 1e16}, {"range": "[10..)", "points": 1}])],
+        [{"grade": "A", "score": "[2..)"}, {"grade": "B", "score": "[1..2)"},
+         {"grade": "C", "score": "(..1)"}])
+    assert "Decimal(" not in rs.python_source
+    decision = run(rs, {"operating.employees": 5})
+    assert (decision.score, decision.grade) == (10 ** 16, "A")

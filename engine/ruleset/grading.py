@@ -192,9 +192,9 @@ def _scale(points: list) -> int:
 def _scaled(value: int | Decimal, scale: int) -> int | Decimal:
     """``value`` in units of 10**-scale: a whole number for points (a band's end may have
     more decimals: then an exact Decimal)."""
-    if not scale or isinstance(value, int):
+    if isinstance(value, int):
         return value * 10 ** scale
-    shifted = value.scaleb(scale)
+    shifted = value.scaleb(scale)  # (a whole Decimal such as 1E+16 becomes an int too)
     return int(shifted) if shifted == shifted.to_integral_value() else shifted
 
 
