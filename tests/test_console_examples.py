@@ -175,6 +175,13 @@ def _dollar_order(folder: Path) -> None:
         run(command, folder)
 
 
+@scenario("credit group set G-ACME --limit 60000 --member CUST-10004 --member "
+          "CUST-10005=15000 --by ana --reason 'one parent' --as-of 2026-11-30")
+def _group_to_set(folder: Path) -> None:
+    for command in ORDER_SETUP:
+        run(command, folder)
+
+
 @scenario("credit orders --blocked --as-of 2026-11-30")
 def _orders_checked(folder: Path) -> None:
     for command in (*ORDER_SETUP, *(f"credit check-order examples/orders/{name}.json "

@@ -282,6 +282,8 @@ HEADER_SOURCES: dict[str, dict[str, str]] = {
     "order-check": {"customer_id": "$.order.customer_id", "as_of": "$.as_of",
                     "outcome": "$.result.outcome", "ruleset_name": "$.ruleset.name",
                     "ruleset_version": "$.ruleset.version", "ruleset_hash": "$.ruleset.hash"},
+    "group": {"as_of": "$.as_of", "ruleset_name": "$.ruleset.name",
+              "ruleset_version": "$.ruleset.version", "ruleset_hash": "$.ruleset.hash"},
     "limit-request": {"customer_id": "$.customer_id", "as_of": "$.as_of",
                       "outcome": "$.event", "ruleset_name": "$.ruleset.name",
                       "ruleset_version": "$.ruleset.version",

@@ -29,7 +29,7 @@ COMMANDS = {
     "exposure": "orders_commands:exposure_command",
     "check-order": "orders_commands:check_order_command",
     "orders": "orders_commands:orders_command", "order": "orders_commands:order_group",
-    "limit": "orders_commands:limit_group",
+    "limit": "orders_commands:limit_group", "group": "orders_commands:group_group",
 }
 
 

@@ -13,6 +13,7 @@ import click
 from ..audit.store import AuditStore, default_db_path
 from ..enrich.customer_documents import parse_json_document, read_document_text
 from ..orders.exposure import customer_exposure
+from ..orders.groups import define_group, group_members
 from ..orders.limit_requests import answer_request, request_limit
 from ..orders.order_check import check_order_document, checked_order
 from ..orders.releases import blocked_orders, reject_order, release_order
@@ -151,6 +152,15 @@ def check_order_command(order_file: str, ruleset_dir, as_of, db_path, no_audit: 
         if facts["over_limit_by"]:
             line += f" (over by {_money(format(facts['over_limit_by'], 'f'))})"
     click.echo(line)
+    if facts.get("group_id") is not None:
+        group_after = facts["group_exposure_after"]
+        share = facts["group_share"]
+        click.echo(f"Group      {facts['group_id']}: {_money(format(facts['group_exposure'], 'f'))}"
+                   f", with this order "
+                   f"{'unknown' if group_after is None else _money(format(group_after, 'f'))}"
+                   f"; group limit {_money(format(facts['group_limit'], 'f'))}"
+                   + ("" if share is None else f", this customer's share "
+                      f"{_money(format(share, 'f'))}"))
     if check.release is not None:
         release = check.release
         click.echo(f"Release    by {release['by']} ({release['role']}) on {release['as_of']}, "
@@ -355,3 +365,80 @@ Examples:
 \b
   credit limit reject LR-17 --by ben --role credit_manager --reason "no budget"
 """)(_limit_answer(approve=False))
+
+
+@click.group("group")
+def group_group() -> None:
+    """Customer groups: a parent's limit over the sum of its members' exposures.
+
+    Examples:
+
+    \b
+      credit group set G-ACME --limit 800000 --member CUST-10004 --member CUST-10005=200000
+      credit group show G-ACME --as-of 2026-11-30
+    """
+
+
+def _member(text: str) -> tuple[str, str | None]:
+    customer, _, share = text.partition("=")
+    if not customer:
+        raise click.BadParameter(f"{text!r}: give CUSTOMER or CUSTOMER=SHARE",
+                                 param_hint="--member")
+    return customer, Amount().convert(share, None, None) if share else None
+
+
+@group_group.command("set")
+@click.argument("group_id", metavar="GROUP_ID")
+@click.option("--limit", required=True, type=Amount(), help="The group's credit limit.")
+@click.option("--member", "members", required=True, multiple=True, metavar="CUSTOMER[=SHARE]",
+              help="A member, and its share of the group's limit if the limit is split.")
+@click.option("--by", "by", required=True, metavar="NAME", help="Who.")
+@click.option("--reason", required=True, help="Why (recorded).")
+@click.option("--as-of", "as_of", metavar="DATE", callback=parse_date,
+              help="From which day, YYYY-MM-DD (default: today).")
+@ruleset_option
+@db_option
+def group_set_command(group_id: str, limit: str, members: tuple[str, ...], by: str,
+                      reason: str, as_of, ruleset_dir, db_path) -> None:
+    """Define a group (or define it anew): its limit and members, each with its share.
+
+    Examples:
+
+    \b
+      credit group set G-ACME --limit 800000 --member CUST-10004 --member CUST-10005=200000
+    """
+    ruleset = load_ruleset(ruleset_dir or default_ruleset())
+    path = db_path or default_db_path()
+    shares = dict(_member(text) for text in members)
+    with AuditStore(path, create=False) as store:
+        seq = define_group(store, ruleset, group_id, limit=limit, members=shares, by=by,
+                           reason=reason, as_of=as_of or dt.date.today())
+    click.echo(f"{group_id}: limit {Decimal(limit):,.2f} {ruleset.currency} over "
+               f"{len(shares)} members; audited as record {seq} in {path}")
+
+
+@group_group.command("show")
+@click.argument("group_id", metavar="GROUP_ID")
+@click.option("--as-of", "as_of", metavar="DATE", callback=parse_date,
+              help="The day, YYYY-MM-DD (default: today).")
+@ruleset_option
+@db_option
+@output_options
+def group_show_command(group_id: str, as_of, ruleset_dir, db_path, fmt: str) -> None:
+    """A group's members, their exposures and shares, against the group's limit.
+
+    Examples:
+
+    \b
+      credit group show G-ACME --as-of 2026-11-30
+    """
+    ruleset = load_ruleset(ruleset_dir or default_ruleset())
+    as_of = as_of or dt.date.today()
+    with AuditStore(db_path or default_db_path(), create=False) as store:
+        rows, group = group_members(store, ruleset, group_id, as_of)
+    if fmt == "table":
+        total = sum((Decimal(row["exposure"]) for row in rows), Decimal(0))
+        click.echo(f"Group {group.id} as of {as_of.isoformat()}: limit "
+                   f"{group.limit:,.2f} {ruleset.currency}, exposure {total:,.2f}")
+    for line in format_rows(rows, ("customer_id", "exposure", "share"), fmt):
+        click.echo(line)

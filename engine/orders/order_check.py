@@ -28,6 +28,7 @@ from ..ruleset.compiler import CompiledRuleset
 from ..ruleset.order_check import ORDER_FACTS
 from .accounts import AccountBook
 from .exposure import Exposure, exposure_of
+from .groups import group_exposure, group_of
 from .limit_requests import effective_limit
 from .releases import valid_release
 
@@ -103,8 +104,10 @@ def checked_order(document: object, where: str, ruleset: CompiledRuleset) -> dic
 
 def recorded_facts(stored: dict) -> dict:
     """Order facts as a record holds them (amounts as decimal text) back in their types."""
-    return {name: Decimal(stored[name]) if kind == MONEY and stored.get(name) is not None
-            else stored.get(name) for name, kind in ORDER_FACTS.items()}
+    facts = {name: Decimal(stored[name]) if kind == MONEY and stored.get(name) is not None
+             else stored.get(name) for name, kind in ORDER_FACTS.items()}
+    facts["group_id"] = stored.get("group_id")
+    return facts
 
 
 def check_order(ruleset: CompiledRuleset, facts: dict, exchange: dict | None = None
@@ -152,7 +155,8 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
              "overdue_amount": position["overdue_amount"],
              "grade": None, "decision_outcome": None, "days_since_decision": None,
              "review_due": False, "on_hold": bool(open_holds(store, customer_id, as_of)),
-             "payment_term_days": None, "limit_expired": effective.expired}
+             "payment_term_days": None, "limit_expired": effective.expired,
+             **_group_facts(store, customer_id, accounts, as_of, ruleset, counted)}
     reference = None
     if latest is not None:
         policy = accounts.policy(latest)
@@ -168,6 +172,19 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
         if effective.source is not None and effective.source["kind"] == "limit request":
             reference["limit_request"] = effective.source
     return facts, exposure, reference
+
+
+def _group_facts(store: AuditStore, customer_id: str, accounts: AccountBook,
+                 as_of: dt.date, ruleset: CompiledRuleset, counted: Decimal | None) -> dict:
+    """The group facts of the order's customer (all None outside a group)."""
+    group = group_of(store, customer_id, as_of)
+    if group is None:
+        return {"group_id": None, "group_limit": None, "group_exposure": None,
+                "group_exposure_after": None, "group_share": None}
+    total = group_exposure(group, accounts, as_of, ruleset)
+    return {"group_id": group.id, "group_limit": group.limit, "group_exposure": total,
+            "group_exposure_after": None if counted is None else total + counted,
+            "group_share": group.members.get(customer_id)}
 
 
 def exchange_for(order: dict, ruleset: CompiledRuleset, as_of: dt.date,

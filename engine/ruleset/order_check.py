@@ -8,7 +8,9 @@ open-orders weight, nothing when its delivery lies beyond the horizon), the expo
 and with it, the effective credit limit, what is available under it and by how much the
 order would go over it, whether an approved limit request newer than the latest decision
 ran out (the limit is then the decision's), the oldest overdue item's days and the overdue
-amount, the grade,
+amount, for a customer in a group the group's limit, its exposure (the sum of its
+members') before and with the order and the customer's share of the group's limit, the
+grade,
 outcome and age of the customer's latest decision, whether its review is due, whether the
 account is on hold, and the payment term granted.
 """
@@ -28,7 +30,8 @@ ORDER_FACTS = {"order_amount": MONEY, "order_counted": MONEY, "exposure": MONEY,
                "over_limit_by": MONEY, "days_overdue": INTEGER, "overdue_amount": MONEY,
                "grade": STRING, "decision_outcome": STRING, "days_since_decision": INTEGER,
                "review_due": BOOLEAN, "on_hold": BOOLEAN, "payment_term_days": INTEGER,
-               "limit_expired": BOOLEAN}
+               "limit_expired": BOOLEAN, "group_limit": MONEY, "group_exposure": MONEY,
+               "group_exposure_after": MONEY, "group_share": MONEY}
 ALWAYS_KNOWN = frozenset({"order_amount", "order_counted", "exposure", "exposure_after",
                           "days_overdue", "overdue_amount", "review_due", "on_hold",
                           "limit_expired"})
