@@ -155,31 +155,19 @@ ORDER_SETUP = ("credit decide examples/customers/bbb-distributor.json --as-of 20
                "credit events ingest examples/order-events.jsonl")
 
 
-@scenario("credit check-order examples/orders/within-limit.json --as-of 2026-11-30")
-def _orders_to_check(folder: Path) -> None:
+def _order_setup(folder: Path) -> None:
     for command in ORDER_SETUP:
         run(command, folder)
 
 
-@scenario("credit limit request CUST-10004 --amount 700000 --reason 'seasonal peak' --by ana "
-          "--valid-until 2026-12-31 --as-of 2026-11-30")
-def _limit_to_ask(folder: Path) -> None:
-    for command in ORDER_SETUP:
-        run(command, folder)
-
-
-@scenario("CREDIT_RATES_FILE=examples/rates.csv credit check-order "
-          "examples/orders/in-dollars.json --as-of 2026-11-30")
-def _dollar_order(folder: Path) -> None:
-    for command in ORDER_SETUP:
-        run(command, folder)
-
-
-@scenario("credit group set G-ACME --limit 60000 --member CUST-10004 --member "
-          "CUST-10005=15000 --by ana --reason 'one parent' --as-of 2026-11-30")
-def _group_to_set(folder: Path) -> None:
-    for command in ORDER_SETUP:
-        run(command, folder)
+for _first in ("credit check-order examples/orders/within-limit.json --as-of 2026-11-30",
+               "credit limit request CUST-10004 --amount 700000 --reason 'seasonal peak' "
+               "--by ana --valid-until 2026-12-31 --as-of 2026-11-30",
+               "CREDIT_RATES_FILE=examples/rates.csv credit check-order "
+               "examples/orders/in-dollars.json --as-of 2026-11-30",
+               "credit group set G-ACME --limit 60000 --member CUST-10004 --member "
+               "CUST-10005=15000 --by ana --reason 'one parent' --as-of 2026-11-30"):
+    scenario(_first)(_order_setup)
 
 
 @scenario("credit orders --blocked --as-of 2026-11-30")

@@ -9,22 +9,12 @@ import json
 import pytest
 
 from tests.audit_helpers import copy_db, rows, verify
-from tests.paths import ROOT
-
-EXAMPLES = ROOT / "examples"
-AS_OF = "2026-11-30"
+from tests.order_helpers import AS_OF, EXAMPLES, order_trail
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory, credit):
-    """bbb-distributor (CUST-10004, limit 585,000 EUR) decided, and its order events."""
-    folder = tmp_path_factory.mktemp("limits")
-    db = folder / "audit.db"
-    assert credit("decide", EXAMPLES / "customers" / "bbb-distributor.json", "--as-of",
-                  AS_OF, "--db", db).exit_code == 0
-    assert credit("events", "ingest", EXAMPLES / "order-events.jsonl", "--db",
-                  db).exit_code == 0
-    return db
+def pristine(tmp_path_factory):
+    return order_trail(tmp_path_factory.mktemp("limits"), customers=("bbb-distributor",))
 
 
 @pytest.fixture

@@ -15,10 +15,9 @@ from engine.audit.store import AuditStore
 from engine.orders.order_check import check_order, check_order_document, order_facts
 from engine.ruleset.loader import load_ruleset
 from tests.audit_helpers import copy_db, edit_body, rows, tamper, verify
-from tests.paths import DEFAULT_RULESET, ROOT
+from tests.order_helpers import AS_OF, EXAMPLES, order_trail
+from tests.paths import DEFAULT_RULESET
 
-EXAMPLES = ROOT / "examples"
-AS_OF = "2026-11-30"
 LIMIT = Decimal("585000.00")  # bbb-distributor's limit on 2026-11-30
 EXPOSURE = Decimal("10700.00")  # CUST-10004's exposure in examples/order-events.jsonl
 
@@ -29,17 +28,8 @@ def ruleset():
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory, credit):
-    """bbb-distributor (CUST-10004) and bb-construction (CUST-10005) decided, and the
-    example order events."""
-    folder = tmp_path_factory.mktemp("orders")
-    db = folder / "audit.db"
-    for name in ("bbb-distributor", "bb-construction"):
-        assert credit("decide", EXAMPLES / "customers" / f"{name}.json", "--as-of", AS_OF,
-                      "--db", db).exit_code == 0
-    assert credit("events", "ingest", EXAMPLES / "order-events.jsonl", "--db",
-                  db).exit_code == 0
-    return db
+def pristine(tmp_path_factory):
+    return order_trail(tmp_path_factory.mktemp("orders"))
 
 
 @pytest.fixture

@@ -12,22 +12,14 @@ import pytest
 
 from plugins import exchange_rates
 from tests.audit_helpers import copy_db
-from tests.paths import ROOT
+from tests.order_helpers import AS_OF, EXAMPLES, order_trail
 
-EXAMPLES = ROOT / "examples"
 RATES = EXAMPLES / "rates.csv"
-AS_OF = "2026-11-30"
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory, credit):
-    folder = tmp_path_factory.mktemp("currencies")
-    db = folder / "audit.db"
-    assert credit("decide", EXAMPLES / "customers" / "bbb-distributor.json", "--as-of",
-                  AS_OF, "--db", db).exit_code == 0
-    assert credit("events", "ingest", EXAMPLES / "order-events.jsonl", "--db",
-                  db).exit_code == 0
-    return db
+def pristine(tmp_path_factory):
+    return order_trail(tmp_path_factory.mktemp("currencies"), customers=("bbb-distributor",))
 
 
 @pytest.fixture

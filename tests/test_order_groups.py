@@ -8,23 +8,14 @@ import json
 import pytest
 
 from tests.audit_helpers import copy_db, rows, verify
-from tests.paths import ROOT
+from tests.order_helpers import AS_OF, EXAMPLES, order_trail
 
-EXAMPLES = ROOT / "examples"
-AS_OF = "2026-11-30"
 # CUST-10004 owes 10,700.00 EUR, CUST-10005 10,000.00 (examples/order-events.jsonl)
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory, credit):
-    folder = tmp_path_factory.mktemp("groups")
-    db = folder / "audit.db"
-    for name in ("bbb-distributor", "bb-construction"):
-        assert credit("decide", EXAMPLES / "customers" / f"{name}.json", "--as-of", AS_OF,
-                      "--db", db).exit_code == 0
-    assert credit("events", "ingest", EXAMPLES / "order-events.jsonl", "--db",
-                  db).exit_code == 0
-    return db
+def pristine(tmp_path_factory):
+    return order_trail(tmp_path_factory.mktemp("groups"))
 
 
 @pytest.fixture

@@ -10,27 +10,16 @@ import shutil
 import pytest
 
 from tests.audit_helpers import copy_db, rows, verify
-from tests.paths import DEFAULT_RULESET, ROOT
-
-EXAMPLES = ROOT / "examples"
-AS_OF = "2026-11-30"
+from tests.order_helpers import AS_OF, EXAMPLES, order_trail
+from tests.paths import DEFAULT_RULESET
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory, credit):
-    """Two customers decided, the example order events, and three orders checked: SO-101
-    passed, SO-102 (580,000 EUR) blocked for its limit, SO-201 for overdue items."""
-    folder = tmp_path_factory.mktemp("release")
-    db = folder / "audit.db"
-    for name in ("bbb-distributor", "bb-construction"):
-        assert credit("decide", EXAMPLES / "customers" / f"{name}.json", "--as-of", AS_OF,
-                      "--db", db).exit_code == 0
-    assert credit("events", "ingest", EXAMPLES / "order-events.jsonl", "--db",
-                  db).exit_code == 0
-    for order in ("within-limit", "over-limit", "overdue-customer"):
-        assert credit("check-order", EXAMPLES / "orders" / f"{order}.json", "--as-of", AS_OF,
-                      "--db", db).exit_code == 0
-    return db
+def pristine(tmp_path_factory):
+    """SO-101 passed, SO-102 (580,000 EUR) blocked for its limit, SO-201 for overdue
+    items."""
+    return order_trail(tmp_path_factory.mktemp("release"),
+                       orders=("within-limit", "over-limit", "overdue-customer"))
 
 
 @pytest.fixture
