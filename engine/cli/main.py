@@ -30,6 +30,7 @@ COMMANDS = {
     "check-order": "orders_commands:check_order_command",
     "orders": "orders_commands:orders_command", "order": "orders_commands:order_group",
     "limit": "orders_commands:limit_group", "group": "orders_commands:group_group",
+    "hold": "orders_commands:hold_group",
 }
 
 

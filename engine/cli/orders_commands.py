@@ -14,6 +14,7 @@ from ..audit.store import AuditStore, default_db_path
 from ..enrich.customer_documents import parse_json_document, read_document_text
 from ..orders.exposure import customer_exposure
 from ..orders.groups import define_group, group_members
+from ..orders.holds import lift_hold
 from ..orders.limit_requests import answer_request, request_limit
 from ..orders.order_check import check_order_document, checked_order
 from ..orders.releases import blocked_orders, reject_order, release_order
@@ -442,3 +443,46 @@ def group_show_command(group_id: str, as_of, ruleset_dir, db_path, fmt: str) -> 
                    f"{group.limit:,.2f} {ruleset.currency}, exposure {total:,.2f}")
     for line in format_rows(rows, ("customer_id", "exposure", "share"), fmt):
         click.echo(line)
+
+
+@click.group("hold")
+def hold_group() -> None:
+    """Lift a credit hold the monitor took, with the reason.
+
+    Examples:
+
+    \b
+      credit hold lift CUST-10004 --reason "plan approved" --by ben --role credit_manager
+    """
+
+
+@hold_group.command("lift")
+@click.argument("customer_id", metavar="CUSTOMER")
+@click.option("--rule", metavar="RULE_ID",
+              help="Only the holds this monitoring rule took (default: every open hold).")
+@click.option("--reason", required=True, help="Why (recorded).")
+@click.option("--by", "by", required=True, metavar="NAME", help="Who.")
+@click.option("--role", required=True, help="Their role in the ruleset's authority.yaml.")
+@click.option("--as-of", "as_of", metavar="DATE", callback=parse_date,
+              help="The day, YYYY-MM-DD (default: today).")
+@ruleset_option
+@db_option
+def hold_lift_command(customer_id: str, rule: str | None, reason: str, by: str, role: str,
+                      as_of, ruleset_dir, db_path) -> None:
+    """Lift a customer's credit holds by hand, as authority.yaml allows.
+
+    The monitor lifts them from that day on, and order checks no longer see them.
+
+    Examples:
+
+    \b
+      credit hold lift CUST-10004 --rule M_INSOLVENCY_FILING --reason "plan approved" \
+          --by ben --role credit_manager
+    """
+    ruleset = load_ruleset(ruleset_dir or default_ruleset())
+    path = db_path or default_db_path()
+    with AuditStore(path, create=False) as store:
+        rules, seq = lift_hold(store, ruleset, customer_id, by=by, role=role, reason=reason,
+                               as_of=as_of or dt.date.today(), rule=rule)
+    click.echo(f"{customer_id}: lifted the holds of {', '.join(rules)} by {by} ({role}); "
+               f"audited as record {seq} in {path}")

@@ -120,6 +120,7 @@ class CustomerMonitor:
         self.remembered: deque[tuple[dt.date, dict]] = deque()
         self.deadlines: list[dt.date] = []
         self.holds: list[dict] = []
+        self.lifted_today: list[list[str]] = []  # hold ids of hold-lifted records today
         self.last_clock: dt.date | None = None
         self.today: dt.date | None = None
         self.n = 0
@@ -174,6 +175,10 @@ class CustomerMonitor:
         self._clock(self.today)
         for body in self.unapplied.pop(self.today.isoformat(), []):
             self._apply_recorded(body)
+        # Holds a person lifted that day (after the day's recorded holds are in place).
+        lifted = set().union(*self.lifted_today) if self.lifted_today else set()
+        self.lifted_today.clear()
+        self._lift([hold for hold in self.holds if hold["id"] in lifted])
 
     def _tick_until(self, day: dt.date) -> None:
         """Clock ticks for the promised-date deadlines before ``day``."""
@@ -207,6 +212,8 @@ class CustomerMonitor:
         if kind == "event":
             self.outcome.events += 1
             self._event(json.loads(row["body"]), day)
+        elif kind == "hold-lifted":
+            self.lifted_today.append(json.loads(row["body"])["holds"])
         elif kind == "decision":
             seq = row["seq"]
             body = functools.cache(lambda: self.load_body(seq))  # read if a re-grade needs it

@@ -205,7 +205,8 @@ def _customers(store: AuditStore, as_of: dt.date) -> list[str]:
 def _rows(store: AuditStore, as_of: dt.date, *, customer_id: str,
           before_seq: int | None = None) -> Iterator[dict]:
     """A customer's events, actions and decisions up to ``as_of``, in event time."""
-    where = ["customer_id = ?", "kind IN ('event', 'action', 'decision')", "as_of <= ?"]
+    where = ["customer_id = ?", "kind IN ('event', 'action', 'decision', 'hold-lifted')",
+             "as_of <= ?"]
     params: list = [customer_id, as_of.isoformat()]
     if before_seq is not None:
         where.append("seq < ?")

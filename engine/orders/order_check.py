@@ -12,7 +12,6 @@ ruleset.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -29,6 +28,7 @@ from ..ruleset.order_check import ORDER_FACTS
 from .accounts import AccountBook
 from .exposure import Exposure, exposure_of
 from .groups import group_exposure, group_of
+from .holds import open_holds
 from .limit_requests import effective_limit
 from .releases import valid_release
 
@@ -244,23 +244,6 @@ def _latest_decision(store: AuditStore, customer_id: str, as_of: dt.date) -> dic
     return next(store.iter_rows(
         "SELECT * FROM records WHERE customer_id = ? AND kind = 'decision' AND as_of <= ? "
         "ORDER BY as_of DESC, seq DESC LIMIT 1", [customer_id, as_of.isoformat()]), None)
-
-
-def open_holds(store: AuditStore, customer_id: str, as_of: dt.date) -> list[str]:
-    """The monitor's holds on the customer's account still open on ``as_of`` (their
-    ids), from the hold and release actions it recorded."""
-    held: dict[str, None] = {}
-    for row in store.iter_rows(
-            "SELECT body FROM records WHERE customer_id = ? AND kind = 'action' AND "
-            "outcome IN ('hold', 'release') AND as_of <= ? ORDER BY as_of, seq",
-            [customer_id, as_of.isoformat()]):
-        body = json.loads(row["body"])
-        if body["action"] == "hold":
-            held[f"#hold:{body['firing']}"] = None
-        else:
-            for lifted in body["details"]["released"]:
-                held.pop(lifted["hold"], None)
-    return list(held)
 
 
 def check_order_document(store: AuditStore, ruleset: CompiledRuleset, order: dict,
