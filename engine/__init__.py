@@ -50,6 +50,14 @@ _EXPORTS = {
     "verify_file": "engine.audit.chain",
     "Filters": "engine.audit.queries",
     "Replayer": "engine.replay",
+    # credit at order time
+    "customer_exposure": "engine.orders.exposure",
+    "checked_order": "engine.orders.order_check",
+    "check_order_document": "engine.orders.order_check",
+    "AccountBook": "engine.orders.accounts",
+    "release_order": "engine.orders.releases",
+    "request_limit": "engine.orders.limit_requests",
+    "answer_request": "engine.orders.limit_requests",
     # front ends
     "run_batch": "engine.batch",
     "run_monitor": "engine.monitor.run",
