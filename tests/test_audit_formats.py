@@ -14,7 +14,7 @@ import pytest
 import zstandard
 
 from engine.audit.body_codec import SHIPPED, BodyReader, elide, expand, shipped_dictionary
-from engine.audit.store import AuditStore
+from engine.audit.store import MIGRATIONS, AuditStore
 from engine.enrich.plugin_manager import installed_plugins
 from engine.replay import Replayer
 from engine.service import decide_and_record
@@ -230,7 +230,7 @@ def test_new_decisions_join_an_old_trail(old, credit, monkeypatch):
         old, "SELECT seq, kind, body FROM records WHERE seq > 300")]
     assert kinds[-2:] == [(307, "dictionary-loaded", str), (308, "decision", bytes)]
     conn = connect(old)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     conn.close()
     assert verify(old).stdout.startswith("ok: 308 records verified")
     replayed = credit("replay", "--all", "--db", old)

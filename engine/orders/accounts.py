@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from ..audit.events import customer_events
 from ..audit.store import AuditStore
 from ..monitor.account import Account, fold
+from ..ruleset.compiler import CompiledRuleset
+from .exposure import Exposure, exposure_of
 
 
 @dataclass
@@ -34,6 +36,24 @@ class AccountBook:
         self.store = store
         self._kept: dict[str, _Kept] = {}
         self._policies: dict[int, dict] = {}
+        # (customer, day, ruleset hash) -> (the last event applied, the exposure then)
+        self._exposures: dict[tuple, tuple[int, Exposure]] = {}
+
+    def exposure(self, customer_id: str, as_of: dt.date, ruleset: CompiledRuleset
+                 ) -> tuple[Account, Exposure]:
+        """The customer's account on ``as_of`` and its exposure by the ruleset's
+        categories, computed once for each state of the account, date and ruleset."""
+        account = self.account(customer_id, as_of)
+        kept = self._kept.get(customer_id)
+        key = (customer_id, as_of, ruleset.hash)
+        state = None if kept is None or kept.account is not account else kept.last_seq
+        cached = self._exposures.get(key)
+        if state is not None and cached is not None and cached[0] == state:
+            return account, cached[1]
+        exposure = exposure_of(account, as_of, ruleset)
+        if state is not None:
+            self._exposures[key] = (state, exposure)
+        return account, exposure
 
     def policy(self, decision_row: dict) -> dict:
         """The policy part of a decision record (read once per record: records never

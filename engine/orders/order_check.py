@@ -26,7 +26,7 @@ from ..language.schema_check import fast_problems
 from ..ruleset.compiler import CompiledRuleset
 from ..ruleset.order_check import ORDER_FACTS
 from .accounts import AccountBook
-from .exposure import Exposure, exposure_of
+from .exposure import Exposure
 from .groups import group_exposure, group_of
 from .holds import open_holds
 from .limit_requests import effective_limit
@@ -136,8 +136,7 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
     not given); ``exchange`` (``exchange_for``) converts an order in another currency."""
     customer_id = order["customer_id"]
     accounts = accounts or AccountBook(store)
-    account = accounts.account(customer_id, as_of)
-    exposure = exposure_of(account, as_of, ruleset)
+    account, exposure = accounts.exposure(customer_id, as_of, ruleset)
     amount = _in_ruleset_currency(order, exchange, ruleset)
     counted = None if amount is None else \
         _order_counted(order, amount, exposure, as_of, ruleset)
