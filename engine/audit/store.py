@@ -29,7 +29,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -336,6 +336,20 @@ class AuditStore:
             return []
         with self.atomic():
             return self._append_locked(records)
+
+    def append_numbered(self, build: Callable[[int], NewRecord]) -> tuple[int, str]:
+        """Append the record ``build(seq)`` makes knowing the number it will get (for a
+        body that names itself, such as a limit request's id), in one transaction, so that
+        a concurrent writer cannot take that number first. Returns its (seq, hash). The
+        record's body is text (a compressed one may bring its dictionary's record first)."""
+        with self.atomic():
+            head = self.conn.execute(
+                "SELECT seq FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+            seq = (head[0] if head else 0) + 1
+            record = build(seq)
+            if record.body.__class__ is not str:
+                raise AuditError("append_numbered takes a record with a text body")
+            return self._append_locked([record])[0]
 
     def _append_locked(self, records: list[NewRecord]) -> list[tuple[int, str]]:
         self._store_dictionaries(records)

@@ -53,14 +53,17 @@ def request_limit(store: AuditStore, ruleset: CompiledRuleset, customer_id: str,
                                 f"hold after {as_of.isoformat()}")
     amount = format(Decimal(amount).quantize(ruleset.rounding[0]), "f")
     level = required_level(store, ruleset, decision, Decimal(amount))
-    head = store.head()
-    request_id = f"LR-{(head[0] if head else 0) + 1}"
-    body = {"event": "requested", "id": request_id, "customer_id": customer_id,
+
+    def request(seq: int) -> NewRecord:  # the id is the record's own number
+        return _record(ruleset, {
+            "event": "requested", "id": f"LR-{seq}", "customer_id": customer_id,
             "amount": amount, "currency": ruleset.currency, "reason": reason, "by": by,
             "required_level": level, "decision_seq": decision["seq"],
             "valid_until": valid_until.isoformat(), "as_of": as_of.isoformat(),
-            "ruleset": ruleset.identity}
-    return request_id, level, _append(store, ruleset, body)
+            "ruleset": ruleset.identity})
+
+    seq, _ = store.append_numbered(request)
+    return f"LR-{seq}", level, seq
 
 
 def required_level(store: AuditStore, ruleset: CompiledRuleset, decision: dict,
@@ -163,8 +166,10 @@ def _latest_decision(store: AuditStore, customer_id: str, as_of: dt.date) -> dic
 
 
 def _append(store: AuditStore, ruleset: CompiledRuleset, body: dict) -> int:
-    record = NewRecord(KIND, canonical_json(body), customer_id=body["customer_id"],
-                       as_of=body["as_of"], outcome=body["event"],
-                       ruleset_name=ruleset.name, ruleset_version=ruleset.version,
-                       ruleset_hash=ruleset.hash)
-    return store.append([record])[0][0]
+    return store.append([_record(ruleset, body)])[0][0]
+
+
+def _record(ruleset: CompiledRuleset, body: dict) -> NewRecord:
+    return NewRecord(KIND, canonical_json(body), customer_id=body["customer_id"],
+                     as_of=body["as_of"], outcome=body["event"], ruleset_name=ruleset.name,
+                     ruleset_version=ruleset.version, ruleset_hash=ruleset.hash)
