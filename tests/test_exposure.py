@@ -299,3 +299,22 @@ def test_a_kept_account_is_what_folding_afresh_gives(ruleset, tmp_path):
             for as_of in (AS_OF, dt.date(2026, 11, 5)):
                 assert breakdown_of(book.account("K-1", as_of), as_of) == \
                     afresh(store, as_of), (step, as_of)
+
+
+def test_a_kept_exposure_follows_every_new_event_and_day(ruleset, tmp_path):
+    with AuditStore(tmp_path / "audit.db") as store:
+        book = AccountBook(store)
+
+        def append(*events):
+            store.append([NewRecord("event", canonical_json(e), customer_id="K-1",
+                                    as_of=e["occurred_at"]) for e in events])
+
+        append(order(1, delivery_date="2026-12-20"))
+        _, first = book.exposure("K-1", AS_OF, ruleset)
+        assert first.total == Decimal("10000.00")
+        assert book.exposure("K-1", AS_OF, ruleset)[1] is first  # unchanged: kept
+        append(order(2, "SO-2", amount=500))
+        assert book.exposure("K-1", AS_OF, ruleset)[1].total == Decimal("10500.00")
+        # Another day: the horizon moves (SO-1 is due 2026-12-20, 30 days ahead).
+        assert book.exposure("K-1", dt.date(2026, 11, 19), ruleset)[1].total == \
+            Decimal("500.00")

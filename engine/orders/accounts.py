@@ -36,8 +36,8 @@ class AccountBook:
         self.store = store
         self._kept: dict[str, _Kept] = {}
         self._policies: dict[int, dict] = {}
-        # (customer, day, ruleset hash) -> (the last event applied, the exposure then)
-        self._exposures: dict[tuple, tuple[int, Exposure]] = {}
+        # customer -> ((last event applied, day, ruleset hash), the exposure then)
+        self._exposures: dict[str, tuple[tuple, Exposure]] = {}
 
     def exposure(self, customer_id: str, as_of: dt.date, ruleset: CompiledRuleset
                  ) -> tuple[Account, Exposure]:
@@ -45,14 +45,14 @@ class AccountBook:
         categories, computed once for each state of the account, date and ruleset."""
         account = self.account(customer_id, as_of)
         kept = self._kept.get(customer_id)
-        key = (customer_id, as_of, ruleset.hash)
-        state = None if kept is None or kept.account is not account else kept.last_seq
-        cached = self._exposures.get(key)
+        state = None if kept is None or kept.account is not account else \
+            (kept.last_seq, as_of, ruleset.hash)
+        cached = self._exposures.get(customer_id)
         if state is not None and cached is not None and cached[0] == state:
             return account, cached[1]
         exposure = exposure_of(account, as_of, ruleset)
-        if state is not None:
-            self._exposures[key] = (state, exposure)
+        if state is not None:  # one per customer: the latest state, day and ruleset asked
+            self._exposures[customer_id] = (state, exposure)
         return account, exposure
 
     def policy(self, decision_row: dict) -> dict:
