@@ -112,6 +112,13 @@ def stats(store: AuditStore, filters: Filters) -> dict[str, list[dict]]:
     return result
 
 
+def latest_decision(store: AuditStore, customer_id: str, as_of: dt.date) -> dict | None:
+    """The customer's latest decision record on or before ``as_of`` (None: none)."""
+    return next(store.iter_rows(
+        "SELECT * FROM records WHERE customer_id = ? AND kind = 'decision' AND as_of <= ? "
+        "ORDER BY as_of DESC, seq DESC LIMIT 1", [customer_id, as_of.isoformat()]), None)
+
+
 def grade_scale(store: AuditStore, ruleset_hash: str | None) -> tuple[str, ...]:
     """The grades of a stored ruleset, best first (the default scale when it names none)."""
     manifest = store.ruleset_content(ruleset_hash).get(MANIFEST) or {} if ruleset_hash \

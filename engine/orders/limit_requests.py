@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from ..audit.queries import latest_decision
 from ..audit.store import AuditStore, NewRecord
 from ..canonical import canonical_json
 from ..errors import CreditRulesError
@@ -44,7 +45,7 @@ def request_limit(store: AuditStore, ruleset: CompiledRuleset, customer_id: str,
                   as_of: dt.date) -> tuple[str, str, int]:
     """Record a request; returns its id, the level that must sign it and the record's
     number."""
-    decision = _latest_decision(store, customer_id, as_of)
+    decision = latest_decision(store, customer_id, as_of)
     if decision is None:
         raise LimitRequestError(f"customer {customer_id} has no credit decision on or before "
                                 f"{as_of.isoformat()} to ask a limit against")
@@ -157,12 +158,6 @@ def _request(store: AuditStore, request_id: str) -> tuple[dict, str | None]:
         raise LimitRequestError(f"no limit request {request_id}")
     answered = next((b["event"] for b in found[1:]), None)
     return found[0], answered
-
-
-def _latest_decision(store: AuditStore, customer_id: str, as_of: dt.date) -> dict | None:
-    return next(store.iter_rows(
-        "SELECT * FROM records WHERE customer_id = ? AND kind = 'decision' AND as_of <= ? "
-        "ORDER BY as_of DESC, seq DESC LIMIT 1", [customer_id, as_of.isoformat()]), None)
 
 
 def _append(store: AuditStore, ruleset: CompiledRuleset, body: dict) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from ..audit.decision_records import compact_json
+from ..audit.queries import latest_decision
 from ..audit.store import AuditStore, NewRecord
 from ..canonical import canonical_json, to_jsonable
 from ..enrich.customer_documents import InputError
@@ -141,7 +142,7 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
     counted = None if amount is None else \
         _order_counted(order, amount, exposure, as_of, ruleset)
     position = account.position(as_of)
-    latest = _latest_decision(store, customer_id, as_of)
+    latest = latest_decision(store, customer_id, as_of)
     effective = effective_limit(store, customer_id, latest, as_of)
     limit = effective.amount
     after = None if counted is None else exposure.total + counted
@@ -237,12 +238,6 @@ def _order_counted(order: dict, amount: Decimal, exposure: Exposure, as_of: dt.d
             as_of + dt.timedelta(days=category.horizon_days or 0):
         return ZERO.quantize(ruleset.rounding[0])
     return (amount * category.weight).quantize(*ruleset.rounding)
-
-
-def _latest_decision(store: AuditStore, customer_id: str, as_of: dt.date) -> dict | None:
-    return next(store.iter_rows(
-        "SELECT * FROM records WHERE customer_id = ? AND kind = 'decision' AND as_of <= ? "
-        "ORDER BY as_of DESC, seq DESC LIMIT 1", [customer_id, as_of.isoformat()]), None)
 
 
 def check_order_document(store: AuditStore, ruleset: CompiledRuleset, order: dict,
