@@ -18,12 +18,12 @@ from .audit.queries import Filters
 from .audit.store import AuditError, AuditStore
 from .canonical import canonical_json
 from .decide.challenger import decide_challenger, in_split
-from .decide.decision import Decision
+from .decide.decision import Decision, compact_trace
 from .decide.pipeline import decide
 from .errors import DecisionError, ProblemsError
 from .monitor.run import action_again
 from .orders.order_check import KIND as ORDER_CHECK
-from .orders.order_check import OrderCheck, check_order, compact, recorded_facts
+from .orders.order_check import OrderCheck, check_order, recorded_facts
 from .parallel import chunked, map_chunks
 from .ruleset.compiler import CompiledRuleset, compile_ruleset
 from .ruleset.source import source_from_content
@@ -139,7 +139,7 @@ class Replayer:
                            exchange=stored.get("exchange"))
         if canonical_json(again.result()) != canonical_json(stored["result"]):
             _diff("result", stored["result"], again.result(), result.differences)
-        elif compact_json(compact(trace)) != canonical_json(stored["trace"]):
+        elif compact_json(compact_trace(trace)) != canonical_json(stored["trace"]):
             result.differences.append("the check's trace differs")
         result.differences = _capped(result.differences)
         return result

@@ -101,7 +101,7 @@ class Decision:
     def compact_trace(self) -> list:
         """The trace as ``[slot, [values read], result]`` entries: the slot numbers the
         ruleset's ``slots`` (stage, rule id, names read), which the audit stores once."""
-        return [[slot[0], list(values), result] for slot, values, result in self.trace]
+        return compact_trace(self.trace)
 
     def unwritable(self) -> str | None:
         """The first rule whose value cannot be written as JSON (a whole number past 4,300
@@ -148,3 +148,9 @@ def _trace_entry(entry: tuple) -> dict:
     if None in values:
         item["missing"] = [n for n, v in zip(names, values, strict=True) if v is None]
     return item
+
+
+def compact_trace(trace: list) -> list:
+    """A trace of ``(slot, values read, result)`` entries (a decision's, an order check's)
+    as ``[slot number, [values read], result]``, the form the audit stores."""
+    return [[slot[0], list(values), result] for slot, values, result in trace]

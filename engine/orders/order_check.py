@@ -19,6 +19,7 @@ from ..audit.decision_records import compact_json
 from ..audit.queries import latest_decision
 from ..audit.store import AuditStore, NewRecord
 from ..canonical import canonical_json, to_jsonable
+from ..decide.decision import compact_trace
 from ..enrich.customer_documents import InputError
 from ..enrich.plugin_manager import PluginCallError, Plugins, installed_plugins
 from ..errors import CreditRulesError
@@ -83,16 +84,11 @@ class OrderCheck:
                                 "facts": to_jsonable(self.facts),
                                 "order": self.order, "result": self.result(),
                                 "ruleset": ruleset.identity})[:-1]
-                + f',"trace":{compact_json(compact(self.trace))}}}')
+                + f',"trace":{compact_json(compact_trace(self.trace))}}}')
         return NewRecord(kind=KIND, body=body, customer_id=self.order["customer_id"],
                          as_of=self.as_of.isoformat(), ruleset_name=ruleset.name,
                          ruleset_version=ruleset.version, ruleset_hash=ruleset.hash,
                          outcome=self.outcome)
-
-
-def compact(trace: list) -> list:
-    """A check's trace as ``[slot, [values read], result]`` entries (see Decision)."""
-    return [[slot[0], list(values), result] for slot, values, result in trace]
 
 
 def checked_order(document: object, where: str, ruleset: CompiledRuleset) -> dict:
