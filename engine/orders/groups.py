@@ -15,12 +15,12 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..audit.store import AuditStore, NewRecord
-from ..canonical import canonical_json
+from ..audit.store import AuditStore
 from ..errors import CreditRulesError
 from ..ruleset.compiler import CompiledRuleset
 from .accounts import AccountBook
 from .exposure import exposure_of
+from .records import act_record
 
 KIND = "group"
 
@@ -65,12 +65,8 @@ def define_group(store: AuditStore, ruleset: CompiledRuleset, group_id: str, *,
             raise GroupError(f"customer {member} is in group {other.id} already")
     body = {"event": "defined", "id": group_id, "limit": format(total, "f"),
             "members": {k: None if v is None else format(v, "f") for k, v in shares.items()},
-            "by": by, "reason": reason, "as_of": as_of.isoformat(),
-            "ruleset": ruleset.identity}
-    record = NewRecord(KIND, canonical_json(body), as_of=as_of.isoformat(),
-                       ruleset_name=ruleset.name, ruleset_version=ruleset.version,
-                       ruleset_hash=ruleset.hash)
-    return store.append([record])[0][0]
+            "by": by, "reason": reason, "as_of": as_of.isoformat()}
+    return store.append([act_record(KIND, body, ruleset)])[0][0]
 
 
 def group_of(store: AuditStore, customer_id: str, as_of: dt.date) -> Group | None:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from ..audit.store import AuditStore, NewRecord
-from ..canonical import canonical_json
+from ..audit.store import AuditStore
 from ..errors import CreditRulesError
 from ..ruleset.compiler import CompiledRuleset
+from .records import act_record
 
 KIND = "hold-lifted"
 
@@ -74,8 +74,6 @@ def lift_hold(store: AuditStore, ruleset: CompiledRuleset, customer_id: str, *, 
                         f"{as_of.isoformat()}")
     body = {"event": "lifted", "customer_id": customer_id, "holds": sorted(holds),
             "rules": sorted(set(holds.values())), "by": by, "role": role, "reason": reason,
-            "as_of": as_of.isoformat(), "ruleset": ruleset.identity}
-    record = NewRecord(KIND, canonical_json(body), customer_id=customer_id,
-                       as_of=as_of.isoformat(), outcome="lifted", ruleset_name=ruleset.name,
-                       ruleset_version=ruleset.version, ruleset_hash=ruleset.hash)
+            "as_of": as_of.isoformat()}
+    record = act_record(KIND, body, ruleset, outcome="lifted")
     return body["rules"], store.append([record])[0][0]

@@ -19,9 +19,9 @@ from decimal import Decimal, InvalidOperation
 
 from ..audit.queries import latest_decision
 from ..audit.store import AuditStore, NewRecord
-from ..canonical import canonical_json
 from ..errors import CreditRulesError
 from ..ruleset.compiler import CompiledRuleset
+from .records import act_record
 
 KIND = "limit-request"
 AUTOMATIC = "automatic"  # the approval level no person signs
@@ -60,8 +60,7 @@ def request_limit(store: AuditStore, ruleset: CompiledRuleset, customer_id: str,
             "event": "requested", "id": f"LR-{seq}", "customer_id": customer_id,
             "amount": amount, "currency": ruleset.currency, "reason": reason, "by": by,
             "required_level": level, "decision_seq": decision["seq"],
-            "valid_until": valid_until.isoformat(), "as_of": as_of.isoformat(),
-            "ruleset": ruleset.identity})
+            "valid_until": valid_until.isoformat(), "as_of": as_of.isoformat()})
 
     seq, _ = store.append_numbered(request)
     return f"LR-{seq}", level, seq
@@ -122,7 +121,7 @@ def answer_request(store: AuditStore, ruleset: CompiledRuleset, request_id: str,
     body = {"event": "approved" if approve else "rejected", "id": request_id,
             "customer_id": request["customer_id"], "amount": request["amount"],
             "by": by, "role": role, "reason": reason, "as_of": as_of.isoformat(),
-            "valid_until": request["valid_until"], "ruleset": ruleset.identity}
+            "valid_until": request["valid_until"]}
     return _append(store, ruleset, body)
 
 
@@ -165,6 +164,4 @@ def _append(store: AuditStore, ruleset: CompiledRuleset, body: dict) -> int:
 
 
 def _record(ruleset: CompiledRuleset, body: dict) -> NewRecord:
-    return NewRecord(KIND, canonical_json(body), customer_id=body["customer_id"],
-                     as_of=body["as_of"], outcome=body["event"], ruleset_name=ruleset.name,
-                     ruleset_version=ruleset.version, ruleset_hash=ruleset.hash)
+    return act_record(KIND, body, ruleset, outcome=body["event"])

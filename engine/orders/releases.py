@@ -16,10 +16,10 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..audit.store import AuditStore, NewRecord
-from ..canonical import canonical_json
+from ..audit.store import AuditStore
 from ..errors import CreditRulesError
 from ..ruleset.compiler import CompiledRuleset
+from .records import act_record
 
 KIND = "order-release"
 CHECK_KIND = "order-check"
@@ -194,12 +194,8 @@ def _append(store: AuditStore, ruleset: CompiledRuleset, state: OrderState, even
     body = {"event": event, "order_id": state.order["id"],
             "customer_id": state.order["customer_id"],
             "amount": state.check["facts"]["order_amount"], "check_seq": state.check_seq,
-            "by": by, "role": role, "reason": reason, "as_of": as_of.isoformat(),
-            "ruleset": ruleset.identity, **more}
-    record = NewRecord(KIND, canonical_json(body), customer_id=state.order["customer_id"],
-                       as_of=as_of.isoformat(), outcome=event, ruleset_name=ruleset.name,
-                       ruleset_version=ruleset.version, ruleset_hash=ruleset.hash)
-    return store.append([record])[0][0]
+            "by": by, "role": role, "reason": reason, "as_of": as_of.isoformat(), **more}
+    return store.append([act_record(KIND, body, ruleset, outcome=event)])[0][0]
 
 
 def _money(value: object) -> str:
