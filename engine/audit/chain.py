@@ -266,6 +266,8 @@ _OVERRIDE_CUSTOMER = ("(SELECT a.customer_id FROM records a WHERE a.kind = 'over
                       "ORDER BY a.seq LIMIT 1)")
 # A format-2 decision body leaves these out (``body_codec.ELIDED``): its header alone says
 # them, so there is nothing to compare.
+_RULESET = {"ruleset_name": "$.ruleset.name", "ruleset_version": "$.ruleset.version",
+            "ruleset_hash": "$.ruleset.hash"}  # the order-time records name their ruleset
 HEADER_SOURCES: dict[str, dict[str, str]] = {
     "decision": {column: "$." + ".".join(path) for column, path in ELIDED
                  if path != ("decision", "as_of")},
@@ -280,21 +282,10 @@ HEADER_SOURCES: dict[str, dict[str, str]] = {
                        "ruleset_hash": "$.hash"},
     "dictionary-loaded": {},
     "order-check": {"customer_id": "$.order.customer_id", "as_of": "$.as_of",
-                    "outcome": "$.result.outcome", "ruleset_name": "$.ruleset.name",
-                    "ruleset_version": "$.ruleset.version", "ruleset_hash": "$.ruleset.hash"},
-    "hold-lifted": {"customer_id": "$.customer_id", "as_of": "$.as_of",
-                    "outcome": "$.event", "ruleset_name": "$.ruleset.name",
-                    "ruleset_version": "$.ruleset.version", "ruleset_hash": "$.ruleset.hash"},
-    "group": {"as_of": "$.as_of", "ruleset_name": "$.ruleset.name",
-              "ruleset_version": "$.ruleset.version", "ruleset_hash": "$.ruleset.hash"},
-    "limit-request": {"customer_id": "$.customer_id", "as_of": "$.as_of",
-                      "outcome": "$.event", "ruleset_name": "$.ruleset.name",
-                      "ruleset_version": "$.ruleset.version",
-                      "ruleset_hash": "$.ruleset.hash"},
-    "order-release": {"customer_id": "$.customer_id", "as_of": "$.as_of",
-                      "outcome": "$.event", "ruleset_name": "$.ruleset.name",
-                      "ruleset_version": "$.ruleset.version",
-                      "ruleset_hash": "$.ruleset.hash"},
+                    "outcome": "$.result.outcome", **_RULESET},
+    "group": {"as_of": "$.as_of", **_RULESET},
+    **{kind: {"customer_id": "$.customer_id", "as_of": "$.as_of", "outcome": "$.event",
+              **_RULESET} for kind in ("hold-lifted", "limit-request", "order-release")},
 }
 LISTED_COLUMNS = ("customer_id", "decision_id", "as_of", "outcome", "grade", "credit_limit")
 
