@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .audit.body_codec import elide
-from .audit.decision_records import compact_json, full_decision
+from .audit.decision_records import compact_json, full_decision, stored_head
 from .audit.queries import Filters
 from .audit.store import AuditError, AuditStore
 from .canonical import canonical_json
@@ -220,10 +219,8 @@ def _same_bytes(text: str, body: dict, summary_json: str, trace_json: str) -> bo
 def _same_stored(text: str, body: dict, summary: dict, row: dict, trace_json: str) -> bool:
     """``_same_bytes`` for a format-2 body: whether its stored JSON is what this summary
     and trace would be stored as under the record's header."""
-    head = {"as_of": body["as_of"], "decision": summary}
-    if "challenger" in body:
-        head["challenger"] = body["challenger"]
-    return text.startswith(canonical_json(elide(head, row))[:-1] + ',"enriched":') and \
+    head = stored_head(body["as_of"], summary, body.get("challenger"), row)
+    return text.startswith(head + ',"enriched":') and \
         text.endswith(f'"trace":{trace_json}}}')
 
 

@@ -154,14 +154,13 @@ def expand(body: dict, header: dict, ordered: bool = True) -> dict:
     return _sorted(body) if touched and ordered else body
 
 
-def _sorted(data: dict) -> dict:
-    """Dicts along the elided paths in sorted key order (others keep the order json.loads
-    gave them, which for canonical text is already sorted)."""
+def _sorted(data: dict, tree: dict = _ELIDED_TREE) -> dict:
+    """Dicts along the elided paths (``tree``) in sorted key order (others keep the order
+    json.loads gave them, which for canonical text is already sorted)."""
     result = dict(sorted(data.items()))
-    for key in ("decision", "admission", "grading", "policy", "ruleset"):
-        if isinstance(result.get(key), dict):
-            result[key] = _sorted(result[key]) if key == "decision" else \
-                dict(sorted(result[key].items()))
+    for key, sub in tree.items():
+        if sub.__class__ is dict and isinstance(result.get(key), dict):
+            result[key] = _sorted(result[key], sub)
     return result
 
 

@@ -76,14 +76,20 @@ def decision_body_text(decision: Decision, salt: bytes, *, plugins: list | None 
                "ruleset_version": ruleset.version, "ruleset_hash": ruleset.hash,
                "outcome": decision.outcome, "grade": decision.grade,
                "credit_limit": policy["credit_limit"] if policy else None}
-    head = {"as_of": as_of, "decision": summary}
-    if challenger is not None:
-        head["challenger"] = challenger
-    text = (canonical_json(elide(head, columns))[:-1]
+    text = (stored_head(as_of, summary, challenger, columns)
             + f',"enriched":{canonical_json(enriched or {})},"input":{input_json},'
             f'"plugins":{canonical_json(plugins or [])},'
             f'"trace":{compact_json(decision.compact_trace())}}}')
     return columns, text, summary_json
+
+
+def stored_head(as_of: str, summary: dict, challenger: dict | None, columns: dict) -> str:
+    """The start of a format-2 body's JSON, up to its enriched part: the as-of date, the
+    challenger's part and the decision summary, less what the record's ``columns`` say."""
+    head = {"as_of": as_of, "decision": summary}
+    if challenger is not None:
+        head["challenger"] = challenger
+    return canonical_json(elide(head, columns))[:-1]
 
 
 def full_decision(body: dict, slots: list) -> dict:
