@@ -184,14 +184,15 @@ def _group_facts(store: AuditStore, customer_id: str, accounts: AccountBook,
 
 
 def exchange_for(order: dict, ruleset: CompiledRuleset, as_of: dt.date,
-                 plugins: Plugins) -> dict | None:
+                 plugins: Plugins | None = None) -> dict | None:
     """For an order in another currency than the ruleset's, the rate the plugins give for
     ``as_of`` (``credit_rules_exchange_rate``), as the check records it: the currency, the
     order's own amount, the rate (None: no plugin has one), the day and the plugin. None
     for an order in the ruleset's currency."""
     currency = order.get("currency", ruleset.currency)
     if currency == ruleset.currency:
-        return None
+        return None  # (and no plugin is loaded: most orders need none)
+    plugins = plugins or installed_plugins()
     rate, source = None, None
     for plugin, result in plugins.call_each(RATE_HOOK, from_currency=currency,
                                             to_currency=ruleset.currency, on=as_of):
@@ -245,7 +246,7 @@ def check_order_document(store: AuditStore, ruleset: CompiledRuleset, order: dic
     check to the trail unless not ``record``. Returns the check and its (seq, hash).
     Pass the same ``accounts`` to many checks to fold each account once; ``plugins``
     (default: the installed ones) give exchange rates."""
-    exchange = exchange_for(order, ruleset, as_of, plugins or installed_plugins())
+    exchange = exchange_for(order, ruleset, as_of, plugins)
     facts, exposure, decision = order_facts(store, ruleset, order, as_of, accounts, exchange)
     reasons, trace = check_order(ruleset, facts, exchange)
     release = valid_release(store, order["id"], facts["order_amount"], as_of) \
