@@ -57,10 +57,9 @@ def exposure_command(customer_id: str, as_of, ruleset_dir, db_path, fmt: str) ->
       credit exposure C-000014 --as-of 2026-11-30
       credit exposure C-000014 --json
     """
-    ruleset = load_ruleset(ruleset_dir or default_ruleset())
     as_of = as_of or dt.date.today()
-    with AuditStore(db_path or default_db_path(), create=False) as store:
-        exposure = customer_exposure(store, ruleset, customer_id, as_of)
+    exposure, _, ruleset = _on_trail(ruleset_dir, db_path, lambda store, ruleset:
+                                     customer_exposure(store, ruleset, customer_id, as_of))
     data = exposure.to_dict()
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -80,6 +79,15 @@ def exposure_command(customer_id: str, as_of, ruleset_dir, db_path, fmt: str) ->
     rows.append({"category": "total", "counted": _money(data["total"])})
     for text in format_rows(rows, COLUMNS, "table"):
         click.echo(text)
+
+
+def _on_trail(ruleset_dir: str | None, db_path: str | None, act):
+    """``act(store, ruleset)`` on the existing audit file with the ruleset (their
+    defaults when not given); returns what it returned, the file's path and the ruleset."""
+    ruleset = load_ruleset(ruleset_dir or default_ruleset())
+    path = db_path or default_db_path()
+    with AuditStore(path, create=False) as store:
+        return act(store, ruleset), path, ruleset
 
 
 def _label(line: dict) -> str:
@@ -249,12 +257,10 @@ def release_command(order_id: str, reason: str, by: str, role: str, as_of, rules
     \b
       credit order release SO-102 --reason "paid in advance" --by ana --role credit_manager
     """
-    ruleset = load_ruleset(ruleset_dir or default_ruleset())
-    as_of = as_of or dt.date.today()
-    path = db_path or default_db_path()
-    with AuditStore(path, create=False) as store:
-        status, seq = release_order(store, ruleset, order_id, by=by, role=role,
-                                    reason=reason, as_of=as_of)
+    (status, seq), path, _ = _on_trail(ruleset_dir, db_path, lambda store, ruleset:
+                                       release_order(store, ruleset, order_id, by=by,
+                                                     role=role, reason=reason,
+                                                     as_of=as_of or dt.date.today()))
     click.echo(f"{order_id}: {status} by {by} ({role}); audited as record {seq} in {path}")
 
 
@@ -269,12 +275,9 @@ def reject_command(order_id: str, reason: str, by: str, role: str, as_of, rulese
     \b
       credit order reject SO-201 --reason "arrears" --by ana --role credit_analyst
     """
-    ruleset = load_ruleset(ruleset_dir or default_ruleset())
-    as_of = as_of or dt.date.today()
-    path = db_path or default_db_path()
-    with AuditStore(path, create=False) as store:
-        seq = reject_order(store, ruleset, order_id, by=by, role=role, reason=reason,
-                           as_of=as_of)
+    seq, path, _ = _on_trail(ruleset_dir, db_path, lambda store, ruleset:
+                             reject_order(store, ruleset, order_id, by=by, role=role,
+                                          reason=reason, as_of=as_of or dt.date.today()))
     click.echo(f"{order_id}: rejected by {by} ({role}); audited as record {seq} in {path}")
 
 
@@ -312,14 +315,12 @@ def limit_request_command(customer_id: str, amount: str, reason: str, by: str,
     \b
       credit limit request CUST-10004 --amount 700000 --reason "seasonal peak" --by ana
     """
-    ruleset = load_ruleset(ruleset_dir or default_ruleset())
     as_of = as_of or dt.date.today()
     valid_until = valid_until or as_of + dt.timedelta(days=365)
-    path = db_path or default_db_path()
-    with AuditStore(path, create=False) as store:
-        request_id, level, seq = request_limit(store, ruleset, customer_id, amount=amount,
-                                               reason=reason, by=by,
-                                               valid_until=valid_until, as_of=as_of)
+    (request_id, level, seq), path, ruleset = _on_trail(
+        ruleset_dir, db_path, lambda store, ruleset: request_limit(
+            store, ruleset, customer_id, amount=amount, reason=reason, by=by,
+            valid_until=valid_until, as_of=as_of))
     click.echo(f"{request_id}: a limit of {Decimal(amount):,.2f} {ruleset.currency} for "
                f"{customer_id}, to be signed by {level}; audited as record {seq} in {path}")
 
@@ -327,12 +328,9 @@ def limit_request_command(customer_id: str, amount: str, reason: str, by: str,
 def _limit_answer(approve: bool):
     def command(request_id: str, by: str, role: str, reason: str, as_of, ruleset_dir,
                 db_path) -> None:
-        ruleset = load_ruleset(ruleset_dir or default_ruleset())
-        path = db_path or default_db_path()
-        with AuditStore(path, create=False) as store:
-            seq = answer_request(store, ruleset, request_id, approve=approve, by=by,
-                                 role=role, reason=reason,
-                                 as_of=as_of or dt.date.today())
+        seq, path, _ = _on_trail(ruleset_dir, db_path, lambda store, ruleset: answer_request(
+            store, ruleset, request_id, approve=approve, by=by, role=role, reason=reason,
+            as_of=as_of or dt.date.today()))
         click.echo(f"{request_id}: {'approved' if approve else 'rejected'} by {by} "
                    f"({role}); audited as record {seq} in {path}")
 
@@ -408,12 +406,10 @@ def group_set_command(group_id: str, limit: str, members: tuple[str, ...], by: s
     \b
       credit group set G-ACME --limit 800000 --member CUST-10004 --member CUST-10005=200000
     """
-    ruleset = load_ruleset(ruleset_dir or default_ruleset())
-    path = db_path or default_db_path()
     shares = dict(_member(text) for text in members)
-    with AuditStore(path, create=False) as store:
-        seq = define_group(store, ruleset, group_id, limit=limit, members=shares, by=by,
-                           reason=reason, as_of=as_of or dt.date.today())
+    seq, path, ruleset = _on_trail(ruleset_dir, db_path, lambda store, ruleset: define_group(
+        store, ruleset, group_id, limit=limit, members=shares, by=by, reason=reason,
+        as_of=as_of or dt.date.today()))
     click.echo(f"{group_id}: limit {Decimal(limit):,.2f} {ruleset.currency} over "
                f"{len(shares)} members; audited as record {seq} in {path}")
 
@@ -433,10 +429,9 @@ def group_show_command(group_id: str, as_of, ruleset_dir, db_path, fmt: str) -> 
     \b
       credit group show G-ACME --as-of 2026-11-30
     """
-    ruleset = load_ruleset(ruleset_dir or default_ruleset())
     as_of = as_of or dt.date.today()
-    with AuditStore(db_path or default_db_path(), create=False) as store:
-        rows, group = group_members(store, ruleset, group_id, as_of)
+    (rows, group), _, ruleset = _on_trail(ruleset_dir, db_path, lambda store, ruleset:
+                                          group_members(store, ruleset, group_id, as_of))
     if fmt == "table":
         total = sum((Decimal(row["exposure"]) for row in rows), Decimal(0))
         click.echo(f"Group {group.id} as of {as_of.isoformat()}: limit "
@@ -479,10 +474,8 @@ def hold_lift_command(customer_id: str, rule: str | None, reason: str, by: str, 
       credit hold lift CUST-10004 --rule M_INSOLVENCY_FILING --reason "plan approved" \
           --by ben --role credit_manager
     """
-    ruleset = load_ruleset(ruleset_dir or default_ruleset())
-    path = db_path or default_db_path()
-    with AuditStore(path, create=False) as store:
-        rules, seq = lift_hold(store, ruleset, customer_id, by=by, role=role, reason=reason,
-                               as_of=as_of or dt.date.today(), rule=rule)
+    (rules, seq), path, _ = _on_trail(ruleset_dir, db_path, lambda store, ruleset: lift_hold(
+        store, ruleset, customer_id, by=by, role=role, reason=reason,
+        as_of=as_of or dt.date.today(), rule=rule))
     click.echo(f"{customer_id}: lifted the holds of {', '.join(rules)} by {by} ({role}); "
                f"audited as record {seq} in {path}")
