@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from engine.audit.body_codec import BodyReader, compress
@@ -238,3 +239,42 @@ def batched_trail(folder: Path, rows: int, seed: int) -> Path:
                            "--db", db)
     assert result.exit_code == 0, result.stderr
     return db
+
+
+# Where a program started by run_together waits, once its set-up is done, until all are
+# ready (its last two arguments are its ready file and the go file); a function, so that
+# it can sit inside the program's own ``with`` block.
+WAIT_TO_GO = """
+def wait_to_go():
+    import os, sys, time
+    ready, go = sys.argv[-2:]
+    open(ready, "w").close()
+    deadline = time.monotonic() + 60  # never outlive a failed test
+    while not os.path.exists(go):
+        if time.monotonic() > deadline:
+            sys.exit("never told to go")
+        time.sleep(0.001)
+"""
+
+
+def run_together(folder: Path, programs: dict[str, tuple[str, list[str]]],
+                 env: dict | None = None, timeout: float = 60) -> None:
+    """Start each ``name: (python code, arguments)`` in its own process (the code calls
+    ``wait_to_go()`` from WAIT_TO_GO when set up), let them all go at once, and assert
+    each ends well within ``timeout`` seconds."""
+    go = folder / "go"
+    procs = {name: subprocess.Popen(
+        [sys.executable, "-c", WAIT_TO_GO + code, *arguments,
+         str(folder / f"{name}.ready"), str(go)],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
+        for name, (code, arguments) in programs.items()}
+    deadline = time.monotonic() + 20
+    while not all((folder / f"{name}.ready").exists() for name in procs):
+        assert all(p.poll() is None for p in procs.values()), \
+            [p.stderr.read() for p in procs.values()]
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    go.touch()
+    for proc in procs.values():
+        _, stderr = proc.communicate(timeout=timeout)
+        assert proc.returncode == 0, stderr

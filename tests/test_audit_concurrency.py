@@ -6,11 +6,9 @@ from __future__ import annotations
 import itertools
 import json
 import subprocess
-import sys
-import time
 from collections import Counter
 
-from tests.audit_helpers import AS_OF, generate, rows, verify
+from tests.audit_helpers import AS_OF, generate, rows, run_together, verify
 from tests.credit_cli import CREDIT
 from tests.paths import ROOT
 
@@ -18,15 +16,10 @@ WRITER = """
 import json, os, sys, time
 from engine.audit.store import AuditStore, NewRecord
 from engine.canonical import canonical_json
-db, name, group, count, ready, go = sys.argv[1:]
+db, name, group, count = sys.argv[1:5]
 group, count = int(group), int(count)
 with AuditStore(db) as store:
-    open(ready, "w").close()
-    deadline = time.monotonic() + 60  # never outlive a failed test
-    while not os.path.exists(go):
-        if time.monotonic() > deadline:
-            sys.exit("never told to go")
-        time.sleep(0.001)
+    wait_to_go()
     for i in range(count):
         store.append([NewRecord("event", canonical_json({"customer_id": name, "writer": name,
                                                          "i": i, "j": j}),
@@ -64,24 +57,9 @@ def test_two_batches_into_one_fresh_file(tmp_path):
 
 def test_two_writers_appending_in_a_loop(tmp_path):
     db = tmp_path / "audit.db"
-    go = tmp_path / "go"
     plan = {"one": (1, 300), "three": (3, 100)}  # records per transaction, transactions
-    procs = {}
-    for name, (group, count) in plan.items():
-        procs[name] = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(db), name, str(group), str(count),
-             str(tmp_path / f"{name}.ready"), str(go)],
-            cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 20
-    while not all((tmp_path / f"{name}.ready").exists() for name in plan):
-        assert all(p.poll() is None for p in procs.values()), \
-            [p.stderr.read() for p in procs.values()]
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    go.touch()
-    for proc in procs.values():
-        _, stderr = proc.communicate(timeout=60)
-        assert proc.returncode == 0, stderr
+    run_together(tmp_path, {name: (WRITER, [str(db), name, str(group), str(count)])
+                            for name, (group, count) in plan.items()})
 
     result = verify(db)
     assert result.exit_code == 0, result.output

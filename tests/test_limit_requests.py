@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 
 import pytest
 
-from tests.audit_helpers import copy_db, rows, verify
+from tests.audit_helpers import copy_db, rows, run_together, verify
 from tests.order_helpers import AS_OF, EXAMPLES, order_trail
-from tests.paths import DEFAULT_RULESET, ROOT
+from tests.paths import DEFAULT_RULESET
 
 
 @pytest.fixture(scope="module")
@@ -139,19 +136,14 @@ def test_an_unknown_request_and_a_bad_amount(trail, credit):
 
 
 REQUESTER = """
-import datetime as dt, os, sys, time
+import datetime as dt, sys
 from engine.audit.store import AuditStore
 from engine.orders.limit_requests import request_limit
 from engine.ruleset.loader import load_ruleset
-db, name, count, ready, go = sys.argv[1:]
-ruleset = load_ruleset(os.environ["RULESET"])
+db, name, count, rules = sys.argv[1:5]
+ruleset = load_ruleset(rules)
 with AuditStore(db) as store:
-    open(ready, "w").close()
-    deadline = time.monotonic() + 60  # never outlive a failed test
-    while not os.path.exists(go):
-        if time.monotonic() > deadline:
-            sys.exit("never told to go")
-        time.sleep(0.001)
+    wait_to_go()
     for i in range(int(count)):
         request_limit(store, ruleset, "CUST-10004", amount="700000", reason=f"{name} {i}",
                       by=name, valid_until=dt.date(2027, 6, 30), as_of=dt.date(2026, 11, 30))
@@ -160,19 +152,9 @@ with AuditStore(db) as store:
 
 def test_requests_from_two_processes_at_once_get_their_own_ids(trail, tmp_path):
     """A request's id is its record's number, taken inside the append's transaction."""
-    go = tmp_path / "go"
-    writers = []
-    for name in ("ana", "ben"):
-        ready = tmp_path / f"{name}.ready"
-        writers.append((ready, subprocess.Popen(
-            [sys.executable, "-c", REQUESTER, str(trail), name, "15", str(ready), str(go)],
-            cwd=ROOT, env={**os.environ, "RULESET": str(DEFAULT_RULESET),
-                           "CREDIT_NO_ENTRY_POINTS": "1"})))
-    deadline = time.monotonic() + 60
-    while not all(ready.exists() for ready, _ in writers) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    go.touch()
-    assert all(process.wait(timeout=120) == 0 for _, process in writers)
+    run_together(tmp_path, {name: (REQUESTER, [str(trail), name, "15", str(DEFAULT_RULESET)])
+                            for name in ("ana", "ben")},
+                 env={**os.environ, "CREDIT_NO_ENTRY_POINTS": "1"}, timeout=120)
     requests = [(r["seq"], json.loads(r["body"])) for r in rows(
         trail, "SELECT seq, body FROM records WHERE kind = 'limit-request'")]
     assert len(requests) == 30
