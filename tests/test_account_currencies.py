@@ -232,3 +232,30 @@ def test_the_monitor_counts_foreign_items_at_the_runs_rates_and_replays(tmp_path
     # USD at 0.9215, plus 100 EUR, both 91 days overdue
     replay = credit("replay", "--all", "--db", db)
     assert replay.exit_code == 0 and replay.stdout.strip().endswith("0 differed")
+
+
+def test_a_group_members_items_in_a_currency_without_rate_block_the_others_order(
+        tmp_path, credit):
+    db = order_trail(tmp_path)
+    events = tmp_path / "gbp.jsonl"
+    events.write_text(json.dumps({**invoice("G1", 1000, "GBP", day="2026-11-05",
+                                            due="2026-12-05"),
+                                  "customer_id": "CUST-10005"}) + "\n", encoding="utf-8")
+    assert credit("events", "ingest", events, "--db", db).exit_code == 0
+    assert credit("group", "set", "G-1", "--limit", "900000", "--member", "CUST-10004",
+                  "--member", "CUST-10005", "--by", "ana", "--reason", "one parent",
+                  "--as-of", AS_OF, "--db", db).exit_code == 0
+    usd_only = tmp_path / "usd.csv"
+    usd_only.write_text("date,from,to,rate\n2026-11-30,USD,EUR,0.9215\n", encoding="utf-8")
+    order = EXAMPLES / "orders" / "within-limit.json"  # CUST-10004's, all in euros
+    blocked = json.loads(credit("check-order", order, "--as-of", AS_OF, "--db", db,
+                                "--json", "--no-audit", env=env(usd_only)).stdout)
+    assert blocked["outcome"] == "block"
+    assert [r["code"] for r in blocked["reasons"]] == ["NO_EXCHANGE_RATE"]
+    assert "GBP" in blocked["reasons"][0]["message"]
+    passed = json.loads(credit("check-order", order, "--as-of", AS_OF, "--db", db,
+                               "--json", "--no-audit", env=env()).stdout)
+    assert passed["outcome"] == "pass"
+    assert [r["currency"] for r in passed["rates"]] == ["GBP"]
+    assert passed["exposure"].get("rates") is None  # CUST-10004's own items are in euros
+    assert Decimal(passed["facts"]["group_exposure"]) > Decimal(passed["facts"]["exposure"])

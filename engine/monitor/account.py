@@ -22,6 +22,16 @@ stays unapplied in that currency (an exchange between currencies is booked by th
 guessed here). Amounts are converted only when read, at the ``rates`` the reader passes
 (what one unit is worth in the ruleset's currency); reading a foreign amount without its
 rate raises ``MissingRate``, never counts it 1:1.
+
+An account forgets what no reading can count any more, so that its memory follows its
+open items rather than its whole history: every 30 days of event time it drops the
+orders delivered and invoiced (or cancelled) in full, the invoices settled more than
+``SETTLED_KEPT_DAYS`` before, and history older than ``measures`` looks back (a year for
+payments and downgrades, two years for bureau alerts; an insolvency filing is kept: it
+counts for ever). A
+payment that names an invoice settled that long ago is applied as one without an invoice
+id, oldest open invoice first. Forgetting happens as events are applied, so the same
+events always leave the same account.
 """
 
 from __future__ import annotations
@@ -36,6 +46,10 @@ from ..errors import CreditRulesError
 CONTACT_STEPS = {"reminder": "reminder", "phone": "phone_call", "letter": "letter",
                  "visit": "on_site_visit", "legal": "legal_action"}
 NO_RATES: Mapping[str, Decimal] = {}
+HISTORY_DAYS = 730  # the look-back of measures() for bureau alerts
+PAYMENT_HISTORY_DAYS = 365  # ... for payments (on time, late) and downgrades
+SETTLED_KEPT_DAYS = 90  # a payment naming an invoice settled within this stays unapplied
+FORGET_EVERY = dt.timedelta(days=30)
 
 
 class MissingRate(CreditRulesError):
@@ -127,6 +141,7 @@ class Account:
     liabilities: dict[str, Liability] = field(default_factory=dict)  # special, by id
     foreign_unapplied: dict[str, Decimal] = field(default_factory=dict)  # by currency
     seen: set[str] = field(default_factory=set)  # other currencies events were in
+    forgot_on: dt.date | None = None  # the event day it last forgot on (see the module)
 
     def apply(self, event: Mapping) -> None:
         """Fold one event (already checked against the event schema) into the account."""
@@ -135,6 +150,29 @@ class Account:
         handler = getattr(self, "_" + kind, None)
         if handler is not None:
             handler(event, day)
+        if self.forgot_on is None:
+            self.forgot_on = day
+        elif day - self.forgot_on >= FORGET_EVERY:
+            self.forget(day)
+
+    def forget(self, day: dt.date) -> None:
+        """Drop what no reading on ``day`` or later can count (see the module)."""
+        self.forgot_on = day
+        cutoff = day - dt.timedelta(days=HISTORY_DAYS)
+        year_before = day - dt.timedelta(days=PAYMENT_HISTORY_DAYS)
+        settled_before = day - dt.timedelta(days=SETTLED_KEPT_DAYS)
+        self.orders = {key: order for key, order in self.orders.items()
+                       if order.undelivered or order.uninvoiced}
+        self.invoices = {key: invoice for key, invoice in self.invoices.items()
+                         if invoice.open_amount > 0
+                         or (invoice.paid_on or invoice.due_date) > settled_before}
+        self.settled = [item for item in self.settled if item[0] > year_before]
+        self.late_payments = [paid for paid in self.late_payments if paid > year_before]
+        self.downgrades = [alert for alert in self.downgrades if alert > year_before]
+        self.alerts = [(alerted, kind) for alerted, kind in self.alerts
+                       if alerted > cutoff or kind == "insolvency_filing"]
+        self.foreign_unapplied = {currency: amount for currency, amount
+                                  in self.foreign_unapplied.items() if amount}
 
     def _currency(self, event: Mapping) -> str | None:
         """The event's currency, None for the ruleset's own."""
