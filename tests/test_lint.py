@@ -419,6 +419,40 @@ LINT_CASES = [
             "(90000.00) than the better grade A (50000.00): a worse grade should not get "
             "more", value="90000")]}),
 
+    # A worse grade on credit terms offered a smaller cash discount, or a shorter window to
+    # earn it: B's discount equal to A's is fine, C's one step smaller is an error.
+    lint_case(
+        "a-worse-grade-offered-a-smaller-cash-discount-is-an-error",
+        {"policy": policy_table([
+            {"id": "P_A", "when": {"grade": "A"}, "then": {
+                "discount_rate": 0.02, "discount_days": 10}},
+            {"id": "P_B", "when": {"grade": "B"}, "then": {
+                "discount_rate": 0.02, "discount_days": 10}},
+            {"id": "P_C", "when": {"grade": "C"}, "then": {
+                "discount_rate": 0.019, "discount_days": 10}}],
+            inputs=["grade"])},
+        1, {"policy-wrong-way": [error(
+            "policy.yaml", "discount_rate: 0.019", "grade C gets a smaller cash discount "
+            "(0.019) than the better grade B (0.02): a worse grade on credit terms should be "
+            "offered at least the same incentive to pay early", value="0.019")]}),
+    # A window one day shorter is an error; a grade paying in advance (term 0) needs no
+    # discount; a window beside no discount at all is not compared.
+    lint_case(
+        "a-shorter-discount-window-is-an-error-cash-in-advance-needs-none",
+        {"policy": policy_table([
+            {"id": "P_A", "when": {"grade": "A"}, "then": {
+                "discount_rate": 0.02, "discount_days": 10}},
+            {"id": "P_B", "when": {"grade": "B"}, "then": {
+                "discount_rate": 0.02, "discount_days": 9}},
+            {"id": "P_C", "when": {"grade": "C"}, "then": {
+                "payment_term_days": 0, "credit_limit": 0, "discount_rate": 0,
+                "discount_days": 0}}],
+            inputs=["grade"])},
+        1, {"policy-wrong-way": [error(
+            "policy.yaml", "discount_days: 9", "grade B gets a shorter cash discount window "
+            "(9 days) than the better grade A (10 days): a worse grade on credit terms should be "
+            "offered at least the same incentive to pay early", value="9")]}),
+
     # --- window-forgotten and before-hold: the monitoring rules of the shipped ruleset
     lint_case(
         "monitoring-windows-longer-than-memory-and-acting-before-a-hold-are-warnings",
