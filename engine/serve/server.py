@@ -16,12 +16,16 @@ from .state import ServeConfig
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+DEFAULT_SHUTDOWN_TIMEOUT = 30.0
 
 
 def serve(config: ServeConfig, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-          log_level: str = "info") -> int:
+          log_level: str = "info", shutdown_timeout: float | None = DEFAULT_SHUTDOWN_TIMEOUT
+          ) -> int:
     """Serve until SIGTERM or SIGINT; returns the exit status (0 after a clean stop).
-    Raises the tokens file's or the ruleset's problems before listening."""
+    Requests still running ``shutdown_timeout`` seconds after the signal are cancelled
+    (what they handed the writer is still committed). Raises the tokens file's or the
+    ruleset's problems before listening."""
     import uvicorn
 
     from .app import create_app
@@ -30,6 +34,7 @@ def serve(config: ServeConfig, *, host: str = DEFAULT_HOST, port: int = DEFAULT_
     logging.getLogger("credit").setLevel(log_level.upper())
     uvicorn_config = uvicorn.Config(app, host=host, port=port, log_level=log_level,
                                     access_log=False, lifespan="on", server_header=False,
+                                    timeout_graceful_shutdown=shutdown_timeout,
                                     log_config=_log_config(log_level))
     server = uvicorn.Server(uvicorn_config)
     # uvicorn raises the signal that stopped it again once it has shut down, under the
