@@ -146,3 +146,51 @@ def test_sighup_reloads_a_good_ruleset_and_keeps_the_old_one_when_broken(tmp_pat
         assert version() == "1.0.1"
         assert server.stop() == 0
     assert "reload (SIGHUP): using default 1.0.1" in server.log_text()
+
+
+def test_every_endpoint_and_error_status_over_real_http(tmp_path):
+    event = {"id": "E-1", "customer_id": "C-1", "type": "invoice_issued",
+             "occurred_at": "2026-11-01", "invoice_id": "I-1", "amount": 1200,
+             "due_date": "2026-12-01"}
+    with running_server(tmp_path) as server, \
+            httpx.Client(base_url=server.url, timeout=60) as http:
+        erp, auditor, admin = (server.headers[n] for n in ("erp", "auditor", "admin"))
+        keyed = {**erp, "Idempotency-Key": "k-1"}
+        decided = http.post("/v1/decisions?as_of=2026-11-30", content=customer_json("C-1"),
+                            headers=keyed)
+        statuses = {
+            "decision": decided.status_code,
+            "retry": http.post("/v1/decisions?as_of=2026-11-30",
+                               content=customer_json("C-1"), headers=keyed).status_code,
+            "key reused": http.post("/v1/decisions?as_of=2026-11-30",
+                                    content=customer_json("C-2"), headers=keyed).status_code,
+            "events": http.post("/v1/events", content=json.dumps(event),
+                                headers=erp).status_code,
+            "order": http.post("/v1/orders/check?as_of=2026-11-30", headers=erp, content=json.dumps(
+                {"id": "SO-1", "customer_id": "C-1", "amount": 100})).status_code,
+            "exposure": http.get("/v1/customers/C-1/exposure", headers=erp).status_code,
+            "read": http.get(f"/v1/decisions/{decided.json()['seq']}",
+                             headers=auditor).status_code,
+            "head": http.get("/v1/audit/head", headers=auditor).status_code,
+            "reload": http.post("/v1/admin/reload", headers=admin).status_code,
+            "health": http.get("/healthz").status_code,
+            "ready": http.get("/readyz").status_code,
+            "metrics": http.get("/metrics").status_code,
+            "openapi": http.get("/openapi.json").status_code,
+            "no token": http.post("/v1/decisions", content=b"{}").status_code,
+            "wrong role": http.post("/v1/decisions", content=b"{}",
+                                    headers=auditor).status_code,
+            "bad json": http.post("/v1/decisions", content=b"{", headers=erp).status_code,
+            "schema": http.post("/v1/decisions", content=b"{}", headers=erp).status_code,
+            "too big": http.post("/v1/decisions", content=b" " * 1_000_001,
+                                 headers=erp).status_code,
+            "unknown": http.get("/v1/decisions/999", headers=auditor).status_code,
+        }
+        assert server.stop() == 0
+    assert statuses == {
+        "decision": 200, "retry": 200, "key reused": 409, "events": 200, "order": 200,
+        "exposure": 200, "read": 200, "head": 200, "reload": 200, "health": 200,
+        "ready": 200, "metrics": 200, "openapi": 200, "no token": 401, "wrong role": 403,
+        "bad json": 400, "schema": 422, "too big": 413, "unknown": 404}
+    assert "Traceback" not in server.log_text()
+    assert verify_file(str(server.db)).failed_seq is None
