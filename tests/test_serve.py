@@ -429,3 +429,14 @@ def test_the_service_room_is_not_loaded_by_other_commands(tmp_path):
 
     loaded = loaded_by("decide", str(tmp_path / "c.json"), "--no-audit")
     assert not [m for m in loaded if m.startswith("engine.serve")]
+
+
+def test_without_its_writer_the_service_is_not_ready_and_records_nothing(service):
+    test_client, headers, db = service
+    test_client.app.state.service.writer.stop()
+    assert test_client.get("/readyz").status_code == 503
+    answer = test_client.post("/v1/decisions", content=customer_json(), headers=headers["erp"])
+    assert answer.status_code == 503
+    assert answer.json()["error"] == ("the audit writer is not running: nothing can be "
+                                      "recorded")
+    assert decisions(db) == []

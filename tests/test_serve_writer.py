@@ -13,7 +13,7 @@ from engine.audit.events import event_record
 from engine.audit.store import AuditError, AuditStore, NewRecord
 from engine.canonical import canonical_json
 from engine.serve.idempotency import Claim
-from engine.serve.writer import GroupWriter
+from engine.serve.writer import GroupWriter, WriterStopped
 from tests.audit_helpers import rows
 
 THREADS = 8
@@ -104,4 +104,4 @@ def test_a_writer_that_cannot_open_its_file_says_so(tmp_path):
     writer = GroupWriter(str(tmp_path / "not-a-trail.db"))
     with pytest.raises(AuditError, match=r"not-a-trail\.db: not a usable audit database"):
         writer.start()
-    assert isinstance(writer.submit([]).exception(timeout=0), RuntimeError)
+    assert isinstance(writer.submit([]).exception(timeout=0), WriterStopped)

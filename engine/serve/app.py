@@ -46,7 +46,7 @@ from .requests import (
 )
 from .state import ServeConfig, Service
 from .tokens import Principal
-from .writer import Written
+from .writer import WriterStopped, Written
 
 log = logging.getLogger("credit.serve")
 RULESET_HEADER = "Credit-Ruleset-Hash"
@@ -137,7 +137,11 @@ async def _replay(service: Service, claim: Claim, seq: int, first_sha256: str) -
 
 async def _written(service: Service, future, claim: Claim | None) -> Written | Response:
     """Wait for the writer; a key another request kept meanwhile gives its answer."""
-    written: Written = await asyncio.wrap_future(future)
+    try:
+        written: Written = await asyncio.wrap_future(future)
+    except WriterStopped:
+        raise Refusal(503, "the audit writer is not running: nothing can be recorded") \
+            from None
     if written.replay_of is not None and claim is not None:
         return await _replay(service, claim, written.replay_of, written.first_request_sha256)
     return written
@@ -256,8 +260,8 @@ async def post_events(service: Service, request: Request, principal: Principal) 
     body = await read_body(request.stream(), request.headers.get("content-length"),
                            service.config.max_body)
     events = await service.in_pool(_events, body)
-    written: Written = await asyncio.wrap_future(service.writer.submit(
-        [event_record(e) for e in events], event_ids=[e["id"] for e in events]))
+    written = await _written(service, service.writer.submit(
+        [event_record(e) for e in events], event_ids=[e["id"] for e in events]), None)
     head = written.appended[-1] if written.appended else None
     return json_response({"ingested": len(written.appended),
                           "duplicates": written.duplicate_events,

@@ -20,11 +20,16 @@ from dataclasses import dataclass, field
 
 from ..audit.events import known_event_ids
 from ..audit.store import AuditStore, NewRecord
+from ..errors import CreditRulesError
 from ..service import store_rulesets
 from .idempotency import Claim, keep, kept
 
 DEFAULT_MAX_GROUP = 256
 log = logging.getLogger("credit.serve")
+
+
+class WriterStopped(CreditRulesError):
+    """Records were handed to a writer that is not running (stopped, or never started)."""
 
 
 @dataclass
@@ -87,7 +92,7 @@ class GroupWriter:
         in the log."""
         future: Future = Future()
         if not self.alive:
-            future.set_exception(RuntimeError("the audit writer is not running"))
+            future.set_exception(WriterStopped("the audit writer is not running"))
             return future
         self._queue.put(_Pending(records, tuple(rulesets), claim, event_ids, future))
         return future
