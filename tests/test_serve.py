@@ -440,3 +440,19 @@ def test_without_its_writer_the_service_is_not_ready_and_records_nothing(service
     assert answer.json()["error"] == ("the audit writer is not running: nothing can be "
                                       "recorded")
     assert decisions(db) == []
+
+
+def test_an_override_added_while_serving_applies_to_the_next_decision(service):
+    test_client, headers, db = service
+    first = test_client.post(f"/v1/decisions?{AS_OF}", content=customer_json("C-5"),
+                             headers=headers["erp"]).json()["decision"]
+    assert first["overrides"] == []
+    added = invoke_credit("override", "add", "C-5", "--refer", "--reason", "site visit",
+                          "--by", "ana", "--role", "credit_analyst", "--db", db)
+    assert added.exit_code == 0, added.output
+    second = test_client.post(f"/v1/decisions?{AS_OF}", content=customer_json("C-5"),
+                              headers=headers["erp"]).json()["decision"]
+    assert [o["kind"] for o in second["overrides"]] == ["refer"]
+    third = test_client.post(f"/v1/decisions?{AS_OF}", content=customer_json("C-6"),
+                             headers=headers["erp"]).json()["decision"]
+    assert third["overrides"] == []

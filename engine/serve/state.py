@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +61,9 @@ class Service:
 
     def start(self) -> None:
         """Open the audit file in the writer (creating it) and the worker threads."""
+        # Plugins find the audit file through $CREDIT_DB (the overrides register reads it),
+        # as the CLI's --db sets it for them.
+        os.environ["CREDIT_DB"] = self.config.db
         self.writer.start()
         self.salt = redaction_key(self.config.db)
         self.pool = ThreadPoolExecutor(self.config.workers, thread_name_prefix="credit-serve")
