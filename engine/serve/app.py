@@ -211,13 +211,12 @@ async def post_order_check(service: Service, request: Request, principal: Princi
                                         accounts=service.accounts(), plugins=service.plugins)
         return found, found.record(), found.to_dict()
 
-    async with service.customer_lock(order["customer_id"]):
-        try:
-            found, record, data = await service.in_pool(check)
-        except CreditRulesError as exc:
-            raise Refusal(422, "the order cannot be checked", [f"{WHERE}: {exc}"]) from None
-        written = await _written(service, service.writer.submit(
-            [record], rulesets=(ruleset,), claim=claim), claim)
+    try:
+        found, record, data = await service.in_pool(check)
+    except CreditRulesError as exc:
+        raise Refusal(422, "the order cannot be checked", [f"{WHERE}: {exc}"]) from None
+    written = await _written(service, service.writer.submit(
+        [record], rulesets=(ruleset,), claim=claim), claim)
     if isinstance(written, Response):
         return written
     seq, digest = written.appended[0]

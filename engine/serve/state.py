@@ -4,10 +4,8 @@ audit writer, the reading connections (one per worker thread) and the metrics.""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import threading
-from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -56,7 +54,6 @@ class Service:
         self._local = threading.local()
         self._readers: list[AuditStore] = []
         self._readers_lock = threading.Lock()
-        self._customer_locks: dict[str, list] = {}
         self.started = False
 
     def start(self) -> None:
@@ -107,19 +104,3 @@ class Service:
         """This worker thread's account book (accounts folded once, kept up to date)."""
         self.reader()
         return self._local.accounts
-
-    @contextlib.asynccontextmanager
-    async def customer_lock(self, customer_id: str) -> AsyncIterator[None]:
-        """Checks of one customer's orders one at a time, from reading its exposure to
-        recording the check, so that two orders at once cannot both use the same room."""
-        entry = self._customer_locks.get(customer_id)
-        if entry is None:
-            entry = self._customer_locks[customer_id] = [asyncio.Lock(), 0]
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                del self._customer_locks[customer_id]
