@@ -456,3 +456,28 @@ def test_an_override_added_while_serving_applies_to_the_next_decision(service):
     third = test_client.post(f"/v1/decisions?{AS_OF}", content=customer_json("C-6"),
                              headers=headers["erp"]).json()["decision"]
     assert third["overrides"] == []
+
+
+def test_an_auditor_gets_a_proof_that_checks_with_the_public_key_alone(tmp_path):
+    from engine.audit.checkpoints import load_public_key
+    from engine.audit.proofs import check_proof
+
+    assert invoke_credit("audit", "keygen", "--out", tmp_path / "signer.key").exit_code == 0
+    with client(tmp_path, sign_key=str(tmp_path / "signer.key")) as (test_client, headers, _):
+        made = test_client.post(f"/v1/decisions?{AS_OF}", content=customer_json(),
+                                headers=headers["erp"]).json()
+        answer = test_client.get(f"/v1/decisions/{made['decision']['decision_id']}/proof",
+                                 headers=headers["auditor"])
+        assert answer.status_code == 200, answer.text
+        record = check_proof(answer.json(), load_public_key(tmp_path / "signer.key.pub"))
+        assert (record["seq"], record["hash"]) == (made["seq"], made["hash"])
+        assert test_client.get("/v1/decisions/999/proof",
+                               headers=headers["auditor"]).status_code == 404
+        assert test_client.get(f"/v1/decisions/{made['seq']}/proof",
+                               headers=headers["erp"]).status_code == 403
+
+
+def test_without_a_signing_key_there_are_no_proofs(service):
+    test_client, headers, _ = service
+    answer = test_client.get("/v1/decisions/1/proof", headers=headers["auditor"])
+    assert answer.status_code == 501

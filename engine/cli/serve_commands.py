@@ -28,6 +28,9 @@ ROLES = ("integrator", "auditor", "admin")  # engine.serve.tokens.ROLES, without
               show_default=True, help="Most requests one audit transaction commits.")
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Threads that decide and read the audit file.")
+@click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
+              help="An Ed25519 private key (credit audit keygen): auditors get proofs "
+                   "under a head it signs.")
 @click.option("--shutdown-timeout", type=click.FloatRange(0, None), default=30.0,
               show_default=True, help="Seconds the requests in flight get to finish after "
                                       "SIGTERM before they are cancelled.")
@@ -36,7 +39,7 @@ ROLES = ("integrator", "auditor", "admin")  # engine.serve.tokens.ROLES, without
 @click.pass_context
 def serve_group(ctx, tokens: str | None, host: str, port: int, ruleset_dir: str | None,
                 db_path: str | None, max_body: int, max_group: int, workers: int,
-                shutdown_timeout: float, log_level: str) -> None:
+                sign_key: str | None, shutdown_timeout: float, log_level: str) -> None:
     """Serve credit decisions, order checks and account events over HTTP.
 
     Listens on 127.0.0.1:8080 until SIGTERM or Ctrl+C (requests in flight finish and are
@@ -61,7 +64,8 @@ def serve_group(ctx, tokens: str | None, host: str, port: int, ruleset_dir: str 
     use_audit_file(db_path)
     config = ServeConfig(db=db_path or default_db_path(),
                          ruleset=ruleset_dir or default_ruleset(), tokens=tokens,
-                         max_body=max_body, max_group=max_group, workers=workers)
+                         max_body=max_body, max_group=max_group, workers=workers,
+                         sign_key=sign_key)
     ctx.exit(serve(config, host=host, port=port, log_level=log_level,
                    shutdown_timeout=shutdown_timeout))
 

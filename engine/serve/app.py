@@ -23,7 +23,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from ..audit.checkpoints import CheckpointError, sign_head
 from ..audit.events import event_problems, event_record, has_records
+from ..audit.proofs import prove
 from ..audit.store import AuditError
 from ..canonical import json_default
 from ..enrich.customer_documents import InputError, check_customer, parse_json_document
@@ -304,6 +306,22 @@ async def get_decision(service: Service, request: Request, principal: Principal)
     return json_response(answer, headers={RULESET_HEADER: answer["ruleset_hash"]})
 
 
+async def get_proof(service: Service, request: Request, principal: Principal) -> Response:
+    if service.signer is None:
+        raise Refusal(501, "this service signs no heads: start it with --sign-key KEY to "
+                           "give proofs")
+    ref = request.path_params["ref"]
+
+    def proof() -> dict:
+        statement = sign_head(service.config.db, service.signer)
+        return prove(service.config.db, ref, statement)
+
+    try:
+        return json_response(await service.in_pool(proof))
+    except CheckpointError as exc:
+        raise Refusal(404, str(exc)) from None
+
+
 async def get_head(service: Service, request: Request, principal: Principal) -> Response:
     head = await service.in_pool(lambda: service.reader().head())
     return json_response({"seq": head[0] if head else 0, "hash": head[1] if head else None})
@@ -373,6 +391,7 @@ ROUTES = [
     ("/v1/customers/{customer_id}/exposure", ["GET"], ("integrator", "auditor"),
      get_exposure),
     ("/v1/decisions/{ref}", ["GET"], AUDITOR, get_decision),
+    ("/v1/decisions/{ref}/proof", ["GET"], AUDITOR, get_proof),
     ("/v1/audit/head", ["GET"], AUDITOR, get_head),
     ("/v1/admin/reload", ["POST"], ADMIN, post_reload),
     ("/healthz", ["GET"], (), get_health),

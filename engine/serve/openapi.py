@@ -43,7 +43,8 @@ def _errors(*codes: int) -> dict:
                413: "The body is over the size limit.",
                422: "The document fails its schema (every field named), or the rules cannot "
                     "decide it.",
-               501: "The ruleset in use has no order checks.",
+               501: "Not offered here: the ruleset in use has no order checks, or the "
+                    "service signs no heads.",
                503: "Not ready."}
     return {str(code): _json(ERROR, reasons[code]) for code in codes}
 
@@ -122,6 +123,15 @@ def openapi_document() -> dict:
                 "responses": {"200": _recorded("decision", _ref("decision"),
                                                "The decision as recorded."),
                               **_errors(401, 403, 404)}}},
+            "/v1/decisions/{ref}/proof": {"get": {
+                "summary": "A proof that the record is in the trail under a head the service "
+                           "signs now (role auditor; the service needs --sign-key); checked "
+                           "with credit audit check-proof and the public key alone.",
+                "security": secured,
+                "parameters": [{"name": "ref", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": _json({"type": "object"}, "The proof."),
+                              **_errors(401, 403, 404, 501)}}},
             "/v1/audit/head": {"get": {
                 "summary": "The trail's latest record (role auditor).", "security": secured,
                 "responses": {"200": _json({"type": "object", "properties": {

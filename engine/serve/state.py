@@ -9,6 +9,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..audit.checkpoints import load_private_key
 from ..audit.keys import redaction_key
 from ..audit.store import AuditStore
 from ..enrich.plugin_manager import installed_plugins
@@ -26,7 +27,8 @@ DEFAULT_WORKERS = 4
 @dataclass(frozen=True)
 class ServeConfig:
     """How to run the service: the audit file, the ruleset folder, the tokens file, the
-    body size limit, the most requests one audit transaction takes, and worker threads."""
+    body size limit, the most requests one audit transaction takes, worker threads, and
+    the key that signs heads for proofs (none: no proofs)."""
 
     db: str
     ruleset: str
@@ -34,6 +36,7 @@ class ServeConfig:
     max_body: int = DEFAULT_MAX_BODY
     max_group: int = DEFAULT_MAX_GROUP
     workers: int = DEFAULT_WORKERS
+    sign_key: str | None = None  # an Ed25519 private key: proofs under a head signed anew
 
 
 class Service:
@@ -43,6 +46,7 @@ class Service:
     def __init__(self, config: ServeConfig):
         self.config = config
         self.tokens = Tokens.read(config.tokens)
+        self.signer = load_private_key(config.sign_key) if config.sign_key else None
         self.rulesets = RulesetHolder(config.ruleset)
         self.plugins = installed_plugins()
         self.listening = listening(self.plugins)
