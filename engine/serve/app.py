@@ -152,6 +152,7 @@ async def _written(service: Service, future, claim: Claim | None) -> Written | R
 # -- deciding ------------------------------------------------------------------------------
 
 async def post_decision(service: Service, request: Request, principal: Principal) -> Response:
+    """Decide a customer document and record the decision (integrator)."""
     body = await read_body(request.stream(), request.headers.get("content-length"),
                            service.config.max_body)
     claim, replayed = await _claim(service, request, principal, body)
@@ -191,6 +192,7 @@ async def post_decision(service: Service, request: Request, principal: Principal
 
 async def post_order_check(service: Service, request: Request, principal: Principal
                            ) -> Response:
+    """Check a sales order against the trail and record the check (integrator)."""
     body = await read_body(request.stream(), request.headers.get("content-length"),
                            service.config.max_body)
     claim, replayed = await _claim(service, request, principal, body)
@@ -258,6 +260,7 @@ def _events(body: bytes) -> list[dict]:
 
 
 async def post_events(service: Service, request: Request, principal: Principal) -> Response:
+    """Append account events, skipping ids already in the log (integrator)."""
     body = await read_body(request.stream(), request.headers.get("content-length"),
                            service.config.max_body)
     events = await service.in_pool(_events, body)
@@ -272,6 +275,7 @@ async def post_events(service: Service, request: Request, principal: Principal) 
 # -- reading -------------------------------------------------------------------------------
 
 async def get_exposure(service: Service, request: Request, principal: Principal) -> Response:
+    """A customer's exposure by category on ``as_of`` (integrator, auditor)."""
     customer_id = request.path_params["customer_id"]
     as_of = as_of_date(request.query_params.get("as_of"))
     ruleset = service.rulesets.current
@@ -290,6 +294,7 @@ async def get_exposure(service: Service, request: Request, principal: Principal)
 
 
 async def get_decision(service: Service, request: Request, principal: Principal) -> Response:
+    """A recorded decision by sequence number or decision id (auditor)."""
     ref = request.path_params["ref"]
 
     def read():
@@ -307,6 +312,7 @@ async def get_decision(service: Service, request: Request, principal: Principal)
 
 
 async def get_proof(service: Service, request: Request, principal: Principal) -> Response:
+    """A proof that a record is in the trail under a freshly signed head (auditor)."""
     if service.signer is None:
         raise Refusal(501, "this service signs no heads: start it with --sign-key KEY to "
                            "give proofs")
@@ -323,6 +329,7 @@ async def get_proof(service: Service, request: Request, principal: Principal) ->
 
 
 async def get_head(service: Service, request: Request, principal: Principal) -> Response:
+    """The trail's latest record number and hash (auditor)."""
     head = await service.in_pool(lambda: service.reader().head())
     return json_response({"seq": head[0] if head else 0, "hash": head[1] if head else None})
 
@@ -349,6 +356,7 @@ async def reload_ruleset(service: Service, why: str) -> tuple[bool, dict]:
 
 
 async def post_reload(service: Service, request: Request, principal: Principal) -> Response:
+    """Reload the ruleset, or keep the one in use and say why (admin)."""
     ok, answer = await reload_ruleset(service, f"asked by {principal.name}")
     if not ok:
         raise Refusal(422, answer["error"], answer["problems"])
@@ -356,26 +364,31 @@ async def post_reload(service: Service, request: Request, principal: Principal) 
 
 
 async def get_health(service: Service, request: Request, principal) -> Response:
+    """The process answers."""
     return json_response({"status": "ok"})
 
 
 async def get_ready(service: Service, request: Request, principal) -> Response:
+    """Ready: started, with the audit writer running (else 503)."""
     if not service.ready:
         raise Refusal(503, "not ready: the audit writer is not running")
     return json_response({"ready": True, "ruleset": service.rulesets.current.identity})
 
 
 async def get_metrics(service: Service, request: Request, principal) -> Response:
+    """The metrics in Prometheus text format."""
     from .metrics import CONTENT_TYPE
 
     return Response(service.metrics.text(), headers={"Content-Type": CONTENT_TYPE})
 
 
 async def get_openapi(service: Service, request: Request, principal) -> Response:
+    """The OpenAPI document."""
     return json_response(openapi_document())
 
 
 async def get_schema(service: Service, request: Request, principal) -> Response:
+    """One file of ``schemas/``, as it is."""
     name = request.path_params["name"]
     path = Path(SCHEMA_DIR) / name
     if "/" in name or not name.endswith(".schema.json") or not path.is_file():
