@@ -18,8 +18,6 @@ from tests.paths import ROOT
 from tests.ruleset_factory import build_ruleset
 from tests.serve_helpers import client, customer_json
 
-pytest.importorskip("starlette")
-
 AS_OF = "as_of=2026-11-30"
 
 

@@ -16,8 +16,6 @@ from engine.audit.chain import verify_file
 from tests.audit_helpers import copy_ruleset, rows, verify
 from tests.serve_helpers import customer_json, running_server, wait_for
 
-pytest.importorskip("uvicorn")
-
 CLIENTS = 50
 EACH = 4
 

@@ -128,6 +128,7 @@ async def _replay(service: Service, claim: Claim, seq: int, first_sha256: str) -
     if first_sha256 != claim.request_sha256:
         raise Refusal(409, f"Idempotency-Key {claim.key!r} was used for a different request "
                            f"(answered with record {seq}); use a new key for a new request")
+
     def read() -> dict:
         store = service.reader()
         return stored_answer(store, store.record(str(seq)))
