@@ -192,3 +192,39 @@ def test_every_endpoint_and_error_status_over_real_http(tmp_path):
         "bad json": 400, "schema": 422, "too big": 413, "unknown": 404}
     assert "Traceback" not in server.log_text()
     assert verify_file(str(server.db)).failed_seq is None
+
+
+def test_sigterm_under_load_loses_no_answered_decision(tmp_path):
+    answered: list[dict] = []
+    lock = threading.Lock()
+    some_answered = threading.Event()
+    with running_server(tmp_path) as server:
+        def client(number: int) -> None:
+            with httpx.Client(base_url=server.url, headers=server.headers["erp"],
+                              timeout=60) as http:
+                for index in range(100):  # bounded; most stop at the shutdown
+                    try:
+                        answer = http.post("/v1/decisions?as_of=2026-11-30",
+                                           content=customer_json(f"C-{number}-{index}"))
+                    except httpx.HTTPError:
+                        return  # the service stopped taking requests
+                    if answer.status_code != 200:
+                        return
+                    with lock:
+                        answered.append(answer.json())
+                        if len(answered) >= 40:
+                            some_answered.set()
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        assert some_answered.wait(timeout=120)
+        server.process.send_signal(signal.SIGTERM)
+        for thread in threads:
+            thread.join(timeout=120)
+        assert server.process.wait(timeout=60) == 0, server.log_text()
+    recorded = rows(server.db, "SELECT seq, hash FROM records WHERE kind = 'decision' "
+                               "ORDER BY seq")
+    assert sorted((a["seq"], a["hash"]) for a in answered) == \
+        [(r["seq"], r["hash"]) for r in recorded]
+    assert verify_file(str(server.db)).failed_seq is None
