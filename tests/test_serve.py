@@ -353,25 +353,27 @@ def test_the_openapi_document_refers_to_the_projects_own_schemas(service):
     test_client, _, _ = service
     document = test_client.get("/openapi.json").json()
     assert document["openapi"].startswith("3.1")
-    refs = set()
-
-    def walk(node):
+    def walk(node, found: set) -> set:
         if isinstance(node, dict):
             if isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#"):
-                refs.add(node["$ref"])
+                found.add(node["$ref"])
             for value in node.values():
-                walk(value)
+                walk(value, found)
         elif isinstance(node, list):
             for value in node:
-                walk(value)
+                walk(value, found)
+        return found
 
-    walk(document)
+    refs = walk(document, set())
     assert {"/schemas/customer.schema.json", "/schemas/decision.schema.json",
             "/schemas/order.schema.json", "/schemas/event.schema.json"} <= refs
     for ref in refs:
         served = test_client.get(ref)
         assert served.status_code == 200
         assert served.content == (ROOT / "schemas" / ref.rsplit("/", 1)[1]).read_bytes()
+        inner = walk(served.json(), set())  # the files it refers to are served beside it
+        for name in {r.split("#")[0] for r in inner}:
+            assert test_client.get(f"/schemas/{name}").status_code == 200, name
     paths = {path for path in document["paths"]}
     from engine.serve.app import ROUTES
 
