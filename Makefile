@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_monitor.py
 	$(BIN)/python bench/bench_simulate.py
 	$(BIN)/python bench/bench_orders.py
+	$(BIN)/python bench/bench_order_memory.py
 	$(BIN)/python bench/bench_serve.py
 
 clean:

@@ -126,16 +126,17 @@ class Replayer:
         stored = json.loads(row["body"])
         result = ReplayResult(row["seq"], stored["order"]["id"])
         facts = recorded_facts(stored["facts"])
-        if facts["exposure"] != Decimal(stored["exposure"]["total"]):  # what it saw
+        seen = stored["exposure"]  # None: a rate was missing, and no exposure was counted
+        if seen is not None and facts["exposure"] != Decimal(seen["total"]):
             result.differences.append("facts.exposure: recorded "
                                       f"{stored['facts']['exposure']}, the exposure snapshot "
                                       f"says {stored['exposure']['total']}")
         reasons, trace = check_order(self.ruleset(row["ruleset_hash"]), facts,
-                                     stored.get("exchange"))
+                                     stored.get("exchange"), stored.get("rates"))
         again = OrderCheck(stored["order"], dt.date.fromisoformat(stored["as_of"]), facts,
                            stored["exposure"], stored["decision"], reasons, trace,
                            release=stored["result"].get("release"),
-                           exchange=stored.get("exchange"))
+                           exchange=stored.get("exchange"), rates=stored.get("rates", []))
         if canonical_json(again.result()) != canonical_json(stored["result"]):
             _diff("result", stored["result"], again.result(), result.differences)
         elif compact_json(compact_trace(trace)) != canonical_json(stored["trace"]):

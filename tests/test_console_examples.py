@@ -166,7 +166,8 @@ for _first in ("credit check-order examples/orders/within-limit.json --as-of 202
                "CREDIT_RATES_FILE=examples/rates.csv credit check-order "
                "examples/orders/in-dollars.json --as-of 2026-11-30",
                "credit group set G-ACME --limit 60000 --member CUST-10004 --member "
-               "CUST-10005=15000 --by ana --reason 'one parent' --as-of 2026-11-30"):
+               "CUST-10005=15000 --by ana --reason 'one parent' --as-of 2026-11-30",
+               "credit events ingest examples/foreign-events.jsonl"):
     scenario(_first)(_order_setup)
 
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import sqlite3
 import threading
 from importlib import resources
 
 import zstandard
 
+from ..canonical import parse_json
 from ..errors import CreditRulesError
 
 FORMAT_2 = 2
@@ -207,7 +207,7 @@ class BodyReader:
         in canonical order unless not ``ordered``, which saves sorting for comparing)."""
         body = row["body"]
         text = self.text(body)
-        parsed = json.loads(text)
+        parsed = parse_json(text)
         if body.__class__ is str:
             return text, parsed
         return text, expand(parsed, row, ordered)

@@ -79,6 +79,15 @@ def exposure_command(customer_id: str, as_of, ruleset_dir, db_path, fmt: str) ->
     rows.append({"category": "total", "counted": _money(data["total"])})
     for text in format_rows(rows, COLUMNS, "table"):
         click.echo(text)
+    if exposure.rates:
+        click.echo(f"Converted at {_rates_text(data['rates'])}")
+
+
+def _rates_text(rates: list[dict]) -> str:
+    """``USD 0.92 (exchange_rates, 2026-11-28)``, ... as the rates were recorded."""
+    return ", ".join(f"{rate['currency']} {rate['rate'] or 'no rate'}"
+                     + (f" ({rate['plugin']}, {rate['on']})" if rate["plugin"] else
+                        f" (none on or before {rate['on']})") for rate in rates)
 
 
 def _on_trail(ruleset_dir: str | None, db_path: str | None, act):
@@ -154,13 +163,18 @@ def check_order_command(order_file: str, ruleset_dir, as_of, db_path, no_audit: 
         click.echo(f"{'Reasons' if index == 0 else '':<11}{code}: {message}")
     limit = facts["credit_limit"]
     after = facts["exposure_after"]
-    line = (f"Exposure   {_money(format(facts['exposure'], 'f'))} {currency}, with this "
-            f"order {'unknown' if after is None else _money(format(after, 'f'))}")
+    if facts["exposure"] is None:
+        line = "Exposure   unknown: a rate is missing"
+    else:
+        line = (f"Exposure   {_money(format(facts['exposure'], 'f'))} {currency}, with this "
+                f"order {'unknown' if after is None else _money(format(after, 'f'))}")
     if limit is not None:
         line += f"; credit limit {_money(format(limit, 'f'))}"
         if facts["over_limit_by"]:
             line += f" (over by {_money(format(facts['over_limit_by'], 'f'))})"
     click.echo(line)
+    if check.rates:
+        click.echo(f"Rates      {_rates_text(check.rates)}")
     if facts.get("group_id") is not None:
         group_after = facts["group_exposure_after"]
         share = facts["group_share"]

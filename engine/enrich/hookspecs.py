@@ -70,10 +70,11 @@ def credit_rules_exchange_rate(from_currency: str, to_currency: str,
     ``to_currency`` on the day ``on`` (ISO 4217 codes), as decimal text (e.g. "0.9215"),
     or None when the plugin has no rate for that pair and day.
 
-    Called when an order is in another currency than the ruleset's; plugins are asked in
-    order and the first rate given is used, recorded with the check (rate, day, plugin).
-    Without a rate the order is blocked with the reason NO_EXCHANGE_RATE: a missing rate
-    is never taken as 1.
+    Called when an order, or an open item of an account, is in another currency than the
+    ruleset's (by the order check, ``credit exposure`` and the monitor); plugins are asked
+    in order and the first rate given is used, recorded with what it was used for (rate,
+    day, plugin). Without a rate an order is blocked with the reason NO_EXCHANGE_RATE,
+    and the exposure and the monitor refuse to count: a missing rate is never taken as 1.
     """
 
 

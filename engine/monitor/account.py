@@ -13,6 +13,25 @@ delivered with it); a cancellation takes what is left undelivered off. An invoic
 with ``posted: false`` is not a receivable until ``invoice_posted``. A credit note lowers
 its invoice's amount (beyond what is open, or without an invoice, it is unapplied credit).
 Special liabilities (a guarantee given for the customer) are opened and closed by id.
+
+Invoices, orders, payments, credit notes and liabilities may be in another currency than
+the ruleset's (the account's ``currency``). Each item keeps its own currency, and what
+acts on it is in that currency: deliveries, cancellations and postings always; a payment
+or a credit note settles only invoices in its own currency, and what it cannot settle
+stays unapplied in that currency (an exchange between currencies is booked by the ERP, not
+guessed here). Amounts are converted only when read, at the ``rates`` the reader passes
+(what one unit is worth in the ruleset's currency); reading a foreign amount without its
+rate raises ``MissingRate``, never counts it 1:1.
+
+An account forgets what no reading can count any more, so that its memory follows its
+open items rather than its whole history: every 30 days of event time it drops the
+orders delivered and invoiced (or cancelled) in full, the invoices settled more than
+``SETTLED_KEPT_DAYS`` before, and history older than ``measures`` looks back (a year for
+payments and downgrades, two years for bureau alerts; an insolvency filing is kept: it
+counts for ever). A
+payment that names an invoice settled that long ago is applied as one without an invoice
+id, oldest open invoice first. Forgetting happens as events are applied, so the same
+events always leave the same account.
 """
 
 from __future__ import annotations
@@ -22,8 +41,35 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..errors import CreditRulesError
+
 CONTACT_STEPS = {"reminder": "reminder", "phone": "phone_call", "letter": "letter",
                  "visit": "on_site_visit", "legal": "legal_action"}
+NO_RATES: Mapping[str, Decimal] = {}
+HISTORY_DAYS = 730  # the look-back of measures() for bureau alerts
+PAYMENT_HISTORY_DAYS = 365  # ... for payments (on time, late) and downgrades
+SETTLED_KEPT_DAYS = 90  # a payment naming an invoice settled within this stays unapplied
+FORGET_EVERY = dt.timedelta(days=30)
+
+
+class MissingRate(CreditRulesError):
+    """An amount in ``currency`` was read without a rate into the ruleset's currency."""
+
+    def __init__(self, currency: str):
+        super().__init__(f"no exchange rate for {currency}: amounts in {currency} cannot "
+                         "be counted")
+        self.currency = currency
+
+
+def in_home(amount: Decimal, currency: str | None, rates: Mapping[str, Decimal]) -> Decimal:
+    """``amount`` in the ruleset's currency: itself for the ruleset's own currency (None),
+    else converted at its rate (unrounded: readers round their totals)."""
+    if currency is None or not amount:
+        return amount
+    rate = rates.get(currency)
+    if rate is None:
+        raise MissingRate(currency)
+    return amount * rate
 
 
 @dataclass
@@ -38,6 +84,7 @@ class Invoice:
     promise_kept: bool = False
     paid_on: dt.date | None = None  # when it was paid in full
     event_id: str | None = None  # the event that issued it
+    currency: str | None = None  # None: the ruleset's currency
 
     @property
     def open_amount(self) -> Decimal:
@@ -53,6 +100,7 @@ class Order:
     delivered: Decimal = Decimal(0)
     invoiced: Decimal = Decimal(0)
     cancelled: Decimal = Decimal(0)
+    currency: str | None = None  # None: the ruleset's currency
 
     @property
     def undelivered(self) -> Decimal:
@@ -65,11 +113,21 @@ class Order:
         return max(self.delivered - self.invoiced, Decimal(0))
 
 
+@dataclass(frozen=True)
+class Liability:
+    """A special liability (a guarantee given for the customer) still open."""
+
+    amount: Decimal
+    currency: str | None = None  # None: the ruleset's currency
+
+
 @dataclass
 class Account:
-    """Everything the events of one customer say, up to the last event applied."""
+    """Everything the events of one customer say, up to the last event applied.
+    ``currency`` is the ruleset's: items in it are kept as in the ruleset's currency."""
 
     customer_id: str
+    currency: str | None = None
     invoices: dict[str, Invoice] = field(default_factory=dict)
     unapplied: Decimal = Decimal(0)
     last_step: str | None = None
@@ -80,7 +138,10 @@ class Account:
     alerts: list[tuple[dt.date, str]] = field(default_factory=list)
     orders: dict[str, Order] = field(default_factory=dict)
     unposted: dict[str, Invoice] = field(default_factory=dict)  # issued, not yet posted
-    liabilities: dict[str, Decimal] = field(default_factory=dict)  # special, by id
+    liabilities: dict[str, Liability] = field(default_factory=dict)  # special, by id
+    foreign_unapplied: dict[str, Decimal] = field(default_factory=dict)  # by currency
+    seen: set[str] = field(default_factory=set)  # other currencies events were in
+    forgot_on: dt.date | None = None  # the event day it last forgot on (see the module)
 
     def apply(self, event: Mapping) -> None:
         """Fold one event (already checked against the event schema) into the account."""
@@ -89,14 +150,53 @@ class Account:
         handler = getattr(self, "_" + kind, None)
         if handler is not None:
             handler(event, day)
+        if self.forgot_on is None:
+            self.forgot_on = day
+        elif day - self.forgot_on >= FORGET_EVERY:
+            self.forget(day)
+
+    def forget(self, day: dt.date) -> None:
+        """Drop what no reading on ``day`` or later can count (see the module)."""
+        self.forgot_on = day
+        cutoff = day - dt.timedelta(days=HISTORY_DAYS)
+        year_before = day - dt.timedelta(days=PAYMENT_HISTORY_DAYS)
+        settled_before = day - dt.timedelta(days=SETTLED_KEPT_DAYS)
+        self.orders = {key: order for key, order in self.orders.items()
+                       if order.undelivered or order.uninvoiced}
+        self.invoices = {key: invoice for key, invoice in self.invoices.items()
+                         if invoice.open_amount > 0
+                         or (invoice.paid_on or invoice.due_date) > settled_before}
+        self.settled = [item for item in self.settled if item[0] > year_before]
+        self.late_payments = [paid for paid in self.late_payments if paid > year_before]
+        self.downgrades = [alert for alert in self.downgrades if alert > year_before]
+        self.alerts = [(alerted, kind) for alerted, kind in self.alerts
+                       if alerted > cutoff or kind == "insolvency_filing"]
+        self.foreign_unapplied = {currency: amount for currency, amount
+                                  in self.foreign_unapplied.items() if amount}
+
+    def _currency(self, event: Mapping) -> str | None:
+        """The event's currency, None for the ruleset's own."""
+        currency = event.get("currency")
+        if currency is None or currency == self.currency:
+            return None
+        self.seen.add(currency)
+        return currency
+
+    def _unapply(self, amount: Decimal, currency: str | None) -> None:
+        if currency is None:
+            self.unapplied += amount
+        elif amount:
+            self.foreign_unapplied[currency] = \
+                self.foreign_unapplied.get(currency, Decimal(0)) + amount
 
     def _invoice_issued(self, event, day) -> None:
         invoice = Invoice(event["invoice_id"], _amount(event["amount"]),
-                          dt.date.fromisoformat(event["due_date"]), event_id=event.get("id"))
+                          dt.date.fromisoformat(event["due_date"]), event_id=event.get("id"),
+                          currency=self._currency(event))
         book = self.invoices if event.get("posted", True) else self.unposted
         book[invoice.id] = invoice
         order = self.orders.get(event.get("order_id") or "")
-        if order is not None:
+        if order is not None and order.currency == invoice.currency:
             # Invoiced beyond what was delivered: delivered with the invoice.
             beyond = min(max(invoice.amount - order.uninvoiced, Decimal(0)),
                          order.undelivered)
@@ -114,7 +214,7 @@ class Account:
             delivery = event.get("delivery_date")
             self.orders[order_id] = Order(order_id, _amount(event["amount"]), day,
                                           dt.date.fromisoformat(delivery) if delivery
-                                          else None)
+                                          else None, currency=self._currency(event))
 
     def _delivery_made(self, event, day) -> None:
         order = self.orders.get(event["order_id"])
@@ -128,26 +228,30 @@ class Account:
             order.cancelled += min(wanted, order.undelivered)
 
     def _credit_note_issued(self, event, day) -> None:
-        amount = _amount(event["amount"])
+        amount, currency = _amount(event["amount"]), self._currency(event)
         invoice_id = event.get("invoice_id") or ""
         invoice = self.invoices.get(invoice_id) or self.unposted.get(invoice_id)
-        if invoice is not None:
+        if invoice is not None and invoice.currency == currency:
             credited = min(amount, invoice.open_amount)
             invoice.amount -= credited
             amount -= credited
-        self.unapplied += amount
+        self._unapply(amount, currency)
 
     def _liability_opened(self, event, day) -> None:
-        self.liabilities[event["liability_id"]] = _amount(event["amount"])
+        self.liabilities[event["liability_id"]] = Liability(_amount(event["amount"]),
+                                                            self._currency(event))
 
     def _liability_closed(self, event, day) -> None:
         self.liabilities.pop(event["liability_id"], None)
 
     def _payment_received(self, event, day) -> None:
-        amount = _amount(event["amount"])
+        amount, currency = _amount(event["amount"]), self._currency(event)
         invoice = self.invoices.get(event.get("invoice_id") or "")
+        if invoice is not None and invoice.currency != currency:
+            invoice = None  # cash in one currency does not settle an invoice in another
         targets = [invoice] if invoice else sorted(
-            (i for i in self.invoices.values() if i.open_amount > 0),
+            (i for i in self.invoices.values()
+             if i.open_amount > 0 and i.currency == currency),
             key=lambda i: (i.due_date, i.id))
         for target in targets:
             if amount <= 0:
@@ -163,7 +267,7 @@ class Account:
                 self.settled.append((day, max((day - target.due_date).days, 0)))
                 if day > target.due_date:
                     self.late_payments.append(day)
-        self.unapplied += amount
+        self._unapply(amount, currency)
 
     def _promise_to_pay(self, event, day) -> None:
         invoice = self.invoices.get(event["invoice_id"])
@@ -204,13 +308,35 @@ class Account:
         self.last_step, self.last_step_date = None, None
 
     # -- reading --------------------------------------------------------------------------
-    def balance(self) -> Decimal:
-        """What the customer owes, disputed invoices included, less unapplied cash."""
-        return sum((i.open_amount for i in self.invoices.values()), Decimal(0)) - \
-            self.unapplied
+    def currencies(self) -> set[str]:
+        """The other currencies than the ruleset's that open items are in: the rates a
+        reader needs."""
+        if not self.seen:  # (most accounts: nothing to look for)
+            return set()
+        items = [*self.invoices.values(), *self.unposted.values()]
+        found = {i.currency for i in items if i.open_amount > 0}
+        found |= {o.currency for o in self.orders.values() if o.undelivered or o.uninvoiced}
+        found |= {item.currency for item in self.liabilities.values() if item.amount}
+        found |= {currency for currency, amount in self.foreign_unapplied.items() if amount}
+        found.discard(None)
+        return found
 
-    def position(self, as_of: dt.date, grade: str | None = None) -> dict:
-        """The account's position for the escalation table on ``as_of``."""
+    def unapplied_total(self, rates: Mapping[str, Decimal] = NO_RATES) -> Decimal:
+        """Unapplied cash and credit in every currency, in the ruleset's currency."""
+        return self.unapplied + sum((in_home(amount, currency, rates) for currency, amount
+                                     in self.foreign_unapplied.items()), Decimal(0))
+
+    def balance(self, rates: Mapping[str, Decimal] = NO_RATES) -> Decimal:
+        """What the customer owes, disputed invoices included, less unapplied cash, in the
+        ruleset's currency."""
+        return sum((in_home(i.open_amount, i.currency, rates)
+                    for i in self.invoices.values()), Decimal(0)) - \
+            self.unapplied_total(rates)
+
+    def position(self, as_of: dt.date, grade: str | None = None,
+                 rates: Mapping[str, Decimal] = NO_RATES) -> dict:
+        """The account's position for the escalation table on ``as_of`` (amounts in the
+        ruleset's currency, converted at ``rates``)."""
         overdue_amount = owed = Decimal(0)
         oldest = None
         dispute_open = promise_broken = promise_open = False
@@ -218,6 +344,8 @@ class Account:
             open_amount = invoice.amount - invoice.paid
             if open_amount <= 0:
                 continue
+            if invoice.currency is not None:
+                open_amount = in_home(open_amount, invoice.currency, rates)
             owed += open_amount
             if invoice.disputed:
                 dispute_open = True
@@ -233,7 +361,7 @@ class Account:
         return {
             "days_overdue": (as_of - oldest).days if oldest else 0,
             "overdue_amount": overdue_amount,
-            "balance": max(owed - self.unapplied, Decimal(0)),
+            "balance": max(owed - self.unapplied_total(rates), Decimal(0)),
             "grade": grade,
             "dispute_open": dispute_open,
             "promise_broken": promise_broken,
@@ -243,10 +371,10 @@ class Account:
             if self.last_step_date else None,
         }
 
-    def measures(self, as_of: dt.date) -> dict:
+    def measures(self, as_of: dt.date, rates: Mapping[str, Decimal] = NO_RATES) -> dict:
         """Credit-history figures on ``as_of`` that a re-grade can put in a customer's
         facts (the names ``monitoring.yaml``'s ``regrade: facts:`` maps)."""
-        position = self.position(as_of)
+        position = self.position(as_of, rates=rates)
 
         def within(day: dt.date, days: int) -> bool:
             return as_of - dt.timedelta(days=days) < day <= as_of
@@ -271,10 +399,11 @@ class Account:
         }
 
 
-def fold(customer_id: str, events: Iterable[Mapping], as_of: dt.date) -> Account:
+def fold(customer_id: str, events: Iterable[Mapping], as_of: dt.date,
+         currency: str | None = None) -> Account:
     """The account after every event of ``events`` that occurred on or before ``as_of``
-    (events in log order)."""
-    account = Account(customer_id)
+    (events in log order); ``currency`` is the ruleset's."""
+    account = Account(customer_id, currency)
     for event in events:
         if dt.date.fromisoformat(event["occurred_at"]) <= as_of:
             account.apply(event)

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..enrich.exchange_rates import Rate, known_rates
 from ..errors import DecisionError
 from ..ruleset.compiler import CompiledRuleset
 from ..ruleset.escalation import NONE, next_step
@@ -96,7 +97,8 @@ class CustomerMonitor:
 
     def __init__(self, ruleset: CompiledRuleset, session: ReteSession, customer_id: str,
                  run_date: dt.date, *, load_body: Callable[[int], dict], salt: bytes,
-                 other_rules_run: tuple[int, dt.date] | None = None):
+                 other_rules_run: tuple[int, dt.date] | None = None,
+                 rates: Mapping[str, Rate] | None = None):
         self.ruleset = ruleset
         self.rules: dict[str, MonitoringRule] = {r.id: r for r in ruleset.monitoring.rules}
         self.order = {rule_id: index for index, rule_id in enumerate(self.rules)}
@@ -109,7 +111,10 @@ class CustomerMonitor:
         # (seq, run date) of the latest recorded run under other rules than these
         self.other_rules_run = other_rules_run
         self.changed_from: dt.date | None = None
-        self.account = Account(customer_id)
+        self.account = Account(customer_id, ruleset.currency)
+        # Amounts in other currencies count at the run's rates (recorded with actions).
+        self.rates = dict(rates or {})
+        self.factors = known_rates(self.rates)
         self.standing = _Standing()
         self.pending: list[tuple[dt.date, _Standing]] = []  # decisions not yet in force
         self.recorded: dict[str, dict] = {}  # key -> body of an action earlier runs took
@@ -199,7 +204,7 @@ class CustomerMonitor:
 
     def _run_date(self) -> None:
         day = self.run_date
-        position = self.account.position(day, self.standing.grade)
+        position = self.account.position(day, self.standing.grade, self.factors)
         fields = {"overdue_amount": position["overdue_amount"],
                   "days_overdue": position["days_overdue"], **self._position_fields(position)}
         self._assert(self._signal("run_date", f"#run:{day.isoformat()}", day, None, fields),
@@ -243,11 +248,11 @@ class CustomerMonitor:
         kind = event["type"]
         before = {i.id: i.paid for i in self.account.invoices.values()} \
             if kind == "payment_received" else {}
-        overdue_before = self.account.position(day)["overdue_amount"] \
+        overdue_before = self.account.position(day, rates=self.factors)["overdue_amount"] \
             if kind in _CAN_CLEAR_OVERDUE else None
         self.account.apply(event)
-        after = self.account.position(day) if kind in _CARRY_POSITION or overdue_before \
-            else None
+        after = self.account.position(day, rates=self.factors) \
+            if kind in _CARRY_POSITION or overdue_before else None
         fields = {name: event[name] for name in _EVENT_FIELDS.get(kind, ()) if name in event}
         if kind == "invoice_issued":
             fields["due_day"] = dt.date.fromisoformat(event["due_date"]).toordinal()
@@ -358,10 +363,17 @@ class CustomerMonitor:
                 "date": day.isoformat(), "details": details,
                 "events": sorted(events),
                 "firing": firing, "key": key, "matched": matched, "rule": rule.id,
-                "run_as_of": self.run_date.isoformat()}, decision))
+                "run_as_of": self.run_date.isoformat(), **self._rates_seen()}, decision))
         if acted:
             self._mark_fired(rule.id, firing, day)
         self.outcome.held_back += held_back
+
+    def _rates_seen(self) -> dict:
+        """The rates of the other currencies the customer's events were in so far, as an
+        action records them (none: the key is left out, as before rates existed)."""
+        seen = sorted(self.account.seen)
+        return {"rates": [self.rates[c].to_dict() if c in self.rates else
+                          {"currency": c, "rate": None} for c in seen]} if seen else {}
 
     def _news(self, day: dt.date) -> bool:
         """Whether a firing no recorded action answers is news since the latest run under
@@ -382,7 +394,7 @@ class CustomerMonitor:
 
     # -- actions: each returns the action's details, or None when there is nothing to do ---
     def _escalate(self, rule, bound, day, firing) -> dict | None:
-        position = self.account.position(day, self.standing.grade)
+        position = self.account.position(day, self.standing.grade, self.factors)
         result = next_step(self.ruleset, position)
         if result.step == NONE:
             return None
@@ -411,7 +423,7 @@ class CustomerMonitor:
         self._add_hold(rule.id, amount, firing, day)
         return {"reason": rule.id, "amount": amount,
                 "credit_limit": _plain(self.standing.credit_limit),
-                "balance": _plain(max(self.account.balance(), Decimal(0)))}
+                "balance": _plain(max(self.account.balance(self.factors), Decimal(0)))}
 
     def _add_hold(self, reason: str, amount: object, firing: str, day: dt.date) -> None:
         hold = self._signal("hold", f"#hold:{firing}", day, None,
@@ -444,7 +456,7 @@ class CustomerMonitor:
         if recorded is None:
             return {"status": "skipped",
                     "reason": f"no decision on record before {day.isoformat()} to re-grade"}
-        measures = self.account.measures(day)
+        measures = self.account.measures(day, self.factors)
         facts = json.loads(json.dumps(recorded))
         enriched = dict(before.enriched())
         changed = {}
@@ -470,7 +482,7 @@ class CustomerMonitor:
 
     # -- the worklist ----------------------------------------------------------------------
     def _worklist_line(self, day: dt.date) -> dict | None:
-        position = self.account.position(day, self.standing.grade)
+        position = self.account.position(day, self.standing.grade, self.factors)
         if position["overdue_amount"] <= 0:
             return None
         # A step taken today: by this run, an earlier run for today, or a contact event.

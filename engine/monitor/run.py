@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 from ..audit.store import AuditError, AuditStore, NewRecord
 from ..canonical import canonical_json
+from ..enrich.exchange_rates import Rate, exchange_rates
+from ..enrich.plugin_manager import installed_plugins
 from ..ruleset.compiler import CompiledRuleset
 from ..service import store_rulesets
 from .customer_monitor import CustomerMonitor, MonitorAction
@@ -52,6 +54,7 @@ class MonitorReport:
     events: int = 0
     decisions: int = 0  # re-grade decisions appended
     counted: Counter = field(default_factory=Counter)
+    rates: dict[str, Rate] = field(default_factory=dict)  # of the log's other currencies
 
     def counts(self) -> dict[str, int]:
         """Actions taken, by kind."""
@@ -96,7 +99,7 @@ def _run(store: AuditStore, ruleset: CompiledRuleset, session: ReteSession, as_o
          record: bool, commit_every: int, on_action, progress) -> MonitorReport:
     """The run itself: customer by customer, appending every ``commit_every`` records
     (a customer's records always go in the same transaction)."""
-    report = MonitorReport(as_of)
+    report = MonitorReport(as_of, rates=_log_rates(store, ruleset, as_of))
     pending: list[NewRecord] = []
     other_rules_run = _other_rules_run(store, ruleset)
     if record:
@@ -104,7 +107,7 @@ def _run(store: AuditStore, ruleset: CompiledRuleset, session: ReteSession, as_o
     for customer_id in _customers(store, as_of):
         outcome = _monitor(store, ruleset, session, customer_id, as_of,
                            list(_rows(store, as_of, customer_id=customer_id)),
-                           other_rules_run)
+                           other_rules_run, report.rates)
         report.customers += 1
         report.events += outcome.events
         report.already_taken += outcome.already_taken
@@ -140,6 +143,8 @@ def run_record(report: MonitorReport, ruleset: CompiledRuleset) -> NewRecord:
             "already_taken": report.already_taken, "held_back": report.held_back,
             "customers": report.customers, "events": report.events,
             "overdue_accounts": len(report.worklist)}
+    if report.rates:
+        body["rates"] = [rate.to_dict() for rate in report.rates.values()]
     return NewRecord(kind="monitor-run", body=canonical_json(body),
                      as_of=report.as_of.isoformat(), ruleset_name=ruleset.name,
                      ruleset_version=ruleset.version, ruleset_hash=ruleset.hash)
@@ -152,8 +157,10 @@ def action_again(store: AuditStore, ruleset: CompiledRuleset, row: dict) -> dict
     run_date = dt.date.fromisoformat(body["run_as_of"])
     rows = list(_rows(store, run_date, customer_id=body["customer_id"],
                       before_seq=row["seq"]))
+    rates = {rate["currency"]: Rate.from_dict(rate) for rate in body.get("rates", ())
+             if rate["rate"] is not None}
     outcome = _monitor(store, ruleset, _session(ruleset), body["customer_id"], run_date,
-                       rows, _other_rules_run(store, ruleset, before_seq=row["seq"]))
+                       rows, _other_rules_run(store, ruleset, before_seq=row["seq"]), rates)
     return next((a.body for a in outcome.actions if a.body["key"] == body["key"]), None)
 
 
@@ -174,11 +181,32 @@ def _session(ruleset: CompiledRuleset) -> ReteSession:
     return ReteSession(f"monitor-{ruleset.hash[:16]}", ruleset.monitoring)
 
 
-def _monitor(store, ruleset, session, customer_id, as_of, rows, other_rules_run):
+def _monitor(store, ruleset, session, customer_id, as_of, rows, other_rules_run, rates):
     monitor = CustomerMonitor(ruleset, session, customer_id, as_of,
                               load_body=lambda seq: store.body(store.record(str(seq))),
-                              salt=store.salt, other_rules_run=other_rules_run)
+                              salt=store.salt, other_rules_run=other_rules_run, rates=rates)
     return monitor.run(rows)
+
+
+def _log_rates(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date
+               ) -> dict[str, Rate]:
+    """The plugins' rates on the run date for every other currency than the ruleset's that
+    events up to it are in. A missing one stops the run before it acts: amounts in that
+    currency cannot be counted, and counting them 1:1 would take wrong actions."""
+    currencies = [row["currency"] for row in store.iter_rows(
+        "SELECT DISTINCT json_extract(body, '$.currency') AS currency FROM records "
+        "WHERE kind = 'event' AND as_of <= ? AND body LIKE '%\"currency\"%' "
+        "AND json_extract(body, '$.currency') != ? ORDER BY 1",
+        [as_of.isoformat(), ruleset.currency])]
+    if not currencies:
+        return {}
+    rates = exchange_rates(installed_plugins(), currencies, ruleset.currency, as_of)
+    missing = [currency for currency, rate in rates.items() if rate.rate is None]
+    if missing:
+        raise MonitorError(f"no {', '.join(missing)} to {ruleset.currency} exchange rate on "
+                           f"or before {as_of.isoformat()}: the events in {missing[0]} cannot "
+                           "be counted (a rates plugin, e.g. $CREDIT_RATES_FILE, gives them)")
+    return rates
 
 
 def _other_rules_run(store: AuditStore, ruleset: CompiledRuleset,

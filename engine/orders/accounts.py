@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..audit.events import customer_events
 from ..audit.store import AuditStore
+from ..enrich.exchange_rates import Rate
 from ..monitor.account import Account, fold
 from ..ruleset.compiler import CompiledRuleset
 from .exposure import Exposure, exposure_of
@@ -39,18 +41,20 @@ class AccountBook:
         # customer -> ((last event applied, day, ruleset hash), the exposure then)
         self._exposures: dict[str, tuple[tuple, Exposure]] = {}
 
-    def exposure(self, customer_id: str, as_of: dt.date, ruleset: CompiledRuleset
-                 ) -> tuple[Account, Exposure]:
+    def exposure(self, customer_id: str, as_of: dt.date, ruleset: CompiledRuleset,
+                 rates: Mapping[str, Rate] | None = None) -> tuple[Account, Exposure]:
         """The customer's account on ``as_of`` and its exposure by the ruleset's
-        categories, computed once for each state of the account, date and ruleset."""
-        account = self.account(customer_id, as_of)
+        categories (``rates`` convert other currencies), computed once for each state of
+        the account, date, ruleset and rates. Raises MissingRate as ``exposure_of``."""
+        account = self.account(customer_id, as_of, ruleset.currency)
         kept = self._kept.get(customer_id)
         state = None if kept is None or kept.account is not account else \
-            (kept.last_seq, as_of, ruleset.hash)
+            (kept.last_seq, as_of, ruleset.hash,
+             tuple(sorted((rates or {}).items())) if account.currencies() else ())
         cached = self._exposures.get(customer_id)
         if state is not None and cached is not None and cached[0] == state:
             return account, cached[1]
-        exposure = exposure_of(account, as_of, ruleset)
+        exposure = exposure_of(account, as_of, ruleset, rates)
         if state is not None:  # one per customer: the latest state, day and ruleset asked
             self._exposures[customer_id] = (state, exposure)
         return account, exposure
@@ -64,9 +68,13 @@ class AccountBook:
             self._policies[seq] = body["decision"].get("policy") or {}
         return self._policies[seq]
 
-    def account(self, customer_id: str, as_of: dt.date) -> Account:
-        """The customer's account after every event on or before ``as_of``."""
+    def account(self, customer_id: str, as_of: dt.date, currency: str | None = None
+                ) -> Account:
+        """The customer's account after every event on or before ``as_of``; ``currency``
+        is the ruleset's (see ``Account``)."""
         kept = self._kept.get(customer_id)
+        if kept is not None and kept.account.currency != currency:
+            kept = None  # kept for a ruleset in another currency: fold again
         if kept is not None:
             newer = sorted(self._events_after(customer_id, kept.last_seq),
                            key=lambda item: (item[1], item[0]))
@@ -78,17 +86,17 @@ class AccountBook:
                     kept.last_day = day
                 kept.last_seq = max([kept.last_seq, *(seq for seq, _, _ in newer)])
         if kept is None:
-            kept = self._fold(customer_id)
+            kept = self._fold(customer_id, currency)
         if as_of < kept.last_day:  # a day before the latest event: fold up to it
             return fold(customer_id, customer_events(self.store, customer_id,
-                                                     as_of.isoformat()), as_of)
+                                                     as_of.isoformat()), as_of, currency)
         return kept.account
 
-    def _fold(self, customer_id: str) -> _Kept:
+    def _fold(self, customer_id: str, currency: str | None) -> _Kept:
         """Fold every event of the customer (in event time, then log order) and keep it."""
         everything = sorted(self._events_after(customer_id, 0),
                             key=lambda item: (item[1], item[0]))
-        account = Account(customer_id)
+        account = Account(customer_id, currency)
         for _, _, event in everything:
             account.apply(event)
         kept = _Kept(account, max((seq for seq, _, _ in everything), default=0),

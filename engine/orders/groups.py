@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from ..audit.store import AuditStore
+from ..enrich.exchange_rates import Rate
 from ..errors import CreditRulesError
+from ..monitor.account import MissingRate
 from ..ruleset.compiler import CompiledRuleset
 from .accounts import AccountBook
-from .exposure import exposure_of
+from .exposure import exposure_of, missing_rate_message, rates_for
 from .records import act_record
 
 KIND = "group"
@@ -88,10 +91,22 @@ def _groups(store: AuditStore, as_of: dt.date) -> list[Group]:
 
 
 def group_exposure(group: Group, accounts: AccountBook, as_of: dt.date,
-                   ruleset: CompiledRuleset) -> Decimal:
-    """The sum of the members' exposures on ``as_of``."""
-    return sum((exposure_of(accounts.account(member, as_of), as_of, ruleset).total
+                   ruleset: CompiledRuleset, rates: Mapping[str, Rate] | None = None
+                   ) -> Decimal:
+    """The sum of the members' exposures on ``as_of`` (``rates`` convert other
+    currencies; raises MissingRate as ``exposure_of``)."""
+    return sum((exposure_of(accounts.account(member, as_of, ruleset.currency), as_of,
+                            ruleset, rates).total
                 for member in group.members), Decimal(0))
+
+
+def group_currencies(group: Group | None, accounts: AccountBook, as_of: dt.date,
+                     ruleset: CompiledRuleset) -> set[str]:
+    """The other currencies the members' open items are in."""
+    if group is None:
+        return set()
+    return set().union(*(accounts.account(member, as_of, ruleset.currency).currencies()
+                         for member in group.members))
 
 
 def group_members(store: AuditStore, ruleset: CompiledRuleset, group_id: str,
@@ -101,9 +116,14 @@ def group_members(store: AuditStore, ruleset: CompiledRuleset, group_id: str,
     if group is None:
         raise GroupError(f"no group {group_id} on {as_of.isoformat()}")
     accounts = AccountBook(store)
-    rows = [{"customer_id": member,
-             "exposure": format(exposure_of(accounts.account(member, as_of), as_of,
-                                            ruleset).total, "f"),
+    rates = rates_for(group_currencies(group, accounts, as_of, ruleset), ruleset, as_of)
+    try:
+        exposures = {member: exposure_of(accounts.account(member, as_of, ruleset.currency),
+                                         as_of, ruleset, rates).total
+                     for member in group.members}
+    except MissingRate as exc:
+        raise GroupError(missing_rate_message(exc.currency, ruleset, as_of)) from None
+    rows = [{"customer_id": member, "exposure": format(exposures[member], "f"),
              "share": None if share is None else format(share, "f")}
             for member, share in group.members.items()]
     return rows, group

@@ -7,13 +7,19 @@ the order facts (``ruleset.order_check.ORDER_FACTS``). Checking (pure): the rule
 ``order_check.yaml`` over those facts. The record of a check holds the facts and the
 exposure snapshot it saw, so replaying it needs nothing but the record and the stored
 ruleset.
+
+Amounts in other currencies (the order's, or the open items of the customer and its
+group) are converted at the rates the plugins give for the day of the check; the rates are
+recorded with the check (``exchange`` for the order, ``rates`` for the accounts). A
+currency without a rate blocks the order with NO_EXCHANGE_RATE: what is not known is
+not counted as if it were in the ruleset's currency.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from ..audit.decision_records import compact_json
 from ..audit.queries import latest_decision
@@ -21,21 +27,21 @@ from ..audit.store import AuditStore, NewRecord
 from ..canonical import canonical_json, to_jsonable
 from ..decide.decision import compact_trace
 from ..enrich.customer_documents import InputError
-from ..enrich.plugin_manager import PluginCallError, Plugins, installed_plugins
+from ..enrich.exchange_rates import Rate
+from ..enrich.plugin_manager import Plugins
 from ..errors import CreditRulesError
 from ..language.expressions import MONEY
 from ..language.schema_check import fast_problems
 from ..ruleset.compiler import CompiledRuleset
 from ..ruleset.order_check import ORDER_FACTS
 from .accounts import AccountBook
-from .exposure import Exposure
-from .groups import group_exposure, group_of
+from .exposure import Exposure, missing_rate_message, rates_for
+from .groups import group_currencies, group_exposure, group_of
 from .holds import open_holds
 from .limit_requests import effective_limit
 from .releases import valid_release
 
 SCHEMA = "order.schema.json"
-RATE_HOOK = "credit_rules_exchange_rate"
 KIND = "order-check"
 ZERO = Decimal(0)
 
@@ -47,13 +53,14 @@ class OrderCheck:
     order: dict
     as_of: dt.date
     facts: dict
-    exposure: dict  # Exposure.to_dict() before the order
+    exposure: dict | None  # Exposure.to_dict() before the order (None: a rate is missing)
     decision: dict | None  # {"seq", "decision_id", "as_of"} of the decision the limit is from
     reasons: list[tuple[str, str, str]]
     trace: list = field(default_factory=list)
     ruleset: CompiledRuleset | None = field(default=None, repr=False)
     release: dict | None = None  # a release of this order still holding (releases.py)
     exchange: dict | None = None  # exchange_for(), for an order in another currency
+    rates: list[dict] = field(default_factory=list)  # Rate.to_dict() of the accounts'
 
     @property
     def outcome(self) -> str:
@@ -73,15 +80,20 @@ class OrderCheck:
         """The check as JSON-ready data: order, facts, exposure, decision, result."""
         return {"order": self.order, "as_of": self.as_of.isoformat(),
                 "facts": to_jsonable(self.facts), "exposure": self.exposure,
-                "decision": self.decision, "exchange": self.exchange, **self.result(),
-                "ruleset": self.ruleset.identity if self.ruleset else None}
+                "decision": self.decision, "exchange": self.exchange, **self._rates(),
+                **self.result(), "ruleset": self.ruleset.identity if self.ruleset else None}
+
+    def _rates(self) -> dict:
+        """The accounts' rates, where there are any (a check all in the ruleset's
+        currency records none, as before rates existed)."""
+        return {"rates": self.rates} if self.rates else {}
 
     def record(self) -> NewRecord:
         """The audit record of this check (kind ``order-check``)."""
         ruleset = self.ruleset
         body = (canonical_json({"as_of": self.as_of.isoformat(), "decision": self.decision,
                                 "exchange": self.exchange, "exposure": self.exposure,
-                                "facts": to_jsonable(self.facts),
+                                "facts": to_jsonable(self.facts), **self._rates(),
                                 "order": self.order, "result": self.result(),
                                 "ruleset": ruleset.identity})[:-1]
                 + f',"trace":{compact_json(compact_trace(self.trace))}}}')
@@ -107,17 +119,27 @@ def recorded_facts(stored: dict) -> dict:
     return facts
 
 
-def check_order(ruleset: CompiledRuleset, facts: dict, exchange: dict | None = None
-                ) -> tuple[list, list]:
+def check_order(ruleset: CompiledRuleset, facts: dict, exchange: dict | None = None,
+                rates: list[dict] | None = None) -> tuple[list, list]:
     """The order checks over ``facts`` (pure): the reasons of those that hit, and the
-    trace. An order in another currency with no ``exchange`` rate is blocked for that
-    alone: its amount in the ruleset's currency is not known."""
+    trace. An order in another currency with no ``exchange`` rate, or open items in a
+    currency whose entry in ``rates`` has none, block the order for that alone: the
+    amounts in the ruleset's currency are not known."""
     if ruleset.order_check is None:
         raise CreditRulesError(f"ruleset {ruleset.name} {ruleset.version} has no order "
                                "checks (stages: order_check: in ruleset.yaml)")
+    missing = []
     if exchange is not None and exchange["rate"] is None:
-        return [("NO_EXCHANGE_RATE", f"No {exchange['currency']} to {ruleset.currency} "
-                 f"exchange rate on or before {exchange['on']}", "order_check")], []
+        missing.append(("NO_EXCHANGE_RATE", f"No {exchange['currency']} to "
+                        f"{ruleset.currency} exchange rate on or before {exchange['on']}",
+                        "order_check"))
+    for rate in rates or ():
+        if rate["rate"] is None:
+            missing.append(("NO_EXCHANGE_RATE", missing_rate_message(
+                rate["currency"], ruleset, dt.date.fromisoformat(rate["on"])),
+                "order_check"))
+    if missing:
+        return missing, []
     trace: list = []
     reasons = ruleset.order_check({name: facts.get(name) for name in ORDER_FACTS},
                                   trace.append)
@@ -125,19 +147,22 @@ def check_order(ruleset: CompiledRuleset, facts: dict, exchange: dict | None = N
 
 
 def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of: dt.date,
-                accounts: AccountBook | None = None, exchange: dict | None = None
+                accounts: AccountBook | None = None, exchange: dict | None = None,
+                rates: dict[str, Rate] | None = None
                 ) -> tuple[dict, Exposure, dict | None]:
     """What the trail says of the order's customer on ``as_of``: the order facts, the
     exposure before the order, and the decision the limit comes from (None: none).
     ``accounts`` keeps folded accounts between checks (one is made for this check when
-    not given); ``exchange`` (``exchange_for``) converts an order in another currency."""
+    not given); ``exchange`` (``exchange_for``) converts an order in another currency,
+    ``rates`` (by currency) the open items in other currencies (a missing one raises
+    MissingRate)."""
     customer_id = order["customer_id"]
     accounts = accounts or AccountBook(store)
-    account, exposure = accounts.exposure(customer_id, as_of, ruleset)
+    account, exposure = accounts.exposure(customer_id, as_of, ruleset, rates)
     amount = _in_ruleset_currency(order, exchange, ruleset)
     counted = None if amount is None else \
         _order_counted(order, amount, exposure, as_of, ruleset)
-    position = account.position(as_of)
+    position = account.position(as_of, rates={c: r.rate for c, r in (rates or {}).items()})
     latest = latest_decision(store, customer_id, as_of)
     effective = effective_limit(store, customer_id, latest, as_of)
     limit = effective.amount
@@ -152,7 +177,7 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
              "grade": None, "decision_outcome": None, "days_since_decision": None,
              "review_due": False, "on_hold": bool(open_holds(store, customer_id, as_of)),
              "payment_term_days": None, "limit_expired": effective.expired,
-             **_group_facts(store, customer_id, accounts, as_of, ruleset, counted)}
+             **_group_facts(store, customer_id, accounts, as_of, ruleset, counted, rates)}
     reference = None
     if latest is not None:
         policy = accounts.policy(latest)
@@ -171,45 +196,41 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
 
 
 def _group_facts(store: AuditStore, customer_id: str, accounts: AccountBook,
-                 as_of: dt.date, ruleset: CompiledRuleset, counted: Decimal | None) -> dict:
+                 as_of: dt.date, ruleset: CompiledRuleset, counted: Decimal | None,
+                 rates: dict[str, Rate] | None) -> dict:
     """The group facts of the order's customer (all None outside a group)."""
     group = group_of(store, customer_id, as_of)
     if group is None:
         return {"group_id": None, "group_limit": None, "group_exposure": None,
                 "group_exposure_after": None, "group_share": None}
-    total = group_exposure(group, accounts, as_of, ruleset)
+    total = group_exposure(group, accounts, as_of, ruleset, rates)
     return {"group_id": group.id, "group_limit": group.limit, "group_exposure": total,
             "group_exposure_after": None if counted is None else total + counted,
             "group_share": group.members.get(customer_id)}
 
 
-def exchange_for(order: dict, ruleset: CompiledRuleset, as_of: dt.date,
-                 plugins: Plugins | None = None) -> dict | None:
-    """For an order in another currency than the ruleset's, the rate the plugins give for
-    ``as_of`` (``credit_rules_exchange_rate``), as the check records it: the currency, the
-    order's own amount, the rate (None: no plugin has one), the day and the plugin. None
-    for an order in the ruleset's currency."""
+def held_currencies(store: AuditStore, ruleset: CompiledRuleset, customer_id: str,
+                    as_of: dt.date, accounts: AccountBook) -> set[str]:
+    """The other currencies than the ruleset's that the open items of the customer, and
+    of the members of its group, are in: the rates its exposure needs."""
+    currencies = accounts.account(customer_id, as_of, ruleset.currency).currencies()
+    return currencies | group_currencies(group_of(store, customer_id, as_of), accounts,
+                                         as_of, ruleset)
+
+
+def exchange_for(order: dict, ruleset: CompiledRuleset, rates: dict[str, Rate]
+                 ) -> dict | None:
+    """For an order in another currency than the ruleset's, its conversion as the check
+    records it: the currency, the order's own amount, the rate (None: no plugin has one),
+    the day and the plugin (``rates`` from ``exposure.rates_for``). None for an order in
+    the ruleset's currency."""
     currency = order.get("currency", ruleset.currency)
     if currency == ruleset.currency:
-        return None  # (and no plugin is loaded: most orders need none)
-    plugins = plugins or installed_plugins()
-    rate, source = None, None
-    for plugin, result in plugins.call_each(RATE_HOOK, from_currency=currency,
-                                            to_currency=ruleset.currency, on=as_of):
-        if isinstance(result, PluginCallError):
-            raise CreditRulesError(f"plugin {plugin} (exchange rate) {result}")
-        if result is not None:
-            try:
-                value = Decimal(str(result))
-            except InvalidOperation:
-                value = None
-            if value is None or not value.is_finite() or value <= 0:
-                raise CreditRulesError(f"plugin {plugin} gave {result!r} as the {currency} "
-                                       f"to {ruleset.currency} rate: not a positive number")
-            rate, source = format(value, "f"), plugin
-            break
+        return None
+    rate = rates[currency]
     return {"currency": currency, "amount": format(Decimal(str(order["amount"])), "f"),
-            "rate": rate, "on": as_of.isoformat(), "plugin": source}
+            "rate": None if rate.rate is None else format(rate.rate, "f"),
+            "on": rate.on.isoformat(), "plugin": rate.plugin}
 
 
 def _in_ruleset_currency(order: dict, exchange: dict | None,
@@ -246,13 +267,27 @@ def check_order_document(store: AuditStore, ruleset: CompiledRuleset, order: dic
     check to the trail unless not ``record``. Returns the check and its (seq, hash).
     Pass the same ``accounts`` to many checks to fold each account once; ``plugins``
     (default: the installed ones) give exchange rates."""
-    exchange = exchange_for(order, ruleset, as_of, plugins)
-    facts, exposure, decision = order_facts(store, ruleset, order, as_of, accounts, exchange)
-    reasons, trace = check_order(ruleset, facts, exchange)
+    accounts = accounts or AccountBook(store)
+    held = held_currencies(store, ruleset, order["customer_id"], as_of, accounts)
+    rates = rates_for(held | {order.get("currency", ruleset.currency)}, ruleset, as_of,
+                      plugins)
+    exchange = exchange_for(order, ruleset, rates)
+    held_rates = {currency: rates[currency] for currency in sorted(held)}
+    if any(rate.rate is None for rate in held_rates.values()):
+        # The exposure cannot be counted: nothing but the missing rates is checked.
+        facts, exposure, decision = dict.fromkeys([*ORDER_FACTS, "group_id"]), None, None
+        facts["order_amount"] = _in_ruleset_currency(order, exchange, ruleset)
+    else:
+        facts, exposure, decision = order_facts(store, ruleset, order, as_of, accounts,
+                                                exchange, held_rates)
+        exposure = exposure.to_dict()
+    account_rates = [rate.to_dict() for rate in held_rates.values()]
+    reasons, trace = check_order(ruleset, facts, exchange, account_rates)
+    # A release is for an order whose amounts were known (not one blocked for a rate).
     release = valid_release(store, order["id"], facts["order_amount"], as_of) \
-        if reasons and facts["order_amount"] is not None else None
-    check = OrderCheck(order, as_of, facts, exposure.to_dict(), decision, reasons, trace,
-                       ruleset, release, exchange)
+        if reasons and facts["order_amount"] is not None and exposure is not None else None
+    check = OrderCheck(order, as_of, facts, exposure, decision, reasons, trace,
+                       ruleset, release, exchange, account_rates)
     if not record:
         return check, None
     store.store_ruleset(ruleset)
