@@ -285,7 +285,8 @@ async def get_exposure(service: Service, request: Request, principal: Principal)
         store = service.reader()
         if not has_records(store, customer_id):
             return None
-        return customer_exposure(store, ruleset, customer_id, as_of).to_dict()
+        return customer_exposure(store, ruleset, customer_id, as_of,
+                                 service.plugins).to_dict()
 
     data = await service.in_pool(exposure)
     if data is None:
