@@ -139,7 +139,8 @@ def verify_file(path: str, expected_head: tuple[int, str] | None = None,
         conn.close()
 
 
-APPEND_ONLY_TABLES = ("records", "rulesets", "trace_slots", "meta", "body_dictionaries")
+APPEND_ONLY_TABLES = ("records", "rulesets", "trace_slots", "meta", "body_dictionaries",
+                      "idempotency_keys")
 
 
 def _warnings(conn: sqlite3.Connection) -> tuple[str, ...]:
