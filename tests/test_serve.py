@@ -290,6 +290,24 @@ def test_an_order_check_is_audited_and_a_retry_gets_the_first_answer(service):
         bad.json()["problems"]
 
 
+def test_an_order_check_of_an_account_in_dollars_names_its_rates_also_when_retried(
+        service, monkeypatch):
+    monkeypatch.setenv("CREDIT_RATES_FILE", str(ROOT / "examples" / "rates.csv"))
+    test_client, headers, _ = service
+    dollars = [{**event, "id": "U" + event["id"], "currency": "USD"} for event in EVENTS]
+    test_client.post("/v1/events", content=json.dumps(dollars), headers=headers["erp"])
+    test_client.post(f"/v1/decisions?{AS_OF}", content=customer_json("C-1"),
+                     headers=headers["erp"])
+    order = json.dumps({"id": "SO-7", "customer_id": "C-1", "amount": 5000})
+    keyed = {**headers["erp"], "Idempotency-Key": "so-7"}
+    check = test_client.post(f"/v1/orders/check?{AS_OF}", content=order, headers=keyed).json()
+    assert check["check"]["rates"] == [{"currency": "USD", "rate": "0.9215",
+                                        "on": "2026-11-30", "plugin": "exchange_rates"}]
+    assert check["check"]["facts"]["exposure"] == "921.50"  # 1,000 USD open
+    again = test_client.post(f"/v1/orders/check?{AS_OF}", content=order, headers=keyed)
+    assert again.json() == check
+
+
 def test_a_ruleset_without_order_checks_answers_501(tmp_path):
     folder = build_ruleset(tmp_path / "small")
     with client(tmp_path, ruleset=folder) as (test_client, headers, _):

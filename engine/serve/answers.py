@@ -31,7 +31,7 @@ def stored_answer(store: AuditStore, row: dict) -> dict | None:
     if row["kind"] == "order-check":
         body = store.body(row)
         check = {key: body[key] for key in ("order", "as_of", "facts", "exposure",
-                                            "decision", "exchange")}
+                                            "decision", "exchange", "rates") if key in body}
         check.update(body["result"])
         check["ruleset"] = body["ruleset"]
         return order_check_answer(row["seq"], row["hash"], row["ruleset_hash"], check)
