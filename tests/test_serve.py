@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 import shutil
+from decimal import Decimal
 
 import pytest
 
@@ -499,3 +500,12 @@ def test_without_a_signing_key_there_are_no_proofs(service):
     test_client, headers, _ = service
     answer = test_client.get("/v1/decisions/1/proof", headers=headers["auditor"])
     assert answer.status_code == 501
+
+
+def test_an_answer_orjson_cannot_write_is_written_by_json():
+    from engine.serve.app import json_response
+
+    huge = {"value": 10 ** 30, "amount": Decimal("1.50"),
+            "day": dt.date(2026, 11, 30)}
+    assert json.loads(json_response(huge).body) == {"value": 10 ** 30, "amount": "1.50",
+                                                    "day": "2026-11-30"}

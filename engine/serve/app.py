@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -58,8 +59,14 @@ Handler = Callable[[Service, Request, Principal | None], Awaitable[Response]]
 
 
 def json_response(data: object, status: int = 200, headers: dict | None = None) -> Response:
-    """A JSON answer (amounts and dates as the engine writes them)."""
-    body = json.dumps(data, ensure_ascii=False, default=json_default).encode("utf-8")
+    """A JSON answer (amounts and dates as the engine writes them). Written by orjson, six
+    times faster than the json module on a decision with its trace: an answer need not
+    be canonical (the record is), only the same values. orjson refuses an integer beyond
+    64 bits, which the json module writes."""
+    try:
+        body = orjson.dumps(data, default=json_default)
+    except orjson.JSONEncodeError:
+        body = json.dumps(data, ensure_ascii=False, default=json_default).encode("utf-8")
     return Response(body, status, headers=headers, media_type="application/json")
 
 
@@ -170,7 +177,7 @@ async def post_decision(service: Service, request: Request, principal: Principal
     def decide():
         decided = decide_document(ruleset, document, as_of, service.plugins)
         record, _ = decided.record(service.salt)
-        return decided, record, decided.to_dict()
+        return decided, record, decided.to_dict(written=True)
 
     try:
         decided, record, data = await service.in_pool(decide)
