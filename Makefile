@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,serve]'
 	touch $(STAMP)
 
 # The demo keeps its own audit file and starts it afresh, so every run prints the same
@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_simulate.py
 	$(BIN)/python bench/bench_orders.py
 	$(BIN)/python bench/bench_order_memory.py
+	$(BIN)/python bench/bench_serve.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_FILES) .pytest_cache

@@ -14,6 +14,8 @@ import json
 import math
 from decimal import Decimal
 
+import orjson
+
 
 class Exact(Decimal):
     """An exact number that is not an amount: a score, points, a number a ruleset wrote
@@ -89,3 +91,22 @@ def sha256_hex(value: object) -> str:
 def sha256_hex_text(text: str) -> str:
     """SHA-256 (hex) of a text's UTF-8 bytes."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# Reading. orjson parses stored JSON about three times faster than the json module, and
+# gives the same values, except that it turns an integer beyond 64 bits into a float
+# (and refuses NaN, infinities and lone surrogates, which json reads): a text with a run
+# of 19 digits, or one orjson refuses, is read by the json module instead.
+_DIGITS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_LONG_RUN = b"0" * 19
+
+
+def parse_json(text: str | bytes) -> object:
+    """The value of a JSON text, exactly as ``json.loads`` gives it (only faster)."""
+    data = text.encode("utf-8") if text.__class__ is str else text
+    if _LONG_RUN not in data.translate(_DIGITS):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)

@@ -38,11 +38,13 @@ class Decided:
     enriched: dict = field(default_factory=dict)  # name -> {"value", "plugin"}
     plugins: list[dict] = field(default_factory=list)  # [{"name", "version"}]
 
-    def to_dict(self) -> dict:
-        """The decision as ``credit decide --json`` shows it, with the challenger's view."""
+    def to_dict(self, *, written: bool = False) -> dict:
+        """The decision as ``credit decide --json`` shows it, with the challenger's view.
+        ``written``: its record was made (``record``), which proved every value writable."""
         with _writing(self.decision):
             data = self.decision.to_dict()
-            canonical_json(data["trace"])  # what cannot be written fails here, named
+            if not written:
+                canonical_json(data["trace"])  # what cannot be written fails here, named
         view = challenger_view(self.decision.ruleset, self.challenger)
         if view is not None:
             data["challenger"] = view

@@ -3,14 +3,19 @@
 
 Whether an override is applied is the ruleset's decision (authority.yaml): this plugin
 only reads the register. Without an audit file there are no overrides. The register is
-read whole and kept until the audit file changes (its size or modification time, or its
-write-ahead log's), so a batch reads it once per commit, not once per customer, and no
-connection stays open between calls.
+read whole and kept until it changes, and no connection stays open between calls. While
+the audit file is untouched (its size and modification time, and its write-ahead log's)
+nothing is read; when it changed, one indexed query tells whether any override record
+came with the change (the register is those records, append-only, so their highest
+number and the file's creation time name its state). So a batch or the HTTP service,
+which append decisions all the time, read the register again only when an override was
+added, approved or revoked.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections import defaultdict
 
 from engine.audit.override_register import list_overrides
@@ -18,7 +23,8 @@ from engine.audit.store import AuditStore, default_db_path
 from engine.enrich.hookspecs import hookimpl
 
 FIELDS = ("id", "kind", "value", "reason", "by", "role", "expires", "approvals")
-_cache: dict[str, tuple[tuple, dict[str, list[dict]]]] = {}
+# path -> (file signature, register state, active overrides by customer)
+_cache: dict[str, tuple[tuple, tuple | None, dict[str, list[dict]]]] = {}
 
 
 def _signature(path: str) -> tuple | None:
@@ -33,6 +39,23 @@ def _signature(path: str) -> tuple | None:
     return None if stamps[0] is None else tuple(stamps)
 
 
+def _state(path: str) -> tuple | None:
+    """(the file's creation time, the highest override record number): what names the
+    register's state; None when it cannot be read this way (then it is read whole)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        created = conn.execute("SELECT value FROM meta WHERE key = 'created_at'").fetchone()
+        last = conn.execute("SELECT max(seq) FROM records WHERE kind = 'override'").fetchone()
+        return (created[0] if created else None, last[0])
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
 def _register(path: str) -> dict[str, list[dict]]:
     """Active overrides by customer id, as the audit file at ``path`` holds them now."""
     signature = _signature(path)
@@ -40,13 +63,17 @@ def _register(path: str) -> dict[str, list[dict]]:
         return {}
     cached = _cache.get(path)
     if cached is not None and cached[0] == signature:
-        return cached[1]
+        return cached[2]
+    state = _state(path)
+    if cached is not None and state is not None and cached[1] == state:
+        _cache[path] = (signature, state, cached[2])  # the file changed, the register not
+        return cached[2]
     by_customer: dict[str, list[dict]] = defaultdict(list)
     with AuditStore(path, create=False) as store:
-        for state in list_overrides(store):
-            by_customer[state["customer_id"]].append({k: state[k] for k in FIELDS})
-    _cache[path] = (signature, dict(by_customer))
-    return _cache[path][1]
+        for override in list_overrides(store):
+            by_customer[override["customer_id"]].append({k: override[k] for k in FIELDS})
+    _cache[path] = (signature, state, dict(by_customer))
+    return _cache[path][2]
 
 
 @hookimpl

@@ -3,7 +3,8 @@
 A module may import from its own room (its subpackage, or itself for a top-level module)
 and from rooms in lower layers, never from a higher layer or from another room of its own
 layer; no imports may form a cycle, even inside a room; only ``engine/cli/`` imports click,
-and only the monitor's session module imports durable_rules. Imports under
+only the monitor's session module imports durable_rules, and only ``engine/serve/`` imports
+the HTTP libraries (starlette, uvicorn, prometheus_client). Imports under
 ``if TYPE_CHECKING:`` are for annotations and do not count.
 """
 
@@ -25,9 +26,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.monitor", "engine.batch"),
     ("engine.orders",),
     ("engine.quality", "engine.replay"),
+    ("engine.serve",),
     ("engine.cli",),
 )
-ONLY_IN = {"click": ("engine.cli",), "durable": ("engine.monitor.rete_session",)}
+ONLY_IN = {"click": ("engine.cli",), "durable": ("engine.monitor.rete_session",),
+           "starlette": ("engine.serve",), "uvicorn": ("engine.serve",),
+           "prometheus_client": ("engine.serve",)}
 FACADE = "engine"  # engine/__init__.py names the API lazily; it is no room
 
 

@@ -76,7 +76,8 @@ def test_a_changed_meta_table_breaks_the_chain(tmp_path):
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"{TRIGGERS_GONE} (body_dictionaries_no_delete, body_dictionaries_no_replace, "
-        "body_dictionaries_no_update, meta_no_delete, meta_no_replace, meta_no_update, "
+        "body_dictionaries_no_update, idempotency_keys_no_delete, idempotency_keys_no_replace, "
+        "idempotency_keys_no_update, meta_no_delete, meta_no_replace, meta_no_update, "
         "records_no_delete, records_no_replace, records_no_update, rulesets_no_delete, "
         "rulesets_no_replace, rulesets_no_update, trace_slots_no_delete, "
         "trace_slots_no_replace, trace_slots_no_update): something removed them, and the "

@@ -179,6 +179,11 @@ def _orders_checked(folder: Path) -> None:
         run(command, folder)
 
 
+@scenario("credit serve token erp-1 --role integrator --to tokens.jsonl")
+def _tokens_file(folder: Path) -> None:
+    """A fresh folder: the tokens file is made by the command."""
+
+
 def test_every_console_block_has_a_scenario_or_is_marked_an_illustration():
     for page, illustration, lines in blocks():
         assert illustration or first_command(lines) in SCENARIOS, \

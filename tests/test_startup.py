@@ -23,7 +23,8 @@ try:
 except SystemExit:
     pass
 print(sorted(m for m in sys.modules if m.startswith(("engine.", "jsonschema", "durable",
-                                                     "sqlite_utils", "pluggy"))))
+                                                     "sqlite_utils", "pluggy",
+                                                     "referencing"))))
 """
 
 
@@ -49,6 +50,23 @@ def test_a_command_loads_its_own_module_only():
                                 "engine.cli.plugin_commands"))
     assert commands == ["engine.cli.ruleset_commands"]
     assert "durable" not in loaded
+
+
+def test_a_valid_document_is_decided_without_jsonschema():
+    """The compiled yes/no checks pass the ruleset's files and the customer: jsonschema
+    (and referencing) are only for the messages of what they refuse."""
+    loaded = loaded_by("decide", str(ROOT / "examples" / "customers" / "bbb-distributor.json"),
+                       "--as-of", "2026-11-30", "--no-audit")
+    assert "engine.decide.pipeline" in loaded and "jsonschema_rs" in loaded
+    assert not [m for m in loaded if m.split(".")[0] in ("jsonschema", "referencing")]
+
+
+def test_an_invalid_document_still_gets_located_messages_from_jsonschema(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"id": "C-1", "name": "X", "country": "Germany", '
+                   '"financials": {"revenue": "lots"}}', encoding="utf-8")
+    loaded = loaded_by("decide", str(bad), "--no-audit")
+    assert "jsonschema" in loaded and "referencing" in loaded
 
 
 YAML_FILES = sorted([*ROOT.glob("rulesets/**/*.yaml"), *ROOT.glob("tests/rulesets/**/*.yaml")])

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import sqlite3
+import threading
 from importlib import resources
 
 import zstandard
 
+from ..canonical import parse_json
 from ..errors import CreditRulesError
 
 FORMAT_2 = 2
@@ -64,12 +65,20 @@ def shipped_dictionary(dict_id: int) -> bytes:
     return resources.files(__package__).joinpath(name).read_bytes()
 
 
-@functools.cache
+_per_thread = threading.local()
+
+
 def _compressor() -> zstandard.ZstdCompressor:
-    data = zstandard.ZstdCompressionDict(shipped_dictionary(WRITING),
-                                         dict_type=zstandard.DICT_TYPE_FULLDICT)
-    return zstandard.ZstdCompressor(level=LEVEL, dict_data=data, write_checksum=False,
-                                    write_content_size=True, write_dict_id=True)
+    """This thread's compressor: a ZstdCompressor must not be used by two threads at once
+    (the HTTP service builds records on several), so each thread makes its own, once."""
+    compressor = getattr(_per_thread, "compressor", None)
+    if compressor is None:
+        data = zstandard.ZstdCompressionDict(shipped_dictionary(WRITING),
+                                             dict_type=zstandard.DICT_TYPE_FULLDICT)
+        compressor = _per_thread.compressor = zstandard.ZstdCompressor(
+            level=LEVEL, dict_data=data, write_checksum=False, write_content_size=True,
+            write_dict_id=True)
+    return compressor
 
 
 def compress(text: str) -> bytes:
@@ -198,7 +207,7 @@ class BodyReader:
         in canonical order unless not ``ordered``, which saves sorting for comparing)."""
         body = row["body"]
         text = self.text(body)
-        parsed = json.loads(text)
+        parsed = parse_json(text)
         if body.__class__ is str:
             return text, parsed
         return text, expand(parsed, row, ordered)

@@ -139,7 +139,8 @@ def verify_file(path: str, expected_head: tuple[int, str] | None = None,
         conn.close()
 
 
-APPEND_ONLY_TABLES = ("records", "rulesets", "trace_slots", "meta", "body_dictionaries")
+APPEND_ONLY_TABLES = ("records", "rulesets", "trace_slots", "meta", "body_dictionaries",
+                      "idempotency_keys")
 
 
 def _warnings(conn: sqlite3.Connection) -> tuple[str, ...]:
@@ -292,9 +293,12 @@ LISTED_COLUMNS = ("customer_id", "decision_id", "as_of", "outcome", "grade", "cr
 
 def _mismatch_sql() -> str:
     """One query: the first record in a range whose header says other than its body, with
-    the first such column (or 'kind' for a kind credit-rules does not write)."""
-    cases = []
+    the first such column (or 'kind' for a kind credit-rules does not write). The kind is
+    compared once, then only its own columns (a flat CASE tried every kind's columns on
+    every record: three times slower over a trail of events)."""
+    kinds = []
     for kind, sources in HEADER_SOURCES.items():
+        cases = []
         for column in (*sources, *(c for c in LISTED_COLUMNS if c not in sources)):
             source = sources.get(column)
             if source is None:
@@ -303,12 +307,11 @@ def _mismatch_sql() -> str:
                 test = f"{column} IS NOT json_extract(body, '{source}')"
             else:
                 test = f"{column} IS NOT {source}"
-            text = " AND typeof(body) = 'text'" if kind == "decision" and source else ""
-            cases.append(f"WHEN kind = '{kind}'{text} AND {test} THEN '{column}'")
-    known = ", ".join(f"'{kind}'" for kind in HEADER_SOURCES)
-    cases.append(f"WHEN kind NOT IN ({known}) THEN 'kind'")
-    return (f"SELECT seq, wrong FROM (SELECT seq, CASE {' '.join(cases)} END AS wrong "
-            "FROM records WHERE seq >= ? AND seq <= ?) WHERE wrong IS NOT NULL "
+            text = "typeof(body) = 'text' AND " if kind == "decision" and source else ""
+            cases.append(f"WHEN {text}{test} THEN '{column}'")
+        kinds.append(f"WHEN '{kind}' THEN CASE {' '.join(cases)} END")
+    return (f"SELECT seq, wrong FROM (SELECT seq, CASE kind {' '.join(kinds)} ELSE 'kind' "
+            "END AS wrong FROM records WHERE seq >= ? AND seq <= ?) WHERE wrong IS NOT NULL "
             "ORDER BY seq LIMIT 1")
 
 

@@ -46,15 +46,13 @@ def ingest_events(store: AuditStore, path: str | Path, *,
 
     def flush() -> None:
         ids = [event["id"] for _, event in pending]
-        known = _known_ids(store, ids)
+        known = known_event_ids(store, ids)
         records = []
         for line, event in pending:
             if event["id"] in known:
                 report.duplicates.append((line, event["id"]))
                 continue
-            records.append(NewRecord("event", canonical_json(event),
-                                     customer_id=event["customer_id"],
-                                     as_of=event["occurred_at"]))
+            records.append(event_record(event))
         store.append(records)
         report.ingested += len(records)
         pending.clear()
@@ -80,7 +78,21 @@ def ingest_events(store: AuditStore, path: str | Path, *,
     return report
 
 
-def _known_ids(store: AuditStore, ids: list[str]) -> set[str]:
+def event_record(event: dict) -> NewRecord:
+    """The audit record of one checked event (kind ``event``)."""
+    return NewRecord("event", canonical_json(event), customer_id=event["customer_id"],
+                     as_of=event["occurred_at"])
+
+
+def event_problems(event: object, where: str) -> list[str]:
+    """Every schema violation of one event as a located line (``WHERE: POINTER: message``,
+    as ingest reports a bad line); empty when the event is valid."""
+    return [f"{where}: {pointer}: {message}"
+            for pointer, message in fast_problems(event, SCHEMA)]
+
+
+def known_event_ids(store: AuditStore, ids: list[str]) -> set[str]:
+    """Those of ``ids`` already in the event log."""
     known: set[str] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
@@ -117,10 +129,9 @@ def _read(path: str | Path) -> Iterator[tuple[int, dict | None, list[str]]]:
             except InputError as exc:
                 yield number, None, exc.lines()
                 continue
-            problems = fast_problems(event, SCHEMA)
+            problems = event_problems(event, f"{label}:{number}")
             if problems:
-                yield number, None, [f"{label}:{number}: {pointer}: {message}"
-                                     for pointer, message in problems]
+                yield number, None, problems
                 continue
             yield number, event, []
 

@@ -12,6 +12,9 @@ Tables (see ``MIGRATIONS``):
   read), per ruleset hash and engine version.
 - ``body_dictionaries``: the dictionaries format-2 bodies are compressed against, by id,
   each attested by the chain.
+- ``idempotency_keys``: the keys HTTP clients sent with requests that appended a record
+  (``engine.serve``), so that a retry after a restart still gets the first answer; each is
+  written in the transaction of the record it names.
 - ``meta``: the file's creation time, covered by the chain: the first record's
   previous-record hash is a digest of it (``chain.genesis``). The redaction key is not
   in the file (``keys.py``).
@@ -173,9 +176,26 @@ def _migration_6(conn: sqlite3.Connection) -> None:
         conn.execute(f"CREATE INDEX {name} ON records ({columns}) WHERE kind = {kinds}")
 
 
+def _migration_7(conn: sqlite3.Connection) -> None:
+    # The HTTP service keeps each Idempotency-Key with the record its first request
+    # appended, in that record's transaction: a retry, even after a restart, gets the first
+    # answer and appends nothing. Not chained: a key names a record, it says nothing new.
+    conn.execute("CREATE TABLE IF NOT EXISTS idempotency_keys (principal TEXT NOT NULL, "
+                 "key TEXT NOT NULL, request_sha256 TEXT NOT NULL, seq INTEGER NOT NULL, "
+                 "stored_at TEXT NOT NULL, PRIMARY KEY (principal, key))")
+    for action in ("UPDATE", "DELETE"):
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS idempotency_keys_no_{action.lower()} "
+                     f"BEFORE {action} ON idempotency_keys BEGIN SELECT RAISE(ABORT, "
+                     "'audit idempotency_keys are append-only'); END")
+    conn.execute("CREATE TRIGGER IF NOT EXISTS idempotency_keys_no_replace BEFORE INSERT ON "
+                 "idempotency_keys WHEN EXISTS (SELECT 1 FROM idempotency_keys WHERE "
+                 "principal = NEW.principal AND key = NEW.key) BEGIN SELECT RAISE(ABORT, "
+                 "'audit idempotency_keys are append-only'); END")
+
+
 # index + 1 = the schema version each brings
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5,
-              _migration_6]
+              _migration_6, _migration_7]
 
 
 def _now() -> str:
@@ -329,13 +349,20 @@ class AuditStore:
                                                ruleset_hash=key)])
         self._known_rulesets.add(key)
 
-    def append(self, records: Iterable[NewRecord]) -> list[tuple[int, str]]:
-        """Append records in one transaction; returns their (seq, hash)."""
+    def append(self, records: Iterable[NewRecord], *,
+               also: Callable[[sqlite3.Connection, list[tuple[int, str]]], None] | None = None
+               ) -> list[tuple[int, str]]:
+        """Append records in one transaction; returns their (seq, hash). ``also(conn,
+        appended)`` runs inside that transaction, for rows that must commit with the records
+        or not at all (the HTTP service's idempotency keys)."""
         records = list(records)
         if not records:
             return []
         with self.atomic():
-            return self._append_locked(records)
+            appended = self._append_locked(records)
+            if also is not None:
+                also(self.conn, appended)
+            return appended
 
     def append_numbered(self, build: Callable[[int], NewRecord]) -> tuple[int, str]:
         """Append the record ``build(seq)`` makes knowing the number it will get (for a

@@ -5,6 +5,11 @@ RFC 6901 (``/stages/0/name``, with ``~`` and ``/`` in keys escaped as ``~0`` and
 document as a whole is written ``(root)``. A missing required property and an unexpected
 property are reported at the pointer of that property itself (``/customer_id``), so every
 offending field is named.
+
+A document is first checked by a compiled yes/no check (``fast_schema.py``, jsonschema-rs);
+only when it says no, or cannot say, is jsonschema asked for the messages. jsonschema and
+referencing (about 55 ms to import, a quarter of a one-shot command) are imported then,
+not at start.
 """
 
 from __future__ import annotations
@@ -13,25 +18,29 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import jsonschema
-import referencing.exceptions
-from jsonschema.exceptions import ValidationError, best_match
-from jsonschema.protocols import Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from typing import TYPE_CHECKING
 
 from engine.errors import CreditRulesError, Problem
-from engine.language.ecma_regex import ECMAValidator, matches
 from engine.language.yaml_source import LocatedDocument
 from engine.paths import SCHEMA_DIR
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+    from referencing import Registry
 
 SCHEMA_SUFFIX = ".schema.json"
 ROOT_POINTER = "(root)"
 
 _REPR_LIMIT = 80
 _MESSAGE_LIMIT = 300
-_Validator = ECMAValidator  # Draft 2020-12, patterns as ECMA-262 means them
+
+
+def _validator_class():
+    """jsonschema's Draft 2020-12 validator with patterns as ECMA-262 means them."""
+    from engine.language.ecma_regex import ECMAValidator
+
+    return ECMAValidator
 
 
 class SchemaError(CreditRulesError):
@@ -61,6 +70,7 @@ class SchemaStore:
         # start (a third of a one-shot command's time); schemas from elsewhere always are.
         self.check_metaschema = check_metaschema
         self._schemas: dict[str, dict] | None = None
+        self._uris: list[tuple[str, dict]] = []  # (uri, schema) for the registry
         self._registry: Registry | None = None
         self._validators: dict[str, Validator] = {}
         self._checkers: dict[str, Callable[[object], bool] | None] = {}
@@ -71,11 +81,9 @@ class SchemaStore:
         if not self.directory.is_dir():
             raise SchemaError(f"schema directory not found: {self.directory}")
         schemas: dict[str, dict] = {}
-        resources: list[tuple[str, Resource]] = []
         owners: dict[str, Path] = {}
         for path in sorted(self.directory.glob("*" + SCHEMA_SUFFIX)):
             schema = _read_schema(path, self.check_metaschema)
-            resource = Resource.from_contents(schema, default_specification=DRAFT202012)
             uris = [path.name]
             if "$id" in schema:
                 if not isinstance(schema["$id"], str):
@@ -85,11 +93,22 @@ class SchemaStore:
                 if uri in owners:
                     raise SchemaError(f"{path}: $id {uri!r} is already used by {owners[uri]}")
                 owners[uri] = path
-                resources.append((uri, resource))
+                self._uris.append((uri, schema))
             schemas[path.name] = schema
-        self._registry = Registry().with_resources(resources).crawl()
         self._schemas = schemas
         return schemas
+
+    def _the_registry(self) -> Registry:
+        """Every schema by file name and ``$id``, for jsonschema to resolve ``$ref``s."""
+        if self._registry is None:
+            from referencing import Registry, Resource
+            from referencing.jsonschema import DRAFT202012
+
+            self._load_all()
+            self._registry = Registry().with_resources(
+                (uri, Resource.from_contents(schema, default_specification=DRAFT202012))
+                for uri, schema in self._uris).crawl()
+        return self._registry
 
     def _name_of(self, name: str) -> str:
         schemas = self._load_all()
@@ -108,14 +127,17 @@ class SchemaStore:
         """The compiled Draft 2020-12 validator of schema ``name`` (cached)."""
         name = self._name_of(name)
         if name not in self._validators:
-            self._validators[name] = _Validator(
+            validator = _validator_class()
+            self._validators[name] = validator(
                 self._load_all()[name],
-                registry=self._registry,
-                format_checker=_Validator.FORMAT_CHECKER,
+                registry=self._the_registry(),
+                format_checker=validator.FORMAT_CHECKER,
             )
         return self._validators[name]
 
     def _errors(self, data: object, name: str, file: str) -> list[ValidationError]:
+        import referencing.exceptions
+
         try:
             return list(self.validator(name).iter_errors(data))
         except referencing.exceptions.Unresolvable as err:
@@ -171,8 +193,10 @@ def _read_schema(path: Path, check_metaschema: bool = True) -> dict:
         raise SchemaError(f"{path}: a schema must be a JSON object")
     if not check_metaschema:
         return schema
+    import jsonschema
+
     try:
-        _Validator.check_schema(schema)
+        _validator_class().check_schema(schema)
     except jsonschema.SchemaError as err:
         where = pointer_text(err.absolute_path)
         raise SchemaError(f"{path}: not a valid JSON Schema at {where}: {err.message}") from None
@@ -246,6 +270,8 @@ def _issues(error: ValidationError) -> list[_Issue]:
         if all(e.validator == "type" and not e.relative_path for e in alternatives):
             types = [t for e in alternatives for t in _as_list(e.validator_value)]
             return [_Issue(path, f"expected {_expected(types)}, got {_describe(instance)}")]
+        from jsonschema.exceptions import best_match
+
         best = best_match([error])  # descends into the alternatives, preferring the deepest
         if best is not None and best is not error:
             return _issues(best)
@@ -282,6 +308,8 @@ def _issues(error: ValidationError) -> list[_Issue]:
 
 
 def _unexpected(instance: dict, schema: object) -> list[tuple[str, str]]:
+    from engine.language.ecma_regex import matches
+
     schema = schema if isinstance(schema, dict) else {}
     properties = schema.get("properties", {})
     patterns = list(schema.get("patternProperties", {}))
