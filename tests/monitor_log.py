@@ -32,8 +32,12 @@ class Log:
         self.count = 0
 
     def decide(self, as_of: str = "2025-12-31", **changes: object) -> Decimal:
-        """Record a decision for the customer; returns its credit limit."""
-        facts = strong_customer(id=self.customer, **changes)
+        """Record a decision for the customer; returns its credit limit. The strong customer
+        buys 720,000 a month with a 12,000,000 net worth, so its AAA limit is 1,800,000
+        (720,000 x (60 + 15) / 30, and 15% of net worth), the amount the tests' orders and
+        invoices are measured against."""
+        facts = strong_customer(id=self.customer, **{
+            "attributes.monthly_purchases": 720000, "financials.equity": 12000000, **changes})
         decision = decide(self.ruleset, facts, dt.date.fromisoformat(as_of))
         with AuditStore(self.path) as store:
             store.store_ruleset(self.ruleset)

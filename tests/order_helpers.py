@@ -10,8 +10,8 @@ from tests.paths import ROOT
 
 EXAMPLES = ROOT / "examples"
 AS_OF = "2026-11-30"
-# bbb-distributor is CUST-10004 (limit 585,000.00 EUR, exposure 10,700.00 in the events),
-# bb-construction CUST-10005 (limit 230,000.00, 10,000.00 owed, 60 days overdue).
+# bbb-distributor is CUST-10004 (limit 134,000.00 EUR, exposure 10,700.00 in the events),
+# bb-construction CUST-10005 (limit 57,000.00, 10,000.00 owed, 60 days overdue).
 CUSTOMERS = ("bbb-distributor", "bb-construction")
 
 

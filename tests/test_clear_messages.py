@@ -31,7 +31,7 @@ def test_a_word_where_a_number_of_days_belongs(tmp_path, credit):
                                       '        payment_term_days: "sixty"')
     result = credit("validate", folder)
     assert result.exit_code == 1
-    assert result.stderr == (f"{folder}/policy.yaml:21:28: 'payment_term_days' takes a "
+    assert result.stderr == (f"{folder}/policy.yaml:41:28: 'payment_term_days' takes a "
                              "number of days, not the word 'sixty'; write it in digits, or "
                              "an expression over the facts\n")
 

@@ -66,13 +66,13 @@ def test_decide_readable_output(credit, tmp_path):
     assert result.exit_code == 0
     assert "Admission  ACCEPT" in result.stdout
     assert "Grade      AAA" in result.stdout
-    assert "limit 1,800,000.00 EUR" in result.stdout
+    assert "limit 70,000.00 EUR" in result.stdout
 
 
 def test_decide_trace_lists_rules(credit, tmp_path):
     path = write(tmp_path / "c.json", strong_customer())
     result = credit("decide", path, "--as-of", "2026-11-30", "--trace")
-    assert "approval_routing/A_COMMITTEE" in result.stdout
+    assert "approval_routing/A_ANALYST_LIMIT" in result.stdout
 
 
 def test_invalid_customer_names_every_field_by_pointer(credit, tmp_path):

@@ -30,7 +30,7 @@ def test_a_policy_cell_naming_no_grade_is_a_located_error(tmp_path, cell, column
                     f"      when: {{grade: {cell}}}")
     result = credit("validate", folder)
     assert result.exit_code == 1
-    assert result.stderr == (f"{folder}/policy.yaml:27:{column}: 'AAX' is not a grade (one "
+    assert result.stderr == (f"{folder}/policy.yaml:47:{column}: 'AAX' is not a grade (one "
                              "of AAA, AA, A, BBB, BB, B, CCC)\n")
 
 

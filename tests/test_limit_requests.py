@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pytest
 
@@ -44,9 +45,9 @@ def limit_on(credit, db, day) -> dict:
 
 
 @pytest.mark.parametrize(("amount", "level"), [
-    (200_000, "credit_analyst"),      # automatic for a decision: a request needs a person
-    (250_000, "credit_analyst"),      # the manager band is (250,000..1,000,000]
-    (250_001, "credit_manager"),
+    (50_000, "credit_analyst"),       # automatic for a decision: a request needs a person
+    (100_000, "credit_analyst"),      # the analyst's band is (50,000..100,000]
+    (100_001, "credit_manager"),      # the manager's (100,000..1,000,000]
     (1_000_000, "credit_manager"),
     (1_000_001, "credit_committee"),
 ])
@@ -60,14 +61,14 @@ def test_a_request_is_routed_by_the_approval_table(trail, credit, amount, level)
 
 def test_an_approved_limit_takes_effect_until_its_date(trail, credit):
     request_id, _ = ask(credit, trail, 700_000, "--valid-until", "2026-12-31")
-    assert limit_on(credit, trail, AS_OF)["facts"]["credit_limit"] == "585000.00"  # not yet
+    assert limit_on(credit, trail, AS_OF)["facts"]["credit_limit"] == "134000.00"  # not yet
     approved = answer(credit, trail, request_id, "ben", "credit_manager")
     assert approved.exit_code == 0, approved.stderr
     held = limit_on(credit, trail, "2026-12-31")  # the last day it holds
     assert (held["outcome"], held["facts"]["credit_limit"]) == ("pass", "700000.00")
     assert held["decision"]["limit_request"]["id"] == request_id
     after = limit_on(credit, trail, "2027-01-01")
-    assert after["facts"]["credit_limit"] == "585000.00"
+    assert after["facts"]["credit_limit"] == "134000.00"
     assert [r["code"] for r in after["reasons"]] == ["CREDIT_LIMIT_EXCEEDED", "LIMIT_EXPIRED"]
     assert verify(trail).exit_code == 0
 
@@ -77,7 +78,7 @@ def test_a_newer_decision_replaces_an_approved_limit(trail, credit):
     answer(credit, trail, request_id, "ben", "credit_manager")
     assert credit("decide", EXAMPLES / "customers" / "bbb-distributor.json", "--as-of",
                   AS_OF, "--db", trail).exit_code == 0
-    assert limit_on(credit, trail, AS_OF)["facts"]["credit_limit"] == "585000.00"
+    assert limit_on(credit, trail, AS_OF)["facts"]["credit_limit"] == "134000.00"
 
 
 @pytest.mark.parametrize(("by", "role", "message"), [
@@ -91,14 +92,24 @@ def test_who_may_not_approve(trail, credit, by, role, message):
     result = answer(credit, trail, request_id, by, role)
     assert result.exit_code == 1
     assert message in result.stderr and len(result.stderr.splitlines()) == 1
-    assert limit_on(credit, trail, AS_OF)["facts"]["credit_limit"] == "585000.00"
+    assert limit_on(credit, trail, AS_OF)["facts"]["credit_limit"] == "134000.00"
 
 
 def test_a_role_cannot_approve_beyond_its_max_limit(trail, credit, tmp_path):
-    # An analyst-level request (200,000) approved by an analyst, whose max_limit is
-    # 100,000 in the shipped authority matrix.
-    request_id, _ = ask(credit, trail, 200_000)
-    result = answer(credit, trail, request_id, "ben", "credit_analyst")
+    # The shipped routing never sends an analyst more than an analyst may set (credit lint
+    # checks it), so this ruleset brings back the old manager band (250,000..1,000,000]:
+    # a request for 200,000 then goes to an analyst, whose max_limit is 100,000, and the
+    # approval is refused all the same.
+    folder = tmp_path / "old_routing"
+    shutil.copytree(DEFAULT_RULESET, folder)
+    approval = folder / "approval.yaml"
+    approval.write_text(approval.read_text(encoding="utf-8").replace(
+        '"(100000..1000000]"', '"(250000..1000000]"'), encoding="utf-8")
+    request_id, said = ask(credit, trail, 200_000, "--ruleset", folder)
+    assert "to be signed by credit_analyst;" in said
+    result = credit("limit", "approve", request_id, "--by", "ben", "--role",
+                    "credit_analyst", "--reason", "budget seen", "--as-of", AS_OF,
+                    "--ruleset", folder, "--db", trail)
     assert (result.exit_code, result.stderr) == (
         1, "credit: error: credit_analyst may set limits up to 100,000.00 EUR; the request "
            "is for 200,000.00\n")
@@ -108,7 +119,7 @@ def test_a_rejected_request_never_takes_effect_and_is_answered_once(trail, credi
     request_id, _ = ask(credit, trail, 700_000)
     assert answer(credit, trail, request_id, "ben", "credit_manager",
                   verb="reject").exit_code == 0
-    assert limit_on(credit, trail, AS_OF)["facts"]["credit_limit"] == "585000.00"
+    assert limit_on(credit, trail, AS_OF)["facts"]["credit_limit"] == "134000.00"
     again = answer(credit, trail, request_id, "carl", "credit_committee")
     assert (again.exit_code, again.stderr) == (
         1, f"credit: error: limit request {request_id} was already rejected\n")

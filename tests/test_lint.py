@@ -419,6 +419,40 @@ LINT_CASES = [
             "(90000.00) than the better grade A (50000.00): a worse grade should not get "
             "more", value="90000")]}),
 
+    # A worse grade on credit terms offered a smaller cash discount, or a shorter window to
+    # earn it: B's discount equal to A's is fine, C's one step smaller is an error.
+    lint_case(
+        "a-worse-grade-offered-a-smaller-cash-discount-is-an-error",
+        {"policy": policy_table([
+            {"id": "P_A", "when": {"grade": "A"}, "then": {
+                "discount_rate": 0.02, "discount_days": 10}},
+            {"id": "P_B", "when": {"grade": "B"}, "then": {
+                "discount_rate": 0.02, "discount_days": 10}},
+            {"id": "P_C", "when": {"grade": "C"}, "then": {
+                "discount_rate": 0.019, "discount_days": 10}}],
+            inputs=["grade"])},
+        1, {"policy-wrong-way": [error(
+            "policy.yaml", "discount_rate: 0.019", "grade C gets a smaller cash discount "
+            "(0.019) than the better grade B (0.02): a worse grade on credit terms should be "
+            "offered at least the same incentive to pay early", value="0.019")]}),
+    # A window one day shorter is an error; a grade paying in advance (term 0) needs no
+    # discount; a window beside no discount at all is not compared.
+    lint_case(
+        "a-shorter-discount-window-is-an-error-cash-in-advance-needs-none",
+        {"policy": policy_table([
+            {"id": "P_A", "when": {"grade": "A"}, "then": {
+                "discount_rate": 0.02, "discount_days": 10}},
+            {"id": "P_B", "when": {"grade": "B"}, "then": {
+                "discount_rate": 0.02, "discount_days": 9}},
+            {"id": "P_C", "when": {"grade": "C"}, "then": {
+                "payment_term_days": 0, "credit_limit": 0, "discount_rate": 0,
+                "discount_days": 0}}],
+            inputs=["grade"])},
+        1, {"policy-wrong-way": [error(
+            "policy.yaml", "discount_days: 9", "grade B gets a shorter cash discount window "
+            "(9 days) than the better grade A (10 days): a worse grade on credit terms should be "
+            "offered at least the same incentive to pay early", value="9")]}),
+
     # --- window-forgotten and before-hold: the monitoring rules of the shipped ruleset
     lint_case(
         "monitoring-windows-longer-than-memory-and-acting-before-a-hold-are-warnings",
@@ -540,3 +574,54 @@ def test_a_folder_that_is_not_a_ruleset_is_one_line_on_stderr(tmp_path):
     result = invoke_credit("lint", tmp_path)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == f"{tmp_path}: not a ruleset folder (no ruleset.yaml in it)\n"
+
+
+# --- approval-above-authority: approval.yaml's routing against authority.yaml's max_limit
+
+def shipped_with(tmp_path: Path, file: str, edits: Mapping[str, str]) -> Path:
+    """A copy of the shipped ruleset with ``edits`` made in ``file``."""
+    return ShippedEdited(file, edits).write(tmp_path)
+
+
+def test_a_level_signing_a_limit_its_role_may_not_set_is_an_error(tmp_path):
+    # The analyst may set 50,000: A_ANALYST_LIMIT's 50,000.01 is a cent too much, while
+    # exactly 50,000 approved automatically (A_AUTOMATIC) is within it.
+    folder = shipped_with(tmp_path, "authority.yaml", {
+        "max_limit: 100000,": "max_limit: 50000,"})
+    result, lines = lint(folder)
+    assert result.exit_code == 1
+    authority = value_at(folder / "authority.yaml",
+                         "{name: credit_analyst, max_notches: 1, max_limit: 50000", "50000")
+    row = value_at(folder / "approval.yaml", "then: {required_level: credit_analyst}}",
+                   "credit_analyst}")
+    assert findings(lines, "approval-above-authority") == [
+        f"{row}: error: rule A_ANALYST_LIMIT sends a credit limit of 50000.01 to "
+        f"credit_analyst, who may set at most 50000 (max_limit at {authority}; for admission "
+        "accept, grade AAA): a level must not approve more than its role may set "
+        "[approval-above-authority]"]
+
+
+def test_automatic_approval_above_the_lowest_roles_limit_is_an_error(tmp_path):
+    # With the manager's band starting a cent above 100,000, a limit of 100,000.01 matches
+    # no limit row: accepted, it is approved automatically, and referred, it goes to an
+    # analyst: each one cent above what an analyst may set. 100,000 itself goes to the
+    # analyst, who may set exactly that.
+    folder = shipped_with(tmp_path, "approval.yaml", {
+        '"(100000..1000000]"': '"(100000.01..1000000]"'})
+    result, lines = lint(folder)
+    assert result.exit_code == 1
+    authority = value_at(folder / "authority.yaml",
+                         "{name: credit_analyst, max_notches: 1, max_limit: 100000", "100000")
+    row = value_at(folder / "approval.yaml", "then: {required_level: automatic}}",
+                   "automatic}")
+    refer = value_at(folder / "approval.yaml", "{admission_outcome: refer}, then: "
+                     "{required_level: credit_analyst}}", "credit_analyst}}")
+    assert findings(lines, "approval-above-authority") == [
+        f"{refer}: error: rule A_ANALYST_REFER sends a credit limit of 100000.01 to "
+        f"credit_analyst, who may set at most 100000 (max_limit at {authority}; for "
+        "admission refer, grade AAA): a level must not approve more than its role may set "
+        "[approval-above-authority]",
+        f"{row}: error: rule A_AUTOMATIC approves automatically a credit limit of 100000.01, "
+        f"above the 100000 the lowest role, credit_analyst, may set (max_limit at "
+        f"{authority}; for admission accept, grade AAA): a level must not approve more "
+        "than its role may set [approval-above-authority]"]

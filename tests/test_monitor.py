@@ -246,9 +246,12 @@ def test_a_hold_for_an_insolvency_filing_is_not_released_by_a_payment(log):
 
 
 # -- the collections ladder ----------------------------------------------------------------
+# An AAA customer: a phone call rather than a letter up to 60 days overdue, the letter from
+# 61 days (2026-04-02), a visit from 91, legal action from 121.
 LADDER_RUNS = [("2026-02-05", None), ("2026-02-06", "reminder"), ("2026-02-13", None),
-               ("2026-02-22", "phone_call"), ("2026-03-18", "letter"), ("2026-05-01", None),
-               ("2026-05-02", "on_site_visit"), ("2026-06-01", "legal_action")]
+               ("2026-02-22", "phone_call"), ("2026-03-18", None), ("2026-04-02", "letter"),
+               ("2026-05-01", None), ("2026-05-02", "on_site_visit"),
+               ("2026-06-01", "legal_action")]
 
 
 def test_a_customer_walks_the_whole_ladder_and_back_to_current(log):
@@ -337,7 +340,7 @@ def test_a_changed_ruleset_does_not_take_actions_dated_before_the_last_run(log, 
     _busy(log)  # an order of 1,900,000 on 03-02
     log.monitor("2026-03-31")
     log.ruleset = _with_new_rule(tmp_path)
-    again = log.monitor("2026-04-30")
+    again = log.monitor("2026-05-02")  # 91 days overdue: the next step after the letter
     assert [a["rule"] for a in again.actions] == ["M_COLLECTIONS_RUN"]
     assert again.held_back == 1
     # An order ingested after the last run, even dated before it, is news.
@@ -350,8 +353,8 @@ def test_a_changed_ruleset_does_not_take_actions_dated_before_the_last_run(log, 
 def test_a_later_run_takes_only_what_is_new(log):
     _busy(log)
     log.monitor("2026-03-31")
-    later = log.monitor("2026-04-30")
-    assert [(a["date"], a["action"]) for a in later.actions] == [("2026-04-30", "escalate")]
+    later = log.monitor("2026-05-02")  # 91 days overdue: the next step after the letter
+    assert [(a["date"], a["action"]) for a in later.actions] == [("2026-05-02", "escalate")]
 
 
 def test_two_runs_on_the_same_log_give_the_same_bytes(tmp_path, default_ruleset):
@@ -419,7 +422,7 @@ def _reminded_then_paid(log):
 
 def test_an_account_reads_the_same_whatever_dates_were_run_before(tmp_path, default_ruleset):
     logs = []
-    for name, dates in (("once", ["2026-05-01"]), ("twice", ["2026-03-10", "2026-05-01"])):
+    for name, dates in (("once", ["2026-05-16"]), ("twice", ["2026-03-10", "2026-05-16"])):
         (tmp_path / name).mkdir()
         log = Log(tmp_path / name, default_ruleset)
         _reminded_then_paid(log)
@@ -427,7 +430,9 @@ def test_an_account_reads_the_same_whatever_dates_were_run_before(tmp_path, defa
             report = log.monitor(day)
         logs.append(log)
         steps = [a["details"]["step"] for a in report.actions if a["action"] == "escalate"]
-        assert steps == ["letter"], name  # after the phone call on 03-10, for I2
+        # After the phone call on 03-10, for I2 (due 03-15): the letter once it is more than
+        # 60 days overdue, as an AAA customer gets a phone call rather than a letter before.
+        assert steps == ["letter"], name
         assert log.replays_identically()
 
 
@@ -479,8 +484,10 @@ def test_a_promise_still_to_come_holds_the_ladder(log):
     log.add(invoice("2026-01-01", "I1", 10000, "2026-01-31"),
             promise("2026-02-10", "I1", "2026-03-20", 10000))
     assert log.monitor("2026-03-05").actions == []
+    # On 03-21 the promise is broken: the letter it brings forward, where the account enters
+    # the ladder (climb: fitting).
     assert [a["details"]["step"] for a in log.monitor("2026-03-21").actions
-            if a["action"] == "escalate"] == ["reminder"]
+            if a["action"] == "escalate"] == ["letter"]
 
 
 def test_a_dispute_clearing_the_overdue_balance_closes_the_escalation(log):

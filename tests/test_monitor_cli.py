@@ -34,7 +34,7 @@ def test_the_actions_as_a_table_with_a_summary_line(log, credit):
     assert lines[0].split() == ["date", "customer_id", "action", "what", "rule", "events"]
     assert any("M_BROKEN_PROMISE" in line and "escalate" in line for line in lines)
     assert result.stderr == ("credit: monitored 1 customer, 3 events up to 2026-03-31: "
-                             "5 actions (escalate 2, hold 1, notify 2); 0 taken "
+                             "4 actions (escalate 1, hold 1, notify 2); 0 taken "
                              "by earlier runs; 1 account overdue\n")
 
 
@@ -45,18 +45,19 @@ def test_json_gives_the_recorded_bodies_and_a_second_run_none(log, credit):
                                            "M_ORDER_OVER_LIMIT:T-STRONG:E00003/hold"}
     second = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--json")
     assert json.loads(second.stdout) == []
-    assert "5 taken by earlier runs" in second.stderr
+    assert "4 taken by earlier runs" in second.stderr
 
 
 def test_the_worklist_as_csv(log, credit):
-    result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--worklist",
+    # The broken promise brought the letter (02-21); 91 days overdue, a visit is due today.
+    result = credit("monitor", "--as-of", "2026-05-02", "--db", log.path, "--worklist",
                     "--csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 1
     row = rows[0]
     assert (row["customer_id"], row["overdue_amount"], row["days_overdue"], row["on_hold"],
             row["promise_broken"], row["step_today"]) == (
-        "T-STRONG", "60000", "59", "True", "True", "phone_call")
+        "T-STRONG", "60000", "91", "True", "True", "on_site_visit")
 
 
 def test_a_dry_run_records_nothing(log, credit):
@@ -77,7 +78,7 @@ def test_each_action_replays_from_the_command_line(log, credit):
     assert result.exit_code == 0
     assert result.stdout.startswith(f"ok: record {action['seq']} (M_")
     every = credit("replay", "--all", "--db", log.path)
-    assert every.stdout.endswith("6 replayed identically, 0 differed\n")  # 5 and a decision
+    assert every.stdout.endswith("5 replayed identically, 0 differed\n")  # 4 and a decision
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -136,8 +137,8 @@ def test_only_the_payment_that_clears_the_overdue_balance_closes_the_escalation(
 def test_the_worklist_as_json_after_a_run_shows_todays_step(log, credit):
     first = credit("monitor", "--as-of", "2026-03-31", "--db", log.path)
     assert first.exit_code == 0
-    result = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--worklist",
+    result = credit("monitor", "--as-of", "2026-05-02", "--db", log.path, "--worklist",
                     "--json")
     assert result.exit_code == 0, result.stderr
     [line] = json.loads(result.stdout)
-    assert (line["overdue_amount"], line["step_today"]) == (60000, "phone_call")
+    assert (line["overdue_amount"], line["step_today"]) == (60000, "on_site_visit")

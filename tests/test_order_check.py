@@ -18,7 +18,7 @@ from tests.audit_helpers import copy_db, edit_body, rows, tamper, verify
 from tests.order_helpers import AS_OF, EXAMPLES, order_trail
 from tests.paths import DEFAULT_RULESET
 
-LIMIT = Decimal("585000.00")  # bbb-distributor's limit on 2026-11-30
+LIMIT = Decimal("134000.00")  # bbb-distributor's limit on 2026-11-30
 EXPOSURE = Decimal("10700.00")  # CUST-10004's exposure in examples/order-events.jsonl
 
 
@@ -63,7 +63,7 @@ def test_an_order_exactly_at_the_available_amount_passes(trail, credit, tmp_path
     available = LIMIT - EXPOSURE
     data = checked(credit, trail, order_file(tmp_path, float(available + over)))
     assert data["outcome"] == outcome
-    assert data["facts"]["available"] == "574300.00"
+    assert data["facts"]["available"] == "123300.00"
     assert data["facts"]["over_limit_by"] == format(over, ".2f")
 
 
@@ -72,7 +72,7 @@ def test_the_example_orders(trail, credit):
     assert (within["outcome"], within["reasons"]) == ("pass", [])
     over = checked(credit, trail, EXAMPLES / "orders" / "over-limit.json")
     assert codes(over) == ["CREDIT_LIMIT_EXCEEDED"]
-    assert over["facts"]["over_limit_by"] == "5700.00"
+    assert over["facts"]["over_limit_by"] == "456700.00"
     overdue = checked(credit, trail, EXAMPLES / "orders" / "overdue-customer.json")
     assert codes(overdue) == ["OVERDUE_ITEMS"]
     assert overdue["facts"]["days_overdue"] == 60

@@ -54,7 +54,7 @@ def test_a_group_at_its_limit_blocks_a_members_order(trail, credit, amount, bloc
 def test_a_group_with_one_member_at_its_limit(trail, credit):
     assert define(credit, trail, 10_700, "CUST-10004").exit_code == 0
     assert codes(check(credit, trail, 0.01)) == ["GROUP_LIMIT_EXCEEDED"]
-    # Its own limit (585,000) has room: the group is what blocked it.
+    # Its own limit (134,000) has room: the group is what blocked it.
     assert check(credit, trail, 0.01)["facts"]["over_limit_by"] == "0.00"
 
 

@@ -74,7 +74,7 @@ def test_limit_within_authority_and_below_the_four_eyes_amount(default_ruleset, 
     data = decide_with(default_ruleset, {"kind": "limit", "value": limit, "by": "ann",
                                          "role": role})
     assert data["overrides"][0]["applied"] is applied
-    assert data["policy"]["credit_limit"] == (f"{limit}.00" if applied else "1800000.00")
+    assert data["policy"]["credit_limit"] == (f"{limit}.00" if applied else "70000.00")
 
 
 def test_limit_above_the_four_eyes_amount_needs_another_approver(default_ruleset):
@@ -173,18 +173,18 @@ def test_an_override_amount_that_is_no_amount_is_not_applied(default_ruleset, va
                                          "role": "credit_analyst"})
     assert data["overrides"][0]["applied"] is False
     assert data["overrides"][0]["why"].endswith("is not an amount from 0 to 10^15")
-    assert data["policy"]["credit_limit"] == "1800000.00"
+    assert data["policy"]["credit_limit"] == "70000.00"
 
 
 def test_an_applied_override_needs_a_manager_to_sign_off(default_ruleset):
-    smaller = {"financials.equity": 300000}  # limit 180,000: automatic on its own
+    smaller = {"requested_amount": 20000}  # limit 40,000 (20,000 + 20,000 owed): automatic
     assert decide_with(default_ruleset, **smaller)["approval"]["required_level"] == "automatic"
-    capped = decide_with(default_ruleset, {"kind": "limit_cap", "value": 90000, "by": "ann",
+    capped = decide_with(default_ruleset, {"kind": "limit_cap", "value": 30000, "by": "ann",
                                            "role": "credit_analyst"}, **smaller)
     assert capped["overrides"][0]["applied"] is True
-    assert capped["policy"]["credit_limit"] == "90000.00"
+    assert capped["policy"]["credit_limit"] == "30000.00"
     assert capped["approval"]["required_level"] == "credit_manager"
-    expired = decide_with(default_ruleset, {"kind": "limit_cap", "value": 90000, "by": "ann",
+    expired = decide_with(default_ruleset, {"kind": "limit_cap", "value": 30000, "by": "ann",
                                             "role": "credit_analyst", "expires": "2026-01-01"},
                           **smaller)
     assert expired["approval"]["required_level"] == "automatic"

@@ -28,10 +28,10 @@ def test_strong_customer_is_accepted_as_aaa_with_policy(default_ruleset):
     data = decide(default_ruleset, strong_customer(), AS_OF).to_dict()
     assert data["admission"] == {"outcome": "accept", "reasons": []}
     assert data["grading"]["grade"] == "AAA"
-    # min(12,000,000 * 0.15, 5,000,000 * 0.6, 5,000,000) rounded down to a thousand
-    assert data["policy"]["credit_limit"] == "1800000.00"
+    # min(15% of the 5,000,000 net worth, the 50,000 asked + 20,000 owed it needs, 5,000,000)
+    assert data["policy"]["credit_limit"] == "70000.00"
     assert data["policy"]["currency"] == "EUR"
-    assert data["approval"]["required_level"] == "credit_committee"
+    assert data["approval"]["required_level"] == "credit_analyst"  # (50,000..100,000]
     assert data["ruleset"]["hash"] == default_ruleset.hash and len(default_ruleset.hash) == 64
 
 
@@ -82,7 +82,8 @@ def test_exposure_above_limit_refers(default_ruleset):
 
 
 def test_exposure_exactly_at_limit_is_accepted(default_ruleset):
-    data = decide(default_ruleset, strong_customer(requested_amount=1780000), AS_OF).to_dict()
+    # 730,000 asked + 20,000 owed = 750,000, exactly 15% of the 5,000,000 net worth
+    data = decide(default_ruleset, strong_customer(requested_amount=730000), AS_OF).to_dict()
     assert data["policy"]["total_exposure"] == data["policy"]["credit_limit"]
     assert data["admission"]["outcome"] == "accept"
 

@@ -75,8 +75,9 @@ def test_a_scorecard_bin_of_the_default_ruleset(tmp_path):
 
 def test_a_policy_row_of_the_default_ruleset(tmp_path):
     old, new = copy_default(tmp_path)
-    edit(new / "policy.yaml", "payment_term_days: 45\n        discount_rate: 0.01\n",
-         "payment_term_days: 60\n        discount_rate: 0.01\n")
+    bbb = ("payment_term_days: {}\n        discount_rate: 0.02\n        discount_days: 10\n"
+           "        guarantee_required: false\n        review_interval_days: 180\n")
+    edit(new / "policy.yaml", bbb.format(45), bbb.format(60))
     assert texts(old, new) == ["policy: table row P_BBB: payment_term_days 45 → 60"]
 
 
@@ -85,7 +86,7 @@ def test_a_removed_check_and_a_version_of_the_default_ruleset(tmp_path):
     edit(new / "ruleset.yaml", 'version: "1.0.0"', 'version: "1.1.0"')
     admission = (new / "admission.yaml").read_text()
     start = admission.index("  - id: KO_INSOLVENCY")
-    end = admission.index("  - id: KO_NEGATIVE_EQUITY")
+    end = admission.index("  - id: REF_PAYMENT_DEFAULT")
     (new / "admission.yaml").write_text(admission[:start] + admission[end:])
     assert texts(old, new) == [
         "manifest: version 1.0.0 → 1.1.0",
@@ -118,7 +119,7 @@ def test_a_moved_escalation_row_under_first_hit(tmp_path):
     text = text.replace(visit, "")
     text = text.replace("    - {id: X_REMINDER", visit + "    - {id: X_REMINDER")
     (new / "escalation.yaml").write_text(text)
-    assert texts(old, new) == ["escalation: table row X_VISIT moved from position 4 to 7"]
+    assert texts(old, new) == ["escalation: table row X_VISIT moved from position 5 to 10"]
 
 
 # --- crafted pairs ----------------------------------------------------------------------

@@ -33,7 +33,8 @@ CUSTOMERS = {
     "C6": strong_customer(requested_amount=5000000),                   # AAA, referred
     "C7": strong_customer(**{"financials.net_income": -100000,         # AA, limit lower
                              "credit_history.overdue_count_12m": 4,
-                             "credit_history.max_days_overdue_12m": 45}),
+                             "credit_history.max_days_overdue_12m": 45,
+                             "attributes.monthly_purchases": 400000}),
 }
 
 
@@ -46,7 +47,7 @@ def edit(path: Path, before: str, after: str) -> None:
 @pytest.fixture
 def rulesets(tmp_path) -> tuple[Path, Path]:
     """The default ruleset, and a candidate that rejects French customers, caps a tiny
-    market share at BB and gives AA a tenth of revenue instead of 12%."""
+    market share at BB and gives AA a tenth of its net worth instead of 12%."""
     baseline, candidate = tmp_path / "baseline", tmp_path / "candidate"
     shutil.copytree(DEFAULT_RULESET, baseline)
     shutil.copytree(DEFAULT_RULESET, candidate)
@@ -58,7 +59,7 @@ def rulesets(tmp_path) -> tuple[Path, Path]:
     with (candidate / "grading.yaml").open("a", encoding="utf-8") as out:
         out.write("  - id: CAP_TINY_SHARE\n    when: operating.market_share < 0.01\n"
                   "    at_most: BB\n    reason: TINY_MARKET_SHARE\n")
-    edit(candidate / "policy.yaml", "financials.revenue * 0.12", "financials.revenue * 0.10")
+    edit(candidate / "policy.yaml", "financials.equity * 0.12", "financials.equity * 0.10")
     return baseline, candidate
 
 
@@ -97,31 +98,35 @@ def _limit_row(grade, old_n, old, new_n, new, change):
             "new_accepted": new_n, "new_granted": new, "change": change}
 
 
+# Limits by hand: the strong customer needs 50,000 asked + 20,000 owed = 70,000, below every
+# grade's share of its 5,000,000 net worth; C6 asks 5,000,000 (AAA: 15% = 750,000, referred);
+# C7 buys 400,000 a month, AA needs 400,000 x 75 / 30 = 1,000,000: 12% of net worth = 600,000
+# in the baseline, 10% = 500,000 in the candidate.
 EXPECTED_LIMITS = [
-    _limit_row("AAA", 3, "5400000.00", 1, "1800000.00", "-3600000.00"),  # C1, C2, C3 -> C1
-    _limit_row("AA", 1, "1440000.00", 1, "1200000.00", "-240000.00"),    # C7
-    _limit_row("A", 1, "1200000.00", 1, "1200000.00", "0.00"),           # C5
+    _limit_row("AAA", 3, "210000.00", 1, "70000.00", "-140000.00"),  # C1, C2, C3 -> C1
+    _limit_row("AA", 1, "600000.00", 1, "500000.00", "-100000.00"),  # C7
+    _limit_row("A", 1, "70000.00", 1, "70000.00", "0.00"),           # C5
     _limit_row("BBB", 0, "0.00", 0, "0.00", "0.00"),
-    _limit_row("BB", 0, "0.00", 1, "600000.00", "+600000.00"),           # C3
+    _limit_row("BB", 0, "0.00", 1, "70000.00", "+70000.00"),         # C3
     _limit_row("B", 0, "0.00", 0, "0.00", "0.00"),
     _limit_row("CCC", 0, "0.00", 0, "0.00", "0.00"),
-    _limit_row("total", 5, "8040000.00", 4, "4800000.00", "-3240000.00"),
+    _limit_row("total", 5, "880000.00", 4, "710000.00", "-170000.00"),
 ]
 
 
 def _mover(customer_id, row, old_grade, new_grade, notches, new_outcome, new, change):
     return {"customer_id": customer_id, "row": row, "old_grade": old_grade,
             "new_grade": new_grade, "notches": notches, "old_outcome": "accept",
-            "new_outcome": new_outcome, "old_granted": {"C2": "1800000.00",
-                                                        "C3": "1800000.00",
-                                                        "C7": "1440000.00"}[customer_id],
+            "new_outcome": new_outcome, "old_granted": {"C2": "70000.00",
+                                                        "C3": "70000.00",
+                                                        "C7": "600000.00"}[customer_id],
             "new_granted": new, "limit_change": change}
 
 
 EXPECTED_MOVERS = [  # by notches, then by the change in the granted limit
-    _mover("C2", 2, "AAA", "rejected", -7, "reject", "0.00", "-1800000.00"),
-    _mover("C3", 3, "AAA", "BB", -4, "accept", "600000.00", "-1200000.00"),
-    _mover("C7", 7, "AA", "AA", 0, "accept", "1200000.00", "-240000.00"),
+    _mover("C2", 2, "AAA", "rejected", -7, "reject", "0.00", "-70000.00"),
+    _mover("C3", 3, "AAA", "BB", -4, "accept", "70000.00", "0.00"),
+    _mover("C7", 7, "AA", "AA", 0, "accept", "500000.00", "-100000.00"),
 ]
 
 
@@ -137,9 +142,9 @@ def test_a_small_portfolio_checked_by_hand(rulesets, portfolio):
     assert summary["customers"] == 7 and summary["unreadable"] == 0
     assert (summary["unchanged"], summary["upgraded"], summary["downgraded"]) == (5, 0, 2)
     assert summary["outcome_changed"] == 1
-    assert summary["granted"] == {"old": "8040000.00", "new": "4800000.00",
-                                  "change": "-3240000.00"}
-    assert summary["referred"] == {"old": "1800000.00", "new": "1800000.00"}  # C6
+    assert summary["granted"] == {"old": "880000.00", "new": "710000.00",
+                                  "change": "-170000.00"}
+    assert summary["referred"] == {"old": "750000.00", "new": "750000.00"}  # C6
 
 
 def test_top_keeps_the_customers_that_move_most(rulesets, portfolio):
@@ -276,8 +281,8 @@ def test_csv_of_each_table(rulesets, portfolio):
     assert tables["migration"][0] == {k: str(v) for k, v in EXPECTED_MIGRATION[0].items()}
     assert tables["outcomes"] == [{"old_outcome": "accept", "new_outcome": "reject",
                                    "customers": "1"}]
-    assert tables["limits"][-1]["change"] == "-3240000.00"
-    assert sum(Decimal(r["limit_change"]) for r in tables["movers"]) == Decimal("-3240000")
+    assert tables["limits"][-1]["change"] == "-170000.00"
+    assert sum(Decimal(r["limit_change"]) for r in tables["movers"]) == Decimal("-170000")
 
 
 def test_a_bad_row_is_reported_and_the_rest_simulated(rulesets, portfolio):

@@ -4,7 +4,8 @@ located finding (an error or a warning, with a code).
 Tables (``lint_tables``): rules that can never fire, rules that overlap under hit policy
 unique (or give different answers under any), inputs no rule matches in a table with no
 default. Grading (``lint_grading``): values no bin takes, grades no score reaches.
-Policy (``lint_policy``): a worse grade getting more. Monitoring (``lint_monitoring``):
+Policy (``lint_policy``): a worse grade getting more. Approval (``lint_approval``): a
+limit signed off at a level whose role may not set it. Monitoring (``lint_monitoring``):
 windows longer than signals are remembered, rules that act on a signal from before a hold.
 Facts (here): declared but never read. A ruleset ``credit validate`` refuses (including
 an expression reading a fact that is not declared) gives validate's problems as errors,
@@ -19,6 +20,7 @@ from ..errors import ProblemsError
 from ..ruleset.compiler import CompiledRuleset, enrichment_fact_types
 from ..ruleset.loader import load_ruleset
 from .findings import ERROR, WARNING, Finding
+from .lint_approval import approval_findings
 from .lint_grading import grading_findings
 from .lint_monitoring import monitoring_findings
 from .lint_policy import policy_findings
@@ -40,7 +42,8 @@ def lint_ruleset(folder: str | Path) -> list[Finding]:
 def lint_compiled(ruleset: CompiledRuleset) -> list[Finding]:
     """Every finding for a ruleset that compiled, in file order."""
     findings = table_findings(ruleset) + grading_findings(ruleset) + \
-        policy_findings(ruleset) + unused_facts(ruleset) + monitoring_findings(ruleset)
+        policy_findings(ruleset) + approval_findings(ruleset) + unused_facts(ruleset) + \
+        monitoring_findings(ruleset)
     return sorted(findings)
 
 

@@ -1,6 +1,9 @@
 """Static check of the policy stage: values that go the wrong way, a worse grade getting
 a larger credit limit, a longer payment term or review interval, or no guarantee where a
-better grade needs one.
+better grade needs one; and a worse grade on credit terms (a payment term above 0) offered
+a smaller cash discount, or a shorter window to earn it, than a better grade: paying early
+cuts the most risk where the risk is highest, so the incentive should not shrink with the
+grade.
 
 The compiled policy function is asked for every grade over a fixed grid of values of the
 numbers it reads (revenue, equity, ...; within each customer field's bounds), and of the
@@ -28,6 +31,12 @@ from .input_space import domain_of
 MORE_GENEROUS = {"credit_limit": "a larger credit limit",
                  "payment_term_days": "a longer payment term",
                  "review_interval_days": "a longer review interval"}
+MORE = "a worse grade should not get more"
+# output -> what a worse grade on credit terms getting less of it is called
+SMALLER_INCENTIVE = {"discount_rate": ("a smaller cash discount", ""),
+                     "discount_days": ("a shorter cash discount window", " days")}
+LESS = ("a worse grade on credit terms should be offered at least the same incentive to pay "
+        "early")
 GRID = (1_000_000, 100_000, 10_000_000, 1000, 1_000_000_000, 10, 1, 0.5, 0.1, 0, -1, -1000,
         -1_000_000)
 MAX_PROBES = 5000
@@ -55,7 +64,7 @@ def policy_findings(ruleset: CompiledRuleset) -> list[Finding]:
             for better in reversed(ruleset.grades[:k]):
                 if better not in given:
                     continue
-                for name, text in _wrong_way(given[better][0], outputs):
+                for name, text, why in _wrong_way(given[better][0], outputs):
                     if (worse, name) in found:
                         continue
                     path = ("table", "default", name) if row == "default" else \
@@ -66,21 +75,33 @@ def policy_findings(ruleset: CompiledRuleset) -> list[Finding]:
                         " (for " + ", ".join(f"{n} = {v}" for n, v in probe.items()) + ")"
                     found[(worse, name)] = Finding(
                         doc.locate(path), ERROR, "policy-wrong-way",
-                        f"grade {worse} gets {text(better)}{example}: a worse grade should "
-                        "not get more")
+                        f"grade {worse} gets {text(better)}{example}: {why}")
     return list(found.values())
 
 
 def _wrong_way(better: Mapping, worse: Mapping):
-    """(output, text maker) for each output where ``worse`` is more generous."""
+    """(output, text maker, why) for each output where ``worse`` is more generous, or on
+    credit terms is offered less incentive to pay early."""
     for name, what in MORE_GENEROUS.items():
         b, w = better.get(name), worse.get(name)
         if b is not None and w is not None and w > b:
-            yield name, lambda grade, what=what, b=b, w=w: (f"{what} ({_show(w)}) than the "
-                                                           f"better grade {grade} ({_show(b)})")
+            yield name, lambda grade, what=what, b=b, w=w: (
+                f"{what} ({_show(w)}) than the better grade {grade} ({_show(b)})"), MORE
     if better.get("guarantee_required") is True and worse.get("guarantee_required") is False:
         yield "guarantee_required", lambda grade: (f"no guarantee where the better grade "
-                                                   f"{grade} needs one")
+                                                   f"{grade} needs one"), MORE
+    term = worse.get("payment_term_days")
+    if term is None or term <= 0:  # cash in advance: nothing to pay early
+        return
+    for name, (what, unit) in SMALLER_INCENTIVE.items():
+        b, w = better.get(name), worse.get(name)
+        if name == "discount_days" and not (
+                (better.get("discount_rate") or 0) > 0 and (worse.get("discount_rate") or 0) > 0):
+            continue  # a window without a discount (or beside none) is no incentive
+        if b is not None and w is not None and w < b:
+            yield name, lambda grade, what=what, unit=unit, b=b, w=w: (
+                f"{what} ({_show(w)}{unit}) than the better grade {grade} ({_show(b)}{unit})"
+            ), LESS
 
 
 def _policy_for(ruleset: CompiledRuleset, probe: Mapping, grade: str, table_id: str):

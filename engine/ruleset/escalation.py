@@ -5,6 +5,12 @@ minimum overdue amount, a minimum share of the balance, and days to wait before 
 and a decision table that proposes a step from the position. Stateless and pure: the
 monitor computes the position from the event log and asks for the step.
 
+How the ladder is climbed (``climb``): ``one_step`` (the default) takes the steps one at a
+time from the mildest; ``fitting`` goes straight to the step that fits the account's age
+and amount (the proposed step after the amount fall-back), when it enters the ladder and
+after each waiting time, but never past a step marked ``required`` that has not been taken
+(a formal letter before legal action).
+
 The position an escalation reads (``POSITION_FACTS``): days overdue of the oldest open
 undisputed item, the overdue amount (disputed items left out), the balance (disputed items
 included: they are still exposure), the customer's grade, whether a dispute is open,
@@ -105,7 +111,14 @@ def next_step(ruleset, position: Mapping) -> Escalation:
                             f"{names[level]}")
         result.step = NONE
         return result
-    if level > last_level + 1:  # one step at a time
+    if level > last_level + 1 and spec.get("climb", "one_step") == "fitting":
+        for between in range(last_level + 1, level):  # never past a required step
+            if steps[between].get("required"):
+                result.notes.append(f"{names[between]} is required before "
+                                    f"{names[level]}")
+                level = between
+                break
+    elif level > last_level + 1:  # one step at a time
         result.notes.append(f"one step at a time after {last or 'no step'}")
         level = last_level + 1
     if level >= 0 and last_level >= 0 and level >= last_level:
