@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.monitor", "engine.batch"),
     ("engine.orders",),
     ("engine.quality", "engine.replay"),
+    ("engine.report",),
     ("engine.cli",),
 )
 ONLY_IN = {"click": ("engine.cli",), "durable": ("engine.monitor.rete_session",)}

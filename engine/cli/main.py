@@ -31,6 +31,7 @@ COMMANDS = {
     "orders": "orders_commands:orders_command", "order": "orders_commands:order_group",
     "limit": "orders_commands:limit_group", "group": "orders_commands:group_group",
     "hold": "orders_commands:hold_group",
+    "report": "report_commands:report_command",
 }
 
 
