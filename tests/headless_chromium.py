@@ -147,12 +147,14 @@ class Chromium:
             raise RuntimeError(f"{expression}: {result['exceptionDetails'].get('text')}")
         return result["result"].get("value")
 
-    def screenshot(self, path: Path) -> Path:
-        """The whole page (not only the window) as a PNG file."""
+    def screenshot(self, path: Path, height: int | None = None) -> Path:
+        """The whole page (not only the window; its first ``height`` pixels if given) as a
+        PNG file."""
         size = self.call("Page.getLayoutMetrics")["cssContentSize"]
         data = self.call("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
+            "clip": {"x": 0, "y": 0, "width": size["width"],
+                     "height": min(height or size["height"], size["height"]),
                      "scale": 1}})["data"]
         path.write_bytes(base64.b64decode(data))
         return path

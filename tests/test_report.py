@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import subprocess
+import sys
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -345,3 +347,15 @@ def test_the_checks_would_see_a_request_and_a_console_error(browser, tmp_path):
     url = opened(browser, page)
     assert browser.requests() == [url, "http://127.0.0.1:9/pixel.png"]
     assert "boom" in browser.console_errors()
+
+
+def test_version_and_other_commands_do_not_load_the_report():
+    """Jinja2 and engine.report are imported when a report is made, not at start-up."""
+    probe = ("import sys\nfrom engine.cli.main import main\nsys.argv = ['credit', '--version']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('jinja2', 'markupsafe', "
+             "'engine.report', 'engine.cli.report'))))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                          text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip().splitlines()[-1] == "[]"
