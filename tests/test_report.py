@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -359,3 +360,66 @@ def test_version_and_other_commands_do_not_load_the_report():
                           text=True, check=True,
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+# -- credit simulate --html -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def simulation(tmp_path_factory) -> tuple[Path, dict]:
+    """The first 200 customers of the example portfolio under the shipped ruleset and a
+    candidate that gives more points to a current ratio from 1.0 to 1.5: the page, and
+    the same simulation as --json gives it."""
+    folder = tmp_path_factory.mktemp("simulation")
+    candidate = folder / "candidate"
+    shutil.copytree(ROOT / "rulesets" / "default", candidate)
+    for name, old, new in (("ruleset.yaml", 'version: "1.0.0"', 'version: "1.1.0"'),
+                           ("grading.yaml", '{range: "[1.0..1.5)", points: 50}',
+                            '{range: "[1.0..1.5)", points: 60}')):
+        text = (candidate / name).read_text(encoding="utf-8")
+        assert old in text
+        (candidate / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    portfolio = folder / "portfolio.csv"
+    lines = (EXAMPLES / "portfolio.csv").read_text(encoding="utf-8").splitlines(True)
+    portfolio.write_text("".join(lines[:201]), encoding="utf-8")
+    out = folder / "simulation.html"
+    stdout = credit("simulate", "--baseline", ROOT / "rulesets" / "default", "--candidate",
+                    candidate, portfolio, "--as-of", "2025-12-31", "--json", "--html", out)
+    return out, json.loads(stdout)
+
+
+def test_simulate_html_is_written_beside_the_usual_output(simulation):
+    page, data = simulation
+    assert data["summary"]["customers"] == 200 and data["summary"]["upgraded"] > 0
+    text = page.read_text(encoding="utf-8")
+    assert data["baseline"]["hash"] in text and data["candidate"]["hash"] in text
+    for needle in ("src=", "<link", "@import", "url(", "https://"):
+        assert needle not in text
+
+
+def test_simulate_html_refuses_a_folder_before_deciding(tmp_path):
+    result = invoke_credit("simulate", "--baseline", ROOT / "rulesets" / "default",
+                           "--candidate", ROOT / "rulesets" / "default",
+                           EXAMPLES / "portfolio.csv", "--html", tmp_path)
+    assert result.exit_code == 2
+    assert result.stdout == "" and "'--html': " in result.stderr and "is a folder" in \
+        result.stderr
+
+
+def test_the_simulation_page_in_chromium(browser, simulation, tmp_path):
+    page, data = simulation
+    url = opened(browser, page)
+    assert browser.console_errors() == []
+    assert browser.requests() == [url]
+    browser.screenshot(tmp_path / "simulation.png")
+    matrix = {row["old_grade"]: row for row in data["migration"]}
+    cells = browser.evaluate(
+        "Array.from(document.querySelectorAll('#migration g.cell'))"
+        ".map(g => [g.dataset.row, g.dataset.column, Number(g.dataset.count)])")
+    assert len(cells) == (len(matrix) - 1) ** 2  # less the total row and column
+    assert all(matrix[old][new] == n for old, new, n in cells)
+    assert browser.evaluate("document.getElementById('upgraded').textContent") == \
+        str(data["summary"]["upgraded"])
+    movers = table(browser, "#movers")
+    assert list(movers) == [row["customer_id"] for row in data["movers"]]
+    assert table(browser, "#limits")["AAA"][5] == \
+        f"{'+' if Decimal(data['limits'][0]['change']) > 0 else ''}" \
+        f"{Decimal(data['limits'][0]['change']):,.2f}"

@@ -18,6 +18,12 @@ def money(value: object) -> str:
     return f"{Decimal(str(value)):,.2f}"
 
 
+def signed_money(value: object) -> str:
+    """An amount with its sign, + included (+1,176,000.00; 0.00 has none)."""
+    amount = Decimal(str(value))
+    return ("+" if amount > 0 else "") + money(amount)
+
+
 @cache
 def environment():
     """The environment (made once a process)."""
@@ -29,4 +35,5 @@ def environment():
         lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["number"] = number
     env.filters["money"] = money
+    env.filters["signed_money"] = signed_money
     return env
