@@ -10,7 +10,7 @@ customer's latest decision in the period, in date and then trail order.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -71,12 +71,11 @@ def gather(store: AuditStore, since: dt.date | None = None,
     if not decisions["count"]:
         raise ReportError(f"{store.path}: no decision from {since} to {until}")
     replayer = Replayer(store)
-    reached = decisions.pop("reached")
     return {
         "trail": _trail(store),
         "period": {"from": period[0], "to": period[1]},
         **decisions,
-        "coverage": _coverage(store, replayer, reached, period),
+        "coverage": _coverage(store, replayer, period),
         "actions": _actions(store, period),
         "accounts": _accounts(store, replayer, until, decisions["currency"]),
         "orders": _orders(store, period),
@@ -122,7 +121,6 @@ def _decisions(store: AuditStore, period: list[str]) -> dict:
     outcomes: Counter = Counter()
     reasons: dict[tuple[str, str], dict] = {}
     overrides: Counter = Counter()
-    reached: dict[tuple[str, str], list[_Reached]] = defaultdict(list)
     count = 0
     for row in _decision_rows(store, period):
         count += 1
@@ -147,8 +145,6 @@ def _decisions(store: AuditStore, period: list[str]) -> dict:
             overrides[(override.get("role") or "?", _direction(override, decision["grading"],
                                                              grades),
                        bool(override.get("applied")))] += 1
-        reached[(row["ruleset_hash"], decision["engine_version"])].append(
-            _Reached(body["trace"], decision["grading"]["band_grade"]))
     scale = _scale(store, (b["ruleset_hash"] for b in latest.values()))
     currencies = {b["currency"] for b in latest.values() if b["currency"]}
     return {
@@ -165,7 +161,6 @@ def _decisions(store: AuditStore, period: list[str]) -> dict:
         "overrides": [{"role": role, "direction": direction, "applied": applied,
                        "decisions": n}
                       for (role, direction, applied), n in sorted(overrides.items())],
-        "reached": reached,
     }
 
 
@@ -240,31 +235,41 @@ def _migration(first: dict[str, dict], latest: dict[str, dict],
                 n for (a, b), n in cells.items() if a == b)}
 
 
-def _coverage(store: AuditStore, replayer: Replayer,
-              reached: dict[tuple[str, str], list[_Reached]], period: list[str]
-              ) -> list[dict]:
+def _coverage(store: AuditStore, replayer: Replayer, period: list[str]) -> list[dict]:
     """Rule coverage per ruleset over the period's decisions and monitor actions: which
-    rules, table rows, bins and bands they reached, and which none did."""
-    by_ruleset: dict[str, list[_Reached]] = defaultdict(list)
-    for (ruleset_hash, engine_version), items in reached.items():
-        slots = store.trace_slots(ruleset_hash, engine_version)
-        for item in items:
-            item.trace = [((index, *slots[index]), values, result)
-                          for index, values, result in item.trace]
-        by_ruleset[ruleset_hash].extend(items)
-    for row in store.iter_rows(
-            "SELECT ruleset_hash, json_extract(body, '$.rule') AS rule FROM records WHERE "
-            "kind = 'action' AND as_of >= ? AND as_of <= ? AND ruleset_hash IS NOT NULL",
-            period):
-        if row["ruleset_hash"] in by_ruleset and row["rule"]:
-            by_ruleset[row["ruleset_hash"]].append(_Reached(fired={row["rule"]}))
+    rules, table rows, bins and bands they reached, and which none did. The decisions are
+    read again, one at a time, so that memory does not grow with the trail."""
     found = []
-    for ruleset_hash, items in sorted(by_ruleset.items()):
+    for (ruleset_hash,) in store.conn.execute(
+            "SELECT DISTINCT ruleset_hash FROM records WHERE kind = 'decision' AND "
+            "as_of >= ? AND as_of <= ? ORDER BY 1", period).fetchall():
         ruleset = replayer.ruleset(ruleset_hash)
-        coverage = measure_coverage(ruleset, items).to_dict()
+        coverage = measure_coverage(ruleset, _reached(store, ruleset_hash, period))
         found.append({"ruleset": f"{ruleset.name} {ruleset.version}",
-                      "hash": ruleset_hash, **coverage})
+                      "hash": ruleset_hash, **coverage.to_dict()})
     return found
+
+
+def _reached(store: AuditStore, ruleset_hash: str, period: list[str]) -> Iterator[_Reached]:
+    """What each decision under the ruleset reached (its trace with the slots' meaning,
+    its band), then the monitoring rule of each monitor action under it."""
+    slots: dict[str, list] = {}
+    for row in store.iter_rows("SELECT * FROM records WHERE kind = 'decision' AND "
+                               "ruleset_hash = ? AND as_of >= ? AND as_of <= ? ORDER BY seq",
+                               [ruleset_hash, *period]):
+        body = store.body(row)
+        engine_version = body["decision"]["engine_version"]
+        if engine_version not in slots:
+            slots[engine_version] = store.trace_slots(ruleset_hash, engine_version)
+        meaning = slots[engine_version]
+        yield _Reached([((index, *meaning[index]), values, result)
+                        for index, values, result in body["trace"]],
+                       body["decision"]["grading"]["band_grade"])
+    for row in store.iter_rows(
+            "SELECT json_extract(body, '$.rule') AS rule FROM records WHERE kind = 'action' "
+            "AND ruleset_hash = ? AND as_of >= ? AND as_of <= ?", [ruleset_hash, *period]):
+        if row["rule"]:
+            yield _Reached(fired={row["rule"]})
 
 
 def _actions(store: AuditStore, period: list[str]) -> list[dict]:
