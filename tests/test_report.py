@@ -224,6 +224,29 @@ def test_monitor_actions_and_rule_coverage_are_the_trails(year, year_data):
     assert coverage["missed"] and all(i["hits"] == 0 for i in coverage["missed"])
 
 
+def test_a_period_counts_only_the_decisions_dated_in_it(year):
+    """From 2026-06-01 to 2026-08-31: the monitor's re-grades of those months only."""
+    since, until = "2026-06-01", "2026-08-31"
+    with AuditStore(year, create=False) as store:
+        data = gather(store, dt.date.fromisoformat(since), dt.date.fromisoformat(until))
+    rows = sql(year, "SELECT customer_id, grade FROM records WHERE kind = 'decision' AND "
+                     "as_of BETWEEN ? AND ? ORDER BY as_of, seq", (since, until))
+    assert data["count"] == len(rows) > 0 and data["period"] == {"from": since, "to": until}
+    first: dict[str, str] = {}
+    latest: dict[str, str] = {}
+    for customer, grade in rows:
+        first.setdefault(customer, grade)
+        latest[customer] = grade
+    moves = Counter((first[c], latest[c]) for c in latest)
+    assert data["migration"]["cells"] == [[moves[(a, b)] for b in GRADES] for a in GRADES]
+    actions = dict(sql(year, "SELECT outcome, count(*) FROM records WHERE kind = 'action' AND "
+                             "as_of BETWEEN ? AND ? GROUP BY 1", (since, until)))
+    assert {r["action"]: r["actions"] for r in data["actions"]} == actions
+    assert data["accounts"]["as_of"] == until
+    [coverage] = data["coverage"]
+    assert sum(i["hits"] for i in coverage["items"] if i["kind"] == "band") == len(rows)
+
+
 def test_accounts_agree_with_the_exposure_command(year, year_data):
     accounts = year_data["accounts"]
     with_events = sql(year, "SELECT count(DISTINCT customer_id) FROM records WHERE kind = "
