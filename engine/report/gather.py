@@ -77,7 +77,7 @@ def gather(store: AuditStore, since: dt.date | None = None,
         **decisions,
         "coverage": _coverage(store, replayer, period),
         "actions": _actions(store, period),
-        "accounts": _accounts(store, replayer, until, decisions["currency"]),
+        "accounts": _accounts(store, until, decisions["currency"]),
         "orders": _orders(store, period),
     }
 
@@ -91,9 +91,10 @@ def _dates(store: AuditStore) -> tuple[dt.date | None, dt.date | None]:
 
 
 def _trail(store: AuditStore) -> dict:
-    """The trail's head and the verify result the report was drawn from."""
-    head = store.head()
+    """The trail's head and the verify result the report was drawn from: the head verify
+    reached (a record appended meanwhile is not claimed as verified)."""
     report = verify_file(str(store.path))
+    head = report.head or store.head()
     return {"path": str(store.path), "records": head[0] if head else 0,
             "head": f"{head[0]}:{head[1]}" if head else None,
             "verified": report.ok, "checked": report.checked,
@@ -280,7 +281,7 @@ def _actions(store: AuditStore, period: list[str]) -> list[dict]:
         "GROUP BY 1 ORDER BY 2 DESC, 1", period))
 
 
-def _accounts(store: AuditStore, replayer: Replayer, as_of: dt.date,
+def _accounts(store: AuditStore, as_of: dt.date,
               currency: str | None) -> dict:
     """Ageing of open invoices and use of credit limits, from every customer's events up
     to ``as_of`` (amounts in the ruleset's currency; items in another one are counted
