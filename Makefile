@@ -9,13 +9,13 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,serve]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,serve,report,browse]'
 	touch $(STAMP)
 
 # The demo keeps its own audit file and starts it afresh, so every run prints the same
 # (your credit-audit.db is never touched by it).
 DEMO_FILES := demo-audit.db demo-audit.db-wal demo-audit.db-shm demo-audit.db.key \
-	demo-audit.db.monitor-lock results.jsonl monitor-actions.csv
+	demo-audit.db.monitor-lock results.jsonl monitor-actions.csv report.html
 demo: export CREDIT_DB = demo-audit.db
 demo: $(STAMP)
 	rm -f $(DEMO_FILES)
@@ -28,6 +28,7 @@ demo: $(STAMP)
 	$(BIN)/credit audit verify
 	$(BIN)/credit replay --all --since 2025-12-31
 	$(BIN)/credit audit stats
+	$(BIN)/credit report --out report.html --to 2026-11-30
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -65,6 +65,7 @@ _EXPORTS = {
     "lint_ruleset": "engine.quality.lint",
     "simulate_portfolio": "engine.quality.simulate",
     "simulate_audit": "engine.quality.simulate",
+    "write_report": "engine.report.page",
     # errors
     "CreditRulesError": "engine.errors",
     "ProblemsError": "engine.errors",

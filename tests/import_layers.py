@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.monitor", "engine.batch"),
     ("engine.orders",),
     ("engine.quality", "engine.replay"),
-    ("engine.serve",),
+    ("engine.report", "engine.serve"),
     ("engine.cli",),
 )
 ONLY_IN = {"click": ("engine.cli",), "durable": ("engine.monitor.rete_session",),

@@ -145,6 +145,14 @@ def _monitored_year(folder: Path) -> None:
         run(command, folder)
 
 
+@scenario("credit report --out report.html --to 2026-11-30")
+def _reported_year(folder: Path) -> None:
+    for command in ("credit batch examples/portfolio.csv --out results.jsonl "
+                    "--as-of 2025-12-31", "credit events ingest examples/events.jsonl",
+                    "credit monitor --as-of 2026-11-30"):
+        run(command, folder)
+
+
 @scenario("credit events ingest examples/order-events.jsonl")
 def _order_events(folder: Path) -> None:
     """A fresh folder: the events are the trail's first records."""

@@ -246,6 +246,40 @@ def verify_command(db_path, head: str | None, public_key: str | None, fmt: str) 
     sys.exit(1)
 
 
+@audit.command("browse")
+@db_option
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True,
+              help="Port on 127.0.0.1 to serve on.")
+def browse_command(db_path, port: int) -> None:
+    """Browse the trail in a web browser (datasette), read-only.
+
+    Serves the audit file on 127.0.0.1 with the metadata credit-rules ships: free SQL
+    off, the meta table refused, no download of the file, every column described,
+    facets on kind, grade and outcome, and canned queries (the chain head, a customer's
+    history, one record with its body as JSON, overrides and who approved them, batch
+    runs and a batch's summary). Needs the [browse] extra (datasette). Ctrl-C stops it.
+
+    Examples:
+
+    \b
+      credit audit browse
+      credit audit browse --db demo-audit.db --port 8002
+    """
+    path = Path(db_path or default_db_path())
+    with open_store(str(path)):
+        pass  # an audit file, or one clear line saying why not
+    try:
+        from .audit_browse import serve
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("datasette", "yaml"):
+            raise
+        raise click.ClickException("credit audit browse needs datasette: pip install "
+                                   "'credit-rules[browse]'") from None
+    click.echo(f"serving {path} read-only on http://127.0.0.1:{port}/ (Ctrl-C stops it)",
+               err=True)
+    serve(path, port)
+
+
 @audit.command("head")
 @db_option
 @click.option("--sign", "key", type=click.Path(dir_okay=False), metavar="KEY",

@@ -32,6 +32,7 @@ COMMANDS = {
     "limit": "orders_commands:limit_group", "group": "orders_commands:group_group",
     "hold": "orders_commands:hold_group",
     "serve": "serve_commands:serve_group",
+    "report": "report_commands:report_command",
 }
 
 

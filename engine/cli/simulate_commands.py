@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import click
 
@@ -87,12 +88,15 @@ def diff_command(old: str, new: str, fmt: str) -> None:
               help="How many of the customers that move the most to list.")
 @click.option("--show", "table", type=click.Choice(TABLES),
               help="Only this table (needed with --csv).")
+@click.option("--html", "html_out", metavar="FILE",
+              help="Also write the four tables as one self-contained HTML page (the "
+                   "migration matrix as a heatmap), in the look of credit report.")
 @output_options
 def simulate_command(portfolio: str | None, baseline_dir: str, candidate_dir: str,
                      from_audit: bool, db_path: str | None, since: dt.date | None,
                      until: dt.date | None, customer: str | None,
                      recorded_ruleset: str | None, as_of: dt.date | None, workers: int,
-                     top: int, table: str | None, fmt: str) -> None:
+                     top: int, table: str | None, html_out: str | None, fmt: str) -> None:
     """Decide every customer under a baseline and a candidate ruleset and report what moves.
 
     Reports the grade migration matrix, the admission outcomes that change, granted limits
@@ -106,6 +110,7 @@ def simulate_command(portfolio: str | None, baseline_dir: str, candidate_dir: st
     \b
       credit simulate --baseline rulesets/default --candidate new/ examples/portfolio.csv
       credit simulate --baseline rulesets/default --candidate new/ --from-audit --since 2026-01-01
+      credit simulate --baseline rulesets/default --candidate new/ portfolio.csv --html sim.html
     """
     filters = {"--since": since, "--until": until, "--customer": customer,
                "--ruleset-id": recorded_ruleset}
@@ -123,6 +128,8 @@ def simulate_command(portfolio: str | None, baseline_dir: str, candidate_dir: st
     if fmt == "csv" and table is None:
         raise click.UsageError(f"--csv writes one table: choose it with --show "
                                f"({'|'.join(TABLES)})")
+    if html_out is not None:
+        _check_html_out(html_out)
     problems = 0
     meter = progress("simulating customers",
                      None if from_audit else estimate_rows(portfolio), fmt)
@@ -150,8 +157,27 @@ def simulate_command(portfolio: str | None, baseline_dir: str, candidate_dir: st
     finally:
         meter.finish()
     _print(simulation, table, fmt)
+    if html_out is not None:
+        from ..report.simulation_page import write_simulation_report
+
+        try:
+            write_simulation_report(simulation, html_out)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {html_out}: "
+                                       f"{exc.strerror or exc}") from None
     if problems:
         sys.exit(1)
+
+
+def _check_html_out(path: str) -> None:
+    """Say what is wrong with --html before deciding anyone: Jinja2 missing, a folder."""
+    try:
+        import jinja2  # noqa: F401 - only to say what is missing before the work
+    except ModuleNotFoundError:
+        raise click.ClickException("--html needs Jinja2: pip install "
+                                   "'credit-rules[report]'") from None
+    if Path(path).is_dir():
+        raise click.BadParameter(f"'{path}' is a folder", param_hint="'--html'")
 
 
 def _print(simulation: Simulation, table: str | None, fmt: str) -> None:
