@@ -97,6 +97,15 @@ def rows(db: Path, sql: str = "SELECT * FROM records ORDER BY seq", params=()) -
         conn.close()
 
 
+def read_only_rows(db: Path, sql: str, params=()) -> list[tuple]:
+    """The rows of a query, as tuples, through a read-only connection."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
 def insert_record(conn: sqlite3.Connection, row: dict) -> None:
     marks = ", ".join("?" * len(ALL_COLUMNS))
     conn.execute(f"INSERT INTO records ({', '.join(ALL_COLUMNS)}) VALUES ({marks})",

@@ -19,3 +19,10 @@ def invoke_credit(*args: object, env: dict | None = None, stdin: str | None = No
     added to the environment and ``stdin`` as standard input; the result has exit_code,
     stdout, stderr and output."""
     return CliRunner().invoke(cli, [str(arg) for arg in args], env=env, input=stdin)
+
+
+def credit_stdout(*args: object) -> str:
+    """What ``credit ARGS`` prints, asserting it succeeded (for building test trails)."""
+    result = invoke_credit(*args)
+    assert result.exit_code == 0, result.output
+    return result.stdout

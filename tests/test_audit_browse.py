@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -18,19 +17,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.audit_helpers import read_only_rows as sql
 from tests.credit_cli import CREDIT, invoke_credit
+from tests.credit_cli import credit_stdout as credit
 from tests.order_helpers import order_trail
 from tests.paths import ROOT
 
 pytest.importorskip("datasette", reason="datasette (the [browse] extra) is not installed")
 
 EXAMPLES = ROOT / "examples"
-
-
-def credit(*args: object) -> str:
-    result = invoke_credit(*args)
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -95,14 +90,6 @@ def get(url: str) -> tuple[int, object]:
             return exc.code, json.loads(text)
         except ValueError:
             return exc.code, None
-
-
-def sql(db: Path, query: str, params=()) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(query, params).fetchall()
-    finally:
-        conn.close()
 
 
 def test_records_are_listed_newest_first_with_facets(server, trail):

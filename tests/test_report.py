@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -25,6 +24,8 @@ import pytest
 from engine.audit.store import AuditStore
 from engine.report.gather import gather
 from tests.audit_helpers import copy_db, tamper
+from tests.audit_helpers import read_only_rows as sql
+from tests.credit_cli import credit_stdout as credit
 from tests.credit_cli import invoke_credit
 from tests.headless_chromium import BrowserUnavailable, Chromium
 from tests.order_helpers import order_trail
@@ -32,12 +33,6 @@ from tests.paths import ROOT
 
 EXAMPLES = ROOT / "examples"
 YEAR_END = "2026-11-30"
-
-
-def credit(*args: object) -> str:
-    result = invoke_credit(*args)
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -88,14 +83,6 @@ def orders_page(orders, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("orders-report") / "report.html"
     credit("report", "--out", out, "--db", orders)
     return out
-
-
-def sql(db: Path, query: str, params=()) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(query, params).fetchall()
-    finally:
-        conn.close()
 
 
 def decisions_by_customer(db: Path, until: str) -> dict[str, list[tuple]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 import click
 
@@ -60,3 +61,16 @@ class Amount(click.ParamType):
         if not amount.is_finite() or not 0 <= amount <= Decimal(10) ** 15:
             self.fail(f"{value!r} is not an amount from 0 to 10^15", param, ctx)
         return format(amount, "f")
+
+
+def check_html_out(path: str, option: str, what: str) -> None:
+    """Say what is wrong with an HTML page to write before any work: Jinja2 (the
+    ``report`` extra) missing, or ``path`` a folder. ``what`` names the command or option
+    that needs it."""
+    try:
+        import jinja2  # noqa: F401 - only to say what is missing before the work
+    except ModuleNotFoundError:
+        raise click.ClickException(f"{what} needs Jinja2: pip install "
+                                   "'credit-rules[report]'") from None
+    if Path(path).is_dir():
+        raise click.BadParameter(f"'{path}' is a folder", param_hint=f"'{option}'")

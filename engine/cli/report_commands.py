@@ -4,12 +4,11 @@ over ``engine.report``."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
 from ..audit.store import AuditStore, default_db_path
-from .options import db_option, parse_date
+from .options import check_html_out, db_option, parse_date
 
 
 @click.command("report")
@@ -38,15 +37,9 @@ def report_command(out: str, since, until, db_path) -> None:
       credit report --out report.html
       credit report --out q3.html --from 2026-07-01 --to 2026-09-30
     """
-    try:
-        import jinja2  # noqa: F401 - only to say what is missing before reading anything
-    except ModuleNotFoundError:
-        raise click.ClickException("credit report needs Jinja2: pip install "
-                                   "'credit-rules[report]'") from None
+    check_html_out(out, "--out", "credit report")
     from ..report.page import write_report
 
-    if Path(out).is_dir():
-        raise click.BadParameter(f"'{out}' is a folder", param_hint="'--out'")
     with AuditStore(db_path or default_db_path(), create=False) as store:
         try:
             data = write_report(store, out, since, until)

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import click
 
@@ -18,7 +17,7 @@ from ..quality.ruleset_diff import diff_rulesets
 from ..quality.simulate import simulate_audit, simulate_portfolio
 from ..quality.simulation_report import TABLES, Simulation
 from ..ruleset.source import load_ruleset_source
-from .options import as_of_option, db_option, parse_date, use_audit_file
+from .options import as_of_option, check_html_out, db_option, parse_date, use_audit_file
 from .output import format_rows, output_options
 from .progress import progress
 
@@ -129,7 +128,7 @@ def simulate_command(portfolio: str | None, baseline_dir: str, candidate_dir: st
         raise click.UsageError(f"--csv writes one table: choose it with --show "
                                f"({'|'.join(TABLES)})")
     if html_out is not None:
-        _check_html_out(html_out)
+        check_html_out(html_out, "--html", "--html")
     problems = 0
     meter = progress("simulating customers",
                      None if from_audit else estimate_rows(portfolio), fmt)
@@ -167,17 +166,6 @@ def simulate_command(portfolio: str | None, baseline_dir: str, candidate_dir: st
                                        f"{exc.strerror or exc}") from None
     if problems:
         sys.exit(1)
-
-
-def _check_html_out(path: str) -> None:
-    """Say what is wrong with --html before deciding anyone: Jinja2 missing, a folder."""
-    try:
-        import jinja2  # noqa: F401 - only to say what is missing before the work
-    except ModuleNotFoundError:
-        raise click.ClickException("--html needs Jinja2: pip install "
-                                   "'credit-rules[report]'") from None
-    if Path(path).is_dir():
-        raise click.BadParameter(f"'{path}' is a folder", param_hint="'--html'")
 
 
 def _print(simulation: Simulation, table: str | None, fmt: str) -> None:

@@ -131,6 +131,16 @@ async def _claim(service: Service, request: Request, principal: Principal, body:
     return claim, await _replay(service, claim, first.seq, first.request_sha256)
 
 
+async def _recording(service: Service, request: Request, principal: Principal
+                     ) -> tuple[bytes, Claim | None, Response | None]:
+    """A request that records: its body (within the size limit), its Idempotency-Key
+    claim, and the first answer when it is a retry."""
+    body = await read_body(request.stream(), request.headers.get("content-length"),
+                           service.config.max_body)
+    claim, replayed = await _claim(service, request, principal, body)
+    return body, claim, replayed
+
+
 async def _replay(service: Service, claim: Claim, seq: int, first_sha256: str) -> Response:
     if first_sha256 != claim.request_sha256:
         raise Refusal(409, f"Idempotency-Key {claim.key!r} was used for a different request "
@@ -161,9 +171,7 @@ async def _written(service: Service, future, claim: Claim | None) -> Written | R
 
 async def post_decision(service: Service, request: Request, principal: Principal) -> Response:
     """Decide a customer document and record the decision (integrator)."""
-    body = await read_body(request.stream(), request.headers.get("content-length"),
-                           service.config.max_body)
-    claim, replayed = await _claim(service, request, principal, body)
+    body, claim, replayed = await _recording(service, request, principal)
     if replayed is not None:
         return replayed
     as_of = as_of_date(request.query_params.get("as_of"))
@@ -201,9 +209,7 @@ async def post_decision(service: Service, request: Request, principal: Principal
 async def post_order_check(service: Service, request: Request, principal: Principal
                            ) -> Response:
     """Check a sales order against the trail and record the check (integrator)."""
-    body = await read_body(request.stream(), request.headers.get("content-length"),
-                           service.config.max_body)
-    claim, replayed = await _claim(service, request, principal, body)
+    body, claim, replayed = await _recording(service, request, principal)
     if replayed is not None:
         return replayed
     as_of = as_of_date(request.query_params.get("as_of"))
