@@ -318,3 +318,22 @@ def test_a_kept_exposure_follows_every_new_event_and_day(ruleset, tmp_path):
         # Another day: the horizon moves (SO-1 is due 2026-12-20, 30 days ahead).
         assert book.exposure("K-1", dt.date(2026, 11, 19), ruleset)[1].total == \
             Decimal("500.00")
+
+
+def test_a_kept_position_follows_every_new_event_and_day(ruleset, tmp_path):
+    with AuditStore(tmp_path / "audit.db") as store:
+        book = AccountBook(store)
+        due = event(1, "invoice_issued", invoice_id="IN-1", amount=1000,
+                    due_date="2026-11-10")
+        store.append([NewRecord("event", canonical_json(due), customer_id="K-1",
+                                as_of="2026-11-01")])
+        first = book.position("K-1", AS_OF, ruleset)
+        assert (first["days_overdue"], first["overdue_amount"]) == (20, Decimal(1000))
+        assert book.position("K-1", AS_OF, ruleset) is first  # unchanged: kept
+        assert book.position("K-1", dt.date(2026, 12, 1), ruleset)["days_overdue"] == 21
+        paid = event(2, "payment_received", "2026-11-20", invoice_id="IN-1", amount=400)
+        store.append([NewRecord("event", canonical_json(paid), customer_id="K-1",
+                                as_of="2026-11-20")])
+        again = book.position("K-1", AS_OF, ruleset)
+        assert again["overdue_amount"] == Decimal(600)
+        assert again == book.account("K-1", AS_OF).position(AS_OF)  # as folding afresh

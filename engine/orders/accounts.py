@@ -38,8 +38,9 @@ class AccountBook:
         self.store = store
         self._kept: dict[str, _Kept] = {}
         self._policies: dict[int, dict] = {}
-        # customer -> ((last event applied, day, ruleset hash), the exposure then)
+        # customer -> (state: last event applied, day, ruleset hash, rates; what then)
         self._exposures: dict[str, tuple[tuple, Exposure]] = {}
+        self._positions: dict[str, tuple[tuple, dict]] = {}
 
     def exposure(self, customer_id: str, as_of: dt.date, ruleset: CompiledRuleset,
                  rates: Mapping[str, Rate] | None = None) -> tuple[Account, Exposure]:
@@ -47,10 +48,7 @@ class AccountBook:
         categories (``rates`` convert other currencies), computed once for each state of
         the account, date, ruleset and rates. Raises MissingRate as ``exposure_of``."""
         account = self.account(customer_id, as_of, ruleset.currency)
-        kept = self._kept.get(customer_id)
-        state = None if kept is None or kept.account is not account else \
-            (kept.last_seq, as_of, ruleset.hash,
-             tuple(sorted((rates or {}).items())) if account.currencies() else ())
+        state = self._state(customer_id, account, as_of, ruleset, rates)
         cached = self._exposures.get(customer_id)
         if state is not None and cached is not None and cached[0] == state:
             return account, cached[1]
@@ -58,6 +56,31 @@ class AccountBook:
         if state is not None:  # one per customer: the latest state, day and ruleset asked
             self._exposures[customer_id] = (state, exposure)
         return account, exposure
+
+    def position(self, customer_id: str, as_of: dt.date, ruleset: CompiledRuleset,
+                 rates: Mapping[str, Rate] | None = None) -> dict:
+        """The account's position on ``as_of`` (``Account.position``: what is overdue,
+        since when), computed once for each state of the account, date and rates."""
+        account = self.account(customer_id, as_of, ruleset.currency)
+        state = self._state(customer_id, account, as_of, ruleset, rates)
+        cached = self._positions.get(customer_id)
+        if state is not None and cached is not None and cached[0] == state:
+            return cached[1]
+        position = account.position(as_of, rates={currency: rate.rate for currency, rate
+                                                  in (rates or {}).items()})
+        if state is not None:
+            self._positions[customer_id] = (state, position)
+        return position
+
+    def _state(self, customer_id: str, account: Account, as_of: dt.date,
+               ruleset: CompiledRuleset, rates: Mapping[str, Rate] | None) -> tuple | None:
+        """What a reading of the kept account depends on; None for an account folded for
+        a day before its latest event (not kept, so nothing is cached for it)."""
+        kept = self._kept.get(customer_id)
+        if kept is None or kept.account is not account:
+            return None
+        return (kept.last_seq, as_of, ruleset.hash,
+                tuple(sorted((rates or {}).items())) if account.currencies() else ())
 
     def policy(self, decision_row: dict) -> dict:
         """The policy part of a decision record (read once per record: records never

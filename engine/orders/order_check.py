@@ -158,11 +158,11 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
     MissingRate)."""
     customer_id = order["customer_id"]
     accounts = accounts or AccountBook(store)
-    account, exposure = accounts.exposure(customer_id, as_of, ruleset, rates)
+    _, exposure = accounts.exposure(customer_id, as_of, ruleset, rates)
     amount = _in_ruleset_currency(order, exchange, ruleset)
     counted = None if amount is None else \
         _order_counted(order, amount, exposure, as_of, ruleset)
-    position = account.position(as_of, rates={c: r.rate for c, r in (rates or {}).items()})
+    position = accounts.position(customer_id, as_of, ruleset, rates)
     latest = latest_decision(store, customer_id, as_of)
     effective = effective_limit(store, customer_id, latest, as_of)
     limit = effective.amount
