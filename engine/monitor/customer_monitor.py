@@ -198,7 +198,10 @@ class CustomerMonitor:
     def _clock(self, day: dt.date) -> None:
         self.last_clock = day
         if "clock" in self.used:
-            signal = self._signal("clock", f"#clock:{day.isoformat()}", day, None, {})
+            position = self.account.position(day, rates=self.factors)
+            signal = self._signal("clock", f"#clock:{day.isoformat()}", day, None, {
+                "overdue_amount": position["overdue_amount"],
+                "days_overdue": position["days_overdue"]})
             self._assert(signal, remember=False)
             self.session.retract_signal(signal)
 
@@ -356,6 +359,8 @@ class CustomerMonitor:
             decision = details.pop("_decision", None)
             events = {s["event_id"] for s in bound.values() if "event_id" in s} | \
                 set(details.pop("_events", ()))  # an escalation's overdue invoices
+            if not events:  # fired by the clock (ageing arrears): the overdue invoices
+                events = {i.event_id for i in self._overdue(day) if i.event_id}
             matched = {name: {k: v for k, v in signal.items() if k != "sid"}
                        for name, signal in bound.items()}
             self.outcome.actions.append(MonitorAction({
@@ -399,13 +404,17 @@ class CustomerMonitor:
         if result.step == NONE:
             return None
         self.account.record_step(result.step, day)
-        overdue = [i for i in self.account.invoices.values()
-                   if i.open_amount > 0 and i.due_date < day and not i.disputed]
+        overdue = self._overdue(day)
         return {"step": result.step, "proposed": result.proposed, "notes": result.notes,
                 "table_rows": [slot[2] for slot, _, _ in result.trace],
                 "position": _plain(position),
                 "overdue_invoices": sorted(i.id for i in overdue),
                 "_events": [i.event_id for i in overdue if i.event_id]}
+
+    def _overdue(self, day: dt.date) -> list:
+        """The invoices overdue on ``day`` (disputed ones left out)."""
+        return [i for i in self.account.invoices.values()
+                if i.open_amount > 0 and i.due_date < day and not i.disputed]
 
     def _close_escalation(self, rule, bound, day, firing) -> dict | None:
         if self.account.last_step is None:
