@@ -38,6 +38,8 @@ from ..ruleset.escalation import NONE, next_step
 from ..ruleset.monitoring import MonitoringRule
 from ..service import decide_facts
 from .account import Account
+from .regrade import account_facts
+from .regrade import plain as _plain
 from .rete_session import Firing, ReteSession
 
 _CAN_CLEAR_OVERDUE = frozenset({"payment_received", "dispute_opened", "dispute_closed"})
@@ -465,15 +467,8 @@ class CustomerMonitor:
         if recorded is None:
             return {"status": "skipped",
                     "reason": f"no decision on record before {day.isoformat()} to re-grade"}
-        measures = self.account.measures(day, self.factors)
-        facts = json.loads(json.dumps(recorded))
-        enriched = dict(before.enriched())
-        changed = {}
-        for path, measure in sorted(self.ruleset.monitoring.regrade_facts.items()):
-            value = _plain(measures[measure])
-            _set_path(facts, path, value)
-            enriched[path] = {"plugin": "monitor", "value": value}
-            changed[path] = value
+        facts, enriched, changed = account_facts(
+            self.ruleset, recorded, before.enriched(), self.account.measures(day, self.factors))
         try:
             decided = decide_facts(self.ruleset, facts, day, enriched=enriched)
         except DecisionError as exc:
@@ -504,22 +499,3 @@ class CustomerMonitor:
                 "days_since_last_step": position["days_since_last_step"],
                 "on_hold": bool(self.holds), "promise_broken": position["promise_broken"],
                 "dispute_open": position["dispute_open"]}
-
-
-def _plain(value: object) -> object:
-    """An engine value as JSON: whole amounts as integers, other amounts as decimals."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def _set_path(document: dict, path: str, value: object) -> None:
-    *parents, last = path.split(".")
-    for name in parents:
-        child = document.get(name)
-        if not isinstance(child, dict):
-            child = document[name] = {}
-        document = child
-    document[last] = value
