@@ -52,6 +52,11 @@ def test_a_review_falls_due_on_the_decisions_date_plus_its_interval(log, as_of, 
         assert (row["customer_id"], row["grade_before"]) == (CUSTOMER, "AAA")
         assert [d["as_of"] for d in decisions(log)] == ["2025-12-31", "2026-12-31"]
         assert decisions(log)[-1]["decision_id"] == row["decision_id"]
+        # No events in the log for this customer: the history it was decided on stands.
+        with AuditStore(log.path) as store:
+            first, again = (store.body(store.record(str(d["seq"]))) for d in decisions(log))
+        assert again["input"] == first["input"]
+        assert "ageing_current" not in again["input"]["credit_history"]
 
 
 def test_arrears_moving_into_a_later_bucket_rescore_with_the_accounts_behaviour(log):

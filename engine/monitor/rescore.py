@@ -9,7 +9,8 @@ moved into a later ageing bucket (current, 1-30, 31-60, 61-90, over 90 days past
 disputed invoices left out) than on the day of that decision.
 
 Each is decided again on its latest decision's input with the account's measures put in
-(as the monitor's re-grade does: ``monitoring.yaml``'s ``regrade: facts:``), as of the
+(as the monitor's re-grade does: ``monitoring.yaml``'s ``regrade: facts:``; a customer
+without events in the log keeps the credit history it was decided on), as of the
 rescore date, and the decision is appended as any other (with its challenger). Time is the
 rescore date, never the clock: running twice for a date decides no one twice, since the
 second run finds every decision it made current.
@@ -98,8 +99,12 @@ def rescore(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date, *,
         account = _fold(row["customer_id"], events, as_of, ruleset.currency)
         item = Rescored(row["customer_id"], reasons, row["decision_id"], row["grade"],
                         credit_limit_before=_limit(body))
-        facts, enriched, _ = account_facts(ruleset, body["input"], body.get("enriched") or {},
-                                           account.measures(as_of, rates))
+        if events:
+            facts, enriched, _ = account_facts(ruleset, body["input"],
+                                               body.get("enriched") or {},
+                                               account.measures(as_of, rates))
+        else:  # the log says nothing of this customer: its recorded history stands
+            facts, enriched = body["input"], body.get("enriched") or {}
         try:
             decided = decide_facts(ruleset, facts, as_of, enriched=enriched)
         except DecisionError as exc:
