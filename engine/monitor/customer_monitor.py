@@ -38,6 +38,7 @@ from ..ruleset.escalation import NONE, next_step
 from ..ruleset.monitoring import MonitoringRule
 from ..service import decide_facts
 from .account import Account
+from .late_payment import late_payment_charges
 from .regrade import account_facts
 from .regrade import plain as _plain
 from .rete_session import Firing, ReteSession
@@ -407,11 +408,16 @@ class CustomerMonitor:
             return None
         self.account.record_step(result.step, day)
         overdue = self._overdue(day)
-        return {"step": result.step, "proposed": result.proposed, "notes": result.notes,
-                "table_rows": [slot[2] for slot, _, _ in result.trace],
-                "position": _plain(position),
-                "overdue_invoices": sorted(i.id for i in overdue),
-                "_events": [i.event_id for i in overdue if i.event_id]}
+        details = {"step": result.step, "proposed": result.proposed, "notes": result.notes,
+                   "table_rows": [slot[2] for slot, _, _ in result.trace],
+                   "position": _plain(position),
+                   "overdue_invoices": sorted(i.id for i in overdue),
+                   "_events": [i.event_id for i in overdue if i.event_id]}
+        charges = late_payment_charges(self.ruleset.escalation_spec.get("late_payment"),
+                                       overdue, day, self.factors)
+        if charges is not None:  # what the step's letter claims beyond the invoices
+            details["charges"] = charges
+        return details
 
     def _overdue(self, day: dt.date) -> list:
         """The invoices overdue on ``day`` (disputed ones left out)."""
