@@ -63,14 +63,32 @@ class Amount(click.ParamType):
         return format(amount, "f")
 
 
-def check_html_out(path: str, option: str, what: str) -> None:
+def check_html_out(path: str, option: str, what: str, inputs: tuple = ()) -> None:
     """Say what is wrong with an HTML page to write before any work: Jinja2 (the
-    ``report`` extra) missing, or ``path`` a folder. ``what`` names the command or option
-    that needs it."""
+    ``report`` extra) missing, ``path`` a folder, one of the command's ``inputs`` (the
+    audit file, the portfolio), or any SQLite file (an audit trail is never overwritten
+    by a typo). ``what`` names the command or option that needs it."""
     try:
         import jinja2  # noqa: F401 - only to say what is missing before the work
     except ModuleNotFoundError:
         raise click.ClickException(f"{what} needs Jinja2: pip install "
                                    "'credit-rules[report]'") from None
-    if Path(path).is_dir():
+    target = Path(path)
+    if target.is_dir():
         raise click.BadParameter(f"'{path}' is a folder", param_hint=f"'{option}'")
+    if not target.exists():
+        return
+    for given in inputs:
+        if given is not None and Path(given).exists() and target.samefile(given):
+            raise click.BadParameter(f"'{path}' is the command's input {given}: writing "
+                                     "the page there would destroy it",
+                                     param_hint=f"'{option}'")
+    try:
+        with target.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return  # (writing it will say what is wrong)
+    if head == b"SQLite format 3\x00":
+        raise click.BadParameter(f"'{path}' is an SQLite file (an audit trail?): it is "
+                                 "never overwritten; choose another file",
+                                 param_hint=f"'{option}'")
