@@ -68,6 +68,38 @@ def test_without_as_of_the_decision_is_as_of_today_and_recorded_so(service):
     assert decisions(db)[0]["as_of"] == today
 
 
+@pytest.mark.parametrize(("as_of", "says"), [
+    ("9999-12-31", "as_of: 9999-12-31 is outside the days the engine works with "
+                   "(1900-01-01 to 9000-12-31)"),
+    ("0001-01-01", "as_of: 0001-01-01 is outside the days the engine works with "
+                   "(1900-01-01 to 9000-12-31)")])
+def test_a_day_at_the_ends_of_the_calendar_is_a_400_not_an_overflow(service, as_of, says):
+    test_client, headers, _ = service
+    for answer in (
+            test_client.post(f"/v1/decisions?as_of={as_of}", content=customer_json(),
+                             headers=headers["erp"]),
+            test_client.get(f"/v1/customers/C-1/exposure?as_of={as_of}",
+                            headers=headers["erp"])):
+        assert answer.status_code == 400 and answer.json()["problems"] == [says]
+
+
+def test_odd_record_references_are_404s(service):
+    test_client, headers, _ = service
+    for ref in ("99999999999999999999999", "%C2%B2", "1"):
+        answer = test_client.get(f"/v1/decisions/{ref}", headers=headers["auditor"])
+        assert answer.status_code == 404, (ref, answer.text)
+
+
+def test_an_exposure_without_the_rate_it_needs_is_a_422(service, monkeypatch):
+    monkeypatch.delenv("CREDIT_RATES_FILE", raising=False)
+    test_client, headers, _ = service
+    dollars = [{**EVENTS[0], "currency": "USD"}]
+    test_client.post("/v1/events", content=json.dumps(dollars), headers=headers["erp"])
+    answer = test_client.get(f"/v1/customers/C-1/exposure?{AS_OF}", headers=headers["erp"])
+    assert answer.status_code == 422, answer.text
+    assert "No USD to EUR exchange rate" in answer.json()["problems"][0]
+
+
 def test_a_bad_as_of_is_a_400(service):
     test_client, headers, db = service
     answer = test_client.post("/v1/decisions?as_of=30.11.2026", content=customer_json(),
@@ -490,8 +522,9 @@ def test_an_auditor_gets_a_proof_that_checks_with_the_public_key_alone(tmp_path)
         assert answer.status_code == 200, answer.text
         record = check_proof(answer.json(), load_public_key(tmp_path / "signer.key.pub"))
         assert (record["seq"], record["hash"]) == (made["seq"], made["hash"])
-        assert test_client.get("/v1/decisions/999/proof",
-                               headers=headers["auditor"]).status_code == 404
+        for ref in ("999", "1", "99999999999999999999999", "%C2%B2"):  # 1: ruleset-loaded
+            assert test_client.get(f"/v1/decisions/{ref}/proof",
+                                   headers=headers["auditor"]).status_code == 404, ref
         assert test_client.get(f"/v1/decisions/{made['seq']}/proof",
                                headers=headers["erp"]).status_code == 403
 

@@ -470,7 +470,7 @@ class AuditStore:
 
     def record(self, ref: str) -> dict:
         """One record by sequence number or decision id (the latest with that id)."""
-        if ref.isdigit():
+        if is_seq(ref):
             row = self.conn.execute("SELECT * FROM records WHERE seq = ?", [int(ref)])
         else:
             row = self.conn.execute("SELECT * FROM records WHERE decision_id = ? ORDER BY seq "
@@ -526,6 +526,12 @@ class AuditStore:
             yield dict(zip(names, row, strict=True))
 
 
+
+
+def is_seq(ref: str) -> bool:
+    """Whether a record reference is a sequence number (ASCII digits SQLite can hold; "²"
+    is a digit to Python, and twenty digits overflow)."""
+    return ref.isascii() and ref.isdigit() and len(ref) <= 18
 
 
 def _dicts(cursor) -> list[dict]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..dates import parse_day
 from ..paths import DEFAULT_RULESET
 
 
@@ -30,9 +31,9 @@ def parse_date(ctx, param, value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
+        return parse_day(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 db_option = click.option(

@@ -301,7 +301,10 @@ async def get_exposure(service: Service, request: Request, principal: Principal)
         return customer_exposure(store, ruleset, customer_id, as_of,
                                  service.plugins).to_dict()
 
-    data = await service.in_pool(exposure)
+    try:
+        data = await service.in_pool(exposure)
+    except CreditRulesError as exc:  # a rate missing, a rates file that cannot be read
+        raise Refusal(422, "the exposure cannot be counted", [str(exc)]) from None
     if data is None:
         raise Refusal(404, f"no records of customer {customer_id}")
     return json_response({"ruleset_hash": ruleset.hash, "exposure": data},
@@ -327,15 +330,21 @@ async def get_decision(service: Service, request: Request, principal: Principal)
 
 
 async def get_proof(service: Service, request: Request, principal: Principal) -> Response:
-    """A proof that a record is in the trail under a freshly signed head (auditor)."""
+    """A proof that a decision is in the trail under a freshly signed head (auditor)."""
     if service.signer is None:
         raise Refusal(501, "this service signs no heads: start it with --sign-key KEY to "
                            "give proofs")
     ref = request.path_params["ref"]
 
     def proof() -> dict:
+        try:
+            row = service.reader().record(ref)
+        except AuditError:
+            row = None
+        if row is None or row["kind"] != "decision":  # as GET /v1/decisions/{ref} says
+            raise CheckpointError(f"no decision {ref} in the audit trail")
         statement = sign_head(service.config.db, service.signer)
-        return prove(service.config.db, ref, statement)
+        return prove(service.config.db, str(row["seq"]), statement)
 
     try:
         return json_response(await service.in_pool(proof))
