@@ -542,3 +542,20 @@ def test_an_answer_orjson_cannot_write_is_written_by_json():
             "day": dt.date(2026, 11, 30)}
     assert json.loads(json_response(huge).body) == {"value": 10 ** 30, "amount": "1.50",
                                                     "day": "2026-11-30"}
+
+
+def test_an_unknown_path_or_method_answers_in_json(service):
+    test_client, headers, _ = service
+    missing = test_client.get("/v1/nothing", headers=headers["erp"])
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "no such endpoint", "problems": []}
+    wrong = test_client.get("/v1/decisions", headers=headers["erp"])
+    assert wrong.status_code == 405 and "POST" in wrong.headers["allow"]
+    assert wrong.json()["error"] == "GET is not allowed on /v1/decisions"
+
+
+def test_events_with_text_after_the_array_are_a_400(service):
+    test_client, headers, db = service
+    answer = test_client.post("/v1/events", content=b'[], "x": [1]', headers=headers["erp"])
+    assert answer.status_code == 400, answer.text
+    assert rows(db, "SELECT seq FROM records WHERE kind = 'event'") == []

@@ -249,10 +249,12 @@ def _events(body: bytes) -> list[dict]:
     text = body_text(body)
     if text.lstrip().startswith("["):
         try:  # the array on lines of its own, so that a syntax error keeps line and column
-            events = parse_json_document('{"events":\n' + text + "\n}", WHERE, WHERE, 0)[
-                "events"]
+            wrapped = parse_json_document('{"events":\n' + text + "\n}", WHERE, WHERE, 0)
         except InputError as exc:
             raise Refusal(400, "the body is not JSON", exc.lines()) from None
+        if list(wrapped) != ["events"]:  # '[], "x": 1' closes the array and goes on
+            raise Refusal(400, "the body is not JSON", [f"{WHERE}: text after the array"])
+        events = wrapped["events"]
         places = [f"{WHERE}: [{index}]" for index in range(len(events))]
     else:
         events, places = [], []
@@ -462,9 +464,19 @@ def create_app(config: ServeConfig) -> Starlette:
 
     app = Starlette(routes=[_route(service, path, methods, roles, handler)
                             for path, methods, roles, handler in ROUTES],
-                    lifespan=lifespan)
+                    lifespan=lifespan, exception_handlers={404: _not_routed,
+                                                           405: _not_routed})
     app.state.service = service
     return app
+
+
+async def _not_routed(request: Request, exc: Exception) -> Response:
+    """An unknown path (404) or method (405), in the JSON every other error has."""
+    status = getattr(exc, "status_code", 404)
+    what = "no such endpoint" if status == 404 else \
+        f"{request.method} is not allowed on {request.url.path}"
+    return json_response({"error": what, "problems": []}, status,
+                         getattr(exc, "headers", None))
 
 
 def _on_hangup(service: Service) -> bool:
