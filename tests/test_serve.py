@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 import shutil
+import socket
 from decimal import Decimal
 
 import pytest
@@ -466,6 +467,32 @@ def test_credit_serve_token_prints_the_token_once_and_adds_its_hash(tmp_path):
     assert token not in text
     principal = Tokens.read(tmp_path / "tokens.jsonl").who(f"Bearer {token}")
     assert principal.name == "erp-1" and principal.roles == {"integrator"}
+
+
+def test_a_token_for_a_file_that_cannot_be_written_is_not_shown(tmp_path):
+    result = invoke_credit("serve", "token", "erp-1", "--role", "integrator", "--to",
+                           tmp_path / "no-such-folder" / "tokens.jsonl")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.endswith("cannot add to it (No such file or directory)\n")
+
+
+def test_a_service_that_cannot_start_says_why_in_one_line(tmp_path):
+    assert invoke_credit("serve", "token", "erp", "--role", "integrator", "--to",
+                         tmp_path / "t.jsonl").exit_code == 0
+    result = invoke_credit("serve", "--tokens", tmp_path / "t.jsonl", "--db",
+                           tmp_path / "missing" / "a.db")
+    assert result.exit_code == 1
+    assert result.stderr.endswith("a.db: cannot open the audit file (unable to open "
+                                  "database file)\n") and "Traceback" not in result.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke_credit("serve", "--tokens", tmp_path / "t.jsonl", "--db",
+                               tmp_path / "a.db", "--port", port)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"credit: error: 127.0.0.1:{port}: cannot listen there")
+    assert len(result.stderr.splitlines()) == 1
 
 
 def test_credit_serve_without_tokens_is_a_usage_error():
