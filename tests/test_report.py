@@ -463,3 +463,24 @@ def test_the_simulation_page_in_chromium(browser, simulation, tmp_path):
     assert table(browser, "#limits")["AAA"][5] == \
         f"{'+' if Decimal(data['limits'][0]['change']) > 0 else ''}" \
         f"{Decimal(data['limits'][0]['change']):,.2f}"
+
+
+def test_ageing_counts_invoices_that_name_the_rulesets_own_currency(tmp_path):
+    """A trail whose only decision is a rejection (no policy to say the currency): the
+    currency is the stored ruleset's, so an invoice marked EUR is no foreign one."""
+    from engine.audit.store import AuditStore
+    from engine.report.gather import gather
+
+    db = tmp_path / "audit.db"
+    customer = EXAMPLES / "customers" / "reject-sanctions.json"
+    credit("decide", customer, "--as-of", YEAR_END, "--db", db)
+    events = tmp_path / "e.jsonl"
+    events.write_text(json.dumps({
+        "id": "E1", "customer_id": json.loads(customer.read_text())["id"],
+        "type": "invoice_issued", "occurred_at": "2026-11-01", "invoice_id": "I1",
+        "amount": 1000, "due_date": "2026-11-10", "currency": "EUR"}) + "\n")
+    credit("events", "ingest", events, "--db", db)
+    with AuditStore(db) as store:
+        accounts = gather(store)["accounts"]
+    assert accounts["currency"] == "EUR" and accounts["not_converted"] == []
+    assert [b["invoices"] for b in accounts["ageing"]] == [0, 1, 0, 0, 0]
