@@ -49,12 +49,19 @@ def test_cash_settles_only_invoices_in_its_own_currency():
     assert account.seen == {"USD"}
 
 
-def test_a_payment_naming_an_invoice_in_another_currency_does_not_settle_it():
+def test_a_payment_naming_an_invoice_is_in_its_currency_unless_it_says_otherwise():
     account = account_of(invoice(1, 100, "USD"), invoice(2, 40),
                          event(3, "payment_received", amount=60, invoice_id="INV-1"))
-    assert account.invoices["INV-1"].paid == 0
-    assert account.invoices["INV-2"].paid == 40  # euros go to the oldest euro invoice
-    assert account.unapplied == 20 and account.foreign_unapplied == {}
+    assert account.invoices["INV-1"].paid == 60  # no currency said: the invoice's dollars
+    assert account.invoices["INV-2"].paid == 0
+
+
+def test_a_payment_in_another_currency_than_the_invoice_it_names_stays_unapplied():
+    account = account_of(invoice(1, 100, "USD"), invoice(2, 40),
+                         event(3, "payment_received", amount=60, invoice_id="INV-1",
+                               currency="EUR"))
+    assert account.invoices["INV-1"].paid == 0 and account.invoices["INV-2"].paid == 0
+    assert account.unapplied == 60 and account.foreign_unapplied == {}
 
 
 def test_a_credit_note_in_another_currency_is_unapplied_credit_in_it():
@@ -72,11 +79,20 @@ def test_the_rulesets_own_currency_named_is_the_same_as_none_named():
     assert account.seen == set() and account.currencies() == set()
 
 
-def test_an_invoice_in_another_currency_than_its_order_does_not_move_the_order():
-    account = account_of(event(1, "order_placed", order_id="SO-1", amount=500,
-                               currency="USD"),
-                         invoice(2, 400, order_id="SO-1"))
-    assert account.orders["SO-1"].invoiced == 0 and account.orders["SO-1"].undelivered == 500
+def test_an_invoice_naming_an_order_is_in_its_currency_unless_it_says_otherwise():
+    order = event(1, "order_placed", order_id="SO-1", amount=500, currency="USD")
+    same = account_of(order, invoice(2, 400, order_id="SO-1"))
+    assert same.invoices["INV-2"].currency == "USD"
+    assert (same.orders["SO-1"].invoiced, same.orders["SO-1"].undelivered) == (400, 100)
+    other = account_of(order, invoice(2, 400, "GBP", order_id="SO-1"))
+    assert other.invoices["INV-2"].currency == "GBP"
+    assert (other.orders["SO-1"].invoiced, other.orders["SO-1"].undelivered) == (0, 500)
+
+
+def test_a_credit_note_naming_an_invoice_is_in_its_currency():
+    account = account_of(invoice(1, 100, "USD"),
+                         event(2, "credit_note_issued", amount=30, invoice_id="INV-1"))
+    assert account.invoices["INV-1"].amount == 70 and account.foreign_unapplied == {}
 
 
 def test_reading_a_foreign_amount_needs_its_rate():

@@ -8,6 +8,10 @@ import json
 import subprocess
 from collections import Counter
 
+import pytest
+
+from engine.audit.store import AuditStore, NewRecord
+from engine.canonical import canonical_json
 from tests.audit_helpers import AS_OF, generate, rows, run_together, verify
 from tests.credit_cli import CREDIT
 from tests.paths import ROOT
@@ -75,3 +79,44 @@ def test_two_writers_appending_in_a_loop(tmp_path):
     threes = [r["seq"] for r in records if r["customer_id"] == "three"]
     for start in range(0, 300, 3):
         assert threes[start + 2] - threes[start] == 2
+
+
+INGEST = """
+import sys
+from engine.audit.events import ingest_events
+from engine.audit.store import AuditStore
+db, events = sys.argv[1:3]
+with AuditStore(db) as store:
+    wait_to_go()
+    ingest_events(store, events, commit_every=3)
+"""
+
+
+def test_two_ingests_of_the_same_events_at_once_append_each_event_once(tmp_path):
+    db = tmp_path / "audit.db"
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps({
+        "id": f"E-{n}", "customer_id": f"C-{n % 7}", "type": "contact_made",
+        "occurred_at": "2026-11-01", "channel": "phone"}) + "\n" for n in range(600)),
+        encoding="utf-8")
+    AuditStore(db).close()  # made (and migrated) before either starts
+    run_together(tmp_path, {name: (INGEST, [str(db), str(events)]) for name in ("a", "b")})
+    ids = [r["id"] for r in rows(db, "SELECT json_extract(body, '$.id') AS id FROM records "
+                                     "WHERE kind = 'event'")]
+    assert len(ids) == 600 and len(set(ids)) == 600
+    assert verify(db).exit_code == 0
+
+
+def test_an_atomic_block_inside_another_joins_it(tmp_path):
+    db = tmp_path / "audit.db"
+    with AuditStore(db) as store:
+        record = NewRecord("event", canonical_json({"id": "E-1"}), customer_id="C-1")
+        with pytest.raises(RuntimeError), store.atomic():
+            store.append([record])  # an atomic block of its own, inside this one
+            assert store.conn.in_transaction
+            raise RuntimeError("the outer block fails after the inner one ended")
+        assert not store.conn.in_transaction
+        assert rows(db) == []  # the inner append went with the outer block
+        with store.atomic():
+            store.append([record])
+        assert len(rows(db)) == 1

@@ -75,3 +75,18 @@ def test_shell_completion_knows_the_commands(tmp_path):
 
     assert complete("credit au", 1).split() == ["plain,audit"]
     assert complete("credit audit ve", 2).split() == ["plain,verify"]
+
+
+@pytest.mark.parametrize("args", [
+    ["decide", CUSTOMER, "--no-audit", "--as-of", "{day}"],
+    ["exposure", "C-1", "--db", "{tmp}/none.db", "--as-of", "{day}"],
+    ["monitor", "--db", "{tmp}/none.db", "--as-of", "{day}"],
+])
+@pytest.mark.parametrize("day", ["9999-12-31", "1899-12-31"])
+def test_a_day_at_the_ends_of_the_calendar_is_a_usage_error_not_an_overflow(
+        credit, tmp_path, args, day):
+    result = credit(*[a.format(day=day, tmp=tmp_path) for a in args])
+    assert result.exit_code == 2, result.output
+    assert f"{day} is outside the days the engine works with (1900-01-01 to 9000-12-31)" \
+        in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

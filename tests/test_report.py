@@ -155,6 +155,26 @@ def test_out_must_be_a_file(orders, tmp_path):
     assert "is a folder" in result.stderr
 
 
+def test_the_page_never_overwrites_the_audit_file_or_any_sqlite_file(orders, tmp_path):
+    db = copy_db(orders, tmp_path / "audit.db")
+    other = copy_db(orders, tmp_path / "other.db")
+    before = db.read_bytes()
+    for target, says in ((db, "is the command's input"), (other, "is an SQLite file")):
+        result = invoke_credit("report", "--out", target, "--db", db)
+        assert result.exit_code == 2, result.output
+        assert says in result.stderr and len(result.stderr.splitlines()) == 1
+    assert db.read_bytes() == before and invoke_credit("audit", "verify", "--db",
+                                                       db).exit_code == 0
+
+
+def test_a_page_is_written_whole_over_an_old_one(orders, tmp_path):
+    out = tmp_path / "r.html"
+    out.write_text("an old page", encoding="utf-8")
+    assert invoke_credit("report", "--out", out, "--db", orders).exit_code == 0
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # no partial file left
+
+
 def test_a_trail_that_fails_verification_is_reported_as_such(orders, tmp_path):
     db = copy_db(orders, tmp_path / "tampered.db")
     tamper(db, lambda conn: conn.execute(
@@ -414,6 +434,16 @@ def test_simulate_html_refuses_a_folder_before_deciding(tmp_path):
         result.stderr
 
 
+def test_simulate_html_never_overwrites_the_portfolio(tmp_path):
+    portfolio = tmp_path / "p.csv"
+    portfolio.write_bytes((EXAMPLES / "portfolio.csv").read_bytes())
+    result = invoke_credit("simulate", "--baseline", ROOT / "rulesets" / "default",
+                           "--candidate", ROOT / "rulesets" / "default", portfolio,
+                           "--html", portfolio)
+    assert result.exit_code == 2 and "is the command's input" in result.stderr
+    assert portfolio.read_bytes() == (EXAMPLES / "portfolio.csv").read_bytes()
+
+
 def test_the_simulation_page_in_chromium(browser, simulation, tmp_path):
     page, data = simulation
     url = opened(browser, page)
@@ -433,3 +463,24 @@ def test_the_simulation_page_in_chromium(browser, simulation, tmp_path):
     assert table(browser, "#limits")["AAA"][5] == \
         f"{'+' if Decimal(data['limits'][0]['change']) > 0 else ''}" \
         f"{Decimal(data['limits'][0]['change']):,.2f}"
+
+
+def test_ageing_counts_invoices_that_name_the_rulesets_own_currency(tmp_path):
+    """A trail whose only decision is a rejection (no policy to say the currency): the
+    currency is the stored ruleset's, so an invoice marked EUR is no foreign one."""
+    from engine.audit.store import AuditStore
+    from engine.report.gather import gather
+
+    db = tmp_path / "audit.db"
+    customer = EXAMPLES / "customers" / "reject-sanctions.json"
+    credit("decide", customer, "--as-of", YEAR_END, "--db", db)
+    events = tmp_path / "e.jsonl"
+    events.write_text(json.dumps({
+        "id": "E1", "customer_id": json.loads(customer.read_text())["id"],
+        "type": "invoice_issued", "occurred_at": "2026-11-01", "invoice_id": "I1",
+        "amount": 1000, "due_date": "2026-11-10", "currency": "EUR"}) + "\n")
+    credit("events", "ingest", events, "--db", db)
+    with AuditStore(db) as store:
+        accounts = gather(store)["accounts"]
+    assert accounts["currency"] == "EUR" and accounts["not_converted"] == []
+    assert [b["invoices"] for b in accounts["ageing"]] == [0, 1, 0, 0, 0]

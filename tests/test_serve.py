@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 import shutil
+import socket
 from decimal import Decimal
 
 import pytest
@@ -66,6 +67,38 @@ def test_without_as_of_the_decision_is_as_of_today_and_recorded_so(service):
     today = dt.date.today().isoformat()
     assert answer.json()["decision"]["as_of"] == today
     assert decisions(db)[0]["as_of"] == today
+
+
+@pytest.mark.parametrize(("as_of", "says"), [
+    ("9999-12-31", "as_of: 9999-12-31 is outside the days the engine works with "
+                   "(1900-01-01 to 9000-12-31)"),
+    ("0001-01-01", "as_of: 0001-01-01 is outside the days the engine works with "
+                   "(1900-01-01 to 9000-12-31)")])
+def test_a_day_at_the_ends_of_the_calendar_is_a_400_not_an_overflow(service, as_of, says):
+    test_client, headers, _ = service
+    for answer in (
+            test_client.post(f"/v1/decisions?as_of={as_of}", content=customer_json(),
+                             headers=headers["erp"]),
+            test_client.get(f"/v1/customers/C-1/exposure?as_of={as_of}",
+                            headers=headers["erp"])):
+        assert answer.status_code == 400 and answer.json()["problems"] == [says]
+
+
+def test_odd_record_references_are_404s(service):
+    test_client, headers, _ = service
+    for ref in ("99999999999999999999999", "%C2%B2", "1"):
+        answer = test_client.get(f"/v1/decisions/{ref}", headers=headers["auditor"])
+        assert answer.status_code == 404, (ref, answer.text)
+
+
+def test_an_exposure_without_the_rate_it_needs_is_a_422(service, monkeypatch):
+    monkeypatch.delenv("CREDIT_RATES_FILE", raising=False)
+    test_client, headers, _ = service
+    dollars = [{**EVENTS[0], "currency": "USD"}]
+    test_client.post("/v1/events", content=json.dumps(dollars), headers=headers["erp"])
+    answer = test_client.get(f"/v1/customers/C-1/exposure?{AS_OF}", headers=headers["erp"])
+    assert answer.status_code == 422, answer.text
+    assert "No USD to EUR exchange rate" in answer.json()["problems"][0]
 
 
 def test_a_bad_as_of_is_a_400(service):
@@ -436,6 +469,32 @@ def test_credit_serve_token_prints_the_token_once_and_adds_its_hash(tmp_path):
     assert principal.name == "erp-1" and principal.roles == {"integrator"}
 
 
+def test_a_token_for_a_file_that_cannot_be_written_is_not_shown(tmp_path):
+    result = invoke_credit("serve", "token", "erp-1", "--role", "integrator", "--to",
+                           tmp_path / "no-such-folder" / "tokens.jsonl")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.endswith("cannot add to it (No such file or directory)\n")
+
+
+def test_a_service_that_cannot_start_says_why_in_one_line(tmp_path):
+    assert invoke_credit("serve", "token", "erp", "--role", "integrator", "--to",
+                         tmp_path / "t.jsonl").exit_code == 0
+    result = invoke_credit("serve", "--tokens", tmp_path / "t.jsonl", "--db",
+                           tmp_path / "missing" / "a.db")
+    assert result.exit_code == 1
+    assert result.stderr.endswith("a.db: cannot open the audit file (unable to open "
+                                  "database file)\n") and "Traceback" not in result.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke_credit("serve", "--tokens", tmp_path / "t.jsonl", "--db",
+                               tmp_path / "a.db", "--port", port)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"credit: error: 127.0.0.1:{port}: cannot listen there")
+    assert len(result.stderr.splitlines()) == 1
+
+
 def test_credit_serve_without_tokens_is_a_usage_error():
     result = invoke_credit("serve")
     assert result.exit_code == 2
@@ -490,8 +549,9 @@ def test_an_auditor_gets_a_proof_that_checks_with_the_public_key_alone(tmp_path)
         assert answer.status_code == 200, answer.text
         record = check_proof(answer.json(), load_public_key(tmp_path / "signer.key.pub"))
         assert (record["seq"], record["hash"]) == (made["seq"], made["hash"])
-        assert test_client.get("/v1/decisions/999/proof",
-                               headers=headers["auditor"]).status_code == 404
+        for ref in ("999", "1", "99999999999999999999999", "%C2%B2"):  # 1: ruleset-loaded
+            assert test_client.get(f"/v1/decisions/{ref}/proof",
+                                   headers=headers["auditor"]).status_code == 404, ref
         assert test_client.get(f"/v1/decisions/{made['seq']}/proof",
                                headers=headers["erp"]).status_code == 403
 
@@ -509,3 +569,20 @@ def test_an_answer_orjson_cannot_write_is_written_by_json():
             "day": dt.date(2026, 11, 30)}
     assert json.loads(json_response(huge).body) == {"value": 10 ** 30, "amount": "1.50",
                                                     "day": "2026-11-30"}
+
+
+def test_an_unknown_path_or_method_answers_in_json(service):
+    test_client, headers, _ = service
+    missing = test_client.get("/v1/nothing", headers=headers["erp"])
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "no such endpoint", "problems": []}
+    wrong = test_client.get("/v1/decisions", headers=headers["erp"])
+    assert wrong.status_code == 405 and "POST" in wrong.headers["allow"]
+    assert wrong.json()["error"] == "GET is not allowed on /v1/decisions"
+
+
+def test_events_with_text_after_the_array_are_a_400(service):
+    test_client, headers, db = service
+    answer = test_client.post("/v1/events", content=b'[], "x": [1]', headers=headers["erp"])
+    assert answer.status_code == 400, answer.text
+    assert rows(db, "SELECT seq FROM records WHERE kind = 'event'") == []

@@ -105,3 +105,25 @@ def test_a_writer_that_cannot_open_its_file_says_so(tmp_path):
     with pytest.raises(AuditError, match=r"not-a-trail\.db: not a usable audit database"):
         writer.start()
     assert isinstance(writer.submit([]).exception(timeout=0), WriterStopped)
+
+
+def test_two_writers_on_one_file_append_the_same_events_once(tmp_path):
+    """Two services (or a service and credit events ingest) on one audit file: the ids are
+    looked up in the transaction that appends, so the slower one finds them there."""
+    db = tmp_path / "a.db"
+    AuditStore(db).close()
+    writers = [GroupWriter(str(db), max_group=1) for _ in range(2)]
+    for writer in writers:
+        writer.start()
+    events = _events(40)
+    try:
+        results = _together(lambda index: [writers[index % 2].submit(
+            [event_record(e)], event_ids=[e["id"]]).result(timeout=60) for e in events])
+    finally:
+        for writer in writers:
+            writer.stop()
+    assert sum(len(w.appended) for batch in results for w in batch) == 40
+    ids = [r["id"] for r in rows(db, "SELECT json_extract(body, '$.id') AS id FROM records "
+                                     "WHERE kind = 'event'")]
+    assert sorted(ids) == sorted(e["id"] for e in events)
+    assert verify_file(str(db)).failed_seq is None

@@ -46,14 +46,17 @@ def ingest_events(store: AuditStore, path: str | Path, *,
 
     def flush() -> None:
         ids = [event["id"] for _, event in pending]
-        known = known_event_ids(store, ids)
         records = []
-        for line, event in pending:
-            if event["id"] in known:
-                report.duplicates.append((line, event["id"]))
-                continue
-            records.append(event_record(event))
-        store.append(records)
+        # The ids are looked up in the transaction that appends: another writer (a second
+        # ingest, the HTTP service) cannot append one of them in between.
+        with store.atomic():
+            known = known_event_ids(store, ids)
+            for line, event in pending:
+                if event["id"] in known:
+                    report.duplicates.append((line, event["id"]))
+                    continue
+                records.append(event_record(event))
+            store.append(records)
         report.ingested += len(records)
         pending.clear()
 

@@ -30,6 +30,7 @@ from .checkpoints import (
     record_hashes,
 )
 from .merkle import inclusion_path, leaf_hash, root_from_path
+from .store import is_seq
 
 FORMAT = "credit-rules inclusion proof 1"
 
@@ -63,7 +64,7 @@ def prove(db_path: str | os.PathLike, ref: str, statement: dict) -> dict:
 
 
 def _record(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
-    if ref.isdigit():
+    if is_seq(ref):
         row = conn.execute("SELECT * FROM records WHERE seq = ?", (int(ref),)).fetchone()
     else:
         row = conn.execute("SELECT * FROM records WHERE decision_id = ? AND kind = "

@@ -126,6 +126,13 @@ def grade_scale(store: AuditStore, ruleset_hash: str | None) -> tuple[str, ...]:
     return tuple(manifest.get("grades") or DEFAULT_GRADES)
 
 
+def ruleset_currency(store: AuditStore, ruleset_hash: str | None) -> str | None:
+    """The currency of a stored ruleset's amounts (None when there is no such ruleset)."""
+    if not ruleset_hash:
+        return None
+    return (store.ruleset_content(ruleset_hash).get(MANIFEST) or {}).get("currency")
+
+
 def review_due(store: AuditStore, as_of: dt.date) -> Iterator[dict]:
     """Customers whose latest decision is older than the review interval its grade
     prescribes, most overdue first. Rejected customers (no policy) are not listed."""

@@ -207,6 +207,7 @@ class AuditStore:
 
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
         self.path = str(path)
+        self._atomic_depth = 0  # atomic() blocks open (an inner one joins the outer)
         if not create and not Path(self.path).exists():
             raise AuditError(f"{self.path}: no audit file here")
         try:
@@ -279,11 +280,21 @@ class AuditStore:
     def atomic(self) -> Iterator[None]:
         """One write transaction: BEGIN IMMEDIATE (so concurrent writers queue on the busy
         timeout rather than fail half-way), COMMIT when the block ends, ROLLBACK when it
-        raises (anything, even KeyboardInterrupt: nothing half-written stays)."""
+        raises (anything, even KeyboardInterrupt: nothing half-written stays). A block
+        inside another joins it: what is read in the outer block (an event id not yet in
+        the log) still holds when the inner one appends, whatever other writers do."""
+        if self._atomic_depth:
+            self._atomic_depth += 1
+            try:
+                yield
+            finally:
+                self._atomic_depth -= 1
+            return
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise self._cannot_write(exc) from None
+        self._atomic_depth = 1
         try:
             yield
             self.conn.execute("COMMIT")
@@ -293,6 +304,8 @@ class AuditStore:
         except BaseException:
             self._rollback()
             raise
+        finally:
+            self._atomic_depth = 0
 
     def _rollback(self) -> None:
         if self.conn.in_transaction:
@@ -457,7 +470,7 @@ class AuditStore:
 
     def record(self, ref: str) -> dict:
         """One record by sequence number or decision id (the latest with that id)."""
-        if ref.isdigit():
+        if is_seq(ref):
             row = self.conn.execute("SELECT * FROM records WHERE seq = ?", [int(ref)])
         else:
             row = self.conn.execute("SELECT * FROM records WHERE decision_id = ? ORDER BY seq "
@@ -513,6 +526,12 @@ class AuditStore:
             yield dict(zip(names, row, strict=True))
 
 
+
+
+def is_seq(ref: str) -> bool:
+    """Whether a record reference is a sequence number (ASCII digits SQLite can hold; "²"
+    is a digit to Python, and twenty digits overflow)."""
+    return ref.isascii() and ref.isdigit() and len(ref) <= 18
 
 
 def _dicts(cursor) -> list[dict]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..dates import parse_day
 from ..paths import DEFAULT_RULESET
 
 
@@ -30,9 +31,9 @@ def parse_date(ctx, param, value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
+        return parse_day(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 db_option = click.option(
@@ -63,14 +64,32 @@ class Amount(click.ParamType):
         return format(amount, "f")
 
 
-def check_html_out(path: str, option: str, what: str) -> None:
+def check_html_out(path: str, option: str, what: str, inputs: tuple = ()) -> None:
     """Say what is wrong with an HTML page to write before any work: Jinja2 (the
-    ``report`` extra) missing, or ``path`` a folder. ``what`` names the command or option
-    that needs it."""
+    ``report`` extra) missing, ``path`` a folder, one of the command's ``inputs`` (the
+    audit file, the portfolio), or any SQLite file (an audit trail is never overwritten
+    by a typo). ``what`` names the command or option that needs it."""
     try:
         import jinja2  # noqa: F401 - only to say what is missing before the work
     except ModuleNotFoundError:
         raise click.ClickException(f"{what} needs Jinja2: pip install "
                                    "'credit-rules[report]'") from None
-    if Path(path).is_dir():
+    target = Path(path)
+    if target.is_dir():
         raise click.BadParameter(f"'{path}' is a folder", param_hint=f"'{option}'")
+    if not target.exists():
+        return
+    for given in inputs:
+        if given is not None and Path(given).exists() and target.samefile(given):
+            raise click.BadParameter(f"'{path}' is the command's input {given}: writing "
+                                     "the page there would destroy it",
+                                     param_hint=f"'{option}'")
+    try:
+        with target.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return  # (writing it will say what is wrong)
+    if head == b"SQLite format 3\x00":
+        raise click.BadParameter(f"'{path}' is an SQLite file (an audit trail?): it is "
+                                 "never overwritten; choose another file",
+                                 param_hint=f"'{option}'")

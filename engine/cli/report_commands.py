@@ -37,10 +37,11 @@ def report_command(out: str, since, until, db_path) -> None:
       credit report --out report.html
       credit report --out q3.html --from 2026-07-01 --to 2026-09-30
     """
-    check_html_out(out, "--out", "credit report")
+    db = db_path or default_db_path()
+    check_html_out(out, "--out", "credit report", (db,))
     from ..report.page import write_report
 
-    with AuditStore(db_path or default_db_path(), create=False) as store:
+    with AuditStore(db, create=False) as store:
         try:
             data = write_report(store, out, since, until)
         except OSError as exc:

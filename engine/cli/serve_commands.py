@@ -90,12 +90,17 @@ def token_command(name: str, roles: tuple[str, ...], to_file: str | None) -> Non
     """
     from ..serve.tokens import new_token
 
-    token, line = new_token(name, list(roles))
-    click.echo(f"Token      {token}")
-    if to_file:
-        path = Path(to_file)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-        click.echo(f"Added      {name} ({', '.join(sorted(set(roles)))}) to {to_file}")
-    else:
+    if not to_file:
+        token, line = new_token(name, list(roles))
+        click.echo(f"Token      {token}")
         click.echo(f"Line       {line}")
+        return
+    try:  # a token is never shown for a line that could not be written
+        with Path(to_file).open("a", encoding="utf-8") as handle:
+            token, line = new_token(name, list(roles))
+            handle.write(line + "\n")
+    except OSError as exc:
+        raise click.ClickException(f"{to_file}: cannot add to it "
+                                   f"({exc.strerror or exc})") from None
+    click.echo(f"Token      {token}")
+    click.echo(f"Added      {name} ({', '.join(sorted(set(roles)))}) to {to_file}")

@@ -128,7 +128,8 @@ def simulate_command(portfolio: str | None, baseline_dir: str, candidate_dir: st
         raise click.UsageError(f"--csv writes one table: choose it with --show "
                                f"({'|'.join(TABLES)})")
     if html_out is not None:
-        check_html_out(html_out, "--html", "--html")
+        check_html_out(html_out, "--html", "--html",
+                       (portfolio, db_path or default_db_path() if from_audit else None))
     problems = 0
     meter = progress("simulating customers",
                      None if from_audit else estimate_rows(portfolio), fmt)

@@ -16,12 +16,14 @@ Special liabilities (a guarantee given for the customer) are opened and closed b
 
 Invoices, orders, payments, credit notes and liabilities may be in another currency than
 the ruleset's (the account's ``currency``). Each item keeps its own currency, and what
-acts on it is in that currency: deliveries, cancellations and postings always; a payment
-or a credit note settles only invoices in its own currency, and what it cannot settle
-stays unapplied in that currency (an exchange between currencies is booked by the ERP, not
-guessed here). Amounts are converted only when read, at the ``rates`` the reader passes
-(what one unit is worth in the ruleset's currency); reading a foreign amount without its
-rate raises ``MissingRate``, never counts it 1:1.
+acts on it is in that currency: deliveries, cancellations and postings always; an
+invoice naming an order, and a payment or credit note naming an invoice, are in that
+item's currency unless they say otherwise. One that says another currency does not
+touch the item it names: its amount stays unapplied in its own currency (an exchange
+between currencies is booked by the ERP, not guessed here). A payment naming no invoice
+goes to the oldest open invoices in its currency. Amounts are converted only when read,
+at the ``rates`` the reader passes (what one unit is worth in the ruleset's currency);
+reading a foreign amount without its rate raises ``MissingRate``, never counts it 1:1.
 
 An account forgets what no reading can count any more, so that its memory follows its
 open items rather than its whole history: every 30 days of event time it drops the
@@ -193,10 +195,13 @@ class Account:
         self.foreign_unapplied = {currency: amount for currency, amount
                                   in self.foreign_unapplied.items() if amount}
 
-    def _currency(self, event: Mapping) -> str | None:
-        """The event's currency, None for the ruleset's own."""
+    def _currency(self, event: Mapping, of_item: object = None) -> str | None:
+        """The event's currency, None for the ruleset's own; an event that names an item
+        (``of_item``: an order or an invoice) and says no currency is in the item's."""
         currency = event.get("currency")
-        if currency is None or currency == self.currency:
+        if currency is None:
+            return of_item.currency if of_item is not None else None
+        if currency == self.currency:
             return None
         self.seen.add(currency)
         return currency
@@ -209,14 +214,14 @@ class Account:
                 self.foreign_unapplied.get(currency, Decimal(0)) + amount
 
     def _invoice_issued(self, event, day) -> None:
+        order = self.orders.get(event.get("order_id") or "")
         invoice = Invoice(event["invoice_id"], _amount(event["amount"]),
                           dt.date.fromisoformat(event["due_date"]), event_id=event.get("id"),
-                          currency=self._currency(event))
+                          currency=self._currency(event, order))
         book = self.invoices if event.get("posted", True) else self.unposted
         book[invoice.id] = invoice
         if book is self.invoices:
             self.invoiced.append((day, invoice.amount, invoice.currency))
-        order = self.orders.get(event.get("order_id") or "")
         if order is not None and order.currency == invoice.currency:
             # Invoiced beyond what was delivered: delivered with the invoice.
             beyond = min(max(invoice.amount - order.uninvoiced, Decimal(0)),
@@ -250,9 +255,9 @@ class Account:
             order.cancelled += min(wanted, order.undelivered)
 
     def _credit_note_issued(self, event, day) -> None:
-        amount, currency = _amount(event["amount"]), self._currency(event)
         invoice_id = event.get("invoice_id") or ""
         invoice = self.invoices.get(invoice_id) or self.unposted.get(invoice_id)
+        amount, currency = _amount(event["amount"]), self._currency(event, invoice)
         if invoice is not None and invoice.currency == currency:
             credited = min(amount, invoice.open_amount)
             invoice.amount -= credited
@@ -267,10 +272,12 @@ class Account:
         self.liabilities.pop(event["liability_id"], None)
 
     def _payment_received(self, event, day) -> None:
-        amount, currency = _amount(event["amount"]), self._currency(event)
         invoice = self.invoices.get(event.get("invoice_id") or "")
+        amount, currency = _amount(event["amount"]), self._currency(event, invoice)
         if invoice is not None and invoice.currency != currency:
-            invoice = None  # cash in one currency does not settle an invoice in another
+            # Cash in one currency does not settle an invoice in another: unapplied.
+            self._unapply(amount, currency)
+            return
         targets = [invoice] if invoice else sorted(
             (i for i in self.invoices.values()
              if i.open_amount > 0 and i.currency == currency),

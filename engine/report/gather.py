@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from ..audit.chain import verify_file
 from ..audit.events import customer_events
-from ..audit.queries import grade_scale, latest_decision
+from ..audit.queries import grade_scale, latest_decision, ruleset_currency
 from ..audit.store import AuditError, AuditStore
 from ..monitor.account import MissingRate, fold, in_home
 from ..orders.order_check import KIND as ORDER_CHECK
@@ -129,8 +129,7 @@ def _decisions(store: AuditStore, period: list[str]) -> dict:
         decision = body["decision"]
         brief = {"customer_id": row["customer_id"], "grade": row["grade"],
                  "outcome": row["outcome"], "credit_limit": row["credit_limit"],
-                 "ruleset_hash": row["ruleset_hash"], "seq": row["seq"],
-                 "currency": (decision.get("policy") or {}).get("currency")}
+                 "ruleset_hash": row["ruleset_hash"], "seq": row["seq"]}
         first.setdefault(row["customer_id"], brief)
         latest[row["customer_id"]] = brief
         outcomes[row["outcome"]] += 1
@@ -147,7 +146,9 @@ def _decisions(store: AuditStore, period: list[str]) -> dict:
                                                              grades),
                        bool(override.get("applied")))] += 1
     scale = _scale(store, (b["ruleset_hash"] for b in latest.values()))
-    currencies = {b["currency"] for b in latest.values() if b["currency"]}
+    # The rulesets' own currency (a rejected customer's decision has no policy to say it).
+    currencies = {ruleset_currency(store, h) for h in {b["ruleset_hash"] for b in
+                                                       latest.values()}} - {None}
     return {
         "count": count, "customers": len(latest), "grade_scale": list(scale),
         "currency": min(currencies) if len(currencies) == 1 else None,

@@ -10,7 +10,6 @@ import datetime as dt
 import os
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 
 from markupsafe import Markup
 
@@ -18,6 +17,7 @@ from ..audit.store import AuditStore
 from .charts import Bar, bars, heatmap
 from .gather import gather
 from .templates import environment, money, number
+from .writing import write_page
 
 OUTCOME_COLOURS = {"accept": "#3f8f4f", "refer": "#d39b2a", "reject": "#b8423a",
                    "pass": "#3f8f4f", "block": "#b8423a", "released": "#d39b2a"}
@@ -31,7 +31,7 @@ def write_report(store: AuditStore, out: str | os.PathLike, since: dt.date | Non
     that fails verification is still reported, with the failure at the top: the caller
     decides what it means (``data["trail"]["verified"]``)."""
     data = gather(store, since, until)
-    Path(out).write_text(report_html(data), encoding="utf-8")
+    write_page(out, report_html(data))
     return data
 
 

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
-from pathlib import Path
 
 from markupsafe import Markup
 
 from ..quality.simulation_report import NOT_DECIDED, Simulation
 from .charts import Bar, change_bars, heatmap
 from .templates import environment, signed_money
+from .writing import write_page
 
 
 def write_simulation_report(simulation: Simulation, out: str | os.PathLike) -> dict:
     """Write the page of ``simulation`` to the file ``out``; returns the data it shows."""
     data = simulation.to_dict()
-    Path(out).write_text(simulation_html(data), encoding="utf-8")
+    write_page(out, simulation_html(data))
     return data
 
 

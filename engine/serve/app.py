@@ -249,10 +249,12 @@ def _events(body: bytes) -> list[dict]:
     text = body_text(body)
     if text.lstrip().startswith("["):
         try:  # the array on lines of its own, so that a syntax error keeps line and column
-            events = parse_json_document('{"events":\n' + text + "\n}", WHERE, WHERE, 0)[
-                "events"]
+            wrapped = parse_json_document('{"events":\n' + text + "\n}", WHERE, WHERE, 0)
         except InputError as exc:
             raise Refusal(400, "the body is not JSON", exc.lines()) from None
+        if list(wrapped) != ["events"]:  # '[], "x": 1' closes the array and goes on
+            raise Refusal(400, "the body is not JSON", [f"{WHERE}: text after the array"])
+        events = wrapped["events"]
         places = [f"{WHERE}: [{index}]" for index in range(len(events))]
     else:
         events, places = [], []
@@ -301,7 +303,10 @@ async def get_exposure(service: Service, request: Request, principal: Principal)
         return customer_exposure(store, ruleset, customer_id, as_of,
                                  service.plugins).to_dict()
 
-    data = await service.in_pool(exposure)
+    try:
+        data = await service.in_pool(exposure)
+    except CreditRulesError as exc:  # a rate missing, a rates file that cannot be read
+        raise Refusal(422, "the exposure cannot be counted", [str(exc)]) from None
     if data is None:
         raise Refusal(404, f"no records of customer {customer_id}")
     return json_response({"ruleset_hash": ruleset.hash, "exposure": data},
@@ -327,15 +332,21 @@ async def get_decision(service: Service, request: Request, principal: Principal)
 
 
 async def get_proof(service: Service, request: Request, principal: Principal) -> Response:
-    """A proof that a record is in the trail under a freshly signed head (auditor)."""
+    """A proof that a decision is in the trail under a freshly signed head (auditor)."""
     if service.signer is None:
         raise Refusal(501, "this service signs no heads: start it with --sign-key KEY to "
                            "give proofs")
     ref = request.path_params["ref"]
 
     def proof() -> dict:
+        try:
+            row = service.reader().record(ref)
+        except AuditError:
+            row = None
+        if row is None or row["kind"] != "decision":  # as GET /v1/decisions/{ref} says
+            raise CheckpointError(f"no decision {ref} in the audit trail")
         statement = sign_head(service.config.db, service.signer)
-        return prove(service.config.db, ref, statement)
+        return prove(service.config.db, str(row["seq"]), statement)
 
     try:
         return json_response(await service.in_pool(proof))
@@ -453,9 +464,19 @@ def create_app(config: ServeConfig) -> Starlette:
 
     app = Starlette(routes=[_route(service, path, methods, roles, handler)
                             for path, methods, roles, handler in ROUTES],
-                    lifespan=lifespan)
+                    lifespan=lifespan, exception_handlers={404: _not_routed,
+                                                           405: _not_routed})
     app.state.service = service
     return app
+
+
+async def _not_routed(request: Request, exc: Exception) -> Response:
+    """An unknown path (404) or method (405), in the JSON every other error has."""
+    status = getattr(exc, "status_code", 404)
+    what = "no such endpoint" if status == 404 else \
+        f"{request.method} is not allowed on {request.url.path}"
+    return json_response({"error": what, "problems": []}, status,
+                         getattr(exc, "headers", None))
 
 
 def _on_hangup(service: Service) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..dates import parse_day
 from ..enrich.customer_documents import InputError, parse_json_document
 
 DEFAULT_MAX_BODY = 1_000_000
@@ -75,7 +76,6 @@ def as_of_date(value: str | None) -> dt.date:
     if value is None or value == "":
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise Refusal(400, "bad as_of", [f"as_of: '{value[:40]}' is not a date "
-                                         "(YYYY-MM-DD)"]) from None
+        return parse_day(value)
+    except ValueError as exc:
+        raise Refusal(400, "bad as_of", [f"as_of: {exc}"]) from None

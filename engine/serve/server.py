@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 
+from ..audit.store import AuditStore
+from ..errors import CreditRulesError
 from .state import ServeConfig
 
 DEFAULT_HOST = "127.0.0.1"
@@ -31,6 +34,7 @@ def serve(config: ServeConfig, *, host: str = DEFAULT_HOST, port: int = DEFAULT_
     from .app import create_app
 
     app = create_app(config)
+    _can_start(config, host, port)
     logging.getLogger("credit").setLevel(log_level.upper())
     uvicorn_config = uvicorn.Config(app, host=host, port=port, log_level=log_level,
                                     access_log=False, lifespan="on", server_header=False,
@@ -48,6 +52,18 @@ def serve(config: ServeConfig, *, host: str = DEFAULT_HOST, port: int = DEFAULT_
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0 if server.started else 1
+
+
+def _can_start(config: ServeConfig, host: str, port: int) -> None:
+    """Raise, as one line, what would stop the service once uvicorn runs: an audit file
+    that cannot be opened or made, an address that cannot be listened on."""
+    AuditStore(config.db).close()  # (made and migrated here when it is new)
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise CreditRulesError(f"{host}:{port}: cannot listen there "
+                               f"({exc.strerror or exc})") from None
 
 
 def _log_config(level: str) -> dict:

@@ -134,7 +134,10 @@ class GroupWriter:
 
     def _commit_group(self, store: AuditStore, group: list[_Pending]) -> None:
         try:
-            results = self._commit(store, group)
+            # One transaction from the key and event-id lookups to the append: another
+            # writer on the file (a second service, credit events ingest) cannot slip in.
+            with store.atomic():
+                results = self._commit(store, group)
         except Exception:
             if len(group) == 1:
                 log.exception("audit append failed")
