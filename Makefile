@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 # The demo keeps its own audit file and starts it afresh, so every run prints the same
 # (your credit-audit.db is never touched by it).
 DEMO_FILES := demo-audit.db demo-audit.db-wal demo-audit.db-shm demo-audit.db.key \
-	demo-audit.db.monitor-lock results.jsonl monitor-actions.csv report.html
+	demo-audit.db.monitor-lock results.jsonl monitor-actions.csv rescore.csv report.html
 demo: export CREDIT_DB = demo-audit.db
 demo: $(STAMP)
 	rm -f $(DEMO_FILES)
@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(BIN)/credit events ingest examples/events.jsonl
 	$(BIN)/credit monitor --as-of 2026-11-30 --csv > monitor-actions.csv
 	$(BIN)/credit monitor --as-of 2026-11-30 --worklist
+	$(BIN)/credit rescore --as-of 2026-11-30 --csv > rescore.csv
 	$(BIN)/credit audit verify
 	$(BIN)/credit replay --all --since 2025-12-31
 	$(BIN)/credit audit stats

@@ -61,6 +61,7 @@ _EXPORTS = {
     # front ends
     "run_batch": "engine.batch",
     "run_monitor": "engine.monitor.run",
+    "rescore": "engine.monitor.rescore",
     # quality tools
     "lint_ruleset": "engine.quality.lint",
     "simulate_portfolio": "engine.quality.simulate",

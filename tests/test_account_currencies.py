@@ -243,7 +243,8 @@ def test_the_monitor_counts_foreign_items_at_the_runs_rates_and_replays(tmp_path
     assert actions, "60,000 USD 91 days overdue escalates"
     assert all(a["rates"] == [{"currency": "USD", "rate": "0.9215", "on": AS_OF,
                                "plugin": "exchange_rates"}] for a in actions)
-    position = actions[0]["details"]["position"]
+    # (the arrears, 91 days past due, hold and re-grade the account before the escalation)
+    position = next(a for a in actions if a["action"] == "escalate")["details"]["position"]
     assert (position["overdue_amount"], position["days_overdue"]) == (55390, 91)  # 60,000
     # USD at 0.9215, plus 100 EUR, both 91 days overdue
     replay = credit("replay", "--all", "--db", db)

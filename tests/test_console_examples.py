@@ -145,11 +145,20 @@ def _monitored_year(folder: Path) -> None:
         run(command, folder)
 
 
-@scenario("credit report --out report.html --to 2026-11-30")
-def _reported_year(folder: Path) -> None:
+@scenario("credit rescore --as-of 2026-11-30")
+def _monitored_year_to_rescore(folder: Path) -> None:
     for command in ("credit batch examples/portfolio.csv --out results.jsonl "
                     "--as-of 2025-12-31", "credit events ingest examples/events.jsonl",
                     "credit monitor --as-of 2026-11-30"):
+        run(command, folder)
+
+
+@scenario("credit report --out report.html --to 2026-11-30")
+def _reported_year(folder: Path) -> None:
+    """As make demo makes it: the year decided, its events ingested, monitored, rescored."""
+    for command in ("credit batch examples/portfolio.csv --out results.jsonl "
+                    "--as-of 2025-12-31", "credit events ingest examples/events.jsonl",
+                    "credit monitor --as-of 2026-11-30", "credit rescore --as-of 2026-11-30"):
         run(command, folder)
 
 

@@ -109,7 +109,10 @@ def test_a_chronic_late_payer_is_regraded_at_most_once_in_90_days(log):
     every_20_days = [(dt.date(2026, 1, 2) + dt.timedelta(days=20 * k)).isoformat()
                      for k in range(14)]
     _late_payments(log, *every_20_days)
-    fired = [a["date"] for a in log.monitor("2026-10-31").actions if a["action"] == "notify"]
+    # (The invoices still open are over 90 days past due from 2026-03-21: the arrears rule
+    # holds and notifies too, on a day of its own.)
+    fired = [a["date"] for a in log.monitor("2026-10-31").actions
+             if a["action"] == "notify" and a["rule"] == "M_THIRD_LATE_PAYMENT"]
     # The third on 02-11; then not before 05-12 (90 days on): 05-22; then 08-30.
     assert fired == ["2026-02-11", "2026-05-22", "2026-08-30"]
 
@@ -264,8 +267,10 @@ def test_a_customer_walks_the_whole_ladder_and_back_to_current(log):
         assert report.worklist[0]["step_today"] == step
     log.add(payment("2026-06-10", 60000, "I1"))
     report = log.monitor("2026-06-15")
-    assert log.actions(report) == [("2026-06-10", "M_OVERDUE_CLEARED", "close_escalation")]
-    assert report.actions[0]["details"] == {"closed_step": "legal_action",
+    # The payment clears the arrears: their hold (from 91 days past due) is released too.
+    assert log.actions(report) == [("2026-06-10", "M_ARREARS_CLEARED", "release"),
+                                   ("2026-06-10", "M_OVERDUE_CLEARED", "close_escalation")]
+    assert report.actions[1]["details"] == {"closed_step": "legal_action",
                                             "step_date": "2026-06-01"}
     assert report.worklist == []
     # A new overdue invoice starts the ladder again from the reminder.
@@ -341,7 +346,10 @@ def test_a_changed_ruleset_does_not_take_actions_dated_before_the_last_run(log, 
     log.monitor("2026-03-31")
     log.ruleset = _with_new_rule(tmp_path)
     again = log.monitor("2026-05-02")  # 91 days overdue: the next step after the letter
-    assert [a["rule"] for a in again.actions] == ["M_COLLECTIONS_RUN"]
+    # (and arrears past 90 days hold and re-grade the account: news on the run date)
+    assert [a["rule"] for a in again.actions] == [
+        "M_ARREARS_OVER_90_DAYS", "M_ARREARS_OVER_90_DAYS", "M_ARREARS_OVER_90_DAYS",
+        "M_COLLECTIONS_RUN"]
     assert again.held_back == 1
     # An order ingested after the last run, even dated before it, is news.
     log.add(order("2026-03-15", 2_000_000))
@@ -354,7 +362,10 @@ def test_a_later_run_takes_only_what_is_new(log):
     _busy(log)
     log.monitor("2026-03-31")
     later = log.monitor("2026-05-02")  # 91 days overdue: the next step after the letter
-    assert [(a["date"], a["action"]) for a in later.actions] == [("2026-05-02", "escalate")]
+    # (and the arrears, past 90 days, hold, re-grade and notify)
+    assert [(a["date"], a["action"]) for a in later.actions] == [
+        ("2026-05-02", "hold"), ("2026-05-02", "regrade"), ("2026-05-02", "notify"),
+        ("2026-05-02", "escalate")]
 
 
 def test_two_runs_on_the_same_log_give_the_same_bytes(tmp_path, default_ruleset):

@@ -285,7 +285,8 @@ def test_monitoring_rules_rule_by_rule_and_pattern_by_pattern(tmp_path):
     edit(path, "remember_days: 400", "remember_days: 365")
     edit(path, "first.day + 180", "first.day + 120")
     edit(path, "    credit_history.max_days_overdue_12m: max_days_late_365\n", "")
-    edit(path, "    actions: [hold, regrade, notify]", "    actions: [hold, notify]")
+    insolvency = "kind == 'insolvency_filing'\"}\n    actions: [hold, regrade, notify]"
+    edit(path, insolvency, insolvency.replace("[hold, regrade, notify]", "[hold, notify]"))
     edit(path, "      - {none: hold}\n", "")
     assert texts(old, new) == [
         "monitoring: remember_days 400 → 365",

@@ -33,6 +33,7 @@ COMMANDS = {
     "hold": "orders_commands:hold_group",
     "serve": "serve_commands:serve_group",
     "report": "report_commands:report_command",
+    "rescore": "rescore_command:rescore_command",
 }
 
 

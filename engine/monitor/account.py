@@ -29,8 +29,8 @@ An account forgets what no reading can count any more, so that its memory follow
 open items rather than its whole history: every 30 days of event time it drops the
 orders delivered and invoiced (or cancelled) in full, the invoices settled more than
 ``SETTLED_KEPT_DAYS`` before, and history older than ``measures`` looks back (a year for
-payments and downgrades, two years for bureau alerts; an insolvency filing is kept: it
-counts for ever). A
+payments, promises and downgrades, 90 days for the invoicing DSO is measured on, two
+years for bureau alerts; an insolvency filing is kept: it counts for ever). A
 payment that names an invoice settled that long ago is applied as one without an invoice
 id, oldest open invoice first. Forgetting happens as events are applied, so the same
 events always leave the same account.
@@ -51,6 +51,10 @@ NO_RATES: Mapping[str, Decimal] = {}
 HISTORY_DAYS = 730  # the look-back of measures() for bureau alerts
 PAYMENT_HISTORY_DAYS = 365  # ... for payments (on time, late) and downgrades
 SETTLED_KEPT_DAYS = 90  # a payment naming an invoice settled within this stays unapplied
+DSO_DAYS = 90  # the sales measures() divides the receivables by: invoiced in this many days
+AGEING_BUCKETS = ((0, "ageing_current"), (30, "ageing_1_30"), (60, "ageing_31_60"),
+                  (90, "ageing_61_90"))  # (most days past due, measure); beyond: over_90
+CENT = Decimal("0.01")
 FORGET_EVERY = dt.timedelta(days=30)
 
 
@@ -115,6 +119,15 @@ class Order:
         return max(self.delivered - self.invoiced, Decimal(0))
 
 
+@dataclass
+class Promise:
+    """A promise to pay an invoice by a date; kept when what was promised came in by then."""
+
+    invoice_id: str
+    promised_date: dt.date
+    kept: bool = False
+
+
 @dataclass(frozen=True)
 class Liability:
     """A special liability (a guarantee given for the customer) still open."""
@@ -135,7 +148,8 @@ class Account:
     last_step: str | None = None
     last_step_date: dt.date | None = None
     late_payments: list[dt.date] = field(default_factory=list)  # invoice paid after due
-    settled: list[tuple[dt.date, int]] = field(default_factory=list)  # (paid on, days late)
+    # (paid on, days late, amount, currency) of each invoice paid in full
+    settled: list[tuple[dt.date, int, Decimal, str | None]] = field(default_factory=list)
     downgrades: list[dt.date] = field(default_factory=list)
     alerts: list[tuple[dt.date, str]] = field(default_factory=list)
     orders: dict[str, Order] = field(default_factory=dict)
@@ -143,6 +157,8 @@ class Account:
     liabilities: dict[str, Liability] = field(default_factory=dict)  # special, by id
     foreign_unapplied: dict[str, Decimal] = field(default_factory=dict)  # by currency
     seen: set[str] = field(default_factory=set)  # other currencies events were in
+    invoiced: list[tuple[dt.date, Decimal, str | None]] = field(default_factory=list)
+    promises: list[Promise] = field(default_factory=list)  # made, not replaced
     forgot_on: dt.date | None = None  # the event day it last forgot on (see the module)
 
     def apply(self, event: Mapping) -> None:
@@ -169,6 +185,9 @@ class Account:
                          if invoice.open_amount > 0
                          or (invoice.paid_on or invoice.due_date) > settled_before}
         self.settled = [item for item in self.settled if item[0] > year_before]
+        self.invoiced = [item for item in self.invoiced
+                         if item[0] > day - dt.timedelta(days=DSO_DAYS)]
+        self.promises = [item for item in self.promises if item.promised_date > year_before]
         self.late_payments = [paid for paid in self.late_payments if paid > year_before]
         self.downgrades = [alert for alert in self.downgrades if alert > year_before]
         self.alerts = [(alerted, kind) for alerted, kind in self.alerts
@@ -201,6 +220,8 @@ class Account:
                           currency=self._currency(event, order))
         book = self.invoices if event.get("posted", True) else self.unposted
         book[invoice.id] = invoice
+        if book is self.invoices:
+            self.invoiced.append((day, invoice.amount, invoice.currency))
         if order is not None and order.currency == invoice.currency:
             # Invoiced beyond what was delivered: delivered with the invoice.
             beyond = min(max(invoice.amount - order.uninvoiced, Decimal(0)),
@@ -212,6 +233,7 @@ class Account:
         invoice = self.unposted.pop(event["invoice_id"], None)
         if invoice is not None:
             self.invoices[invoice.id] = invoice
+            self.invoiced.append((day, invoice.amount, invoice.currency))
 
     def _order_placed(self, event, day) -> None:
         order_id = event.get("order_id")
@@ -268,10 +290,13 @@ class Account:
             amount -= paid
             if target.promised_date is not None and day <= target.promised_date and \
                     target.paid >= target.promised_paid:
+                if not target.promise_kept:
+                    self._keep_promise(target.id)
                 target.promise_kept = True
             if target.open_amount == 0 and target.paid_on is None:
                 target.paid_on = day
-                self.settled.append((day, max((day - target.due_date).days, 0)))
+                self.settled.append((day, max((day - target.due_date).days, 0),
+                                     target.amount, target.currency))
                 if day > target.due_date:
                     self.late_payments.append(day)
         self._unapply(amount, currency)
@@ -279,10 +304,21 @@ class Account:
     def _promise_to_pay(self, event, day) -> None:
         invoice = self.invoices.get(event["invoice_id"])
         if invoice is not None:  # a new promise replaces the one before
+            # ... and the one before no longer counts, unless its date has passed (broken)
+            self.promises = [p for p in self.promises if p.invoice_id != invoice.id
+                             or p.kept or p.promised_date < day]
+            self.promises.append(Promise(invoice.id,
+                                         dt.date.fromisoformat(event["promised_date"])))
             invoice.promised_date = dt.date.fromisoformat(event["promised_date"])
             invoice.promised_paid = min(invoice.paid + _amount(event["amount"]),
                                         invoice.amount)
             invoice.promise_kept = False
+
+    def _keep_promise(self, invoice_id: str) -> None:
+        for promise in reversed(self.promises):
+            if promise.invoice_id == invoice_id:
+                promise.kept = True
+                return
 
     def _dispute_opened(self, event, day) -> None:
         if event["invoice_id"] in self.invoices:
@@ -386,9 +422,11 @@ class Account:
         def within(day: dt.date, days: int) -> bool:
             return as_of - dt.timedelta(days=days) < day <= as_of
 
-        settled = [late for day, late in self.settled if within(day, 365)]
+        settled = [late for day, late, _, _ in self.settled if within(day, 365)]
         alerts = [(day, kind) for day, kind in self.alerts if day <= as_of]
+        behaviour = self.behaviour(as_of, position["balance"], rates)
         return {
+            **behaviour,
             "balance": position["balance"],
             "overdue_amount": position["overdue_amount"],
             "days_overdue": position["days_overdue"],
@@ -404,6 +442,46 @@ class Account:
             "payment_defaults_365": sum(within(day, 365) and kind == "payment_default"
                                         for day, kind in alerts),
         }
+
+
+    def behaviour(self, as_of: dt.date, balance: Decimal,
+                  rates: Mapping[str, Decimal] = NO_RATES) -> dict:
+        """Payment behaviour on ``as_of``: what is open by age past its due date (the
+        ageing buckets: not yet due, 1-30, 31-60, 61-90 and over 90 days; disputed
+        invoices left out, as from what is overdue), DSO (the receivables ``balance`` over
+        what was invoiced in the last ``DSO_DAYS`` days, times those days; None without
+        sales), average days delinquent (the days beyond terms of the invoices paid in
+        full in the last year, on time at 0, and of those open past due so far, weighted
+        by their amounts; None without any) and the share of promises to pay kept among
+        those due in the last year (None without any)."""
+        buckets = dict.fromkeys([name for _, name in AGEING_BUCKETS] + ["ageing_over_90"],
+                                Decimal(0))
+        weighed = [(in_home(amount, currency, rates), late) for day, late, amount, currency
+                   in self.settled if as_of - dt.timedelta(days=PAYMENT_HISTORY_DAYS)
+                   < day <= as_of]
+        for invoice in self.invoices.values():
+            open_amount = invoice.open_amount
+            if open_amount <= 0 or invoice.disputed:
+                continue
+            late = (as_of - invoice.due_date).days
+            name = next((name for most, name in AGEING_BUCKETS if late <= most),
+                        "ageing_over_90")
+            buckets[name] += in_home(open_amount, invoice.currency, rates)
+            if late > 0:
+                weighed.append((in_home(open_amount, invoice.currency, rates), late))
+        buckets = {name: amount.quantize(CENT) for name, amount in buckets.items()}
+        sales = sum((in_home(amount, currency, rates) for day, amount, currency
+                     in self.invoiced
+                     if as_of - dt.timedelta(days=DSO_DAYS) < day <= as_of), Decimal(0))
+        dso = round(float(balance) / float(sales) * DSO_DAYS, 1) if sales > 0 else None
+        weight = sum((amount for amount, _ in weighed), Decimal(0))
+        delinquent = round(float(sum(amount * late for amount, late in weighed) / weight), 1) \
+            if weight > 0 else None
+        due = [p for p in self.promises if as_of - dt.timedelta(days=PAYMENT_HISTORY_DAYS)
+               < p.promised_date and (p.kept or p.promised_date < as_of)]
+        return {**buckets, "dso_90": dso, "average_days_delinquent_365": delinquent,
+                "promise_kept_ratio_365": round(sum(p.kept for p in due) / len(due), 4)
+                if due else None}
 
 
 def fold(customer_id: str, events: Iterable[Mapping], as_of: dt.date,

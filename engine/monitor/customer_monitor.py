@@ -38,6 +38,9 @@ from ..ruleset.escalation import NONE, next_step
 from ..ruleset.monitoring import MonitoringRule
 from ..service import decide_facts
 from .account import Account
+from .late_payment import late_payment_charges
+from .regrade import account_facts
+from .regrade import plain as _plain
 from .rete_session import Firing, ReteSession
 
 _CAN_CLEAR_OVERDUE = frozenset({"payment_received", "dispute_opened", "dispute_closed"})
@@ -198,7 +201,10 @@ class CustomerMonitor:
     def _clock(self, day: dt.date) -> None:
         self.last_clock = day
         if "clock" in self.used:
-            signal = self._signal("clock", f"#clock:{day.isoformat()}", day, None, {})
+            position = self.account.position(day, rates=self.factors)
+            signal = self._signal("clock", f"#clock:{day.isoformat()}", day, None, {
+                "overdue_amount": position["overdue_amount"],
+                "days_overdue": position["days_overdue"]})
             self._assert(signal, remember=False)
             self.session.retract_signal(signal)
 
@@ -356,6 +362,8 @@ class CustomerMonitor:
             decision = details.pop("_decision", None)
             events = {s["event_id"] for s in bound.values() if "event_id" in s} | \
                 set(details.pop("_events", ()))  # an escalation's overdue invoices
+            if not events:  # fired by the clock (ageing arrears): the overdue invoices
+                events = {i.event_id for i in self._overdue(day) if i.event_id}
             matched = {name: {k: v for k, v in signal.items() if k != "sid"}
                        for name, signal in bound.items()}
             self.outcome.actions.append(MonitorAction({
@@ -399,13 +407,22 @@ class CustomerMonitor:
         if result.step == NONE:
             return None
         self.account.record_step(result.step, day)
-        overdue = [i for i in self.account.invoices.values()
-                   if i.open_amount > 0 and i.due_date < day and not i.disputed]
-        return {"step": result.step, "proposed": result.proposed, "notes": result.notes,
-                "table_rows": [slot[2] for slot, _, _ in result.trace],
-                "position": _plain(position),
-                "overdue_invoices": sorted(i.id for i in overdue),
-                "_events": [i.event_id for i in overdue if i.event_id]}
+        overdue = self._overdue(day)
+        details = {"step": result.step, "proposed": result.proposed, "notes": result.notes,
+                   "table_rows": [slot[2] for slot, _, _ in result.trace],
+                   "position": _plain(position),
+                   "overdue_invoices": sorted(i.id for i in overdue),
+                   "_events": [i.event_id for i in overdue if i.event_id]}
+        charges = late_payment_charges(self.ruleset.escalation_spec.get("late_payment"),
+                                       overdue, day, self.factors)
+        if charges is not None:  # what the step's letter claims beyond the invoices
+            details["charges"] = charges
+        return details
+
+    def _overdue(self, day: dt.date) -> list:
+        """The invoices overdue on ``day`` (disputed ones left out)."""
+        return [i for i in self.account.invoices.values()
+                if i.open_amount > 0 and i.due_date < day and not i.disputed]
 
     def _close_escalation(self, rule, bound, day, firing) -> dict | None:
         if self.account.last_step is None:
@@ -456,15 +473,8 @@ class CustomerMonitor:
         if recorded is None:
             return {"status": "skipped",
                     "reason": f"no decision on record before {day.isoformat()} to re-grade"}
-        measures = self.account.measures(day, self.factors)
-        facts = json.loads(json.dumps(recorded))
-        enriched = dict(before.enriched())
-        changed = {}
-        for path, measure in sorted(self.ruleset.monitoring.regrade_facts.items()):
-            value = _plain(measures[measure])
-            _set_path(facts, path, value)
-            enriched[path] = {"plugin": "monitor", "value": value}
-            changed[path] = value
+        facts, enriched, changed = account_facts(
+            self.ruleset, recorded, before.enriched(), self.account.measures(day, self.factors))
         try:
             decided = decide_facts(self.ruleset, facts, day, enriched=enriched)
         except DecisionError as exc:
@@ -495,22 +505,3 @@ class CustomerMonitor:
                 "days_since_last_step": position["days_since_last_step"],
                 "on_hold": bool(self.holds), "promise_broken": position["promise_broken"],
                 "dispute_open": position["dispute_open"]}
-
-
-def _plain(value: object) -> object:
-    """An engine value as JSON: whole amounts as integers, other amounts as decimals."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def _set_path(document: dict, path: str, value: object) -> None:
-    *parents, last = path.split(".")
-    for name in parents:
-        child = document.get(name)
-        if not isinstance(child, dict):
-            child = document[name] = {}
-        document = child
-    document[last] = value

@@ -99,7 +99,7 @@ def _run(store: AuditStore, ruleset: CompiledRuleset, session: ReteSession, as_o
          record: bool, commit_every: int, on_action, progress) -> MonitorReport:
     """The run itself: customer by customer, appending every ``commit_every`` records
     (a customer's records always go in the same transaction)."""
-    report = MonitorReport(as_of, rates=_log_rates(store, ruleset, as_of))
+    report = MonitorReport(as_of, rates=log_rates(store, ruleset, as_of))
     pending: list[NewRecord] = []
     other_rules_run = _other_rules_run(store, ruleset)
     if record:
@@ -188,7 +188,7 @@ def _monitor(store, ruleset, session, customer_id, as_of, rows, other_rules_run,
     return monitor.run(rows)
 
 
-def _log_rates(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date
+def log_rates(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date
                ) -> dict[str, Rate]:
     """The plugins' rates on the run date for every other currency than the ruleset's that
     events up to it are in. A missing one stops the run before it acts: amounts in that

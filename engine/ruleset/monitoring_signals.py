@@ -3,9 +3,10 @@
 A signal is one fact about one customer's account at one day: an event of the log as it
 came in (with the account's position after it where a rule needs it), something the monitor
 derives from the events (a payment applied to an invoice, a late payment), the clock
-reaching a day, the run date, a hold the monitor put on the account (with the rule that
-put it and the amount of the order it holds), the overdue balance cleared (by a payment or
-a dispute), or a rule having acted (``fired``, so that a rule can wait after acting).
+reaching a day (with the arrears then: how much is overdue, for how many days), the run
+date, a hold the monitor put on the account (with the rule that put it and the amount of
+the order it holds), the overdue balance cleared (by a payment or a dispute), or a rule
+having acted (``fired``, so that a rule can wait after acting).
 Every signal has ``id`` (unique for the customer), ``day`` (days since 0001-01-01, so
 that windows are arithmetic: ``day <= first.day + 180``), ``n`` (its order among the
 customer's signals) and ``event_id`` (the event it comes from; absent for the clock, the
@@ -47,7 +48,8 @@ SIGNALS: dict[str, dict[str, str]] = {
     "credit_note_issued": {"amount": NUMBER, "invoice_id": STRING},
     "liability_opened": {"liability_id": STRING, "amount": NUMBER, "kind": STRING},
     "liability_closed": {"liability_id": STRING},
-    "clock": {},
+    # the account's arrears at the end of the day (disputed items left out)
+    "clock": {"overdue_amount": NUMBER, "days_overdue": INTEGER},
     "run_date": {"overdue_amount": NUMBER, "days_overdue": INTEGER, **_POSITION},
     "hold": {"reason": STRING, "amount": NUMBER},  # amount: of the order held
     "overdue_cleared": {"by": STRING, "overdue_before": NUMBER},  # by: the event type

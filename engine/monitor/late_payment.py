@@ -1,0 +1,46 @@
+"""What a late payer owes beyond its invoices, by ``escalation.yaml``'s ``late_payment``
+terms: interest on each invoice past due, simple, at the reference rate plus the margin a
+year from the day after its due date, and a fixed compensation for the costs of recovery
+per invoice paid late (the EU late payment directive, 2011/7/EU: the central bank's
+reference rate plus 8 points, and 40 EUR). Money is Decimal, rounded half up to the cent
+for each invoice; amounts in another currency count at the run's rates, as the
+escalation's position does. Pure: the same invoices, terms and day give the same charges.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+
+from .account import Invoice, in_home
+
+CENT = Decimal("0.01")
+
+
+def late_payment_charges(terms: Mapping | None, invoices: Iterable[Invoice], day: dt.date,
+                         rates: Mapping[str, Decimal]) -> dict | None:
+    """The charges on ``day`` for the ``invoices`` past due (disputed ones are the
+    caller's to leave out), or None when the ruleset states no terms or none is late."""
+    if not terms:
+        return None
+    rate = Decimal(str(terms["reference_rate"])) + Decimal(str(terms["margin"]))
+    compensation = Decimal(str(terms.get("compensation", 0))).quantize(CENT)
+    day_count = int(terms.get("day_count", 365))
+    lines = []
+    for invoice in sorted(invoices, key=lambda i: (i.due_date, i.id)):
+        days = (day - invoice.due_date).days
+        if days <= 0 or invoice.open_amount <= 0:
+            continue
+        amount = in_home(invoice.open_amount, invoice.currency, rates)
+        interest = (amount * rate * days / day_count).quantize(CENT, ROUND_HALF_UP)
+        lines.append({"invoice_id": invoice.id, "open_amount": str(amount.quantize(CENT)),
+                      "days_late": days, "interest": str(interest),
+                      "compensation": str(compensation)})
+    if not lines:
+        return None
+    interest = sum((Decimal(line["interest"]) for line in lines), Decimal(0))
+    fixed = compensation * len(lines)
+    return {"annual_rate": str(rate), "day_count": day_count, "invoices": lines,
+            "interest": str(interest), "compensation": str(fixed),
+            "total": str(interest + fixed)}
