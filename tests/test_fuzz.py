@@ -292,14 +292,14 @@ def test_generated_documents_never_escape_their_row(default_ruleset, lines):
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::SyntaxWarning", "ignore::DeprecationWarning")
-@settings(FUZZ, max_examples=4000)
+@settings(FUZZ, max_examples=2000)
 @given(EXPRESSIONS, VALUES)
 def test_thousands_of_expressions(text, values):
     run_expression(text, values)
 
 
 @pytest.mark.slow
-@settings(FUZZ, max_examples=2000)
+@settings(FUZZ, max_examples=1000)
 @given(st.lists(DOCUMENTS, min_size=1, max_size=4))
 def test_thousands_of_documents(default_ruleset, lines):
     check_rows(default_ruleset, lines)
