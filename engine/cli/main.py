@@ -33,6 +33,7 @@ COMMANDS = {
     "hold": "orders_commands:hold_group",
     "serve": "serve_commands:serve_group",
     "report": "report_commands:report_command",
+    "spark-batch": "spark_commands:spark_batch",
 }
 
 
