@@ -32,15 +32,18 @@ from .render import summary_text
 def spark_batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | None,
                 master: str | None, partitions: int | None, db_path: str | None,
                 as_json: bool) -> None:
-    """Decide every customer of a portfolio on Spark, each partition's audit a hash chain
-    in Parquet, anchored by one record in the audit file. Exits 1 when any row failed.
+    """Decide every customer of a portfolio on Apache Spark.
+
+    The answers are those of credit batch; each partition's audit is a hash chain in
+    Parquet, and one record in the audit file anchors the run's manifest (check it with
+    'credit audit verify --parquet DIR'). Run the same command again to finish an
+    interrupted run. Exits 1 when any row failed.
 
     Examples:
 
     \b
       credit spark-batch examples/portfolio.csv --out run/ --as-of 2025-12-31
       credit spark-batch big.csv --out run/ --master 'local[8]' --partitions 64
-      credit audit verify --parquet run/
     """
     from ..spark.spark_job import run_spark_batch  # pyspark only when a job runs
 

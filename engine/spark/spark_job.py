@@ -177,6 +177,9 @@ def run_spark_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | P
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     (seq, _), = audit.append([anchor_record(manifest, digest)])
     _join_results(folder, count)
+    for leftover in [*(folder / AUDIT).glob(".*.attempt-*"),
+                     *(folder / RESULTS).glob(".*.attempt-*")]:
+        leftover.unlink(missing_ok=True)  # written by attempts that failed or lost the race
     summary = SparkRunSummary(run["run_id"], count, len(committed), manifest_sha256=digest,
                               anchor_seq=seq)
     for part in summaries:
