@@ -268,3 +268,20 @@ def test_bad_rows_are_reported_and_recorded_as_credit_batch_does(spark, generate
     conn.close()
     assert [(r["batch_row"], json.loads(r["body"])["errors"]) for r in failed] == recorded
     assert _verify(run, db).exit_code == 0
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["spark-batch", "p.csv", "--out", "run"],
+     "credit: error: spark-batch needs pyspark and pyarrow: pip install "
+     "'credit-rules[spark]'"),
+    (["audit", "verify", "--parquet", "run"],
+     "credit: error: --parquet needs pyarrow: pip install 'credit-rules[spark]'"),
+])
+def test_without_the_extra_one_line_says_what_to_install(args, message, tmp_path):
+    probe = ("import sys\nsys.modules['pyspark'] = sys.modules['pyarrow'] = None\n"
+             "import importlib.util\nimportlib.util.find_spec = lambda name, *a: None\n"
+             f"from engine.cli.main import main\nsys.argv = ['credit', *{args!r}]\nmain()")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+                                             "CREDIT_DB": str(tmp_path / "a.db")})
+    assert (done.returncode, done.stderr) == (1, message + "\n")

@@ -39,7 +39,7 @@ from ..canonical import canonical_json
 from ..quality.challenger_report import TABLES as CHALLENGER_TABLES
 from ..quality.challenger_report import challenger_stats
 from ..replay import Replayer, replay_records
-from .options import db_option, parse_date
+from .options import db_option, needs_extra, parse_date
 from .output import format_rows, output_options
 from .progress import progress
 from .render import counted, decision_text, painted
@@ -258,6 +258,7 @@ def verify_command(db_path, head: str | None, public_key: str | None, fmt: str,
 
 
 def _verify_parquet(folder: str, db_path: str | None) -> None:
+    needs_extra("--parquet", ("pyarrow",), "spark")
     from ..spark.parquet_verify import verify_parquet  # pyarrow: the spark extra
 
     with open_store(db_path) as store:  # checks it is an audit file
@@ -640,6 +641,7 @@ def replay_command(ref: str | None, replay_all: bool, workers: int | None,
 
 
 def _replay_parquet(folder: str, sample: int | None, db_path: str | None) -> None:
+    needs_extra("--parquet", ("pyarrow",), "spark")
     from ..spark.parquet_replay import replay_parquet  # pyarrow: the spark extra
 
     matched = differed = 0

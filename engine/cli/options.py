@@ -74,3 +74,14 @@ def check_html_out(path: str, option: str, what: str) -> None:
                                    "'credit-rules[report]'") from None
     if Path(path).is_dir():
         raise click.BadParameter(f"'{path}' is a folder", param_hint=f"'{option}'")
+
+
+def needs_extra(what: str, modules: tuple[str, ...], extra: str) -> None:
+    """A usage of an optional extra: one line saying what to install when its ``modules``
+    are not there (looked for, not imported)."""
+    import importlib.util
+
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise click.ClickException(f"{what} needs {' and '.join(missing)}: pip install "
+                                   f"'credit-rules[{extra}]'")

@@ -11,7 +11,14 @@ import click
 
 from ..audit.store import AuditStore, default_db_path
 from ..ruleset.loader import load_ruleset
-from .options import as_of_option, db_option, default_ruleset, ruleset_option, use_audit_file
+from .options import (
+    as_of_option,
+    db_option,
+    default_ruleset,
+    needs_extra,
+    ruleset_option,
+    use_audit_file,
+)
 from .render import summary_text
 
 
@@ -45,6 +52,7 @@ def spark_batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.dat
       credit spark-batch examples/portfolio.csv --out run/ --as-of 2025-12-31
       credit spark-batch big.csv --out run/ --master 'local[8]' --partitions 64
     """
+    needs_extra("spark-batch", ("pyspark", "pyarrow"), "spark")
     from ..spark.spark_job import run_spark_batch  # pyspark only when a job runs
 
     as_of = as_of or dt.date.today()
