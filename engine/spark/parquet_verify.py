@@ -51,6 +51,12 @@ def verify_parquet(folder: str | Path, db_path: str) -> ParquetReport:
         report.run_id = manifest["run_id"]
         _check_anchor(folder, manifest, db_path, report)
         listed = {p["file"] for p in manifest["partitions"]}
+        last_row = 0
+        for entry in manifest["partitions"]:  # each row in one partition, in input order
+            if entry["records"] and entry["first_row"] <= last_row:
+                raise _Failed(f"partition {entry['index']} starts at row {entry['first_row']}, "
+                              f"which an earlier partition holds (rows decided twice)")
+            last_row = entry["last_row"] or last_row
         for path in sorted((folder / "audit").glob("*.parquet")):
             name = f"audit/{path.name}"
             if name not in listed:
@@ -104,6 +110,7 @@ def _check_partition(folder: Path, run_id: str, entry: dict, report: ParquetRepo
         raise _Failed(f"{where} comes from another run or place (run {meta.get('run_id')}, "
                       f"partition {meta.get('partition')})")
     prev = partition_genesis(run_id, index)
+    last_row = 0
     sha256 = hashlib.sha256
     rows = table.to_pylist()
     for expected, row in enumerate(rows, start=1):
@@ -122,6 +129,11 @@ def _check_partition(folder: Path, run_id: str, entry: dict, report: ParquetRepo
             raise _Failed(f"{at}: its body is in no format credit-rules writes for its kind")
         if sha256(body).hexdigest() != row["body_sha256"]:
             raise _Failed(f"{at}: its body was changed (the body's SHA-256 does not match)")
+        if row["batch_row"] is None or row["batch_row"] <= last_row or \
+                not entry["first_row"] <= row["batch_row"] <= entry["last_row"]:
+            raise _Failed(f"{at}: its row ({row['batch_row']}) is out of order or outside "
+                          f"the partition's rows {entry['first_row']}-{entry['last_row']}")
+        last_row = row["batch_row"]
         if row["batch_id"] != run_id:
             raise _Failed(f"{at}: it names another run ({row['batch_id']})")
         try:
@@ -132,9 +144,10 @@ def _check_partition(folder: Path, run_id: str, entry: dict, report: ParquetRepo
             raise _Failed(f"{at}: its fields were changed (the record hash does not match)")
         prev = digest
         report.records += 1
-    if len(rows) != entry["records"]:
+    if len(rows) != entry["records"] or len(rows) != entry["rows"]:
         raise _Failed(f"{where} holds {len(rows)} records where the manifest says "
-                      f"{entry['records']} (records were removed or added)")
+                      f"{entry['records']} for {entry['rows']} rows (records were removed "
+                      "or added)")
     if prev != entry["head"]:
         raise _Failed(f"{where}: its head is not the one the manifest lists (the partition "
                       "was rewritten)")
