@@ -85,4 +85,3 @@ def check_html_out(path: str, option: str, what: str) -> None:
                                    "'credit-rules[report]'") from None
     if Path(path).is_dir():
         raise click.BadParameter(f"'{path}' is a folder", param_hint=f"'{option}'")
-
