@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.audit.store import AuditStore
+from engine.audit.store import AuditStore, NewRecord
 from engine.batch import run_batch
 from engine.ruleset.loader import load_ruleset
 from engine.spark.manifest import MANIFEST
-from engine.spark.parquet_chain import partition_name
+from engine.spark.parquet_chain import SCHEMA, chain_rows, partition_name
 from engine.spark.partition_task import PartitionTask, run_partition
 from engine.spark.spark_job import RESULTS_FILE, run_spark_batch, spark_session
 from tests.credit_cli import CREDIT, invoke_credit
@@ -285,3 +285,25 @@ def test_without_the_extra_one_line_says_what_to_install(args, message, tmp_path
                           cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
                                              "CREDIT_DB": str(tmp_path / "a.db")})
     assert (done.returncode, done.stderr) == (1, message + "\n")
+
+
+def test_verify_fails_on_a_partition_rewritten_with_its_chain_recomputed(example_run,
+                                                                         tmp_path):
+    """A grade changed and every hash after it made again: the chain holds, but its head
+    is no longer the one the anchored manifest lists."""
+    run, db, _, _ = example_run
+    copy = _copy(run, tmp_path)
+    path = copy / "audit" / partition_name(0)
+    rows = pq.read_table(path).to_pylist()
+    meta = pq.read_schema(path).metadata
+    rows[9]["grade"] = "AAA" if rows[9]["grade"] != "AAA" else "AA"
+    records = [NewRecord(**{k: r[k] for k in ("kind", "decision_id", "customer_id", "as_of",
+                                              "ruleset_name", "ruleset_version",
+                                              "ruleset_hash", "outcome", "grade",
+                                              "credit_limit", "batch_id", "batch_row",
+                                              "body_sha256")}, body=r["body"]) for r in rows]
+    columns, _ = chain_rows(records, rows[0]["prev_hash"], rows[0]["recorded_at"])
+    pq.write_table(pa.Table.from_pydict(columns, schema=SCHEMA.with_metadata(meta)), path)
+    assert _failure(_verify(copy, db)).endswith(
+        "partition 0 (audit/part-00000.parquet): its head is not the one the manifest lists "
+        "(the partition was rewritten)")
