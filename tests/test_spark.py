@@ -121,6 +121,20 @@ def test_verify_passes_on_a_run_as_written(example_run):
                              f"{db}\n")
 
 
+def test_verify_says_it_in_json_too(example_run, tmp_path):
+    run, db, _, summary = example_run
+    result = invoke_credit("audit", "verify", "--parquet", run, "--db", db, "--json")
+    assert (result.exit_code, json.loads(result.stdout)) == (0, {
+        "ok": True, "run_id": summary.run_id, "partitions": 3, "records": 1000,
+        "anchor_record": summary.anchor_seq, "reason": None})
+    copy = _copy(run, tmp_path)
+    (copy / "audit" / partition_name(1)).unlink()
+    result = invoke_credit("audit", "verify", "--parquet", copy, "--db", db, "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["reason"] == \
+        "partition 1 (audit/part-00001.parquet) is missing"
+
+
 def _failure(result) -> str:
     assert result.exit_code == 1, result.output
     assert result.stdout == ""

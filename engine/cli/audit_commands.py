@@ -201,7 +201,7 @@ def verify_command(db_path, head: str | None, public_key: str | None, fmt: str,
         if head is not None:
             raise click.UsageError("--head checks the audit file's own head: not with "
                                    "--parquet")
-        _verify_parquet(parquet_dir, db_path)
+        _verify_parquet(parquet_dir, db_path, fmt)
         return
     expected, statement = None, None
     if head is not None and Path(head).is_file():
@@ -257,13 +257,23 @@ def verify_command(db_path, head: str | None, public_key: str | None, fmt: str,
     sys.exit(1)
 
 
-def _verify_parquet(folder: str, db_path: str | None) -> None:
+def _verify_parquet(folder: str, db_path: str | None, fmt: str) -> None:
     needs_extra("--parquet", ("pyarrow",), "spark")
     from ..spark.parquet_verify import verify_parquet  # pyarrow: the spark extra
 
     with open_store(db_path) as store:  # checks it is an audit file
         path = store.path
     report = verify_parquet(folder, path)
+    if fmt != "table":
+        row = {"ok": report.ok, "run_id": report.run_id, "partitions": report.partitions,
+               "records": report.records, "anchor_record": report.anchor_seq,
+               "reason": report.reason}
+        if fmt == "json":
+            click.echo(json.dumps(row, indent=2))
+        else:
+            for line in format_rows([row], tuple(row), fmt):
+                click.echo(line)
+        sys.exit(0 if report.ok else 1)
     if report.ok:
         click.echo(f"{painted('ok', 'ok')}: run {report.run_id}: "
                    f"{counted(report.partitions, 'partition')}, "
