@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -321,3 +322,22 @@ def test_verify_fails_on_a_partition_rewritten_with_its_chain_recomputed(example
     assert _failure(_verify(copy, db)).endswith(
         "partition 0 (audit/part-00000.parquet): its head is not the one the manifest lists "
         "(the partition was rewritten)")
+
+
+def test_the_command_signs_the_head_that_anchors_the_run(spark, generated, tmp_path):
+    """The command, in this process, uses the module's running session (and leaves it
+    running); --checkpoint signs the trail's head, which chains the run's anchor."""
+    db = tmp_path / "audit.db"
+    assert invoke_credit("audit", "keygen", "--out", tmp_path / "signer.key").exit_code == 0
+    result = invoke_credit("spark-batch", generated, "--out", tmp_path / "run", "--as-of",
+                           AS_OF, "--db", db, "--checkpoint", tmp_path / "signer.key",
+                           "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    statement = json.loads(Path(summary["checkpoint"]).read_text())
+    assert statement["size"] == summary["anchor_seq"]
+    result = invoke_credit("audit", "verify", "--db", db, "--head", summary["checkpoint"],
+                           "--public-key", tmp_path / "signer.key.pub")
+    assert result.exit_code == 0, result.output
+    assert _verify(tmp_path / "run", db).exit_code == 0
+    assert spark.sparkContext.parallelize([1, 2], 2).sum() == 3  # still running

@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from ..audit.checkpoints import checkpoint, load_private_key
 from ..audit.store import AuditStore, default_db_path
 from ..ruleset.loader import load_ruleset
 from .options import (
@@ -35,10 +36,14 @@ from .render import summary_text
               help="Partitions to split the rows into (default: one per 5,000 rows, at "
                    "least 2).")
 @db_option
+@click.option("--checkpoint", "checkpoint_key", type=click.Path(dir_okay=False), metavar="KEY",
+              help="At the end, sign the trail's head (which chains the run's anchor, so "
+                   "its manifest and partitions) with this private key, and keep the "
+                   "statement beside the audit file (AUDIT_FILE.checkpoint-SIZE.json).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def spark_batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.date | None,
                 master: str | None, partitions: int | None, db_path: str | None,
-                as_json: bool) -> None:
+                checkpoint_key: str | None, as_json: bool) -> None:
     """Decide every customer of a portfolio on Apache Spark.
 
     The answers are those of credit batch; each partition's audit is a hash chain in
@@ -55,6 +60,8 @@ def spark_batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.dat
     needs_extra("spark-batch", ("pyspark", "pyarrow"), "spark")
     from ..spark.spark_job import run_spark_batch  # pyspark only when a job runs
 
+    signer = load_private_key(checkpoint_key) if checkpoint_key else None  # before deciding
+
     as_of = as_of or dt.date.today()
     folder = ruleset_dir or default_ruleset()
     use_audit_file(db_path)
@@ -62,10 +69,13 @@ def spark_batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.dat
     with AuditStore(path) as store:
         summary = run_spark_batch(portfolio, out, folder, as_of, audit=store, master=master,
                                   partitions=partitions)
+    signed = checkpoint(path, signer) if signer else None
     for message in summary.errors:
         click.echo(message, err=True)
     data = summary.to_dict()
     data.update(as_of=as_of.isoformat(), out=out, audit=path)
+    if signed:
+        data["checkpoint"] = str(signed)
     if as_json:
         click.echo(json.dumps(data, sort_keys=True))
     else:
@@ -76,5 +86,7 @@ def spark_batch(portfolio: str, out: str, ruleset_dir: str | None, as_of: dt.dat
         click.echo(f"Audit      {summary.records:,} records in {summary.partitions} Parquet "
                    f"partitions{resumed}; manifest anchored as record {summary.anchor_seq} "
                    f"in {path}")
+        if signed:
+            click.echo(f"Checkpoint {signed}")
     if summary.failed:
         sys.exit(1)

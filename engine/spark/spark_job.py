@@ -133,7 +133,7 @@ def run_spark_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | P
                     partitions: int | None = None, spark=None) -> SparkRunSummary:
     """Decide every row of ``portfolio`` on Spark into the folder ``out`` (see the module
     docstring), anchoring the run in ``audit``. ``spark``: a session to use (else one is
-    started on ``master`` and stopped at the end)."""
+    started on ``master`` and stopped at the end, unless this thread has one running)."""
     ruleset = load_ruleset(ruleset_dir)
     if ruleset.challenger is not None:
         raise CreditRulesError("spark-batch does not run a ruleset that names a challenger "
@@ -151,7 +151,8 @@ def run_spark_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | P
                          ruleset.hash, as_of, types, str(portfolio), audit.salt,
                          run["recorded_at"])
     if len(committed) < count:
-        own = spark is None
+        spark = spark or _active_session()
+        own = spark is None  # a session this run starts, and stops
         session = spark_session(master, folder / LOG) if own else spark
         try:
             rdd = session.sparkContext.parallelize(rows, count)
@@ -192,6 +193,16 @@ def run_spark_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | P
         summary.limit_referred += Decimal(part["limit_referred"])
         summary.errors.extend(part["errors"])
     return summary
+
+
+def _active_session():
+    """The Spark session running in this thread (an application's, a notebook's), if any:
+    a run uses it rather than stopping it at the end."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()
 
 
 def _first_line(exc: Exception) -> str:
