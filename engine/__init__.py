@@ -61,6 +61,8 @@ _EXPORTS = {
     # front ends
     "run_batch": "engine.batch",
     "run_monitor": "engine.monitor.run",
+    "run_spark_batch": "engine.spark.spark_job",
+    "verify_parquet": "engine.spark.parquet_verify",
     # quality tools
     "lint_ruleset": "engine.quality.lint",
     "simulate_portfolio": "engine.quality.simulate",
