@@ -341,3 +341,21 @@ def test_the_command_signs_the_head_that_anchors_the_run(spark, generated, tmp_p
     assert result.exit_code == 0, result.output
     assert _verify(tmp_path / "run", db).exit_code == 0
     assert spark.sparkContext.parallelize([1, 2], 2).sum() == 3  # still running
+
+
+def test_what_cannot_run_is_one_line_before_spark_starts(example_run, tmp_path):
+    run, _, _, _ = example_run
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "mine.txt").write_text("x")
+    for out, portfolio, message in [
+            (tmp_path / "file", EXAMPLE, f"{tmp_path / 'file'}: a file, not a folder"),
+            (tmp_path / "full", EXAMPLE, "not empty, and holds no spark-batch run"),
+            (run, ROOT / "examples" / "customers" / "bbb-distributor.json",
+             "a portfolio must be a .csv or .jsonl file"),
+            (tmp_path / "new", tmp_path / "missing.csv", "missing.csv")]:
+        result = invoke_credit("spark-batch", portfolio, "--out", out, "--as-of", AS_OF)
+        assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1, result.output
+        assert message in result.stderr
+    result = invoke_credit("spark-batch", EXAMPLE, "--as-of", AS_OF)
+    assert result.exit_code == 2 and "Missing option '--out'" in result.stderr

@@ -252,6 +252,8 @@ def _start_or_resume(folder: Path, key: str, portfolio, ruleset, as_of: dt.date,
         if (folder / MANIFEST).exists():
             raise CreditRulesError(f"{folder}: this run ({run['run_id']}) finished already")
         return run
+    if folder.exists() and not folder.is_dir():
+        raise CreditRulesError(f"{folder}: a file, not a folder for the run")
     if folder.exists() and any(folder.iterdir()):
         raise CreditRulesError(f"{folder}: not empty, and holds no spark-batch run")
     run = {"run_id": f"spark-{key}-{secrets.token_hex(4)}", "portfolio_key": key,
