@@ -90,11 +90,9 @@ def spark_session(master: str | None, log: Path | None = None):
     engine_root = str(Path(__file__).resolve().parents[2])
     python_path = os.pathsep.join(p for p in (engine_root, os.environ.get("PYTHONPATH"))
                                   if p)
-    log4j = Path(__file__).with_name("log4j2.properties")
     builder = SparkSession.builder.appName("credit-rules spark-batch") \
         .config("spark.ui.enabled", "false") \
         .config("spark.ui.showConsoleProgress", "false") \
-        .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile=file:{log4j}") \
         .config("spark.executorEnv.PYTHONPATH", python_path)
     if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:
         master = "local[2]"  # not under spark-submit, which names the master itself
