@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,serve,report,browse]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,serve,report,browse,spark]'
 	touch $(STAMP)
 
 # The demo keeps its own audit file and starts it afresh, so every run prints the same

@@ -59,6 +59,8 @@ _EXPORTS = {
     "request_limit": "engine.orders.limit_requests",
     "answer_request": "engine.orders.limit_requests",
     # front ends
+    "run_spark_batch": "engine.spark.spark_job",
+    "verify_parquet": "engine.spark.parquet_verify",
     "run_batch": "engine.batch",
     "run_monitor": "engine.monitor.run",
     "rescore": "engine.monitor.rescore",

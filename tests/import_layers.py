@@ -4,7 +4,8 @@ A module may import from its own room (its subpackage, or itself for a top-level
 and from rooms in lower layers, never from a higher layer or from another room of its own
 layer; no imports may form a cycle, even inside a room; only ``engine/cli/`` imports click,
 only the monitor's session module imports durable_rules, and only ``engine/serve/`` imports
-the HTTP libraries (starlette, uvicorn, prometheus_client). Imports under
+the HTTP libraries (starlette, uvicorn, prometheus_client), only ``engine/spark/`` imports
+pyarrow and only its job module pyspark. Imports under
 ``if TYPE_CHECKING:`` are for annotations and do not count.
 """
 
@@ -27,12 +28,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.monitor", "engine.batch"),
     ("engine.orders",),
     ("engine.quality", "engine.replay"),
-    ("engine.report", "engine.serve"),
+    ("engine.report", "engine.serve", "engine.spark"),
     ("engine.cli",),
 )
 ONLY_IN = {"click": ("engine.cli",), "durable": ("engine.monitor.rete_session",),
            "starlette": ("engine.serve",), "uvicorn": ("engine.serve",),
-           "prometheus_client": ("engine.serve",)}
+           "prometheus_client": ("engine.serve",), "pyspark": ("engine.spark.spark_job",),
+           "pyarrow": ("engine.spark",)}
 FACADE = "engine"  # engine/__init__.py names the API lazily; it is no room
 
 

@@ -278,6 +278,8 @@ HEADER_SOURCES: dict[str, dict[str, str]] = {
     "row-failed": {"customer_id": "$.customer_id", "batch_id": "$.batch_id",
                    "batch_row": "$.row"},
     "batch": {"batch_id": "$.batch_id", "as_of": "$.as_of"},
+    # The anchor of a Spark run's partitioned audit (engine.spark): its manifest's SHA-256.
+    "spark-run": {"batch_id": "$.batch_id", "as_of": "$.as_of", **_RULESET},
     "monitor-run": {"as_of": "$.as_of"},
     "ruleset-loaded": {"ruleset_name": "$.name", "ruleset_version": "$.version",
                        "ruleset_hash": "$.hash"},

@@ -39,7 +39,7 @@ from ..canonical import canonical_json
 from ..quality.challenger_report import TABLES as CHALLENGER_TABLES
 from ..quality.challenger_report import challenger_stats
 from ..replay import Replayer, replay_records
-from .options import db_option, parse_date
+from .options import db_option, needs_extra, parse_date
 from .output import format_rows, output_options
 from .progress import progress
 from .render import counted, decision_text, painted
@@ -178,8 +178,12 @@ def show_command(ref: str, db_path, as_json: bool) -> None:
                    "rewritten after it.")
 @click.option("--public-key", type=click.Path(dir_okay=False), metavar="KEY.pub",
               help="The public key that signed the --head statement.")
+@click.option("--parquet", "parquet_dir", metavar="DIR",
+              help="Verify a spark-batch run's Parquet partitions instead: each partition's "
+                   "chain, the manifest, and its anchor in the audit file (pyarrow only).")
 @output_options
-def verify_command(db_path, head: str | None, public_key: str | None, fmt: str) -> None:
+def verify_command(db_path, head: str | None, public_key: str | None, fmt: str,
+                   parquet_dir: str | None) -> None:
     """Walk the hash chain; exit 1 naming the first record that fails, and why.
 
     With a signed statement (--head FILE --public-key KEY.pub), its signature is checked
@@ -191,7 +195,14 @@ def verify_command(db_path, head: str | None, public_key: str | None, fmt: str) 
       credit audit verify
       credit audit verify --head 1003:b79c49b2...
       credit audit verify --head head.json --public-key signer.key.pub
+      credit audit verify --parquet run/
     """
+    if parquet_dir is not None:
+        if head is not None:
+            raise click.UsageError("--head checks the audit file's own head: not with "
+                                   "--parquet")
+        _verify_parquet(parquet_dir, db_path, fmt)
+        return
     expected, statement = None, None
     if head is not None and Path(head).is_file():
         if public_key is None:
@@ -243,6 +254,33 @@ def verify_command(db_path, head: str | None, public_key: str | None, fmt: str) 
         click.echo(f"{painted('FAILED', 'failed')} at record {report.failed_seq}: "
                    f"{report.reason} "
                    f"({report.checked:,} records before it are intact)", err=True)
+    sys.exit(1)
+
+
+def _verify_parquet(folder: str, db_path: str | None, fmt: str) -> None:
+    needs_extra("--parquet", ("pyarrow",), "spark")
+    from ..spark.parquet_verify import verify_parquet  # pyarrow: the spark extra
+
+    with open_store(db_path) as store:  # checks it is an audit file
+        path = store.path
+    report = verify_parquet(folder, path)
+    if fmt != "table":
+        row = {"ok": report.ok, "run_id": report.run_id, "partitions": report.partitions,
+               "records": report.records, "anchor_record": report.anchor_seq,
+               "reason": report.reason}
+        if fmt == "json":
+            click.echo(json.dumps(row, indent=2))
+        else:
+            for line in format_rows([row], tuple(row), fmt):
+                click.echo(line)
+        sys.exit(0 if report.ok else 1)
+    if report.ok:
+        click.echo(f"{painted('ok', 'ok')}: run {report.run_id}: "
+                   f"{counted(report.partitions, 'partition')}, "
+                   f"{counted(report.records, 'record')} verified; manifest anchored as "
+                   f"record {report.anchor_seq} of {path}")
+        return
+    click.echo(f"{painted('FAILED', 'failed')}: {folder}: {report.reason}", err=True)
     sys.exit(1)
 
 
@@ -543,10 +581,16 @@ def _print_challenger(report, table: str | None, fmt: str) -> None:
               help="Replay every decision and monitoring action matching the filters.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="With --all: processes to replay in (default: one per core).")
+@click.option("--parquet", "parquet_dir", metavar="DIR",
+              help="Replay the decisions of a spark-batch run's Parquet partitions (all, "
+                   "or --sample N of them) under the rulesets stored in the audit file.")
+@click.option("--sample", type=click.IntRange(1, None), default=None, metavar="N",
+              help="With --parquet: replay N decisions drawn at random (the same N for the "
+                   "same run every time).")
 @db_option
 @filter_options
-def replay_command(ref: str | None, replay_all: bool, workers: int | None, db_path,
-                   **kwargs) -> None:
+def replay_command(ref: str | None, replay_all: bool, workers: int | None,
+                   parquet_dir: str | None, sample: int | None, db_path, **kwargs) -> None:
     """Re-run a recorded decision or monitoring action and compare, byte for byte.
 
     A decision is decided again from its record alone; an action is taken again by the
@@ -558,7 +602,16 @@ def replay_command(ref: str | None, replay_all: bool, workers: int | None, db_pa
     \b
       credit replay 2
       credit replay --all --since 2026-01-01
+      credit replay --parquet run/ --sample 100
     """
+    if parquet_dir is not None:
+        if ref or replay_all:
+            raise click.UsageError("--parquet replays a spark-batch run: give no record and "
+                                   "no --all")
+        _replay_parquet(parquet_dir, sample, db_path)
+        return
+    if sample is not None:
+        raise click.UsageError("--sample goes with --parquet")
     filters = _filters(kwargs)
     if bool(ref) == replay_all:
         raise click.UsageError("give either a record (SEQ or DECISION_ID) or --all")
@@ -592,6 +645,25 @@ def replay_command(ref: str | None, replay_all: bool, workers: int | None, db_pa
             meter.update(matched + differed)
     finally:
         meter.finish()
+    click.echo(f"{matched:,} replayed identically, {differed:,} differed")
+    if differed:
+        sys.exit(1)
+
+
+def _replay_parquet(folder: str, sample: int | None, db_path: str | None) -> None:
+    needs_extra("--parquet", ("pyarrow",), "spark")
+    from ..spark.parquet_replay import replay_parquet  # pyarrow: the spark extra
+
+    matched = differed = 0
+    with open_store(db_path) as store:
+        for index, result in replay_parquet(folder, store, sample):
+            if result.matched:
+                matched += 1
+                continue
+            differed += 1
+            click.echo(f"DIFFERENT: partition {index} record {result.seq} "
+                       f"({result.decision_id}): " + "; ".join(result.differences[:3]),
+                       err=True)
     click.echo(f"{matched:,} replayed identically, {differed:,} differed")
     if differed:
         sys.exit(1)

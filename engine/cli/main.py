@@ -22,6 +22,7 @@ COMMANDS = {
     "lint": "lint_command:lint_command", "diff": "simulate_commands:diff_command",
     "simulate": "simulate_commands:simulate_command",
     "decide": "decide_commands:decide_command", "batch": "decide_commands:batch",
+    "spark-batch": "spark_commands:spark_batch",
     "events": "events_commands:events_group", "monitor": "monitor_command:monitor_command",
     "override": "override_commands:override", "plugins": "plugin_commands:plugins_command",
     "audit": "audit_commands:audit", "replay": "audit_commands:replay_command",

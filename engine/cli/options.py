@@ -26,6 +26,17 @@ def use_audit_file(db_path: str | None) -> None:
         os.environ["CREDIT_DB"] = db_path
 
 
+def needs_extra(what: str, modules: tuple[str, ...], extra: str) -> None:
+    """A usage of an optional extra: one line saying what to install when its ``modules``
+    are not there (looked for, not imported)."""
+    import importlib.util
+
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise click.ClickException(f"{what} needs {' and '.join(missing)}: pip install "
+                                   f"'credit-rules[{extra}]'")
+
+
 def parse_date(ctx, param, value: str | None) -> dt.date | None:
     """A click callback: YYYY-MM-DD to a date (a usage error otherwise)."""
     if value is None:
