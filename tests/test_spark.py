@@ -359,3 +359,29 @@ def test_what_cannot_run_is_one_line_before_spark_starts(example_run, tmp_path):
         assert message in result.stderr
     result = invoke_credit("spark-batch", EXAMPLE, "--as-of", AS_OF)
     assert result.exit_code == 2 and "Missing option '--out'" in result.stderr
+
+
+def test_the_driver_hands_each_task_a_part_of_its_own_and_keeps_none(example_run):
+    run, *_ = example_run
+    assert not (run / "input").exists()  # the parts are gone once the run is done
+
+
+def test_parts_split_the_rows_evenly_and_read_back_as_the_reader_gave_them(tmp_path):
+    from engine.enrich.portfolio import read_rows
+    from engine.spark.input_parts import count_rows, read_part, write_parts
+
+    portfolio = tmp_path / "p.csv"
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines(True)
+    portfolio.write_text("".join([*lines[:8], "only,two\n", *lines[8:12]]), encoding="utf-8")
+    total, types = count_rows(portfolio)
+    assert total == 12 and types is not None
+    write_parts(portfolio, tmp_path, 5, total)
+    parts = [read_part(tmp_path, index) for index in range(5)]
+    assert [len(part) for part in parts] == [2, 2, 3, 2, 3]  # i * 12 // 5 boundaries
+    expected = [(number, ("unreadable", raw.where, raw.problems)
+                 if isinstance(raw, Exception) else raw)
+                for number, raw in read_rows(portfolio) if number]
+    assert [row for part in parts for row in part] == expected
+    columns = len(lines[0].split(","))
+    assert parts[3][0] == (8, ("unreadable", f"{portfolio}: row 8",
+                               [("", f"2 cells where the header has {columns} columns")]))

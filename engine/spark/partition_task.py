@@ -58,14 +58,6 @@ def task_ruleset(task: PartitionTask) -> CompiledRuleset:
     return _compiled[task.ruleset_hash]
 
 
-def shippable(raw: object) -> object:
-    """A raw row as it may travel to an executor: a row the reader could not read (an
-    InputError, which does not pickle) becomes a plain tuple."""
-    if isinstance(raw, InputError):
-        return ("unreadable", raw.where, raw.problems)
-    return raw
-
-
 def _unshipped(raw: object) -> object:
     if isinstance(raw, tuple) and raw and raw[0] == "unreadable":
         return InputError(raw[1], [tuple(p) for p in raw[2]])

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from ..audit.store import AuditStore
 from ..batch import portfolio_key
-from ..enrich.portfolio import read_rows
-from ..errors import CreditRulesError, InputError
+from ..errors import CreditRulesError
 from ..ruleset.loader import load_ruleset
 from ..service import store_rulesets
+from .input_parts import count_rows, read_part, remove_parts, write_parts
 from .manifest import (
     MANIFEST,
     RUN,
@@ -39,7 +39,7 @@ from .manifest import (
     read_json,
 )
 from .parquet_chain import file_metadata, partition_name
-from .partition_task import AUDIT, RESULTS, PartitionTask, run_partition, shippable
+from .partition_task import AUDIT, RESULTS, PartitionTask, run_partition
 
 ROWS_PER_PARTITION = 5_000
 RESULTS_FILE = "results.jsonl"
@@ -136,12 +136,11 @@ def run_spark_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | P
     if ruleset.challenger is not None:
         raise CreditRulesError("spark-batch does not run a ruleset that names a challenger "
                                "yet: use credit batch")
-    rows, types = _numbered_rows(portfolio)
+    total, types = count_rows(portfolio)
     key = portfolio_key(portfolio, ruleset, as_of)
     folder = Path(out)
     run = _start_or_resume(folder, key, portfolio, ruleset, as_of,
-                           partitions or max(2, -(-len(rows) // ROWS_PER_PARTITION)),
-                           len(rows))
+                           partitions or max(2, -(-total // ROWS_PER_PARTITION)), total)
     count = run["partitions"]
     store_rulesets(audit, ruleset)  # the ruleset and body dictionary, for replay
     committed = {i for i in range(count) if (folder / AUDIT / partition_name(i)).exists()}
@@ -153,7 +152,8 @@ def run_spark_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | P
         own = spark is None  # a session this run starts, and stops
         session = spark_session(master, folder / LOG) if own else spark
         try:
-            rdd = session.sparkContext.parallelize(rows, count)
+            write_parts(portfolio, folder, count, total)
+            rdd = session.sparkContext.parallelize(range(count), count)
             rdd.mapPartitionsWithIndex(_PartitionJob(task, frozenset(committed))).collect()
         except CreditRulesError:
             raise
@@ -176,6 +176,7 @@ def run_spark_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | P
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     (seq, _), = audit.append([anchor_record(manifest, digest)])
     _join_results(folder, count)
+    remove_parts(folder)
     for leftover in [*(folder / AUDIT).glob(".*.attempt-*"),
                      *(folder / RESULTS).glob(".*.attempt-*")]:
         leftover.unlink(missing_ok=True)  # written by attempts that failed or lost the race
@@ -215,28 +216,15 @@ class _PartitionJob:
         self.task = task
         self.committed = committed
 
-    def __call__(self, index: int, rows):
+    def __call__(self, index: int, _):
         if index in self.committed:
             return iter(())  # done by an earlier run: its file stands
         from pyspark import TaskContext
 
         context = TaskContext.get()
         attempt = f"{context.stageId()}-{context.taskAttemptId()}" if context else "local"
+        rows = read_part(Path(self.task.out), index)  # its own part, not the driver's rows
         return iter([run_partition(index, rows, self.task, attempt)])
-
-
-def _numbered_rows(portfolio) -> tuple[list[tuple[int, object]], dict | None]:
-    """Every row of the portfolio, numbered as ``credit batch`` numbers them, in a form
-    that travels to the executors; and the CSV's column types (None for JSON Lines)."""
-    rows, types = [], None
-    for number, raw in read_rows(portfolio):
-        if number == 0:
-            types = raw
-            continue
-        rows.append((number, shippable(raw)))
-    if not rows:
-        raise InputError(str(portfolio), [("", "no rows: the portfolio has no customers")])
-    return rows, types
 
 
 def _start_or_resume(folder: Path, key: str, portfolio, ruleset, as_of: dt.date,
