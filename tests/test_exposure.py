@@ -327,13 +327,13 @@ def test_a_kept_position_follows_every_new_event_and_day(ruleset, tmp_path):
                     due_date="2026-11-10")
         store.append([NewRecord("event", canonical_json(due), customer_id="K-1",
                                 as_of="2026-11-01")])
-        first = book.position("K-1", AS_OF, ruleset)
+        first = book.standing("K-1", AS_OF, ruleset)[2]
         assert (first["days_overdue"], first["overdue_amount"]) == (20, Decimal(1000))
-        assert book.position("K-1", AS_OF, ruleset) is first  # unchanged: kept
-        assert book.position("K-1", dt.date(2026, 12, 1), ruleset)["days_overdue"] == 21
+        assert book.standing("K-1", AS_OF, ruleset)[2] is first  # unchanged: kept
+        assert book.standing("K-1", dt.date(2026, 12, 1), ruleset)[2]["days_overdue"] == 21
         paid = event(2, "payment_received", "2026-11-20", invoice_id="IN-1", amount=400)
         store.append([NewRecord("event", canonical_json(paid), customer_id="K-1",
                                 as_of="2026-11-20")])
-        again = book.position("K-1", AS_OF, ruleset)
+        again = book.standing("K-1", AS_OF, ruleset)[2]
         assert again["overdue_amount"] == Decimal(600)
         assert again == book.account("K-1", AS_OF).position(AS_OF)  # as folding afresh

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..audit.events import customer_events
 from ..audit.store import AuditStore
-from ..enrich.exchange_rates import Rate
+from ..enrich.exchange_rates import Rate, known_rates
 from ..monitor.account import Account, fold
 from ..ruleset.compiler import CompiledRuleset
 from .exposure import Exposure, exposure_of
@@ -38,39 +38,34 @@ class AccountBook:
         self.store = store
         self._kept: dict[str, _Kept] = {}
         self._policies: dict[int, dict] = {}
-        # customer -> (state: last event applied, day, ruleset hash, rates; what then)
-        self._exposures: dict[str, tuple[tuple, Exposure]] = {}
-        self._positions: dict[str, tuple[tuple, dict]] = {}
+        # customer -> (state: last event applied, day, ruleset hash, rates; the exposure
+        # and the position then)
+        self._standings: dict[str, tuple[tuple, Exposure, dict]] = {}
 
     def exposure(self, customer_id: str, as_of: dt.date, ruleset: CompiledRuleset,
                  rates: Mapping[str, Rate] | None = None) -> tuple[Account, Exposure]:
         """The customer's account on ``as_of`` and its exposure by the ruleset's
-        categories (``rates`` convert other currencies), computed once for each state of
-        the account, date, ruleset and rates. Raises MissingRate as ``exposure_of``."""
-        account = self.account(customer_id, as_of, ruleset.currency)
-        state = self._state(customer_id, account, as_of, ruleset, rates)
-        cached = self._exposures.get(customer_id)
-        if state is not None and cached is not None and cached[0] == state:
-            return account, cached[1]
-        exposure = exposure_of(account, as_of, ruleset, rates)
-        if state is not None:  # one per customer: the latest state, day and ruleset asked
-            self._exposures[customer_id] = (state, exposure)
+        categories (``standing``)."""
+        account, exposure, _ = self.standing(customer_id, as_of, ruleset, rates)
         return account, exposure
 
-    def position(self, customer_id: str, as_of: dt.date, ruleset: CompiledRuleset,
-                 rates: Mapping[str, Rate] | None = None) -> dict:
-        """The account's position on ``as_of`` (``Account.position``: what is overdue,
-        since when), computed once for each state of the account, date and rates."""
+    def standing(self, customer_id: str, as_of: dt.date, ruleset: CompiledRuleset,
+                 rates: Mapping[str, Rate] | None = None
+                 ) -> tuple[Account, Exposure, dict]:
+        """The customer's account on ``as_of``, its exposure by the ruleset's categories
+        and its position (``Account.position``: what is overdue, since when), ``rates``
+        converting other currencies; the two are computed once for each state of the
+        account, date, ruleset and rates. Raises MissingRate as ``exposure_of``."""
         account = self.account(customer_id, as_of, ruleset.currency)
         state = self._state(customer_id, account, as_of, ruleset, rates)
-        cached = self._positions.get(customer_id)
+        cached = self._standings.get(customer_id)
         if state is not None and cached is not None and cached[0] == state:
-            return cached[1]
-        position = account.position(as_of, rates={currency: rate.rate for currency, rate
-                                                  in (rates or {}).items()})
-        if state is not None:
-            self._positions[customer_id] = (state, position)
-        return position
+            return account, cached[1], cached[2]
+        exposure = exposure_of(account, as_of, ruleset, rates)
+        position = account.position(as_of, rates=known_rates(rates or {}))
+        if state is not None:  # one per customer: the latest state, day and ruleset asked
+            self._standings[customer_id] = (state, exposure, position)
+        return account, exposure, position
 
     def _state(self, customer_id: str, account: Account, as_of: dt.date,
                ruleset: CompiledRuleset, rates: Mapping[str, Rate] | None) -> tuple | None:

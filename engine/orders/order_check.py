@@ -36,7 +36,7 @@ from ..ruleset.compiler import CompiledRuleset
 from ..ruleset.order_check import ORDER_FACTS
 from .accounts import AccountBook
 from .exposure import Exposure, missing_rate_message, rates_for
-from .groups import group_currencies, group_exposure, group_of
+from .groups import Group, group_currencies, group_exposure, group_of
 from .holds import open_holds
 from .limit_requests import effective_limit
 from .releases import valid_release
@@ -44,6 +44,7 @@ from .releases import valid_release
 SCHEMA = "order.schema.json"
 KIND = "order-check"
 ZERO = Decimal(0)
+_LOOK_UP = object()  # order_facts' group when the caller has not looked it up
 
 
 @dataclass
@@ -148,21 +149,23 @@ def check_order(ruleset: CompiledRuleset, facts: dict, exchange: dict | None = N
 
 def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of: dt.date,
                 accounts: AccountBook | None = None, exchange: dict | None = None,
-                rates: dict[str, Rate] | None = None
+                rates: dict[str, Rate] | None = None, group: Group | None = _LOOK_UP
                 ) -> tuple[dict, Exposure, dict | None]:
     """What the trail says of the order's customer on ``as_of``: the order facts, the
     exposure before the order, and the decision the limit comes from (None: none).
     ``accounts`` keeps folded accounts between checks (one is made for this check when
     not given); ``exchange`` (``exchange_for``) converts an order in another currency,
     ``rates`` (by currency) the open items in other currencies (a missing one raises
-    MissingRate)."""
+    MissingRate); ``group`` is the customer's (``groups.group_of``; looked up when not
+    given)."""
     customer_id = order["customer_id"]
     accounts = accounts or AccountBook(store)
-    _, exposure = accounts.exposure(customer_id, as_of, ruleset, rates)
+    if group is _LOOK_UP:
+        group = group_of(store, customer_id, as_of)
+    _, exposure, position = accounts.standing(customer_id, as_of, ruleset, rates)
     amount = _in_ruleset_currency(order, exchange, ruleset)
     counted = None if amount is None else \
         _order_counted(order, amount, exposure, as_of, ruleset)
-    position = accounts.position(customer_id, as_of, ruleset, rates)
     latest = latest_decision(store, customer_id, as_of)
     effective = effective_limit(store, customer_id, latest, as_of)
     limit = effective.amount
@@ -177,7 +180,7 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
              "grade": None, "decision_outcome": None, "days_since_decision": None,
              "review_due": False, "on_hold": bool(open_holds(store, customer_id, as_of)),
              "payment_term_days": None, "limit_expired": effective.expired,
-             **_group_facts(store, customer_id, accounts, as_of, ruleset, counted, rates)}
+             **_group_facts(customer_id, group, accounts, as_of, ruleset, counted, rates)}
     reference = None
     if latest is not None:
         policy = accounts.policy(latest)
@@ -195,11 +198,10 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
     return facts, exposure, reference
 
 
-def _group_facts(store: AuditStore, customer_id: str, accounts: AccountBook,
+def _group_facts(customer_id: str, group: Group | None, accounts: AccountBook,
                  as_of: dt.date, ruleset: CompiledRuleset, counted: Decimal | None,
                  rates: dict[str, Rate] | None) -> dict:
     """The group facts of the order's customer (all None outside a group)."""
-    group = group_of(store, customer_id, as_of)
     if group is None:
         return {"group_id": None, "group_limit": None, "group_exposure": None,
                 "group_exposure_after": None, "group_share": None}
@@ -209,13 +211,12 @@ def _group_facts(store: AuditStore, customer_id: str, accounts: AccountBook,
             "group_share": group.members.get(customer_id)}
 
 
-def held_currencies(store: AuditStore, ruleset: CompiledRuleset, customer_id: str,
+def held_currencies(ruleset: CompiledRuleset, customer_id: str, group: Group | None,
                     as_of: dt.date, accounts: AccountBook) -> set[str]:
     """The other currencies than the ruleset's that the open items of the customer, and
     of the members of its group, are in: the rates its exposure needs."""
     currencies = accounts.account(customer_id, as_of, ruleset.currency).currencies()
-    return currencies | group_currencies(group_of(store, customer_id, as_of), accounts,
-                                         as_of, ruleset)
+    return currencies | group_currencies(group, accounts, as_of, ruleset)
 
 
 def exchange_for(order: dict, ruleset: CompiledRuleset, rates: dict[str, Rate]
@@ -268,7 +269,8 @@ def check_order_document(store: AuditStore, ruleset: CompiledRuleset, order: dic
     Pass the same ``accounts`` to many checks to fold each account once; ``plugins``
     (default: the installed ones) give exchange rates."""
     accounts = accounts or AccountBook(store)
-    held = held_currencies(store, ruleset, order["customer_id"], as_of, accounts)
+    group = group_of(store, order["customer_id"], as_of)
+    held = held_currencies(ruleset, order["customer_id"], group, as_of, accounts)
     rates = rates_for(held | {order.get("currency", ruleset.currency)}, ruleset, as_of,
                       plugins)
     exchange = exchange_for(order, ruleset, rates)
@@ -279,7 +281,7 @@ def check_order_document(store: AuditStore, ruleset: CompiledRuleset, order: dic
         facts["order_amount"] = _in_ruleset_currency(order, exchange, ruleset)
     else:
         facts, exposure, decision = order_facts(store, ruleset, order, as_of, accounts,
-                                                exchange, held_rates)
+                                                exchange, held_rates, group)
         exposure = exposure.to_dict()
     account_rates = [rate.to_dict() for rate in held_rates.values()]
     reasons, trace = check_order(ruleset, facts, exchange, account_rates)
