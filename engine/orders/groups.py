@@ -22,7 +22,7 @@ from ..errors import CreditRulesError
 from ..monitor.account import MissingRate
 from ..ruleset.compiler import CompiledRuleset
 from .accounts import AccountBook
-from .exposure import exposure_of, missing_rate_message, rates_for
+from .exposure import missing_rate_message, rates_for
 from .records import act_record
 
 KIND = "group"
@@ -93,11 +93,18 @@ def _groups(store: AuditStore, as_of: dt.date) -> list[Group]:
 def group_exposure(group: Group, accounts: AccountBook, as_of: dt.date,
                    ruleset: CompiledRuleset, rates: Mapping[str, Rate] | None = None
                    ) -> Decimal:
-    """The sum of the members' exposures on ``as_of`` (``rates`` convert other
-    currencies; raises MissingRate as ``exposure_of``)."""
-    return sum((exposure_of(accounts.account(member, as_of, ruleset.currency), as_of,
-                            ruleset, rates).total
-                for member in group.members), Decimal(0))
+    """The sum of the members' exposures on ``as_of`` (``member_exposures``)."""
+    return sum(member_exposures(group, accounts, as_of, ruleset, rates).values(),
+               Decimal(0))
+
+
+def member_exposures(group: Group, accounts: AccountBook, as_of: dt.date,
+                     ruleset: CompiledRuleset, rates: Mapping[str, Rate] | None = None
+                     ) -> dict[str, Decimal]:
+    """Each member's exposure on ``as_of``, as the account book keeps it (``rates``
+    convert other currencies; raises MissingRate as ``exposure_of``)."""
+    return {member: accounts.exposure(member, as_of, ruleset, rates)[1].total
+            for member in group.members}
 
 
 def group_currencies(group: Group | None, accounts: AccountBook, as_of: dt.date,
@@ -118,9 +125,7 @@ def group_members(store: AuditStore, ruleset: CompiledRuleset, group_id: str,
     accounts = AccountBook(store)
     rates = rates_for(group_currencies(group, accounts, as_of, ruleset), ruleset, as_of)
     try:
-        exposures = {member: exposure_of(accounts.account(member, as_of, ruleset.currency),
-                                         as_of, ruleset, rates).total
-                     for member in group.members}
+        exposures = member_exposures(group, accounts, as_of, ruleset, rates)
     except MissingRate as exc:
         raise GroupError(missing_rate_message(exc.currency, ruleset, as_of)) from None
     rows = [{"customer_id": member, "exposure": format(exposures[member], "f"),
