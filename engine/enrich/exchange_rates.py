@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from ..errors import CreditRulesError
-from .plugin_manager import PluginCallError, Plugins
+from .plugin_manager import PluginCallError, Plugins, installed_plugins
 
 RATE_HOOK = "credit_rules_exchange_rate"
 
@@ -60,11 +60,17 @@ def exchange_rate(plugins: Plugins, currency: str, to_currency: str, on: dt.date
     return Rate(currency, on, None, None)
 
 
-def exchange_rates(plugins: Plugins, currencies: Iterable[str], to_currency: str,
-                   on: dt.date) -> dict[str, Rate]:
-    """A rate for each of ``currencies`` other than ``to_currency``, by currency code."""
+def exchange_rates(currencies: Iterable[str], to_currency: str, on: dt.date,
+                   plugins: Plugins | None = None) -> dict[str, Rate]:
+    """A rate for each of ``currencies`` other than ``to_currency``, by currency code, from
+    ``plugins`` (default: the installed ones, loaded only when there is such a currency:
+    most reads need none)."""
+    foreign = sorted(set(currencies) - {to_currency})
+    if not foreign:
+        return {}
+    plugins = plugins or installed_plugins()
     return {currency: exchange_rate(plugins, currency, to_currency, on)
-            for currency in sorted(set(currencies) - {to_currency})}
+            for currency in foreign}
 
 
 def known_rates(rates: Mapping[str, Rate]) -> dict[str, Decimal]:

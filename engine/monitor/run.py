@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from ..audit.store import AuditError, AuditStore, NewRecord
 from ..canonical import canonical_json
 from ..enrich.exchange_rates import Rate, exchange_rates
-from ..enrich.plugin_manager import installed_plugins
 from ..ruleset.compiler import CompiledRuleset
 from ..service import store_rulesets
 from .customer_monitor import CustomerMonitor, MonitorAction
@@ -198,9 +197,7 @@ def log_rates(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date
         "WHERE kind = 'event' AND as_of <= ? AND body LIKE '%\"currency\"%' "
         "AND json_extract(body, '$.currency') != ? ORDER BY 1",
         [as_of.isoformat(), ruleset.currency])]
-    if not currencies:
-        return {}
-    rates = exchange_rates(installed_plugins(), currencies, ruleset.currency, as_of)
+    rates = exchange_rates(currencies, ruleset.currency, as_of)
     missing = [currency for currency, rate in rates.items() if rate.rate is None]
     if missing:
         raise MonitorError(f"no {', '.join(missing)} to {ruleset.currency} exchange rate on "

@@ -17,7 +17,7 @@ from decimal import Decimal
 from ..audit.events import customer_events, has_records
 from ..audit.store import AuditStore
 from ..enrich.exchange_rates import Rate, exchange_rates, known_rates
-from ..enrich.plugin_manager import Plugins, installed_plugins
+from ..enrich.plugin_manager import Plugins
 from ..errors import CreditRulesError
 from ..monitor.account import Account, MissingRate, fold, in_home
 from ..ruleset.compiler import CompiledRuleset
@@ -116,17 +116,6 @@ def _open_amount(account: Account, category: ExposureCategory, as_of: dt.date,
     return sum(open_items, ZERO), len(open_items)
 
 
-def rates_for(currencies: set[str], ruleset: CompiledRuleset, as_of: dt.date,
-              plugins: Plugins | None = None) -> dict[str, Rate]:
-    """The plugins' rates on ``as_of`` for ``currencies`` other than the ruleset's (the
-    plugins are loaded only when there is one)."""
-    currencies = currencies - {ruleset.currency}
-    if not currencies:
-        return {}
-    return exchange_rates(plugins or installed_plugins(), currencies, ruleset.currency,
-                          as_of)
-
-
 def missing_rate_message(currency: str, ruleset: CompiledRuleset, as_of: dt.date) -> str:
     """Why there is no exposure: a currency the account's items are in has no rate."""
     return (f"No {currency} to {ruleset.currency} exchange rate on or before "
@@ -143,7 +132,8 @@ def customer_exposure(store: AuditStore, ruleset: CompiledRuleset, customer_id: 
                    as_of, ruleset.currency)
     try:
         return exposure_of(account, as_of, ruleset,
-                           rates_for(account.currencies(), ruleset, as_of, plugins))
+                           exchange_rates(account.currencies(), ruleset.currency, as_of,
+                                          plugins))
     except MissingRate as exc:
         raise CreditRulesError(missing_rate_message(exc.currency, ruleset, as_of)
                                + " (a rates plugin, e.g. $CREDIT_RATES_FILE, gives them)"

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..audit.store import AuditStore
-from ..enrich.exchange_rates import Rate
+from ..enrich.exchange_rates import Rate, exchange_rates
 from ..errors import CreditRulesError
 from ..monitor.account import MissingRate
 from ..ruleset.compiler import CompiledRuleset
 from .accounts import AccountBook
-from .exposure import missing_rate_message, rates_for
+from .exposure import missing_rate_message
 from .records import act_record
 
 KIND = "group"
@@ -123,7 +123,8 @@ def group_members(store: AuditStore, ruleset: CompiledRuleset, group_id: str,
     if group is None:
         raise GroupError(f"no group {group_id} on {as_of.isoformat()}")
     accounts = AccountBook(store)
-    rates = rates_for(group_currencies(group, accounts, as_of, ruleset), ruleset, as_of)
+    rates = exchange_rates(group_currencies(group, accounts, as_of, ruleset),
+                           ruleset.currency, as_of)
     try:
         exposures = member_exposures(group, accounts, as_of, ruleset, rates)
     except MissingRate as exc:

@@ -27,7 +27,7 @@ from ..audit.store import AuditStore, NewRecord
 from ..canonical import canonical_json, to_jsonable
 from ..decide.decision import compact_trace
 from ..enrich.customer_documents import InputError
-from ..enrich.exchange_rates import Rate
+from ..enrich.exchange_rates import Rate, exchange_rates
 from ..enrich.plugin_manager import Plugins
 from ..errors import CreditRulesError
 from ..language.expressions import MONEY
@@ -35,7 +35,7 @@ from ..language.schema_check import fast_problems
 from ..ruleset.compiler import CompiledRuleset
 from ..ruleset.order_check import ORDER_FACTS
 from .accounts import AccountBook
-from .exposure import Exposure, missing_rate_message, rates_for
+from .exposure import Exposure, missing_rate_message
 from .groups import Group, group_currencies, group_exposure, group_of
 from .holds import open_holds
 from .limit_requests import effective_limit
@@ -223,7 +223,7 @@ def exchange_for(order: dict, ruleset: CompiledRuleset, rates: dict[str, Rate]
                  ) -> dict | None:
     """For an order in another currency than the ruleset's, its conversion as the check
     records it: the currency, the order's own amount, the rate (None: no plugin has one),
-    the day and the plugin (``rates`` from ``exposure.rates_for``). None for an order in
+    the day and the plugin (``rates`` from ``exchange_rates``). None for an order in
     the ruleset's currency."""
     currency = order.get("currency", ruleset.currency)
     if currency == ruleset.currency:
@@ -271,8 +271,8 @@ def check_order_document(store: AuditStore, ruleset: CompiledRuleset, order: dic
     accounts = accounts or AccountBook(store)
     group = group_of(store, order["customer_id"], as_of)
     held = held_currencies(ruleset, order["customer_id"], group, as_of, accounts)
-    rates = rates_for(held | {order.get("currency", ruleset.currency)}, ruleset, as_of,
-                      plugins)
+    rates = exchange_rates(held | {order.get("currency", ruleset.currency)},
+                           ruleset.currency, as_of, plugins)
     exchange = exchange_for(order, ruleset, rates)
     held_rates = {currency: rates[currency] for currency in sorted(held)}
     if any(rate.rate is None for rate in held_rates.values()):
