@@ -1,7 +1,8 @@
-"""credit spark-batch on real Spark (local[2]): the same bytes as credit batch, a
-partitioned audit that verifies and fails clearly when altered, replay, resuming, and a
-task attempt committed by rename. One Spark session for the module and small portfolios,
-so that the module costs well under a minute."""
+"""credit spark-batch on real Spark (local[2], each task tried up to twice): the same bytes
+as credit batch, a partitioned audit that verifies and fails clearly when altered, replay,
+resuming, a task attempt committed by rename and a task retried after its worker crashed.
+One Spark session for the module and small portfolios, so that the module costs well under
+a minute."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ EXAMPLE = ROOT / "examples" / "portfolio.csv"
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
-    session = spark_session("local[2]", tmp_path_factory.mktemp("spark") / "spark.log")
+    # local[2, 2]: two threads, and a failed task is tried once more (as on a cluster,
+    # where spark.task.maxFailures is 4; local mode otherwise gives up on the first failure)
+    session = spark_session("local[2, 2]", tmp_path_factory.mktemp("spark") / "spark.log")
     yield session
     session.stop()
 
@@ -243,6 +246,33 @@ def test_a_retried_task_leaves_one_chain(example_run, tmp_path):
     assert pq.read_table(tmp_path / "audit" / partition_name(0)).equals(table)
     assert sorted(p.name for p in (tmp_path / "audit").iterdir()) == [partition_name(0)]
     assert len(list((tmp_path / "results").iterdir())) == 1
+
+
+def test_a_task_retried_after_its_worker_crashed_leaves_one_chain(example_run, spark,
+                                                                 tmp_path, monkeypatch):
+    """The first attempt at partition 1 writes half an attempt file and kills its Python
+    worker; Spark retries the task, and the run is the same as one that never failed."""
+    from engine.spark import spark_job
+    from tests.spark_faults import CRASHING_PARTITION, CrashFirstAttempt
+
+    run, db, _, _ = example_run
+    monkeypatch.setattr(spark_job, "_PartitionJob", CrashFirstAttempt)
+    with AuditStore(db) as store:
+        summary = run_spark_batch(EXAMPLE, tmp_path / "run", DEFAULT_RULESET, AS_OF,
+                                  audit=store, spark=spark, partitions=3)
+    assert (summary.partitions, summary.resumed, summary.decided) == (3, 0, 1000)
+    tracker = spark.sparkContext.statusTracker()
+    job = tracker.getJobInfo(max(tracker.getJobIdsForGroup()))
+    stage = tracker.getStageInfo(job.stageIds[0])
+    assert (stage.numTasks, stage.numCompletedTasks, stage.numFailedTasks) == (3, 3, 1)
+    assert (tmp_path / "run" / RESULTS_FILE).read_bytes() == \
+        (run / RESULTS_FILE).read_bytes()
+    for folder in ("audit", "results"):
+        names = sorted(p.name for p in (tmp_path / "run" / folder).iterdir())
+        assert len(names) == 3 and not any(n.startswith(".") for n in names), names
+    crashed = pq.read_table(tmp_path / "run" / "audit" / partition_name(CRASHING_PARTITION))
+    assert crashed.column("batch_row").to_pylist() == list(range(334, 667))
+    assert _verify(tmp_path / "run", db).exit_code == 0
 
 
 def test_the_command_is_quiet_and_the_version_imports_no_spark(generated, tmp_path):
