@@ -275,6 +275,36 @@ def test_a_task_retried_after_its_worker_crashed_leaves_one_chain(example_run, s
     assert _verify(tmp_path / "run", db).exit_code == 0
 
 
+def test_a_champion_and_its_challenger_give_what_credit_batch_gives(spark, generated,
+                                                                    tmp_path):
+    """The challenger travels to the executors as content: the same customers are in its
+    split, its part is recorded beside the champion's decision in the same bytes as credit
+    batch records it, and replay decides both again."""
+    from tests.test_challenger import challenged, make_champion
+
+    champion = make_champion(tmp_path, share=0.3)
+    db = tmp_path / "audit.db"
+    with AuditStore(db) as store:
+        summary = run_spark_batch(generated, tmp_path / "run", champion, AS_OF, audit=store,
+                                  spark=spark, partitions=2)
+        batch = run_batch(generated, tmp_path / "batch.jsonl", champion, AS_OF, audit=store)
+    assert summary.to_dict()["challenger"] == batch.to_dict()["challenger"]
+    assert 0 < summary.challenged["decided"] < summary.decided
+    assert (tmp_path / "run" / RESULTS_FILE).read_bytes() == \
+        (tmp_path / "batch.jsonl").read_bytes()
+    spark_rows = _parquet_decisions(tmp_path / "run")
+    assert spark_rows == _sqlite_decisions(db)
+    assert len(challenged(db)) == summary.challenged["decided"]  # the same bodies
+    result = invoke_credit("replay", "--parquet", tmp_path / "run", "--db", db)
+    assert (result.exit_code, result.stdout) == (
+        0, f"{summary.decided} replayed identically, 0 differed\n")
+    result = invoke_credit("spark-batch", generated, "--out", tmp_path / "cli", "--ruleset",
+                           champion, "--as-of", AS_OF, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert f"also decided {summary.challenged['decided']:,} customers (30% split)" in \
+        result.stdout
+
+
 def test_the_command_is_quiet_and_the_version_imports_no_spark(generated, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
            "CREDIT_DB": str(tmp_path / "audit.db")}

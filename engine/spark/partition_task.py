@@ -5,6 +5,7 @@ a test can call it directly."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -18,6 +19,7 @@ from ..batch import RowSettings, decide_rows
 from ..canonical import canonical_json
 from ..decide.redaction import scrubbed
 from ..errors import InputError
+from ..ruleset.challenger import Challenger
 from ..ruleset.compiler import CompiledRuleset, compile_ruleset
 from ..ruleset.source import source_from_content
 from .parquet_chain import chain_rows, partition_genesis, partition_name, write_committed
@@ -27,9 +29,21 @@ AUDIT = "audit"  # DIR/audit/part-NNNNN.parquet
 
 
 @dataclass(frozen=True)
+class ShippedChallenger:
+    """The challenger the champion names, as it travels to the executors: its content and
+    hash (checked against the champion by the driver, which loaded it), and its share."""
+
+    content: dict
+    hash: str
+    share: float
+    reference: str
+
+
+@dataclass(frozen=True)
 class PartitionTask:
     """What every partition of a run needs besides its rows (pickled to the executors):
-    the ruleset travels as its content, so the job needs no ruleset folder on the cluster."""
+    the ruleset (and its challenger) travels as content, so the job needs no ruleset
+    folder on the cluster."""
 
     run_id: str
     out: str
@@ -40,22 +54,43 @@ class PartitionTask:
     label: str
     salt: bytes
     recorded_at: str
+    challenger: ShippedChallenger | None = None
 
 
-_compiled: dict[str, CompiledRuleset] = {}  # per executor process, by ruleset hash
+def shipped_challenger(ruleset: CompiledRuleset) -> ShippedChallenger | None:
+    """What the executors need of the challenger ``ruleset`` names (None without one)."""
+    challenger = ruleset.challenger
+    if challenger is None:
+        return None
+    return ShippedChallenger(challenger.ruleset.source.content, challenger.ruleset.hash,
+                             challenger.share, challenger.reference)
+
+
+# per executor process, by (champion hash, challenger hash or None)
+_compiled: dict[tuple[str, str | None], CompiledRuleset] = {}
 
 
 def task_ruleset(task: PartitionTask) -> CompiledRuleset:
-    """The task's ruleset, compiled once per process from its content (and checked to be
-    the very ruleset the driver loaded)."""
-    if task.ruleset_hash not in _compiled:
-        compiled = compile_ruleset(source_from_content(task.ruleset_content,
-                                                       f"ruleset {task.ruleset_hash[:12]}"))
-        if compiled.hash != task.ruleset_hash:
-            raise RuntimeError(f"the ruleset compiled on this executor hashes to "
-                               f"{compiled.hash[:12]}, not {task.ruleset_hash[:12]}")
-        _compiled[task.ruleset_hash] = compiled
-    return _compiled[task.ruleset_hash]
+    """The task's ruleset with its challenger, compiled once per process from their
+    content (and each checked to be the very ruleset the driver loaded)."""
+    shipped = task.challenger
+    key = (task.ruleset_hash, shipped.hash if shipped else None)
+    if key not in _compiled:
+        compiled = _compiled_content(task.ruleset_content, task.ruleset_hash)
+        if shipped is not None:
+            compiled = dataclasses.replace(compiled, challenger=Challenger(
+                _compiled_content(shipped.content, shipped.hash), shipped.share,
+                shipped.reference))
+        _compiled[key] = compiled
+    return _compiled[key]
+
+
+def _compiled_content(content: dict, expected_hash: str) -> CompiledRuleset:
+    compiled = compile_ruleset(source_from_content(content, f"ruleset {expected_hash[:12]}"))
+    if compiled.hash != expected_hash:
+        raise RuntimeError(f"the ruleset compiled on this executor hashes to "
+                           f"{compiled.hash[:12]}, not {expected_hash[:12]}")
+    return compiled
 
 
 def _unshipped(raw: object) -> object:
@@ -77,7 +112,8 @@ def run_partition(index: int, rows, task: PartitionTask, attempt: str) -> dict:
     summary = {"index": index, "rows": len(numbered), "decided": 0, "failed": 0,
                "first_row": numbered[0][0] if numbered else None,
                "last_row": numbered[-1][0] if numbered else None,
-               "by_grade": Counter(), "by_outcome": Counter(), "errors": []}
+               "by_grade": Counter(), "by_outcome": Counter(), "challenged": Counter(),
+               "errors": []}
     accepted = referred = Decimal(0)
     for result in results:
         if result[0] == "error":
@@ -93,7 +129,9 @@ def run_partition(index: int, rows, task: PartitionTask, attempt: str) -> dict:
                                      ruleset_version=ruleset.version,
                                      ruleset_hash=ruleset.hash))
             continue
-        _, _, line, outcome, grade, limit, record, _ = result
+        _, _, line, outcome, grade, limit, record, challenged = result
+        if challenged is not None:
+            summary["challenged"][challenged] += 1
         lines.append(line)
         records.append(record)
         summary["decided"] += 1
@@ -108,6 +146,7 @@ def run_partition(index: int, rows, task: PartitionTask, attempt: str) -> dict:
     summary["limit_referred"] = format(referred, "f")
     summary["by_grade"] = dict(summary["by_grade"])
     summary["by_outcome"] = dict(summary["by_outcome"])
+    summary["challenged"] = dict(summary["challenged"])
     columns, head = chain_rows(records, partition_genesis(task.run_id, index),
                                task.recorded_at)
     summary["records"] = len(records)

@@ -39,7 +39,7 @@ from .manifest import (
     read_json,
 )
 from .parquet_chain import file_metadata, partition_name
-from .partition_task import AUDIT, RESULTS, PartitionTask, run_partition
+from .partition_task import AUDIT, RESULTS, PartitionTask, run_partition, shipped_challenger
 
 ROWS_PER_PARTITION = 5_000
 RESULTS_FILE = "results.jsonl"
@@ -63,15 +63,22 @@ class SparkRunSummary:
     errors: list[str] = field(default_factory=list)
     manifest_sha256: str = ""
     anchor_seq: int = 0
+    challenger: dict | None = None  # {"ruleset", "share"} when the ruleset names one
+    challenged: Counter = field(default_factory=Counter)  # "decided" / "failed"
 
     def to_dict(self) -> dict:
-        return {"run_id": self.run_id, "partitions": self.partitions,
+        data = {"run_id": self.run_id, "partitions": self.partitions,
                 "resumed_partitions": self.resumed, "decided": self.decided,
                 "failed": self.failed, "records": self.records,
                 "by_grade": dict(self.by_grade), "by_outcome": dict(self.by_outcome),
                 "limit_accepted": format(self.limit_accepted, "f"),
                 "limit_referred": format(self.limit_referred, "f"),
                 "manifest_sha256": self.manifest_sha256, "anchor_seq": self.anchor_seq}
+        if self.challenger is not None:
+            data["challenger"] = {**self.challenger,
+                                  "decided": self.challenged["decided"],
+                                  "failed": self.challenged["failed"]}
+        return data
 
 
 def spark_session(master: str | None, log: Path | None = None):
@@ -133,9 +140,6 @@ def run_spark_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | P
     docstring), anchoring the run in ``audit``. ``spark``: a session to use (else one is
     started on ``master`` and stopped at the end, unless this thread has one running)."""
     ruleset = load_ruleset(ruleset_dir)
-    if ruleset.challenger is not None:
-        raise CreditRulesError("spark-batch does not run a ruleset that names a challenger "
-                               "yet: use credit batch")
     total, types = count_rows(portfolio)
     key = portfolio_key(portfolio, ruleset, as_of)
     folder = Path(out)
@@ -146,7 +150,7 @@ def run_spark_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | P
     committed = {i for i in range(count) if (folder / AUDIT / partition_name(i)).exists()}
     task = PartitionTask(run["run_id"], str(folder.resolve()), ruleset.source.content,
                          ruleset.hash, as_of, types, str(portfolio), audit.salt,
-                         run["recorded_at"])
+                         run["recorded_at"], shipped_challenger(ruleset))
     if len(committed) < count:
         spark = spark or _active_session()
         own = spark is None  # a session this run starts, and stops
@@ -182,12 +186,16 @@ def run_spark_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | P
         leftover.unlink(missing_ok=True)  # written by attempts that failed or lost the race
     summary = SparkRunSummary(run["run_id"], count, len(committed), manifest_sha256=digest,
                               anchor_seq=seq)
+    if ruleset.challenger is not None:
+        summary.challenger = {"ruleset": ruleset.challenger.ruleset.identity,
+                              "share": ruleset.challenger.share}
     for part in summaries:
         summary.decided += part["decided"]
         summary.failed += part["failed"]
         summary.records += part["records"]
         summary.by_grade.update(part["by_grade"])
         summary.by_outcome.update(part["by_outcome"])
+        summary.challenged.update(part.get("challenged", {}))
         summary.limit_accepted += Decimal(part["limit_accepted"])
         summary.limit_referred += Decimal(part["limit_referred"])
         summary.errors.extend(part["errors"])
