@@ -253,6 +253,9 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int,
     wrong = header_mismatch(conn, first, last)
     if wrong is not None:
         seq, column = wrong
+        if column == "body":
+            return VerifyReport(seq - first, seq, "its body is not JSON (the record was "
+                                "rewritten and the chain recomputed)")
         return VerifyReport(seq - first, seq, f"its {column} column is not what its body says "
                             "(the header was changed and the chain recomputed)")
     return VerifyReport(checked, head=(last, prev_hash))
@@ -312,9 +315,12 @@ def _mismatch_sql() -> str:
             text = "typeof(body) = 'text' AND " if kind == "decision" and source else ""
             cases.append(f"WHEN {text}{test} THEN '{column}'")
         kinds.append(f"WHEN '{kind}' THEN CASE {' '.join(cases)} END")
-    return (f"SELECT seq, wrong FROM (SELECT seq, CASE kind {' '.join(kinds)} ELSE 'kind' "
-            "END AS wrong FROM records WHERE seq >= ? AND seq <= ?) WHERE wrong IS NOT NULL "
-            "ORDER BY seq LIMIT 1")
+    # A text body that is not JSON (a record rewritten with its chain recomputed) is named,
+    # not left to stop the query.
+    return (f"SELECT seq, wrong FROM (SELECT seq, CASE WHEN typeof(body) = 'text' AND NOT "
+            f"json_valid(body) THEN 'body' ELSE CASE kind {' '.join(kinds)} ELSE 'kind' "
+            "END END AS wrong FROM records WHERE seq >= ? AND seq <= ?) WHERE wrong IS NOT "
+            "NULL ORDER BY seq LIMIT 1")
 
 
 _MISMATCH_SQL = _mismatch_sql()
