@@ -1,0 +1,44 @@
+"""The decision-table examples of docs/ruleset-language.md run: every ```yaml block of the
+"Decision tables" section that is a derived.yaml (starts with ``derived:``) is compiled
+into a ruleset and decided for the customers the page names, with the results it states."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from tests.paths import ROOT
+from tests.ruleset_factory import compile_ruleset, run, trace_entry
+
+PAGE = (ROOT / "docs" / "ruleset-language.md").read_text(encoding="utf-8")
+SECTION = PAGE[PAGE.index("## Decision tables"):PAGE.index("## `admission.yaml`")]
+BLOCKS = [block for block in re.findall(r"```yaml\n(.*?)```", SECTION, re.S)
+          if block.startswith("derived:")]
+
+# What the page says each example gives: (name read, customer, value).
+STATED = {
+    "term_options": [("term_options", {"operating.employees": 300}, [60, 30]),
+                     ("term_options", {"operating.employees": 5}, [30, 14])],
+}
+
+
+def example(name: str) -> dict:
+    found = [yaml.safe_load(block) for block in BLOCKS
+             if name in (yaml.safe_load(block)["derived"] or {})]
+    assert len(found) == 1, name
+    return found[0]
+
+
+def test_every_example_is_checked():
+    assert {n for block in BLOCKS for n in yaml.safe_load(block)["derived"]} == set(STATED)
+
+
+@pytest.mark.parametrize("name", sorted(STATED))
+def test_the_example_gives_what_the_page_says(tmp_path, name):
+    derived = example(name)
+    for index, (read, given, value) in enumerate(STATED[name]):
+        spec = {"derived": {**derived["derived"], "probe": read}}
+        rs = compile_ruleset(tmp_path / str(index), derived=spec)
+        assert trace_entry(run(rs, given), "probe")["result"] == value, (read, given)
