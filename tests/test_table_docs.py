@@ -21,6 +21,11 @@ BLOCKS = [block for block in re.findall(r"```yaml\n(.*?)```", SECTION, re.S)
 STATED = {
     "term_options": [("term_options", {"operating.employees": 300}, [60, 30]),
                      ("term_options", {"operating.employees": 5}, [30, 14])],
+    "warning_points": [
+        ("warning_points", {"credit_history.overdue_count_12m": 2}, 10),
+        ("warning_points", {"credit_history.overdue_count_12m": 4}, 35),
+        ("warning_points", {"credit_history.overdue_count_12m": 0}, 0),
+        ("warning_points", {"credit_history.overdue_count_12m": None}, 0)],
 }
 
 

@@ -128,8 +128,9 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
                                          "first) to rank the rules by")
     if aggregation and any(o.type not in NUMERIC for o in outputs) and aggregation != "count":
         rep.error((*path, "aggregation"), f"aggregation {aggregation} needs number outputs")
-    if "default" in spec and hit_policy not in SINGLE_HIT:
-        rep.error((*path, "default"), f"hit policy {hit_policy} takes no default")
+    if "default" in spec and aggregation == "count":
+        rep.error((*path, "default"), "a count over no matching rule is 0: aggregation "
+                                      "count takes no default")
     reads: list[str] = []
     for *_, input_reads in inputs:
         reads.extend(n for n in input_reads if n not in reads)
@@ -202,7 +203,7 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
                           result_locals, default)
     else:
         _write_multi_hit(fb, ordered, table_id, stage, trace_reads, result_locals,
-                         aggregation, result_types)
+                         aggregation, result_types, default)
     return CompiledTable(table_id, hit_policy,
                          {n: (result_locals[n], result_types[n]) for n in output_names},
                          tuple(rows), tuple(i[0] for i in inputs), tuple(i[2] for i in inputs))
@@ -473,7 +474,7 @@ def _write_single_hit(fb, hit_policy, rows, table_id, stage, reads, result_local
 
 
 def _write_multi_hit(fb, rows, table_id, stage, reads, result_locals, aggregation,
-                     result_types) -> None:
+                     result_types, default) -> None:
     lists = {name: f"{local}_all" for name, local in result_locals.items()}
     for local in lists.values():
         fb.line(f"{local} = []")
@@ -484,6 +485,15 @@ def _write_multi_hit(fb, rows, table_id, stage, reads, result_locals, aggregatio
                 fb.line(f"{local}.append({row.outputs[name]})")
             fb.trace(stage, f"{table_id}/{row.id}", reads,
                      "{" + ", ".join(f"{n!r}: {lists[n]}[-1]" for n in lists) + "}")
+    if default is not None:
+        # No rule matched: the default is the value gathered (aggregated, it is the result).
+        first = next(iter(lists.values()))
+        fb.line(f"if not {first}:")
+        with fb.indented():
+            for name, local in lists.items():
+                fb.line(f"{local}.append({default[name]})")
+            fb.trace(stage, f"{table_id}/default", reads,
+                     "{" + ", ".join(f"{n!r}: {lists[n]}[0]" for n in lists) + "}")
     for name, local in result_locals.items():
         values = lists[name]
         if aggregation is None:
