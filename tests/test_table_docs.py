@@ -21,6 +21,10 @@ BLOCKS = [block for block in re.findall(r"```yaml\n(.*?)```", SECTION, re.S)
 STATED = {
     "term_options": [("term_options", {"operating.employees": 300}, [60, 30]),
                      ("term_options", {"operating.employees": 5}, [30, 14])],
+    "terms": [("terms.days", {"operating.employees": 300}, 60),
+              ("early_payment_window", {"operating.employees": 300}, 0.6),
+              ("terms.label", {"operating.employees": 10}, "standard"),
+              ("early_payment_window", {"operating.employees": 10}, 0.6)],
     "warning_points": [
         ("warning_points", {"credit_history.overdue_count_12m": 2}, 10),
         ("warning_points", {"credit_history.overdue_count_12m": 4}, 35),
@@ -37,7 +41,8 @@ def example(name: str) -> dict:
 
 
 def test_every_example_is_checked():
-    assert {n for block in BLOCKS for n in yaml.safe_load(block)["derived"]} == set(STATED)
+    named = {n for block in BLOCKS for n in yaml.safe_load(block)["derived"]}
+    assert named - {"early_payment_window"} == set(STATED)
 
 
 @pytest.mark.parametrize("name", sorted(STATED))
