@@ -25,6 +25,12 @@ STATED = {
               ("early_payment_window", {"operating.employees": 300}, 0.6),
               ("terms.label", {"operating.employees": 10}, "standard"),
               ("early_payment_window", {"operating.employees": 10}, 0.6)],
+    "segment": [
+        ("segment.label", {"operating.employees": 120, "industry.sector": "retail"},
+         "retail/large"),
+        ("segment.seats", {"operating.employees": 120, "industry.sector": "retail"}, 2),
+        ("segment.label", {"operating.employees": 10, "industry.sector": "retail"}, "small"),
+        ("segment.seats", {"operating.employees": 10}, 1)],
     "warning_points": [
         ("warning_points", {"credit_history.overdue_count_12m": 2}, 10),
         ("warning_points", {"credit_history.overdue_count_12m": 4}, 35),

@@ -173,7 +173,7 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
                 conditions.append(test.code)
         then = rule.get("then") or {}
         values = _output_cells(then, outputs, (*rule_path, "then"), scope, ctx, rep, reads,
-                               ranked)
+                               ranked, f"{table_id}/{rule_id}")
         broken |= len(values) < len(outputs)  # a cell whose problem was reported before
         rows.append(TableRow(rule_id, " and ".join(conditions) or None, cells, values,
                              tuple(_output_key(then.get(n)) for n in output_names),
@@ -181,7 +181,7 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
     default = None
     if "default" in spec:
         default = _output_cells(spec["default"], outputs, (*path, "default"), scope, ctx, rep,
-                                reads, ())
+                                reads, (), f"{table_id}/default")
         broken |= len(default) < len(outputs)
     if len(rep.problems) > before or broken:
         return None
@@ -211,7 +211,8 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
 
 def _output_cells(cells: Mapping, outputs: list[OutputColumn], path: Path, scope,
                   ctx: CodeContext, rep: Reporter, reads: list[str],
-                  ranked: list[OutputColumn] | tuple) -> dict[str, tuple[str, str]]:
+                  ranked: list[OutputColumn] | tuple, rule_id: str
+                  ) -> dict[str, tuple[str, str]]:
     """(code, type) of each output cell of a rule (or of the default). A constant cell of
     an output with a value list must be one of its values."""
     known = {o.name: o.type for o in outputs}
@@ -227,6 +228,12 @@ def _output_cells(cells: Mapping, outputs: list[OutputColumn], path: Path, scope
             continue
         cell = cells[name]
         cell_path = (*path, name)
+        if isinstance(cell, Mapping):  # {expr: ...}: an expression, in a column of any type
+            code = _expression_cell(column, cell["expr"], (*cell_path, "expr"), scope, ctx,
+                                    rep, reads, ranked, rule_id)
+            if code is not None:
+                result[name] = code
+            continue
         outside = _outside_value_list(column, cell)
         if outside:
             rep.error(cell_path, outside)
@@ -264,23 +271,38 @@ def _output_cells(cells: Mapping, outputs: list[OutputColumn], path: Path, scope
             rep.error(cell_path, f"'{name}' takes {what}, not the word '{cell.strip()}'; "
                       "write it in digits, or an expression over the facts")
             continue
-        if column in ranked:
-            rep.error(cell_path, f"'{name}' ranks the rules of this table: write one of its "
-                      "values, not an expression")
-            continue
-        compiled = rep.expression(cell_path, cell, scope, ctx)
-        if compiled is None:
-            continue
-        if not _fits(compiled.type, typ):
-            rep.error(cell_path, f"'{name}' takes {typ} values, this expression gives "
-                      f"{shown(compiled.type)}" + (" (use round())" if typ == INTEGER else ""))
-            continue
-        reads.extend(n for n in compiled.reads if n not in reads)
-        code = compiled.code
-        if typ == MONEY and not code.startswith("_k"):
-            code = f"_money({code})"  # money inputs may be plain numbers
-        result[name] = (code, MONEY if typ == MONEY else compiled.type)
+        code = _expression_cell(column, cell, cell_path, scope, ctx, rep, reads, ranked,
+                                rule_id)
+        if code is not None:
+            result[name] = code
     return result
+
+
+def _expression_cell(column: OutputColumn, text: object, path: Path, scope, ctx: CodeContext,
+                     rep: Reporter, reads: list[str], ranked, rule_id: str
+                     ) -> tuple[str, str] | None:
+    """(code, type) of an output cell that is an expression; a value it computes outside
+    the output's value list is a decision error."""
+    name, typ = column.name, column.type
+    if column in ranked:
+        rep.error(path, f"'{name}' ranks the rules of this table: write one of its values, "
+                  "not an expression")
+        return None
+    compiled = rep.expression(path, text, scope, ctx)
+    if compiled is None:
+        return None
+    if not _fits(compiled.type, typ):
+        rep.error(path, f"'{name}' takes {shown(typ)} values, this expression gives "
+                  f"{shown(compiled.type)}" + (" (use round())" if typ == INTEGER else ""))
+        return None
+    reads.extend(n for n in compiled.reads if n not in reads)
+    code = compiled.code
+    if typ == MONEY and not code.startswith("_k"):
+        code = f"_money({code})"  # money inputs may be plain numbers
+    if column.allowed is not None:
+        allowed = ctx.constant(column.allowed)
+        code = f"_listed({code}, {allowed}, {ctx.constant((rule_id, name))})"
+    return code, MONEY if typ == MONEY else compiled.type
 
 
 def _check_value_list(column: OutputColumn, raw: Mapping, path: Path, rep: Reporter) -> None:
@@ -384,7 +406,9 @@ _WORD = re.compile(r"[A-Za-z]+")
 
 def _output_key(cell: object) -> object:
     """What hit policy *any* compares: a number by its value (5 agrees with 5.0), anything
-    else by its text."""
+    else by its text (an expression by the text of it)."""
+    if isinstance(cell, Mapping):
+        return str(cell.get("expr"))
     if isinstance(cell, int | float) and not isinstance(cell, bool):
         return float(cell)
     return cell if isinstance(cell, bool) or cell is None else str(cell)

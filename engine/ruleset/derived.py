@@ -26,7 +26,7 @@ def dependency_order(derived: Mapping[str, object], rep: Reporter) -> list[str]:
     for name in itself:
         rep.error(("derived", name), f"derived fact '{name}' reads itself", at_key=True)
     order: list[str] = []
-    done: set[str] = set()
+    done: set[str] = set(itself)  # reported: what reads one is not held back by it
     pending = [name for name in derived if name not in itself]
     while pending:
         # Sorted, so that the order (and the trace) does not depend on how the YAML
@@ -91,7 +91,9 @@ def _table_mentions(table: Mapping) -> set[str]:
             found |= _mentions(list(when.values()))
     for then in outputs:
         if isinstance(then, Mapping):
-            found |= _mentions([v for k, v in then.items() if k not in text_outputs])
+            # A text output's cell is text, unless it is written {expr: ...}.
+            found |= _mentions([v for k, v in then.items()
+                                if k not in text_outputs or isinstance(v, Mapping)])
     return found
 
 

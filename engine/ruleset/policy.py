@@ -102,13 +102,20 @@ def compile_approval(spec: Mapping, scope: Mapping[str, Symbol], fb: FunctionBui
                        index), f"'{value}' is not one of the levels ({', '.join(levels)})")
     for index, rule in enumerate(table_spec.get("rules", [])):
         level = (rule.get("then") or {}).get("required_level")
+        if isinstance(level, Mapping):
+            rep.error(("table", "rules", index, "then", "required_level", "expr"),
+                      "'required_level' names a level: write the level, not an expression")
+            continue
         # A value missing from the output's list is reported by the table itself.
         if level is not None and level not in levels and (priority is None or
                                                           level in priority):
             rep.error(("table", "rules", index, "then", "required_level"),
                       f"'{level}' is not one of the levels ({', '.join(levels)})")
     default = (table_spec.get("default") or {}).get("required_level")
-    if default is not None and default not in levels:
+    if isinstance(default, Mapping):
+        rep.error(("table", "default", "required_level", "expr"),
+                  "'required_level' names a level: write the level, not an expression")
+    elif default is not None and default not in levels:
         rep.error(("table", "default", "required_level"), f"'{default}' is not a level")
     table = compile_table(table_spec, ("table",), table_spec.get("id", "approval"),
                           "approval", scope, fb, rep)
