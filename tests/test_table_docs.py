@@ -31,6 +31,9 @@ STATED = {
         ("segment.seats", {"operating.employees": 120, "industry.sector": "retail"}, 2),
         ("segment.label", {"operating.employees": 10, "industry.sector": "retail"}, "small"),
         ("segment.seats", {"operating.employees": 10}, 1)],
+    "sector_points": [("sector_points", {"industry.sector": "retail"}, 20),
+                      ("sector_points", {"industry.sector": "mining"}, 10),
+                      ("sector_points", {"industry.sector": "banking"}, None)],
     "warning_points": [
         ("warning_points", {"credit_history.overdue_count_12m": 2}, 10),
         ("warning_points", {"credit_history.overdue_count_12m": 4}, 35),
@@ -58,3 +61,20 @@ def test_the_example_gives_what_the_page_says(tmp_path, name):
         spec = {"derived": {**derived["derived"], "probe": read}}
         rs = compile_ruleset(tmp_path / str(index), derived=spec)
         assert trace_entry(run(rs, given), "probe")["result"] == value, (read, given)
+
+
+def test_the_input_values_example_is_complete_for_lint_only_with_its_list(tmp_path):
+    from engine.quality.lint import lint_ruleset
+    from tests.ruleset_factory import build_ruleset
+
+    derived = example("sector_points")
+    use = {"checks": [{"id": "USE", "when": "sector_points > 10", "outcome": "refer",
+                       "reason": "USE"}]}
+    gaps = []
+    for name, keep in (("with", True), ("without", False)):
+        if not keep:
+            del derived["derived"]["sector_points"]["table"]["inputs"][0]["values"]
+        folder = build_ruleset(tmp_path / name, derived=derived, admission=use)
+        gaps.append([f.message for f in lint_ruleset(folder) if f.code == "table-gap"])
+    assert gaps == [[], ["table sector_points: no rule matches when sector is any other "
+                         "value (the table has no default, so its outputs are missing)"]]

@@ -33,7 +33,7 @@ from .expressions import (
     shown,
 )
 from .runtime import written
-from .unary_tests import UnaryTest, compile_unary_test
+from .unary_tests import Interval, UnaryTest, compile_unary_test
 
 HIT_POLICIES = ("unique", "first", "priority", "any", "collect", "rule_order", "output_order")
 SINGLE_HIT = ("unique", "first", "priority", "any")
@@ -51,6 +51,81 @@ class OutputColumn:
     type: str
     allowed: tuple | None = None
     list_key: str | None = None
+
+
+@dataclass(frozen=True)
+class InputValues:
+    """An input's list of allowed values (DMN's input values): texts or true/false as
+    values, numbers as intervals (a number n as [n..n])."""
+
+    values: frozenset | None
+    intervals: tuple[Interval, ...] | None
+    shown: str
+
+    def outside(self, test: UnaryTest) -> str | None:
+        """The first constant of a cell that is not among the allowed values, as text."""
+        if self.values is not None:
+            wrong = sorted(str(v) for v in test.values or () if v not in self.values)
+            return f"'{wrong[0]}'" if wrong else None
+        if test.negated:
+            return None
+        for value in sorted(test.values or (), key=str):
+            if not any(i.contains(value) for i in self.intervals):
+                return f"'{_shown_number(value)}'"
+        for interval in test.intervals or ():
+            if not any(_overlap(interval, allowed) for allowed in self.intervals):
+                alone = len(test.intervals) == 1 and not test.values
+                return f"'{test.text.strip() if alone else interval}'"
+        return None
+
+
+def input_values(items: list, typ: str, path: Path, rep: Reporter) -> InputValues | None:
+    """An input's ``values`` read for its type: texts for a text input, true/false for a
+    boolean one, numbers and intervals ("[0..1]") for a number one."""
+    listed = ", ".join(_shown_value(v).strip("'") for v in items)
+    if typ in (STRING, BOOLEAN):
+        wrong = next((i for i, v in enumerate(items) if not _of_type(v, typ)), None)
+        if wrong is not None:
+            rep.error((*path, wrong), f"{_shown_value(items[wrong])} is not "
+                      f"{_a_value_of(typ)}, the type of this input")
+            return None
+        return InputValues(frozenset(items), None, listed)
+    if typ not in NUMERIC:
+        rep.error(path, f"a list of values is for text, number and true/false inputs, not "
+                        f"{shown(typ)}")
+        return None
+    intervals = []
+    for index, item in enumerate(items):
+        if _of_type(item, NUMBER):
+            intervals.append(Interval(item, True, item, True))
+            continue
+        test = None
+        if isinstance(item, str) and _INTERVAL_START.match(item):
+            test = rep.guard((*path, index), lambda i=item: compile_unary_test(
+                i, "_value", typ, {}, CodeContext()))
+        if test is None or test.negated or test.values or not test.intervals or \
+                len(test.intervals) != 1:
+            if test is not None or not _INTERVAL_START.match(str(item)):
+                rep.error((*path, index), f"{_shown_value(item)} is not a number or an "
+                          "interval such as [0..1]")
+            return None
+        intervals.append(test.intervals[0])
+    return InputValues(None, tuple(intervals), listed)
+
+
+def _overlap(a: Interval, b: Interval) -> bool:
+    """Whether two intervals share a value."""
+    def below(high, high_closed, low, low_closed) -> bool:  # an end strictly before a start
+        if high is None or low is None:
+            return False
+        return high < low or (high == low and not (high_closed and low_closed))
+
+    return not (below(a.high, a.high_closed, b.low, b.low_closed) or
+                below(b.high, b.high_closed, a.low, a.low_closed))
+
+
+def _shown_number(value) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def table_outputs(spec: Mapping) -> list[OutputColumn]:
@@ -100,6 +175,7 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
         rep.error((*path, "aggregation"), "aggregation is only for hit policy collect")
     # Inputs: each evaluated once into a local.
     inputs: list[tuple[str, str, str, bool, tuple[str, ...]]] = []
+    allowed_inputs: dict[str, InputValues] = {}
     failed_inputs: set[str] = set()
     input_lines = []
     for index, column in enumerate(spec.get("inputs", [])):
@@ -115,6 +191,11 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
         local = ctx.temp()
         input_lines.append(f"{local} = {compiled.code}")
         inputs.append((name, local, compiled.type, compiled.nullable, compiled.reads))
+        if "values" in column:
+            allowed = input_values(list(column["values"]), compiled.type,
+                                   (*path, "inputs", index, "values"), rep)
+            if allowed is not None:
+                allowed_inputs[name] = allowed
     outputs = table_outputs(spec)
     output_names = [o.name for o in outputs]
     if len(set(output_names)) != len(output_names):
@@ -166,6 +247,12 @@ def compile_table(spec: Mapping, path: Path, table_id: str, stage: str,
             unknown = _outside_closed_list(column, test, ctx)
             if unknown:
                 rep.error((*rule_path, "when", column), unknown)
+                continue
+            allowed = allowed_inputs.get(column)
+            outside = allowed.outside(test) if allowed is not None else None
+            if outside:
+                rep.error((*rule_path, "when", column), f"{outside} is not one of the values "
+                          f"of input '{column}' ({allowed.shown})")
                 continue
             cells[column] = test
             reads.extend(n for n in test.reads if n not in reads)
@@ -361,7 +448,7 @@ def _outside_value_list(column: OutputColumn, cell: object) -> str | None:
         return None
     if column.list_key == "priority":
         return f"'{cell}' is not in the priority list of '{column.name}'"
-    listed = ", ".join(_shown_value(v) for v in column.allowed)
+    listed = ", ".join(_shown_value(v).strip("'") for v in column.allowed)
     return f"{_shown_value(cell)} is not one of the values of '{column.name}' ({listed})"
 
 
@@ -402,6 +489,7 @@ def _output_codes(cells: Mapping[str, tuple[str, str]], kinds: Mapping[str, str]
 
 
 _WORD = re.compile(r"[A-Za-z]+")
+_INTERVAL_START = re.compile(r"\s*[\[\(\]]")
 
 
 def _output_key(cell: object) -> object:
