@@ -24,7 +24,7 @@ STATED = {
     "terms": [("terms.days", {"operating.employees": 300}, 60),
               ("early_payment_window", {"operating.employees": 300}, 0.6),
               ("terms.label", {"operating.employees": 10}, "standard"),
-              ("early_payment_window", {"operating.employees": 10}, 0.6)],
+              ("early_payment_window", {"operating.employees": 10}, 0.9)],
     "segment": [
         ("segment.label", {"operating.employees": 120, "industry.sector": "retail"},
          "retail/large"),
