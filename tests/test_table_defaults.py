@@ -114,3 +114,16 @@ def test_the_default_of_a_collect_table_is_covered(tmp_path):
                                  default={"out": 0}))
     assert [i.id for i in ruleset_items(rs) if i.stage == "derived" and "/" in i.id] == [
         "t/SMALL", "t/SOME", "t/default"]
+
+
+def test_a_default_of_a_table_with_several_outputs_fills_each_part(tmp_path):
+    outputs = [{"name": "points", "type": "integer"}, {"name": "note", "type": "string"}]
+    rules = [{"id": "BIG", "when": {"n": ">= 50"}, "then": {"points": 5, "note": "big"}}]
+    spec = table(rules, inputs=[EMPLOYEES], outputs=outputs, hit_policy="collect",
+                 default={"points": 0})  # note left out: null
+    rs = compile_ruleset(tmp_path, derived={"derived": {"t": {"table": spec},
+                                                        "probe": "t.note"}})
+    decision = run(rs, {"operating.employees": 3})
+    assert probe(decision) == [None]
+    assert trace_entry(decision, "t/default")["result"] == {"points": 0, "note": None}
+    assert probe(run(rs, {"operating.employees": 60})) == ["big"]

@@ -145,3 +145,26 @@ def test_a_ranked_cell_cannot_be_an_expression(tmp_path):
     [message] = problems(tmp_path, terms_table("priority", rules=rules))
     assert message.endswith("'out' ranks the rules of this table: write one of its values, "
                             "not an expression")
+
+
+def test_a_rule_without_a_ranked_value_comes_last(tmp_path):
+    rules = [{"id": "NONE", "then": {}}, {"id": "LOW", "then": {"out": 30}},
+             {"id": "HIGH", "then": {"out": 60}}]
+    rs = derived(tmp_path / "o", terms_table("output_order", rules=rules))
+    decision = run(rs)
+    assert probe(decision) == [60, 30, None]
+    assert fired(decision) == ["t/HIGH", "t/LOW", "t/NONE"]
+    rs = derived(tmp_path / "p", terms_table("priority", rules=[rules[0]]))
+    assert fired(run(rs)) == ["t/NONE"]  # the only match wins even without a value
+
+
+def test_an_unranked_output_of_a_ranked_table_may_be_an_expression(tmp_path):
+    rules = [{"id": "LOW", "then": {"out": 30, "size": {"expr": "operating.employees"}}},
+             {"id": "HIGH", "then": {"out": 60, "size": 0}}]
+    spec = table(rules, hit_policy="priority", outputs=[
+        {"name": "out", "type": "integer", "values": [30, 60]},
+        {"name": "size", "type": "integer"}])
+    decision = run(derived(tmp_path, spec, probe="t.size"), {"operating.employees": 12})
+    assert fired(decision) == ["t/LOW"]
+    assert trace_entry(decision, "t/LOW")["result"] == {"out": 30, "size": 12}
+    assert probe(decision) == 12
