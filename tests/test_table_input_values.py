@@ -5,6 +5,8 @@ checks gaps and overlaps within the list only. Decisions are unchanged by a list
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.errors import ProblemsError
 from engine.quality.lint import lint_ruleset
@@ -122,3 +124,55 @@ def test_an_overlap_outside_the_list_is_no_finding(tmp_path):
     assert lint_codes(tmp_path, rules, [two_lists], hit_policy="unique") == [
         ("rows-overlap", "rules HUGE and ALSO both match under hit policy unique when n is "
                          "1000: a decision reaching them fails")]
+
+
+# --- the checks agree with the code a decision runs -------------------------------------
+
+ENDS = st.tuples(st.integers(0, 10), st.integers(1, 4)).map(lambda e: (e[0], e[0] + e[1]))
+
+
+@st.composite
+def number_cells(draw):
+    low, high = draw(ENDS)
+    return draw(st.sampled_from([
+        f"[{low}..{high}]", f"({low}..{high}]", f"[{low}..{high})", f">= {low}", f"< {high}",
+        f"{low}", f"{low}, {high}", f"not({low})", f"[{low}..)"]))
+
+
+@st.composite
+def number_lists(draw):
+    items = []
+    for _ in range(draw(st.integers(1, 3))):
+        low, high = draw(ENDS)
+        items.append(draw(st.sampled_from([low, f"[{low}..{high}]", f"({low}..{high})"])))
+    return list(dict.fromkeys(items))
+
+
+@given(cell=number_cells(), listed=number_lists())
+@settings(max_examples=150, deadline=None)
+def test_validate_and_lint_read_a_number_list_as_the_decision_does(cell, listed):
+    from engine.language.codegen import Reporter
+    from engine.language.expressions import CodeContext
+    from engine.language.runtime import HELPERS
+    from engine.language.tables import input_values
+    from engine.language.unary_tests import Interval, compile_unary_test
+    from engine.quality.input_space import Domain, matches, pieces
+
+    ctx = CodeContext()
+    test = compile_unary_test(cell, "x", "integer", {}, ctx)
+    namespace = {**HELPERS, **ctx.constants}
+    exec(f"def _f(x):\n    return {test.code or True}\n", namespace)
+    allowed = input_values(listed, "integer", ("values",), Reporter())
+    inside = [v for v in range(-2, 16) if any(i.contains(v) for i in allowed.intervals)]
+    # validate refuses a cell only when one of its items matches no listed value
+    if allowed.outside(test) is not None:
+        items = [*(Interval(v, True, v, True) for v in test.values or ()),
+                 *(test.intervals or ())]
+        assert any(not any(item.contains(v) for v in inside) for item in items), (cell, listed)
+    # lint's pieces hold listed values only, and every listed value is in one of them
+    column = pieces(Domain("integer", allowed=allowed.intervals, nullable=False), [test])
+    assert all(any(i.contains(p.value) for i in allowed.intervals) for p in column)
+    assert all(sum(p.interval.contains(v) for p in column) == 1 for v in inside)
+    # and lint's reading of the cell is the decision's, piece by piece
+    for piece in column:
+        assert matches(test, piece) is namespace["_f"](piece.value), (cell, listed, piece)
