@@ -214,6 +214,17 @@ LINT_CASES = [
             "input it matches is taken first by rule A_ALL_MANAGER, tried before it in "
             "priority order (hit policy priority)")]}),
 
+    lint_case(
+        "priority-order-of-a-number-output-decides-what-is-shadowed",
+        {"admission": SIZE_CHECK, "derived": derived_size_table([
+            {"id": "SMALL", "when": {"share": "(..0.5)"}, "then": {"out": 30}},
+            {"id": "ANY", "then": {"out": 60}}], "priority",
+            outputs=[{"name": "out", "type": "integer", "values": [60, 30]}])},
+        1, {"row-shadowed": [error(
+            "derived.yaml", "id: SMALL", "rule SMALL can never fire: every input it matches "
+            "is taken first by rule ANY, tried before it in priority order (hit policy "
+            "priority)")]}),
+
     # --- rows-overlap: two rows matching the same input where only one may
     lint_case(
         "rules-that-overlap-under-unique-are-an-error",

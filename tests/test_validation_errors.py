@@ -172,7 +172,7 @@ def test_schema_problems_in_several_files_are_all_reported_sorted(tmp_path):
         f"{folder}/admission.yaml:6:5: /checks/0/severity: unexpected property 'severity' "
         "(allowed: id, when, outcome, reason, message)",
         f"{folder}/approval.yaml:4:15: /table/hit_policy: must be one of 'unique', 'first', "
-        "'priority', 'any', 'collect', 'rule_order'; got 'firts'",
+        "'priority', 'any', 'collect', 'rule_order', 'output_order'; got 'firts'",
         f"{folder}/facts.yaml:3:11: /facts/financials.revenue/type: must be one of 'number', "
         "'integer', 'money', 'string', 'boolean', 'date', 'list'; got 'monney'",
     ]

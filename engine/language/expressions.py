@@ -328,6 +328,8 @@ class _Writer:
             raise self.fail(node, f"operator {_describe(node.op)} is not allowed")
         left, ltype, lnull = self.visit(node.left, depth)
         right, rtype, rnull = self.visit(node.right, depth)
+        if symbol == "+" and STRING in (ltype, rtype) and {ltype, rtype} <= {STRING, NULL}:
+            return self.joined((left, lnull), (right, rnull))
         self.need(node.left, ltype, NUMERIC, f"'{symbol}'")
         self.need(node.right, rtype, NUMERIC, f"'{symbol}'")
         result = _arith_type(symbol, ltype, rtype)
@@ -370,6 +372,18 @@ class _Writer:
         if guard_zero:
             tests.append(f"{rlater if rnull else rfirst} == 0")
         return f"(None if {' or '.join(tests)} else {value(llater, rlater)})", result, True
+
+    def joined(self, left: tuple[str, bool], right: tuple[str, bool]
+               ) -> tuple[str, str, bool]:
+        """``text + text``: the texts joined (null when either is missing)."""
+        (lcode, lnull), (rcode, rnull) = left, right
+        if not (lnull or rnull):
+            return f"({lcode} + {rcode})", STRING, False
+        lfirst, llater = self.reuse(lcode) if lnull else (lcode, lcode)
+        rfirst, rlater = self.reuse(rcode) if rnull else (rcode, rcode)
+        tests = [f"{first} is None" for first, nullable in ((lfirst, lnull), (rfirst, rnull))
+                 if nullable]
+        return f"(None if {' or '.join(tests)} else {llater} + {rlater})", STRING, True
 
     def as_money(self, code: str, typ: str, node: ast.AST) -> str:
         """Code that gives ``code`` as a Decimal (constants converted once, at compile)."""

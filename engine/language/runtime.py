@@ -156,6 +156,28 @@ def aggregate(aggregation: str, values: list):
     return min(present) if aggregation == "min" else max(present)
 
 
+def listed(value, allowed: tuple, where: tuple[str, str]):
+    """An output value an expression computed, checked against the output's value list:
+    ``value`` itself when it is in the list (a number by its value) or null; else the
+    decision fails. ``where`` is (table/rule, output)."""
+    if value is None:
+        return value
+    for item in allowed:
+        if isinstance(item, bool) or isinstance(value, bool):
+            if item is value:
+                return value
+        elif isinstance(item, str) or isinstance(value, str):
+            if item == value:
+                return value
+        elif (float(value) == float(item)) if float in (value.__class__, item.__class__) \
+                else value == item:
+            return value
+    shown = ", ".join(str(item).lower() if isinstance(item, bool) else str(item)
+                      for item in allowed)
+    raise DecisionError(f"table rule {where[0]}: '{where[1]}' computed {value!s}, which is "
+                        f"not one of its values ({shown})")
+
+
 def no_band(score) -> None:
     """A score that no band holds: the ruleset cannot decide."""
     raise DecisionError(f"score {score} falls in no grade band")
@@ -194,5 +216,5 @@ HELPERS: dict[str, object] = {
     "_years_between": years_between, "_conflict": table_conflict, "_aggregate": aggregate,
     "_no_band": no_band, "_top_reasons": top_reasons, "_ZERO": ZERO,
     "_round_money": round_money, "_exact": exact, "_float": to_float, "_mod": exact_mod,
-    "_unscaled": unscaled,
+    "_unscaled": unscaled, "_listed": listed,
 }

@@ -42,6 +42,7 @@ class Domain:
     values: tuple | None = None
     nullable: bool = True
     named: tuple = ()  # values an open domain names first (facts.yaml's ``values``)
+    allowed: tuple[Interval, ...] | None = None  # a number input's values list (a table's)
 
     @property
     def numeric(self) -> bool:
@@ -115,6 +116,8 @@ def _number_pieces(domain: Domain, tests: list[UnaryTest]) -> list[Piece]:
         cuts.update(v for v in test.values or () if _is_number(v))
     bounds = domain.range
     cuts.update(v for v in (bounds.low, bounds.high) if v is not None)
+    for interval in domain.allowed or ():
+        cuts.update(v for v in (interval.low, interval.high) if v is not None)
     ordered = sorted(cuts)
     integer = domain.type == INTEGER
     candidates: list[tuple[Interval, float | None]] = []
@@ -128,7 +131,9 @@ def _number_pieces(domain: Domain, tests: list[UnaryTest]) -> list[Piece]:
     candidates.append((Interval(previous, False, None, False), _between(previous, None, integer)))
     result = []
     for interval, value in candidates:
-        if value is None or not bounds.contains(value):
+        if value is None or not bounds.contains(value) or (
+                domain.allowed is not None and not any(i.contains(value)
+                                                       for i in domain.allowed)):
             continue
         if integer:
             value = int(value)

@@ -14,6 +14,7 @@ and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import ProblemsError
@@ -72,8 +73,11 @@ def unused_facts(ruleset: CompiledRuleset) -> list[Finding]:
                                     "reads it"))
     if "derived" in stages:
         doc = stages["derived"]
-        for name in doc.data.get("derived") or {}:
-            if name not in read:
+        for name, entry in (doc.data.get("derived") or {}).items():
+            # A several-output table is read through its parts (terms.days).
+            parts = {f"{name}.{o['name']}" for o in entry["table"]["outputs"]} if \
+                isinstance(entry, Mapping) and "table" in entry else set()
+            if name not in read and not parts & read:
                 findings.append(Finding(doc.locate_key(("derived", name)), WARNING,
                                         "derived-unused", f"derived fact '{name}' is computed "
                                         "but no rule reads it"))

@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..language.codegen import FunctionBuilder, Reporter, scope_for
 from ..language.expressions import DATE, MONEY, CodeContext
-from ..language.tables import SINGLE_HIT, CompiledTable, TableRow, compile_table, evaluation_order
+from ..language.tables import (
+    SINGLE_HIT,
+    CompiledTable,
+    TableRow,
+    compile_table,
+    evaluation_order,
+    input_values,
+)
 from ..language.yaml_source import LocatedDocument
 from ..ruleset.admission import OUTCOMES
 from ..ruleset.compiler import (
@@ -87,12 +94,26 @@ def ruleset_tables(ruleset: CompiledRuleset) -> list[Table]:
         for column, name, typ in zip(spec.get("inputs", []), compiled.input_names,
                                      compiled.input_types, strict=True):
             read = column.get("expr", name).strip()
-            domains.append(domain_of(read if read.replace(".", "_").isidentifier() else None,
-                                     typ, facts, known=table_known,
-                                     # an account's position may lack any of its values
-                                     non_null=() if stage == "escalation" else NON_NULL))
+            domain = domain_of(read if read.replace(".", "_").isidentifier() else None,
+                               typ, facts, known=table_known,
+                               # an account's position may lack any of its values
+                               non_null=() if stage == "escalation" else NON_NULL)
+            domains.append(_within_values(domain, column, path))
         tables.append(Table(stage, stages[stage], path, spec, compiled, tuple(domains)))
     return tables
+
+
+def _within_values(domain: Domain, column: Mapping, path: tuple) -> Domain:
+    """An input's domain narrowed to the table's list of values for it, when it has one
+    (the list is a promise about the input: lint checks gaps and overlaps within it)."""
+    if "values" not in column:
+        return domain
+    allowed = input_values(list(column["values"]), domain.type, path, Reporter())
+    if allowed is None:  # cannot happen for a ruleset that compiled
+        return domain
+    if allowed.values is not None:
+        return replace(domain, values=tuple(column["values"]), named=())
+    return replace(domain, allowed=allowed.intervals)
 
 
 def table_findings(ruleset: CompiledRuleset) -> list[Finding]:

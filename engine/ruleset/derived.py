@@ -1,5 +1,7 @@
-"""Derived facts: named expressions (or single-output decision tables) over the declared
-facts, evaluated in dependency order before the stages."""
+"""Derived facts: named expressions (or decision tables) over the declared facts, evaluated
+in dependency order before the stages. A table with one output is a fact of the table's
+name; a table with several outputs is a structured fact: each output is read as
+``NAME.OUTPUT`` (``terms.days``, ``terms.discount``)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ def dependency_order(derived: Mapping[str, object], rep: Reporter) -> list[str]:
     for name in itself:
         rep.error(("derived", name), f"derived fact '{name}' reads itself", at_key=True)
     order: list[str] = []
-    done: set[str] = set()
+    done: set[str] = set(itself)  # reported: what reads one is not held back by it
     pending = [name for name in derived if name not in itself]
     while pending:
         # Sorted, so that the order (and the trace) does not depend on how the YAML
@@ -89,8 +91,29 @@ def _table_mentions(table: Mapping) -> set[str]:
             found |= _mentions(list(when.values()))
     for then in outputs:
         if isinstance(then, Mapping):
-            found |= _mentions([v for k, v in then.items() if k not in text_outputs])
+            # A text output's cell is text, unless it is written {expr: ...}.
+            found |= _mentions([v for k, v in then.items()
+                                if k not in text_outputs or isinstance(v, Mapping)])
     return found
+
+
+def _structured(name: str, outputs: Mapping[str, tuple[str, str]], path: tuple,
+                scope: dict[str, Symbol], reserved: set[str], fb: FunctionBuilder,
+                rep: Reporter) -> dict[str, str]:
+    """Store each output of a several-output table as the fact ``name.output``; returns
+    their types."""
+    types = {}
+    for output, (local, typ) in outputs.items():
+        part = f"{name}.{output}"
+        if part in reserved or part in scope:
+            rep.error((*path, "table", "outputs"), f"'{part}' is already a fact or a stage "
+                      "output; choose another name for the fact or the output")
+            continue
+        fb.line(f"{local_name(part)} = {local}")
+        fb.line(f"v[{part!r}] = {local_name(part)}")
+        scope[part] = Symbol(typ, local_name(part))
+        types[part] = typ
+    return types
 
 
 def _list(value: object) -> list:
@@ -116,13 +139,19 @@ def compile_derived(spec: Mapping, scope: dict[str, Symbol], fb: FunctionBuilder
             continue
         path = ("derived", name)
         if isinstance(entry, Mapping) and "table" in entry:
+            # Until they compile, the parts of a several-output table are broken names too.
+            rep.failed_names.update(f"{name}.{o.get('name')}" for o in
+                                    entry["table"].get("outputs", []))
             table = compile_table(entry["table"], (*path, "table"), entry["table"].get(
                 "id", name), STAGE, scope, fb, rep)
             if table is None:
                 continue
-            if len(table.outputs) != 1:
-                rep.error((*path, "table", "outputs"), "a derived fact's table must have "
-                          "exactly one output")
+            if len(table.outputs) > 1:
+                parts = _structured(name, table.outputs, path, scope, reserved, fb, rep)
+                types.update(parts)
+                rep.failed_names.difference_update(parts)
+                if len(parts) == len(table.outputs):
+                    rep.failed_names.discard(name)
                 continue
             (local, typ), = table.outputs.values()
             fb.line(f"{local_name(name)} = {local}")

@@ -50,7 +50,10 @@ def compile_escalation(spec: Mapping, fb: FunctionBuilder, rep: Reporter) -> Non
         return
     for index, rule in enumerate(table_spec.get("rules", [])):
         step = (rule.get("then") or {}).get("step")
-        if step not in (*names, NONE):
+        if isinstance(step, Mapping):
+            rep.error(("table", "rules", index, "then", "step", "expr"), "'step' names a "
+                      "step of the ladder: write the step, not an expression")
+        elif step not in (*names, NONE):
             rep.error(("table", "rules", index, "then", "step"),
                       f"'{step}' is not a step of the ladder ({', '.join(names)}) or none")
     table = compile_table(table_spec, ("table",), table_spec.get("id", "escalation"),

@@ -94,20 +94,28 @@ def compile_approval(spec: Mapping, scope: Mapping[str, Symbol], fb: FunctionBui
                                         "'required_level'")
         return None
     output = next(o for o in table_spec["outputs"] if o["name"] == "required_level")
-    priority = output.get("priority")
+    key = "values" if "values" in output else "priority"
+    priority = output.get(key)
     for index, value in enumerate(priority or []):
         if value not in levels:
-            rep.error(("table", "outputs", table_spec["outputs"].index(output), "priority",
+            rep.error(("table", "outputs", table_spec["outputs"].index(output), key,
                        index), f"'{value}' is not one of the levels ({', '.join(levels)})")
     for index, rule in enumerate(table_spec.get("rules", [])):
         level = (rule.get("then") or {}).get("required_level")
-        # A value missing from the priority list is reported by the table itself.
+        if isinstance(level, Mapping):
+            rep.error(("table", "rules", index, "then", "required_level", "expr"),
+                      "'required_level' names a level: write the level, not an expression")
+            continue
+        # A value missing from the output's list is reported by the table itself.
         if level is not None and level not in levels and (priority is None or
                                                           level in priority):
             rep.error(("table", "rules", index, "then", "required_level"),
                       f"'{level}' is not one of the levels ({', '.join(levels)})")
     default = (table_spec.get("default") or {}).get("required_level")
-    if default is not None and default not in levels:
+    if isinstance(default, Mapping):
+        rep.error(("table", "default", "required_level", "expr"),
+                  "'required_level' names a level: write the level, not an expression")
+    elif default is not None and default not in levels:
         rep.error(("table", "default", "required_level"), f"'{default}' is not a level")
     table = compile_table(table_spec, ("table",), table_spec.get("id", "approval"),
                           "approval", scope, fb, rep)
