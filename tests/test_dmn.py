@@ -437,3 +437,132 @@ def test_the_shipped_policy_table_is_refused_where_round_down_is(tmp_path):
     assert {p.message for p in caught.value.problems} == {
         "cannot be written as DMN: the function round_down() has no DMN form here"}
     assert str(caught.value.problems[0]).startswith("policy.yaml:37:23: ")
+
+
+# --- imported tables in a ruleset: validate, test, lint -------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "dmn" / "customer-risk.dmn"
+EXAMPLE_FACTS = {"Days Overdue": "credit_history.max_days_overdue_12m",
+                 "Sector": "industry.sector"}
+RISK_CASES = """\
+cases:
+  - name: a customer never late in retail is low risk and accepted
+    as_of: "2026-06-30"
+    given: {id: T-1, credit_history: {max_days_overdue_12m: 0}, industry: {sector: retail}}
+    expect: {admission: accept}
+  - name: a month late exactly is slow, medium risk, accepted
+    as_of: "2026-06-30"
+    given: {id: T-2, credit_history: {max_days_overdue_12m: 30}, industry: {sector: retail}}
+    expect: {admission: accept}
+  - name: a day more is poor, high risk, referred
+    as_of: "2026-06-30"
+    given: {id: T-3, credit_history: {max_days_overdue_12m: 31}, industry: {sector: retail}}
+    expect: {admission: refer, reasons: [HIGH_RISK]}
+  - name: a slow payer in construction is high risk (high comes before medium)
+    as_of: "2026-06-30"
+    given: {id: T-4, credit_history: {max_days_overdue_12m: 5},
+            industry: {sector: construction}}
+    expect: {admission: refer, reasons: [HIGH_RISK]}
+"""
+
+
+def example_ruleset(folder: Path) -> Path:
+    imported = import_dmn(EXAMPLE, facts=EXAMPLE_FACTS)
+    admission = {"checks": [{"id": "R_RISK", "when": 'risk_category == "high"',
+                             "outcome": "refer", "reason": "HIGH_RISK"}]}
+    build_ruleset(folder, derived=stage_text(imported.stage), admission=admission)
+    (folder / "tests").mkdir()
+    (folder / "tests" / "risk.yaml").write_text(RISK_CASES)
+    return folder
+
+
+def test_the_docs_show_the_stage_the_example_imports_to():
+    page = (Path(__file__).resolve().parent.parent / "docs" / "dmn.md").read_text()
+    shown = page.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert shown == stage_text(import_dmn(EXAMPLE, facts=EXAMPLE_FACTS).stage)
+
+
+def test_the_example_passes_its_cases_and_lint(tmp_path):
+    folder = example_ruleset(tmp_path / "rs")
+    result = invoke_credit("test", folder)
+    assert (result.exit_code, result.stdout) == (0, "4 passed, 0 failed\n"), result.output
+    result = invoke_credit("lint", folder)
+    assert result.exit_code == 0, result.output
+    assert "payment_behaviour" not in result.output and "risk_category" not in result.output
+
+
+def test_lint_finds_the_overlap_a_dmn_unique_table_hid(tmp_path):
+    rules = rule("&lt; 10") + rule("[5..20]", "2").replace('id="r"', 'id="r2"')
+    path = tmp_path / "f.dmn"
+    path.write_text(dmn(table(rules)))
+    facts = copy.deepcopy(FACTS)
+    facts["facts"]["attributes.a"] = {"type": "number"}
+    stage = copy.deepcopy(import_dmn(path).stage)
+    stage["derived"]["probe"] = "t * 2"
+    folder = build_ruleset(tmp_path / "rs", facts=facts, derived=stage_text(stage))
+    result = invoke_credit("lint", folder)
+    assert result.exit_code == 1
+    overlap = [line for line in result.output.splitlines() if "[rows-overlap]" in line]
+    assert overlap == [f"{folder}/derived.yaml:14:9: error: rules r and r2 both match under "
+                       "hit policy unique when attributes.a is 5: a decision reaching them "
+                       "fails [rows-overlap]"]
+
+
+EDGE_RULES = [
+    ('[date("2000-01-01")..date("2009-12-31")]', "-", '"2000s"'),
+    ("null", "-", '"unknown age"'),
+    ("-", "? &gt; 0.5 and ? &lt;= 1", '"leader"'),
+    ("-", "&gt;= attributes.share_floor * 2", '"large"'),
+    ("-", "-", '"other"'),
+]
+
+
+def test_edge_cells_validate_and_decide(tmp_path):
+    """Dates, null, ? expressions and another fact in a cell, each as FEEL writes it."""
+    inputs = ('<input label="Founded"><inputExpression typeRef="date"><text>founded</text>'
+              '</inputExpression></input><input label="Share"><inputExpression '
+              'typeRef="number"><text>operating.market_share</text></inputExpression></input>')
+    body = "".join(f'<rule id="e{n}"><inputEntry><text>{a}</text></inputEntry><inputEntry>'
+                   f'<text>{b}</text></inputEntry><outputEntry><text>{out}</text>'
+                   '</outputEntry></rule>' for n, (a, b, out) in enumerate(EDGE_RULES))
+    path = tmp_path / "f.dmn"
+    path.write_text(dmn(table(body, inputs=inputs, hit_policy="FIRST",
+                              output='<output name="Kind" typeRef="string"/>')))
+    imported = import_dmn(path)
+    rules = imported.stage["derived"]["t"]["table"]["rules"]
+    assert [r.get("when") for r in rules] == [
+        {"founded": '[date("2000-01-01")..date("2009-12-31")]'},
+        {"founded": "is_missing(?)"},
+        {"operating.market_share": "? > 0.5 and ? <= 1"},
+        {"operating.market_share": ">= attributes.share_floor * 2"}, None]
+    facts = copy.deepcopy(FACTS)
+    facts["facts"]["attributes.share_floor"] = {"type": "number"}
+    stage = copy.deepcopy(imported.stage)
+    stage["derived"]["probe_t"] = "t"
+    ruleset = load_ruleset(build_ruleset(tmp_path / "rs", facts=facts,
+                                         derived=stage_text(stage)))
+    for attributes, expected in [
+            ({"founded": "2009-12-31"}, "2000s"), ({"founded": "2010-01-01"}, "other"),
+            ({}, "unknown age"), ({"founded": "1990-05-01", "operating.market_share": 1},
+                                  "leader"),
+            ({"founded": "1990-05-01", "operating.market_share": 0.5,
+              "attributes.share_floor": 0.25}, "large"),
+            ({"founded": "1990-05-01", "operating.market_share": 0.5,
+              "attributes.share_floor": 0.3}, "other")]:
+        decision = run(ruleset, attributes)
+        assert trace_entry(decision, "probe_t")["result"] == expected, attributes
+
+
+def test_a_fact_mapping_that_is_not_name_equals_path_is_a_usage_error(tmp_path):
+    result = invoke_credit("dmn", "import", EXAMPLE, "--out", tmp_path / "x.yaml",
+                           "--fact", "Sector")
+    assert result.exit_code == 2
+    assert "'Sector' is not NAME=PATH" in result.stderr
+
+
+def test_an_out_file_that_cannot_be_written_is_one_line(tmp_path):
+    result = invoke_credit("dmn", "import", EXAMPLE, "--out", tmp_path / "no" / "x.yaml",
+                           "--facts-under", "attributes")
+    assert result.exit_code == 1
+    assert result.stderr == f"credit: error: cannot write {tmp_path / 'no' / 'x.yaml'}: " \
+                            "No such file or directory\n"

@@ -33,6 +33,13 @@ def _mapping(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
     return found
 
 
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise click.ClickException(f"cannot write {path}: {err.strerror or err}") from None
+
+
 @dmn_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -56,7 +63,7 @@ def import_command(file: Path, out: Path, facts: dict[str, str], under: str | No
       credit dmn import risk.dmn --out derived.yaml --fact 'Applicant Age=attributes.age'
     """
     imported = import_dmn(file, facts, under)
-    out.write_text(stage_text(imported.stage), encoding="utf-8")
+    _write(out, stage_text(imported.stage))
     tables = ", ".join(f"{name} ({policy})" for name, policy in imported.tables)
     click.echo(f"wrote {out}: {len(imported.tables)} decision "
                f"table{'s' if len(imported.tables) != 1 else ''}: {tables}")
@@ -82,7 +89,7 @@ def export_command(stage: Path, out: Path) -> None:
       credit dmn export rulesets/default/approval.yaml --out approval.dmn
     """
     exported = export_stage(stage)
-    out.write_text(exported.text, encoding="utf-8")
+    _write(out, exported.text)
     decisions = ", ".join(f"{name} ({policy.lower()})" for name, policy in exported.decisions)
     click.echo(f"wrote {out}: {len(exported.decisions)} decision"
                f"{'s' if len(exported.decisions) != 1 else ''}: {decisions}")
