@@ -566,3 +566,24 @@ def test_an_out_file_that_cannot_be_written_is_one_line(tmp_path):
     assert result.exit_code == 1
     assert result.stderr == f"credit: error: cannot write {tmp_path / 'no' / 'x.yaml'}: " \
                             "No such file or directory\n"
+
+
+@pytest.mark.parametrize("text", ["1e3", "0o17", "0x1F", "Null", "true", "12", "-0.5",
+                                  ".inf", "", "yes", "2026-01-01"])
+def test_a_text_output_stays_text_in_the_stage(tmp_path, text):
+    from engine.language.yaml_source import load_yaml_text
+
+    path = tmp_path / "f.dmn"
+    path.write_text(dmn(table(rule("&lt; 5", f'"{text}"'),
+                              output='<output name="Out" typeRef="string"/>')))
+    written = stage_text(import_dmn(path).stage)
+    data = load_yaml_text(written, "derived.yaml").data
+    assert data["derived"]["t"]["table"]["rules"][0]["then"] == {"out": text}
+
+
+def test_a_number_in_a_text_output_says_which_type_to_give(tmp_path):
+    lines = refused(tmp_path, dmn(table(rule("&lt; 5", "22"),
+                                        output='<output name="Out" typeRef="string"/>')))
+    assert lines == ["f.dmn:6:71: <outputEntry> of rule 1 (r) of decision 'T': a number or "
+                     "true/false in a text output: give the output the type it holds, or "
+                     "write the text in quotes (the cell reads '22')"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,6 +27,19 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
+# Texts a YAML 1.2 reader (the ruleset's) would take for a number, true/false or null,
+# where PyYAML (YAML 1.1) would write them bare: 1e3, 0o17, 0x1F, Null.
+_NOT_TEXT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|"
+                       r"0x[0-9a-fA-F]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)|"
+                       r"true|True|TRUE|false|False|FALSE|null|Null|NULL|~|")
+
+
+def _text(dumper: yaml.SafeDumper, data: str):
+    style = '"' if _NOT_TEXT.fullmatch(data) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _text)
 _Dumper.add_representer(_Flow, lambda dumper, data: dumper.represent_mapping(
     "tag:yaml.org,2002:map", data.items(), flow_style=True))
 

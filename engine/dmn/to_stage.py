@@ -373,9 +373,12 @@ class _Converter:
         if out_type == "string":
             if isinstance(expr, Text):
                 return expr.value
+            literal = isinstance(expr, Num | Bool) or (isinstance(expr, Neg) and
+                                                       isinstance(expr.operand, Num))
             self.cell_problem(cell, context, TermError(
-                "an expression in a text output is not supported yet (write the text in "
-                "quotes)"))
+                "a number or true/false in a text output: give the output the type it "
+                "holds, or write the text in quotes" if literal else
+                "an expression in a text output is not supported yet"))
             return None
         if isinstance(expr, Text):
             self.cell_problem(cell, context, TermError(f"a text in a {out_type} output"))
