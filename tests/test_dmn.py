@@ -587,3 +587,9 @@ def test_a_number_in_a_text_output_says_which_type_to_give(tmp_path):
     assert lines == ["f.dmn:6:71: <outputEntry> of rule 1 (r) of decision 'T': a number or "
                      "true/false in a text output: give the output the type it holds, or "
                      "write the text in quotes (the cell reads '22')"]
+
+
+def test_elements_nested_without_end_are_refused_at_the_depth_limit(tmp_path):
+    text = dmn("<decision>" * 300)
+    lines = refused(tmp_path, text)
+    assert lines == ["f.dmn:3:2001: elements are nested more than 200 deep"]
