@@ -593,3 +593,15 @@ def test_elements_nested_without_end_are_refused_at_the_depth_limit(tmp_path):
     text = dmn("<decision>" * 300)
     lines = refused(tmp_path, text)
     assert lines == ["f.dmn:3:2001: elements are nested more than 200 deep"]
+
+
+def test_a_type_with_allowed_values_is_refused_once_at_its_definition(tmp_path):
+    definition = ('<itemDefinition name="tRating"><typeRef>string</typeRef><allowedValues>'
+                  '<text>"A", "B"</text></allowedValues></itemDefinition>')
+    inputs = "".join(f'<input label="{n}"><inputExpression typeRef="tRating"><text>'
+                     f'attributes.{n}</text></inputExpression></input>' for n in "ab")
+    rules = ('<rule id="r"><inputEntry><text>-</text></inputEntry><inputEntry><text>-</text>'
+             '</inputEntry><outputEntry><text>1</text></outputEntry></rule>')
+    lines = refused(tmp_path, dmn(definition + "\n" + table(rules, inputs=inputs)))
+    assert lines == ["f.dmn:3:1: type 'tRating': allowed values (a value list) are not "
+                     "supported yet"]

@@ -71,8 +71,8 @@ def to_stage(dmn: DmnFile, facts: Mapping[str, str] | None = None,
     everything the ruleset cannot take, each at its element."""
     converter = _Converter(dmn, dict(facts or {}), under)
     stage = converter.convert()
-    if converter.problems:
-        raise ProblemsError(converter.problems)
+    if converter.problems:  # a type several inputs use is refused once
+        raise ProblemsError(list(dict.fromkeys(converter.problems)))
     return Imported(stage, converter.summary, converter.reads)
 
 
