@@ -605,3 +605,20 @@ def test_a_type_with_allowed_values_is_refused_once_at_its_definition(tmp_path):
     lines = refused(tmp_path, dmn(definition + "\n" + table(rules, inputs=inputs)))
     assert lines == ["f.dmn:3:1: type 'tRating': allowed values (a value list) are not "
                      "supported yet"]
+
+
+def test_a_cell_in_another_expression_language_is_refused(tmp_path):
+    juel = ('<rule id="r"><inputEntry expressionLanguage="juel"><text>${a &lt; 5}</text>'
+            '</inputEntry><outputEntry><text>1</text></outputEntry></rule>')
+    assert refused(tmp_path, dmn(table(juel))) == [
+        "f.dmn:6:52: <inputEntry> of rule 1 (r) of decision 'T', input 'attributes.a': the "
+        "expression language 'juel' is not supported (FEEL only) (the cell reads "
+        "'${a < 5}')"]
+
+
+def test_feel_named_as_the_files_expression_language_is_read(tmp_path):
+    path = tmp_path / "f.dmn"
+    path.write_text(dmn(table(rule("&lt; 5"))).replace(
+        'id="d"', 'id="d" expressionLanguage="https://www.omg.org/spec/DMN/20191111/FEEL/"'))
+    assert import_dmn(path).stage["derived"]["t"]["table"]["rules"][0]["when"] == {
+        "attributes.a": "< 5"}

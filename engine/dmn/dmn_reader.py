@@ -62,6 +62,7 @@ def read_dmn(path: str | Path, display: str | None = None) -> DmnFile:
                                      "expected <definitions> in a DMN MODEL namespace")])
     problems: list[Problem] = []
     tables: list[DmnTable] = []
+    language = root.attributes.get("expressionLanguage")
     items: dict[str, ItemDefinition] = {}
     for element in root.children:
         if element.namespace != root.namespace:
@@ -70,7 +71,7 @@ def read_dmn(path: str | Path, display: str | None = None) -> DmnFile:
             definition = _item_definition(element)
             items[definition.name] = definition
         elif element.tag == "decision":
-            table = _decision(element, problems)
+            table = _decision(element, problems, language)
             if table is not None:
                 tables.append(table)
         elif element.tag in _UNSUPPORTED_ELEMENTS:
@@ -97,9 +98,13 @@ def _item_definition(element: Element) -> ItemDefinition:
         location=element.location)
 
 
-def _decision(element: Element, problems: list[Problem]) -> DmnTable | None:
+def _decision(element: Element, problems: list[Problem], language: str | None
+              ) -> DmnTable | None:
+    """The decision's table; ``language`` is the file's expression language."""
     name = element.attributes.get("name")
     table = element.first("decisionTable")
+    if table is not None:
+        language = table.attributes.get("expressionLanguage") or language
     if table is None:
         logic = next((c for c in element.children if c.tag in _BOXED
                       and c.namespace == element.namespace), None)
@@ -130,9 +135,9 @@ def _decision(element: Element, problems: list[Problem]) -> DmnTable | None:
         decision_name=name,
         hit_policy=hit_policy,
         aggregation=aggregation.strip().upper() if aggregation else None,
-        inputs=[_input(i) for i in table.all("input")],
-        outputs=[_output(o) for o in table.all("output")],
-        rules=[_rule(r) for r in table.all("rule")],
+        inputs=[_input(i, language) for i in table.all("input")],
+        outputs=[_output(o, language) for o in table.all("output")],
+        rules=[_rule(r, language) for r in table.all("rule")],
         annotation_names=[a.attributes.get("name", "") for a in table.all("annotation")],
         description=description.text.strip() if description is not None else None,
         required=required,
@@ -140,37 +145,39 @@ def _decision(element: Element, problems: list[Problem]) -> DmnTable | None:
         table_location=table.location)
 
 
-def _cell(element: Element | None, what: str) -> Cell | None:
+def _cell(element: Element | None, what: str, language: str | None) -> Cell | None:
     if element is None:
         return None
     text = element.first("text")
     return Cell("" if text is None else text.text.strip(),
-                text.location if text is not None else element.location, what)
+                text.location if text is not None else element.location, what,
+                element.attributes.get("expressionLanguage") or language)
 
 
-def _input(element: Element) -> DmnInput:
+def _input(element: Element, language: str | None) -> DmnInput:
     expression = element.first("inputExpression")
-    cell = _cell(expression, "inputExpression") or Cell("", element.location, "input")
+    cell = _cell(expression, "inputExpression", language) or Cell("", element.location,
+                                                                   "input")
     return DmnInput(
         expression=cell,
         label=element.attributes.get("label"),
         type_ref=expression.attributes.get("typeRef") if expression is not None else None,
-        values=_cell(element.first("inputValues"), "inputValues"),
+        values=_cell(element.first("inputValues"), "inputValues", language),
         location=element.location,
         id=element.attributes.get("id"))
 
 
-def _output(element: Element) -> DmnOutput:
+def _output(element: Element, language: str | None) -> DmnOutput:
     return DmnOutput(
         name=element.attributes.get("name"),
         label=element.attributes.get("label"),
         type_ref=element.attributes.get("typeRef"),
-        values=_cell(element.first("outputValues"), "outputValues"),
-        default=_cell(element.first("defaultOutputEntry"), "defaultOutputEntry"),
+        values=_cell(element.first("outputValues"), "outputValues", language),
+        default=_cell(element.first("defaultOutputEntry"), "defaultOutputEntry", language),
         location=element.location)
 
 
-def _rule(element: Element) -> DmnRule:
+def _rule(element: Element, language: str | None) -> DmnRule:
     description = element.first("description")
     annotations = []
     for entry in element.all("annotationEntry"):
@@ -178,8 +185,8 @@ def _rule(element: Element) -> DmnRule:
         annotations.append(text.text.strip() if text is not None else "")
     return DmnRule(
         id=element.attributes.get("id"),
-        inputs=[_cell(e, "inputEntry") for e in element.all("inputEntry")],
-        outputs=[_cell(e, "outputEntry") for e in element.all("outputEntry")],
+        inputs=[_cell(e, "inputEntry", language) for e in element.all("inputEntry")],
+        outputs=[_cell(e, "outputEntry", language) for e in element.all("outputEntry")],
         description=description.text.strip() if description is not None else None,
         annotations=annotations,
         location=element.location)

@@ -19,6 +19,7 @@ class Cell:
     text: str
     location: Location | None = None
     element: str = ""
+    language: str | None = None  # expressionLanguage, where the file names one
 
 
 @dataclass

@@ -232,7 +232,7 @@ class _Converter:
         for rule in table.rules:
             for cell in rule.outputs[:1]:
                 try:
-                    value = parse_expression(cell.text) if cell.text else Null()
+                    value = parse_expression(_feel(cell)) if cell.text else Null()
                 except TermError:
                     return None
                 kinds.add("string" if isinstance(value, Text) else "boolean" if isinstance(
@@ -256,7 +256,7 @@ class _Converter:
                          "<outputValues>, its values in priority order")
             return None
         try:
-            tests = parse_unary_tests(output.values.text)
+            tests = parse_unary_tests(_feel(output.values))
         except TermError as error:
             self.cell_problem(output.values, what, error)
             return None
@@ -279,7 +279,7 @@ class _Converter:
                              "allowed values) are not supported yet")
             typ = self.type_of(column.type_ref, column.expression.location, where)
             try:
-                expr = map_names(parse_expression(column.expression.text), self.resolve)
+                expr = map_names(parse_expression(_feel(column.expression)), self.resolve)
             except TermError as error:
                 self.cell_problem(column.expression, where, error)
                 found.append(({"name": f"input_{index + 1}"}, None))
@@ -332,7 +332,7 @@ class _Converter:
             when = {}
             for (column, _), cell in zip(inputs, rule.inputs, strict=True):
                 try:
-                    tests = map_test_names(parse_unary_tests(cell.text), self.resolve)
+                    tests = map_test_names(parse_unary_tests(_feel(cell)), self.resolve)
                 except TermError as error:
                     self.cell_problem(cell, f"{context}, input '{column['name']}'", error)
                     continue
@@ -364,7 +364,7 @@ class _Converter:
         if not cell.text:
             return None
         try:
-            expr = map_names(parse_expression(cell.text), self.resolve)
+            expr = map_names(parse_expression(_feel(cell)), self.resolve)
         except TermError as error:
             self.cell_problem(cell, context, error)
             return None
@@ -391,6 +391,15 @@ class _Converter:
             return None
         number = _number(expr)
         return number if number is not None else write_expression(expr)
+
+
+def _feel(cell: Cell) -> str:
+    """The cell's text, when it is FEEL (the default; also what Camunda calls "feel")."""
+    language = (cell.language or "").strip()
+    if language and language.lower() != "feel" and not re.search(
+            r"/spec/DMN/\d+/FEEL/?$", language, re.I):
+        raise TermError(f"the expression language '{language}' is not supported (FEEL only)")
+    return cell.text
 
 
 def _number(expr: Expr) -> int | float | str | None:
