@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.monitor", "engine.batch"),
     ("engine.orders",),
     ("engine.quality", "engine.replay"),
-    ("engine.report", "engine.serve", "engine.spark"),
+    ("engine.report", "engine.serve", "engine.spark", "engine.dmn"),
     ("engine.cli",),
 )
 ONLY_IN = {"click": ("engine.cli",), "durable": ("engine.monitor.rete_session",),

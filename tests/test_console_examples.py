@@ -196,6 +196,13 @@ def _orders_checked(folder: Path) -> None:
         run(command, folder)
 
 
+@scenario("credit dmn import examples/dmn/customer-risk.dmn --out risk.yaml --fact "
+          "'Days Overdue=credit_history.max_days_overdue_12m' --fact Sector=industry.sector")
+@scenario("credit dmn import examples/dmn/customer-risk.dmn --out risk.yaml")
+def _dmn_file(folder: Path) -> None:
+    """A fresh folder: the examples hold the DMN file."""
+
+
 @scenario("credit serve token erp-1 --role integrator --to tokens.jsonl")
 def _tokens_file(folder: Path) -> None:
     """A fresh folder: the tokens file is made by the command."""

@@ -1,0 +1,160 @@
+"""A ruleset stage's decision tables as ``DmnTable`` models, to be written as DMN.
+
+The tables of a derived stage (one decision per derived fact that is a table) or the
+``table`` of any other stage (policy, approval, escalation...). A derived fact that is a
+formula is not a table: it is named in what the export reports, not written. A cell
+DMN cannot say the way the importer reads it back is refused at its place in the YAML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import Location, Problem, ProblemsError
+from ..language.yaml_source import LocatedDocument
+from . import feel
+from .model import Cell, DmnInput, DmnOutput, DmnRule, DmnTable
+from .ruleset_cells import read_cell, read_expression
+from .terms import TermError, names_in, test_names
+
+HIT_POLICIES = {"unique": "UNIQUE", "first": "FIRST", "priority": "PRIORITY", "any": "ANY",
+                "collect": "COLLECT", "rule_order": "RULE ORDER"}
+
+
+@dataclass
+class StageTables:
+    tables: list[DmnTable]
+    formulas: list[str] = field(default_factory=list)  # derived facts that are not tables
+
+
+def stage_tables(doc: LocatedDocument) -> StageTables:
+    """The tables of the stage ``doc``. Raises ProblemsError (located in the YAML) when a
+    cell cannot be written, or when the stage has no table."""
+    data = doc.data if isinstance(doc.data, Mapping) else {}
+    found: list[tuple[str, Mapping, tuple]] = []
+    formulas = []
+    derived = data.get("derived")
+    if isinstance(derived, Mapping):
+        for key, entry in derived.items():
+            if isinstance(entry, Mapping) and isinstance(entry.get("table"), Mapping):
+                found.append((key, entry, ("derived", key)))
+            else:
+                formulas.append(key)
+    elif isinstance(data.get("table"), Mapping):
+        stem = re.sub(r"[^0-9A-Za-z_]+", "_", Path(doc.file).stem).strip("_") or "table"
+        found.append((data["table"].get("id") or stem, {"table": data["table"]}, ()))
+    if not found:
+        raise ProblemsError([Problem(Location(doc.file), "no decision tables in this file "
+                                     "(a derived stage's tables, or a stage's 'table')")])
+    known = set(derived) if isinstance(derived, Mapping) else set()
+    writer = _Writer(doc, known)
+    tables = [writer.table(key, entry, path) for key, entry, path in found]
+    if writer.problems:
+        raise ProblemsError(writer.problems)
+    ids = {t.decision_name: t.decision_id for t in tables}
+    for table in tables:
+        table.required = sorted({ids[n] for n in table.required if n in ids} -
+                                {table.decision_id})
+    return StageTables(tables, formulas)
+
+
+class _Writer:
+    def __init__(self, doc: LocatedDocument, known: set[str]):
+        self.doc = doc
+        self.known = known
+        self.problems: list[Problem] = []
+
+    def refuse(self, path: tuple, error: TermError) -> None:
+        self.problems.append(Problem(self.doc.locate(path), f"cannot be written as DMN: "
+                                                            f"{error}"))
+
+    def table(self, key: str, entry: Mapping, path: tuple) -> DmnTable:
+        spec = entry["table"]
+        path = (*path, "table")
+        reads: list[str] = []
+        decision_id = str(spec.get("id") or key)
+        table = DmnTable(decision_id=decision_id, decision_name=key,
+                         hit_policy=HIT_POLICIES.get(spec.get("hit_policy"), "UNIQUE"),
+                         aggregation=(spec.get("aggregation") or "").upper() or None,
+                         description=entry.get("description"))
+        for index, column in enumerate(spec.get("inputs") or []):
+            name = column.get("name", "")
+            text = name
+            if "expr" in column:
+                try:
+                    expr = read_expression(str(column["expr"]))
+                    text = feel.write_expression(expr)
+                    reads += names_in(expr)
+                except TermError as error:
+                    self.refuse((*path, "inputs", index, "expr"), error)
+            else:
+                reads.append(name)
+            table.inputs.append(DmnInput(Cell(text), label=column.get("description"),
+                                         name=name if "expr" in column else None))
+        outputs = spec.get("outputs") or []
+        for column in outputs:
+            priority = column.get("priority")
+            values = Cell(", ".join(feel.quoted(str(v)) for v in priority)) if priority \
+                else None
+            default = None
+            if isinstance(spec.get("default"), Mapping) and column["name"] in spec["default"]:
+                default = Cell(self.output((*path, "default", column["name"]),
+                                           spec["default"][column["name"]], column, reads))
+            table.outputs.append(DmnOutput(name=column.get("name"),
+                                           label=column.get("description"),
+                                           type_ref=column.get("type"), values=values,
+                                           default=default))
+        columns = [c.get("name") for c in spec.get("inputs") or []]
+        for index, rule in enumerate(spec.get("rules") or []):
+            rule_path = (*path, "rules", index)
+            when = rule.get("when") or {}
+            for column in when:
+                if column not in columns:
+                    self.refuse((*rule_path, "when", column), TermError(
+                        f"'{column}' is not an input of this table"))
+            cells = []
+            for column in columns:
+                try:
+                    tests = read_cell(when.get(column), self.known)
+                    reads += test_names(tests)
+                    cells.append(Cell(feel.write_unary_tests(tests)))
+                except TermError as error:
+                    self.refuse((*rule_path, "when", column), error)
+            then = rule.get("then") or {}
+            outs = [Cell(self.output((*rule_path, "then", c["name"]), then.get(c["name"]), c,
+                                     reads)) for c in outputs]
+            description = rule.get("description")
+            table.rules.append(DmnRule(id=str(rule.get("id")), inputs=cells, outputs=outs,
+                                       annotations=[description] if description else []))
+        if any(rule.annotations for rule in table.rules):
+            table.annotation_names = ["description"]
+            for rule in table.rules:
+                rule.annotations = rule.annotations or [""]
+        table.required = [n for n in reads if n in self.known and n != key]
+        return table
+
+    def output(self, path: tuple, value: object, column: Mapping, reads: list[str]) -> str:
+        """FEEL text of an output cell (empty: null)."""
+        typ = column.get("type")
+        if value is None:
+            return ""
+        try:
+            if typ == "string":
+                if not isinstance(value, str):
+                    raise TermError(f"'{column['name']}' holds text")
+                return feel.quoted(value)
+            if isinstance(value, bool):
+                if typ != "boolean":
+                    raise TermError(f"true/false in the {typ} output '{column['name']}'")
+                return "true" if value else "false"
+            if isinstance(value, int | float):
+                return feel.plain_number(repr(value))
+            expr = read_expression(str(value))
+            reads += names_in(expr)
+            return feel.write_expression(expr)
+        except TermError as error:
+            self.refuse(path, error)
+            return ""

@@ -1,0 +1,417 @@
+"""DMN decision tables into the ruleset's derived stage: one derived fact per decision,
+whose ``table`` is the decision table in the ruleset's own words.
+
+What the ruleset's tables cannot say yet is refused at its element, each with its own
+message (the output order hit policy, several outputs, input and output value lists
+other than a priority order, a default output of a collect table, an expression in a text
+output); nothing is dropped. Names: a FEEL name is a fact path when it already is one
+(``attributes.age``), another decision of the file when it names one, or what ``facts``
+maps it to, or (with ``under``) a field under that prefix (``Applicant Age`` under
+``attributes`` is ``attributes.applicant_age``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..errors import Problem, ProblemsError
+from .dmn_reader import DmnFile
+from .feel import parse_expression, parse_unary_tests
+from .model import Cell, DmnOutput, DmnTable
+from .ruleset_cells import write_cell, write_expression
+from .terms import (
+    Bool,
+    Compare,
+    Expr,
+    Name,
+    Neg,
+    Null,
+    Num,
+    TermError,
+    Text,
+    map_names,
+    map_test_names,
+    names_in,
+    test_names,
+)
+
+HIT_POLICY_NAMES = {"UNIQUE": "unique", "FIRST": "first", "PRIORITY": "priority",
+                    "ANY": "any", "COLLECT": "collect", "RULE ORDER": "rule_order"}
+# typeRef -> the ruleset's type (FEEL's, and the names Camunda and Drools use).
+TYPES = {"string": "string", "number": "number", "double": "number", "decimal": "number",
+         "float": "number", "integer": "integer", "int": "integer", "long": "integer",
+         "boolean": "boolean", "date": "date", "money": "money"}
+OUTPUT_TYPES = ("number", "integer", "money", "string", "boolean")
+_FACT_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_RULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass
+class Imported:
+    """The derived stage made from a file, and what it needs from the ruleset."""
+
+    stage: dict
+    tables: list[tuple[str, str]]  # (derived fact, hit policy)
+    reads: dict[str, str | None] = field(default_factory=dict)  # fact path -> type
+
+
+def snake(name: str) -> str:
+    """``Applicant Risk Rating`` and ``applicantRiskRating`` as ``applicant_risk_rating``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
+    result = re.sub(r"[^0-9A-Za-z]+", "_", spaced).strip("_").lower()
+    return f"_{result}" if result[:1].isdigit() else result or "value"
+
+
+def to_stage(dmn: DmnFile, facts: Mapping[str, str] | None = None,
+             under: str | None = None) -> Imported:
+    """The derived stage holding every table of ``dmn``. Raises ProblemsError listing
+    everything the ruleset cannot take, each at its element."""
+    converter = _Converter(dmn, dict(facts or {}), under)
+    stage = converter.convert()
+    if converter.problems:  # a type several inputs use is refused once
+        raise ProblemsError(list(dict.fromkeys(converter.problems)))
+    return Imported(stage, converter.summary, converter.reads)
+
+
+class _Converter:
+    def __init__(self, dmn: DmnFile, facts: dict[str, str], under: str | None):
+        self.dmn = dmn
+        self.facts = {" ".join(k.split()): v for k, v in facts.items()}
+        self.under = under
+        self.problems: list[Problem] = []
+        self.summary: list[tuple[str, str]] = []
+        self.reads: dict[str, str | None] = {}
+        self.keys: dict[int, str] = {}
+        self.decisions: dict[str, str] = {}  # a name other decisions use -> derived fact
+
+    def problem(self, where, message: str) -> None:
+        self.problems.append(Problem(where, message))
+
+    def convert(self) -> dict:
+        for index, table in enumerate(self.dmn.tables):
+            key = snake(table.decision_name or table.decision_id or f"decision_{index + 1}")
+            if key in self.keys.values():
+                self.problem(table.location, f"decision '{table.decision_name}' has the same "
+                             f"name as another decision once written as a fact ('{key}')")
+            self.keys[index] = key
+            for alias in (table.decision_name, key):
+                if alias:
+                    self.decisions[" ".join(alias.split())] = key
+            if len(table.outputs) == 1 and table.outputs[0].name:
+                self.decisions.setdefault(table.outputs[0].name, key)
+        derived = {}
+        for index, table in enumerate(self.dmn.tables):
+            entry = self.table(table, self.keys[index])
+            if entry is not None:
+                derived[self.keys[index]] = entry
+        return {"derived": derived}
+
+    def resolve(self, name: str) -> str:
+        """The ruleset's name for a FEEL name (TermError when there is none)."""
+        name = " ".join(name.split())
+        if name in self.facts:
+            return self.facts[name]
+        if name in self.decisions:
+            return self.decisions[name]
+        if _FACT_PATH.match(name) and (self.under is None or "." in name):
+            return name
+        if self.under is not None:
+            if name.startswith(self.under + "."):
+                return name
+            return f"{self.under}.{snake(name)}"
+        raise TermError(f"'{name}' is not a fact path: map it with --fact "
+                        f"'{name}=attributes.{snake(name)}' (or any fact), or read such "
+                        "names under attributes with --facts-under attributes")
+
+    def type_of(self, type_ref: str | None, where, what: str) -> str | None:
+        """The ruleset's type for a typeRef (None when there is none or it is refused)."""
+        if type_ref is None or not type_ref.strip():
+            return None
+        name = type_ref.strip()
+        seen = set()
+        while name not in TYPES:
+            local = name.split(":", 1)[1] if name.startswith("feel:") else name
+            if local in TYPES:
+                name = local
+                break
+            definition = self.dmn.item_definitions.get(name)
+            if definition is None or name in seen:
+                self.problem(where, f"{what}: the type '{type_ref}' is not supported "
+                             "(number, integer, string, boolean, date)")
+                return None
+            seen.add(name)
+            if definition.restricted:
+                self.problem(definition.location, f"type '{name}': allowed values "
+                             "(a value list) are not supported yet")
+                return None
+            if definition.structured or definition.type_ref is None:
+                self.problem(definition.location, f"type '{name}': structured types and "
+                             "collections are not supported")
+                return None
+            name = definition.type_ref
+        return TYPES[name]
+
+    def cell_problem(self, cell: Cell, context: str, error: TermError) -> None:
+        shown = cell.text if len(cell.text) <= 60 else cell.text[:57] + "..."
+        quoted = "" if cell.element == "inputExpression" else f" (the cell reads '{shown}')"
+        self.problem(cell.location, f"<{cell.element}> {context}: {error}{quoted}")
+
+    def table(self, table: DmnTable, key: str) -> dict | None:
+        before = len(self.problems)
+        what = f"decision '{table.decision_name or key}'"
+        hit_policy = HIT_POLICY_NAMES.get(table.hit_policy)
+        if hit_policy is None:
+            self.problem(table.table_location, f"{what}: hit policy {table.hit_policy} is not "
+                         "supported yet")
+        if table.aggregation and table.hit_policy != "COLLECT":
+            self.problem(table.table_location, f"{what}: an aggregation needs hit policy "
+                         "COLLECT")
+        if not table.outputs:
+            self.problem(table.table_location, f"{what}: the table has no <output>")
+            return None
+        if len(table.outputs) > 1:
+            self.problem(table.outputs[1].location, f"{what}: a decision table with "
+                         f"{len(table.outputs)} outputs is not supported yet (a derived "
+                         "fact's table has one output)")
+        output = table.outputs[0]
+        out_name = snake(output.name or output.label or key)
+        out_type = self.output_type(output, table, what)
+        inputs = self.inputs(table, what)
+        spec: dict = {}
+        if table.decision_id and _RULE_ID.match(table.decision_id):
+            spec["id"] = table.decision_id
+        spec["hit_policy"] = hit_policy or table.hit_policy.lower()
+        if table.aggregation:
+            spec["aggregation"] = table.aggregation.lower()
+        spec["inputs"] = [column for column, _ in inputs]
+        out_spec: dict = {"name": out_name, "type": out_type or "string"}
+        if output.label and output.label not in (output.name, out_name):
+            out_spec["description"] = output.label
+        priority = self.value_list(output, table, what)
+        if priority is not None:
+            out_spec["priority"] = priority
+        spec["outputs"] = [out_spec]
+        spec["rules"] = self.rules(table, what, inputs, out_name, out_type)
+        if output.default is not None and output.default.text:
+            if table.hit_policy in ("COLLECT", "RULE ORDER"):
+                self.problem(output.default.location, f"{what}: a default output for a "
+                             f"{table.hit_policy} table is not supported yet")
+            else:
+                value = self.output_value(output.default, "the default", out_type)
+                if value is not None:
+                    spec["default"] = {out_name: value}
+        if len(self.problems) > before:
+            return None
+        self.summary.append((key, spec["hit_policy"]))
+        entry: dict = {}
+        if table.description:
+            entry["description"] = table.description
+        entry["table"] = spec
+        return entry
+
+    def output_type(self, output: DmnOutput, table: DmnTable, what: str) -> str | None:
+        typ = self.type_of(output.type_ref, output.location, f"{what}, output "
+                           f"'{output.name or output.label}'")
+        if typ is None and not output.type_ref:
+            typ = self.inferred_type(table)
+            if typ is None:
+                self.problem(output.location, f"{what}: the output has no typeRef and its "
+                             "cells do not show one type; give it typeRef=\"number\", "
+                             "\"string\" or \"boolean\"")
+        if typ is not None and typ not in OUTPUT_TYPES:
+            self.problem(output.location, f"{what}: a {typ} output is not supported "
+                         f"({', '.join(OUTPUT_TYPES)})")
+            return None
+        return typ
+
+    def inferred_type(self, table: DmnTable) -> str | None:
+        kinds = set()
+        for rule in table.rules:
+            for cell in rule.outputs[:1]:
+                try:
+                    value = parse_expression(_feel(cell)) if cell.text else Null()
+                except TermError:
+                    return None
+                kinds.add("string" if isinstance(value, Text) else "boolean" if isinstance(
+                    value, Bool) else "number" if isinstance(value, Num | Neg) else
+                    None if isinstance(value, Null) else "expression")
+        kinds.discard(None)
+        return kinds.pop() if len(kinds) == 1 and "expression" not in kinds else None
+
+    def value_list(self, output: DmnOutput, table: DmnTable, what: str) -> list[str] | None:
+        """The priority order of a PRIORITY table's output (from its output values)."""
+        if table.hit_policy == "OUTPUT ORDER":
+            return None  # refused with the hit policy
+        if table.hit_policy != "PRIORITY":
+            if output.values is not None and output.values.text:
+                self.problem(output.values.location, f"{what}: output values (a list of "
+                             "allowed outputs) are not supported yet, except as the order "
+                             "of a PRIORITY table")
+            return None
+        if output.values is None or not output.values.text:
+            self.problem(output.location, f"{what}: hit policy PRIORITY needs the output's "
+                         "<outputValues>, its values in priority order")
+            return None
+        try:
+            tests = parse_unary_tests(_feel(output.values))
+        except TermError as error:
+            self.cell_problem(output.values, what, error)
+            return None
+        values = [item.value.value for item in tests.items if isinstance(item, Compare)
+                  and item.op == "==" and isinstance(item.value, Text)]
+        if tests.negated or len(values) != len(tests.items) or not values:
+            self.problem(output.values.location, f"{what}: hit policy PRIORITY on "
+                         "anything but a list of texts is not supported yet")
+            return None
+        return values
+
+    def inputs(self, table: DmnTable, what: str) -> list[tuple[dict, str | None]]:
+        found: list[tuple[dict, str | None]] = []
+        names = set()
+        for index, column in enumerate(table.inputs):
+            where = f"{what}, input {index + 1}" + (f" '{column.label}'" if column.label
+                                                     else "")
+            if column.values is not None and column.values.text:
+                self.problem(column.values.location, f"{where}: input values (a list of "
+                             "allowed values) are not supported yet")
+            typ = self.type_of(column.type_ref, column.expression.location, where)
+            try:
+                expr = map_names(parse_expression(_feel(column.expression)), self.resolve)
+            except TermError as error:
+                self.cell_problem(column.expression, where, error)
+                found.append(({"name": f"input_{index + 1}"}, None))
+                continue
+            if isinstance(expr, Name):
+                spec = {"name": expr.path}
+                self.note_reads([expr.path], typ)
+            else:
+                own = (column.id or "").removeprefix(f"{table.decision_id}.")
+                named = table.decision_id and (column.id or "").startswith(
+                    f"{table.decision_id}.") and _FACT_PATH.match(own)
+                spec = {"name": own if named else snake(column.label or f"input_{index + 1}"),
+                        "expr": write_expression(expr)}
+                self.note_reads(names_in(expr), None)
+            if spec["name"] in names:
+                self.problem(column.location, f"{where}: another input reads "
+                             f"'{spec['name']}' too")
+            names.add(spec["name"])
+            if column.label and column.label != spec["name"]:
+                spec["description"] = column.label
+            found.append((spec, typ))
+        return found
+
+    def note_reads(self, paths: list[str], typ: str | None) -> None:
+        for path in paths:
+            if path not in self.decisions.values() and self.reads.get(path) is None:
+                self.reads[path] = typ
+
+    def rules(self, table: DmnTable, what: str, inputs, out_name: str,
+              out_type: str | None) -> list[dict]:
+        rules, ids = [], set()
+        for number, rule in enumerate(table.rules, start=1):
+            rule_id = rule.id or ""
+            if table.decision_id and rule_id.startswith(table.decision_id + "."):
+                rule_id = rule_id[len(table.decision_id) + 1:]  # as export qualifies it
+            if not _RULE_ID.match(rule_id) or rule_id in ids:
+                rule_id = f"R{number}"
+            ids.add(rule_id)
+            context = f"of rule {number} ({rule_id}) of {what}"
+            if len(rule.inputs) != len(inputs) or len(rule.outputs) != len(table.outputs):
+                self.problem(rule.location, f"rule {number} ({rule_id}) of {what} has "
+                             f"{len(rule.inputs)} input entries and {len(rule.outputs)} "
+                             f"output entries for {len(inputs)} inputs and "
+                             f"{len(table.outputs)} outputs")
+                continue
+            spec: dict = {"id": rule_id}
+            description = self.description(rule, table)
+            if description:
+                spec["description"] = description
+            when = {}
+            for (column, _), cell in zip(inputs, rule.inputs, strict=True):
+                try:
+                    tests = map_test_names(parse_unary_tests(_feel(cell)), self.resolve)
+                except TermError as error:
+                    self.cell_problem(cell, f"{context}, input '{column['name']}'", error)
+                    continue
+                self.note_reads(test_names(tests), None)
+                text = write_cell(tests)
+                if text is not None:
+                    when[column["name"]] = text
+            if when:
+                spec["when"] = when
+            value = self.output_value(rule.outputs[0], context, out_type)
+            if value is not None:
+                spec["then"] = {out_name: value}
+            rules.append(spec)
+        return rules
+
+    @staticmethod
+    def description(rule, table: DmnTable) -> str | None:
+        parts = [rule.description] if rule.description else []
+        named = len([a for a in rule.annotations if a]) > 1
+        for index, text in enumerate(rule.annotations):
+            if text:
+                label = table.annotation_names[index] if index < len(
+                    table.annotation_names) else ""
+                parts.append(f"{label}: {text}" if named and label else text)
+        return "; ".join(parts) or None
+
+    def output_value(self, cell: Cell, context: str, out_type: str | None):
+        """A rule's (or the default's) output as the stage writes it; None when empty."""
+        if not cell.text:
+            return None
+        try:
+            expr = map_names(parse_expression(_feel(cell)), self.resolve)
+        except TermError as error:
+            self.cell_problem(cell, context, error)
+            return None
+        if isinstance(expr, Null):
+            return None
+        if out_type == "string":
+            if isinstance(expr, Text):
+                return expr.value
+            literal = isinstance(expr, Num | Bool) or (isinstance(expr, Neg) and
+                                                       isinstance(expr.operand, Num))
+            self.cell_problem(cell, context, TermError(
+                "a number or true/false in a text output: give the output the type it "
+                "holds, or write the text in quotes" if literal else
+                "an expression in a text output is not supported yet"))
+            return None
+        if isinstance(expr, Text):
+            self.cell_problem(cell, context, TermError(f"a text in a {out_type} output"))
+            return None
+        self.note_reads(names_in(expr), None)
+        if out_type == "boolean":
+            return expr.value if isinstance(expr, Bool) else write_expression(expr)
+        if isinstance(expr, Bool):
+            self.cell_problem(cell, context, TermError(f"true/false in a {out_type} output"))
+            return None
+        number = _number(expr)
+        return number if number is not None else write_expression(expr)
+
+
+def _feel(cell: Cell) -> str:
+    """The cell's text, when it is FEEL (the default; also what Camunda calls "feel")."""
+    language = (cell.language or "").strip()
+    if language and language.lower() != "feel" and not re.search(
+            r"/spec/DMN/\d+/FEEL/?$", language, re.I):
+        raise TermError(f"the expression language '{language}' is not supported (FEEL only)")
+    return cell.text
+
+
+def _number(expr: Expr) -> int | float | str | None:
+    """A number literal as YAML writes it: an int, a float that keeps every digit, or
+    else the digits as an expression text (kept exact)."""
+    sign = ""
+    if isinstance(expr, Neg) and isinstance(expr.operand, Num):
+        sign, expr = "-", expr.operand
+    if not isinstance(expr, Num):
+        return None
+    text = sign + expr.text
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    value = float(text)
+    return value if Decimal(repr(value)) == Decimal(text) else text

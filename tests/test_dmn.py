@@ -1,0 +1,624 @@
+"""DMN XML in and out: the DMN specification's decision-table examples (hit policies
+unique, first, priority, any, collect with and without an aggregation, rule order; output
+order refused for now), written by hand in tests/data/dmn, imported into a derived stage,
+checked by validate, decided as the specification's worked examples say, exported back and
+imported again to the same stage; and the files that must be refused."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from engine.dmn.exporting import export_stage
+from engine.dmn.importing import import_dmn, stage_text
+from engine.errors import ProblemsError
+from engine.ruleset.loader import load_ruleset
+from tests.credit_cli import invoke_credit
+from tests.ruleset_factory import FACTS, build_ruleset, run, trace_entry
+
+DATA = Path(__file__).resolve().parent / "data" / "dmn"
+
+# (file, {decision: [(facts by name under attributes, expected value)]}), from section
+# 8.2.11 of the DMN specification and the engines that reproduce it.
+SPEC_EXAMPLES = [
+    ("unique-applicant-risk-rating.dmn", {"applicant_risk_rating": [
+        ({"applicant_age": 65, "medical_history": "good"}, "Medium"),
+        ({"applicant_age": 65, "medical_history": "bad"}, "High"),
+        ({"applicant_age": 40, "medical_history": "bad"}, "Medium"),
+        ({"applicant_age": 60, "medical_history": "bad"}, "Medium"),  # [25..60] holds 60
+        ({"applicant_age": 25, "medical_history": "good"}, "Medium"),
+        ({"applicant_age": 22, "medical_history": "bad"}, "Medium"),
+        ({"applicant_age": 22, "medical_history": "good"}, "Low")]}),
+    ("first-special-discount.dmn", {"special_discount": [
+        ({"type_of_order": "Web", "customer_location": "Non-US",
+          "type_of_customer": "Retailer"}, 0),
+        ({"type_of_order": "Web", "customer_location": "US", "type_of_customer": "Retailer"},
+         5),
+        ({"type_of_order": "Web", "customer_location": "US",
+          "type_of_customer": "Wholesaler"}, 10)]}),
+    ("priority-applicant-risk-rating.dmn", {"applicant_risk_rating": [
+        ({"applicant_age": 65, "medical_history": "bad"}, "High"),
+        ({"applicant_age": 55, "medical_history": "bad"}, "Medium"),
+        ({"applicant_age": 30, "medical_history": "good"}, "Medium"),
+        ({"applicant_age": 20, "medical_history": "bad"}, "Medium"),
+        ({"applicant_age": 20, "medical_history": "good"}, "Low")]}),
+    ("any-person-loan-compliance.dmn", {"person_loan_compliance": [
+        ({"persons_credit_rating_from_bureau": "B", "person_credit_card_balance": 10000,
+          "person_education_loan_balance": 50000}, "Not Compliant"),
+        ({"persons_credit_rating_from_bureau": "A", "person_credit_card_balance": 5000,
+          "person_education_loan_balance": 10000}, "Compliant")]}),
+    ("collect-holidays.dmn", {
+        "holidays": [({"age": 58, "years_of_service": 31}, 30),
+                     ({"age": 25, "years_of_service": 2}, 22),
+                     ({"age": 16, "years_of_service": 1}, 27),
+                     ({"age": 46, "years_of_service": 19}, 24),
+                     ({"age": 60, "years_of_service": 30}, 38)],  # both edges included
+        "holiday_entitlements": [({"age": 58, "years_of_service": 31}, [22, 5, 3]),
+                                 ({"age": 25, "years_of_service": 2}, [22])],
+        "holiday_rules_applied": [({"age": 58, "years_of_service": 31}, 3),
+                                  ({"age": 25, "years_of_service": 2}, 1)]}),
+    ("rule-order-student-package.dmn", {"student_financial_package_eligibility": [
+        ({"student_gpa": 3.6, "student_extra_curricular_activities_count": 4,
+          "student_national_honor_society_membership": "Yes"},
+         ["20% Scholarship", "30% Loan"]),
+        ({"student_gpa": 3.6, "student_extra_curricular_activities_count": 4,
+          "student_national_honor_society_membership": "No"}, ["20% Work-On-Campus"]),
+        ({"student_gpa": 3.0, "student_extra_curricular_activities_count": 4,
+          "student_national_honor_society_membership": "Yes"}, ["5% Work-On-Campus"])]}),
+]
+
+
+def ruleset_with(folder: Path, imported) -> Path:
+    """A ruleset whose derived stage is the imported one (plus a probe per decision, so
+    its value shows in the trace) and whose facts declare what it reads."""
+    facts = copy.deepcopy(FACTS)
+    for path, typ in imported.reads.items():
+        facts["facts"][path] = {"type": typ}
+    stage = copy.deepcopy(imported.stage)
+    for name in list(stage["derived"]):
+        stage["derived"][f"probe_{name}"] = name
+    return build_ruleset(folder, facts=facts, derived=stage_text(stage))
+
+
+def value_of(ruleset, decision_name: str, attributes: dict):
+    decision = run(ruleset, {f"attributes.{k}": v for k, v in attributes.items()})
+    return trace_entry(decision, f"probe_{decision_name}")["result"]
+
+
+@pytest.mark.parametrize(("file", "cases"), SPEC_EXAMPLES, ids=[f for f, _ in SPEC_EXAMPLES])
+def test_a_spec_example_imports_validates_and_decides_as_the_spec_says(tmp_path, file,
+                                                                         cases):
+    imported = import_dmn(DATA / file, under="attributes")
+    assert sorted(name for name, _ in imported.tables) == sorted(cases)
+    folder = ruleset_with(tmp_path / "rs", imported)
+    result = invoke_credit("validate", folder)
+    assert result.exit_code == 0, result.output
+    ruleset = load_ruleset(folder)
+    for name, examples in cases.items():
+        for attributes, expected in examples:
+            assert value_of(ruleset, name, attributes) == expected, (name, attributes)
+
+
+@pytest.mark.parametrize("file", [f for f, _ in SPEC_EXAMPLES])
+def test_import_export_import_gives_the_same_stage(tmp_path, file):
+    first = stage_text(import_dmn(DATA / file, under="attributes").stage)
+    (tmp_path / "derived.yaml").write_text(first, encoding="utf-8")
+    exported = export_stage(tmp_path / "derived.yaml")
+    (tmp_path / "back.dmn").write_text(exported.text, encoding="utf-8")
+    again = stage_text(import_dmn(tmp_path / "back.dmn").stage)  # names are fact paths now
+    assert again == first
+    # and the second export is the first, byte for byte
+    (tmp_path / "again.yaml").write_text(again, encoding="utf-8")
+    assert export_stage(tmp_path / "again.yaml").text.replace("again", "derived") == \
+        exported.text
+
+
+def test_the_round_trip_through_the_command_line(tmp_path):
+    stage, dmn, back = tmp_path / "derived.yaml", tmp_path / "out.dmn", tmp_path / "back.yaml"
+    result = invoke_credit("dmn", "import", DATA / "first-special-discount.dmn", "--out", stage,
+                           "--facts-under", "attributes")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"wrote {stage}: 1 decision table: special_discount (first)",
+        "reads: attributes.type_of_order (string), attributes.customer_location (string), "
+        "attributes.type_of_customer (string)"]
+    result = invoke_credit("dmn", "export", stage, "--out", dmn)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"wrote {dmn}: 1 decision: special_discount (first)\n"
+    assert invoke_credit("dmn", "import", dmn, "--out", back).exit_code == 0
+    assert back.read_text() == stage.read_text()
+
+
+def test_output_order_is_refused_at_its_table_for_now():
+    with pytest.raises(ProblemsError) as caught:
+        import_dmn(DATA / "output-order-holidays.dmn", under="attributes")
+    assert [str(p) for p in caught.value.problems] == [
+        f"{DATA / 'output-order-holidays.dmn'}:8:5: decision 'Holidays': hit policy OUTPUT "
+        "ORDER is not supported yet"]
+
+
+def test_a_name_that_is_no_fact_path_is_refused_with_the_ways_to_map_it():
+    result = invoke_credit("dmn", "import", DATA / "unique-applicant-risk-rating.dmn",
+                           "--out", "never.yaml")
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"{DATA / 'unique-applicant-risk-rating.dmn'}:9:43: "
+                            "<inputExpression> decision 'Applicant Risk Rating', input 1 "
+                            "'Applicant Age': 'Applicant Age' is not a fact path: map it with "
+                            "--fact 'Applicant Age=attributes.applicant_age' (or any fact), "
+                            "or read such names under attributes with --facts-under "
+                            "attributes")
+    assert not Path("never.yaml").exists()
+
+
+def test_fact_mappings_name_the_fields_each_feel_name_reads():
+    imported = import_dmn(DATA / "unique-applicant-risk-rating.dmn", facts={
+        "Applicant Age": "operating.employees", "Medical History": "industry.risk_class"})
+    table = imported.stage["derived"]["applicant_risk_rating"]["table"]
+    assert [c["name"] for c in table["inputs"]] == ["operating.employees",
+                                                    "industry.risk_class"]
+    assert imported.reads == {"operating.employees": "number", "industry.risk_class": "string"}
+
+
+# --- files made to be refused ---------------------------------------------------------------
+
+def dmn(body: str, namespace: str = "https://www.omg.org/spec/DMN/20191111/MODEL/") -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="{namespace}" '
+            f'id="d" name="d" namespace="https://example.org/d">\n{body}\n</definitions>\n')
+
+
+def table(rules: str, *, output: str = '<output name="Out" typeRef="number"/>',
+          hit_policy: str = "UNIQUE", inputs: str | None = None) -> str:
+    inputs = inputs or ('<input label="A"><inputExpression typeRef="number">'
+                        '<text>attributes.a</text></inputExpression></input>')
+    return (f'<decision id="t" name="T"><decisionTable id="tt" hitPolicy="{hit_policy}">\n'
+            f'{inputs}\n{output}\n{rules}\n</decisionTable></decision>')
+
+
+def rule(cell: str, out: str = "1") -> str:
+    return (f'<rule id="r"><inputEntry><text>{cell}</text></inputEntry>'
+            f'<outputEntry><text>{out}</text></outputEntry></rule>')
+
+
+def refused(tmp_path, text: str) -> list[str]:
+    path = tmp_path / "f.dmn"
+    path.write_text(text, encoding="utf-8")
+    result = invoke_credit("dmn", "import", path, "--out", tmp_path / "out.yaml")
+    assert result.exit_code == 1, result.output
+    assert not (tmp_path / "out.yaml").exists()
+    assert "Traceback" not in result.output
+    return [line.replace(str(path), "f.dmn") for line in result.stderr.splitlines()]
+
+
+def test_an_external_entity_is_refused_before_anything_is_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    text = ('<?xml version="1.0"?>\n<!DOCTYPE definitions [<!ENTITY x SYSTEM '
+            f'"file://{secret}">]>\n' + dmn(table(rule("&x;")))[22:])
+    lines = refused(tmp_path, text)
+    assert lines == ["f.dmn:2:1: a DTD (<!DOCTYPE ...>) is not allowed in a DMN file"]
+
+
+def test_a_billion_laughs_is_refused(tmp_path):
+    entities = "".join(f'<!ENTITY l{i} "{"&l" + str(i - 1) + ";" * 1}' * 1 + "&l"
+                       f'{i - 1};&l{i - 1};&l{i - 1};">' for i in range(1, 10))
+    text = ('<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY l0 "ha">' + entities + ']>\n'
+            '<d>&l9;</d>\n')
+    assert refused(tmp_path, text) == [
+        "f.dmn:2:1: a DTD (<!DOCTYPE ...>) is not allowed in a DMN file"]
+
+
+def test_xml_that_is_not_well_formed_is_refused_at_its_place(tmp_path):
+    assert refused(tmp_path, dmn("<decision id='t'>")) == [
+        "f.dmn:4:3: not well-formed XML: mismatched tag"]
+
+
+def test_an_empty_file_and_a_file_of_another_kind_are_refused(tmp_path):
+    assert refused(tmp_path, "") == ["f.dmn: the file is empty"]
+    assert refused(tmp_path, '<?xml version="1.0"?>\n<definitions/>\n') == [
+        "f.dmn:2:1: not a DMN 1.3-1.5 file: found <definitions> without a namespace, "
+        "expected <definitions> in a DMN MODEL namespace"]
+
+
+def test_a_file_with_no_decision_tables_says_so_in_one_line(tmp_path):
+    text = dmn('<inputData id="i" name="Age"><variable name="Age" typeRef="number"/>'
+               '</inputData>')
+    assert refused(tmp_path, text) == [
+        "f.dmn: no decision tables in this file (no <decision> holds a <decisionTable>)"]
+
+
+def test_a_decision_that_is_not_a_table_is_refused_where_its_logic_is(tmp_path):
+    text = dmn(table(rule("&lt; 5")) + '\n<decision id="g" name="Greeting">\n'
+               '  <literalExpression><text>"Hello"</text></literalExpression>\n</decision>')
+    assert refused(tmp_path, text) == [
+        "f.dmn:9:3: decision 'Greeting': its logic is a literal expression, not a decision "
+        "table; only decision tables can be imported"]
+
+
+@pytest.mark.parametrize(("cell", "out", "message"), [
+    ("date and time(\"2026-01-01T00:00:00\")", "1",
+     "<inputEntry> of rule 1 (r) of decision 'T', input 'attributes.a': the FEEL function "
+     "date and time() is not supported"),
+    ("&lt; 5", "{a: 1}", "<outputEntry> of rule 1 (r) of decision 'T': FEEL contexts ({...}) "
+     "are not supported"),
+    ("[1, 2, 3]", "1", "FEEL lists and ranges as values are not supported"),
+    ("? &gt; 5, 7", "1", "a test with ? (or null) must be the only test of its cell"),
+    ("&lt; 5", "if a &gt; 1 then 2 else 3", "FEEL if-then-else expressions are not "
+                                             "supported"),
+    ("&lt; 5", "2 ** 3", "exponentiation (**) is not supported"),
+])
+def test_feel_the_ruleset_cannot_say_is_refused_at_its_cell(tmp_path, cell, out, message):
+    lines = refused(tmp_path, dmn(table(rule(cell, out))))
+    assert len(lines) == 1 and message in lines[0], lines
+    assert lines[0].startswith("f.dmn:6:")
+
+
+def test_features_the_tables_have_not_yet_are_refused_each_at_its_element(tmp_path):
+    outputs = ('<output name="Out" typeRef="number"><outputValues><text>1, 2</text>'
+               '</outputValues></output>\n<output name="Second" typeRef="string"/>')
+    inputs = ('<input label="A"><inputExpression typeRef="number"><text>attributes.a</text>'
+              '</inputExpression><inputValues><text>[0..9]</text></inputValues></input>')
+    rules = ('<rule id="r"><inputEntry><text>-</text></inputEntry><outputEntry><text>1'
+             '</text></outputEntry><outputEntry><text>"x"</text></outputEntry></rule>')
+    lines = refused(tmp_path, dmn(table(rules, output=outputs, inputs=inputs)))
+    assert [line.split(": ", 1)[1] for line in lines] == [
+        "decision 'T', input 1 'A': input values (a list of allowed values) are not "
+        "supported yet",
+        "decision 'T': output values (a list of allowed outputs) are not supported yet, "
+        "except as the order of a PRIORITY table",
+        "decision 'T': a decision table with 2 outputs is not supported yet (a derived "
+        "fact's table has one output)"]
+
+
+def test_a_default_output_of_a_collect_table_is_refused_for_now(tmp_path):
+    output = ('<output name="Out" typeRef="number"><defaultOutputEntry><text>0</text>'
+              '</defaultOutputEntry></output>')
+    lines = refused(tmp_path, dmn(table(rule("&lt; 5"), output=output, hit_policy="COLLECT")))
+    assert lines == ["f.dmn:5:57: decision 'T': a default output for a COLLECT table is not "
+                     "supported yet"]
+
+
+def test_a_default_output_of_a_single_hit_table_is_its_default(tmp_path):
+    output = ('<output name="Out" typeRef="number"><defaultOutputEntry><text>0</text>'
+              '</defaultOutputEntry></output>')
+    path = tmp_path / "f.dmn"
+    path.write_text(dmn(table(rule("&lt; 5"), output=output, hit_policy="FIRST")))
+    spec = import_dmn(path).stage["derived"]["t"]["table"]
+    assert spec["default"] == {"out": 0}
+    assert spec["rules"] == [{"id": "r", "when": {"attributes.a": "< 5"}, "then": {"out": 1}}]
+
+
+def test_older_dmn_versions_are_refused_by_name(tmp_path):
+    lines = refused(tmp_path, dmn(table(rule("1")),
+                                  namespace="http://www.omg.org/spec/DMN/20151101/dmn.xsd"))
+    assert lines == ["f.dmn:2:1: not a DMN 1.3-1.5 file: found <definitions> in namespace "
+                     "http://www.omg.org/spec/DMN/20151101/dmn.xsd, expected <definitions> in "
+                     "a DMN MODEL namespace"]
+
+
+# --- cells, one by one ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("feel", "ruleset"), [
+    ("-", None), ("", None), ("<5", "< 5"), ("<= 5.50", "<= 5.50"), ("[1..10]", "[1..10]"),
+    ("]1..10[", "(1..10)"), ("(1..10]", "(1..10]"), ('"a","b"', '"a", "b"'),
+    ('not("a", "b")', 'not("a", "b")'), ("-5", "-5"), ("[-5..-1)", "[-5..-1)"),
+    ("attributes.limit", "= attributes.limit"), ("> attributes.limit * 2",
+                                                  "> attributes.limit * 2"),
+    ("null", "is_missing(?)"), ("not(null)", "not(is_missing(?))"),
+    ("? > 5 and ? < 9", "? > 5 and ? < 9"), ('date("2026-01-31")', 'date("2026-01-31")'),
+    ('[date("2026-01-01")..date("2026-06-30")]', '[date("2026-01-01")..date("2026-06-30")]'),
+    ('"say \\"hi\\""', '"say \\"hi\\""'), ("true", "true"),
+])
+def test_a_feel_input_cell_and_the_ruleset_cell_it_becomes(tmp_path, feel, ruleset):
+    from engine.dmn.feel import parse_unary_tests, write_unary_tests
+    from engine.dmn.ruleset_cells import read_cell, write_cell
+
+    tests = parse_unary_tests(feel)
+    assert write_cell(tests) == ruleset
+    back = read_cell(ruleset, known=set())
+    assert write_cell(back) == ruleset
+    assert parse_unary_tests(write_unary_tests(back)) == tests
+
+
+@pytest.mark.parametrize(("feel", "ruleset"), [
+    ("a.b + 2 * (c.d - 1)", "a.b + 2 * (c.d - 1)"), ("a.b - (c.d - 1)", "a.b - (c.d - 1)"),
+    ("not(a.b) and c.d = 1", "not a.b and c.d == 1"), ("-(a.b + 1)", "-(a.b + 1)"),
+    ("a.b = null", "is_missing(a.b)"), ("a.b != null", "not is_missing(a.b)"),
+    ("a.b / 100", "a.b / 100"), ("0.10", "0.10"),
+])
+def test_a_feel_expression_and_the_ruleset_expression_it_becomes(feel, ruleset):
+    from engine.dmn import feel as feel_text
+    from engine.dmn.ruleset_cells import read_expression, write_expression
+
+    expr = feel_text.parse_expression(feel)
+    assert write_expression(expr) == ruleset
+    assert feel_text.parse_expression(feel_text.write_expression(read_expression(ruleset))) \
+        == expr
+
+
+# --- exporting a stage written by hand ------------------------------------------------------
+
+STAGE = """\
+derived:
+  limit_class:
+    description: How large a limit the customer's size allows.
+    table:
+      hit_policy: first
+      inputs:
+      - {name: operating.employees}
+      - {name: size, expr: financials.revenue / 1000, description: Revenue in thousands}
+      outputs:
+      - {name: limit_class, type: string}
+      rules:
+      - {id: TINY, when: {operating.employees: "(..10)"}, then: {limit_class: small}}
+      - {id: BIG, description: a big one, when: {size: "[5000..)"}, then: {limit_class: big}}
+      - {id: BINS, when: {operating.employees: "[-inf,8), [44,inf)"}, then: {limit_class: odd}}
+      - {id: REST, then: {limit_class: medium}}
+  doubled: operating.employees * 2
+  bonus:
+    table:
+      hit_policy: unique
+      inputs: [{name: limit_class}]
+      outputs: [{name: bonus, type: money}]
+      rules:
+      - {id: B1, when: {limit_class: "big, medium"}, then: {bonus: "financials.revenue * 0.01"}}
+      - {id: B2, when: {limit_class: "not(big, medium)"}, then: {bonus: 0}}
+"""
+
+
+def test_a_hand_written_stage_exports_with_its_formulas_named(tmp_path):
+    path = tmp_path / "derived.yaml"
+    path.write_text(STAGE)
+    exported = export_stage(path)
+    assert exported.decisions == (("limit_class", "FIRST"), ("bonus", "UNIQUE"))
+    assert exported.formulas == ("doubled",)
+    text = exported.text
+    for fragment in ('<text>&lt; 10</text>', '<text>&gt;= 5000</text>',
+                     '<text>&lt; 8, &gt;= 44</text>', '<text>"big", "medium"</text>',
+                     '<text>not("big", "medium")</text>', '<text>financials.revenue * 0.01'
+                     '</text>', '<requiredDecision href="#limit_class" />',
+                     '<itemDefinition name="money">', '<output id="bonus_output_1" '
+                     'name="bonus" typeRef="money" />', 'label="Revenue in thousands"',
+                     '<description>How large a limit'):
+        assert fragment in text, fragment
+    (tmp_path / "back.dmn").write_text(text)
+    back = import_dmn(tmp_path / "back.dmn").stage["derived"]
+    assert back["bonus"]["table"]["outputs"] == [{"name": "bonus", "type": "money"}]
+    assert back["limit_class"]["table"]["rules"][0]["when"] == {"operating.employees": "< 10"}
+    assert back["limit_class"]["table"]["inputs"][1] == {
+        "name": "size", "expr": "financials.revenue / 1000",
+        "description": "Revenue in thousands"}
+
+
+def test_a_cell_dmn_cannot_hold_is_refused_at_its_place_in_the_yaml(tmp_path):
+    path = tmp_path / "derived.yaml"
+    path.write_text(STAGE.replace('"financials.revenue * 0.01"',
+                                  '"round(financials.revenue * 0.01, 2)"'))
+    result = invoke_credit("dmn", "export", path, "--out", tmp_path / "out.dmn")
+    assert result.exit_code == 1
+    assert result.stderr == (f"{path}:23:68: cannot be written as DMN: the function round() "
+                             "has no DMN form here\n")
+    assert not (tmp_path / "out.dmn").exists()
+
+
+def test_a_stage_without_tables_is_one_line(tmp_path):
+    path = tmp_path / "derived.yaml"
+    path.write_text("derived:\n  doubled: operating.employees * 2\n")
+    result = invoke_credit("dmn", "export", path, "--out", tmp_path / "out.dmn")
+    assert (result.exit_code, result.stderr) == (1, f"{path}: no decision tables in this "
+                                                    "file (a derived stage's tables, or a "
+                                                    "stage's 'table')\n")
+
+
+def test_the_shipped_approval_table_exports_and_imports_back_to_the_same_table(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    stage = root / "rulesets" / "default" / "approval.yaml"
+    exported = export_stage(stage)
+    assert exported.decisions == (("approval_routing", "PRIORITY"),)
+    (tmp_path / "approval.dmn").write_text(exported.text)
+    back = import_dmn(tmp_path / "approval.dmn").stage["derived"]["approval_routing"]["table"]
+    shipped = load_ruleset(root / "rulesets" / "default").source.stages["approval"].data
+    shipped = shipped["table"]
+    # a bare word comes back quoted ("refer" for refer): the same text, said safely
+    unquoted = [{**r, "when": {k: v.replace('"', "") for k, v in r.get("when", {}).items()}}
+                for r in back["rules"]]
+    assert unquoted == shipped["rules"]
+    assert {k: v for k, v in back.items() if k != "rules"} == \
+        {k: v for k, v in shipped.items() if k != "rules"}
+
+
+def test_the_shipped_policy_table_is_refused_where_round_down_is(tmp_path):
+    """round_down(x, step) has no FEEL function of the same exact meaning."""
+    root = Path(__file__).resolve().parent.parent
+    with pytest.raises(ProblemsError) as caught:
+        export_stage(root / "rulesets" / "default" / "policy.yaml", display="policy.yaml")
+    assert {p.message for p in caught.value.problems} == {
+        "cannot be written as DMN: the function round_down() has no DMN form here"}
+    assert str(caught.value.problems[0]).startswith("policy.yaml:37:23: ")
+
+
+# --- imported tables in a ruleset: validate, test, lint -------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "dmn" / "customer-risk.dmn"
+EXAMPLE_FACTS = {"Days Overdue": "credit_history.max_days_overdue_12m",
+                 "Sector": "industry.sector"}
+RISK_CASES = """\
+cases:
+  - name: a customer never late in retail is low risk and accepted
+    as_of: "2026-06-30"
+    given: {id: T-1, credit_history: {max_days_overdue_12m: 0}, industry: {sector: retail}}
+    expect: {admission: accept}
+  - name: a month late exactly is slow, medium risk, accepted
+    as_of: "2026-06-30"
+    given: {id: T-2, credit_history: {max_days_overdue_12m: 30}, industry: {sector: retail}}
+    expect: {admission: accept}
+  - name: a day more is poor, high risk, referred
+    as_of: "2026-06-30"
+    given: {id: T-3, credit_history: {max_days_overdue_12m: 31}, industry: {sector: retail}}
+    expect: {admission: refer, reasons: [HIGH_RISK]}
+  - name: a slow payer in construction is high risk (high comes before medium)
+    as_of: "2026-06-30"
+    given: {id: T-4, credit_history: {max_days_overdue_12m: 5},
+            industry: {sector: construction}}
+    expect: {admission: refer, reasons: [HIGH_RISK]}
+"""
+
+
+def example_ruleset(folder: Path) -> Path:
+    imported = import_dmn(EXAMPLE, facts=EXAMPLE_FACTS)
+    admission = {"checks": [{"id": "R_RISK", "when": 'risk_category == "high"',
+                             "outcome": "refer", "reason": "HIGH_RISK"}]}
+    build_ruleset(folder, derived=stage_text(imported.stage), admission=admission)
+    (folder / "tests").mkdir()
+    (folder / "tests" / "risk.yaml").write_text(RISK_CASES)
+    return folder
+
+
+def test_the_docs_show_the_stage_the_example_imports_to():
+    page = (Path(__file__).resolve().parent.parent / "docs" / "dmn.md").read_text()
+    shown = page.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert shown == stage_text(import_dmn(EXAMPLE, facts=EXAMPLE_FACTS).stage)
+
+
+def test_the_example_passes_its_cases_and_lint(tmp_path):
+    folder = example_ruleset(tmp_path / "rs")
+    result = invoke_credit("test", folder)
+    assert (result.exit_code, result.stdout) == (0, "4 passed, 0 failed\n"), result.output
+    result = invoke_credit("lint", folder)
+    assert result.exit_code == 0, result.output
+    assert "payment_behaviour" not in result.output and "risk_category" not in result.output
+
+
+def test_lint_finds_the_overlap_a_dmn_unique_table_hid(tmp_path):
+    rules = rule("&lt; 10") + rule("[5..20]", "2").replace('id="r"', 'id="r2"')
+    path = tmp_path / "f.dmn"
+    path.write_text(dmn(table(rules)))
+    facts = copy.deepcopy(FACTS)
+    facts["facts"]["attributes.a"] = {"type": "number"}
+    stage = copy.deepcopy(import_dmn(path).stage)
+    stage["derived"]["probe"] = "t * 2"
+    folder = build_ruleset(tmp_path / "rs", facts=facts, derived=stage_text(stage))
+    result = invoke_credit("lint", folder)
+    assert result.exit_code == 1
+    overlap = [line for line in result.output.splitlines() if "[rows-overlap]" in line]
+    assert overlap == [f"{folder}/derived.yaml:14:9: error: rules r and r2 both match under "
+                       "hit policy unique when attributes.a is 5: a decision reaching them "
+                       "fails [rows-overlap]"]
+
+
+EDGE_RULES = [
+    ('[date("2000-01-01")..date("2009-12-31")]', "-", '"2000s"'),
+    ("null", "-", '"unknown age"'),
+    ("-", "? &gt; 0.5 and ? &lt;= 1", '"leader"'),
+    ("-", "&gt;= attributes.share_floor * 2", '"large"'),
+    ("-", "-", '"other"'),
+]
+
+
+def test_edge_cells_validate_and_decide(tmp_path):
+    """Dates, null, ? expressions and another fact in a cell, each as FEEL writes it."""
+    inputs = ('<input label="Founded"><inputExpression typeRef="date"><text>founded</text>'
+              '</inputExpression></input><input label="Share"><inputExpression '
+              'typeRef="number"><text>operating.market_share</text></inputExpression></input>')
+    body = "".join(f'<rule id="e{n}"><inputEntry><text>{a}</text></inputEntry><inputEntry>'
+                   f'<text>{b}</text></inputEntry><outputEntry><text>{out}</text>'
+                   '</outputEntry></rule>' for n, (a, b, out) in enumerate(EDGE_RULES))
+    path = tmp_path / "f.dmn"
+    path.write_text(dmn(table(body, inputs=inputs, hit_policy="FIRST",
+                              output='<output name="Kind" typeRef="string"/>')))
+    imported = import_dmn(path)
+    rules = imported.stage["derived"]["t"]["table"]["rules"]
+    assert [r.get("when") for r in rules] == [
+        {"founded": '[date("2000-01-01")..date("2009-12-31")]'},
+        {"founded": "is_missing(?)"},
+        {"operating.market_share": "? > 0.5 and ? <= 1"},
+        {"operating.market_share": ">= attributes.share_floor * 2"}, None]
+    facts = copy.deepcopy(FACTS)
+    facts["facts"]["attributes.share_floor"] = {"type": "number"}
+    stage = copy.deepcopy(imported.stage)
+    stage["derived"]["probe_t"] = "t"
+    ruleset = load_ruleset(build_ruleset(tmp_path / "rs", facts=facts,
+                                         derived=stage_text(stage)))
+    for attributes, expected in [
+            ({"founded": "2009-12-31"}, "2000s"), ({"founded": "2010-01-01"}, "other"),
+            ({}, "unknown age"), ({"founded": "1990-05-01", "operating.market_share": 1},
+                                  "leader"),
+            ({"founded": "1990-05-01", "operating.market_share": 0.5,
+              "attributes.share_floor": 0.25}, "large"),
+            ({"founded": "1990-05-01", "operating.market_share": 0.5,
+              "attributes.share_floor": 0.3}, "other")]:
+        decision = run(ruleset, attributes)
+        assert trace_entry(decision, "probe_t")["result"] == expected, attributes
+
+
+def test_a_fact_mapping_that_is_not_name_equals_path_is_a_usage_error(tmp_path):
+    result = invoke_credit("dmn", "import", EXAMPLE, "--out", tmp_path / "x.yaml",
+                           "--fact", "Sector")
+    assert result.exit_code == 2
+    assert "'Sector' is not NAME=PATH" in result.stderr
+
+
+def test_an_out_file_that_cannot_be_written_is_one_line(tmp_path):
+    result = invoke_credit("dmn", "import", EXAMPLE, "--out", tmp_path / "no" / "x.yaml",
+                           "--facts-under", "attributes")
+    assert result.exit_code == 1
+    assert result.stderr == f"credit: error: cannot write {tmp_path / 'no' / 'x.yaml'}: " \
+                            "No such file or directory\n"
+
+
+@pytest.mark.parametrize("text", ["1e3", "0o17", "0x1F", "Null", "true", "12", "-0.5",
+                                  ".inf", "", "yes", "2026-01-01"])
+def test_a_text_output_stays_text_in_the_stage(tmp_path, text):
+    from engine.language.yaml_source import load_yaml_text
+
+    path = tmp_path / "f.dmn"
+    path.write_text(dmn(table(rule("&lt; 5", f'"{text}"'),
+                              output='<output name="Out" typeRef="string"/>')))
+    written = stage_text(import_dmn(path).stage)
+    data = load_yaml_text(written, "derived.yaml").data
+    assert data["derived"]["t"]["table"]["rules"][0]["then"] == {"out": text}
+
+
+def test_a_number_in_a_text_output_says_which_type_to_give(tmp_path):
+    lines = refused(tmp_path, dmn(table(rule("&lt; 5", "22"),
+                                        output='<output name="Out" typeRef="string"/>')))
+    assert lines == ["f.dmn:6:71: <outputEntry> of rule 1 (r) of decision 'T': a number or "
+                     "true/false in a text output: give the output the type it holds, or "
+                     "write the text in quotes (the cell reads '22')"]
+
+
+def test_elements_nested_without_end_are_refused_at_the_depth_limit(tmp_path):
+    text = dmn("<decision>" * 300)
+    lines = refused(tmp_path, text)
+    assert lines == ["f.dmn:3:2001: elements are nested more than 200 deep"]
+
+
+def test_a_type_with_allowed_values_is_refused_once_at_its_definition(tmp_path):
+    definition = ('<itemDefinition name="tRating"><typeRef>string</typeRef><allowedValues>'
+                  '<text>"A", "B"</text></allowedValues></itemDefinition>')
+    inputs = "".join(f'<input label="{n}"><inputExpression typeRef="tRating"><text>'
+                     f'attributes.{n}</text></inputExpression></input>' for n in "ab")
+    rules = ('<rule id="r"><inputEntry><text>-</text></inputEntry><inputEntry><text>-</text>'
+             '</inputEntry><outputEntry><text>1</text></outputEntry></rule>')
+    lines = refused(tmp_path, dmn(definition + "\n" + table(rules, inputs=inputs)))
+    assert lines == ["f.dmn:3:1: type 'tRating': allowed values (a value list) are not "
+                     "supported yet"]
+
+
+def test_a_cell_in_another_expression_language_is_refused(tmp_path):
+    juel = ('<rule id="r"><inputEntry expressionLanguage="juel"><text>${a &lt; 5}</text>'
+            '</inputEntry><outputEntry><text>1</text></outputEntry></rule>')
+    assert refused(tmp_path, dmn(table(juel))) == [
+        "f.dmn:6:52: <inputEntry> of rule 1 (r) of decision 'T', input 'attributes.a': the "
+        "expression language 'juel' is not supported (FEEL only) (the cell reads "
+        "'${a < 5}')"]
+
+
+def test_feel_named_as_the_files_expression_language_is_read(tmp_path):
+    path = tmp_path / "f.dmn"
+    path.write_text(dmn(table(rule("&lt; 5"))).replace(
+        'id="d"', 'id="d" expressionLanguage="https://www.omg.org/spec/DMN/20191111/FEEL/"'))
+    assert import_dmn(path).stage["derived"]["t"]["table"]["rules"][0]["when"] == {
+        "attributes.a": "< 5"}
