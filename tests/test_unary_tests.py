@@ -278,11 +278,31 @@ def test_a_text_cell_comparing_with_a_field_reads_it():
     ("AAA,  sector", "'sector' names a field", 6),
     ("not(attributes.other)", "names a field", 4),
     ("= attributes.flag", "a boolean value in a column of string values", 2),
+    # A dotted name standing alone is a field too: a mistyped one is not a text.
+    ("attributes.othr", "unknown field 'attributes.othr' (did you mean 'attributes.other'?); "
+                        "a dotted name is read as a field: write \"attributes.othr\" "
+                        "(quoted) for the text", 0),
+    ("AAA,  attributes.othr", "unknown field 'attributes.othr'", 6),
+    ("not(AAA, www.acme.com)", "write \"www.acme.com\" (quoted)", 9),
+    ("sector.x", "unknown field 'sector.x'", 0),
+    ("= e.g", "write \"e.g\" (quoted) for the text", 2),
 ])
 def test_a_field_name_in_a_text_cell_is_never_a_text_in_disguise(cell, fragment, offset):
     error = cell_error(cell, "string")
     assert fragment in error.message
     assert error.offset == offset
+
+
+@pytest.mark.parametrize(("cell", "value"), [
+    ('"attributes.othr"', "attributes.othr"), ("'www.acme.com', AAA", "www.acme.com"),
+    ("v1.2", "v1.2"), ("1.2.3", "1.2.3"), ("x.3rd", "x.3rd"), ("e.g.", "e.g."),
+    ("St. Louis", "St. Louis"), ("= a-b.c", "a-b.c"),
+])
+def test_text_with_dots_that_is_no_field_path(cell, value):
+    """Quoted, or not shaped like a field path (a part starting with a digit, a space, a
+    trailing dot, a dash): the text."""
+    assert matches(cell, "string", value) is True
+    assert matches(cell, "string", value + "x") is False
 
 
 @pytest.mark.parametrize(("cell", "value", "flag", "expected"), [

@@ -5,7 +5,8 @@ A cell tests the value of its column's input:
 - ``-`` (or an empty cell): any value, even a missing one;
 - ``>= 80``, ``< 0.5``, ``= "retail"``, ``!= 0``: a comparison (the right side may be any
   expression, such as ``> 0.1 * revenue`` or ``= attributes.other``; in a text column a
-  bare word there that names no field, like ``!= retail``, is text);
+  bare word there that names no field, like ``!= retail``, is text, but a dotted path
+  like ``attributes.othr`` is always read as a field);
 - ``[60..80)``, ``(0..1]``, ``]0..1[``, ``[100..)`` or ``(..0)``: an interval, square
   brackets closed, round ones open, an empty end (or ``-inf`` / ``inf``) unbounded; as
   scorecard tools export them, ``[-inf,8)`` and ``[44,inf)`` too (number ends only);
@@ -275,9 +276,11 @@ class _CellBuilder:
         """(code, constant value or _NO_VALUE) for a value in a cell. ``bare_words``: in a
         text column a bare word is text (True: a list item, where a word naming a field is
         refused as ambiguous; "operand": the right of an operator, where a field's name
-        means its value and a dotted path is always read as a field)."""
+        means its value). A dotted path (``attributes.other``) is never text: it is read as
+        a field, so one that names no field is an unknown field."""
         stripped = text.strip()
         offset += text.index(stripped[0]) if stripped else 0
+        dotted = False
         if self.type == DATE and re.match(r"^\d{4}-\d{2}-\d{2}$", stripped):
             try:
                 value = dt.date.fromisoformat(stripped)
@@ -291,8 +294,10 @@ class _CellBuilder:
                     raise ExpressionError(
                         f"'{stripped}' names a field: write '= {stripped}' to compare with "
                         f"its value, or \"{stripped}\" (quoted) for the text", offset)
-            elif bare_words != "operand" or not _FIELD_PATH.match(stripped):
+            elif not _FIELD_PATH.match(stripped):
                 return repr(stripped), stripped
+            else:  # a dotted name is a field wherever it stands, never text in disguise
+                dotted = True
         if _NUMBER.match(stripped):
             value = _number_value(stripped, offset)
             if self.type not in NUMERIC:
@@ -304,7 +309,14 @@ class _CellBuilder:
                 exact = written(Decimal(stripped))
                 return self.ctx.constant(exact), exact
             return repr(value), value
-        compiled = self.expression(stripped, offset)
+        try:
+            compiled = self.expression(stripped, offset)
+        except ExpressionError as exc:
+            if not dotted:
+                raise
+            raise ExpressionError(f"{exc.message}; a dotted name is read as a field: write "
+                                  f"\"{stripped}\" (quoted) for the text", exc.offset,
+                                  exc.unknown_name) from None
         if compiled.type not in (self.type, "null") and not (
                 compiled.type in NUMERIC and self.type in NUMERIC):
             raise ExpressionError(f"a {shown(compiled.type)} value in a column of "
