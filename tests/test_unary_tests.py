@@ -316,9 +316,16 @@ def test_equality_with_a_boolean_field(cell, value, flag, expected):
     assert matches(cell, "boolean", value, flag=flag) is expected
 
 
-@pytest.mark.parametrize("cell", ["< attributes.flag", ">= attributes.flag", "> true"])
-def test_true_and_false_are_still_not_ordered(cell):
-    assert "cannot order true/false values" in cell_error(cell, "boolean").message
+@pytest.mark.parametrize(("cell", "operator", "offset"), [
+    ("< attributes.flag", "<", 0), (">= attributes.flag", ">=", 0), ("> true", ">", 0),
+    ("true, < attributes.flag", "<", 6), ("not(  >= true)", ">=", 6),
+    ("= attributes.flag,<= false", "<=", 18),
+])
+def test_true_and_false_are_still_not_ordered(cell, operator, offset):
+    """Equality is not ordering: only <, <=, >, >= are refused, at their operator."""
+    error = cell_error(cell, "boolean")
+    assert error.message == f"'{operator}' cannot order true/false values"
+    assert error.offset == offset
 
 
 @given(st.lists(st.text(max_size=8), min_size=1, max_size=4))

@@ -211,7 +211,7 @@ class _CellBuilder:
             symbol = "==" if operator == "=" else operator
             right_offset = offset + match.start(2)
             value_code, constant = self.endpoint(right, right_offset, bare_words="operand")
-            code = self.compare(symbol, value_code)
+            code = self.compare(symbol, value_code, offset)
             interval = None
             if constant is not _NO_VALUE and _is_number(constant) and \
                     symbol in ("<", "<=", ">", ">="):
@@ -355,7 +355,8 @@ class _CellBuilder:
         guards.append(f"({name} := {code}) is not None")
         return name
 
-    def compare(self, symbol: str, value_code: str) -> str:
+    def compare(self, symbol: str, value_code: str, offset: int = 0) -> str:
+        """The condition ``input symbol value``; ``offset``: where the operator is."""
         floated = value_code in self.float_ends
         if symbol == "==" and _is_constant(value_code):
             return f"({self.input} == {value_code})"  # None never equals a constant
@@ -363,7 +364,7 @@ class _CellBuilder:
             test = f"{self.input} {symbol} {value_code}"
             return f"({self.input} is not None and {test})" if self.nullable else f"({test})"
         if self.type == BOOLEAN and symbol not in ("==", "!="):
-            raise ExpressionError(f"'{symbol}' cannot order true/false values")
+            raise ExpressionError(f"'{symbol}' cannot order true/false values", offset)
         guards = [f"{self.input} is not None"] if self.nullable else []
         value_code = self.as_compared(value_code, self.settled(value_code, guards))
         left = f"float({self.input})" if floated else self.input
