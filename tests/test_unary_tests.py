@@ -330,7 +330,7 @@ def test_true_and_false_are_still_not_ordered(cell, operator, offset):
 
 @given(st.lists(st.text(max_size=8), min_size=1, max_size=4))
 def test_any_texts_written_quoted_are_read_back_as_they_are(texts):
-    # How a scorecard's values bin is written as a cell: repr() of each text.
+    # A cell of quoted texts (repr of each), however awkward, reads back as written.
     test, fn = compile_cell(", ".join(repr(t) for t in texts), "string")
     assert test.values == frozenset(texts)
     assert all(fn(t, *[None] * len(FACTS)) for t in texts)
