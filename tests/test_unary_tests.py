@@ -354,6 +354,9 @@ def test_a_backslash_escapes_a_quote_in_a_cell(cell, values):
     ("[44.5, +Inf]", Interval(44.5, True, None, False)), ("[8,44)", Interval(8, True, 44, False)),
     ("(-infinity..0]", Interval(None, False, 0, True)), ("(..8)", Interval(None, False, 8, False)),
     ("[-inf,inf]", Interval(None, False, None, False)),
+    # ISO's reversed brackets, as with '..': ]a,b[ is open at both ends
+    ("]-inf,8[", Interval(None, False, 8, False)), ("]8,44]", Interval(8, False, 44, True)),
+    ("[8,44[", Interval(8, True, 44, False)), ("]44,inf[", Interval(44, False, None, False)),
 ])
 def test_infinite_ends_are_no_bound(cell, interval):
     test, _ = compile_cell(cell, "number")
@@ -361,6 +364,20 @@ def test_infinite_ends_are_no_bound(cell, interval):
     for value in (-1e300, -1, 0, 7.999, 8, 43.9, 44, 44.5, 1e300):
         assert matches(cell, "number", value) is interval.contains(value), value
     assert matches(cell, "number", None) is False  # a missing value is in no interval
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    ("[0..1[, 5", [False, True, True, False, True, False]),
+    ("]0..1[,5", [False, False, True, False, True, False]),
+    ("]-inf,0], ]0,1[", [True, True, True, False, False, False]),
+    ("]1,5[, [8,inf)", [False, False, False, False, False, True]),
+    ("not(]0,1[, 5)", [True, True, False, True, False, True]),
+    ("[max(0, 1)..5[, 9", [False, False, False, True, False, True]),
+])
+def test_intervals_with_reversed_brackets_in_a_list(cell, expected):
+    """A '[' closing an interval ([0..1[) is not the start of something nested: the list
+    is split after it."""
+    assert [matches(cell, "number", v) for v in (-1, 0, 0.5, 1, 5, 9)] == expected
 
 
 def test_bins_as_a_scorecard_tool_exports_them_split_on_their_edges():
@@ -381,11 +398,28 @@ def test_bins_as_a_scorecard_tool_exports_them_split_on_their_edges():
     ("[limit, 8)", "money", "an interval written with a comma takes numbers", 1),
     ("[0,  2 * limit]", "money", "an interval written with a comma", 5),
     ("[-inf,8)", "string", "needs a number or date column", 0),
+    ("]limit,8[", "money", "an interval written with a comma takes numbers", 1),
+    # infinity is an interval's end, not a number to compare with
+    ("> -inf", "number", "'-inf' is no number: infinity is only an interval's end, as in "
+                         "(..8), [-inf,8) or [44,inf)", 2),
+    ("< inf", "integer", "'inf' is no number", 2), ("1,  +Infinity", "money", "no number", 4),
+    # nor may a number vanish to 0
+    ("[1e-400..)", "number", "number too small to hold (it would be 0)", 1),
+    ("> 1e-400", "money", "number too small", 2), ("0.5, -1E-999", "exact", "too small", 5),
+    ("> 2 * 1e-400", "number", "number too small", 6),
 ])
 def test_infinity_and_overflow_errors(cell, typ, fragment, offset):
     error = cell_error(cell, typ)
     assert fragment in error.message
     assert error.offset == offset
+
+
+@pytest.mark.parametrize(("cell", "typ", "value"), [
+    ("> 0e-400", "number", 1e-300), ("> 0.0", "number", 5e-324), ("= 1e-320", "number", 1e-320),
+    ("inf, x", "string", "inf"), ("= inf", "string", "inf"),  # a text column: text
+])
+def test_what_is_no_infinity_and_no_underflow(cell, typ, value):
+    assert matches(cell, typ, value) is True
 
 
 # --- exact columns (the score, numbers a ruleset wrote) -----------------------------------

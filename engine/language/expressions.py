@@ -260,6 +260,8 @@ class _Writer:
         """A number written with a point or an exponent: an exact constant."""
         if value != value or value in (float("inf"), float("-inf")):
             raise self.fail(node, "number too large")
+        if value == 0 and _written_nonzero(ast.get_source_segment(self.source, node)):
+            raise self.fail(node, "number too small to hold (it would be 0)")
         return self.ctx.constant(written(value)), EXACT, False
 
     def visit_Name(self, node: ast.Name, depth: int):
@@ -706,6 +708,11 @@ class _Writer:
 
 _COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
             ast.GtE: ">="}
+
+
+def _written_nonzero(literal: str | None) -> bool:
+    """True when a number literal's digits (before any exponent) are not all zero."""
+    return literal is not None and any(c in "123456789" for c in literal.lower().split("e")[0])
 
 
 def kept(code: str, typ: str) -> str:

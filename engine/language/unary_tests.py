@@ -9,7 +9,8 @@ A cell tests the value of its column's input:
   like ``attributes.othr`` is always read as a field);
 - ``[60..80)``, ``(0..1]``, ``]0..1[``, ``[100..)`` or ``(..0)``: an interval, square
   brackets closed, round ones open, an empty end (or ``-inf`` / ``inf``) unbounded; as
-  scorecard tools export them, ``[-inf,8)`` and ``[44,inf)`` too (number ends only);
+  scorecard tools export them, ``[-inf,8)``, ``]-inf,8[`` and ``[44,inf)`` too (number
+  ends only); infinity is no number elsewhere (``< inf`` is refused);
 - ``AAA, AA`` or ``"a b", 3``: one of these values (bare words are text in a text column;
   one that names a field is refused: ``= name`` means its value, ``"name"`` the text);
 - ``not(AAA, AA)``: none of these;
@@ -48,7 +49,7 @@ INPUT_NAME = "_input_"
 _COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.*)$", re.S)
 _INTERVAL = re.compile(r"^([\[\(\]])\s*(.*?)\s*\.\.\s*(.*?)\s*([\]\)\[])$", re.S)
 # [a,b) as scorecard tools write a bin; a list is never a cell, so this is not ambiguous.
-_COMMA_INTERVAL = re.compile(r"^([\[\(])\s*([^,]*?)\s*,\s*([^,]*?)\s*([\]\)])$", re.S)
+_COMMA_INTERVAL = re.compile(r"^([\[\(\]])\s*([^,]*?)\s*,\s*([^,]*?)\s*([\]\)\[])$", re.S)
 _INFINITY = re.compile(r"^([+-]?)inf(inity)?$", re.I)
 _BARE_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/ ]*$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -298,6 +299,9 @@ class _CellBuilder:
                 return repr(stripped), stripped
             else:  # a dotted name is a field wherever it stands, never text in disguise
                 dotted = True
+        if _INFINITY.match(stripped) and stripped not in self.scope and self.type in NUMERIC:
+            raise ExpressionError(f"'{stripped}' is no number: infinity is only an interval's "
+                                  "end, as in (..8), [-inf,8) or [44,inf)", offset)
         if _NUMBER.match(stripped):
             value = _number_value(stripped, offset)
             if self.type not in NUMERIC:
@@ -387,6 +391,8 @@ def _number_value(text: str, offset: int) -> int | float:
         value = float(text)
         if value in (math.inf, -math.inf):
             raise ExpressionError("number too large", offset)
+        if value == 0 and Decimal(text) != 0:  # 1e-400 would be 0
+            raise ExpressionError("number too small to hold (it would be 0)", offset)
         return value
     if len(text.lstrip("+-0")) > 31 or abs(int(text)) > 10**30:
         raise ExpressionError("number too large", offset)
@@ -431,8 +437,9 @@ def _replace_question_marks(text: str) -> str:
 
 
 def _split_items(text: str, base: int) -> list[tuple[str, int]]:
-    """Split a cell on top-level commas (not inside quotes, brackets or parentheses),
-    keeping each item's offset in the cell."""
+    """Split a cell on top-level commas (not inside quotes, brackets or parentheses, nor
+    inside an interval written with reversed brackets, ``]0..1[``), keeping each item's
+    offset in the cell."""
     items, depth, quote, start, escaped = [], 0, "", 0, False
     for index, char in enumerate(text):
         if escaped:
@@ -444,6 +451,10 @@ def _split_items(text: str, base: int) -> list[tuple[str, int]]:
                 quote = ""
         elif char in "\"'":
             quote = char
+        elif char == "]" and not text[start:index].strip():  # ]0..1[: an open lower end
+            depth += 1
+        elif char == "[" and depth == 1 and text[index + 1:].lstrip()[:1] in ("", ","):
+            depth -= 1  # [0..1[ or ]0,1[: an open upper end closes the interval
         elif char in "([":
             depth += 1
         elif char in ")]":
