@@ -274,6 +274,16 @@ def test_a_zero_written_as_zero_or_a_tiny_number_that_holds_is_accepted(text):
     assert ev(text, n=1e-300) is True
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("0.1000000000000000000000001 > 0.1", True),
+    ("100000000000000000000.5 - 100000000000000000000", Decimal("0.5")),
+    ("-0.12345678901234567890 * 10", Decimal("-1.2345678901234567890")),
+    ("- 2.5", Decimal("-2.5")), ("-0.0 == 0", True),
+])
+def test_a_number_literal_is_exact_as_written_beyond_what_a_float_keeps(text, expected):
+    assert ev(text) == expected
+
+
 def test_non_text_expressions_are_rejected_but_numbers_accepted():
     for value in (None, True, [1], {"a": 1}):
         err(value)

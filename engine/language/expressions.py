@@ -260,9 +260,15 @@ class _Writer:
         """A number written with a point or an exponent: an exact constant."""
         if value != value or value in (float("inf"), float("-inf")):
             raise self.fail(node, "number too large")
-        if value == 0 and _written_nonzero(ast.get_source_segment(self.source, node)):
+        literal = ast.get_source_segment(self.source, node)
+        if value == 0 and _written_nonzero(literal):
             raise self.fail(node, "number too small to hold (it would be 0)")
-        return self.ctx.constant(written(value)), EXACT, False
+        exact = written(value)
+        if literal is not None:  # (the literal has no sign: -0.15 is folded into one value)
+            as_written = Decimal(literal).copy_sign(exact)
+            if as_written != exact:  # more digits than the float keeps: as written
+                exact = written(as_written)
+        return self.ctx.constant(exact), EXACT, False
 
     def visit_Name(self, node: ast.Name, depth: int):
         if node.id in _LITERAL_NAMES:
