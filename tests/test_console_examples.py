@@ -203,6 +203,22 @@ def _dmn_file(folder: Path) -> None:
     """A fresh folder: the examples hold the DMN file."""
 
 
+@scenario("credit validate rulesets/edited")
+def _edited_ruleset(folder: Path) -> None:
+    """The shipped ruleset with three slips validate finds: infinity compared with, a
+    mistyped dotted name in a text cell, a number quoted in a number values bin."""
+    edited = folder / "rulesets" / "edited"
+    shutil.copytree(folder / "rulesets" / "default", edited)
+    for file, old, new in (
+            ("approval.yaml", '{credit_limit: "> 1000000"}', '{credit_limit: "< inf"}'),
+            ("approval.yaml", 'admission_outcome: "accept, refer"',
+             'admission_outcome: "accept, industry.risk_clas"'),
+            ("grading.yaml", "{values: [0], points: 80}", '{values: ["0"], points: 80}')):
+        text = (edited / file).read_text()
+        assert old in text
+        (edited / file).write_text(text.replace(old, new, 1))
+
+
 @scenario("credit serve token erp-1 --role integrator --to tokens.jsonl")
 def _tokens_file(folder: Path) -> None:
     """A fresh folder: the tokens file is made by the command."""

@@ -259,12 +259,29 @@ def test_reads_in_first_use_order_without_duplicates():
     ("d < 'soon'", "not a date", 4), ("n +* 2", "invalid syntax", 3), ("n + )", "unmatched", 4),
     ("(n", "unclosed parenthesis", 0), ("{1: 2}", "mapping", 0), ("b'x'", "bytes", 0),
     ("1e400", "too large", 0), ("1" + "0" * 31, "too large", 0), ("n\x00", "NUL", 1),
+    ("n > 1e-400", "number too small to hold (it would be 0)", 4),
+    ("n * 0.5E-999", "too small", 4),
     ("", "empty", 0), ("   ", "empty", 0), ("x" * 2001, "longer than 2000", 0),
 ])
 def test_rejections_with_offsets(text, fragment, offset):
     error = err(text)
     assert fragment in error.message
     assert error.offset == offset
+
+
+@pytest.mark.parametrize("text", ["n > 0e-400", "n > 0.0E999", "n > 00.000", "n > 1e-320"])
+def test_a_zero_written_as_zero_or_a_tiny_number_that_holds_is_accepted(text):
+    assert ev(text, n=1e-300) is True
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("0.1000000000000000000000001 > 0.1", True),
+    ("100000000000000000000.5 - 100000000000000000000", Decimal("0.5")),
+    ("-0.12345678901234567890 * 10", Decimal("-1.2345678901234567890")),
+    ("- 2.5", Decimal("-2.5")), ("-0.0 == 0", True),
+])
+def test_a_number_literal_is_exact_as_written_beyond_what_a_float_keeps(text, expected):
+    assert ev(text) == expected
 
 
 def test_non_text_expressions_are_rejected_but_numbers_accepted():

@@ -3,6 +3,7 @@ reason codes, band edges, and floors and caps."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -99,6 +100,61 @@ def test_values_bins_take_any_text_as_it_is(tmp_path, position):
         ("awkward", 20)
     assert scored(run(rs, {"industry.risk_class": "It's"}), "risk") == ("pieces", 10)
     assert scored(run(rs, {"industry.risk_class": "a"}), "risk") == ("else", 0)
+
+
+@pytest.mark.parametrize(("expr", "values", "given", "points"), [
+    ("operating.employees", [0, 7], [(0, 20), (7, 20), (6, 0), (None, 0)], None),
+    ("operating.employees", [5.0], [(5, 20), (6, 0)], None),  # a float written whole
+    ("operating.market_share", [0.1, 0.25], [(0.1, 20), (0.25, 20), (0.2, 0)], None),
+    ("financials.revenue", [1234.56, 0.1], [(1234.56, 20), (0.1, 20), (1234.5, 0)], None),
+    ("flags.parent_guarantee", [True], [(True, 20), (False, 0), (None, 0)], None),
+    ("flags.parent_guarantee", [False, True], [(False, 20), (True, 20), (None, 0)], None),
+    ("founded", ["2020-02-29"], [("2020-02-29", 20), ("2020-03-01", 0)], None),
+    ("0.1 + 0.2", [0.3], [(None, 20)], None),  # an exact input: 0.1 + 0.2 is 0.3
+])
+def test_values_bins_of_every_input_type(tmp_path, expr, values, given, points):
+    """A values bin takes each value as YAML gives it, as the input's type holds it."""
+    char_ = char("c", expr, [{"values": values, "points": 20}, {"else": True, "points": 0}])
+    rs = graded(tmp_path, [char_])
+    fact = expr.split()[0]
+    for value, expected in given:
+        assert scored(run(rs, {} if value is None else {fact: value}), "c")[1] == expected, \
+            value
+
+
+@pytest.mark.parametrize(("expr", "values", "message"), [
+    ("operating.employees", [1, "> 5"],
+     "'> 5' in the values of a number input: they are numbers (a range bin takes an "
+     "interval)"),
+    ("operating.employees", ["5"],
+     "'5' in the values of a number input: they are numbers (write 5 without quotes)"),
+    ("operating.employees", [1, "1, 2"], "'1, 2' in the values of a number input"),
+    ("operating.employees", [True], "true in the values of a number input: they are numbers"),
+    ("operating.employees", [10**31], "number too large"),
+    ("industry.risk_class", ["low", 10], "10 in the values of a text input; quote it (\"10\") "
+                                         "for the text"),
+    ("industry.risk_class", [False], "false in the values of a text input"),
+    ("flags.parent_guarantee", ["true"], "'true' in the values of a true/false input: they "
+                                         "are true or false, without quotes"),
+    ("founded", ["2026-02-30"], "'2026-02-30' is not a date (write it as 2026-01-31)"),
+    ("founded", ["30.01.2026"], "'30.01.2026' is not a date"),
+])
+def test_a_value_the_input_can_never_be_is_refused_where_it_stands(tmp_path, expr, values,
+                                                                   message):
+    """Before, the values were written out as a cell and read back, so a text in a number
+    bin was read as a cell ('> 5' a comparison, '1, 2' two numbers)."""
+    bad = len(values) - 1
+    text = (f"scorecard:\n  base_points: 0\n  reason_count: 1\n  characteristics:\n"
+            f"    - id: c\n      input: {expr}\n      reason: C\n      bins:\n"
+            f"        - points: 20\n          values:\n"
+            + "".join(f"            - {json.dumps(v)}\n" for v in values)
+            + "bands:\n" + "".join(f"  - {{grade: {b['grade']}, score: \"{b['score']}\"}}\n"
+                                   for b in BANDS))
+    with pytest.raises(ProblemsError) as caught:
+        compile_ruleset(tmp_path, grading=text)
+    [problem] = caught.value.problems
+    assert message in problem.message
+    assert (problem.location.line, problem.location.column) == (11 + bad, 15)
 
 
 def test_missing_bin_wins_over_else_for_a_missing_value(tmp_path):

@@ -490,6 +490,22 @@ def test_a_cell_comparing_with_another_fact_reads_its_value(tmp_path, column, ce
     assert other in trace_entries(decision, "derived")[0]["read"]
 
 
+def test_ordering_true_and_false_is_refused_at_the_operator(tmp_path):
+    """'= attributes.needs_insurance' is equality and compiles; '< ...' cannot order
+    true/false and is reported at its file, line and column."""
+    rules = [rule("EQUAL", "true, = attributes.needs_insurance", "equal", column="x"),
+             rule("LESS", "false,  < attributes.needs_insurance", "less", column="x")]
+    with pytest.raises(ProblemsError) as caught:
+        compile_ruleset(tmp_path, facts=ATTRIBUTE_FACTS, derived={"derived": {
+            "t": {"table": table(rules, inputs=[{"name": "x", "expr": "attributes.insured"}],
+                                 hit_policy="first", outputs=[{"name": "out",
+                                                              "type": "string"}])}}})
+    [problem] = caught.value.problems
+    assert problem.message == "'<' cannot order true/false values"
+    line = (tmp_path / "derived.yaml").read_text().splitlines()[problem.location.line - 1]
+    assert line[problem.location.column - 1:].startswith("< attributes.needs_insurance")
+
+
 # --- the trace ------------------------------------------------------------------------------
 
 def test_trace_names_table_rule_and_every_value_read(tmp_path):

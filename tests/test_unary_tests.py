@@ -278,11 +278,31 @@ def test_a_text_cell_comparing_with_a_field_reads_it():
     ("AAA,  sector", "'sector' names a field", 6),
     ("not(attributes.other)", "names a field", 4),
     ("= attributes.flag", "a boolean value in a column of string values", 2),
+    # A dotted name standing alone is a field too: a mistyped one is not a text.
+    ("attributes.othr", "unknown field 'attributes.othr' (did you mean 'attributes.other'?); "
+                        "a dotted name is read as a field: write \"attributes.othr\" "
+                        "(quoted) for the text", 0),
+    ("AAA,  attributes.othr", "unknown field 'attributes.othr'", 6),
+    ("not(AAA, www.acme.com)", "write \"www.acme.com\" (quoted)", 9),
+    ("sector.x", "unknown field 'sector.x'", 0),
+    ("= e.g", "write \"e.g\" (quoted) for the text", 2),
 ])
 def test_a_field_name_in_a_text_cell_is_never_a_text_in_disguise(cell, fragment, offset):
     error = cell_error(cell, "string")
     assert fragment in error.message
     assert error.offset == offset
+
+
+@pytest.mark.parametrize(("cell", "value"), [
+    ('"attributes.othr"', "attributes.othr"), ("'www.acme.com', AAA", "www.acme.com"),
+    ("v1.2", "v1.2"), ("1.2.3", "1.2.3"), ("x.3rd", "x.3rd"), ("e.g.", "e.g."),
+    ("St. Louis", "St. Louis"), ("= a-b.c", "a-b.c"),
+])
+def test_text_with_dots_that_is_no_field_path(cell, value):
+    """Quoted, or not shaped like a field path (a part starting with a digit, a space, a
+    trailing dot, a dash): the text."""
+    assert matches(cell, "string", value) is True
+    assert matches(cell, "string", value + "x") is False
 
 
 @pytest.mark.parametrize(("cell", "value", "flag", "expected"), [
@@ -296,14 +316,21 @@ def test_equality_with_a_boolean_field(cell, value, flag, expected):
     assert matches(cell, "boolean", value, flag=flag) is expected
 
 
-@pytest.mark.parametrize("cell", ["< attributes.flag", ">= attributes.flag", "> true"])
-def test_true_and_false_are_still_not_ordered(cell):
-    assert "cannot order true/false values" in cell_error(cell, "boolean").message
+@pytest.mark.parametrize(("cell", "operator", "offset"), [
+    ("< attributes.flag", "<", 0), (">= attributes.flag", ">=", 0), ("> true", ">", 0),
+    ("true, < attributes.flag", "<", 6), ("not(  >= true)", ">=", 6),
+    ("= attributes.flag,<= false", "<=", 18),
+])
+def test_true_and_false_are_still_not_ordered(cell, operator, offset):
+    """Equality is not ordering: only <, <=, >, >= are refused, at their operator."""
+    error = cell_error(cell, "boolean")
+    assert error.message == f"'{operator}' cannot order true/false values"
+    assert error.offset == offset
 
 
 @given(st.lists(st.text(max_size=8), min_size=1, max_size=4))
 def test_any_texts_written_quoted_are_read_back_as_they_are(texts):
-    # How a scorecard's values bin is written as a cell: repr() of each text.
+    # A cell of quoted texts (repr of each), however awkward, reads back as written.
     test, fn = compile_cell(", ".join(repr(t) for t in texts), "string")
     assert test.values == frozenset(texts)
     assert all(fn(t, *[None] * len(FACTS)) for t in texts)
@@ -327,6 +354,9 @@ def test_a_backslash_escapes_a_quote_in_a_cell(cell, values):
     ("[44.5, +Inf]", Interval(44.5, True, None, False)), ("[8,44)", Interval(8, True, 44, False)),
     ("(-infinity..0]", Interval(None, False, 0, True)), ("(..8)", Interval(None, False, 8, False)),
     ("[-inf,inf]", Interval(None, False, None, False)),
+    # ISO's reversed brackets, as with '..': ]a,b[ is open at both ends
+    ("]-inf,8[", Interval(None, False, 8, False)), ("]8,44]", Interval(8, False, 44, True)),
+    ("[8,44[", Interval(8, True, 44, False)), ("]44,inf[", Interval(44, False, None, False)),
 ])
 def test_infinite_ends_are_no_bound(cell, interval):
     test, _ = compile_cell(cell, "number")
@@ -334,6 +364,20 @@ def test_infinite_ends_are_no_bound(cell, interval):
     for value in (-1e300, -1, 0, 7.999, 8, 43.9, 44, 44.5, 1e300):
         assert matches(cell, "number", value) is interval.contains(value), value
     assert matches(cell, "number", None) is False  # a missing value is in no interval
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    ("[0..1[, 5", [False, True, True, False, True, False]),
+    ("]0..1[,5", [False, False, True, False, True, False]),
+    ("]-inf,0], ]0,1[", [True, True, True, False, False, False]),
+    ("]1,5[, [8,inf)", [False, False, False, False, False, True]),
+    ("not(]0,1[, 5)", [True, True, False, True, False, True]),
+    ("[max(0, 1)..5[, 9", [False, False, False, True, False, True]),
+])
+def test_intervals_with_reversed_brackets_in_a_list(cell, expected):
+    """A '[' closing an interval ([0..1[) is not the start of something nested: the list
+    is split after it."""
+    assert [matches(cell, "number", v) for v in (-1, 0, 0.5, 1, 5, 9)] == expected
 
 
 def test_bins_as_a_scorecard_tool_exports_them_split_on_their_edges():
@@ -354,11 +398,28 @@ def test_bins_as_a_scorecard_tool_exports_them_split_on_their_edges():
     ("[limit, 8)", "money", "an interval written with a comma takes numbers", 1),
     ("[0,  2 * limit]", "money", "an interval written with a comma", 5),
     ("[-inf,8)", "string", "needs a number or date column", 0),
+    ("]limit,8[", "money", "an interval written with a comma takes numbers", 1),
+    # infinity is an interval's end, not a number to compare with
+    ("> -inf", "number", "'-inf' is no number: infinity is only an interval's end, as in "
+                         "(..8), [-inf,8) or [44,inf)", 2),
+    ("< inf", "integer", "'inf' is no number", 2), ("1,  +Infinity", "money", "no number", 4),
+    # nor may a number vanish to 0
+    ("[1e-400..)", "number", "number too small to hold (it would be 0)", 1),
+    ("> 1e-400", "money", "number too small", 2), ("0.5, -1E-999", "exact", "too small", 5),
+    ("> 2 * 1e-400", "number", "number too small", 6),
 ])
 def test_infinity_and_overflow_errors(cell, typ, fragment, offset):
     error = cell_error(cell, typ)
     assert fragment in error.message
     assert error.offset == offset
+
+
+@pytest.mark.parametrize(("cell", "typ", "value"), [
+    ("> 0e-400", "number", 1e-300), ("> 0.0", "number", 5e-324), ("= 1e-320", "number", 1e-320),
+    ("inf, x", "string", "inf"), ("= inf", "string", "inf"),  # a text column: text
+])
+def test_what_is_no_infinity_and_no_underflow(cell, typ, value):
+    assert matches(cell, typ, value) is True
 
 
 # --- exact columns (the score, numbers a ruleset wrote) -----------------------------------

@@ -87,6 +87,7 @@ def _location_key(line: str):
     ("schema_violation", "mesage:"),
     ("duplicate_rule_id", "A_ANALYST, when: {admission_outcome: accept}"),
     ("field_name_as_text", 'industry.sector"}'),
+    ("dotted_name_as_text", 'industry.sectr"}'),
 ])
 def test_column_points_at_the_cause_inside_the_text(name, points_at):
     file, row, column, _ = _location_key(expected(name)[0])

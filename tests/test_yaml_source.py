@@ -229,6 +229,30 @@ def test_non_finite_numbers_rejected(text: str) -> None:
     assert one_problem(f"x: {text}").startswith("rules.yaml:1:4: ")
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("12345678901234567890.5", "number with more digits than are kept (it would be read as "
+                               "1.2345678901234567e+19)"),
+    ("0.1000000000000000000001", "number with more digits than are kept (it would be read "
+                                 "as 0.1)"),
+    ("-1e-400", "number too small to hold (it would be 0)"),
+    ("[1, 0.5e-999]", "number too small to hold (it would be 0)"),
+])
+def test_a_number_is_read_as_written_or_refused(text: str, message: str) -> None:
+    """A ruleset's points and outputs are exact as written: a number a float would change
+    (more digits than it keeps, or so small it would be 0) is refused where it stands."""
+    column = 4 + (text.index("0.5") if text.startswith("[") else 0)
+    assert one_problem(f"x: {text}") == f"rules.yaml:1:{column}: {message}"
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("0.1", 0.1), ("0.30000000000000004", 0.30000000000000004), ("1e2", 100.0),
+    ("0e-400", 0.0), ("-0.0", -0.0), ("5e-324", 5e-324), ("1.50", 1.5), (".5", 0.5),
+    ("123456789012345.6", 123456789012345.6),
+])
+def test_numbers_a_float_keeps_load(text: str, value: float) -> None:
+    assert load_yaml_text(f"x: {text}", "rules.yaml").data == {"x": value}
+
+
 def test_invalid_explicit_scalar() -> None:
     assert one_problem("x: !!int abc") == "rules.yaml:1:4: 'abc' is not a valid !!int value"
 

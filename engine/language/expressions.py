@@ -260,7 +260,15 @@ class _Writer:
         """A number written with a point or an exponent: an exact constant."""
         if value != value or value in (float("inf"), float("-inf")):
             raise self.fail(node, "number too large")
-        return self.ctx.constant(written(value)), EXACT, False
+        literal = ast.get_source_segment(self.source, node)
+        if value == 0 and _written_nonzero(literal):
+            raise self.fail(node, "number too small to hold (it would be 0)")
+        exact = written(value)
+        if literal is not None:  # (the literal has no sign: -0.15 is folded into one value)
+            as_written = Decimal(literal).copy_sign(exact)
+            if as_written != exact:  # more digits than the float keeps: as written
+                exact = written(as_written)
+        return self.ctx.constant(exact), EXACT, False
 
     def visit_Name(self, node: ast.Name, depth: int):
         if node.id in _LITERAL_NAMES:
@@ -720,6 +728,11 @@ class _Writer:
 
 _COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
             ast.GtE: ">="}
+
+
+def _written_nonzero(literal: str | None) -> bool:
+    """True when a number literal's digits (before any exponent) are not all zero."""
+    return literal is not None and any(c in "123456789" for c in literal.lower().split("e")[0])
 
 
 def kept(code: str, typ: str) -> str:

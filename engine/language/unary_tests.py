@@ -5,10 +5,12 @@ A cell tests the value of its column's input:
 - ``-`` (or an empty cell): any value, even a missing one;
 - ``>= 80``, ``< 0.5``, ``= "retail"``, ``!= 0``: a comparison (the right side may be any
   expression, such as ``> 0.1 * revenue`` or ``= attributes.other``; in a text column a
-  bare word there that names no field, like ``!= retail``, is text);
+  bare word there that names no field, like ``!= retail``, is text, but a dotted path
+  like ``attributes.othr`` is always read as a field);
 - ``[60..80)``, ``(0..1]``, ``]0..1[``, ``[100..)`` or ``(..0)``: an interval, square
   brackets closed, round ones open, an empty end (or ``-inf`` / ``inf``) unbounded; as
-  scorecard tools export them, ``[-inf,8)`` and ``[44,inf)`` too (number ends only);
+  scorecard tools export them, ``[-inf,8)``, ``]-inf,8[`` and ``[44,inf)`` too (number
+  ends only); infinity is no number elsewhere (``< inf`` is refused);
 - ``AAA, AA`` or ``"a b", 3``: one of these values (bare words are text in a text column;
   one that names a field is refused: ``= name`` means its value, ``"name"`` the text);
 - ``not(AAA, AA)``: none of these;
@@ -47,7 +49,7 @@ INPUT_NAME = "_input_"
 _COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.*)$", re.S)
 _INTERVAL = re.compile(r"^([\[\(\]])\s*(.*?)\s*\.\.\s*(.*?)\s*([\]\)\[])$", re.S)
 # [a,b) as scorecard tools write a bin; a list is never a cell, so this is not ambiguous.
-_COMMA_INTERVAL = re.compile(r"^([\[\(])\s*([^,]*?)\s*,\s*([^,]*?)\s*([\]\)])$", re.S)
+_COMMA_INTERVAL = re.compile(r"^([\[\(\]])\s*([^,]*?)\s*,\s*([^,]*?)\s*([\]\)\[])$", re.S)
 _INFINITY = re.compile(r"^([+-]?)inf(inity)?$", re.I)
 _BARE_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/ ]*$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -210,7 +212,7 @@ class _CellBuilder:
             symbol = "==" if operator == "=" else operator
             right_offset = offset + match.start(2)
             value_code, constant = self.endpoint(right, right_offset, bare_words="operand")
-            code = self.compare(symbol, value_code)
+            code = self.compare(symbol, value_code, offset)
             interval = None
             if constant is not _NO_VALUE and _is_number(constant) and \
                     symbol in ("<", "<=", ">", ">="):
@@ -275,9 +277,11 @@ class _CellBuilder:
         """(code, constant value or _NO_VALUE) for a value in a cell. ``bare_words``: in a
         text column a bare word is text (True: a list item, where a word naming a field is
         refused as ambiguous; "operand": the right of an operator, where a field's name
-        means its value and a dotted path is always read as a field)."""
+        means its value). A dotted path (``attributes.other``) is never text: it is read as
+        a field, so one that names no field is an unknown field."""
         stripped = text.strip()
         offset += text.index(stripped[0]) if stripped else 0
+        dotted = False
         if self.type == DATE and re.match(r"^\d{4}-\d{2}-\d{2}$", stripped):
             try:
                 value = dt.date.fromisoformat(stripped)
@@ -291,8 +295,13 @@ class _CellBuilder:
                     raise ExpressionError(
                         f"'{stripped}' names a field: write '= {stripped}' to compare with "
                         f"its value, or \"{stripped}\" (quoted) for the text", offset)
-            elif bare_words != "operand" or not _FIELD_PATH.match(stripped):
+            elif not _FIELD_PATH.match(stripped):
                 return repr(stripped), stripped
+            else:  # a dotted name is a field wherever it stands, never text in disguise
+                dotted = True
+        if _INFINITY.match(stripped) and stripped not in self.scope and self.type in NUMERIC:
+            raise ExpressionError(f"'{stripped}' is no number: infinity is only an interval's "
+                                  "end, as in (..8), [-inf,8) or [44,inf)", offset)
         if _NUMBER.match(stripped):
             value = _number_value(stripped, offset)
             if self.type not in NUMERIC:
@@ -304,7 +313,14 @@ class _CellBuilder:
                 exact = written(Decimal(stripped))
                 return self.ctx.constant(exact), exact
             return repr(value), value
-        compiled = self.expression(stripped, offset)
+        try:
+            compiled = self.expression(stripped, offset)
+        except ExpressionError as exc:
+            if not dotted:
+                raise
+            raise ExpressionError(f"{exc.message}; a dotted name is read as a field: write "
+                                  f"\"{stripped}\" (quoted) for the text", exc.offset,
+                                  exc.unknown_name) from None
         if compiled.type not in (self.type, "null") and not (
                 compiled.type in NUMERIC and self.type in NUMERIC):
             raise ExpressionError(f"a {shown(compiled.type)} value in a column of "
@@ -343,7 +359,8 @@ class _CellBuilder:
         guards.append(f"({name} := {code}) is not None")
         return name
 
-    def compare(self, symbol: str, value_code: str) -> str:
+    def compare(self, symbol: str, value_code: str, offset: int = 0) -> str:
+        """The condition ``input symbol value``; ``offset``: where the operator is."""
         floated = value_code in self.float_ends
         if symbol == "==" and _is_constant(value_code):
             return f"({self.input} == {value_code})"  # None never equals a constant
@@ -351,7 +368,7 @@ class _CellBuilder:
             test = f"{self.input} {symbol} {value_code}"
             return f"({self.input} is not None and {test})" if self.nullable else f"({test})"
         if self.type == BOOLEAN and symbol not in ("==", "!="):
-            raise ExpressionError(f"'{symbol}' cannot order true/false values")
+            raise ExpressionError(f"'{symbol}' cannot order true/false values", offset)
         guards = [f"{self.input} is not None"] if self.nullable else []
         value_code = self.as_compared(value_code, self.settled(value_code, guards))
         left = f"float({self.input})" if floated else self.input
@@ -374,6 +391,8 @@ def _number_value(text: str, offset: int) -> int | float:
         value = float(text)
         if value in (math.inf, -math.inf):
             raise ExpressionError("number too large", offset)
+        if value == 0 and Decimal(text) != 0:  # 1e-400 would be 0
+            raise ExpressionError("number too small to hold (it would be 0)", offset)
         return value
     if len(text.lstrip("+-0")) > 31 or abs(int(text)) > 10**30:
         raise ExpressionError("number too large", offset)
@@ -418,8 +437,9 @@ def _replace_question_marks(text: str) -> str:
 
 
 def _split_items(text: str, base: int) -> list[tuple[str, int]]:
-    """Split a cell on top-level commas (not inside quotes, brackets or parentheses),
-    keeping each item's offset in the cell."""
+    """Split a cell on top-level commas (not inside quotes, brackets or parentheses, nor
+    inside an interval written with reversed brackets, ``]0..1[``), keeping each item's
+    offset in the cell."""
     items, depth, quote, start, escaped = [], 0, "", 0, False
     for index, char in enumerate(text):
         if escaped:
@@ -431,6 +451,10 @@ def _split_items(text: str, base: int) -> list[tuple[str, int]]:
                 quote = ""
         elif char in "\"'":
             quote = char
+        elif char == "]" and not text[start:index].strip():  # ]0..1[: an open lower end
+            depth += 1
+        elif char == "[" and depth == 1 and text[index + 1:].lstrip()[:1] in ("", ","):
+            depth -= 1  # [0..1[ or ]0,1[: an open upper end closes the interval
         elif char in "([":
             depth += 1
         elif char in ")]":

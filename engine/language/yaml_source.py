@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import ClassVar
 
 import yaml
@@ -310,6 +311,11 @@ class _Builder:
         value = float(text)
         if not math.isfinite(value):
             self.problem(node, "number is too large")
+            return text
+        if Decimal(text) != Decimal(repr(value)):  # a ruleset's numbers are read as written
+            self.problem(node, "number too small to hold (it would be 0)" if value == 0 else
+                         f"number with more digits than are kept (it would be read as "
+                         f"{value!r})")
             return text
         return value
 

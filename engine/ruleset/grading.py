@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..language.codegen import FunctionBuilder, Path, Reporter
-from ..language.expressions import EXACT, NUMBER, NUMERIC, STRING, CodeContext, Symbol
+from ..language.expressions import EXACT, NUMBER, NUMERIC, CodeContext, Symbol
 from ..language.runtime import written
 from ..language.unary_tests import Interval, UnaryTest, compile_unary_test
+from ..language.value_lists import list_member, value_list_test
 
 STAGE = "grading"
 
@@ -132,16 +133,19 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
                           f"'{char['input']}' is {compiled.type}")
                 ok = False
                 continue
-            cell, kind = spec["range"], "range"
+            kind = "range"
+            test = rep.guard((*bin_path, kind), lambda c=spec["range"]: compile_unary_test(
+                c, value, compiled.type, scope, ctx, input_nullable=False))
         else:
-            cell, kind = ", ".join(_quoted(v, compiled.type) for v in spec["values"]), "values"
-        test = rep.guard((*bin_path, kind), lambda c=cell: compile_unary_test(
-            c, value, compiled.type, scope, ctx, input_nullable=False))
+            kind = "values"
+            test = _values_test(spec["values"], (*bin_path, kind), value, compiled.type, ctx,
+                                rep)
         if test is None:
             ok = False
             continue
         bin_id = str(spec.get("id", spec["range"] if kind == "range" else
-                              ", ".join(str(v) for v in spec["values"])))
+                              ", ".join(str(v).lower() if isinstance(v, bool) else str(v)
+                                        for v in spec["values"])))
         branches.append((test.code or "True", Bin(bin_id, points, kind, b_index, test), reason))
         for other_id, intervals in ranges:
             if test.intervals and any(_overlap(a, b) for a in intervals
@@ -207,10 +211,15 @@ def _overlap(a: Interval, b: Interval) -> bool:
     return not (below(a, b) or below(b, a))
 
 
-def _quoted(value: object, typ: str) -> str:
-    if isinstance(value, str):
-        return repr(value) if typ == STRING else value
-    return repr(value)
+def _values_test(values: list, path: Path, input_code: str, input_type: str,
+                 ctx: CodeContext, rep: Reporter) -> UnaryTest | None:
+    """The test of a values bin, each value taken as YAML gives it (None, reported at the
+    value, when the input can never be one of them)."""
+    members = [rep.guard((*path, index), lambda v=v: list_member(v, input_type))
+               for index, v in enumerate(values)]
+    if any(m is None for m in members):
+        return None
+    return value_list_test(members, input_code, input_type, ctx)
 
 
 def _bands(bands: list, grades: Sequence[str], score_range: tuple,
