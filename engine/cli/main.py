@@ -35,6 +35,8 @@ COMMANDS = {
     "serve": "serve_commands:serve_group",
     "report": "report_commands:report_command",
     "rescore": "rescore_command:rescore_command",
+    "letters": "dunning_commands:letters_command",
+    "statements": "dunning_commands:statements_command",
 }
 
 
