@@ -364,3 +364,23 @@ def test_a_customer_with_nothing_to_reconcile_gets_no_statement(tmp_path, defaul
     assert result.stderr == ("credit: 0 statements written and recorded as of 2026-02-28 "
                              f"into {tmp_path / 'out'}\n")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("step", ["reminder", "letter", "legal_action"])
+def test_every_shipped_step_template_renders_in_both_languages(tmp_path, default_ruleset,
+                                                               step, language):
+    from engine.dunning.documents import letters_due
+    from engine.dunning.templates import LetterTemplates
+    from engine.dunning.writing import _values
+
+    log = year(tmp_path, default_ruleset, language=language)
+    with AuditStore(log.path) as store:
+        [document] = letters_due(store, log.ruleset, STEP_DAY)
+    document.document = step
+    templates = LetterTemplates(DEFAULT)
+    chosen = templates.choose(step, language)
+    assert (chosen.name, chosen.fallback) == (f"{language}/{step}.html.j2", None)
+    text = templates.render(chosen, _values(document, chosen, log.ruleset)).decode()
+    assert text.startswith(f'<!DOCTYPE html>\n<html lang="{language}">')
+    assert "65,189.84 EUR" in text and "{{" not in text and "{%" not in text
