@@ -384,3 +384,12 @@ def test_every_shipped_step_template_renders_in_both_languages(tmp_path, default
     text = templates.render(chosen, _values(document, chosen, log.ruleset)).decode()
     assert text.startswith(f'<!DOCTYPE html>\n<html lang="{language}">')
     assert "65,189.84 EUR" in text and "{{" not in text and "{%" not in text
+
+
+def test_validate_finds_a_syntax_error_in_a_letter_template(tmp_path):
+    folder = own_templates(tmp_path, zh__statement="<p>\n\n{% for x in %}\n")
+    result = invoke_credit("validate", folder)
+    assert result.exit_code == 1
+    assert result.stderr == (f"{folder}/letters/zh/statement.html.j2:3:1: Expected an "
+                             "expression, got 'end of statement block'\n")
+    assert invoke_credit("validate", DEFAULT).exit_code == 0

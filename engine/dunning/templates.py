@@ -29,7 +29,7 @@ import jinja2
 import jinja2.meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ..errors import CreditRulesError
+from ..errors import CreditRulesError, Location, Problem
 
 FOLDER = "letters"
 FALLBACK_LANGUAGE = "en"
@@ -183,6 +183,26 @@ class LetterTemplates:
             if frame.filename and str(Path(frame.filename).resolve()).startswith(root):
                 return f"{self._where(frame.filename, name)}:{frame.lineno}"
         return self._where(None, name)
+
+
+def template_problems(ruleset_folder: str | Path, label: str | None = None) -> list[Problem]:
+    """A syntax error in any template of the ruleset's ``letters/`` folder, located at its
+    line (column 1: Jinja2 gives none); no problem when the ruleset has no such folder."""
+    root = Path(ruleset_folder) / FOLDER
+    if not root.is_dir():
+        return []
+    templates = LetterTemplates(ruleset_folder, label)
+    problems = []
+    for path in sorted(p for p in root.rglob("*.j2") if p.is_file()):
+        name = path.relative_to(root).as_posix()
+        try:
+            templates.env.parse(path.read_text(encoding="utf-8"), name, str(path))
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(Problem(Location(f"{templates.label}/{name}", exc.lineno or 0, 1),
+                                    exc.message or "syntax error"))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(Location(f"{templates.label}/{name}"), str(exc)))
+    return problems
 
 
 def _message(exc: BaseException) -> str:
