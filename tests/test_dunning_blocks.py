@@ -191,3 +191,13 @@ def test_the_worklist_cli_shows_the_block(log):
     assert result.exit_code == 0, result.output
     [line] = json.loads(result.stdout)
     assert line["dunning_block"] == "customer: payment plan talks"
+
+
+def test_invoices_all_blocked_after_the_step_leave_its_letter_nothing_to_claim(log,
+                                                                             tmp_path):
+    assert [step["step"] for step in steps(log)] == ["reminder"]
+    log.add(block(DAY, invoice_id="I1"), block(DAY, invoice_id="I2"))
+    [item] = letters(log, tmp_path)
+    assert (item.status, item.note) == ("nothing due", "nothing overdue left to claim (the "
+                                                       "overdue invoices are blocked)")
+    assert not (tmp_path / "letters").exists()

@@ -52,7 +52,8 @@ class Document:
     """One letter or statement to write: its kind (``letter`` or ``statement``), customer,
     day, the template name it is written from (a step, or ``statement``), the key that
     makes it once only, the values its template reads and the amounts its record keeps.
-    ``skipped`` says why a step gets no letter (a dunning block)."""
+    ``skipped`` is (status, why) when a step gets no letter: ``blocked`` (the customer is
+    under a dunning block) or ``nothing due`` (no overdue invoice is left to claim)."""
 
     kind: str
     customer: Customer
@@ -62,7 +63,7 @@ class Document:
     values: dict = field(default_factory=dict)
     amounts: dict = field(default_factory=dict)
     source: dict = field(default_factory=dict)  # what it answers (the action's seq, key)
-    skipped: str | None = None
+    skipped: tuple[str, str] | None = None
 
 
 def customer_on(store: AuditStore, customer_id: str, day: dt.date) -> Customer:
@@ -95,7 +96,7 @@ def fold_events(events: list[dict], customer_id: str, currency: str) -> Account:
 def letters_due(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date
                 ) -> list[Document]:
     """A letter for every collections step the monitor recorded on or before ``as_of``,
-    in the order they were taken (a blocked one with ``skipped`` set)."""
+    in the order they were taken (one that gets none with ``skipped`` set)."""
     terms = (ruleset.escalation_spec or {}).get("late_payment")
     found = []
     for row in store.iter_rows(
@@ -123,14 +124,14 @@ def _fill_letter(document: Document, account: Account, events: list[dict],
     day = document.day
     blocks = account.dunning_blocks_on(day)
     if "" in blocks:
-        document.skipped = f"dunning blocked: {blocks[''].reason}"
+        document.skipped = ("blocked", f"dunning blocked: {blocks[''].reason}")
         return
     overdue = sorted((i for i in account.invoices.values()
                       if i.open_amount > 0 and i.due_date < day and not i.disputed
                       and i.id not in blocks), key=lambda i: (i.due_date, i.id))
     if not overdue:
-        document.skipped = "nothing overdue left to claim" + (
-            " (the overdue invoices are blocked)" if blocks else "")
+        document.skipped = ("nothing due", "nothing overdue left to claim" + (
+            " (the overdue invoices are blocked)" if blocks else ""))
         return
     charges = late_payment_charges(terms, overdue, day, rates) or {}
     lines = {line["invoice_id"]: line for line in charges.get("invoices", ())}

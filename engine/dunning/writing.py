@@ -31,7 +31,7 @@ from .documents import Document, letters_due, statements_due
 from .templates import Chosen, LetterTemplates, long_date
 
 WRITTEN, RECORDED_BEFORE, DIFFERS = "written", "recorded before", "differs"
-BLOCKED, NO_TEMPLATE = "blocked", "no template"
+NO_TEMPLATE = "no template"  # (and a step's own: "blocked", "nothing due", see documents)
 
 
 class DunningError(CreditRulesError):
@@ -40,8 +40,9 @@ class DunningError(CreditRulesError):
 
 @dataclass
 class Written:
-    """What became of one document: its status (written, recorded before, differs,
-    blocked, no template), file, digest, language, template and the record's number."""
+    """What became of one document: its status (written, recorded before, differs, no
+    template, blocked, nothing due), file, digest, language, template and the record's
+    number."""
 
     kind: str
     customer_id: str
@@ -120,8 +121,9 @@ def _write(store: AuditStore, ruleset: CompiledRuleset, templates: LetterTemplat
     recorded = _recorded(store)
     rendered: list[tuple[Written, Document, Chosen, bytes]] = []
     for document in documents:
+        status, note = document.skipped or (WRITTEN, None)
         item = Written(document.kind, document.customer.id, document.day, document.document,
-                       BLOCKED, note=document.skipped)
+                       status, note=note)
         report.documents.append(item)
         if document.skipped:
             continue
