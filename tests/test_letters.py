@@ -393,3 +393,20 @@ def test_validate_finds_a_syntax_error_in_a_letter_template(tmp_path):
     assert result.stderr == (f"{folder}/letters/zh/statement.html.j2:3:1: Expected an "
                              "expression, got 'end of statement block'\n")
     assert invoke_credit("validate", DEFAULT).exit_code == 0
+
+
+def test_a_statement_marks_disputed_and_blocked_items_but_is_not_blocked(tmp_path,
+                                                                         default_ruleset):
+    log = year(tmp_path, default_ruleset)
+    log.add({"type": "dispute_opened", "occurred_at": "2026-02-10", "invoice_id": "I1",
+             "reason": "quality"},
+            {"type": "dunning_block_set", "occurred_at": "2026-02-10", "reason": "whole "
+             "account: talks"})
+    with AuditStore(log.path) as store:
+        [item] = write_statements(store, log.ruleset, DEFAULT, dt.date(2026, 2, 28),
+                                  tmp_path / "out").documents
+    assert item.status == "written"
+    text = (tmp_path / "out" / item.file).read_text(encoding="utf-8")
+    assert '<td class="amount">28</td><td>disputed</td>' in text  # I1
+    assert '<td class="amount">29</td><td>dunning on hold</td>' in text  # I2
+    assert '<tr><td>of which overdue</td><td class="amount">5,000.00 EUR</td>' in text
