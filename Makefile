@@ -15,16 +15,20 @@ $(STAMP): pyproject.toml
 # The demo keeps its own audit file and starts it afresh, so every run prints the same
 # (your credit-audit.db is never touched by it).
 DEMO_FILES := demo-audit.db demo-audit.db-wal demo-audit.db-shm demo-audit.db.key \
-	demo-audit.db.monitor-lock results.jsonl monitor-actions.csv rescore.csv report.html
+	demo-audit.db.monitor-lock results.jsonl monitor-actions.csv rescore.csv report.html \
+	letters letters.csv statements statements.csv
 demo: export CREDIT_DB = demo-audit.db
 demo: $(STAMP)
-	rm -f $(DEMO_FILES)
+	rm -rf $(DEMO_FILES)
 	$(BIN)/credit validate rulesets/default
 	$(BIN)/credit decide examples/customers/bbb-distributor.json --as-of 2026-11-30
 	$(BIN)/credit batch examples/portfolio.csv --out results.jsonl --as-of 2025-12-31
 	$(BIN)/credit events ingest examples/events.jsonl
+	$(BIN)/credit events ingest examples/dunning-blocks.jsonl
 	$(BIN)/credit monitor --as-of 2026-11-30 --csv > monitor-actions.csv
 	$(BIN)/credit monitor --as-of 2026-11-30 --worklist
+	$(BIN)/credit letters --as-of 2026-11-30 --out letters --csv > letters.csv
+	$(BIN)/credit statements --as-of 2026-11-30 --out statements --csv > statements.csv
 	$(BIN)/credit rescore --as-of 2026-11-30 --csv > rescore.csv
 	$(BIN)/credit audit verify
 	$(BIN)/credit replay --all --since 2025-12-31

@@ -64,6 +64,8 @@ _EXPORTS = {
     "run_batch": "engine.batch",
     "run_monitor": "engine.monitor.run",
     "rescore": "engine.monitor.rescore",
+    "write_letters": "engine.dunning.writing",
+    "write_statements": "engine.dunning.writing",
     # quality tools
     "lint_ruleset": "engine.quality.lint",
     "simulate_portfolio": "engine.quality.simulate",

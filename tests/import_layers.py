@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.audit",),
     ("engine.service",),
     ("engine.monitor", "engine.batch"),
-    ("engine.orders",),
+    ("engine.orders", "engine.dunning"),
     ("engine.quality", "engine.replay"),
     ("engine.report", "engine.serve", "engine.spark", "engine.dmn"),
     ("engine.cli",),

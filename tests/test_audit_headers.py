@@ -110,7 +110,8 @@ def test_every_kind_credit_rules_writes_says_where_its_columns_come_from():
     assert set(HEADER_SOURCES) == {"decision", "action", "event", "override", "row-failed",
                                    "batch", "monitor-run", "ruleset-loaded",
                                    "dictionary-loaded", "order-check", "order-release",
-                                   "limit-request", "group", "hold-lifted", "spark-run"}
+                                   "limit-request", "group", "hold-lifted", "spark-run",
+                                   "letter", "statement"}
     assert set(HEADER_SOURCES["decision"]) >= set(LISTED_COLUMNS)
 
 

@@ -153,12 +153,36 @@ def _monitored_year_to_rescore(folder: Path) -> None:
         run(command, folder)
 
 
+@scenario("credit events ingest examples/dunning-blocks.jsonl")
+def _year_to_dun(folder: Path) -> None:
+    for command in ("credit batch examples/portfolio.csv --out results.jsonl "
+                    "--as-of 2025-12-31", "credit events ingest examples/events.jsonl"):
+        run(command, folder)
+
+
+@scenario("credit letters --as-of 2026-11-30 --out letters --ruleset rulesets/candidate")
+def _letter_with_a_typo(folder: Path) -> None:
+    _monitored_year_to_rescore(folder)
+    candidate = folder / "rulesets" / "candidate"
+    shutil.copytree(folder / "rulesets" / "default", candidate)
+    letter = candidate / "letters" / "en" / "letter.html.j2"
+    text = letter.read_text(encoding="utf-8")
+    assert "{{ days_overdue }}" in text
+    letter.write_text(text.replace("{{ days_overdue }}", "{{ days_overdu }}"),
+                      encoding="utf-8")
+
+
 @scenario("credit report --out report.html --to 2026-11-30")
 def _reported_year(folder: Path) -> None:
-    """As make demo makes it: the year decided, its events ingested, monitored, rescored."""
+    """As make demo makes it: the year decided, its events and dunning blocks ingested,
+    monitored, its letters and statements written, rescored."""
     for command in ("credit batch examples/portfolio.csv --out results.jsonl "
                     "--as-of 2025-12-31", "credit events ingest examples/events.jsonl",
-                    "credit monitor --as-of 2026-11-30", "credit rescore --as-of 2026-11-30"):
+                    "credit events ingest examples/dunning-blocks.jsonl",
+                    "credit monitor --as-of 2026-11-30",
+                    "credit letters --as-of 2026-11-30 --out letters",
+                    "credit statements --as-of 2026-11-30 --out statements",
+                    "credit rescore --as-of 2026-11-30"):
         run(command, folder)
 
 

@@ -292,6 +292,10 @@ HEADER_SOURCES: dict[str, dict[str, str]] = {
     "group": {"as_of": "$.as_of", **_RULESET},
     **{kind: {"customer_id": "$.customer_id", "as_of": "$.as_of", "outcome": "$.event",
               **_RULESET} for kind in ("hold-lifted", "limit-request", "order-release")},
+    # A dunning letter or an account statement written (engine.dunning): its file's SHA-256.
+    "letter": {"customer_id": "$.customer_id", "as_of": "$.as_of", "outcome": "$.document",
+               **_RULESET},
+    "statement": {"customer_id": "$.customer_id", "as_of": "$.as_of", **_RULESET},
 }
 LISTED_COLUMNS = ("customer_id", "decision_id", "as_of", "outcome", "grade", "credit_limit")
 

@@ -36,6 +36,8 @@ COMMANDS = {
     "report": "report_commands:report_command",
     "rescore": "rescore_command:rescore_command",
     "dmn": "dmn_commands:dmn_group",
+    "letters": "dunning_commands:letters_command",
+    "statements": "dunning_commands:statements_command",
 }
 
 

@@ -16,7 +16,7 @@ from .render import counted
 ACTION_COLUMNS = ("date", "customer_id", "action", "what", "rule", "events")
 WORKLIST_COLUMNS = ("customer_id", "overdue_amount", "days_overdue", "grade", "step_today",
                     "last_step", "days_since_last_step", "on_hold", "promise_broken",
-                    "dispute_open", "balance")
+                    "dispute_open", "balance", "dunning_block")
 
 
 @click.command("monitor")

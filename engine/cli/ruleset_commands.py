@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -21,7 +22,7 @@ from .render import painted
 @click.argument("ruleset", required=False, metavar="[RULESET]")
 @output_options
 def validate(ruleset: str | None, fmt: str) -> None:
-    """Check a ruleset folder: YAML, schemas, expressions, tables, bands.
+    """Check a ruleset folder: YAML, schemas, expressions, tables, bands, letter templates.
 
     Prints one line per problem as FILE:LINE:COL: message and exits 1 when there is any.
 
@@ -37,6 +38,10 @@ def validate(ruleset: str | None, fmt: str) -> None:
         problems = plugin_problems(compiled, installed_plugins())
     except ProblemsError as exc:
         compiled, problems = None, exc.problems
+    if (Path(folder) / "letters").is_dir():  # (Jinja2 is loaded only for a ruleset with letters)
+        from ..dunning.templates import template_problems
+
+        problems = [*problems, *template_problems(folder)]
     if fmt == "table":
         if problems:
             raise ProblemsError(problems)  # one FILE:LINE:COL line each, on stderr

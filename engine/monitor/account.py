@@ -13,6 +13,9 @@ delivered with it); a cancellation takes what is left undelivered off. An invoic
 with ``posted: false`` is not a receivable until ``invoice_posted``. A credit note lowers
 its invoice's amount (beyond what is open, or without an invoice, it is unapplied credit).
 Special liabilities (a guarantee given for the customer) are opened and closed by id.
+A dunning block (``dunning_block_set``) stops dunning for the whole customer or for one
+invoice, with a reason, from its day until it is lifted (``dunning_block_lifted``) or
+until its ``expires_on`` day, on which it no longer blocks; setting one again replaces it.
 
 Invoices, orders, payments, credit notes and liabilities may be in another currency than
 the ruleset's (the account's ``currency``). Each item keeps its own currency, and what
@@ -136,6 +139,22 @@ class Liability:
     currency: str | None = None  # None: the ruleset's currency
 
 
+@dataclass(frozen=True)
+class DunningBlock:
+    """A stop on dunning, for the customer (``invoice_id`` None) or one invoice: it blocks
+    from the day it was set up to the day before ``expires_on`` (None: until lifted)."""
+
+    reason: str
+    since: dt.date
+    invoice_id: str | None = None
+    expires_on: dt.date | None = None
+    event_id: str | None = None
+
+    def blocks_on(self, day: dt.date) -> bool:
+        """Whether it blocks on ``day`` (on its ``expires_on`` day it has expired)."""
+        return self.since <= day and (self.expires_on is None or day < self.expires_on)
+
+
 @dataclass
 class Account:
     """Everything the events of one customer say, up to the last event applied.
@@ -159,6 +178,8 @@ class Account:
     seen: set[str] = field(default_factory=set)  # other currencies events were in
     invoiced: list[tuple[dt.date, Decimal, str | None]] = field(default_factory=list)
     promises: list[Promise] = field(default_factory=list)  # made, not replaced
+    # dunning blocks by invoice id ("" for the whole customer), set and not lifted
+    dunning_blocks: dict[str, DunningBlock] = field(default_factory=dict)
     forgot_on: dt.date | None = None  # the event day it last forgot on (see the module)
 
     def apply(self, event: Mapping) -> None:
@@ -194,6 +215,9 @@ class Account:
                        if alerted > cutoff or kind == "insolvency_filing"]
         self.foreign_unapplied = {currency: amount for currency, amount
                                   in self.foreign_unapplied.items() if amount}
+        if self.dunning_blocks:
+            self.dunning_blocks = {key: block for key, block in self.dunning_blocks.items()
+                                   if block.expires_on is None or block.expires_on > day}
 
     def _currency(self, event: Mapping, of_item: object = None) -> str | None:
         """The event's currency, None for the ruleset's own; an event that names an item
@@ -337,6 +361,16 @@ class Account:
         if step is not None:
             self.record_step(step, day)
 
+    def _dunning_block_set(self, event, day) -> None:
+        expires = event.get("expires_on")
+        invoice_id = event.get("invoice_id")
+        self.dunning_blocks[invoice_id or ""] = DunningBlock(
+            event["reason"], day, invoice_id,
+            dt.date.fromisoformat(expires) if expires else None, event.get("id"))
+
+    def _dunning_block_lifted(self, event, day) -> None:
+        self.dunning_blocks.pop(event.get("invoice_id") or "", None)
+
     def _bureau_alert(self, event, day) -> None:
         self.alerts.append((day, event["kind"]))
         if event["kind"] == "downgrade":
@@ -351,6 +385,11 @@ class Account:
         self.last_step, self.last_step_date = None, None
 
     # -- reading --------------------------------------------------------------------------
+    def dunning_blocks_on(self, day: dt.date) -> dict[str, DunningBlock]:
+        """The dunning blocks in force on ``day``, by invoice id ("" for the customer)."""
+        return {key: block for key, block in self.dunning_blocks.items()
+                if block.blocks_on(day)}
+
     def currencies(self) -> set[str]:
         """The other currencies than the ruleset's that open items are in: the rates a
         reader needs."""
@@ -377,9 +416,11 @@ class Account:
             self.unapplied_total(rates)
 
     def position(self, as_of: dt.date, grade: str | None = None,
-                 rates: Mapping[str, Decimal] = NO_RATES) -> dict:
+                 rates: Mapping[str, Decimal] = NO_RATES,
+                 blocked: Iterable[str] = ()) -> dict:
         """The account's position for the escalation table on ``as_of`` (amounts in the
-        ruleset's currency, converted at ``rates``)."""
+        ruleset's currency, converted at ``rates``); the ``blocked`` invoices (a dunning
+        block) are left out of what is overdue, as disputed ones are."""
         overdue_amount = owed = Decimal(0)
         oldest = None
         dispute_open = promise_broken = promise_open = False
@@ -392,7 +433,7 @@ class Account:
             owed += open_amount
             if invoice.disputed:
                 dispute_open = True
-            elif invoice.due_date < as_of:
+            elif invoice.due_date < as_of and not (blocked and invoice.id in blocked):
                 overdue_amount += open_amount
                 if oldest is None or invoice.due_date < oldest:
                     oldest = invoice.due_date

@@ -402,12 +402,15 @@ class CustomerMonitor:
 
     # -- actions: each returns the action's details, or None when there is nothing to do ---
     def _escalate(self, rule, bound, day, firing) -> dict | None:
-        position = self.account.position(day, self.standing.grade, self.factors)
+        blocked = self.account.dunning_blocks_on(day)
+        if "" in blocked:  # the customer's dunning is blocked: no step
+            return None
+        position = self.account.position(day, self.standing.grade, self.factors, blocked)
         result = next_step(self.ruleset, position)
         if result.step == NONE:
             return None
         self.account.record_step(result.step, day)
-        overdue = self._overdue(day)
+        overdue = [i for i in self._overdue(day) if i.id not in blocked]
         details = {"step": result.step, "proposed": result.proposed, "notes": result.notes,
                    "table_rows": [slot[2] for slot, _, _ in result.trace],
                    "position": _plain(position),
@@ -417,6 +420,8 @@ class CustomerMonitor:
                                        overdue, day, self.factors)
         if charges is not None:  # what the step's letter claims beyond the invoices
             details["charges"] = charges
+        if blocked:  # (the key is left out without a block, as before blocks existed)
+            details["blocked_invoices"] = sorted(blocked)
         return details
 
     def _overdue(self, day: dt.date) -> list:
@@ -504,4 +509,16 @@ class CustomerMonitor:
                 "last_step": position["last_step"],
                 "days_since_last_step": position["days_since_last_step"],
                 "on_hold": bool(self.holds), "promise_broken": position["promise_broken"],
-                "dispute_open": position["dispute_open"]}
+                "dispute_open": position["dispute_open"],
+                "dunning_block": block_text(self.account.dunning_blocks_on(day))}
+
+
+def block_text(blocks: Mapping) -> str | None:
+    """The dunning blocks in force as the worklist shows them: what is blocked (the
+    customer, or an invoice), why, and until when; None without any."""
+    if not blocks:
+        return None
+    return "; ".join(
+        f"{block.invoice_id or 'customer'}: {block.reason}"
+        + (f" (expires {block.expires_on.isoformat()})" if block.expires_on else "")
+        for _, block in sorted(blocks.items()))

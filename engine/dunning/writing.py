@@ -1,0 +1,212 @@
+"""Writing dunning letters and account statements as files, each recorded in the audit
+trail.
+
+Every document is rendered first (a template error stops the run before any file is
+written), then written as one file in the output folder, then recorded: one audit record
+per document (kind ``letter`` or ``statement``) naming the customer, its day, the step,
+the language, the templates and their SHA-256, the file's name, the SHA-256 of its bytes
+and the amounts it claims, so that an auditor can prove which letter was sent. A document
+has a key (a letter: the collections step it answers; a statement: the customer and its
+day): one already recorded is not recorded again, and its file is written again only when
+its bytes are the recorded ones. One that now renders other bytes (a template or the log
+changed since) is reported and its file left alone. All of it happens in one write
+transaction, so two runs at once cannot record a document twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from ..audit.store import AuditStore, NewRecord
+from ..canonical import canonical_json
+from ..errors import CreditRulesError
+from ..monitor.run import log_rates
+from ..ruleset.compiler import CompiledRuleset
+from .documents import Document, letters_due, statements_due
+from .templates import Chosen, LetterTemplates, long_date
+
+WRITTEN, RECORDED_BEFORE, DIFFERS = "written", "recorded before", "differs"
+NO_TEMPLATE = "no template"  # (and a step's own: "blocked", "nothing due", see documents)
+
+
+class DunningError(CreditRulesError):
+    """Documents that cannot be written where asked."""
+
+
+@dataclass
+class Written:
+    """What became of one document: its status (written, recorded before, differs, no
+    template, blocked, nothing due), file, digest, language, template and the record's
+    number."""
+
+    kind: str
+    customer_id: str
+    day: dt.date
+    document: str
+    status: str
+    file: str | None = None
+    sha256: str | None = None
+    language: str | None = None
+    template: str | None = None
+    note: str | None = None
+    fallback: str | None = None  # written in another language than the customer's: why
+    seq: int | None = None
+    total: str | None = None  # a letter's total due, a statement's balance
+
+    def to_dict(self) -> dict:
+        return {"date": self.day.isoformat(), "customer_id": self.customer_id,
+                "kind": self.kind, "document": self.document, "status": self.status,
+                "language": self.language, "total": self.total, "file": self.file,
+                "sha256": self.sha256, "template": self.template, "note": self.note,
+                "seq": self.seq}
+
+
+@dataclass
+class WriteReport:
+    """Every document considered, in order, and where they went."""
+
+    as_of: dt.date
+    out: Path
+    documents: list[Written] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(item.status == status for item in self.documents)
+
+    @property
+    def differing(self) -> list[Written]:
+        return [item for item in self.documents if item.status == DIFFERS]
+
+
+def write_letters(store: AuditStore, ruleset: CompiledRuleset, ruleset_folder: str | Path,
+                  as_of: dt.date, out: str | Path, *, label: str | None = None
+                  ) -> WriteReport:
+    """Write and record a letter for every collections step taken on or before ``as_of``
+    that has none yet, from the templates of ``ruleset_folder`` (``label``: how messages
+    name it). A step without a template in any language gets no letter; a customer or
+    invoices under a dunning block that day are left out."""
+    templates = LetterTemplates(ruleset_folder, label)
+    with store.atomic():
+        return _write(store, ruleset, templates, letters_due(store, ruleset, as_of),
+                      as_of, out)
+
+
+def write_statements(store: AuditStore, ruleset: CompiledRuleset,
+                     ruleset_folder: str | Path, as_of: dt.date, out: str | Path, *,
+                     since: dt.date | None = None, label: str | None = None) -> WriteReport:
+    """Write and record the account statement on ``as_of`` of every customer with open
+    items, unapplied cash or payments since ``since`` (default: the first day of
+    ``as_of``'s month)."""
+    templates = LetterTemplates(ruleset_folder, label)
+    since = since or as_of.replace(day=1)
+    if since > as_of:
+        raise DunningError(f"the period starts ({since.isoformat()}) after the statement "
+                           f"date ({as_of.isoformat()})")
+    rates = log_rates(store, ruleset, as_of)
+    with store.atomic():
+        return _write(store, ruleset, templates,
+                      statements_due(store, ruleset, as_of, since, rates), as_of, out)
+
+
+def _write(store: AuditStore, ruleset: CompiledRuleset, templates: LetterTemplates,
+           documents: list[Document], as_of: dt.date, out: str | Path) -> WriteReport:
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise DunningError(f"{out}: not a folder")
+    report = WriteReport(as_of, folder)
+    recorded = _recorded(store)
+    rendered: list[tuple[Written, Document, Chosen, bytes]] = []
+    for document in documents:
+        status, note = document.skipped or (WRITTEN, None)
+        item = Written(document.kind, document.customer.id, document.day, document.document,
+                       status, note=note)
+        report.documents.append(item)
+        if document.skipped:
+            continue
+        chosen = templates.choose(document.document, document.customer.language)
+        if chosen is None:
+            item.status, item.note = NO_TEMPLATE, (
+                f"no template for {document.document} in {templates.label}")
+            continue
+        data = templates.render(chosen, _values(document, chosen, ruleset))
+        item.language, item.template = chosen.language, chosen.name
+        item.note = item.fallback = chosen.fallback
+        item.file = _file_name(document, chosen)
+        item.sha256 = hashlib.sha256(data).hexdigest()
+        item.total = document.amounts.get("total_due", document.amounts.get("balance"))
+        rendered.append((item, document, chosen, data))
+    records = []
+    for item, document, chosen, data in rendered:
+        before = recorded.get(document.key)
+        if before is not None and before[1] != item.sha256:
+            item.status, item.seq = DIFFERS, before[0]
+            item.note = (f"renders other bytes than record {before[0]} (sha256 "
+                         f"{before[1][:12]}): a template or the log changed since; "
+                         "the file is left as it was")
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / item.file
+        if not path.is_file() or path.read_bytes() != data:
+            path.write_bytes(data)
+        if before is not None:
+            item.status, item.seq = RECORDED_BEFORE, before[0]
+            continue
+        item.status = WRITTEN
+        records.append((item, _record(document, chosen, item, data, templates, ruleset)))
+    if records:
+        store.store_ruleset(ruleset)
+        for (item, _), (seq, _) in zip(records, store.append(r for _, r in records),
+                                       strict=True):
+            item.seq = seq
+    return report
+
+
+def _recorded(store: AuditStore) -> dict[str, tuple[int, str]]:
+    """Key -> (seq, sha256) of every letter and statement recorded."""
+    return {body["key"]: (row["seq"], body["sha256"]) for row in store.iter_rows(
+        "SELECT seq, body FROM records WHERE kind IN ('letter', 'statement') ORDER BY seq")
+        for body in [json.loads(row["body"])]}
+
+
+def _values(document: Document, chosen: Chosen, ruleset: CompiledRuleset) -> dict:
+    """What a template reads: the document (its kind, date, reference, language), the
+    customer, the ruleset, and the document's own values."""
+    return {**document.values, "customer": document.customer.values(),
+            "document": {"kind": document.kind, "name": document.document,
+                         "date": document.day, "language": chosen.language,
+                         "date_text": long_date(document.day, chosen.language),
+                         "reference": _reference(document)},
+            "ruleset": {"name": ruleset.name, "version": ruleset.version}}
+
+
+def _reference(document: Document) -> str:
+    """The reference a letter carries: customer, day and document."""
+    return f"{document.customer.id}/{document.day.strftime('%Y%m%d')}/{document.document}"
+
+
+def _file_name(document: Document, chosen: Chosen) -> str:
+    """DAY-CUSTOMER-DOCUMENT.EXT (the customer id quoted: it may hold / and :)."""
+    return f"{document.day.isoformat()}-{quote(document.customer.id, safe='')}-" \
+           f"{document.document}{chosen.suffix}"
+
+
+def _record(document: Document, chosen: Chosen, item: Written, data: bytes,
+            templates: LetterTemplates, ruleset: CompiledRuleset) -> NewRecord:
+    body = {"kind": document.kind, "key": document.key, "customer_id": document.customer.id,
+            "as_of": document.day.isoformat(), "document": document.document,
+            "language": chosen.language, "asked_language": document.customer.language,
+            "template": chosen.name, "templates": templates.digests(chosen),
+            "file": item.file, "sha256": item.sha256, "bytes": len(data),
+            "amounts": document.amounts, **document.source,
+            "ruleset": ruleset.identity}
+    if chosen.fallback:
+        body["fallback"] = chosen.fallback
+    return NewRecord(document.kind, canonical_json(body), customer_id=document.customer.id,
+                     as_of=document.day.isoformat(),
+                     outcome=document.document if document.kind == "letter" else None,
+                     ruleset_name=ruleset.name, ruleset_version=ruleset.version,
+                     ruleset_hash=ruleset.hash)
