@@ -219,7 +219,7 @@ def _datetime(text: str) -> dt.datetime:
     day = _date(match.group(1))
     clock = _clock(match, 1, text, DATETIME)
     if offset == "Z":
-        zone = dt.timezone.utc
+        zone = dt.UTC
     else:
         hours, minutes = int(offset[1:3]), int(offset[4:6])
         if hours > 23 or minutes > 59:
@@ -414,7 +414,7 @@ def months_between(earlier: dt.date, later: dt.date) -> int:
 
 # --- static checks: a value strictly between two others ---------------------------------
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _ordinal(value) -> int:
@@ -442,8 +442,8 @@ def _from_ordinal(kind: str, number: int):
 
 
 _SCALE_ENDS = {DATE: (1, dt.date.max.toordinal()), TIME: (0, _MICROS_PER_DAY - 1),
-               DATETIME: (_ordinal(dt.datetime(1, 1, 2, tzinfo=dt.timezone.utc)),
-                          _ordinal(dt.datetime(9999, 12, 30, tzinfo=dt.timezone.utc))),
+               DATETIME: (_ordinal(dt.datetime(1, 1, 2, tzinfo=dt.UTC)),
+                          _ordinal(dt.datetime(9999, 12, 30, tzinfo=dt.UTC))),
                DURATION: (-_MAX_DAYS * _MICROS_PER_DAY, _MAX_DAYS * _MICROS_PER_DAY),
                YEARS_MONTHS: (-_MAX_MONTHS, _MAX_MONTHS)}
 
@@ -466,3 +466,27 @@ def between(kind: str, low, high):
 def text(value) -> str:
     """A temporal value as a cell or a message writes it (ISO 8601)."""
     return value.isoformat()
+
+
+# --- DMN's name with spaces -------------------------------------------------------------
+
+_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.S)
+_DATE_AND_TIME = re.compile(r"\bdate([ \t]+)and([ \t]+)time(?=[ \t]*\()")
+_SPELLED = re.compile(r"^date_+and_+time$")
+
+
+def spell_dmn_names(source: str) -> str:
+    """``source`` with DMN's ``date and time(`` (outside quotes) written as one name of
+    the same length (``date_and_time(``), so that offsets in messages stay right."""
+    if "and" not in source:
+        return source
+    masked = _QUOTED.sub(lambda m: " " * len(m.group(0)), source)
+    for match in reversed(list(_DATE_AND_TIME.finditer(masked))):
+        name = "date" + "_" * len(match.group(1)) + "and" + "_" * len(match.group(2)) + "time"
+        source = source[:match.start()] + name + source[match.end():]
+    return source
+
+
+def function_name(name: str) -> str:
+    """The name a function call is known by (``date__and_time`` is ``date_and_time``)."""
+    return "date_and_time" if _SPELLED.match(name) else name
