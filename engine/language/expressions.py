@@ -530,7 +530,8 @@ class _Writer:
         except ValueError as exc:
             raise self.fail(node, str(exc)) from None
         if temporal.type_of(value) != typ:
-            raise self.fail(node, f"'{node.value}' is not a {typ}")
+            raise self.fail(node, f"'{node.value}' is a {temporal.type_of(value)}, not a "
+                                  f"{typ}")
         return self.ctx.constant(value)
 
     def membership(self, op, left_code, ltype, lnull, right_node, depth):
