@@ -210,8 +210,8 @@ FUNCTIONS = {
     "date": "date('2026-01-31'): a date constant",
     "months_between": "months_between(earlier, later): whole months",
     "time": "time('09:30:00'): a time of day constant",
-    "datetime": "datetime('2026-01-31T09:30:00+01:00'): a date and time (with its offset)",
-    "date_and_time": "date and time('2026-01-31T09:30:00Z'): DMN's name for datetime()",
+    "datetime": "datetime('2026-01-31T09:30:00+01:00'), or as DMN writes it date and "
+                "time('...'): a date and time (with its offset)",
     "duration": "duration('P30D'), duration('P1Y6M'): a duration constant",
 }
 # A decision reads no clock: its date is as_of, recorded with it.

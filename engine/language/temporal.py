@@ -38,8 +38,7 @@ DURATION, YEARS_MONTHS = "duration", "years_months_duration"
 # Every temporal type; each is ordered within itself and never compared with another.
 TEMPORAL = frozenset({DATE, TIME, DATETIME, DURATION, YEARS_MONTHS})
 # What each constant function gives, by the name an expression calls it by.
-CONSTANT_FUNCTIONS = {"date": DATE, "time": TIME, "datetime": DATETIME,
-                      "date_and_time": DATETIME, "duration": DURATION}
+CONSTANT_FUNCTIONS = {"date": DATE, "time": TIME, "datetime": DATETIME, "duration": DURATION}
 
 _MICROS_PER_DAY = 86_400_000_000
 _MAX_DAYS = 3_660_000  # beyond any two days of the calendar: a bigger duration is a typo
@@ -488,5 +487,5 @@ def spell_dmn_names(source: str) -> str:
 
 
 def function_name(name: str) -> str:
-    """The name a function call is known by (``date__and_time`` is ``date_and_time``)."""
-    return "date_and_time" if _SPELLED.match(name) else name
+    """The name a function call is known by: DMN's ``date and time`` is ``datetime``."""
+    return "datetime" if _SPELLED.match(name) else name
