@@ -260,6 +260,9 @@ def test_cells_on_their_edges(cell, typ, value, expected):
     ("[P2D..P1D]", "duration", "is empty", 0), ("> 3", "duration", "the number 3", 2),
     ('[date("2026-01-01")..2026-02-30]', "date", "'2026-02-30' is not a date", 21),
     ("[09:00..25:00]", "time", "no such time of day", 8),
+    ("> 2026-01-31", "datetime", "'2026-01-31' is a date, not a datetime", 2),
+    ("[09:00..)", "duration", "'09:00' is a time, not a duration", 1),
+    ("> P1D", "date", "'P1D' is a duration, not a date", 2),
 ])
 def test_bad_cells_are_located(cell, typ, fragment, offset):
     with pytest.raises(ExpressionError) as info:

@@ -161,6 +161,15 @@ def looks_like(typ: str, text: str) -> bool:
     return bool(pattern and pattern.match(text))
 
 
+def bare_kind(typ: str, text: str) -> str | None:
+    """The type whose ISO form ``text`` (a bare cell value) has, trying ``typ`` first;
+    None when it looks like none of them."""
+    for kind in (typ, DATE, DATETIME, TIME, DURATION):
+        if looks_like(kind, text):
+            return kind
+    return None
+
+
 def parse(typ: str, text: str):
     """The value of type ``typ`` that ISO 8601 ``text`` names; ValueError saying why not.
     For ``duration`` a text in years and months gives a YearsMonths (as DMN's duration()

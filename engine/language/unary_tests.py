@@ -287,9 +287,10 @@ class _CellBuilder:
             except ValueError:
                 raise ExpressionError(f"'{stripped}' is not a date", offset) from None
             return self.ctx.constant(value), value
-        if self.type in TEMPORAL and temporal.looks_like(self.type, stripped):
+        kind = temporal.bare_kind(self.type, stripped) if self.type in TEMPORAL else None
+        if kind is not None:
             try:  # a bare 09:30, 2026-01-31T09:30:00Z or P30D in a column of its type
-                value = temporal.parse(self.type, stripped)
+                value = temporal.parse(kind, stripped)
             except ValueError as exc:
                 raise ExpressionError(str(exc), offset) from None
             if temporal.type_of(value) != self.type:
