@@ -41,7 +41,7 @@ TEMPORAL = frozenset({DATE, TIME, DATETIME, DURATION, YEARS_MONTHS})
 CONSTANT_FUNCTIONS = {"date": DATE, "time": TIME, "datetime": DATETIME, "duration": DURATION}
 
 _MICROS_PER_DAY = 86_400_000_000
-_MAX_DAYS = 3_660_000  # beyond any two days of the calendar: a bigger duration is a typo
+_MAX_DAYS = 3_660_000  # longer than the calendar (years 1 to 9999): a bigger one is a typo
 _MAX_MONTHS = 12 * 10_000
 
 
@@ -59,6 +59,9 @@ class _Amount:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._count})"
+
+    def __reduce__(self):  # pickled across worker processes as the count it holds
+        return type(self), (self._count,)
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self._count))
@@ -243,7 +246,7 @@ def _duration(text: str, typ: str) -> Duration | YearsMonths:
         sign, years, months = match.groups()
         total = int(years or 0) * 12 + int(months or 0)
         if total > _MAX_MONTHS:
-            raise ValueError(f"{_show(text)} is longer than any two days of the calendar")
+            raise ValueError(f"{_show(text)} is longer than the calendar (10,000 years)")
         return YearsMonths(-total if sign else total)
     if typ == YEARS_MONTHS:
         raise ValueError(f"{_show(text)} is not a years and months duration "
@@ -262,7 +265,7 @@ def _duration(text: str, typ: str) -> Duration | YearsMonths:
         int(seconds or 0)
     micros = micros * 1_000_000 + int((fraction or "").ljust(6, "0"))
     if micros > _MAX_DAYS * _MICROS_PER_DAY:
-        raise ValueError(f"{_show(text)} is longer than any two days of the calendar")
+        raise ValueError(f"{_show(text)} is longer than the calendar (10,000 years)")
     return Duration(-micros if sign else micros)
 
 
@@ -470,10 +473,6 @@ def between(kind: str, low, high):
         return _from_ordinal(kind, (first + last) // 2)
     return _from_ordinal(kind, first if low is not None else last)
 
-
-def text(value) -> str:
-    """A temporal value as a cell or a message writes it (ISO 8601)."""
-    return value.isoformat()
 
 
 # --- DMN's name with spaces -------------------------------------------------------------
