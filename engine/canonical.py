@@ -2,8 +2,8 @@
 
 Keys sorted, no insignificant spaces, UTF-8, no NaN or infinity; amounts (Decimal) are
 written as text so they never pass through a float; an exact number that is not an amount
-(``Exact``: a score, a number a ruleset wrote) as a JSON number; dates as ISO text; tuples
-as lists.
+(``Exact``: a score, a number a ruleset wrote) as a JSON number; dates, times and
+durations (whatever has an ``isoformat()``) as ISO 8601 text; tuples as lists.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ def to_jsonable(value: object) -> object:
         return {k: to_jsonable(v) for k, v in value.items()}
     if isinstance(value, frozenset | set):
         return sorted(to_jsonable(v) for v in value)
+    if hasattr(value, "isoformat"):  # a time of day, a duration (engine.language.temporal)
+        return value.isoformat()
     return value
 
 
@@ -74,6 +76,8 @@ def json_default(value: object) -> object:
         return value.isoformat()
     if isinstance(value, frozenset | set):
         return sorted(value)
+    if hasattr(value, "isoformat"):  # a time of day, a duration
+        return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 

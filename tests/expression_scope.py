@@ -12,6 +12,9 @@ SCOPE = {
     "l": Symbol("list", "l"), "financials.revenue": Symbol("money", "fin_rev"),
     "k": Symbol("integer", "k", nullable=False),
     "x": Symbol("exact", "x"),  # an exact number: a score, a number the ruleset wrote
+    # dates and times (engine.language.temporal)
+    "tm": Symbol("time", "tm"), "ts": Symbol("datetime", "ts"),
+    "du": Symbol("duration", "du"), "ym": Symbol("years_months_duration", "ym"),
 }
 LOCALS = [symbol.code for symbol in SCOPE.values()]
 GENERATED = "<generated expression>"

@@ -243,6 +243,52 @@ def _edited_ruleset(folder: Path) -> None:
         (edited / file).write_text(text.replace(old, new, 1))
 
 
+def _ruleset_with_derived(folder: Path, name: str, derived: str, facts: str) -> Path:
+    """A copy of the shipped ruleset as rulesets/NAME, with ``derived`` (YAML lines) added
+    to its derived facts and ``facts`` to its declared facts."""
+    target = folder / "rulesets" / name
+    shutil.copytree(folder / "rulesets" / "default", target)
+    for file, marker, lines in (("derived.yaml", "derived:\n", derived),
+                                ("facts.yaml", "facts:\n", facts)):
+        text = (target / file).read_text()
+        assert marker in text
+        (target / file).write_text(text.replace(marker, marker + lines, 1))
+    return target
+
+
+def _docs_block(marker: str) -> str:
+    """The YAML block right after ``<!-- marker -->`` in the ruleset language guide."""
+    page = (ROOT / "docs" / "ruleset-language.md").read_text(encoding="utf-8")
+    found = re.search(rf"<!-- {re.escape(marker)} -->\n```yaml\n(.*?\n)```", page, re.S)
+    assert found, marker
+    return found.group(1)
+
+
+TEMPORAL_FACTS = ("  attributes.last_review: {type: date}\n"
+                  "  attributes.review_every: {type: years_months_duration}\n")
+
+
+@scenario("credit decide customer.json --ruleset rulesets/terms --as-of 2026-06-30 --trace "
+          "--no-audit")
+def _terms(folder: Path) -> None:
+    """The guide's derived facts over dates and durations, in a copy of the shipped
+    ruleset, and a customer with the dates they read."""
+    _ruleset_with_derived(folder, "terms", _docs_block("rulesets/terms: derived.yaml"),
+                          TEMPORAL_FACTS)
+    customer = json.loads((folder / "examples/customers/bbb-distributor.json").read_text())
+    customer.setdefault("attributes", {}).update(last_review="2026-05-31",
+                                                 review_every="P1Y6M")
+    (folder / "customer.json").write_text(json.dumps(customer))
+
+
+@scenario("credit validate rulesets/bad-dates")
+def _bad_dates(folder: Path) -> None:
+    _ruleset_with_derived(folder, "bad-dates", (
+        "  bad_term: attributes.review_every > duration('P1Y2M3D')\n"
+        "  bad_instant: attributes.last_review < datetime('2026-01-31T09:30')\n"
+        "  clock: today() > attributes.last_review\n"), TEMPORAL_FACTS)
+
+
 @scenario("credit serve token erp-1 --role integrator --to tokens.jsonl")
 def _tokens_file(folder: Path) -> None:
     """A fresh folder: the tokens file is made by the command."""

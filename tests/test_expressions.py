@@ -19,6 +19,7 @@ from engine.canonical import Exact
 from engine.errors import ExpressionError
 from engine.language.expressions import FUNCTIONS, CodeContext, compile_expression
 from engine.language.runtime import HELPERS
+from engine.language.temporal import Duration, YearsMonths, spell_dmn_names
 from tests.expression_scope import GENERATED, LOCALS, SCOPE, as_function
 
 
@@ -195,6 +196,13 @@ CASES = [
     ("'2020-01-01' <= d", {"d": D(2020, 1, 1)}, True),
     ("d == date('2020-01-01')", {"d": D(2020, 1, 1)}, True),
     ("financials.revenue * 2", {"fin_rev": Decimal(10)}, Decimal(20)),
+    # dates, times and durations (more in test_temporal.py)
+    ("months_between(d, date('2026-02-28'))", {"d": D(2026, 1, 31)}, 1),
+    ("d + duration('P1M')", {"d": D(2026, 1, 31)}, D(2026, 2, 28)),
+    ("tm < time('09:00')", {"tm": dt.time(8, 59, 59)}, True),
+    ("ts == datetime('2026-01-01T09:00:00Z')",
+     {"ts": dt.datetime(2026, 1, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=1)))}, True),
+    ("ts == date and time('2026-01-01T09:00:00Z')", {}, False),
 ]
 
 
@@ -206,7 +214,8 @@ def test_functions(text, values, expected):
 
 
 def test_every_function_is_covered():
-    called = {m for text, _, _ in CASES for m in re.findall(r"(\w+)\(", text)}
+    called = {m for text, _, _ in CASES  # DMN's "date and time(" is date_and_time
+              for m in re.findall(r"(\w+)\(", spell_dmn_names(text))}
     assert set(FUNCTIONS) <= called
 
 
@@ -335,6 +344,7 @@ TOKENS = [
     ">=", "==", "!=", "=", ":=", ",", ".", ":", ";", "@", "~", "&", "|", "!", "?", "#", "\\",
     "(", ")", "[", "]", "{", "}", "'", '"', "f'", "b'", "0", "1", "2.5", "0.0", "1e308", "10",
     "'2020-01-01'", "'PWNED'", "'a'", "\n", "\t", " ", "\x00",
+    "tm", "ts", "du", "ym", "'P30D'", "'-P1Y6M'", "'09:30'", "'2026-01-31T00:00Z'", "date and time",
 ]
 NUMS = st.recursive(
     st.sampled_from(["n", "i", "m", "k", "financials.revenue", "0", "1", "2.5", "-3", "null"]),
@@ -361,11 +371,21 @@ TEXTS = st.one_of(
 SAMPLES = [
     {**dict.fromkeys(LOCALS), "k": 0},
     {"n": 0.0, "i": 0, "m": Decimal(0), "s": "", "b": False, "d": D(2020, 2, 29), "l": [],
-     "fin_rev": Decimal(0), "k": 0, "x": 0},
+     "fin_rev": Decimal(0), "k": 0, "x": 0, "tm": dt.time(0, 0), "ts": None,
+     "du": Duration(0), "ym": YearsMonths(0)},
     {"n": -2.5, "i": 7, "m": Decimal("1234.56"), "s": "a", "b": True, "d": D(2026, 1, 31),
-     "l": ["a", "b"], "fin_rev": Decimal("-0.01"), "k": 3, "x": Exact("-0.3")},
+     "l": ["a", "b"], "fin_rev": Decimal("-0.01"), "k": 3, "x": Exact("-0.3"),
+     "tm": dt.time(12, 0), "ts": dt.datetime(2026, 1, 31, 10, tzinfo=dt.UTC),
+     "du": Duration(-1), "ym": YearsMonths(-13)},
     {"x": 4, "n": 1e308, "i": 10 ** 20, **dict.fromkeys(("m", "s", "b", "d", "l", "fin_rev")),
-     "k": -1},
+     "k": -1, **dict.fromkeys(("tm", "ts", "du", "ym"))},
+    # dates and durations at the ends of the calendar: arithmetic gives null, never raises
+    {**dict.fromkeys(LOCALS), "d": D(9999, 12, 31), "tm": dt.time(23, 59, 59, 999999),
+     "ts": dt.datetime(1, 1, 1, tzinfo=dt.UTC), "du": Duration(-10 ** 18),
+     "ym": YearsMonths(10 ** 6), "i": 10 ** 20, "k": -1},
+    {**dict.fromkeys(LOCALS), "d": D(1, 1, 1), "tm": dt.time(0, 0),
+     "ts": dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC), "du": Duration(0),
+     "ym": YearsMonths(-1), "k": 0},
 ]
 SAFE_BUILTINS = {"min", "max", "abs", "float", "int"}
 SAFE_NODES = (ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Compare,

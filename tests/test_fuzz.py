@@ -24,6 +24,7 @@ from engine.batch import RowSettings, decide_rows
 from engine.canonical import Exact
 from engine.errors import ExpressionError
 from engine.language.expressions import FUNCTIONS, CodeContext, compile_expression
+from engine.language.temporal import Duration, YearsMonths
 from tests.expression_scope import SCOPE, as_function
 
 NAMES = [*SCOPE, "unknown", "financials.nothing", "__class__", "os"]
@@ -36,7 +37,8 @@ NUMBERS = st.one_of(
                      "0x1f", "1j", "1e-400", "0.0"]),
     st.floats(allow_nan=False, allow_infinity=False).map(repr))
 TEXTS = st.sampled_from(["'A'", "'x' * 3", "\"\"", "'2026-01-01'", "'AAA'", "b'x'",
-                         "f'{n}'", "'\\u00e9'", "'\\x00'"])
+                         "f'{n}'", "'\\u00e9'", "'\\x00'", "'P30D'", "'-P1Y6M'", "'09:30'",
+                         "'2026-01-31T09:30:00+01:00'"])
 LEAVES = st.one_of(NUMBERS.map(str), TEXTS, st.sampled_from(NAMES),
                    st.sampled_from(["true", "false", "null", "True", "None", "..."]))
 BINARY = ["+", "-", "*", "/", "//", "%", "**", "<<", ">>", "&", "|", "^", "@"]
@@ -139,6 +141,13 @@ VALUES = st.fixed_dictionaries({
     "x": st.one_of(st.none(), st.integers(-(10 ** 6), 10 ** 6),
                    st.decimals(allow_nan=False, allow_infinity=False, places=3,
                                min_value=-(10 ** 9), max_value=10 ** 9).map(Exact)),
+    # dates and times (engine.language.temporal), up to the ends of what each can hold
+    "tm": st.one_of(st.none(), st.times()),
+    "ts": st.one_of(st.none(), st.datetimes(timezones=st.sampled_from(
+        [dt.UTC, dt.timezone(dt.timedelta(hours=1)),
+         dt.timezone(dt.timedelta(hours=-5, minutes=-30))]))),
+    "du": st.one_of(st.none(), st.integers(-(10 ** 20), 10 ** 20).map(Duration)),
+    "ym": st.one_of(st.none(), st.integers(-(10 ** 8), 10 ** 8).map(YearsMonths)),
 })
 # What a rule may stop on, and decide() turns into a DecisionError naming the rule:
 # numbers past what can be held. Anything else (a TypeError, a NameError...) is a bug.

@@ -175,7 +175,8 @@ def test_schema_problems_in_several_files_are_all_reported_sorted(tmp_path):
         f"{folder}/approval.yaml:4:15: /table/hit_policy: must be one of 'unique', 'first', "
         "'priority', 'any', 'collect', 'rule_order', 'output_order'; got 'firts'",
         f"{folder}/facts.yaml:3:11: /facts/financials.revenue/type: must be one of 'number', "
-        "'integer', 'money', 'string', 'boolean', 'date', 'list'; got 'monney'",
+        "'integer', 'money', 'string', 'boolean', 'date', 'time', 'datetime', 'duration', "
+        "'years_months_duration', 'list'; got 'monney'",
     ]
 
 

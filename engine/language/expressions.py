@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..errors import ExpressionError
+from . import temporal
 from .runtime import written
+from .temporal import TEMPORAL
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
@@ -135,7 +137,7 @@ def parse(source: str) -> ast.Expression:
     if "\x00" in source:
         raise ExpressionError("expression contains a NUL character", source.index("\x00"))
     try:
-        tree = ast.parse(source, mode="eval")
+        tree = ast.parse(temporal.spell_dmn_names(source), mode="eval")
     except SyntaxError as exc:
         message = (exc.msg or "invalid syntax").replace("'(' was never closed",
                                                         "unclosed parenthesis")
@@ -206,7 +208,14 @@ FUNCTIONS = {
     "days_between": "days_between(earlier, later): whole days",
     "years_between": "years_between(earlier, later): whole years",
     "date": "date('2026-01-31'): a date constant",
+    "months_between": "months_between(earlier, later): whole months",
+    "time": "time('09:30:00'): a time of day constant",
+    "datetime": "datetime('2026-01-31T09:30:00+01:00'), or as DMN writes it date and "
+                "time('...'): a date and time (with its offset)",
+    "duration": "duration('P30D'), duration('P1Y6M'): a duration constant",
 }
+# A decision reads no clock: its date is as_of, recorded with it.
+_NO_CLOCK = {"today", "now"}
 
 
 class _Writer:
@@ -315,6 +324,11 @@ class _Writer:
         if isinstance(node.op, ast.Not):
             self.need(node.operand, typ, {BOOLEAN}, "'not'")
             return f"(not {code})", BOOLEAN, False
+        if isinstance(node.op, ast.USub) and typ in (temporal.DURATION,
+                                                     temporal.YEARS_MONTHS):
+            code, nullable = self.null_guarded([(code, typ, nullable)],
+                                               lambda xs: f"_t_neg({xs[0]})")
+            return code, typ, nullable
         if isinstance(node.op, ast.USub | ast.UAdd):
             self.need(node.operand, typ, NUMERIC, "a sign")
             sign = "-" if isinstance(node.op, ast.USub) else "+"
@@ -338,6 +352,9 @@ class _Writer:
         right, rtype, rnull = self.visit(node.right, depth)
         if symbol == "+" and STRING in (ltype, rtype) and {ltype, rtype} <= {STRING, NULL}:
             return self.joined((left, lnull), (right, rnull))
+        if ltype in TEMPORAL or rtype in TEMPORAL:
+            return self.temporal_arithmetic(node, symbol, (left, ltype, lnull),
+                                            (right, rtype, rnull))
         self.need(node.left, ltype, NUMERIC, f"'{symbol}'")
         self.need(node.right, rtype, NUMERIC, f"'{symbol}'")
         result = _arith_type(symbol, ltype, rtype)
@@ -392,6 +409,24 @@ class _Writer:
         tests = [f"{first} is None" for first, nullable in ((lfirst, lnull), (rfirst, rnull))
                  if nullable]
         return f"(None if {' or '.join(tests)} else {llater} + {rlater})", STRING, True
+
+    def temporal_arithmetic(self, node: ast.BinOp, symbol: str, left, right):
+        """Dates, times and durations: what engine.language.temporal allows, through its
+        helpers (a date moved out of the calendar is null)."""
+        ltype, rtype = left[1], right[1]
+        if NULL in (ltype, rtype):
+            return "None", NULL, True
+        result = temporal.arithmetic_type(ltype, symbol, rtype)
+        if result is None:
+            hint = " (add or subtract a duration, e.g. + duration('P30D'))" if \
+                symbol in "+-" and {ltype, rtype} & {DATE, temporal.DATETIME} and \
+                {ltype, rtype} & NUMERIC else ""
+            raise self.fail(node, f"{shown(ltype)} {symbol} {shown(rtype)} has no "
+                                  f"meaning{hint}")
+        helper = {"+": "_t_add", "-": "_t_sub", "*": "_t_mul"}[symbol]
+        code, nullable = self.null_guarded([left, right],
+                                           lambda xs: f"{helper}({xs[0]}, {xs[1]})")
+        return code, result, nullable or temporal.can_be_null(ltype, symbol, rtype)
 
     def as_money(self, code: str, typ: str, node: ast.AST) -> str:
         """Code that gives ``code`` as a Decimal (constants converted once, at compile)."""
@@ -473,10 +508,10 @@ class _Writer:
         (lcode, ltype, lnode), (rcode, rtype, rnode) = left, right
         if NULL in (ltype, rtype):
             raise self.fail(node, "comparing with null is always false: use is_missing(x)")
-        if ltype == DATE and rtype == STRING and isinstance(rnode, ast.Constant):
-            rcode, rtype = self.date_constant(rnode), DATE
-        if rtype == DATE and ltype == STRING and isinstance(lnode, ast.Constant):
-            lcode, ltype = self.date_constant(lnode), DATE
+        if ltype in TEMPORAL and rtype == STRING and isinstance(rnode, ast.Constant):
+            rcode, rtype = self.temporal_constant(rnode, ltype), ltype
+        if rtype in TEMPORAL and ltype == STRING and isinstance(lnode, ast.Constant):
+            lcode, ltype = self.temporal_constant(lnode, rtype), rtype
         if ltype in NUMERIC and rtype in NUMERIC:
             if ltype == MONEY and _is_literal(rnode):
                 rcode = self.as_money(rcode, rtype, rnode)
@@ -506,6 +541,20 @@ class _Writer:
             return self.ctx.constant(dt.date.fromisoformat(node.value))
         except ValueError:
             raise self.fail(node, f"'{node.value}' is not a date (YYYY-MM-DD)") from None
+
+    def temporal_constant(self, node: ast.Constant, typ: str) -> str:
+        """The constant of type ``typ`` a text literal names (ISO 8601), or a located
+        error."""
+        if typ == DATE:
+            return self.date_constant(node)
+        try:
+            value = temporal.parse(typ, node.value)
+        except ValueError as exc:
+            raise self.fail(node, str(exc)) from None
+        if temporal.type_of(value) != typ:
+            raise self.fail(node, f"'{node.value}' is a {temporal.type_of(value)}, not a "
+                                  f"{typ}")
+        return self.ctx.constant(value)
 
     def membership(self, op, left_code, ltype, lnull, right_node, depth):
         negate = isinstance(op, ast.NotIn)
@@ -571,7 +620,10 @@ class _Writer:
     def visit_Call(self, node: ast.Call, depth: int):
         if not isinstance(node.func, ast.Name):
             raise self.fail(node, "only the built-in functions may be called")
-        name = node.func.id
+        name = temporal.function_name(node.func.id)
+        if name in _NO_CLOCK:
+            raise self.fail(node, f"{name}() does not exist: a decision reads no clock; "
+                                  "use as_of, the decision's date (recorded with it)")
         if name not in FUNCTIONS:
             hint = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
             extra = f" (did you mean '{hint[0]}'?)" if hint else ""
@@ -581,6 +633,8 @@ class _Writer:
             raise self.fail(node, f"{name}() takes no named arguments")
         if name == "date":
             return self.call_date(node)
+        if name in temporal.CONSTANT_FUNCTIONS:
+            return self.call_temporal(node, name)
         args = [self.visit(arg, depth) for arg in node.args]
         return getattr(self, "call_" + name)(node, args)
 
@@ -615,7 +669,7 @@ class _Writer:
     def call_min(self, node, args, fn="min"):
         self.arity(node, args, 2, 100)
         typ, codes = self.unify(node, args, node.args)
-        if typ not in NUMERIC | {DATE, NULL}:
+        if typ not in NUMERIC | TEMPORAL | {NULL}:
             raise self.fail(node, f"{fn}() compares numbers or dates, not {typ}")
         merged = [(c, typ, n) for c, (_, _, n) in zip(codes, args, strict=True)]
         code, nullable = self.null_guarded(merged, lambda xs: f"{fn}({', '.join(xs)})")
@@ -718,6 +772,24 @@ class _Writer:
 
     def call_years_between(self, node, args):
         return self.call_days_between(node, args, "_years_between")
+
+    def call_months_between(self, node, args):
+        return self.call_days_between(node, args, "_months_between")
+
+    def call_temporal(self, node, name):
+        """time('09:30'), datetime('...+01:00') / date and time(...), duration('P30D')."""
+        typ = temporal.CONSTANT_FUNCTIONS[name]
+        if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) or \
+                not isinstance(node.args[0].value, str):
+            example = {temporal.TIME: "'09:30:00'", temporal.DATETIME:
+                       "'2026-01-31T09:30:00+01:00'"}.get(typ, "'P30D' or 'P1Y6M'")
+            raise self.fail(node, f"{node.func.id.replace('_', ' ')}() takes one text like "
+                                  f"{example}")
+        try:
+            value = temporal.parse(typ, node.args[0].value)
+        except ValueError as exc:
+            raise self.fail(node.args[0], str(exc)) from None
+        return self.ctx.constant(value), temporal.type_of(value), False
 
     def call_date(self, node):
         if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) or \

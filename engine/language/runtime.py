@@ -21,6 +21,7 @@ from decimal import (
 
 from ..canonical import Exact
 from ..errors import DecisionError
+from . import temporal
 
 
 def money(value: float | int | Decimal | None) -> Decimal | None:
@@ -217,4 +218,6 @@ HELPERS: dict[str, object] = {
     "_no_band": no_band, "_top_reasons": top_reasons, "_ZERO": ZERO,
     "_round_money": round_money, "_exact": exact, "_float": to_float, "_mod": exact_mod,
     "_unscaled": unscaled, "_listed": listed,
+    "_t_add": temporal.add, "_t_sub": temporal.subtract, "_t_neg": temporal.negate,
+    "_t_mul": temporal.multiply, "_months_between": temporal.months_between,
 }

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..errors import ExpressionError
+from . import temporal
 from .expressions import (
     BOOLEAN,
     DATE,
@@ -44,6 +45,7 @@ from .expressions import (
     shown,
 )
 from .runtime import written
+from .temporal import TEMPORAL
 
 INPUT_NAME = "_input_"
 _COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.*)$", re.S)
@@ -60,7 +62,8 @@ _FIELD_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 @dataclass(frozen=True)
 class Interval:
     """A range with constant ends; None is unbounded. The ends of an exact column (the
-    score) are exact (int or Decimal), of other number columns ints and floats."""
+    score) are exact (int or Decimal), of other number columns ints and floats, of a date,
+    time or duration column values of its type (engine.language.temporal)."""
 
     low: float | Decimal | None
     low_closed: bool
@@ -214,7 +217,7 @@ class _CellBuilder:
             value_code, constant = self.endpoint(right, right_offset, bare_words="operand")
             code = self.compare(symbol, value_code, offset)
             interval = None
-            if constant is not _NO_VALUE and _is_number(constant) and \
+            if constant is not _NO_VALUE and _is_ordered(constant) and \
                     symbol in ("<", "<=", ">", ">="):
                 interval = Interval(constant if symbol[0] == ">" else None, symbol == ">=",
                                     constant if symbol[0] == "<" else None, symbol == "<=")
@@ -229,7 +232,7 @@ class _CellBuilder:
         low_closed, high_closed = opening == "[", closing == "]"
         if not low_text and not high_text:
             raise ExpressionError("an interval needs at least one end", offset)
-        if self.type not in NUMERIC and self.type != DATE:
+        if self.type not in NUMERIC and self.type not in TEMPORAL:
             raise ExpressionError(f"an interval needs a number or date column, "
                                   f"this one holds {shown(self.type)} values", offset)
         # -inf below and inf above are no bound; the other way round nothing is inside.
@@ -268,7 +271,7 @@ class _CellBuilder:
                                            not (low_closed and high_closed))):
             raise ExpressionError(f"the interval {match.group(0)} is empty", offset)
         if low_value is not _NO_VALUE and high_value is not _NO_VALUE and \
-                all(v is None or _is_number(v) for v in (low_value, high_value)):
+                all(v is None or _is_ordered(v) for v in (low_value, high_value)):
             interval = Interval(low_value, low_closed and low_text != "", high_value,
                                 high_closed and high_text != "")
         return code, interval, _NO_VALUE
@@ -287,6 +290,16 @@ class _CellBuilder:
                 value = dt.date.fromisoformat(stripped)
             except ValueError:
                 raise ExpressionError(f"'{stripped}' is not a date", offset) from None
+            return self.ctx.constant(value), value
+        kind = temporal.bare_kind(self.type, stripped) if self.type in TEMPORAL else None
+        if kind is not None:
+            try:  # a bare 09:30, 2026-01-31T09:30:00Z or P30D in a column of its type
+                value = temporal.parse(kind, stripped)
+            except ValueError as exc:
+                raise ExpressionError(str(exc), offset) from None
+            if temporal.type_of(value) != self.type:
+                raise ExpressionError(f"'{stripped}' is a {temporal.type_of(value)}, not a "
+                                      f"{self.type}", offset)
             return self.ctx.constant(value), value
         if bare_words and self.type == STRING and _BARE_WORD.match(stripped) and \
                 not _NUMBER.match(stripped):
@@ -327,6 +340,8 @@ class _CellBuilder:
                                   f"{shown(self.type)} values", offset)
         if compiled.code.startswith(("'", '"')):
             return compiled.code, ast.literal_eval(compiled.code)
+        if compiled.type in TEMPORAL and compiled.code in self.ctx.constants:
+            return compiled.code, self.ctx.constants[compiled.code]  # date("2026-01-31")
         # Where an exact number meets a float, it is compared as the float nearest to it.
         if self.type == EXACT and compiled.type == NUMBER:
             self.float_ends.add(compiled.code)
@@ -410,13 +425,20 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
+def _is_ordered(value: object) -> bool:
+    """A constant an interval can hold: a number, a date, a time or a duration."""
+    return _is_number(value) or temporal.type_of(value) is not None
+
+
 def _is_constant(code: str) -> bool:
     """True for code that is a literal or a pooled constant (never null)."""
     return bool(_NUMBER.match(code) or re.match(r"^_k\d+$", code)) or \
         code.startswith(("'", '"')) or code in ("True", "False")
 
 
-def _fmt(value: float | Decimal) -> str:
+def _fmt(value: object) -> str:
+    if temporal.type_of(value) is not None:
+        return value.isoformat()
     return str(value) if isinstance(value, Decimal) else repr(value)
 
 

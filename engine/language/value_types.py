@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from . import temporal
+
 
 def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and \
@@ -31,10 +33,14 @@ CHECKS = {
     "date": _date,
     "list": lambda v: isinstance(v, list) and all(
         isinstance(x, str) or _number(x) for x in v),
+    **{typ: (lambda v, t=typ: temporal.fits(v, t))
+       for typ in (temporal.TIME, temporal.DATETIME, temporal.DURATION,
+                   temporal.YEARS_MONTHS)},
 }
 
 
 def fits(value: object, typ: str) -> bool:
     """True when ``value`` is null or a value of the declared type ``typ`` (JSON form: a
-    date is YYYY-MM-DD text; numbers are finite)."""
+    date is YYYY-MM-DD text, a time, datetime or duration ISO 8601 text (a datetime with
+    its offset); numbers are finite)."""
     return value is None or CHECKS[typ](value)

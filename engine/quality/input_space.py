@@ -5,11 +5,13 @@ over instead of the cells' text.
 A number input is cut at every constant its cells mention (``[60..80)`` and ``>= 80`` cut
 at 60 and 80: below 60, 60, between, 80, above 80), within the values it can take (a
 customer field's bounds in ``schemas/customer.schema.json``; whole numbers for an integer
-input). A text or true/false input is cut into the values its cells name, plus "any other
-value" unless the input's values are known (grades, admission outcomes, a field the
-customer schema gives an ``enum``, true/false). A fact declared with ``values`` in
-facts.yaml names its pieces, but the list is for information (nothing refuses another
-value), so "any other value" stays. A missing value is a piece of its own.
+input). A date, time or duration input is cut the same way at the dates, times and
+durations its cells mention (a day, a microsecond or a month the smallest step). A text
+or true/false input is cut into the values its cells name, plus "any other value" unless
+the input's values are known (grades, admission outcomes, a field the customer schema
+gives an ``enum``, true/false). A fact declared with ``values`` in facts.yaml names its
+pieces, but the list is for information (nothing refuses another value), so "any other
+value" stays. A missing value is a piece of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
+from ..language import temporal
 from ..language.expressions import BOOLEAN, INTEGER, NUMERIC
 from ..language.schema_check import load_schema
 from ..language.unary_tests import Interval, UnaryTest
@@ -47,6 +50,11 @@ class Domain:
     @property
     def numeric(self) -> bool:
         return self.type in NUMERIC
+
+    @property
+    def ordered(self) -> bool:
+        """Numbers, dates, times and durations: cut at the constants cells compare with."""
+        return self.numeric or self.type in temporal.TEMPORAL
 
 
 @dataclass(frozen=True)
@@ -102,18 +110,20 @@ def _customer_field(parts: tuple[str, ...]) -> Mapping | None:
 def pieces(domain: Domain, tests: Iterable[UnaryTest | None]) -> list[Piece]:
     """The pieces of ``domain`` cut by the constants of ``tests`` (missing last)."""
     tests = [t for t in tests if t is not None and not t.is_any]
-    result = _number_pieces(domain, tests) if domain.numeric else _value_pieces(domain, tests)
+    result = _number_pieces(domain, tests) if domain.ordered else _value_pieces(domain, tests)
     if domain.nullable:
         result.append(MISSING)
     return result
 
 
 def _number_pieces(domain: Domain, tests: list[UnaryTest]) -> list[Piece]:
-    cuts: set[float] = set()
+    kind = None if domain.numeric else domain.type  # a date, time or duration input
+    cuts: set = set()
     for test in tests:
         for interval in test.intervals or ():
             cuts.update(v for v in (interval.low, interval.high) if v is not None)
-        cuts.update(v for v in test.values or () if _is_number(v))
+        cuts.update(v for v in test.values or () if (
+            _is_number(v) if kind is None else temporal.type_of(v) == kind))
     bounds = domain.range
     cuts.update(v for v in (bounds.low, bounds.high) if v is not None)
     for interval in domain.allowed or ():
@@ -122,13 +132,17 @@ def _number_pieces(domain: Domain, tests: list[UnaryTest]) -> list[Piece]:
     integer = domain.type == INTEGER
     candidates: list[tuple[Interval, float | None]] = []
     previous = None
+
+    def between(low, high):
+        return _between(low, high, integer) if kind is None else \
+            temporal.between(kind, low, high)
+
     for cut in ordered:
-        candidates.append((Interval(previous, False, cut, False),
-                           _between(previous, cut, integer)))
+        candidates.append((Interval(previous, False, cut, False), between(previous, cut)))
         candidates.append((Interval(cut, True, cut, True),
-                           cut if not integer or float(cut).is_integer() else None))
+                           cut if kind or not integer or float(cut).is_integer() else None))
         previous = cut
-    candidates.append((Interval(previous, False, None, False), _between(previous, None, integer)))
+    candidates.append((Interval(previous, False, None, False), between(previous, None)))
     result = []
     for interval, value in candidates:
         if value is None or not bounds.contains(value) or (
@@ -227,7 +241,9 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
-def _number(value: float | Decimal) -> str:
+def _number(value: object) -> str:
+    if temporal.type_of(value) is not None:
+        return value.isoformat()
     return str(value) if isinstance(value, Decimal) else repr(value)
 
 

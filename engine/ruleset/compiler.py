@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..errors import DecisionError, Problem, ProblemsError
+from ..language import temporal
 from ..language.codegen import FunctionBuilder, Reporter, scope_for
 from ..language.expressions import (
     BOOLEAN,
@@ -52,7 +53,7 @@ RESERVED = {"as_of", *ADMISSION_OUTPUTS, *GRADING_OUTPUTS, *OVERRIDE_OUTPUTS, "c
 
 _JSON_TYPES = {NUMBER: {"number", "integer"}, INTEGER: {"integer"}, MONEY: {"number",
                "integer"}, STRING: {"string"}, BOOLEAN: {"boolean"}, DATE: {"string"},
-               LIST: {"array"}}
+               LIST: {"array"}, **{t: {"string"} for t in temporal.TEMPORAL - {DATE}}}
 
 
 @dataclass(frozen=True)
@@ -350,8 +351,10 @@ def _extract_source(fact_types: Mapping[str, str]) -> str:
                 lines.append(f"    if {local}.__class__ is not dict: {local} = _EMPTY")
                 groups[prefix] = local
         raw = f"{groups[parts[:-1]]}.get({parts[-1]!r})"
-        convert = _CONVERT[fact_types[name]]
-        if parts[0] == "attributes":  # free-form: check the type at decision time
+        convert = _CONVERT.get(fact_types[name], "{}")
+        if fact_types[name] in temporal.TEMPORAL - {DATE}:  # ISO text, read and checked
+            convert = f"_temporal({{}}, {fact_types[name]!r}, {name!r})"
+        elif parts[0] == "attributes":  # free-form: check the type at decision time
             raw = f"_typed({raw}, {fact_types[name]!r}, {name!r})"
         if fact_types[name] == MONEY:
             # Amounts stay exact: a whole amount stays an int (cheap to divide and compare,
@@ -383,4 +386,12 @@ def _typed(value, typ: str, name: str):
     return value
 
 
-_EXTRACT_HELPERS = {"_EMPTY": {}, "_date": _date, "_typed": _typed}
+def _temporal(value, typ: str, name: str):
+    """A time, datetime or duration fact read from its ISO 8601 text."""
+    try:
+        return temporal.read(value, typ, name)
+    except ValueError as exc:
+        raise DecisionError(str(exc)) from None
+
+
+_EXTRACT_HELPERS = {"_EMPTY": {}, "_date": _date, "_typed": _typed, "_temporal": _temporal}
