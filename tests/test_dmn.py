@@ -634,6 +634,32 @@ def test_a_decision_with_several_outputs_is_read_by_its_parts_only(tmp_path):
                      "several outputs (days, label): read one of them, as 'Terms.days'"]
 
 
+def test_a_dmn_15_type_constraint_gives_the_values_as_allowed_values_do(tmp_path):
+    definition = ('<itemDefinition name="tStaff"><typeRef>number</typeRef><typeConstraint>'
+                  '<text>[0..500], 1000</text></typeConstraint></itemDefinition>')
+    inputs = ('<input label="A"><inputExpression typeRef="tStaff"><text>attributes.a</text>'
+              '</inputExpression></input>')
+    spec = imported_table(tmp_path, dmn(definition + "\n" + table(rule("-"), inputs=inputs),
+                                        namespace="https://www.omg.org/spec/DMN/20230324/"
+                                                  "MODEL/"))
+    assert spec["inputs"][0]["values"] == ["[0..500]", 1000]
+
+
+def test_an_output_of_a_several_output_decision_is_read_by_its_name_too(tmp_path):
+    first = ('<decision id="terms" name="Terms"><decisionTable hitPolicy="FIRST">'
+             '<input label="A"><inputExpression typeRef="number"><text>attributes.a</text>'
+             '</inputExpression></input><output name="Days" typeRef="number"/>'
+             '<output name="Label" typeRef="string"/><rule id="x"><inputEntry><text>-</text>'
+             '</inputEntry><outputEntry><text>1</text></outputEntry><outputEntry><text>"a"'
+             '</text></outputEntry></rule></decisionTable></decision>')
+    inputs = ('<input label="T"><inputExpression typeRef="number"><text>Days</text>'
+              '</inputExpression></input>')
+    spec = imported_table(tmp_path, dmn(first + "\n" + table(rule("-", "Terms.Days + 1"),
+                                                              inputs=inputs)))
+    assert spec["inputs"] == [{"name": "terms.days", "description": "T"}]
+    assert spec["rules"][0]["then"] == {"out": "terms.days + 1"}
+
+
 def test_two_outputs_with_one_name_are_refused(tmp_path):
     outputs = ('<output name="Days" typeRef="number"/>\n'
                '<output name="days" typeRef="number"/>')

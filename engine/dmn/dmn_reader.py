@@ -92,7 +92,8 @@ def _item_definition(element: Element, language: str | None) -> ItemDefinition:
     return ItemDefinition(
         element.attributes.get("name", ""),
         type_ref.text.strip() if type_ref is not None else None,
-        allowed=_cell(element.first("allowedValues"), "allowedValues", language),
+        allowed=_cell(element.first("allowedValues"), "allowedValues", language)
+        or _cell(element.first("typeConstraint"), "typeConstraint", language),  # DMN 1.5
         structured=bool(element.all("itemComponent"))
         or element.attributes.get("isCollection") == "true",
         location=element.location)

@@ -112,6 +112,8 @@ class _Converter:
                 names = output_names(table, key)
                 self.parts[key] = [f"{key}.{name}" for name in names]
                 for output, name in zip(table.outputs, names, strict=True):
+                    if output.name:  # as Camunda reads a required decision's outputs
+                        self.decisions.setdefault(output.name, f"{key}.{name}")
                     for alias in aliases:
                         for said in (output.name, output.label, name):
                             if said:
