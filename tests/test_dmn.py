@@ -620,6 +620,19 @@ def test_a_stage_with_the_newer_table_features_exports_and_comes_back(tmp_path):
     assert export_stage(tmp_path / "derived.yaml").text == exported.text
 
 
+def test_an_export_refuses_a_value_list_item_and_an_expression_at_their_places(tmp_path):
+    path = tmp_path / "derived.yaml"
+    path.write_text(NEW_FEATURES_STAGE.replace('"[0..500]", 1000', '"[0..500]", "(..)"')
+                    .replace("{expr: terms.days / 2}", "{expr: round(terms.days / 2)}"))
+    with pytest.raises(ProblemsError) as caught:
+        export_stage(path, display="derived.yaml")
+    assert [str(p) for p in caught.value.problems] == [
+        "derived.yaml:7:71: cannot be written as DMN: an interval with no ends allows every "
+        "number: leave the values out",
+        "derived.yaml:24:69: cannot be written as DMN: the function round() has no DMN "
+        "form here"]
+
+
 def test_a_decision_with_several_outputs_is_read_by_its_parts_only(tmp_path):
     first = ('<decision id="terms" name="Terms"><decisionTable hitPolicy="FIRST">'
              '<input label="A"><inputExpression typeRef="number"><text>attributes.a</text>'

@@ -156,9 +156,13 @@ class _Writer:
         every text item does (``"[0..500]"`` is an interval, ``retail`` a text)."""
         ranges: dict[str, str] = {}
         if intervals:
-            for value in values:
+            for index, value in enumerate(values):
                 if isinstance(value, str):
-                    written = _interval(value)
+                    try:
+                        written = _interval(value)
+                    except TermError as error:
+                        self.refuse((*path, index), error)
+                        continue
                     if written is None:
                         ranges = {}
                         break
@@ -184,11 +188,15 @@ class _Writer:
         typ = column.get("type")
         if value is None:
             return ""
-        try:
-            if isinstance(value, Mapping):  # {expr: ...}, an expression in any output
+        if isinstance(value, Mapping):  # {expr: ...}, an expression in any output
+            try:
                 expr = read_expression(str(value.get("expr")))
-                reads += names_in(expr)
-                return feel.write_expression(expr)
+            except TermError as error:
+                self.refuse((*path, "expr"), error)
+                return ""
+            reads += names_in(expr)
+            return feel.write_expression(expr)
+        try:
             if typ == "string":
                 if not isinstance(value, str):
                     raise TermError(f"'{column['name']}' holds text")
@@ -218,6 +226,8 @@ def _interval(text: str) -> str | None:
     if tests.negated or len(tests.items) != 1 or not isinstance(tests.items[0], Range):
         return None
     item = tests.items[0]
+    if item.low is None and item.high is None:
+        raise TermError("an interval with no ends allows every number: leave the values out")
     if any(end is not None and not isinstance(end, Num | Neg) for end in (item.low,
                                                                           item.high)):
         return None
