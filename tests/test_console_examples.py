@@ -223,6 +223,8 @@ def _orders_checked(folder: Path) -> None:
 @scenario("credit dmn import examples/dmn/customer-risk.dmn --out risk.yaml --fact "
           "'Days Overdue=credit_history.max_days_overdue_12m' --fact Sector=industry.sector")
 @scenario("credit dmn import examples/dmn/customer-risk.dmn --out risk.yaml")
+@scenario("credit dmn import examples/dmn/credit-terms.dmn --out terms.yaml --fact "
+          "Sector=industry.sector --fact Employees=operating.employees")
 def _dmn_file(folder: Path) -> None:
     """A fresh folder: the examples hold the DMN file."""
 

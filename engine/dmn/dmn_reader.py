@@ -68,7 +68,7 @@ def read_dmn(path: str | Path, display: str | None = None) -> DmnFile:
         if element.namespace != root.namespace:
             continue  # diagrams (DMNDI) and tool extensions
         if element.tag == "itemDefinition":
-            definition = _item_definition(element)
+            definition = _item_definition(element, language)
             items[definition.name] = definition
         elif element.tag == "decision":
             table = _decision(element, problems, language)
@@ -87,12 +87,13 @@ def read_dmn(path: str | Path, display: str | None = None) -> DmnFile:
     return DmnFile(NAMESPACES[namespace], tables, items)
 
 
-def _item_definition(element: Element) -> ItemDefinition:
+def _item_definition(element: Element, language: str | None) -> ItemDefinition:
     type_ref = element.first("typeRef")
     return ItemDefinition(
         element.attributes.get("name", ""),
         type_ref.text.strip() if type_ref is not None else None,
-        restricted=element.first("allowedValues") is not None,
+        allowed=_cell(element.first("allowedValues"), "allowedValues", language)
+        or _cell(element.first("typeConstraint"), "typeConstraint", language),  # DMN 1.5
         structured=bool(element.all("itemComponent"))
         or element.attributes.get("isCollection") == "true",
         location=element.location)

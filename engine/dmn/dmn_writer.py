@@ -76,6 +76,8 @@ def _decision(root: ET.Element, table: DmnTable, repeated: set[str]) -> None:
         expression = ET.SubElement(element, _tag("inputExpression"),
                                    {"typeRef": column.type_ref} if column.type_ref else {})
         ET.SubElement(expression, _tag("text")).text = column.expression.text
+        if column.values is not None:
+            _text(element, "inputValues", column.values.text)
     for number, column in enumerate(table.outputs, start=1):
         attributes = {"id": f"{ident}_output_{number}", "name": column.name or ""}
         if column.label:

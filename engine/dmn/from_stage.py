@@ -18,10 +18,10 @@ from ..language.yaml_source import LocatedDocument
 from . import feel
 from .model import Cell, DmnInput, DmnOutput, DmnRule, DmnTable
 from .ruleset_cells import read_cell, read_expression
-from .terms import TermError, names_in, test_names
+from .terms import Neg, Num, Range, TermError, names_in, test_names
 
 HIT_POLICIES = {"unique": "UNIQUE", "first": "FIRST", "priority": "PRIORITY", "any": "ANY",
-                "collect": "COLLECT", "rule_order": "RULE ORDER"}
+                "collect": "COLLECT", "rule_order": "RULE ORDER", "output_order": "OUTPUT ORDER"}
 
 
 @dataclass
@@ -50,7 +50,12 @@ def stage_tables(doc: LocatedDocument) -> StageTables:
         raise ProblemsError([Problem(Location(doc.file), "no decision tables in this file "
                                      "(a derived stage's tables, or a stage's 'table')")])
     known = set(derived) if isinstance(derived, Mapping) else set()
-    writer = _Writer(doc, known)
+    parts = {}  # a part of a several-output table (terms.days) -> its fact (terms)
+    for key, entry, _ in found:
+        outputs = entry["table"].get("outputs") or []
+        if isinstance(derived, Mapping) and len(outputs) > 1:
+            parts.update({f"{key}.{o.get('name')}": key for o in outputs})
+    writer = _Writer(doc, known, parts)
     tables = [writer.table(key, entry, path) for key, entry, path in found]
     if writer.problems:
         raise ProblemsError(writer.problems)
@@ -62,9 +67,10 @@ def stage_tables(doc: LocatedDocument) -> StageTables:
 
 
 class _Writer:
-    def __init__(self, doc: LocatedDocument, known: set[str]):
+    def __init__(self, doc: LocatedDocument, known: set[str], parts: dict[str, str]):
         self.doc = doc
         self.known = known
+        self.parts = parts
         self.problems: list[Problem] = []
 
     def refuse(self, path: tuple, error: TermError) -> None:
@@ -92,13 +98,20 @@ class _Writer:
                     self.refuse((*path, "inputs", index, "expr"), error)
             else:
                 reads.append(name)
+            values = None
+            if isinstance(column.get("values"), list):
+                values = self.value_list((*path, "inputs", index, "values"),
+                                         column["values"], intervals=True)
             table.inputs.append(DmnInput(Cell(text), label=column.get("description"),
-                                         name=name if "expr" in column else None))
+                                         name=name if "expr" in column else None,
+                                         values=values))
         outputs = spec.get("outputs") or []
-        for column in outputs:
-            priority = column.get("priority")
-            values = Cell(", ".join(feel.quoted(str(v)) for v in priority)) if priority \
-                else None
+        for index, column in enumerate(outputs):
+            key = "values" if "values" in column else "priority"
+            values = None
+            if isinstance(column.get(key), list):
+                values = self.value_list((*path, "outputs", index, key), column[key],
+                                         intervals=False)
             default = None
             if isinstance(spec.get("default"), Mapping) and column["name"] in spec["default"]:
                 default = Cell(self.output((*path, "default", column["name"]),
@@ -133,14 +146,56 @@ class _Writer:
             table.annotation_names = ["description"]
             for rule in table.rules:
                 rule.annotations = rule.annotations or [""]
-        table.required = [n for n in reads if n in self.known and n != key]
+        table.required = [self.parts.get(n, n) for n in reads
+                          if self.parts.get(n, n) in self.known and self.parts.get(n, n) != key]
         return table
+
+    def value_list(self, path: tuple, values: list, intervals: bool) -> Cell | None:
+        """FEEL text of an input's or output's value list: texts quoted, numbers, true/false,
+        and (``intervals``, an input's) the items that read as intervals of numbers when
+        every text item does (``"[0..500]"`` is an interval, ``retail`` a text)."""
+        ranges: dict[str, str] = {}
+        if intervals:
+            for index, value in enumerate(values):
+                if isinstance(value, str):
+                    try:
+                        written = _interval(value)
+                    except TermError as error:
+                        self.refuse((*path, index), error)
+                        continue
+                    if written is None:
+                        ranges = {}
+                        break
+                    ranges[value] = written
+        parts = []
+        for index, value in enumerate(values):
+            if isinstance(value, bool):
+                parts.append("true" if value else "false")
+            elif isinstance(value, int | float):
+                try:
+                    parts.append(feel.plain_number(repr(value)))
+                except TermError as error:
+                    self.refuse((*path, index), error)
+            elif isinstance(value, str):
+                parts.append(ranges.get(value) or feel.quoted(value))
+            else:
+                self.refuse((*path, index), TermError("a value list holds texts, numbers "
+                                                      "and true/false"))
+        return Cell(", ".join(parts)) if parts else None
 
     def output(self, path: tuple, value: object, column: Mapping, reads: list[str]) -> str:
         """FEEL text of an output cell (empty: null)."""
         typ = column.get("type")
         if value is None:
             return ""
+        if isinstance(value, Mapping):  # {expr: ...}, an expression in any output
+            try:
+                expr = read_expression(str(value.get("expr")))
+            except TermError as error:
+                self.refuse((*path, "expr"), error)
+                return ""
+            reads += names_in(expr)
+            return feel.write_expression(expr)
         try:
             if typ == "string":
                 if not isinstance(value, str):
@@ -158,3 +213,22 @@ class _Writer:
         except TermError as error:
             self.refuse(path, error)
             return ""
+
+
+def _interval(text: str) -> str | None:
+    """FEEL text of a value-list item that is an interval of numbers, or None."""
+    if not text.strip().startswith(("[", "(", "]")):
+        return None
+    try:
+        tests = read_cell(text, ())
+    except TermError:
+        return None
+    if tests.negated or len(tests.items) != 1 or not isinstance(tests.items[0], Range):
+        return None
+    item = tests.items[0]
+    if item.low is None and item.high is None:
+        raise TermError("an interval with no ends allows every number: leave the values out")
+    if any(end is not None and not isinstance(end, Num | Neg) for end in (item.low,
+                                                                          item.high)):
+        return None
+    return feel.write_unary_tests(tests)

@@ -73,11 +73,12 @@ class DmnTable:
 
 @dataclass(frozen=True)
 class ItemDefinition:
-    """A named type of the file: its base type, and whether it restricts the values
-    (``allowedValues``), is a collection or has components, which the ruleset cannot say."""
+    """A named type of the file: its base type, the values it allows (``allowedValues``,
+    read as an input's or output's value list), and whether it is a collection or has
+    components, which the ruleset cannot say."""
 
     name: str
     type_ref: str | None
-    restricted: bool
+    allowed: Cell | None
     structured: bool
     location: Location

@@ -1,13 +1,14 @@
 """DMN decision tables into the ruleset's derived stage: one derived fact per decision,
 whose ``table`` is the decision table in the ruleset's own words.
 
-What the ruleset's tables cannot say yet is refused at its element, each with its own
-message (the output order hit policy, several outputs, input and output value lists
-other than a priority order, a default output of a collect table, an expression in a text
-output); nothing is dropped. Names: a FEEL name is a fact path when it already is one
-(``attributes.age``), another decision of the file when it names one, or what ``facts``
-maps it to, or (with ``under``) a field under that prefix (``Applicant Age`` under
-``attributes`` is ``attributes.applicant_age``).
+Every hit policy, several outputs (the fact's parts, read as ``FACT.OUTPUT``), input and
+output value lists (``inputValues``, ``outputValues``, or a type's ``allowedValues``),
+default outputs and output entries that are expressions come across; what the ruleset's
+tables cannot say is refused at its element, each with its own message, and nothing is
+dropped. Names: a FEEL name is a fact path when it already is one (``attributes.age``),
+another decision of the file (or one of its outputs, ``Terms.Days``) when it names one,
+or what ``facts`` maps it to, or (with ``under``) a field under that prefix (``Applicant
+Age`` under ``attributes`` is ``attributes.applicant_age``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from .terms import (
     Neg,
     Null,
     Num,
+    Range,
     TermError,
+    Tests,
     Text,
     map_names,
     map_test_names,
@@ -39,7 +42,9 @@ from .terms import (
 )
 
 HIT_POLICY_NAMES = {"UNIQUE": "unique", "FIRST": "first", "PRIORITY": "priority",
-                    "ANY": "any", "COLLECT": "collect", "RULE ORDER": "rule_order"}
+                    "ANY": "any", "COLLECT": "collect", "RULE ORDER": "rule_order",
+                    "OUTPUT ORDER": "output_order"}
+RANKED = ("PRIORITY", "OUTPUT ORDER")  # the rules are ranked by the outputs' value lists
 # typeRef -> the ruleset's type (FEEL's, and the names Camunda and Drools use).
 TYPES = {"string": "string", "number": "number", "double": "number", "decimal": "number",
          "float": "number", "integer": "integer", "int": "integer", "long": "integer",
@@ -86,6 +91,7 @@ class _Converter:
         self.reads: dict[str, str | None] = {}
         self.keys: dict[int, str] = {}
         self.decisions: dict[str, str] = {}  # a name other decisions use -> derived fact
+        self.parts: dict[str, list[str]] = {}  # a several-output decision -> its parts
 
     def problem(self, where, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -97,11 +103,22 @@ class _Converter:
                 self.problem(table.location, f"decision '{table.decision_name}' has the same "
                              f"name as another decision once written as a fact ('{key}')")
             self.keys[index] = key
-            for alias in (table.decision_name, key):
-                if alias:
-                    self.decisions[" ".join(alias.split())] = key
+            aliases = [" ".join(a.split()) for a in (table.decision_name, key) if a]
+            for alias in aliases:
+                self.decisions[alias] = key
             if len(table.outputs) == 1 and table.outputs[0].name:
                 self.decisions.setdefault(table.outputs[0].name, key)
+            elif len(table.outputs) > 1:  # its parts: Terms.Days, terms.days
+                names = output_names(table, key)
+                self.parts[key] = [f"{key}.{name}" for name in names]
+                for output, name in zip(table.outputs, names, strict=True):
+                    if output.name:  # as Camunda reads a required decision's outputs
+                        self.decisions.setdefault(output.name, f"{key}.{name}")
+                    for alias in aliases:
+                        for said in (output.name, output.label, name):
+                            if said:
+                                self.decisions[f"{alias}.{' '.join(said.split())}"] = \
+                                    f"{key}.{name}"
         derived = {}
         for index, table in enumerate(self.dmn.tables):
             entry = self.table(table, self.keys[index])
@@ -115,7 +132,12 @@ class _Converter:
         if name in self.facts:
             return self.facts[name]
         if name in self.decisions:
-            return self.decisions[name]
+            found = self.decisions[name]
+            if found in self.parts:
+                parts = ", ".join(p.rsplit(".", 1)[1] for p in self.parts[found])
+                raise TermError(f"'{name}' has several outputs ({parts}): read one of them, "
+                                f"as '{name}.{self.parts[found][0].rsplit('.', 1)[1]}'")
+            return found
         if _FACT_PATH.match(name) and (self.under is None or "." in name):
             return name
         if self.under is not None:
@@ -126,12 +148,16 @@ class _Converter:
                         f"'{name}=attributes.{snake(name)}' (or any fact), or read such "
                         "names under attributes with --facts-under attributes")
 
-    def type_of(self, type_ref: str | None, where, what: str) -> str | None:
-        """The ruleset's type for a typeRef (None when there is none or it is refused)."""
+    def type_of(self, type_ref: str | None, where, what: str
+                ) -> tuple[str | None, Cell | None]:
+        """The ruleset's type for a typeRef, and the allowed values its item definition
+        gives (the nearest, when definitions build on each other); (None, None) when there
+        is no typeRef or it is refused."""
         if type_ref is None or not type_ref.strip():
-            return None
+            return None, None
         name = type_ref.strip()
         seen = set()
+        allowed = None
         while name not in TYPES:
             local = name.split(":", 1)[1] if name.startswith("feel:") else name
             if local in TYPES:
@@ -141,18 +167,17 @@ class _Converter:
             if definition is None or name in seen:
                 self.problem(where, f"{what}: the type '{type_ref}' is not supported "
                              "(number, integer, string, boolean, date)")
-                return None
+                return None, None
             seen.add(name)
-            if definition.restricted:
-                self.problem(definition.location, f"type '{name}': allowed values "
-                             "(a value list) are not supported yet")
-                return None
             if definition.structured or definition.type_ref is None:
                 self.problem(definition.location, f"type '{name}': structured types and "
                              "collections are not supported")
-                return None
+                return None, None
+            if allowed is None and definition.allowed is not None and \
+                    definition.allowed.text:
+                allowed = definition.allowed
             name = definition.type_ref
-        return TYPES[name]
+        return TYPES[name], allowed
 
     def cell_problem(self, cell: Cell, context: str, error: TermError) -> None:
         shown = cell.text if len(cell.text) <= 60 else cell.text[:57] + "..."
@@ -162,47 +187,48 @@ class _Converter:
     def table(self, table: DmnTable, key: str) -> dict | None:
         before = len(self.problems)
         what = f"decision '{table.decision_name or key}'"
-        hit_policy = HIT_POLICY_NAMES.get(table.hit_policy)
-        if hit_policy is None:
-            self.problem(table.table_location, f"{what}: hit policy {table.hit_policy} is not "
-                         "supported yet")
+        hit_policy = HIT_POLICY_NAMES[table.hit_policy]
         if table.aggregation and table.hit_policy != "COLLECT":
             self.problem(table.table_location, f"{what}: an aggregation needs hit policy "
                          "COLLECT")
         if not table.outputs:
             self.problem(table.table_location, f"{what}: the table has no <output>")
             return None
-        if len(table.outputs) > 1:
-            self.problem(table.outputs[1].location, f"{what}: a decision table with "
-                         f"{len(table.outputs)} outputs is not supported yet (a derived "
-                         "fact's table has one output)")
-        output = table.outputs[0]
-        out_name = snake(output.name or output.label or key)
-        out_type = self.output_type(output, table, what)
+        names = output_names(table, key)
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                self.problem(table.outputs[index].location, f"{what}: two outputs are both "
+                             f"'{name}' once written as names")
+        outputs = [self.output_spec(output, name, index, table, what)
+                   for index, (output, name) in enumerate(zip(table.outputs, names,
+                                                              strict=True))]
+        if table.hit_policy in RANKED and not any("values" in o for o, _ in outputs):
+            self.problem(table.outputs[0].location, f"{what}: hit policy {table.hit_policy} "
+                         "needs <outputValues> on an output (or a typeRef with allowed "
+                         "values): its values in priority order")
         inputs = self.inputs(table, what)
         spec: dict = {}
         if table.decision_id and _RULE_ID.match(table.decision_id):
             spec["id"] = table.decision_id
-        spec["hit_policy"] = hit_policy or table.hit_policy.lower()
+        spec["hit_policy"] = hit_policy
         if table.aggregation:
             spec["aggregation"] = table.aggregation.lower()
         spec["inputs"] = [column for column, _ in inputs]
-        out_spec: dict = {"name": out_name, "type": out_type or "string"}
-        if output.label and output.label not in (output.name, out_name):
-            out_spec["description"] = output.label
-        priority = self.value_list(output, table, what)
-        if priority is not None:
-            out_spec["priority"] = priority
-        spec["outputs"] = [out_spec]
-        spec["rules"] = self.rules(table, what, inputs, out_name, out_type)
-        if output.default is not None and output.default.text:
-            if table.hit_policy in ("COLLECT", "RULE ORDER"):
-                self.problem(output.default.location, f"{what}: a default output for a "
-                             f"{table.hit_policy} table is not supported yet")
-            else:
-                value = self.output_value(output.default, "the default", out_type)
-                if value is not None:
-                    spec["default"] = {out_name: value}
+        spec["outputs"] = [column for column, _ in outputs]
+        spec["rules"] = self.rules(table, what, inputs, outputs)
+        default = {}
+        for output, (column, typ) in zip(table.outputs, outputs, strict=True):
+            if output.default is None or not output.default.text:
+                continue
+            if table.aggregation == "COUNT":
+                self.problem(output.default.location, f"{what}: a COUNT table takes no "
+                             "default output: a count over no matching rule is 0")
+                continue
+            value = self.output_value(output.default, f"{what}, the default", typ)
+            if value is not None:
+                default[column["name"]] = value
+        if default:
+            spec["default"] = default
         if len(self.problems) > before:
             return None
         self.summary.append((key, spec["hit_policy"]))
@@ -212,11 +238,13 @@ class _Converter:
         entry["table"] = spec
         return entry
 
-    def output_type(self, output: DmnOutput, table: DmnTable, what: str) -> str | None:
-        typ = self.type_of(output.type_ref, output.location, f"{what}, output "
-                           f"'{output.name or output.label}'")
+    def output_spec(self, output: DmnOutput, name: str, index: int, table: DmnTable,
+                    what: str) -> tuple[dict, str | None]:
+        """An output column as the stage writes it, and its type (None: refused)."""
+        typ, allowed = self.type_of(output.type_ref, output.location, f"{what}, output "
+                                    f"'{output.name or output.label}'")
         if typ is None and not output.type_ref:
-            typ = self.inferred_type(table)
+            typ = self.inferred_type(table, index)
             if typ is None:
                 self.problem(output.location, f"{what}: the output has no typeRef and its "
                              "cells do not show one type; give it typeRef=\"number\", "
@@ -224,13 +252,22 @@ class _Converter:
         if typ is not None and typ not in OUTPUT_TYPES:
             self.problem(output.location, f"{what}: a {typ} output is not supported "
                          f"({', '.join(OUTPUT_TYPES)})")
-            return None
-        return typ
+            typ = None
+        spec: dict = {"name": name, "type": typ or "string"}
+        if output.label and output.label not in (output.name, name):
+            spec["description"] = output.label
+        values_cell = output.values if output.values is not None and output.values.text \
+            else allowed
+        if values_cell is not None:
+            values = self.value_list(values_cell, f"{what}, output '{name}'", inputs=False)
+            if values is not None:
+                spec["values"] = values
+        return spec, typ
 
-    def inferred_type(self, table: DmnTable) -> str | None:
+    def inferred_type(self, table: DmnTable, index: int) -> str | None:
         kinds = set()
         for rule in table.rules:
-            for cell in rule.outputs[:1]:
+            for cell in rule.outputs[index:index + 1]:
                 try:
                     value = parse_expression(_feel(cell)) if cell.text else Null()
                 except TermError:
@@ -241,31 +278,32 @@ class _Converter:
         kinds.discard(None)
         return kinds.pop() if len(kinds) == 1 and "expression" not in kinds else None
 
-    def value_list(self, output: DmnOutput, table: DmnTable, what: str) -> list[str] | None:
-        """The priority order of a PRIORITY table's output (from its output values)."""
-        if table.hit_policy == "OUTPUT ORDER":
-            return None  # refused with the hit policy
-        if table.hit_policy != "PRIORITY":
-            if output.values is not None and output.values.text:
-                self.problem(output.values.location, f"{what}: output values (a list of "
-                             "allowed outputs) are not supported yet, except as the order "
-                             "of a PRIORITY table")
-            return None
-        if output.values is None or not output.values.text:
-            self.problem(output.location, f"{what}: hit policy PRIORITY needs the output's "
-                         "<outputValues>, its values in priority order")
-            return None
+    def value_list(self, cell: Cell, what: str, inputs: bool) -> list | None:
+        """A value list (``inputValues``, ``outputValues``, a type's ``allowedValues``) as
+        the stage writes it: texts, numbers, true/false and, for an input, intervals
+        (``[0..500]``; ``>= 0`` as ``[0..)``). None for ``-`` (any value) or when refused."""
         try:
-            tests = parse_unary_tests(_feel(output.values))
+            tests = parse_unary_tests(_feel(cell))
         except TermError as error:
-            self.cell_problem(output.values, what, error)
+            self.cell_problem(cell, what, error)
             return None
-        values = [item.value.value for item in tests.items if isinstance(item, Compare)
-                  and item.op == "==" and isinstance(item.value, Text)]
-        if tests.negated or len(values) != len(tests.items) or not values:
-            self.problem(output.values.location, f"{what}: hit policy PRIORITY on "
-                         "anything but a list of texts is not supported yet")
+        if tests.is_any:
             return None
+        if tests.negated:
+            self.cell_problem(cell, what, TermError("a value list written as not(...) is not "
+                                                    "supported: list the values it allows"))
+            return None
+        values = []
+        for item in tests.items:
+            value = _listed_value(item, inputs)
+            if value is None:
+                kinds = "texts, numbers, true/false and intervals of numbers" if inputs \
+                    else "texts, numbers and true/false"
+                self.cell_problem(cell, what, TermError(
+                    f"a value list holds {kinds}, each written as itself (not names or "
+                    "expressions)"))
+                return None
+            values.append(value)
         return values
 
     def inputs(self, table: DmnTable, what: str) -> list[tuple[dict, str | None]]:
@@ -274,32 +312,36 @@ class _Converter:
         for index, column in enumerate(table.inputs):
             where = f"{what}, input {index + 1}" + (f" '{column.label}'" if column.label
                                                      else "")
-            if column.values is not None and column.values.text:
-                self.problem(column.values.location, f"{where}: input values (a list of "
-                             "allowed values) are not supported yet")
-            typ = self.type_of(column.type_ref, column.expression.location, where)
+            typ, allowed = self.type_of(column.type_ref, column.expression.location, where)
             try:
                 expr = map_names(parse_expression(_feel(column.expression)), self.resolve)
             except TermError as error:
                 self.cell_problem(column.expression, where, error)
                 found.append(({"name": f"input_{index + 1}"}, None))
                 continue
-            if isinstance(expr, Name):
+            # The column's own name, as the export writes it in the input's id.
+            own = (column.id or "").removeprefix(f"{table.decision_id}.")
+            named = table.decision_id and (column.id or "").startswith(
+                f"{table.decision_id}.") and _FACT_PATH.match(own)
+            if isinstance(expr, Name) and not (named and own != expr.path):
                 spec = {"name": expr.path}
                 self.note_reads([expr.path], typ)
             else:
-                own = (column.id or "").removeprefix(f"{table.decision_id}.")
-                named = table.decision_id and (column.id or "").startswith(
-                    f"{table.decision_id}.") and _FACT_PATH.match(own)
                 spec = {"name": own if named else snake(column.label or f"input_{index + 1}"),
                         "expr": write_expression(expr)}
-                self.note_reads(names_in(expr), None)
+                self.note_reads(names_in(expr), typ if isinstance(expr, Name) else None)
             if spec["name"] in names:
                 self.problem(column.location, f"{where}: another input reads "
                              f"'{spec['name']}' too")
             names.add(spec["name"])
             if column.label and column.label != spec["name"]:
                 spec["description"] = column.label
+            values_cell = column.values if column.values is not None and \
+                column.values.text else allowed
+            if values_cell is not None:
+                values = self.value_list(values_cell, where, inputs=True)
+                if values is not None:
+                    spec["values"] = values
             found.append((spec, typ))
         return found
 
@@ -308,9 +350,9 @@ class _Converter:
             if path not in self.decisions.values() and self.reads.get(path) is None:
                 self.reads[path] = typ
 
-    def rules(self, table: DmnTable, what: str, inputs, out_name: str,
-              out_type: str | None) -> list[dict]:
+    def rules(self, table: DmnTable, what: str, inputs, outputs) -> list[dict]:
         rules, ids = [], set()
+        ranked = table.hit_policy in RANKED
         for number, rule in enumerate(table.rules, start=1):
             rule_id = rule.id or ""
             if table.decision_id and rule_id.startswith(table.decision_id + "."):
@@ -342,9 +384,16 @@ class _Converter:
                     when[column["name"]] = text
             if when:
                 spec["when"] = when
-            value = self.output_value(rule.outputs[0], context, out_type)
-            if value is not None:
-                spec["then"] = {out_name: value}
+            then = {}
+            for (column, typ), cell in zip(outputs, rule.outputs, strict=True):
+                where = context if len(outputs) == 1 else \
+                    f"{context}, output '{column['name']}'"
+                value = self.output_value(cell, where, typ,
+                                          ranks=ranked and "values" in column)
+                if value is not None:
+                    then[column["name"]] = value
+            if then:
+                spec["then"] = then
             rules.append(spec)
         return rules
 
@@ -359,8 +408,11 @@ class _Converter:
                 parts.append(f"{label}: {text}" if named and label else text)
         return "; ".join(parts) or None
 
-    def output_value(self, cell: Cell, context: str, out_type: str | None):
-        """A rule's (or the default's) output as the stage writes it; None when empty."""
+    def output_value(self, cell: Cell, context: str, out_type: str | None,
+                     ranks: bool = False):
+        """A rule's (or the default's) output as the stage writes it; None when empty. An
+        expression in a text output is written ``{expr: ...}``; the cells of an output
+        that ranks the rules (``ranks``) must be values."""
         if not cell.text:
             return None
         try:
@@ -370,16 +422,23 @@ class _Converter:
             return None
         if isinstance(expr, Null):
             return None
+        literal = isinstance(expr, Num | Bool | Text) or (isinstance(expr, Neg) and
+                                                          isinstance(expr.operand, Num))
+        if ranks and not literal:
+            self.cell_problem(cell, context, TermError(
+                "this output's values rank the rules: its cells must be values, not "
+                "expressions"))
+            return None
         if out_type == "string":
             if isinstance(expr, Text):
                 return expr.value
-            literal = isinstance(expr, Num | Bool) or (isinstance(expr, Neg) and
-                                                       isinstance(expr.operand, Num))
-            self.cell_problem(cell, context, TermError(
-                "a number or true/false in a text output: give the output the type it "
-                "holds, or write the text in quotes" if literal else
-                "an expression in a text output is not supported yet"))
-            return None
+            if literal:
+                self.cell_problem(cell, context, TermError(
+                    "a number or true/false in a text output: give the output the type it "
+                    "holds, or write the text in quotes"))
+                return None
+            self.note_reads(names_in(expr), None)
+            return {"expr": write_expression(expr)}
         if isinstance(expr, Text):
             self.cell_problem(cell, context, TermError(f"a text in a {out_type} output"))
             return None
@@ -391,6 +450,31 @@ class _Converter:
             return None
         number = _number(expr)
         return number if number is not None else write_expression(expr)
+
+
+def output_names(table: DmnTable, key: str) -> list[str]:
+    """The ruleset's names of a table's outputs (from their names, else labels)."""
+    return [snake(o.name or o.label or (key if len(table.outputs) == 1 else
+                                        f"output_{n}")) for n, o in enumerate(table.outputs, 1)]
+
+
+def _listed_value(item, inputs: bool):
+    """One value of a value list as the stage writes it (None: not a value)."""
+    if isinstance(item, Compare) and item.op == "==":
+        if isinstance(item.value, Text | Bool):
+            return item.value.value
+        number = _number(item.value)
+        return number if isinstance(number, int | float) else None
+    if not inputs:
+        return None
+    if isinstance(item, Compare) and item.op in ("<", "<=", ">", ">="):
+        below = item.op in ("<", "<=")
+        item = Range(None if below else item.value, item.op == ">=",
+                     item.value if below else None, item.op == "<=")
+    if isinstance(item, Range) and all(end is None or _number(end) is not None
+                                       for end in (item.low, item.high)):
+        return write_cell(Tests((item,)))
+    return None
 
 
 def _feel(cell: Cell) -> str:
