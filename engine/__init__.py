@@ -64,6 +64,7 @@ _EXPORTS = {
     "run_batch": "engine.batch",
     "run_monitor": "engine.monitor.run",
     "rescore": "engine.monitor.rescore",
+    "list_cases": "engine.monitor.case_list",
     # quality tools
     "lint_ruleset": "engine.quality.lint",
     "simulate_portfolio": "engine.quality.simulate",
