@@ -70,9 +70,10 @@ def test_the_checker_agrees_with_jsonschema(data):
 
 
 def _sample() -> list[dict]:
-    """Every 40th example event, and the first of each type."""
-    events = [json.loads(line) for line in
-              (ROOT / "examples" / "events.jsonl").read_text().splitlines()]
+    """Every 40th example event, and the first of each type (the example year's, then
+    those of the cases' example)."""
+    events = [json.loads(line) for name in ("events.jsonl", "case-events.jsonl")
+              for line in (ROOT / "examples" / name).read_text().splitlines()]
     first = {}
     for event in events:
         first.setdefault(event["type"], event)
