@@ -197,7 +197,7 @@ def test_a_dispute_for_more_than_is_open_is_refused_and_says_why():
     row = account_cases(acc, D("2026-03-01"))[0]
     assert row["status"] == "refused"
     assert row["detail"] == ("disputes 800.01, more than the 800 open of invoice I-1 and "
-                             "not already disputed")
+                             "not already disputed; short delivery")
     assert acc.position(D("2026-03-01"))["overdue_amount"] == Decimal(800)  # as before
 
 
@@ -210,7 +210,8 @@ def test_a_second_dispute_may_take_only_what_the_first_left():
 
 def test_a_dispute_of_an_invoice_the_account_does_not_hold_is_refused():
     acc = account(INVOICE, dispute("2026-02-02", 100, invoice_id="I-9"))
-    assert account_cases(acc, D("2026-03-01"))[0]["detail"] == "no invoice I-9 on the account"
+    assert account_cases(acc, D("2026-03-01"))[0]["detail"] == \
+        "no invoice I-9 on the account; short delivery"
 
 
 def test_resolved_for_the_customer_credits_the_disputed_amount():

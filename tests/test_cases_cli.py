@@ -89,9 +89,10 @@ def test_credit_cases_lists_open_and_recently_closed_cases(log, credit):
         "customer_id,case_id,kind,invoice_id,amount,currency,date,owner,status,closed_on,"
         "detail",
         "T-STRONG,D-1,dispute,I1,4000,EUR,2026-02-06,ana,resolved_for_customer,2026-03-01,"
-        "short delivery",
+        "short delivery; credit note CN-1",
         "T-STRONG,D-2,dispute,I1,5000.01,EUR,2026-02-07,ana,refused,2026-02-07,"
-        "\"disputes 5000.01, more than the 5000 open of invoice I1 and not already disputed\"",
+        "\"disputes 5000.01, more than the 5000 open of invoice I1 and not already disputed; "
+        "short delivery\"",
         "T-STRONG,P-1,promise,I1,2000,EUR,2026-03-20,bo,kept,,2000 paid towards 2000"]
     assert result.stderr.strip() == "credit: 3 cases as of 2026-03-31 (0 open)"
     # 90 days after they closed (a promise: its date) they are no longer listed

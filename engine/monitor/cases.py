@@ -85,7 +85,9 @@ class Dispute:
                 "currency": self.currency, "date": self.opened_on.isoformat(), "owner": self.owner,
                 "status": self.status,
                 "closed_on": self.closed_on.isoformat() if self.closed_on else None,
-                "detail": self.why or self.reason or self.credit_note_id}
+                "detail": "; ".join(part for part in (
+                    self.why, self.reason,
+                    self.credit_note_id and f"credit note {self.credit_note_id}") if part)}
 
 
 @dataclass
