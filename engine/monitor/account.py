@@ -32,10 +32,11 @@ reading a foreign amount without its rate raises ``MissingRate``, never counts i
 An account forgets what no reading can count any more, so that its memory follows its
 open items rather than its whole history: every 30 days of event time it drops the
 orders delivered and invoiced (or cancelled) in full, the invoices settled more than
-``SETTLED_KEPT_DAYS`` before, and history older than ``measures`` looks back (a year for
-payments, promises and downgrades, 90 days after it closed for a dispute (an open one is
-never forgotten), 90 days for the invoicing DSO is measured on, two
-years for bureau alerts; an insolvency filing is kept: it counts for ever). A
+``SETTLED_KEPT_DAYS`` before, the cases closed long enough ago (``cases.py``; an open one
+never), the securities expired more than ``SETTLED_KEPT_DAYS`` before, and history older
+than ``measures`` looks back (a year for payments and downgrades, 90 days for the
+invoicing DSO is measured on, two years for bureau alerts; an insolvency filing is kept:
+it counts for ever). A
 payment that names an invoice settled that long ago is applied as one without an invoice
 id, oldest open invoice first. Forgetting happens as events are applied, so the same
 events always leave the same account.
@@ -93,7 +94,9 @@ class Invoice:
     paid: Decimal = Decimal(0)
     disputed_all: bool = False  # an open dispute of all that is open of it
     disputed_amount: Decimal = Decimal(0)  # what its other open disputes hold
-    promised_paid: Decimal = Decimal(0)  # paid and promised (the promise_to_pay signal's)
+    # what paid must reach for its latest promise: the promise_to_pay signal's target_paid,
+    # which rules written before promises were cases read (cases.py decides keeping now)
+    promised_paid: Decimal = Decimal(0)
     paid_on: dt.date | None = None  # when it was paid in full
     event_id: str | None = None  # the event that issued it
     currency: str | None = None  # None: the ruleset's currency
@@ -557,14 +560,12 @@ class Account:
         settled = [late for day, late, _, _ in self.settled if within(day, 365)]
         alerts = [(day, kind) for day, kind in self.alerts if day <= as_of]
         behaviour = self.behaviour(as_of, position["balance"], rates)
-        def home(value: Decimal, currency: str | None) -> Decimal:
-            return in_home(value, currency, rates)
-
-        covered = cover(self.securities.values(), position["balance"], as_of, home)
+        secured = secured_value(self.securities.values(), as_of,
+                                lambda value, currency: in_home(value, currency, rates))
+        covered = self.cover(position["balance"], as_of, rates)
         return {
             **behaviour,
-            "secured_amount": secured_value(self.securities.values(), as_of, home
-                                            ).quantize(CENT),
+            "secured_amount": secured.quantize(CENT),
             "exposure_net_of_cover": (position["balance"] - covered).quantize(CENT),
             "balance": position["balance"],
             "overdue_amount": position["overdue_amount"],
