@@ -123,6 +123,10 @@ def test_the_order_check_records_the_cover_facts_and_replays(trail, credit, tmp_
     assert facts["secured_limit"] == "41000.00"  # of the 134,000.00 limit
     assert credit("replay", "--all", "--db", trail).stdout.strip() == \
         "2 replayed identically, 0 differed"
+    shown = credit("check-order", EXAMPLES / "orders" / "within-limit.json", "--as-of",
+                   AS_OF, "--db", trail, "--no-audit").stdout.splitlines()
+    assert shown[3] == ("Cover      41,000.00 of the exposure with this order (net "
+                        "19,700.00); secured limit 41,000.00")
 
 
 def test_without_security_the_cover_is_nothing(trail, credit):
@@ -131,6 +135,9 @@ def test_without_security_the_cover_is_nothing(trail, credit):
     facts = json.loads(result.stdout)["facts"]
     assert (facts["cover"], facts["exposure_net_of_cover"], facts["secured_limit"]) == (
         "0.00", "60700.00", "0.00")
+    shown = credit("check-order", EXAMPLES / "orders" / "within-limit.json", "--as-of",
+                   AS_OF, "--db", trail, "--no-audit").stdout
+    assert "Cover" not in shown  # as before security existed
 
 
 def test_insurance_in_dollars_needs_the_dollar_rate_for_the_check(trail, credit, tmp_path):
