@@ -236,6 +236,14 @@ def test_a_resolution_for_the_customer_names_its_credit_note():
     assert event_problems(event, "x") == ["x: /credit_note_id: required property is missing"]
 
 
+def test_a_dispute_of_a_whole_invoice_lists_what_is_open_then_what_was_when_closed():
+    acc = account(INVOICE, dispute("2026-02-02"), paid("2026-02-10", 400, "I-1"))
+    assert account_cases(acc, D("2026-03-01"))[0]["amount"] == "600"
+    acc = account(INVOICE, dispute("2026-02-02"), resolved("2026-02-20", "for_us"),
+                  paid("2026-02-25", 1000, "I-1"))
+    assert account_cases(acc, D("2026-03-01"))[0]["amount"] == "1000"
+
+
 def test_the_older_dispute_closed_closes_every_open_dispute_of_its_invoice():
     acc = account(INVOICE, dispute("2026-02-02", 300), dispute("2026-02-03", dispute_id="D-2"),
                   ev("dispute_closed", "2026-02-20", invoice_id="I-1", outcome="rejected"))

@@ -382,7 +382,8 @@ class Account:
         amount = _amount(event["amount"]) if "amount" in event else None
         dispute = Dispute(event.get("dispute_id") or event["id"], event["invoice_id"], amount,
                           day, event["id"], event.get("reason"), event.get("owner"),
-                          invoice.currency if invoice is not None else None)
+                          invoice.currency if invoice is not None else None,
+                          opened_open=invoice.open_amount if invoice is not None else None)
         if invoice is None:
             dispute.status, dispute.closed_on = "refused", day
             dispute.why = f"no invoice {event['invoice_id']} on the account"

@@ -72,14 +72,18 @@ class Dispute:
     closed_on: dt.date | None = None
     credit_note_id: str | None = None
     why: str | None = None  # why it was refused
+    opened_open: Decimal | None = None  # what was open of the invoice when it was opened
 
     @property
     def open(self) -> bool:
         return self.status == "open"
 
     def to_dict(self, open_amount: Decimal | None) -> dict:
-        """The case as ``credit cases`` lists it (``open_amount``: its invoice's)."""
-        amount = self.amount if self.amount is not None else open_amount
+        """The case as ``credit cases`` lists it (``open_amount``: its invoice's now). A
+        dispute of all of an invoice shows what is open of it while open, and what was
+        open when it was opened once closed."""
+        amount = self.amount if self.amount is not None else \
+            open_amount if self.open else self.opened_open
         return {"case_id": self.id, "kind": "dispute", "invoice_id": self.invoice_id,
                 "amount": None if amount is None else format(amount, "f"),
                 "currency": self.currency, "date": self.opened_on.isoformat(), "owner": self.owner,
