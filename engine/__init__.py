@@ -66,6 +66,7 @@ _EXPORTS = {
     "rescore": "engine.monitor.rescore",
     "write_letters": "engine.dunning.writing",
     "write_statements": "engine.dunning.writing",
+    "list_cases": "engine.monitor.case_list",
     # quality tools
     "lint_ruleset": "engine.quality.lint",
     "simulate_portfolio": "engine.quality.simulate",

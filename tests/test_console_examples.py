@@ -212,6 +212,15 @@ for _first in ("credit check-order examples/orders/within-limit.json --as-of 202
     scenario(_first)(_order_setup)
 
 
+@scenario("credit events ingest examples/case-events.jsonl")
+def _cases(folder: Path) -> None:
+    """The two order customers decided on 30 September and the order events ingested."""
+    for command in ("credit decide examples/customers/bbb-distributor.json --as-of 2026-09-30",
+                    "credit decide examples/customers/bb-construction.json --as-of 2026-09-30",
+                    "credit events ingest examples/order-events.jsonl"):
+        run(command, folder)
+
+
 @scenario("credit orders --blocked --as-of 2026-11-30")
 def _orders_checked(folder: Path) -> None:
     for command in (*ORDER_SETUP, *(f"credit check-order examples/orders/{name}.json "

@@ -71,8 +71,9 @@ def test_the_checker_agrees_with_jsonschema(data):
 
 def _sample() -> list[dict]:
     """Every 40th example event, and the first of each type (the dunning blocks, set by
-    hand, have their own file)."""
-    events = [json.loads(line) for name in ("events.jsonl", "dunning-blocks.jsonl")
+    hand, and the cases' example have their own files)."""
+    events = [json.loads(line) for name in ("events.jsonl", "dunning-blocks.jsonl",
+                                            "case-events.jsonl")
               for line in (ROOT / "examples" / name).read_text().splitlines()]
     first = {}
     for event in events:

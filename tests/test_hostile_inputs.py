@@ -36,7 +36,7 @@ def test_a_monitoring_condition_of_500_minus_signs_is_a_located_error(tmp_path):
     result = validate(folder)
     assert result.exit_code == 1
     first = result.stderr.splitlines()[0]
-    assert first.startswith(f"{folder}/monitoring.yaml:47:")
+    assert first.startswith(f"{folder}/monitoring.yaml:50:")
     assert first.endswith(": expression too deeply nested")
     assert "internal error" not in result.stderr
 

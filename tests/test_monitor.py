@@ -295,7 +295,11 @@ def test_disputed_items_are_not_escalated_but_stay_exposure(log):
     log.decide()
     log.add(invoice("2026-01-01", "I1", 60000, "2026-01-31"), dispute("2026-02-01", "I1"))
     report = log.monitor("2026-03-31")
-    assert report.actions == [] and report.worklist == []
+    assert report.actions == [] and report.overdue_accounts == 0
+    # On the worklist for its open dispute alone: nothing overdue, all of it still owed.
+    [line] = report.worklist
+    assert (line["overdue_amount"], line["balance"], line["dispute_open"]) == (0, 60000, True)
+    assert [(case["kind"], case["status"]) for case in line["cases"]] == [("dispute", "open")]
 
 
 def test_no_rule_matched_is_a_normal_outcome(log):

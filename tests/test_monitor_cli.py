@@ -41,7 +41,7 @@ def test_the_actions_as_a_table_with_a_summary_line(log, credit):
 def test_json_gives_the_recorded_bodies_and_a_second_run_none(log, credit):
     first = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--json")
     actions = json.loads(first.stdout)
-    assert {a["key"] for a in actions} >= {"M_BROKEN_PROMISE:T-STRONG:E00002/escalate",
+    assert {a["key"] for a in actions} >= {"M_BROKEN_PROMISE:T-STRONG:E00002#broken:1/escalate",
                                            "M_ORDER_OVER_LIMIT:T-STRONG:E00003/hold"}
     second = credit("monitor", "--as-of", "2026-03-31", "--db", log.path, "--json")
     assert json.loads(second.stdout) == []

@@ -35,7 +35,7 @@ def test_the_default_rules_compile_to_durable_rules_json(default_ruleset):
         # durable_rules reads past a list of join conditions whose last one is false
         {"$gte": {"day": {"$sub": {"$l": {"first": "day"}, "$r": 1_000_000_000}}}}]}}
     # Negations go last: durable_rules evaluates them correctly only after the positives.
-    assert list(definition["M_BROKEN_PROMISE"]["all"][-1]) == ["none_2$not"]
+    assert list(definition["M_ORDER_OVER_LIMIT"]["all"][-1]) == ["none_1$not"]
     assert definition["M_ORDER_OVER_LIMIT"]["all"][0]["order"]["$and"][1] == {
         "$gt": {"exposure_after": {"$m": "credit_limit"}}}
     assert rules.remember_days == 400

@@ -143,7 +143,7 @@ def test_behaviour_measures_are_forgotten_with_the_year():
               ev("payment_received", "2025-02-20", invoice_id="A", amount=100),
               ev("contact_made", "2026-03-01", channel="phone", outcome="hello")]
     account = fold("C-1", events, dt.date(2026, 3, 1))
-    assert account.promises == [] and account.invoiced == []
+    assert account.cases.promises == {} and account.invoiced == []
     assert account.measures(dt.date(2026, 3, 1))["promise_kept_ratio_365"] is None
 
 

@@ -38,6 +38,7 @@ COMMANDS = {
     "dmn": "dmn_commands:dmn_group",
     "letters": "dunning_commands:letters_command",
     "statements": "dunning_commands:statements_command",
+    "cases": "cases_command:cases_command",
 }
 
 

@@ -6,6 +6,7 @@ import click
 
 from ..audit.checkpoints import checkpoint, load_private_key
 from ..audit.store import AuditStore, default_db_path
+from ..monitor.case_list import worklist_cases
 from ..monitor.run import run_monitor
 from ..ruleset.loader import load_ruleset
 from .options import db_option, default_ruleset, parse_date, ruleset_option
@@ -16,7 +17,7 @@ from .render import counted
 ACTION_COLUMNS = ("date", "customer_id", "action", "what", "rule", "events")
 WORKLIST_COLUMNS = ("customer_id", "overdue_amount", "days_overdue", "grade", "step_today",
                     "last_step", "days_since_last_step", "on_hold", "promise_broken",
-                    "dispute_open", "balance", "dunning_block")
+                    "dispute_open", "balance", "dunning_block", "cases")
 
 
 @click.command("monitor")
@@ -65,6 +66,8 @@ def monitor_command(as_of, worklist: bool, dry_run: bool, checkpoint_key: str | 
         click.echo(f"credit: checkpoint {checkpoint(path, signer)}", err=True)
     if worklist:
         rows, columns = report.worklist, WORKLIST_COLUMNS
+        if fmt not in ("json", "nl"):
+            rows = [{**line, "cases": worklist_cases(line["cases"])} for line in rows]
     else:
         rows = [{**action, "what": _what(action), "events": " ".join(action["events"])}
                 for action in report.actions] if fmt not in ("json", "nl") else report.actions
@@ -80,7 +83,7 @@ def monitor_command(as_of, worklist: bool, dry_run: bool, checkpoint_key: str | 
                f"{report.already_taken:,} taken by earlier runs; "
                + (f"{report.held_back:,} held back (seen by the last run); "
                   if report.held_back else "") +
-               f"{counted(len(report.worklist), 'account')} overdue", err=True)
+               f"{counted(report.overdue_accounts, 'account')} overdue", err=True)
 
 
 def _what(action: dict) -> str:
@@ -101,4 +104,7 @@ def _what(action: dict) -> str:
         return "released " + ", ".join(h["reason"] for h in details["released"])
     if kind == "close_escalation":
         return f"closed after {details['closed_step']}"
+    if kind == "review" and "security_id" in details:
+        return f"review: {details['kind'].replace('_', ' ')} {details['security_id']} " \
+               f"expires {details['expires_on']}"
     return details.get("message", "")

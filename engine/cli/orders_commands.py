@@ -175,6 +175,12 @@ def check_order_command(order_file: str, ruleset_dir, as_of, db_path, no_audit: 
     click.echo(line)
     if check.rates:
         click.echo(f"Rates      {_rates_text(check.rates)}")
+    if facts.get("cover"):  # security held: what it covers (shown only where there is some)
+        line = (f"Cover      {_money(format(facts['cover'], 'f'))} of the exposure with this "
+                f"order (net {_money(format(facts['exposure_net_of_cover'], 'f'))})")
+        if facts.get("secured_limit") is not None:
+            line += f"; secured limit {_money(format(facts['secured_limit'], 'f'))}"
+        click.echo(line)
     if facts.get("group_id") is not None:
         group_after = facts["group_exposure_after"]
         share = facts["group_share"]

@@ -4,8 +4,10 @@ invoiced, posted), folded in event order. Pure: the same events and the same dat
 same account, which is what escalation, monitoring and exposure read.
 
 Payments with an invoice id go to that invoice; payments without one go to the oldest
-open invoices first (and what is left stays unapplied). Disputed invoices count in the
-balance (they are still exposure) but not in what is overdue for collections.
+open invoices first (and what is left stays unapplied). Disputed amounts count in the
+balance (they are still exposure) but not in what is overdue for collections. Disputes,
+promises to pay and instalment plans are cases the account keeps (``cases.py`` says how a
+dispute ends and when a promise is kept or broken).
 
 An order's amount moves on as it is delivered (``delivery_made``) and invoiced (an
 ``invoice_issued`` naming the order; what it invoices beyond the deliveries counts as
@@ -16,6 +18,9 @@ Special liabilities (a guarantee given for the customer) are opened and closed b
 A dunning block (``dunning_block_set``) stops dunning for the whole customer or for one
 invoice, with a reason, from its day until it is lifted (``dunning_block_lifted``) or
 until its ``expires_on`` day, on which it no longer blocks; setting one again replaces it.
+
+Security for the customer's credit (collateral, guarantees in our favour, credit
+insurance) is received and released by id (``securities.py``).
 
 Invoices, orders, payments, credit notes and liabilities may be in another currency than
 the ruleset's (the account's ``currency``). Each item keeps its own currency, and what
@@ -31,9 +36,11 @@ reading a foreign amount without its rate raises ``MissingRate``, never counts i
 An account forgets what no reading can count any more, so that its memory follows its
 open items rather than its whole history: every 30 days of event time it drops the
 orders delivered and invoiced (or cancelled) in full, the invoices settled more than
-``SETTLED_KEPT_DAYS`` before, and history older than ``measures`` looks back (a year for
-payments, promises and downgrades, 90 days for the invoicing DSO is measured on, two
-years for bureau alerts; an insolvency filing is kept: it counts for ever). A
+``SETTLED_KEPT_DAYS`` before, the cases closed long enough ago (``cases.py``; an open one
+never), the securities expired more than ``SETTLED_KEPT_DAYS`` before, and history older
+than ``measures`` looks back (a year for payments and downgrades, 90 days for the
+invoicing DSO is measured on, two years for bureau alerts; an insolvency filing is kept:
+it counts for ever). A
 payment that names an invoice settled that long ago is applied as one without an invoice
 id, oldest open invoice first. Forgetting happens as events are applied, so the same
 events always leave the same account.
@@ -47,6 +54,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..errors import CreditRulesError
+from .cases import OLDER_OUTCOMES, OUTCOMES, Cases, Dispute, PromiseCase, PromisePart
+from .securities import Security, cover, secured_value
 
 CONTACT_STEPS = {"reminder": "reminder", "phone": "phone_call", "letter": "letter",
                  "visit": "on_site_visit", "legal": "legal_action"}
@@ -87,10 +96,11 @@ class Invoice:
     amount: Decimal
     due_date: dt.date
     paid: Decimal = Decimal(0)
-    disputed: bool = False
-    promised_date: dt.date | None = None
-    promised_paid: Decimal = Decimal(0)  # what paid must reach by the promised date
-    promise_kept: bool = False
+    disputed_all: bool = False  # an open dispute of all that is open of it
+    disputed_amount: Decimal = Decimal(0)  # what its other open disputes hold
+    # what paid must reach for its latest promise: the promise_to_pay signal's target_paid,
+    # which rules written before promises were cases read (cases.py decides keeping now)
+    promised_paid: Decimal = Decimal(0)
     paid_on: dt.date | None = None  # when it was paid in full
     event_id: str | None = None  # the event that issued it
     currency: str | None = None  # None: the ruleset's currency
@@ -98,6 +108,18 @@ class Invoice:
     @property
     def open_amount(self) -> Decimal:
         return max(self.amount - self.paid, Decimal(0))
+
+    @property
+    def disputed(self) -> bool:
+        """Whether an open dispute holds part of it."""
+        return self.disputed_all or self.disputed_amount > 0
+
+    @property
+    def undisputed(self) -> Decimal:
+        """What is open of it and not held by an open dispute: what collections read."""
+        if self.disputed_all:
+            return Decimal(0)
+        return max(self.open_amount - self.disputed_amount, Decimal(0))
 
 
 @dataclass
@@ -120,15 +142,6 @@ class Order:
     def uninvoiced(self) -> Decimal:
         """What is delivered and not yet invoiced."""
         return max(self.delivered - self.invoiced, Decimal(0))
-
-
-@dataclass
-class Promise:
-    """A promise to pay an invoice by a date; kept when what was promised came in by then."""
-
-    invoice_id: str
-    promised_date: dt.date
-    kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,7 +190,8 @@ class Account:
     foreign_unapplied: dict[str, Decimal] = field(default_factory=dict)  # by currency
     seen: set[str] = field(default_factory=set)  # other currencies events were in
     invoiced: list[tuple[dt.date, Decimal, str | None]] = field(default_factory=list)
-    promises: list[Promise] = field(default_factory=list)  # made, not replaced
+    cases: Cases = field(default_factory=Cases)  # disputes and promises (cases.py)
+    securities: dict[str, Security] = field(default_factory=dict)  # by id (securities.py)
     # dunning blocks by invoice id ("" for the whole customer), set and not lifted
     dunning_blocks: dict[str, DunningBlock] = field(default_factory=dict)
     forgot_on: dt.date | None = None  # the event day it last forgot on (see the module)
@@ -208,7 +222,9 @@ class Account:
         self.settled = [item for item in self.settled if item[0] > year_before]
         self.invoiced = [item for item in self.invoiced
                          if item[0] > day - dt.timedelta(days=DSO_DAYS)]
-        self.promises = [item for item in self.promises if item.promised_date > year_before]
+        self.cases.forget(day)
+        self.securities = {key: item for key, item in self.securities.items()
+                           if item.expires_on > settled_before}
         self.late_payments = [paid for paid in self.late_payments if paid > year_before]
         self.downgrades = [alert for alert in self.downgrades if alert > year_before]
         self.alerts = [(alerted, kind) for alerted, kind in self.alerts
@@ -295,9 +311,21 @@ class Account:
     def _liability_closed(self, event, day) -> None:
         self.liabilities.pop(event["liability_id"], None)
 
+    def _security_received(self, event, day) -> None:
+        percent = event.get("insured_percent")
+        self.securities[event["security_id"]] = Security(
+            event["security_id"], event["kind"], _amount(event["amount"]),
+            self._currency(event), dt.date.fromisoformat(event["expires_on"]), day,
+            event["id"], None if percent is None else _amount(percent),
+            event.get("provider"))
+
+    def _security_released(self, event, day) -> None:
+        self.securities.pop(event["security_id"], None)
+
     def _payment_received(self, event, day) -> None:
         invoice = self.invoices.get(event.get("invoice_id") or "")
         amount, currency = _amount(event["amount"]), self._currency(event, invoice)
+        self._count_for_promises(amount, currency, day, event.get("invoice_id"))
         if invoice is not None and invoice.currency != currency:
             # Cash in one currency does not settle an invoice in another: unapplied.
             self._unapply(amount, currency)
@@ -312,11 +340,6 @@ class Account:
             paid = min(amount, target.open_amount)
             target.paid += paid
             amount -= paid
-            if target.promised_date is not None and day <= target.promised_date and \
-                    target.paid >= target.promised_paid:
-                if not target.promise_kept:
-                    self._keep_promise(target.id)
-                target.promise_kept = True
             if target.open_amount == 0 and target.paid_on is None:
                 target.paid_on = day
                 self.settled.append((day, max((day - target.due_date).days, 0),
@@ -325,36 +348,121 @@ class Account:
                     self.late_payments.append(day)
         self._unapply(amount, currency)
 
+    def _count_for_promises(self, amount: Decimal, currency: str | None, day: dt.date,
+                            invoice_id: str | None) -> None:
+        """Count a payment towards the promises it serves (see ``cases.py``): naming an
+        invoice, that invoice's promise; naming none, every invoice's promise in its
+        currency, the nearest date first; then the account's plans."""
+        promises = self.cases.promises
+        if not promises:
+            return
+        if invoice_id is not None:
+            served = [self.cases.latest_promise(invoice_id)]
+        else:
+            served = sorted((case for case in promises.values()
+                             if case.invoice_id is not None and case.replaced_on is None),
+                            key=lambda case: (min((p.date for p in case.parts
+                                                   if not p.kept), default=dt.date.max),
+                                              case.made_on))
+        served += [case for case in promises.values()
+                   if case.invoice_id is None and case.replaced_on is None]
+        for case in served:
+            if amount <= 0:
+                break
+            if case is not None and case.currency == currency and case.made_on <= day:
+                amount = case.count(amount, day)
+
     def _promise_to_pay(self, event, day) -> None:
         invoice = self.invoices.get(event["invoice_id"])
-        if invoice is not None:  # a new promise replaces the one before
-            # ... and the one before no longer counts, unless its date has passed (broken)
-            self.promises = [p for p in self.promises if p.invoice_id != invoice.id
-                             or p.kept or p.promised_date < day]
-            self.promises.append(Promise(invoice.id,
-                                         dt.date.fromisoformat(event["promised_date"])))
-            invoice.promised_date = dt.date.fromisoformat(event["promised_date"])
-            invoice.promised_paid = min(invoice.paid + _amount(event["amount"]),
-                                        invoice.amount)
-            invoice.promise_kept = False
+        if invoice is None:  # a promise for an invoice the account does not hold
+            return
+        # A new promise replaces the one before, unless its date has passed (broken).
+        self.cases.replace(invoice.id, day)
+        amount = min(_amount(event["amount"]), invoice.open_amount)
+        case_id = event.get("promise_id") or event["id"]
+        self.cases.promises.pop(case_id, None)
+        self.cases.promises[case_id] = PromiseCase(
+            case_id, "promise", invoice.id, day, event["id"],
+            [PromisePart(dt.date.fromisoformat(event["promised_date"]), amount)],
+            event.get("owner"), invoice.currency)
+        invoice.promised_paid = min(invoice.paid + _amount(event["amount"]), invoice.amount)
 
-    def _keep_promise(self, invoice_id: str) -> None:
-        for promise in reversed(self.promises):
-            if promise.invoice_id == invoice_id:
-                promise.kept = True
-                return
+    def _instalment_plan_agreed(self, event, day) -> None:
+        invoice_id = event.get("invoice_id")
+        invoice = self.invoices.get(invoice_id) if invoice_id else None
+        if invoice_id and invoice is None:
+            return  # a plan for an invoice the account does not hold
+        currency = self._currency(event, invoice)
+        self.cases.replace(invoice_id, day)
+        parts = sorted((PromisePart(dt.date.fromisoformat(item["date"]),
+                                    _amount(item["amount"]))
+                        for item in event["instalments"]), key=lambda part: part.date)
+        self.cases.promises.pop(event["plan_id"], None)
+        self.cases.promises[event["plan_id"]] = PromiseCase(
+            event["plan_id"], "instalment_plan", invoice_id, day, event["id"], parts,
+            event.get("owner"), currency)
 
     def _dispute_opened(self, event, day) -> None:
-        if event["invoice_id"] in self.invoices:
-            self.invoices[event["invoice_id"]].disputed = True
+        invoice = self.invoices.get(event["invoice_id"])
+        amount = _amount(event["amount"]) if "amount" in event else None
+        dispute = Dispute(event.get("dispute_id") or event["id"], event["invoice_id"], amount,
+                          day, event["id"], event.get("reason"), event.get("owner"),
+                          invoice.currency if invoice is not None else None,
+                          opened_open=invoice.open_amount if invoice is not None else None)
+        if invoice is None:
+            dispute.status, dispute.closed_on = "refused", day
+            dispute.why = f"no invoice {event['invoice_id']} on the account"
+        elif amount is not None:
+            free = invoice.open_amount - self.cases.disputed(invoice.id, invoice.open_amount)
+            if amount > free:
+                dispute.status, dispute.closed_on = "refused", day
+                dispute.why = (f"disputes {amount:f}, more than the {free:f} open of "
+                               f"invoice {invoice.id} and not already disputed")
+        self.cases.disputes.pop(dispute.id, None)
+        self.cases.disputes[dispute.id] = dispute
+        if invoice is not None:
+            self._refresh_disputes(invoice)
+
+    def _dispute_resolved(self, event, day) -> None:
+        dispute = self.cases.disputes.get(event["dispute_id"])
+        if dispute is None or not dispute.open:
+            return
+        invoice = self.invoices.get(dispute.invoice_id)
+        self._close_dispute(dispute, event["outcome"], day, invoice)
+        dispute.credit_note_id = event.get("credit_note_id")
+        if invoice is not None:
+            self._refresh_disputes(invoice)
+
+    def _close_dispute(self, dispute: Dispute, outcome: str, day: dt.date,
+                       invoice: Invoice | None) -> None:
+        """Close an open dispute; for the customer, its amount is credited."""
+        dispute.status, dispute.closed_on = OUTCOMES[outcome], day
+        if outcome == "for_customer" and invoice is not None:
+            open_amount = invoice.open_amount
+            invoice.amount -= open_amount if dispute.amount is None else \
+                min(dispute.amount, open_amount)
 
     def _dispute_closed(self, event, day) -> None:
         invoice = self.invoices.get(event["invoice_id"])
         if invoice is None:
             return
-        invoice.disputed = False
+        outcome = OLDER_OUTCOMES.get(event.get("outcome"), "for_us")
+        for dispute in list(self.cases.disputes.values()):
+            if dispute.open and dispute.invoice_id == invoice.id:
+                self._close_dispute(dispute, outcome, day, None)
         if event.get("outcome") == "upheld":  # the customer was right: nothing is owed
             invoice.amount = invoice.paid
+        self._refresh_disputes(invoice)
+
+    def _refresh_disputes(self, invoice: Invoice) -> None:
+        """What the open disputes of an invoice hold, as the invoice keeps it."""
+        invoice.disputed_all, invoice.disputed_amount = False, Decimal(0)
+        for dispute in self.cases.disputes.values():
+            if dispute.open and dispute.invoice_id == invoice.id:
+                if dispute.amount is None:
+                    invoice.disputed_all = True
+                else:
+                    invoice.disputed_amount += dispute.amount
 
     def _contact_made(self, event, day) -> None:
         step = CONTACT_STEPS.get(event["channel"])
@@ -399,6 +507,7 @@ class Account:
         found = {i.currency for i in items if i.open_amount > 0}
         found |= {o.currency for o in self.orders.values() if o.undelivered or o.uninvoiced}
         found |= {item.currency for item in self.liabilities.values() if item.amount}
+        found |= {item.currency for item in self.securities.values()}
         found |= {currency for currency, amount in self.foreign_unapplied.items() if amount}
         found.discard(None)
         return found
@@ -415,6 +524,13 @@ class Account:
                     for i in self.invoices.values()), Decimal(0)) - \
             self.unapplied_total(rates)
 
+    def cover(self, amount: Decimal, as_of: dt.date,
+              rates: Mapping[str, Decimal] = NO_RATES) -> Decimal:
+        """What the security valid on ``as_of`` covers of ``amount`` (``securities.py``),
+        in the ruleset's currency, unrounded."""
+        return cover(self.securities.values(), amount, as_of,
+                     lambda value, currency: in_home(value, currency, rates))
+
     def position(self, as_of: dt.date, grade: str | None = None,
                  rates: Mapping[str, Decimal] = NO_RATES,
                  blocked: Iterable[str] = ()) -> dict:
@@ -423,25 +539,22 @@ class Account:
         block) are left out of what is overdue, as disputed ones are."""
         overdue_amount = owed = Decimal(0)
         oldest = None
-        dispute_open = promise_broken = promise_open = False
+        dispute_open = False
         for invoice in self.invoices.values():  # one pass: this runs for every event
             open_amount = invoice.amount - invoice.paid
             if open_amount <= 0:
                 continue
-            if invoice.currency is not None:
-                open_amount = in_home(open_amount, invoice.currency, rates)
-            owed += open_amount
+            owed += in_home(open_amount, invoice.currency, rates)
             if invoice.disputed:
                 dispute_open = True
-            elif invoice.due_date < as_of and not (blocked and invoice.id in blocked):
-                overdue_amount += open_amount
+                open_amount = invoice.undisputed
+            if invoice.due_date < as_of and open_amount > 0 and \
+                    not (blocked and invoice.id in blocked):
+                overdue_amount += in_home(open_amount, invoice.currency, rates)
                 if oldest is None or invoice.due_date < oldest:
                     oldest = invoice.due_date
-            if invoice.promised_date is not None and not invoice.promise_kept:
-                if invoice.promised_date < as_of:  # the promised amount did not come in time
-                    promise_broken = True
-                else:
-                    promise_open = True
+        promise_broken, promise_open = self._promise_flags(as_of, owed) \
+            if self.cases.promises else (False, False)
         return {
             "days_overdue": (as_of - oldest).days if oldest else 0,
             "overdue_amount": overdue_amount,
@@ -455,6 +568,31 @@ class Account:
             if self.last_step_date else None,
         }
 
+    def _promise_flags(self, as_of: dt.date, owed: Decimal) -> tuple[bool, bool]:
+        """(a promise broken, a promise to come) among the latest promise of each invoice
+        still open and the account's plans while it owes. A plan with a part broken is
+        broken, and its parts to come no longer hold the collections ladder."""
+        latest: dict[str | None, list[PromiseCase]] = {}
+        for case in self.cases.promises.values():
+            if case.replaced_on is None:
+                if case.invoice_id is None:
+                    latest.setdefault(None, []).append(case)
+                else:
+                    latest[case.invoice_id] = [case]
+        broken = to_come = False
+        for invoice_id, cases in latest.items():
+            invoice = self.invoices.get(invoice_id) if invoice_id is not None else None
+            if (owed <= 0) if invoice_id is None else \
+                    (invoice is None or invoice.open_amount <= 0):
+                continue
+            for case in cases:
+                statuses = {part.status(as_of) for part in case.parts}
+                if "broken" in statuses:  # a plan with an instalment broken holds nothing
+                    broken = True
+                elif "open" in statuses:
+                    to_come = True
+        return broken, to_come
+
     def measures(self, as_of: dt.date, rates: Mapping[str, Decimal] = NO_RATES) -> dict:
         """Credit-history figures on ``as_of`` that a re-grade can put in a customer's
         facts (the names ``monitoring.yaml``'s ``regrade: facts:`` maps)."""
@@ -466,8 +604,13 @@ class Account:
         settled = [late for day, late, _, _ in self.settled if within(day, 365)]
         alerts = [(day, kind) for day, kind in self.alerts if day <= as_of]
         behaviour = self.behaviour(as_of, position["balance"], rates)
+        secured = secured_value(self.securities.values(), as_of,
+                                lambda value, currency: in_home(value, currency, rates))
+        covered = self.cover(position["balance"], as_of, rates)
         return {
             **behaviour,
+            "secured_amount": secured.quantize(CENT),
+            "exposure_net_of_cover": (position["balance"] - covered).quantize(CENT),
             "balance": position["balance"],
             "overdue_amount": position["overdue_amount"],
             "days_overdue": position["days_overdue"],
@@ -489,20 +632,21 @@ class Account:
                   rates: Mapping[str, Decimal] = NO_RATES) -> dict:
         """Payment behaviour on ``as_of``: what is open by age past its due date (the
         ageing buckets: not yet due, 1-30, 31-60, 61-90 and over 90 days; disputed
-        invoices left out, as from what is overdue), DSO (the receivables ``balance`` over
+        amounts left out, as from what is overdue), DSO (the receivables ``balance`` over
         what was invoiced in the last ``DSO_DAYS`` days, times those days; None without
         sales), average days delinquent (the days beyond terms of the invoices paid in
         full in the last year, on time at 0, and of those open past due so far, weighted
         by their amounts; None without any) and the share of promises to pay kept among
-        those due in the last year (None without any)."""
+        those due in the last year, each part of an instalment plan one promise (kept or
+        broken as ``cases.py`` decides; None without any)."""
         buckets = dict.fromkeys([name for _, name in AGEING_BUCKETS] + ["ageing_over_90"],
                                 Decimal(0))
         weighed = [(in_home(amount, currency, rates), late) for day, late, amount, currency
                    in self.settled if as_of - dt.timedelta(days=PAYMENT_HISTORY_DAYS)
                    < day <= as_of]
         for invoice in self.invoices.values():
-            open_amount = invoice.open_amount
-            if open_amount <= 0 or invoice.disputed:
+            open_amount = invoice.undisputed
+            if open_amount <= 0:
                 continue
             late = (as_of - invoice.due_date).days
             name = next((name for most, name in AGEING_BUCKETS if late <= most),
@@ -518,8 +662,7 @@ class Account:
         weight = sum((amount for amount, _ in weighed), Decimal(0))
         delinquent = round(float(sum(amount * late for amount, late in weighed) / weight), 1) \
             if weight > 0 else None
-        due = [p for p in self.promises if as_of - dt.timedelta(days=PAYMENT_HISTORY_DAYS)
-               < p.promised_date and (p.kept or p.promised_date < as_of)]
+        due = self.cases.parts_due(as_of)
         return {**buckets, "dso_90": dso, "average_days_delinquent_365": delinquent,
                 "promise_kept_ratio_365": round(sum(p.kept for p in due) / len(due), 4)
                 if due else None}

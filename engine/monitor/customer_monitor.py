@@ -4,8 +4,12 @@ ruleset and run date give the same actions, byte for byte, so a run can be repea
 action replayed.
 
 The clock is event time. It ticks (a ``clock`` signal) at the end of every day with an
-event, on the day after each promised payment date, and on the run date, which then gets a
-``run_date`` signal. A decision on record governs the account from the day after its date.
+event, on the day after each promised payment date (of a promise or an instalment), and on
+the run date, which then gets a ``run_date`` signal. A tick after a promised date whose
+part the account did not find kept (``cases.py``) brings a ``promise_broken`` signal; a
+tick on or after the day a security enters the ruleset's ``security_review_days`` before
+its expiry brings a ``security_expiring`` signal (the clock also ticks on that day). A
+decision on record governs the account from the day after its date.
 
 Actions recorded by earlier runs are history: when their firing comes again, the recorded
 action's effect (a step taken, a hold, a release, an escalation closed) is applied there
@@ -38,6 +42,7 @@ from ..ruleset.escalation import NONE, next_step
 from ..ruleset.monitoring import MonitoringRule
 from ..service import decide_facts
 from .account import Account
+from .case_list import account_cases
 from .late_payment import late_payment_charges
 from .regrade import account_facts
 from .regrade import plain as _plain
@@ -48,7 +53,11 @@ _CARRY_POSITION = frozenset({"invoice_issued", "payment_received", "order_placed
 _EVENT_FIELDS = {"invoice_issued": ("invoice_id", "amount"),
                  "payment_received": ("amount", "invoice_id"),
                  "promise_to_pay": ("invoice_id", "amount"),
-                 "dispute_opened": ("invoice_id", "reason"),
+                 "dispute_opened": ("invoice_id", "reason", "dispute_id", "amount", "owner"),
+                 "dispute_resolved": ("dispute_id", "outcome", "credit_note_id"),
+                 "instalment_plan_agreed": ("plan_id", "invoice_id"),
+                 "security_received": ("security_id", "kind", "amount"),
+                 "security_released": ("security_id",),
                  "dispute_closed": ("invoice_id", "outcome"),
                  "contact_made": ("channel", "outcome"),
                  "bureau_alert": ("kind", "detail"),
@@ -127,6 +136,8 @@ class CustomerMonitor:
         self.marked: set[str] = set()  # firings a fired signal was asserted for
         self.remembered: deque[tuple[dt.date, dict]] = deque()
         self.deadlines: list[dt.date] = []
+        self.broken_signalled: set[str] = set()  # promise parts a promise_broken was for
+        self.expiring_signalled: set[str] = set()  # security_expiring signals asserted
         self.holds: list[dict] = []
         self.lifted_today: list[list[str]] = []  # hold ids of hold-lifted records today
         self.last_clock: dt.date | None = None
@@ -200,6 +211,10 @@ class CustomerMonitor:
 
     def _clock(self, day: dt.date) -> None:
         self.last_clock = day
+        if "promise_broken" in self.used and self.account.cases.promises:
+            self._broken_promises(day)
+        if "security_expiring" in self.used and self.account.securities:
+            self._expiring_securities(day)
         if "clock" in self.used:
             position = self.account.position(day, rates=self.factors)
             signal = self._signal("clock", f"#clock:{day.isoformat()}", day, None, {
@@ -207,6 +222,36 @@ class CustomerMonitor:
                 "days_overdue": position["days_overdue"]})
             self._assert(signal, remember=False)
             self.session.retract_signal(signal)
+
+    def _broken_promises(self, day: dt.date) -> None:
+        """A promise_broken signal for each part of a promise (not replaced) whose date
+        is before ``day`` and that was not kept, once."""
+        for case in self.account.cases.promises.values():
+            if case.replaced_on is not None:
+                continue
+            for index, part in enumerate(case.parts):
+                signal_id = f"{case.event_id}#broken:{index + 1}"
+                if part.kept or part.date >= day or signal_id in self.broken_signalled:
+                    continue
+                self.broken_signalled.add(signal_id)
+                self._assert(self._signal("promise_broken", signal_id, day, case.event_id, {
+                    "promise_id": case.id, "kind": case.kind, "invoice_id": case.invoice_id,
+                    "part": index + 1, "amount": part.amount,
+                    "promised_day": part.date.toordinal(), "paid": case.counted}))
+
+    def _expiring_securities(self, day: dt.date) -> None:
+        """A security_expiring signal for each security (as last received) whose expiry
+        is within the review days of ``day``, or past, once."""
+        review_days = self.ruleset.monitoring.security_review_days
+        for security in self.account.securities.values():
+            signal_id = f"{security.event_id}#expiring"
+            days_left = security.days_left(day)
+            if days_left > review_days or signal_id in self.expiring_signalled:
+                continue
+            self.expiring_signalled.add(signal_id)
+            self._assert(self._signal("security_expiring", signal_id, day, security.event_id, {
+                "security_id": security.id, "kind": security.kind, "amount": security.amount,
+                "expires_day": security.expires_on.toordinal(), "days_left": days_left}))
 
     def _run_date(self) -> None:
         day = self.run_date
@@ -269,6 +314,15 @@ class CustomerMonitor:
             fields["target_paid"] = invoice.promised_paid if invoice else \
                 Decimal(str(event["amount"]))
             heapq.heappush(self.deadlines, promised + dt.timedelta(days=1))
+        elif kind == "security_received":
+            review = dt.date.fromisoformat(event["expires_on"]) - dt.timedelta(
+                days=self.ruleset.monitoring.security_review_days)
+            if review > day:
+                heapq.heappush(self.deadlines, review)
+        elif kind == "instalment_plan_agreed":
+            for part in event["instalments"]:
+                heapq.heappush(self.deadlines,
+                               dt.date.fromisoformat(part["date"]) + dt.timedelta(days=1))
         elif kind == "payment_received":
             fields["overdue_before"] = overdue_before
             fields["unapplied"] = self.account.unapplied
@@ -425,9 +479,9 @@ class CustomerMonitor:
         return details
 
     def _overdue(self, day: dt.date) -> list:
-        """The invoices overdue on ``day`` (disputed ones left out)."""
+        """The invoices overdue on ``day`` (those wholly disputed left out)."""
         return [i for i in self.account.invoices.values()
-                if i.open_amount > 0 and i.due_date < day and not i.disputed]
+                if i.undisputed > 0 and i.due_date < day]
 
     def _close_escalation(self, rule, bound, day, firing) -> dict | None:
         if self.account.last_step is None:
@@ -472,6 +526,21 @@ class CustomerMonitor:
     def _notify(self, rule, bound, day, firing) -> dict | None:
         return {"message": rule.description or rule.id}
 
+    def _review(self, rule, bound, day, firing) -> dict | None:
+        """A person must review the customer's credit: why, and for a security expiring,
+        which one and when."""
+        details = {"message": rule.description or rule.id}
+        signal = bound[rule.once_per]
+        if signal["signal"] == "security_expiring":
+            security = self.account.securities.get(signal["security_id"])
+            details.update(security_id=signal["security_id"], kind=signal["kind"],
+                           expires_on=dt.date.fromordinal(signal["expires_day"]).isoformat(),
+                           days_left=signal["days_left"],
+                           amount=None if security is None else format(security.amount, "f"),
+                           currency=None if security is None else
+                           security.currency or self.ruleset.currency)
+        return details
+
     def _regrade(self, rule, bound, day, firing) -> dict | None:
         before = self.standing
         recorded = before.input() if before.input is not None else None
@@ -498,7 +567,8 @@ class CustomerMonitor:
     # -- the worklist ----------------------------------------------------------------------
     def _worklist_line(self, day: dt.date) -> dict | None:
         position = self.account.position(day, self.standing.grade, self.factors)
-        if position["overdue_amount"] <= 0:
+        cases = account_cases(self.account, day, open_only=True)
+        if position["overdue_amount"] <= 0 and not cases:
             return None
         # A step taken today: by this run, an earlier run for today, or a contact event.
         today = position["last_step"] if self.account.last_step_date == day else None
@@ -510,7 +580,8 @@ class CustomerMonitor:
                 "days_since_last_step": position["days_since_last_step"],
                 "on_hold": bool(self.holds), "promise_broken": position["promise_broken"],
                 "dispute_open": position["dispute_open"],
-                "dunning_block": block_text(self.account.dunning_blocks_on(day))}
+                "dunning_block": block_text(self.account.dunning_blocks_on(day)),
+                "cases": cases}
 
 
 def block_text(blocks: Mapping) -> str | None:

@@ -20,8 +20,9 @@ CENT = Decimal("0.01")
 
 def late_payment_charges(terms: Mapping | None, invoices: Iterable[Invoice], day: dt.date,
                          rates: Mapping[str, Decimal]) -> dict | None:
-    """The charges on ``day`` for the ``invoices`` past due (disputed ones are the
-    caller's to leave out), or None when the ruleset states no terms or none is late."""
+    """The charges on ``day`` for the ``invoices`` past due, on what of each is not
+    disputed (wholly disputed ones are the caller's to leave out), or None when the
+    ruleset states no terms or none is late."""
     if not terms:
         return None
     rate = Decimal(str(terms["reference_rate"])) + Decimal(str(terms["margin"]))
@@ -30,9 +31,9 @@ def late_payment_charges(terms: Mapping | None, invoices: Iterable[Invoice], day
     lines = []
     for invoice in sorted(invoices, key=lambda i: (i.due_date, i.id)):
         days = (day - invoice.due_date).days
-        if days <= 0 or invoice.open_amount <= 0:
+        if days <= 0 or invoice.undisputed <= 0:
             continue
-        amount = in_home(invoice.open_amount, invoice.currency, rates)
+        amount = in_home(invoice.undisputed, invoice.currency, rates)
         interest = (amount * rate * days / day_count).quantize(CENT, ROUND_HALF_UP)
         lines.append({"invoice_id": invoice.id, "open_amount": str(amount.quantize(CENT)),
                       "days_late": days, "interest": str(interest),

@@ -42,7 +42,8 @@ class MonitorError(AuditError):
 @dataclass
 class MonitorReport:
     """What a run did: the actions it took (record bodies, in order), how many firings
-    earlier runs had already acted on, the worklist for the run date, and counts."""
+    earlier runs had already acted on, the worklist for the run date (the accounts
+    overdue, and those with an open dispute or promise), and counts."""
 
     as_of: dt.date
     actions: list[dict] = field(default_factory=list)
@@ -58,6 +59,11 @@ class MonitorReport:
     def counts(self) -> dict[str, int]:
         """Actions taken, by kind."""
         return dict(sorted(self.counted.items()))
+
+    @property
+    def overdue_accounts(self) -> int:
+        """How many accounts of the worklist have something overdue."""
+        return sum(line["overdue_amount"] > 0 for line in self.worklist)
 
     @property
     def taken(self) -> int:
@@ -141,7 +147,7 @@ def run_record(report: MonitorReport, ruleset: CompiledRuleset) -> NewRecord:
     body = {"as_of": report.as_of.isoformat(), "actions": report.counts(),
             "already_taken": report.already_taken, "held_back": report.held_back,
             "customers": report.customers, "events": report.events,
-            "overdue_accounts": len(report.worklist)}
+            "overdue_accounts": report.overdue_accounts}
     if report.rates:
         body["rates"] = [rate.to_dict() for rate in report.rates.values()]
     return NewRecord(kind="monitor-run", body=canonical_json(body),

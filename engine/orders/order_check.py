@@ -27,11 +27,12 @@ from ..audit.store import AuditStore, NewRecord
 from ..canonical import canonical_json, to_jsonable
 from ..decide.decision import compact_trace
 from ..enrich.customer_documents import InputError
-from ..enrich.exchange_rates import Rate, exchange_rates
+from ..enrich.exchange_rates import Rate, exchange_rates, known_rates
 from ..enrich.plugin_manager import Plugins
 from ..errors import CreditRulesError
 from ..language.expressions import MONEY
 from ..language.schema_check import fast_problems
+from ..monitor.account import Account
 from ..ruleset.compiler import CompiledRuleset
 from ..ruleset.order_check import ORDER_FACTS
 from .accounts import AccountBook
@@ -162,7 +163,7 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
     accounts = accounts or AccountBook(store)
     if group is _LOOK_UP:
         group = group_of(store, customer_id, as_of)
-    _, exposure, position = accounts.standing(customer_id, as_of, ruleset, rates)
+    account, exposure, position = accounts.standing(customer_id, as_of, ruleset, rates)
     amount = _in_ruleset_currency(order, exchange, ruleset)
     counted = None if amount is None else \
         _order_counted(order, amount, exposure, as_of, ruleset)
@@ -180,7 +181,8 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
              "grade": None, "decision_outcome": None, "days_since_decision": None,
              "review_due": False, "on_hold": bool(open_holds(store, customer_id, as_of)),
              "payment_term_days": None, "limit_expired": effective.expired,
-             **_group_facts(customer_id, group, accounts, as_of, ruleset, counted, rates)}
+             **_group_facts(customer_id, group, accounts, as_of, ruleset, counted, rates),
+             **_cover_facts(account, after, limit, as_of, ruleset, rates)}
     reference = None
     if latest is not None:
         policy = accounts.policy(latest)
@@ -196,6 +198,21 @@ def order_facts(store: AuditStore, ruleset: CompiledRuleset, order: dict, as_of:
         if effective.source is not None and effective.source["kind"] == "limit request":
             reference["limit_request"] = effective.source
     return facts, exposure, reference
+
+
+def _cover_facts(account: Account, after: Decimal | None, limit: Decimal | None,
+                 as_of: dt.date, ruleset: CompiledRuleset, rates: dict[str, Rate] | None
+                 ) -> dict:
+    """What the customer's security covers of the exposure with the order, that exposure
+    net of it, and the secured part of the limit (None where the amount is not known)."""
+    factors = known_rates(rates or {})
+    quantum, rounding = ruleset.rounding
+    covered = None if after is None else \
+        account.cover(after, as_of, factors).quantize(quantum, rounding=rounding)
+    return {"cover": covered,
+            "exposure_net_of_cover": None if after is None else after - covered,
+            "secured_limit": None if limit is None else
+            account.cover(limit, as_of, factors).quantize(quantum, rounding=rounding)}
 
 
 def _group_facts(customer_id: str, group: Group | None, accounts: AccountBook,

@@ -28,6 +28,7 @@ from ..language.expressions import INTEGER, NUMBER, NUMERIC, STRING, parse
 from .monitoring_signals import COMMON, SIGNALS, VALUES, fields_of
 
 DEFAULT_REMEMBER_DAYS = 400
+DEFAULT_SECURITY_REVIEW_DAYS = 30
 SENTINEL_DAYS = 1_000_000_000  # see _with_sentinels
 _COMPARE = {ast.Eq: "$eq", ast.NotEq: "$neq", ast.Lt: "$lt", ast.LtE: "$lte",
             ast.Gt: "$gt", ast.GtE: "$gte"}
@@ -60,6 +61,7 @@ class MonitoringRules:
     remember_days: int
     regrade_facts: dict[str, str]  # customer fact -> account measure
     signals: frozenset[str]  # the kinds some rule matches; no other is worth asserting
+    security_review_days: int = DEFAULT_SECURITY_REVIEW_DAYS  # see security_expiring
 
     def definition(self) -> dict:
         """The durable_rules ruleset definition (rule id -> condition), without actions."""
@@ -100,7 +102,8 @@ def compile_monitoring(spec: Mapping, fact_types: Mapping[str, str], has_escalat
     used = frozenset(pattern.get("signal") or pattern["none"]
                      for rule in spec["rules"] for pattern in rule["match"])
     return MonitoringRules(tuple(rules), spec.get("remember_days", DEFAULT_REMEMBER_DAYS),
-                           facts, used)
+                           facts, used, spec.get("security_review_days",
+                                                 DEFAULT_SECURITY_REVIEW_DAYS))
 
 
 def _compile_rule(spec: Mapping, path: tuple, rep: Reporter, rule_ids: tuple[str, ...]

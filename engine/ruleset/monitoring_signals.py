@@ -36,7 +36,14 @@ SIGNALS: dict[str, dict[str, str]] = {
     "late_payment": {"invoice_id": STRING, "days_late": INTEGER, "amount": NUMBER},
     "promise_to_pay": {"invoice_id": STRING, "promised_day": INTEGER, "amount": NUMBER,
                        "target_paid": NUMBER},
-    "dispute_opened": {"invoice_id": STRING, "reason": STRING},
+    "dispute_opened": {"invoice_id": STRING, "reason": STRING, "dispute_id": STRING,
+                       "amount": NUMBER, "owner": STRING},
+    "dispute_resolved": {"dispute_id": STRING, "outcome": STRING, "credit_note_id": STRING},
+    "instalment_plan_agreed": {"plan_id": STRING, "invoice_id": STRING},
+    # a part of a promise (or of an instalment plan) not kept by its date, the day after
+    "promise_broken": {"promise_id": STRING, "kind": STRING, "invoice_id": STRING,
+                       "part": INTEGER, "amount": NUMBER, "promised_day": INTEGER,
+                       "paid": NUMBER},
     "dispute_closed": {"invoice_id": STRING, "outcome": STRING},
     "contact_made": {"channel": STRING, "outcome": STRING},
     "bureau_alert": {"kind": STRING, "detail": STRING},
@@ -48,6 +55,11 @@ SIGNALS: dict[str, dict[str, str]] = {
     "credit_note_issued": {"amount": NUMBER, "invoice_id": STRING},
     "liability_opened": {"liability_id": STRING, "amount": NUMBER, "kind": STRING},
     "liability_closed": {"liability_id": STRING},
+    "security_received": {"security_id": STRING, "kind": STRING, "amount": NUMBER},
+    "security_released": {"security_id": STRING},
+    # a security expiring within security_review_days of the day, or expired (once each)
+    "security_expiring": {"security_id": STRING, "kind": STRING, "amount": NUMBER,
+                          "expires_day": INTEGER, "days_left": INTEGER},
     # the account's arrears at the end of the day (disputed items left out)
     "clock": {"overdue_amount": NUMBER, "days_overdue": INTEGER},
     "run_date": {"overdue_amount": NUMBER, "days_overdue": INTEGER, **_POSITION},
@@ -63,6 +75,10 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
                                "payment_default"),
     ("contact_made", "channel"): ("reminder", "phone", "letter", "visit", "email", "legal"),
     ("dispute_closed", "outcome"): ("upheld", "rejected", "settled"),
+    ("dispute_resolved", "outcome"): ("for_customer", "for_us", "withdrawn"),
+    ("promise_broken", "kind"): ("promise", "instalment_plan"),
+    ("security_expiring", "kind"): ("collateral", "guarantee", "credit_insurance"),
+    ("security_received", "kind"): ("collateral", "guarantee", "credit_insurance"),
 }
 
 

@@ -12,7 +12,10 @@ amount, for a customer in a group the group's limit, its exposure (the sum of it
 members') before and with the order and the customer's share of the group's limit, the
 grade,
 outcome and age of the customer's latest decision, whether its review is due, whether the
-account is on hold, and the payment term granted.
+account is on hold, and the payment term granted; and what the customer's security
+(collateral, guarantees, credit insurance valid on the day: ``monitor/securities.py``)
+covers of the exposure with the order (``cover``), that exposure net of it, and the
+secured part of the credit limit.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ ORDER_FACTS = {"order_amount": MONEY, "order_counted": MONEY, "exposure": MONEY,
                "grade": STRING, "decision_outcome": STRING, "days_since_decision": INTEGER,
                "review_due": BOOLEAN, "on_hold": BOOLEAN, "payment_term_days": INTEGER,
                "limit_expired": BOOLEAN, "group_limit": MONEY, "group_exposure": MONEY,
-               "group_exposure_after": MONEY, "group_share": MONEY}
+               "group_exposure_after": MONEY, "group_share": MONEY, "cover": MONEY,
+               "exposure_net_of_cover": MONEY, "secured_limit": MONEY}
 ALWAYS_KNOWN = frozenset({"order_amount", "order_counted", "exposure", "exposure_after",
                           "days_overdue", "overdue_amount", "review_due", "on_hold",
-                          "limit_expired"})
+                          "limit_expired", "cover", "exposure_net_of_cover"})
 
 
 def compile_order_check(spec: Mapping, fb: FunctionBuilder, rep: Reporter
