@@ -35,6 +35,7 @@ COMMANDS = {
     "serve": "serve_commands:serve_group",
     "report": "report_commands:report_command",
     "rescore": "rescore_command:rescore_command",
+    "explain": "explain_command:explain_command",
 }
 
 
