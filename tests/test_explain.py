@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ import yaml
 
 from engine.audit.store import AuditStore
 from engine.decide.pipeline import decide
+from engine.explain.boundaries import nearest
 from engine.explain.explanation import explain_decision, moves
-from engine.explain.fields import get_field, set_fields
+from engine.explain.fields import get_field, scale_for, set_fields
 from engine.language.schema_check import json_problems
 from engine.replay import Replayer
 from engine.ruleset.loader import load_ruleset
@@ -173,6 +175,25 @@ def test_an_unreachable_target_within_the_changes_allowed(trail):
     assert explanation.solutions == []
     assert explanation.unreachable and ("at most" in explanation.unreachable[0]
                                         or "no set of up to 2" in explanation.unreachable[0])
+
+
+def test_an_expert_override_is_judged_again_on_the_changed_customer(tmp_path, credit):
+    """An analyst's override to BB (one notch below the model's BBB) is in the recorded
+    input; with the inputs changed the model gives A, two notches above BB, beyond the
+    analyst's authority, so the override no longer applies: the suggestion is what the
+    pipeline decides, overrides judged included."""
+    db = tmp_path / "audit.db"
+    added = credit("override", "add", "CUST-10004", "--grade", "BB", "--reason", "site visit",
+                   "--by", "ana", "--role", "credit_analyst", "--db", db)
+    assert added.exit_code == 0, added.output
+    decision_id = decided_into(credit, db, CUSTOMERS / "bbb-distributor.json")
+    with AuditStore(db, create=False) as store:
+        explanation = explain_decision(store, decision_id, "BBB")
+    assert (explanation.current.grade, explanation.current.score) == ("BB", 690)
+    smallest = explanation.solutions[0]
+    decision = decided_with(db, decision_id, smallest.changes)
+    assert decision.grade == smallest.outcome.grade == "A"
+    assert decision.overrides[0]["applied"] is False
 
 
 # -- a target at or below the current grade ---------------------------------------------
@@ -360,3 +381,35 @@ def test_fields_are_read_and_set_without_touching_the_original():
     assert document == {"a": {"b": 1}, "c": 2}
     assert get_field(changed, "a.b") == 5 and get_field(changed, "x.y") == 3
     assert get_field(changed, "a.missing.deeper") is None
+
+
+# -- the search along one field ----------------------------------------------------------
+
+def _found(typ, current, holds, low=None, high=None):
+    scale = scale_for(typ, current, Decimal("0.01"), low, high)
+    return [(scale.value(position), direction) for position, direction in
+            nearest(scale, scale.position(current), lambda p: holds(scale.value(p)))]
+
+
+def test_a_count_stops_on_the_edge_in_each_direction_it_holds():
+    assert _found("integer", 3, lambda x: x <= 0 or x >= 6, low=0) == [(6, 1), (0, -1)]
+    assert _found("integer", 3, lambda x: x > 100) == [(101, 1)]
+
+
+def test_an_amount_with_cents_moves_by_the_cent_and_a_whole_one_by_units():
+    assert _found("money", 100.5, lambda x: x >= 123.45) == [(123.45, 1)]
+    assert _found("money", 100, lambda x: x >= 123.45) == [(124, 1)]
+
+
+def test_a_ratio_stops_at_the_shortest_decimal_that_holds():
+    assert _found("number", 0.71, lambda x: x >= 0.85) == [(0.85, 1)]
+    assert _found("number", 0.71, lambda x: x * 3 > 2.5, high=1) == [(0.834, 1)]
+
+
+def test_nothing_is_found_beyond_a_bound():
+    assert _found("number", 0.5, lambda x: x > 1, low=0, high=1) == []
+    assert _found("integer", 5, lambda x: x < 0, low=0) == []
+
+
+def test_a_date_moves_by_days():
+    assert _found("date", "2024-06-01", lambda d: d <= "2023-11-30") == [("2023-11-30", -1)]

@@ -14,7 +14,7 @@ from .fields import set_fields
 from .levers import Change, Lever, Outcome, Situation
 
 MAX_PROPOSED = 20_000  # sets proposed before the search stops proposing
-MAX_DECIDED = 2_000  # proposed sets decided before the search gives up
+MAX_DECIDED = 2_000  # proposed sets decided (the others were supersets of a solution)
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,8 @@ def smallest(situation: Situation, levers: list[Lever], *, alternatives: int = 2
     proposed.sort(key=lambda levers_: (len(levers_), sum(lv.change.size for lv in levers_),
                                        [lv.change.field for lv in levers_]))
     found: list[Solution] = []
-    for decided, chosen in enumerate(proposed):
+    decided = 0
+    for chosen in proposed:
         if decided >= MAX_DECIDED or len(found) > alternatives:
             break
         names = frozenset(lever.change.field for lever in chosen)
@@ -112,6 +113,7 @@ def smallest(situation: Situation, levers: list[Lever], *, alternatives: int = 2
         if found and len(names) > len(found[0].fields) + 1:
             break
         changes = tuple(lever.change for lever in chosen)
+        decided += 1
         outcome = situation.decided(set_fields(situation.facts,
                                                {c.field: c.after for c in changes}))
         if outcome is not None and situation.reached(outcome):
