@@ -137,6 +137,26 @@ def test_a_cap_on_arrears_is_lifted_by_the_arrears_not_by_points(trail):
     assert explanation.solutions[0].outcome.grade == "AA"
 
 
+def test_a_cap_made_of_or_needs_each_part_ended_by_its_own_input(tmp_path, credit):
+    """CAP_OVER_LEVERAGED: debt_ratio > 1 or financials.equity < 0. Neither input alone
+    lifts it; the smallest solution ends both parts."""
+    customer = write_customer(tmp_path, "leveraged", {"financials.total_liabilities": 6000000,
+                                                      "financials.equity": -100000})
+    db = tmp_path / "audit.db"
+    decision_id = decided_into(credit, db, customer)
+    with AuditStore(db, create=False) as store:
+        explanation = explain_decision(store, decision_id, "BBB")
+    assert explanation.current.grade == "CCC"
+    assert [b["id"] for b in explanation.blockers] == ["CAP_OVER_LEVERAGED"]
+    smallest = explanation.solutions[0]
+    assert {(c.field, c.after, c.relation) for c in smallest.changes} == {
+        ("financials.equity", 0, ">="),
+        ("financials.total_liabilities", 5900000, "<=")}  # debt_ratio 1: not above 1
+    assert smallest.outcome.grade == "BBB"
+    equity = next(lv for lv in explanation.levers if lv.change.field == "financials.equity")
+    assert equity.outcome.grade == "CCC" and "CAP_OVER_LEVERAGED" in equity.touches
+
+
 def test_a_sanctions_knock_out_is_unreachable_and_says_why(trail):
     explanation = explained(trail, "reject-sanctions", "BBB")
     assert explanation.status == "unreachable"

@@ -143,7 +143,12 @@ def _gain(lever, now) -> str:
     change = lever.outcome.score - now.score
     lifted = sorted(now.fired - lever.outcome.fired)
     text = f"{'+' if change >= 0 else ''}{change} points"
-    return text + (f", lifts {', '.join(lifted)}" if lifted else "")
+    if lifted:
+        text += f", lifts {', '.join(lifted)}"
+    part = sorted(lever.touches - set(lifted))
+    if part:  # one part of a condition made of several: another change must end the rest
+        text += f", ends a part of {', '.join(part)}"
+    return text
 
 
 def _value(value: object) -> str:
