@@ -155,6 +155,10 @@ def test_a_cap_made_of_or_needs_each_part_ended_by_its_own_input(tmp_path, credi
     assert smallest.outcome.grade == "BBB"
     equity = next(lv for lv in explanation.levers if lv.change.field == "financials.equity")
     assert equity.outcome.grade == "CCC" and "CAP_OVER_LEVERAGED" in equity.touches
+    shown = next(lv for lv in explanation.to_dict()["levers"]
+                 if lv["change"]["field"] == "financials.equity")
+    assert (shown["lifts"], shown["ends_part_of"]) == ([], ["CAP_OVER_LEVERAGED"])
+    assert json_problems(explanation.to_dict(), "explanation.schema.json") == []
 
 
 def test_a_sanctions_knock_out_is_unreachable_and_says_why(trail):

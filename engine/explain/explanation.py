@@ -82,6 +82,8 @@ class Explanation:
             "levers": [{"change": _change(lever.change),
                         "score_change": _number(lever.outcome.score - self.current.score),
                         "lifts": sorted(self.current.fired - lever.outcome.fired),
+                        "ends_part_of": sorted(lever.touches - (self.current.fired -
+                                                                lever.outcome.fired)),
                         "moves": [{"characteristic": c, "from_bin": before, "to_bin": after,
                                    "points": _number(points)}
                                   for c, before, after, points in moves(lever, self.current)],

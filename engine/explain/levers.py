@@ -6,6 +6,7 @@ every such value is then decided with the pipeline itself."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -133,13 +134,17 @@ def find_levers(situation: Situation) -> list[Lever]:
     return levers
 
 
-# A goal: (holds(values) -> bool, accept(values) -> bool); accept is checked at the value
-# found (a step may jump past a bin into a worse one).
+# A goal: (holds(values), accept(values), texts). A search moves a field until ``holds``;
+# ``accept`` is then checked at the value found (a step may jump past a bin into a worse
+# one); ``texts`` are the text values worth trying for a text field.
 Goal = tuple[Callable[[dict], bool], Callable[[dict], bool], tuple]
 
 
 def _goals(situation: Situation, name: str, values: dict, blocking: list[Blocker]
            ) -> Iterable[tuple[Goal, str | None]]:
+    """What moving field ``name`` could achieve: each better bin of each characteristic it
+    feeds, and the end of each blocker in the way (or of one part of it), with the
+    blocker's id."""
     for characteristic in situation.model.characteristics:
         if name not in characteristic.facts:
             continue
@@ -256,8 +261,6 @@ def _text_options(situation: Situation, name: str, texts: tuple) -> list[str]:
 
 def _strings(text: str) -> tuple[str, ...]:
     """Text constants a condition compares with (candidate values for a text field)."""
-    import ast
-
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError:
