@@ -161,6 +161,37 @@ def test_a_cap_made_of_or_needs_each_part_ended_by_its_own_input(tmp_path, credi
     assert json_problems(explanation.to_dict(), "explanation.schema.json") == []
 
 
+def test_a_parent_guarantee_floor_is_a_route_of_its_own(tmp_path, credit):
+    """A weak scorecard (B) with a guarantee from a BBB parent (floor BB); a guarantor
+    graded A would lift it to BBB (FLOOR_GUARANTOR_A): one input, where the scorecard
+    needs a larger move."""
+    customer = write_customer(tmp_path, "guaranteed", {
+        "financials.current_assets": 2000000, "financials.net_income": -10000,
+        "financials.total_liabilities": 5000000, "financials.revenue_prior": 11000000,
+        "operating.market_share": 0.005, "flags.parent_guarantee": True,
+        "attributes.guarantor_grade": "BBB", "attributes.guarantee_amount": 200000})
+    db = tmp_path / "audit.db"
+    decision_id = decided_into(credit, db, customer)
+    with AuditStore(db, create=False) as store:
+        explanation = explain_decision(store, decision_id, "BBB")
+    assert (explanation.current.band_grade, explanation.current.grade) == ("B", "BB")
+    smallest = explanation.solutions[0]
+    assert [(c.field, c.before, c.after) for c in smallest.changes] == [
+        ("attributes.guarantor_grade", "BBB", "A")]
+    assert smallest.outcome.grade == "BBB"
+    assert decided_with(db, decision_id, smallest.changes).grade == "BBB"
+
+
+def test_a_guarantee_not_given_is_three_inputs_given_together(trail):
+    explanation = explained(trail, "ccc-haulier", "BB", max_changes=3, alternatives=100)
+    guarantee = next(s for s in explanation.solutions
+                     if any(c.field == "flags.parent_guarantee" for c in s.changes))
+    assert [(c.field, c.after, c.relation) for c in guarantee.changes] == [
+        ("flags.parent_guarantee", True, "="), ("attributes.guarantor_grade", "BBB", "="),
+        ("attributes.guarantee_amount", 56000, ">=")]  # credit asked: 56,000
+    assert guarantee.outcome.grade == "BB"
+
+
 def test_a_sanctions_knock_out_is_unreachable_and_says_why(trail):
     explanation = explained(trail, "reject-sanctions", "BBB")
     assert explanation.status == "unreachable"

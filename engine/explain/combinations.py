@@ -121,6 +121,19 @@ def smallest(situation: Situation, levers: list[Lever], *, alternatives: int = 2
     return found
 
 
+def merged(solutions: list[Solution], more: list[Solution], alternatives: int
+           ) -> list[Solution]:
+    """Two lists of solutions as one, smallest first, none a superset of one before it,
+    at most the smallest and ``alternatives`` more."""
+    ordered = sorted([*solutions, *more], key=lambda s: (
+        len(s.changes), sum(c.size for c in s.changes), [c.field for c in s.changes]))
+    kept: list[Solution] = []
+    for solution in ordered:
+        if not any(other.fields <= solution.fields for other in kept):
+            kept.append(solution)
+    return kept[:alternatives + 1]
+
+
 def best_score(situation: Situation, levers: list[Lever]) -> object:
     """The highest score the levers could give together, by what each did alone (the
     best of each characteristic's points)."""

@@ -15,7 +15,8 @@ from ..decide.pipeline import decide
 from ..errors import CreditRulesError, DecisionError
 from ..replay import Replayer
 from ..ruleset.compiler import CompiledRuleset
-from .combinations import Solution, best_score, smallest, target_band
+from .combinations import Solution, best_score, merged, smallest, target_band
+from .floors import floor_solutions
 from .levers import Change, Lever, Outcome, Situation, find_levers
 from .model import Blocker, Model
 
@@ -152,8 +153,9 @@ def explain_decision(store: AuditStore, ref: str, grade: str, *,
     levers = find_levers(situation)
     explanation.levers = sorted(levers, key=lambda lv: (lv.change.field, lv.change.size))
     explanation.needed = _needed(situation, levers)
-    explanation.solutions = smallest(situation, levers, alternatives=alternatives,
-                                     max_changes=max_changes)
+    explanation.solutions = merged(
+        smallest(situation, levers, alternatives=alternatives, max_changes=max_changes),
+        floor_solutions(situation, max_changes), alternatives)
     if explanation.solutions:
         explanation.status = "reachable"
     else:

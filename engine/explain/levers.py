@@ -117,7 +117,7 @@ def find_levers(situation: Situation) -> list[Lever]:
         if not situation.changeable(name):
             continue
         for goal, blocker_id in _goals(situation, name, values, blocking):
-            for change in _changes(situation, name, goal):
+            for change in changes_toward(situation, facts, name, goal):
                 key = (change.field, repr(change.after))
                 if key not in wanted:
                     outcome = situation.decided(set_field(facts, name, change.after))
@@ -162,7 +162,7 @@ def _goals(situation: Situation, name: str, values: dict, blocking: list[Blocker
             if name in condition.facts and condition.holds(values):
                 def lifted(v, c=condition):
                     return not c.holds(v)
-                yield (lifted, lifted, _strings(condition.text)), blocker.id
+                yield (lifted, lifted, strings(condition.text)), blocker.id
 
 
 def _bin_goal(characteristic: Characteristic, bin_: Bin, current: object) -> Goal | None:
@@ -200,10 +200,12 @@ def _bin_goal(characteristic: Characteristic, bin_: Bin, current: object) -> Goa
     return None
 
 
-def _changes(situation: Situation, name: str, goal: Goal) -> Iterable[Change]:
-    """The nearest values of field ``name`` that reach ``goal``."""
+def changes_toward(situation: Situation, facts: dict, name: str, goal: Goal
+                   ) -> Iterable[Change]:
+    """The nearest value of field ``name`` of ``facts`` that reaches ``goal`` (for a text
+    or true/false field, each value that does)."""
     holds, accept, texts = goal
-    model, facts, as_of = situation.model, situation.facts, situation.as_of
+    model, as_of = situation.model, situation.as_of
     typ = situation.ruleset.fact_types[name]
     before = get_field(facts, name)
 
@@ -240,7 +242,7 @@ def _changes(situation: Situation, name: str, goal: Goal) -> Iterable[Change]:
         v = values_with(after)
         if v is None or not accept(v):
             continue
-        relation = "=" if before is None else ">=" if direction > 0 else "<="
+        relation = ">=" if direction > 0 else "<=" if direction < 0 else "="
         yield Change(name, before, after, relation, move_size(typ, before, after))
         return
 
@@ -252,14 +254,19 @@ def _origin(scale) -> float | int:
 
 
 def _text_options(situation: Situation, name: str, texts: tuple) -> list[str]:
+    """The texts worth trying: those the rule names, then the field's declared values;
+    grades from the worst, the least a customer must bring."""
     declared = (situation.ruleset.source.stages["facts"].data.get("facts") or {}).get(
         name) or {}
     options = list(texts)
     options += [v for v in declared.get("values") or () if v not in options]
+    grades = situation.ruleset.grades
+    if options and all(option in grades for option in options):
+        options.sort(key=grades.index, reverse=True)
     return options
 
 
-def _strings(text: str) -> tuple[str, ...]:
+def strings(text: str) -> tuple[str, ...]:
     """Text constants a condition compares with (candidate values for a text field)."""
     try:
         tree = ast.parse(text, mode="eval")

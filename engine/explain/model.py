@@ -77,10 +77,11 @@ class Condition:
 @dataclass(frozen=True)
 class Blocker:
     """A cap (``at_most`` a grade) or a knock-out (an admission check that rejects): what
-    no score lifts. ``atoms`` are the parts its condition is made of with and/or/not."""
+    no score lifts; or a floor (``at_least`` a grade), which lifts a grade whatever the
+    score. ``atoms`` are the parts its condition is made of with and/or/not."""
 
     id: str
-    kind: str  # "cap" or "knock-out"
+    kind: str  # "cap", "knock-out" or "floor"
     reason: str
     grade: str | None
     condition: Condition
@@ -103,6 +104,9 @@ class Model:
                 self._derived_reads.setdefault(rule_id.split("/")[0], set()).update(names)
         self.characteristics = self._characteristics()
         self.blockers = self._blockers()
+        self.floors = tuple(self._blocker(item, "floor", item["at_least"]) for item in
+                            self.ruleset.source.stages["grading"].data.get("adjustments")
+                            or () if "at_least" in item)
 
     def values(self, facts: dict, as_of: dt.date) -> dict | None:
         """The values the rules read (declared and derived facts) for a customer
