@@ -111,8 +111,9 @@ def explain_decision(store: AuditStore, ref: str, grade: str, *,
     except AuditError as exc:
         raise ExplainUsageError(str(exc)) from None
     if row["kind"] != "decision":
-        raise ExplainUsageError(f"record {row['seq']} is a {row['kind']} record, not a "
-                                "decision")
+        article = "an" if row["kind"][:1] in ("a", "e", "i", "o", "u") else "a"
+        raise ExplainUsageError(f"record {row['seq']} is {article} {row['kind']} record, "
+                                "not a decision")
     stored = Replayer(store).ruleset(row["ruleset_hash"])
     if ruleset is not None and ruleset.hash != row["ruleset_hash"]:
         raise ExplainUsageError(
