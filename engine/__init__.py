@@ -50,6 +50,8 @@ _EXPORTS = {
     "verify_file": "engine.audit.chain",
     "Filters": "engine.audit.queries",
     "Replayer": "engine.replay",
+    # what it would take to reach a grade
+    "explain_decision": "engine.explain.explanation",
     # credit at order time
     "customer_exposure": "engine.orders.exposure",
     "checked_order": "engine.orders.order_check",

@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.monitor", "engine.batch"),
     ("engine.orders", "engine.dunning"),
     ("engine.quality", "engine.replay"),
+    ("engine.explain",),
     ("engine.report", "engine.serve", "engine.spark", "engine.dmn"),
     ("engine.cli",),
 )

@@ -39,6 +39,7 @@ COMMANDS = {
     "letters": "dunning_commands:letters_command",
     "statements": "dunning_commands:statements_command",
     "cases": "cases_command:cases_command",
+    "explain": "explain_command:explain_command",
 }
 
 
