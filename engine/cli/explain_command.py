@@ -49,7 +49,7 @@ def explain_command(ref: str, grade: str, allow: tuple[str, ...], ruleset_dir: s
     Examples:
 
     \b
-      credit explain d-083ee7079c3f11e15fe0fb68025ecff2 --to A
+      credit explain d-81244b350bfea441c4730f96d85455ae --to A
       credit explain 2 --to AA --json
       credit explain 14 --to BBB --allow flags.sanctions_hit
     """
