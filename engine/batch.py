@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .audit.decision_records import full_decision
 from .audit.store import AuditStore, NewRecord
-from .canonical import canonical_json
+from .canonical import canonical_json, compact_json
 from .decide.redaction import scrubbed
 from .enrich.customer_documents import InputError, check_customer
 from .enrich.plugin_manager import installed_plugins
@@ -339,9 +339,9 @@ class _AuditedRun:
                     if slots is None:
                         slots = self.store.trace_slots(pending["ruleset_hash"],
                                                        body["decision"]["engine_version"])
-                    line = canonical_json(full_decision(body, slots))
+                    line = compact_json(full_decision(body, slots))
                 else:
-                    line = canonical_json(body["decision"])
+                    line = compact_json(body["decision"])
                 yield number, ("done", number, line, pending["outcome"], pending["grade"],
                                pending["credit_limit"], None,
                                _challenged(body.get("challenger")))

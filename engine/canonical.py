@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 from decimal import Decimal
 
 import orjson
@@ -85,6 +86,55 @@ def canonical_json(value: object) -> str:
     """The canonical text of ``value``."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False, default=json_default)
+
+
+# Writing engine values fast. orjson writes the same text as ``json.dumps`` above (keys in
+# code point order, the same escapes, the shortest digits of a float) in a tenth of the
+# time, except in these cases, each sent to the json module instead:
+# - a float below 1e-4 that Python writes with an exponent: orjson writes 0.00001 for 1e-05
+#   and 1.5e-7 for 1.5e-07; a substring test and a pattern find both forms (and,
+#   harmlessly, the same characters inside a text, which only costs the slower way);
+# - what orjson refuses: an integer beyond 64 bits, a lone surrogate, a key that is not
+#   text, nesting deeper than 254, a value of a type neither knows;
+# - a set (``json_default`` sorts it before its members are converted).
+# A non-finite float comes out as null, as ``to_jsonable`` writes it: hence this is for
+# engine values, where a ratio that overflowed is written so; ``canonical_json`` refuses it.
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | \
+    orjson.OPT_PASSTHROUGH_DATACLASS
+_ONE_DIGIT_NEGATIVE_EXPONENT = re.compile(rb"\de-\d(?!\d)")
+
+
+def _orjson_default(value: object) -> object:
+    if value.__class__ is Exact:
+        return exact_number(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "isoformat") and not isinstance(value, frozenset | set):
+        return value.isoformat()
+    raise TypeError  # a set, or what json_default decides about
+
+
+def compact_json(value: object) -> str:
+    """Canonical JSON of engine values, converting amounts and dates as it goes, a
+    non-finite float written as null: ``canonical_json(to_jsonable(value))``, only faster
+    (orjson where it writes the same text; see above)."""
+    try:
+        data = orjson.dumps(value, default=_orjson_default, option=_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return _compact_json_slowly(value)
+    if b"0.0000" in data or (b"e-" in data and _ONE_DIGIT_NEGATIVE_EXPONENT.search(data)):
+        return _compact_json_slowly(value)  # (substring tests first: a regex costs 9 us)
+    return data.decode("utf-8")
+
+
+def _compact_json_slowly(value: object) -> str:
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False, default=json_default)
+    except ValueError:  # a non-finite float somewhere: written as null, like to_jsonable
+        return canonical_json(to_jsonable(value))
 
 
 def sha256_hex(value: object) -> str:

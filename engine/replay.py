@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .audit.decision_records import compact_json, full_decision, stored_head
+from .audit.decision_records import full_decision, stored_head
 from .audit.queries import Filters
 from .audit.store import AuditError, AuditStore
-from .canonical import canonical_json
+from .canonical import canonical_json, compact_json
 from .decide.challenger import decide_challenger, in_split
 from .decide.decision import Decision, compact_trace
 from .decide.pipeline import decide
@@ -89,13 +89,13 @@ class Replayer:
         summary = decision.summary()
         new_trace = compact_json(decision.compact_trace())
         if row["body"].__class__ is str:
-            new_summary = canonical_json(summary)
+            new_summary = compact_json(summary)
             same = _same_bytes(text, body, new_summary, new_trace)
         else:
             same = _same_stored(text, body, summary, row, new_trace)
-            new_summary = None if same else canonical_json(summary)
-        if not same and (canonical_json(body["decision"]) != new_summary
-                         or canonical_json(body["trace"]) != new_trace):
+            new_summary = None if same else compact_json(summary)
+        if not same and (compact_json(body["decision"]) != new_summary
+                         or compact_json(body["trace"]) != new_trace):
             result.differences = _differences(body, ruleset, decision, self.store)
             if not result.differences:  # same values, different bytes
                 result.differences = ["the decision's JSON differs byte for byte"]

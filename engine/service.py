@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .audit.decision_records import decision_record
 from .audit.store import AuditStore, NewRecord
-from .canonical import canonical_json
+from .canonical import canonical_json, compact_json
 from .decide.challenger import challenger_part, challenger_view
 from .decide.decision import Decision
 from .decide.pipeline import decide
@@ -69,9 +69,9 @@ class Decided:
             record, line = self.record(salt, batch_id=batch_id, batch_row=batch_row)
         with _writing(self.decision):
             if with_trace:
-                line = canonical_json(self.decision.to_dict())
+                line = compact_json(self.decision.to_dict())
             elif salt is None:
-                line = canonical_json(self.decision.summary())
+                line = compact_json(self.decision.summary())
         return record, line
 
 

@@ -18,24 +18,13 @@ decision exactly as ``Decision.to_dict`` gave it.
 
 from __future__ import annotations
 
-import json
 from hashlib import sha256
 
-from ..canonical import canonical_json, json_default, to_jsonable
+from ..canonical import compact_json
 from ..decide.decision import Decision, expand_trace
 from ..decide.redaction import any_present, redact, salted_digest
 from .body_codec import compress, elide
 from .store import NewRecord
-
-
-def compact_json(value: object) -> str:
-    """Canonical JSON of engine values, converting amounts and dates as it goes (faster
-    than converting first); identical to ``canonical_json(to_jsonable(value))``."""
-    try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False, default=json_default)
-    except ValueError:  # a non-finite float somewhere: written as null, like to_jsonable
-        return canonical_json(to_jsonable(value))
 
 
 def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = None,
@@ -63,9 +52,9 @@ def decision_body_text(decision: Decision, salt: bytes, *, plugins: list | None 
     identity_facts = decision.facts_json
     decision_id = decision.decision_id_from(identity_facts)
     summary = decision.summary(decision_id)
-    summary_json = canonical_json(summary)
+    summary_json = compact_json(summary)
     if ruleset.redact and any_present(decision.facts, ruleset.redact):
-        input_json = canonical_json(redact(decision.facts, ruleset.redact,
+        input_json = compact_json(redact(decision.facts, ruleset.redact,
                                            salted_digest(salt)))
     else:
         input_json = identity_facts  # nothing to redact: the identity text is the input
@@ -77,8 +66,8 @@ def decision_body_text(decision: Decision, salt: bytes, *, plugins: list | None 
                "outcome": decision.outcome, "grade": decision.grade,
                "credit_limit": policy["credit_limit"] if policy else None}
     text = (stored_head(as_of, summary, challenger, columns)
-            + f',"enriched":{canonical_json(enriched or {})},"input":{input_json},'
-            f'"plugins":{canonical_json(plugins or [])},'
+            + f',"enriched":{compact_json(enriched or {})},"input":{input_json},'
+            f'"plugins":{compact_json(plugins or [])},'
             f'"trace":{compact_json(decision.compact_trace())}}}')
     return columns, text, summary_json
 
@@ -89,7 +78,7 @@ def stored_head(as_of: str, summary: dict, challenger: dict | None, columns: dic
     head = {"as_of": as_of, "decision": summary}
     if challenger is not None:
         head["challenger"] = challenger
-    return canonical_json(elide(head, columns))[:-1]
+    return compact_json(elide(head, columns))[:-1]
 
 
 def full_decision(body: dict, slots: list) -> dict:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..canonical import PLAIN, canonical_json, sha256_hex_text, to_jsonable
+from ..canonical import PLAIN, canonical_json, compact_json, sha256_hex_text, to_jsonable
 from ..ruleset.admission import OUTCOMES
 from .redaction import any_present, marked, redact
 
@@ -48,8 +48,8 @@ class Decision:
         what identifies the inputs (the rules never read a redacted field)."""
         redacted = self.ruleset.redact
         if redacted and any_present(self.facts, redacted):
-            return canonical_json(redact(self.facts, redacted, marked))
-        return canonical_json(self.facts)
+            return compact_json(redact(self.facts, redacted, marked))
+        return compact_json(self.facts)
 
     @property
     def decision_id(self) -> str:

@@ -21,10 +21,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..audit.decision_records import compact_json
 from ..audit.queries import latest_decision
 from ..audit.store import AuditStore, NewRecord
-from ..canonical import canonical_json, to_jsonable
+from ..canonical import canonical_json, compact_json, to_jsonable
 from ..decide.decision import compact_trace
 from ..enrich.customer_documents import InputError
 from ..enrich.exchange_rates import Rate, exchange_rates, known_rates

@@ -1,0 +1,102 @@
+"""Engine values are written with orjson where it writes what the json module writes
+(engine.canonical.compact_json): for any value, the text must be the one the slow, plain
+way gives, byte for byte, including where orjson alone would differ (floats below 1e-4,
+which it writes without Python's exponent or with a one-digit one) or refuse (integers
+beyond 64 bits, lone surrogates, keys that are not text, sets). A trail's hashes and
+decision ids depend on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import struct
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.canonical import (
+    Exact,
+    _compact_json_slowly,
+    canonical_json,
+    compact_json,
+    to_jsonable,
+)
+from engine.language import temporal
+
+scalars = (st.none() | st.booleans() | st.integers() | st.text()
+           | st.floats() | st.decimals(allow_nan=False, allow_infinity=False, places=2)
+           | st.builds(Exact, st.decimals(allow_nan=False, allow_infinity=False))
+           | st.dates() | st.datetimes(timezones=st.just(dt.UTC))
+           | st.integers(-(2 ** 80), 2 ** 80)
+           | st.floats(min_value=-1e-3, max_value=1e-3) | st.floats(min_value=1e15))
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(), inner, max_size=4) | st.frozensets(st.integers(), max_size=3),
+    max_leaves=25)
+
+
+@settings(max_examples=600, deadline=None)
+@given(values)
+def test_any_engine_value_is_written_as_the_plain_way_writes_it(value):
+    assert compact_json(value) == _compact_json_slowly(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values)
+def test_it_is_the_canonical_text_of_the_value_made_jsonable(value):
+    if not any(isinstance(v, frozenset) for v in _walk(value)):  # sets sort before converting
+        assert compact_json(value) == canonical_json(to_jsonable(value))
+
+
+def _walk(value):
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list | tuple | frozenset):
+        for item in value:
+            yield from _walk(item)
+
+
+def test_every_float_form_python_writes_is_kept():
+    """A million doubles of every magnitude (random bit patterns and random exponents)."""
+    import random
+
+    rnd = random.Random(12)
+    for number in range(200_000):
+        if number % 2:
+            value = struct.unpack("d", struct.pack("Q", rnd.getrandbits(64)))[0]
+        else:
+            value = rnd.uniform(-1, 1) * 10.0 ** rnd.randint(-30, 30)
+        if value != value or abs(value) == float("inf"):
+            continue
+        assert compact_json([value]) == json.dumps([value], separators=(",", ":"))
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (1e-05, "1e-05"), (2.5e-05, "2.5e-05"), (1.5e-07, "1.5e-07"), (1e-10, "1e-10"),
+    (0.0001, "0.0001"), (1e16, "1e+16"), (-0.0, "-0.0"), (1.0, "1.0"),
+    (float("nan"), "null"), (float("inf"), "null"), (2 ** 64, str(2 ** 64)),
+    (Decimal("1.50"), '"1.50"'), (Exact("0.3"), "0.3"), (Exact("700"), "700.0"),
+    (dt.date(2026, 2, 28), '"2026-02-28"'), (temporal.parse(temporal.DURATION, "P30D"), '"P30D"'),
+    ("\x00\x1f\x7f\u2028\"\\é中😀", json.dumps("\x00\x1f\x7f\u2028\"\\é中😀",
+                                               ensure_ascii=False)),
+    ({"b": 1, "a": 2, "é": 3, "Z": 4}, '{"Z":4,"a":2,"b":1,"é":3}'),
+    (frozenset({3, 1, 2}), "[1,2,3]"), (("x", 1), '["x",1]'),
+])
+def test_the_forms_orjson_alone_would_write_otherwise(value, text):
+    assert compact_json(value) == text
+    assert compact_json({"v": [value]}) == '{"v":[' + text + "]}"
+
+
+def test_what_neither_can_write_is_refused_the_same_way():
+    for value, error in [(object(), TypeError), ({1: "x", "a": 2}, TypeError),
+                         ("\ud800", None)]:
+        if error is None:
+            assert compact_json(value) == _compact_json_slowly(value)
+        else:
+            with pytest.raises(error):
+                compact_json(value)
