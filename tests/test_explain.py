@@ -395,10 +395,22 @@ def test_a_record_number_names_the_decision_too(trail, credit):
 @pytest.mark.parametrize(("args", "message"), [
     (["d-00000000000000000000000000000000", "--to", "A"],
      "credit: error: no audit record d-00000000000000000000000000000000 in "),
+    (["1", "--to", "A"], "credit: error: record 1 is a ruleset-loaded record, not a decision"),
+])
+def test_a_decision_the_trail_does_not_hold_is_bad_data_as_for_audit_show(trail, credit,
+                                                                          args, message):
+    result = credit("explain", *args, "--db", trail["db"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1
+    assert credit("audit", "show", args[0], "--db", trail["db"]).exit_code == \
+        (1 if args[0].startswith("d-") else 0)
+
+
+@pytest.mark.parametrize(("args", "message"), [
     (["{bbb}", "--to", "AAAA"],
      "credit: error: unknown grade 'AAAA': the ruleset's grades are AAA, AA, A, BBB, BB, "
      "B, CCC"),
-    (["1", "--to", "A"], "credit: error: record 1 is a ruleset-loaded record, not a decision"),
     (["{bbb}", "--to", "A", "--allow", "flags.nothing"],
      "credit: error: --allow flags.nothing: the ruleset reads no such field"),
 ])

@@ -44,7 +44,8 @@ def explain_command(ref: str, grade: str, allow: tuple[str, ...], ruleset_dir: s
     The recorded decision (a decision id, or a record number) is decided again from the
     trail; each suggestion is the nearest value of each input at a bin's edge or where a
     cap or knock-out stops holding, and every suggestion shown was decided with the
-    changed inputs and reached the grade. Exits 1 when the grade cannot be reached.
+    changed inputs and reached the grade. Exits 1 when the grade cannot be reached or
+    the trail holds no such decision, 2 for a grade or field the ruleset does not know.
 
     Examples:
 
@@ -76,8 +77,9 @@ def explanation_lines(e: Explanation) -> list[str]:
     lines = [f"Decision {e.decision_id} for customer {e.customer_id}, as of "
              f"{e.as_of.isoformat()}",
              f"Now        {_decided(now)}",
-             f"Target     {e.target}: a score {e.band}, no cap below {e.target}, "
-             "no knock-out"]
+             f"Target     {e.target}: "
+             + ("any score" if e.band == "any score" else f"a score {e.band}")
+             + f", no cap below {e.target}, no knock-out"]
     if e.status == "already":
         lines.append(f"Already    {now.grade} is {e.target} or better: nothing to change")
         return lines

@@ -104,16 +104,14 @@ def explain_decision(store: AuditStore, ref: str, grade: str, *,
     """Explain the decision recorded as ``ref`` (a decision id or a record number) toward
     ``grade``. ``allow`` names fields changeable after all (see NOT_CHANGEABLE);
     ``ruleset``, when given, must be the one the record names. Raises ExplainUsageError
-    for what cannot be asked, AuditError or DecisionError when the record cannot be
-    decided again as it was."""
-    try:
-        row = store.record(ref)
-    except AuditError as exc:
-        raise ExplainUsageError(str(exc)) from None
+    for what cannot be asked (a grade, a field, a ruleset), AuditError when the trail
+    holds no such decision (as ``audit show`` and ``replay`` say it), DecisionError when
+    the record cannot be decided again as it was."""
+    row = store.record(ref)
     if row["kind"] != "decision":
         article = "an" if row["kind"][:1] in ("a", "e", "i", "o", "u") else "a"
-        raise ExplainUsageError(f"record {row['seq']} is {article} {row['kind']} record, "
-                                "not a decision")
+        raise AuditError(f"record {row['seq']} is {article} {row['kind']} record, "
+                         "not a decision")
     stored = Replayer(store).ruleset(row["ruleset_hash"])
     if ruleset is not None and ruleset.hash != row["ruleset_hash"]:
         raise ExplainUsageError(
