@@ -182,6 +182,12 @@ def test_filters_write_money_rates_and_dates():
     assert long_date(dt.date(2026, 11, 30), "de") == "2026-11-30"
 
 
+def test_filters_round_half_up_as_the_engine_rounds_money():
+    assert money("0.125") == "0.13" and money("2.675") == "2.68"  # not half-even's 0.12
+    assert money("-0.125") == "-0.13" and money("1234.565") == "1,234.57"
+    assert percent("0.10125") == "10.13%" and percent("0.101249") == "10.12%"
+
+
 # -- once only, byte for byte -----------------------------------------------------------
 def test_a_second_run_records_nothing_and_writes_the_same_bytes(tmp_path, default_ruleset):
     log = year(tmp_path, default_ruleset)
@@ -213,8 +219,8 @@ def test_a_later_run_writes_only_the_new_steps(tmp_path, default_ruleset):
     assert len(records(log, "letter")) == 1
 
 
-def test_a_letter_that_now_renders_otherwise_is_reported_and_left_alone(tmp_path,
-                                                                       default_ruleset):
+def test_a_recorded_letter_whose_file_is_there_is_not_rendered_again(tmp_path,
+                                                                     default_ruleset):
     log = year(tmp_path, default_ruleset)
     [first] = letters(log, tmp_path / "out").documents
     before = (tmp_path / "out" / first.file).read_bytes()
@@ -223,12 +229,28 @@ def test_a_letter_that_now_renders_otherwise_is_reported_and_left_alone(tmp_path
                                                                      "Friendly reminder"))
     result = invoke_credit("letters", "--as-of", "2026-02-06", "--out", tmp_path / "out",
                            "--db", log.path, "--ruleset", changed)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1] == (
+        "credit: 0 letters written and recorded as of 2026-02-06 into "
+        f"{tmp_path / 'out'}; 1 recorded before")
+    assert (tmp_path / "out" / first.file).read_bytes() == before
+
+
+def test_a_missing_letter_that_now_renders_otherwise_is_reported_and_not_written(
+        tmp_path, default_ruleset):
+    log = year(tmp_path, default_ruleset)
+    [first] = letters(log, tmp_path / "out").documents
+    changed = own_templates(tmp_path, en__reminder=(
+        DEFAULT / "letters/en/reminder.html.j2").read_text().replace("Payment reminder",
+                                                                     "Friendly reminder"))
+    result = invoke_credit("letters", "--as-of", "2026-02-06", "--out", tmp_path / "again",
+                           "--db", log.path, "--ruleset", changed)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == (
         f"credit: {first.file}: renders other bytes than record {first.seq} (sha256 "
         f"{first.sha256[:12]}): a template or the log changed since; the file is left as "
         "it was")
-    assert (tmp_path / "out" / first.file).read_bytes() == before
+    assert not (tmp_path / "again" / first.file).exists()
     assert len(records(log, "letter")) == 1
 
 
@@ -300,6 +322,21 @@ def test_out_naming_a_file_is_one_line(tmp_path, default_ruleset):
     assert result.stderr == f"credit: error: {tmp_path / 'taken'}: not a folder\n"
 
 
+@pytest.mark.parametrize("where", [
+    "afile/sub", pytest.param("/proc/nope", marks=pytest.mark.skipif(
+        not Path("/proc/self").is_dir(), reason="no /proc here"))])
+def test_out_that_cannot_be_made_is_one_line_naming_it(tmp_path, default_ruleset, where):
+    log = year(tmp_path, default_ruleset)
+    (tmp_path / "afile").write_text("")
+    out = tmp_path / where if not where.startswith("/") else Path(where)
+    result = invoke_credit("letters", "--as-of", "2026-02-06", "--out", out, "--db", log.path)
+    assert result.exit_code == 1
+    why = "Not a directory" if where == "afile/sub" else "No such file or directory"
+    assert result.stderr == (f"credit: error: {out}: cannot write "
+                             f"2026-02-06-T-STRONG-reminder.html there: {why}\n")
+    assert records(log, "letter") == []
+
+
 def test_the_cli_lists_the_letters_and_counts_them(tmp_path, default_ruleset):
     log = year(tmp_path, default_ruleset)
     result = invoke_credit("letters", "--as-of", "2026-02-06", "--out", tmp_path / "out",
@@ -349,9 +386,11 @@ def test_a_statement_period_must_end_on_its_date(tmp_path, default_ruleset):
     log = year(tmp_path, default_ruleset)
     result = invoke_credit("statements", "--as-of", "2026-02-28", "--since", "2026-03-01",
                            "--out", tmp_path / "out", "--db", log.path)
-    assert result.exit_code == 1
-    assert result.stderr == ("credit: error: the period starts (2026-03-01) after the "
-                             "statement date (2026-02-28)\n")
+    assert result.exit_code == 2  # a usage error
+    [line] = result.stderr.splitlines()
+    assert line.startswith("credit: error: --since 2026-03-01 is after --as-of 2026-02-28: "
+                           "the period ends on the statement date (see '")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_customer_with_nothing_to_reconcile_gets_no_statement(tmp_path, default_ruleset):

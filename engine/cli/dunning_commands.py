@@ -30,11 +30,13 @@ def letters_command(as_of, out: str, ruleset_dir, db_path, fmt: str) -> None:
     """Write a dunning letter for each collections step the monitor took.
 
     One file per letter, from the ruleset's templates (letters/LANGUAGE/STEP.html.j2, in
-    the customer's language, else English), with the overdue invoices, the late-payment
-    interest and compensation, and the total due; each is recorded in the audit trail
-    with the SHA-256 of its bytes. A step recorded before is not recorded again; a step
-    without a template gets no letter, and a dunning block leaves the customer or its
-    invoices out. Exits 1 when a letter recorded before now renders other bytes.
+    the customer's language, else English), with the overdue invoices (a partly disputed
+    one for its undisputed part), the late-payment interest and compensation by the terms
+    of the ruleset that took the step, and the total due; each is recorded in the audit
+    trail with the SHA-256 of its bytes. A step recorded before is not recorded again and
+    its file, when there, is left alone; a step without a template gets no letter, and a
+    dunning block leaves the customer or its invoices out. Exits 1 when the missing file
+    of a letter recorded before now renders other bytes.
 
     Examples:
 
@@ -65,9 +67,9 @@ def statements_command(as_of, since, out: str, ruleset_dir, db_path, fmt: str) -
     One file per customer with open items, unapplied cash or payments in the period:
     the open items with their days overdue, the payments received, and the balance,
     from the ruleset's template (letters/LANGUAGE/statement.html.j2), each recorded in
-    the audit trail with the SHA-256 of its bytes. Running again for the same date
-    records nothing twice. Exits 1 when a statement recorded before now renders other
-    bytes.
+    the audit trail with the SHA-256 of its bytes. Running again for the same date and
+    period records nothing twice (another --since is another statement). Exits 1 when the
+    missing file of a statement recorded before now renders other bytes.
 
     Examples:
 
@@ -75,6 +77,9 @@ def statements_command(as_of, since, out: str, ruleset_dir, db_path, fmt: str) -
       credit statements --as-of 2026-11-30 --out statements
       credit statements --as-of 2026-12-31 --since 2026-10-01 --out statements
     """
+    if since is not None and since > as_of:
+        raise click.UsageError(f"--since {since.isoformat()} is after --as-of "
+                               f"{as_of.isoformat()}: the period ends on the statement date")
     folder = ruleset_dir or default_ruleset()
     ruleset = load_ruleset(folder)
     with AuditStore(db_path or default_db_path(), create=False) as store:

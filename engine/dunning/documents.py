@@ -4,10 +4,13 @@ template is given, and the amounts the letter's audit record keeps.
 A letter answers a collections step the monitor took (an ``escalate`` action): the
 customer (name and language from its latest decision on or before the step's day), the
 invoices overdue that day with their days overdue, the late-payment interest and the
-compensation the ruleset's ``late_payment`` terms give (``engine.monitor.late_payment``,
-at the rates the action recorded), the total due and the step. The account is folded from
-the log as it is now, so a dunning block in force that day leaves the customer (no letter)
-or its invoices (not in the letter) out, even one set after the step was taken.
+compensation the ``late_payment`` terms of the ruleset that took the step give
+(``engine.monitor.late_payment``, at the rates the action recorded; a later edit of the
+terms does not reprice it), the total due and the step. What an open dispute holds of an
+invoice is not claimed: a partly disputed invoice is claimed for its undisputed part. The
+account is folded from the log as it is now, so a dunning block in force that day leaves
+the customer (no letter) or its invoices (not in the letter) out, even one set after the
+step was taken.
 
 A statement (the periodic reconciliation) lists a customer's open items on a day, the
 payments received in the period before it, unapplied cash and the balance.
@@ -22,12 +25,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import PurePosixPath
 
+from ..audit.events import customer_events
+from ..audit.queries import latest_decision
 from ..audit.store import AuditStore
 from ..enrich.exchange_rates import Rate, known_rates
-from ..monitor.account import CENT, Account, Invoice, in_home
+from ..monitor.account import CENT, Account, Invoice, fold, in_home
 from ..monitor.late_payment import late_payment_charges
 from ..ruleset.compiler import CompiledRuleset
+from ..ruleset.source import MANIFEST
 from .templates import FALLBACK_LANGUAGE
 
 ZERO = Decimal("0.00")
@@ -64,57 +71,80 @@ class Document:
     amounts: dict = field(default_factory=dict)
     source: dict = field(default_factory=dict)  # what it answers (the action's seq, key)
     skipped: tuple[str, str] | None = None
+    ruleset: dict = field(default_factory=dict)  # name, version, hash: what priced it
 
 
 def customer_on(store: AuditStore, customer_id: str, day: dt.date) -> Customer:
     """The customer as its latest decision on or before ``day`` describes it (its id alone,
     in English, when it was never decided)."""
-    rows = list(store.iter_rows(
-        "SELECT seq FROM records WHERE kind = 'decision' AND customer_id = ? AND as_of <= ? "
-        "ORDER BY as_of DESC, seq DESC LIMIT 1", [customer_id, day.isoformat()]))
-    if not rows:
+    row = latest_decision(store, customer_id, day)
+    if row is None:
         return Customer(customer_id, customer_id)
-    given = store.body(store.record(str(rows[0]["seq"]))).get("input") or {}
+    given = store.body(row).get("input") or {}
     return Customer(customer_id, str(given.get("name") or customer_id),
                     given.get("country"), given.get("language") or FALLBACK_LANGUAGE)
 
 
-def customer_events(store: AuditStore, customer_id: str, day: dt.date) -> list[dict]:
-    """The customer's events up to ``day``, in the order the monitor folds them."""
-    return [json.loads(row["body"]) for row in store.iter_rows(
-        "SELECT body FROM records WHERE kind = 'event' AND customer_id = ? AND as_of <= ? "
-        "ORDER BY as_of, seq", [customer_id, day.isoformat()])]
+@dataclass(frozen=True)
+class StepRuleset:
+    """What a letter takes from the ruleset that took its step: the late-payment terms,
+    the currency, and its name, version and hash."""
+
+    terms: Mapping | None
+    currency: str
+    identity: dict
 
 
-def fold_events(events: list[dict], customer_id: str, currency: str) -> Account:
-    account = Account(customer_id, currency)
-    for event in events:
-        account.apply(event)
-    return account
+def step_ruleset(store: AuditStore, ruleset_hash: str | None, current: CompiledRuleset,
+                 known: dict[str, StepRuleset]) -> StepRuleset:
+    """The ruleset stored under ``ruleset_hash`` (``known`` caches them); the current one
+    when the hash is the current one's or the action names none."""
+    if not ruleset_hash or ruleset_hash == current.hash:
+        ruleset_hash = current.hash
+        if ruleset_hash not in known:
+            known[ruleset_hash] = StepRuleset(
+                (current.escalation_spec or {}).get("late_payment"), current.currency,
+                dict(current.identity))
+        return known[ruleset_hash]
+    if ruleset_hash not in known:
+        content = store.ruleset_content(ruleset_hash)
+        manifest = content.get(MANIFEST) or {}
+        # the stage's file as the manifest names it (read as is: the stored ruleset was
+        # checked when it was loaded, by the engine of its day)
+        stage = (manifest.get("stages") or {}).get("escalation")
+        spec = content.get(str(PurePosixPath(stage))) if stage else None
+        known[ruleset_hash] = StepRuleset(
+            (spec or {}).get("late_payment") if isinstance(spec, Mapping) else None,
+            manifest.get("currency") or current.currency,
+            {"name": manifest.get("name"), "version": manifest.get("version"),
+             "hash": ruleset_hash})
+    return known[ruleset_hash]
 
 
 def letters_due(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date
                 ) -> list[Document]:
     """A letter for every collections step the monitor recorded on or before ``as_of``,
-    in the order they were taken (one that gets none with ``skipped`` set)."""
-    terms = (ruleset.escalation_spec or {}).get("late_payment")
+    in the order they were taken (one that gets none with ``skipped`` set), each priced by
+    the ruleset that took the step."""
+    known: dict[str, StepRuleset] = {}
     found = []
     for row in store.iter_rows(
-            "SELECT seq, customer_id, as_of, body FROM records WHERE kind = 'action' AND "
-            "outcome = 'escalate' AND as_of <= ? ORDER BY as_of, customer_id, seq",
-            [as_of.isoformat()]):
+            "SELECT seq, customer_id, as_of, ruleset_hash, body FROM records WHERE "
+            "kind = 'action' AND outcome = 'escalate' AND as_of <= ? "
+            "ORDER BY as_of, customer_id, seq", [as_of.isoformat()]):
         action = json.loads(row["body"])
         day = dt.date.fromisoformat(action["date"])
         customer = customer_on(store, action["customer_id"], day)
         rates = known_rates({r["currency"]: Rate.from_dict(r)
                              for r in action.get("rates", ()) if r["rate"] is not None})
-        events = customer_events(store, customer.id, day)
+        events = list(customer_events(store, customer.id, day.isoformat()))
+        took = step_ruleset(store, row["ruleset_hash"], ruleset, known)
         document = Document("letter", customer, day, action["details"]["step"],
                             f"letter:{action['key']}",
                             source={"action": action["key"], "action_seq": row["seq"],
-                                    "rule": action["rule"]})
-        _fill_letter(document, fold_events(events, customer.id, ruleset.currency), events,
-                     terms, rates, ruleset.currency)
+                                    "rule": action["rule"]}, ruleset=took.identity)
+        _fill_letter(document, fold(customer.id, events, day, took.currency), events,
+                     took.terms, rates, took.currency)
         found.append(document)
     return found
 
@@ -127,8 +157,8 @@ def _fill_letter(document: Document, account: Account, events: list[dict],
         document.skipped = ("blocked", f"dunning blocked: {blocks[''].reason}")
         return
     overdue = sorted((i for i in account.invoices.values()
-                      if i.open_amount > 0 and i.due_date < day and not i.disputed
-                      and i.id not in blocks), key=lambda i: (i.due_date, i.id))
+                      if i.undisputed > 0 and i.due_date < day and i.id not in blocks),
+                     key=lambda i: (i.due_date, i.id))
     if not overdue:
         document.skipped = ("nothing due", "nothing overdue left to claim" + (
             " (the overdue invoices are blocked)" if blocks else ""))
@@ -140,7 +170,7 @@ def _fill_letter(document: Document, account: Account, events: list[dict],
     for invoice in overdue:
         line = lines.get(invoice.id, {})
         invoices.append({
-            **_item(invoice, day, issued, rates, currency),
+            **_claimed(invoice, day, issued, rates, currency),
             "interest": Decimal(line.get("interest", ZERO)),
             "compensation": Decimal(line.get("compensation", ZERO))})
     overdue_total = sum((line["open_home"] for line in invoices), ZERO)
@@ -160,7 +190,10 @@ def _fill_letter(document: Document, account: Account, events: list[dict],
         "annual_rate": charges.get("annual_rate"),
         "invoices": [{"invoice_id": line["id"], "open_amount": str(line["open_home"]),
                       "days_overdue": line["days_overdue"], "interest": str(line["interest"]),
-                      "compensation": str(line["compensation"])} for line in invoices]}
+                      "compensation": str(line["compensation"]),
+                      # (only when a dispute holds part of it: other records stay as were)
+                      **({"disputed": str(line["disputed_home"])}
+                         if line["disputed_home"] else {})} for line in invoices]}
 
 
 def statements_due(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date,
@@ -173,11 +206,12 @@ def statements_due(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date,
             "SELECT DISTINCT customer_id FROM records WHERE kind = 'event' AND as_of <= ? "
             "ORDER BY customer_id", [as_of.isoformat()])):
         customer_id = row["customer_id"]
-        events = customer_events(store, customer_id, as_of)
-        account = fold_events(events, customer_id, ruleset.currency)
+        events = list(customer_events(store, customer_id, as_of.isoformat()))
+        account = fold(customer_id, events, as_of, ruleset.currency)
         document = statement(customer_on(store, customer_id, as_of), account, events,
                              as_of, since, factors, ruleset.currency)
         if document is not None:
+            document.ruleset = dict(ruleset.identity)
             found.append(document)
     return found
 
@@ -206,21 +240,45 @@ def statement(customer: Customer, account: Account, events: list[dict], as_of: d
     balance = (open_total - unapplied).quantize(CENT)
     values = {"items": items, "payments": payments, "currency": currency,
               "open_total": open_total, "unapplied": unapplied, "balance": balance,
-              "overdue": sum((item["open_home"] for item in items
-                              if item["days_overdue"] > 0 and not item["disputed"]), ZERO),
+              "overdue": sum((in_home(invoice.undisputed, invoice.currency, rates
+                                      ).quantize(CENT)
+                              for invoice in account.invoices.values()
+                              if invoice.open_amount > 0 and invoice.due_date < as_of),
+                             ZERO),
               "since": since}
     amounts = {"currency": currency, "open_items": str(open_total),
                "payments": len(payments),
                "payments_since": since.isoformat(), "unapplied": str(unapplied),
                "balance": str(balance)}
     return Document("statement", customer, as_of, "statement",
-                    f"statement:{customer.id}:{as_of.isoformat()}", values, amounts)
+                    statement_key(customer.id, as_of, since), values, amounts)
+
+
+def statement_key(customer_id: str, as_of: dt.date, since: dt.date) -> str:
+    """What makes a statement once only: its customer, day and period (the key of a
+    statement of the default period, from the first of the month, names no start, as
+    before periods were keyed)."""
+    key = f"statement:{customer_id}:{as_of.isoformat()}"
+    return key if since == as_of.replace(day=1) else f"{key}:since:{since.isoformat()}"
 
 
 def _issued(events: list[dict]) -> dict[str, dt.date]:
     """The day each invoice was issued, by invoice id."""
     return {e["invoice_id"]: dt.date.fromisoformat(e["occurred_at"]) for e in events
             if e["type"] == "invoice_issued"}
+
+
+def _claimed(invoice: Invoice, day: dt.date, issued: Mapping[str, dt.date],
+             rates: Mapping[str, Decimal], currency: str) -> dict:
+    """An invoice as a letter claims it: open for its undisputed part, with what an open
+    dispute holds of it (``disputed_amount``, ``disputed_home``; 0.00 when none)."""
+    item = _item(invoice, day, issued, rates, currency)
+    disputed = invoice.open_amount - invoice.undisputed
+    item["open_amount"] = invoice.undisputed.quantize(CENT)
+    item["open_home"] = in_home(invoice.undisputed, invoice.currency, rates).quantize(CENT)
+    item["disputed_amount"] = disputed.quantize(CENT)
+    item["disputed_home"] = in_home(disputed, invoice.currency, rates).quantize(CENT)
+    return item
 
 
 def _item(invoice: Invoice, day: dt.date, issued: Mapping[str, dt.date],

@@ -22,7 +22,7 @@ import datetime as dt
 import hashlib
 import traceback
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import jinja2
@@ -35,6 +35,7 @@ FOLDER = "letters"
 FALLBACK_LANGUAGE = "en"
 EXTENSIONS = (".html.j2", ".htm.j2", ".xml.j2", ".txt.j2")
 ESCAPED = ("html.j2", "htm.j2", "xml.j2")
+CENT = Decimal("0.01")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 
@@ -59,13 +60,16 @@ class Chosen:
 
 
 def money(value: object) -> str:
-    """An amount with thousands separators and two decimals (1,234.50)."""
-    return f"{Decimal(str(value)):,.2f}"
+    """An amount with thousands separators and two decimals, rounded half up as the
+    engine rounds money (1,234.50; 0.125 -> 0.13)."""
+    return f"{Decimal(str(value)).quantize(CENT, ROUND_HALF_UP):,.2f}"
 
 
 def percent(value: object) -> str:
-    """A rate as a percentage with up to two decimals (0.1015 -> 10.15%)."""
-    text = f"{Decimal(str(value)) * 100:.2f}".rstrip("0").rstrip(".")
+    """A rate as a percentage with up to two decimals, rounded half up (0.1015 -> 10.15%,
+    0.10125 -> 10.13%)."""
+    exact = (Decimal(str(value)) * 100).quantize(CENT, ROUND_HALF_UP)
+    text = f"{exact:.2f}".rstrip("0").rstrip(".")
     return f"{text}%"
 
 

@@ -6,11 +6,13 @@ written), then written as one file in the output folder, then recorded: one audi
 per document (kind ``letter`` or ``statement``) naming the customer, its day, the step,
 the language, the templates and their SHA-256, the file's name, the SHA-256 of its bytes
 and the amounts it claims, so that an auditor can prove which letter was sent. A document
-has a key (a letter: the collections step it answers; a statement: the customer and its
-day): one already recorded is not recorded again, and its file is written again only when
-its bytes are the recorded ones. One that now renders other bytes (a template or the log
-changed since) is reported and its file left alone. All of it happens in one write
-transaction, so two runs at once cannot record a document twice.
+has a key (a letter: the collections step it answers; a statement: the customer, its day
+and period): one already recorded is not recorded again, nor rendered again while its
+file holds the recorded bytes; a missing or altered file is rendered again from the
+template its record names and written only when its bytes are the recorded ones. One that
+now renders other bytes (a template or the log changed since) is reported and its file
+left alone. All of it happens in one write transaction, so two runs at once cannot record
+a document twice.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from ..canonical import canonical_json
 from ..errors import CreditRulesError
 from ..monitor.run import log_rates
 from ..ruleset.compiler import CompiledRuleset
-from .documents import Document, letters_due, statements_due
-from .templates import Chosen, LetterTemplates, long_date
+from .documents import Document, letters_due, statement_key, statements_due
+from .templates import Chosen, LetterTemplateError, LetterTemplates, long_date
 
 WRITTEN, RECORDED_BEFORE, DIFFERS = "written", "recorded before", "differs"
 NO_TEMPLATE = "no template"  # (and a step's own: "blocked", "nothing due", see documents)
@@ -57,6 +59,7 @@ class Written:
     fallback: str | None = None  # written in another language than the customer's: why
     seq: int | None = None
     total: str | None = None  # a letter's total due, a statement's balance
+    data: bytes | None = field(default=None, repr=False)  # bytes rebuilt for a missing file
 
     def to_dict(self) -> dict:
         return {"date": self.day.isoformat(), "customer_id": self.customer_id,
@@ -119,8 +122,16 @@ def _write(store: AuditStore, ruleset: CompiledRuleset, templates: LetterTemplat
         raise DunningError(f"{out}: not a folder")
     report = WriteReport(as_of, folder)
     recorded = _recorded(store)
-    rendered: list[tuple[Written, Document, Chosen, bytes]] = []
+    to_write: list[tuple[Written, bytes]] = []
+    new: list[tuple[Written, Document, Chosen, bytes]] = []
     for document in documents:
+        before = recorded.get(document.key)
+        if before is not None:
+            item = _recorded_before(document, before, folder, templates, ruleset)
+            report.documents.append(item)
+            if item.status == RECORDED_BEFORE and item.data is not None:
+                to_write.append((item, item.data))
+            continue
         status, note = document.skipped or (WRITTEN, None)
         item = Written(document.kind, document.customer.id, document.day, document.document,
                        status, note=note)
@@ -138,25 +149,12 @@ def _write(store: AuditStore, ruleset: CompiledRuleset, templates: LetterTemplat
         item.file = _file_name(document, chosen)
         item.sha256 = hashlib.sha256(data).hexdigest()
         item.total = document.amounts.get("total_due", document.amounts.get("balance"))
-        rendered.append((item, document, chosen, data))
-    records = []
-    for item, document, chosen, data in rendered:
-        before = recorded.get(document.key)
-        if before is not None and before[1] != item.sha256:
-            item.status, item.seq = DIFFERS, before[0]
-            item.note = (f"renders other bytes than record {before[0]} (sha256 "
-                         f"{before[1][:12]}): a template or the log changed since; "
-                         "the file is left as it was")
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / item.file
-        if not path.is_file() or path.read_bytes() != data:
-            path.write_bytes(data)
-        if before is not None:
-            item.status, item.seq = RECORDED_BEFORE, before[0]
-            continue
-        item.status = WRITTEN
-        records.append((item, _record(document, chosen, item, data, templates, ruleset)))
+        new.append((item, document, chosen, data))
+        to_write.append((item, data))
+    for item, data in to_write:
+        _write_file(folder, item.file, data)
+    records = [(item, _record(document, chosen, item, data, templates, ruleset))
+               for item, document, chosen, data in new]
     if records:
         store.store_ruleset(ruleset)
         for (item, _), (seq, _) in zip(records, store.append(r for _, r in records),
@@ -165,11 +163,70 @@ def _write(store: AuditStore, ruleset: CompiledRuleset, templates: LetterTemplat
     return report
 
 
-def _recorded(store: AuditStore) -> dict[str, tuple[int, str]]:
-    """Key -> (seq, sha256) of every letter and statement recorded."""
-    return {body["key"]: (row["seq"], body["sha256"]) for row in store.iter_rows(
-        "SELECT seq, body FROM records WHERE kind IN ('letter', 'statement') ORDER BY seq")
-        for body in [json.loads(row["body"])]}
+def _recorded_before(document: Document, before: dict, folder: Path,
+                     templates: LetterTemplates, ruleset: CompiledRuleset) -> Written:
+    """A document recorded before: left alone when its file holds the recorded bytes; else
+    rendered again from the template its record names and written (``data``) only when
+    that gives the recorded bytes, reported as differing when not."""
+    body = before["body"]
+    item = Written(document.kind, document.customer.id, document.day, document.document,
+                   RECORDED_BEFORE, file=body["file"], sha256=body["sha256"],
+                   language=body.get("language"), template=body.get("template"),
+                   fallback=body.get("fallback"), note=body.get("fallback"),
+                   seq=before["seq"],
+                   total=(body.get("amounts") or {}).get(
+                       "total_due", (body.get("amounts") or {}).get("balance")))
+    path = folder / item.file
+    if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == item.sha256:
+        return item
+    recorded = f"record {item.seq} (sha256 {item.sha256[:12]})"
+    if document.skipped:
+        item.status, item.note = DIFFERS, (
+            f"its file is missing or changed and cannot be rebuilt for {recorded}: the "
+            f"step is now {document.skipped[0]} ({document.skipped[1]})")
+        return item
+    chosen = Chosen(body["template"], body["language"], body.get("fallback"))
+    try:
+        data = templates.render(chosen, _values(document, chosen, ruleset))
+    except LetterTemplateError as exc:
+        item.status, item.note = DIFFERS, (
+            f"its file is missing or changed and cannot be rebuilt for {recorded}: {exc}")
+        return item
+    if hashlib.sha256(data).hexdigest() != item.sha256:
+        item.status, item.note = DIFFERS, (
+            f"renders other bytes than {recorded}: a template or the log changed since; "
+            "the file is left as it was")
+        return item
+    item.data = data
+    return item
+
+
+def _write_file(folder: Path, name: str, data: bytes) -> None:
+    """Write one document's file (the folder made when missing); one line naming the
+    folder when it cannot be."""
+    path = folder / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not path.is_file() or path.read_bytes() != data:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise DunningError(f"{folder}: cannot write {name} there: "
+                           f"{exc.strerror or type(exc).__name__}") from None
+
+
+def _recorded(store: AuditStore) -> dict[str, dict]:
+    """Key -> {seq, body} of every letter and statement recorded (a statement under the
+    key of its day and period, as ``statement_key`` makes it)."""
+    found = {}
+    for row in store.iter_rows(
+            "SELECT seq, body FROM records WHERE kind IN ('letter', 'statement') ORDER BY seq"):
+        body = json.loads(row["body"])
+        key = body["key"]
+        if body["kind"] == "statement" and (body.get("amounts") or {}).get("payments_since"):
+            key = statement_key(body["customer_id"], dt.date.fromisoformat(body["as_of"]),
+                                dt.date.fromisoformat(body["amounts"]["payments_since"]))
+        found[key] = {"seq": row["seq"], "body": body}
+    return found
 
 
 def _values(document: Document, chosen: Chosen, ruleset: CompiledRuleset) -> dict:
@@ -180,7 +237,8 @@ def _values(document: Document, chosen: Chosen, ruleset: CompiledRuleset) -> dic
                          "date": document.day, "language": chosen.language,
                          "date_text": long_date(document.day, chosen.language),
                          "reference": _reference(document)},
-            "ruleset": {"name": ruleset.name, "version": ruleset.version}}
+            "ruleset": {"name": (document.ruleset or ruleset.identity)["name"],
+                        "version": (document.ruleset or ruleset.identity)["version"]}}
 
 
 def _reference(document: Document) -> str:
@@ -189,24 +247,40 @@ def _reference(document: Document) -> str:
 
 
 def _file_name(document: Document, chosen: Chosen) -> str:
-    """DAY-CUSTOMER-DOCUMENT.EXT (the customer id quoted: it may hold / and :)."""
-    return f"{document.day.isoformat()}-{quote(document.customer.id, safe='')}-" \
-           f"{document.document}{chosen.suffix}"
+    """DAY-CUSTOMER-DOCUMENT.EXT, the customer id quoted (it may hold / and :); a statement
+    of another period than the month's names its first day (``-statement-from-DAY``)."""
+    period = document.values.get("since") if document.kind == "statement" else None
+    tail = f"-from-{period.isoformat()}" if period and period != document.day.replace(
+        day=1) else ""
+    return f"{document.day.isoformat()}-{file_id(document.customer.id)}-" \
+           f"{document.document}{tail}{chosen.suffix}"
+
+
+def file_id(customer_id: str) -> str:
+    """The customer id as a file name holds it: URL-quoted, and, when it has a lower-case
+    letter, followed by ``~`` and 8 hex digits of its SHA-256, so that ids differing only
+    in case (c-1, C-1) never name the same file on a case-insensitive filesystem (ids in
+    upper case, as the shipped examples', keep their plain names)."""
+    quoted = quote(customer_id, safe="")
+    if quoted == quoted.upper():
+        return quoted
+    return f"{quoted}~{hashlib.sha256(customer_id.encode('utf-8')).hexdigest()[:8]}"
 
 
 def _record(document: Document, chosen: Chosen, item: Written, data: bytes,
             templates: LetterTemplates, ruleset: CompiledRuleset) -> NewRecord:
+    identity = document.ruleset or ruleset.identity  # a letter's: the step's ruleset
     body = {"kind": document.kind, "key": document.key, "customer_id": document.customer.id,
             "as_of": document.day.isoformat(), "document": document.document,
             "language": chosen.language, "asked_language": document.customer.language,
             "template": chosen.name, "templates": templates.digests(chosen),
             "file": item.file, "sha256": item.sha256, "bytes": len(data),
             "amounts": document.amounts, **document.source,
-            "ruleset": ruleset.identity}
+            "ruleset": identity}
     if chosen.fallback:
         body["fallback"] = chosen.fallback
     return NewRecord(document.kind, canonical_json(body), customer_id=document.customer.id,
                      as_of=document.day.isoformat(),
                      outcome=document.document if document.kind == "letter" else None,
-                     ruleset_name=ruleset.name, ruleset_version=ruleset.version,
-                     ruleset_hash=ruleset.hash)
+                     ruleset_name=identity["name"], ruleset_version=identity["version"],
+                     ruleset_hash=identity["hash"])
