@@ -45,10 +45,17 @@ HIT_POLICY_NAMES = {"UNIQUE": "unique", "FIRST": "first", "PRIORITY": "priority"
                     "ANY": "any", "COLLECT": "collect", "RULE ORDER": "rule_order",
                     "OUTPUT ORDER": "output_order"}
 RANKED = ("PRIORITY", "OUTPUT ORDER")  # the rules are ranked by the outputs' value lists
-# typeRef -> the ruleset's type (FEEL's, and the names Camunda and Drools use).
+# typeRef -> the ruleset's type (FEEL's, the XML Schema names DMN 1.1 tools wrote, and
+# the names Camunda and Drools use).
 TYPES = {"string": "string", "number": "number", "double": "number", "decimal": "number",
          "float": "number", "integer": "integer", "int": "integer", "long": "integer",
-         "boolean": "boolean", "date": "date", "money": "money"}
+         "boolean": "boolean", "date": "date", "money": "money", "time": "time",
+         "date and time": "datetime", "dateTime": "datetime",
+         "days and time duration": "duration", "dayTimeDuration": "duration",
+         "years and months duration": "years_months_duration",
+         "yearMonthDuration": "years_months_duration"}
+# A table's outputs are values the ruleset computes with; dates, times and durations are
+# read by its inputs only (see engine/language/tables.py and the output_type schema).
 OUTPUT_TYPES = ("number", "integer", "money", "string", "boolean")
 _FACT_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _RULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
@@ -166,7 +173,8 @@ class _Converter:
             definition = self.dmn.item_definitions.get(name)
             if definition is None or name in seen:
                 self.problem(where, f"{what}: the type '{type_ref}' is not supported "
-                             "(number, integer, string, boolean, date)")
+                             "(number, integer, string, boolean, date, time, date and time, "
+                             "days and time duration, years and months duration)")
                 return None, None
             seen.add(name)
             if definition.structured or definition.type_ref is None:
@@ -251,7 +259,8 @@ class _Converter:
                              "\"string\" or \"boolean\"")
         if typ is not None and typ not in OUTPUT_TYPES:
             self.problem(output.location, f"{what}: a {typ} output is not supported "
-                         f"({', '.join(OUTPUT_TYPES)})")
+                         f"({', '.join(OUTPUT_TYPES)}): the ruleset's tables read dates, "
+                         "times and durations but do not give them")
             typ = None
         spec: dict = {"name": name, "type": typ or "string"}
         if output.label and output.label not in (output.name, name):
