@@ -489,6 +489,36 @@ def test_a_feel_expression_and_the_ruleset_expression_it_becomes(feel, ruleset):
         == expr
 
 
+def test_an_invoice_age_over_the_decision_date_imports_and_decides_at_its_edge(tmp_path):
+    """Today - Invoice Date, with Today mapped to as_of: the decision's date is no fact to
+    declare, and the age is a duration compared day by day."""
+    inputs = ('<input label="Age"><inputExpression typeRef="days and time duration"><text>'
+              'Today - Invoice Date</text></inputExpression></input>')
+    rules = "".join(f'<rule id="{i}"><inputEntry><text>{cell}</text></inputEntry><outputEntry>'
+                    f'<text>"{out}"</text></outputEntry></rule>' for i, cell, out in (
+                        ("old", '&gt; duration("P90D")', "over 90 days"),
+                        ("due", "-", "within 90 days")))
+    path = tmp_path / "age.dmn"
+    path.write_text(dmn(table(rules, inputs=inputs, hit_policy="FIRST",
+                              output='<output name="Bucket" typeRef="string"/>')))
+    result = invoke_credit("dmn", "import", path, "--out", tmp_path / "age.yaml", "--fact",
+                           "Today=as_of", "--fact", "Invoice Date=attributes.invoice_date")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == "reads: attributes.invoice_date (type not given)"
+    imported = import_dmn(path, facts={"Today": "as_of",
+                                       "Invoice Date": "attributes.invoice_date"})
+    assert imported.stage["derived"]["t"]["table"]["inputs"] == [
+        {"name": "age", "expr": "as_of - attributes.invoice_date", "description": "Age"}]
+    facts = copy.deepcopy(FACTS)
+    facts["facts"]["attributes.invoice_date"] = {"type": "date"}
+    stage = copy.deepcopy(imported.stage)
+    stage["derived"]["probe_t"] = "t"
+    ruleset = load_ruleset(build_ruleset(tmp_path / "rs", facts=facts,
+                                         derived=stage_text(stage)))
+    assert [trace_entry(run(ruleset, {"attributes.invoice_date": day}), "probe_t")["result"]
+            for day in ("2026-04-01", "2026-03-31")] == ["within 90 days", "over 90 days"]
+
+
 def test_dmns_date_and_time_is_the_rulesets_datetime_in_a_cell():
     from engine.dmn.ruleset_cells import read_cell
 

@@ -22,7 +22,7 @@ from ..errors import Problem, ProblemsError
 from .dmn_reader import DmnFile
 from .feel import parse_expression, parse_unary_tests
 from .model import Cell, DmnOutput, DmnTable
-from .ruleset_cells import write_cell, write_expression
+from .ruleset_cells import ENGINE_NAMES, write_cell, write_expression
 from .terms import (
     Bool,
     Compare,
@@ -355,7 +355,11 @@ class _Converter:
         return found
 
     def note_reads(self, paths: list[str], typ: str | None) -> None:
+        """Note the facts read (not another decision, nor a name the engine gives, such
+        as as_of: neither is declared in facts.yaml)."""
         for path in paths:
+            if path in ENGINE_NAMES:
+                continue
             if path not in self.decisions.values() and self.reads.get(path) is None:
                 self.reads[path] = typ
 
