@@ -206,3 +206,20 @@ def test_a_multi_hit_table_gathers_its_default_as_its_one_match(tmp_path):
         assert trace_entry(decision, "probe")["result"] == expected, policy
         assert [e["id"] for e in trace_entries(decision, "derived")
                 if e["id"].startswith("warning_points")] == ["warning_points/default"]
+
+
+@pytest.mark.parametrize("typ", ["date", "time", "datetime", "duration",
+                                 "years_months_duration"])
+def test_a_table_output_of_a_temporal_type_is_refused_where_the_type_is(tmp_path, typ):
+    """As "Output cells" says: a table reads dates, times and durations, never gives one."""
+    from tests.credit_cli import invoke_credit
+    from tests.ruleset_factory import build_ruleset
+
+    derived = {"derived": {"due": {"table": {
+        "hit_policy": "first", "inputs": [], "outputs": [{"name": "due", "type": typ}],
+        "rules": [{"id": "R", "then": {"due": "2026-01-01"}}]}}}}
+    result = invoke_credit("validate", build_ruleset(tmp_path, derived=derived))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{tmp_path}/derived.yaml:8:15: /derived/due/table/outputs/0/type: must be one of "
+        f"'number', 'integer', 'money', 'string', 'boolean'; got '{typ}'"]
