@@ -519,6 +519,16 @@ def test_an_invoice_age_over_the_decision_date_imports_and_decides_at_its_edge(t
             for day in ("2026-04-01", "2026-03-31")] == ["within 90 days", "over 90 days"]
 
 
+def test_input_values_of_dates_are_refused_at_them(tmp_path):
+    inputs = ('<input label="Due"><inputExpression typeRef="date"><text>attributes.due</text>'
+              '</inputExpression><inputValues><text>[date("2026-01-01")..date("2026-12-31")]'
+              '</text></inputValues></input>')
+    lines = refused(tmp_path, dmn(table(rule("-"), inputs=inputs)))
+    assert len(lines) == 1 and lines[0].startswith(
+        "f.dmn:4:110: ") and "<inputValues> decision 'T', input 1 'Due': a value list holds " \
+        "texts, numbers, true/false and intervals of numbers" in lines[0], lines
+
+
 def test_dmns_date_and_time_is_the_rulesets_datetime_in_a_cell():
     from engine.dmn.ruleset_cells import read_cell
 
