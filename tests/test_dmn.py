@@ -519,6 +519,15 @@ def test_an_invoice_age_over_the_decision_date_imports_and_decides_at_its_edge(t
             for day in ("2026-04-01", "2026-03-31")] == ["within 90 days", "over 90 days"]
 
 
+def test_the_temporal_typerefs_give_the_types_of_the_facts_to_declare():
+    imported = import_dmn(DATA / "dates-and-durations.dmn", under="attributes")
+    assert imported.reads == {"attributes.overdue_for": "duration",
+                              "attributes.promised_until": "date",
+                              "attributes.relationship_age": "years_months_duration",
+                              "attributes.last_contact": "datetime",
+                              "attributes.preferred_time": "time"}
+
+
 def test_input_values_of_dates_are_refused_at_them(tmp_path):
     inputs = ('<input label="Due"><inputExpression typeRef="date"><text>attributes.due</text>'
               '</inputExpression><inputValues><text>[date("2026-01-01")..date("2026-12-31")]'
