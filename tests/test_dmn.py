@@ -369,8 +369,8 @@ def test_a_type_with_allowed_values_gives_the_values_of_each_column_it_types(tmp
 
 
 @pytest.mark.parametrize(("values", "message"), [
-    ('"A", Other', "a value list holds texts, numbers, true/false and intervals of numbers, "
-                   "each written as itself (not names or expressions)"),
+    ('"A", Other', "a value list holds texts, numbers, true/false, dates, times, durations "
+                   "and intervals of them, each written as itself (not names or expressions)"),
     ('not("A")', "a value list written as not(...) is not supported: list the values it "
                  "allows"),
     ("? &gt; 1", "a value list holds texts"),
@@ -528,14 +528,44 @@ def test_the_temporal_typerefs_give_the_types_of_the_facts_to_declare():
                               "attributes.preferred_time": "time"}
 
 
-def test_input_values_of_dates_are_refused_at_them(tmp_path):
+def test_input_values_of_dates_and_durations_come_across_and_go_back(tmp_path):
     inputs = ('<input label="Due"><inputExpression typeRef="date"><text>attributes.due</text>'
               '</inputExpression><inputValues><text>[date("2026-01-01")..date("2026-12-31")]'
-              '</text></inputValues></input>')
+              '</text></inputValues></input><input label="Grace"><inputExpression '
+              'typeRef="days and time duration"><text>attributes.grace</text>'
+              '</inputExpression><inputValues><text>duration("P0D"), duration("P14D"), '
+              '&gt;= duration("P30D")</text></inputValues></input>')
+    rules = ('<rule id="r"><inputEntry><text>&gt;= date("2026-07-01")</text></inputEntry>'
+             '<inputEntry><text>duration("P14D")</text></inputEntry><outputEntry><text>1'
+             '</text></outputEntry></rule>')
+    spec = imported_table(tmp_path, dmn(table(rules, inputs=inputs)))
+    assert [i["values"] for i in spec["inputs"]] == [
+        ['[date("2026-01-01")..date("2026-12-31")]'],
+        ["P0D", "P14D", '[duration("P30D")..)']]
+    facts = copy.deepcopy(FACTS)
+    facts["facts"].update({"attributes.due": {"type": "date"},
+                           "attributes.grace": {"type": "duration"}})
+    stage = stage_text({"derived": {"t": {"table": spec}}})
+    result = invoke_credit("validate", build_ruleset(tmp_path / "rs", facts=facts,
+                                                     derived=stage))
+    assert result.exit_code == 0, result.output
+    (tmp_path / "derived.yaml").write_text(stage)
+    exported = export_stage(tmp_path / "derived.yaml").text
+    assert '<text>[date("2026-01-01")..date("2026-12-31")]</text>' in exported
+    assert '<text>duration("P0D"), duration("P14D"), &gt;= duration("P30D")</text>' in exported
+    (tmp_path / "back.dmn").write_text(exported)
+    assert stage_text(import_dmn(tmp_path / "back.dmn").stage) == stage
+
+
+def test_input_values_a_ruleset_cannot_hold_are_refused_at_them(tmp_path):
+    inputs = ('<input label="Due"><inputExpression typeRef="date"><text>attributes.due</text>'
+              '</inputExpression><inputValues><text>attributes.first_due</text></inputValues>'
+              '</input>')
     lines = refused(tmp_path, dmn(table(rule("-"), inputs=inputs)))
     assert len(lines) == 1 and lines[0].startswith(
         "f.dmn:4:110: ") and "<inputValues> decision 'T', input 1 'Due': a value list holds " \
-        "texts, numbers, true/false and intervals of numbers" in lines[0], lines
+        "texts, numbers, true/false, dates, times, durations and intervals of them" in \
+        lines[0], lines
 
 
 def test_dmns_date_and_time_is_the_rulesets_datetime_in_a_cell():

@@ -26,6 +26,7 @@ from .ruleset_cells import ENGINE_NAMES, write_cell, write_expression
 from .terms import (
     Bool,
     Compare,
+    DateLit,
     Expr,
     Name,
     Neg,
@@ -35,6 +36,7 @@ from .terms import (
     TermError,
     Tests,
     Text,
+    TimeLit,
     map_names,
     map_test_names,
     names_in,
@@ -306,8 +308,8 @@ class _Converter:
         for item in tests.items:
             value = _listed_value(item, inputs)
             if value is None:
-                kinds = "texts, numbers, true/false and intervals of numbers" if inputs \
-                    else "texts, numbers and true/false"
+                kinds = "texts, numbers, true/false, dates, times, durations and " \
+                    "intervals of them" if inputs else "texts, numbers and true/false"
                 self.cell_problem(cell, what, TermError(
                     f"a value list holds {kinds}, each written as itself (not names or "
                     "expressions)"))
@@ -472,10 +474,14 @@ def output_names(table: DmnTable, key: str) -> list[str]:
 
 
 def _listed_value(item, inputs: bool):
-    """One value of a value list as the stage writes it (None: not a value)."""
+    """One value of a value list as the stage writes it (None: not a value): a date,
+    time or duration of an input's list as its ISO text, an interval of them as a cell
+    writes it."""
     if isinstance(item, Compare) and item.op == "==":
         if isinstance(item.value, Text | Bool):
             return item.value.value
+        if inputs and isinstance(item.value, DateLit | TimeLit):
+            return item.value.text
         number = _number(item.value)
         return number if isinstance(number, int | float) else None
     if not inputs:
@@ -484,8 +490,10 @@ def _listed_value(item, inputs: bool):
         below = item.op in ("<", "<=")
         item = Range(None if below else item.value, item.op == ">=",
                      item.value if below else None, item.op == "<=")
-    if isinstance(item, Range) and all(end is None or _number(end) is not None
-                                       for end in (item.low, item.high)):
+    if isinstance(item, Range) and (all(end is None or _number(end) is not None
+                                        for end in (item.low, item.high)) or
+                                    all(end is None or isinstance(end, DateLit | TimeLit)
+                                        for end in (item.low, item.high))):
         return write_cell(Tests((item,)))
     return None
 
