@@ -1,9 +1,10 @@
 """DMN XML in and out: the DMN specification's decision-table examples (hit policies
 unique, first, priority, any, collect with and without an aggregation, rule order, output
-order) and a credit terms file (several outputs read by another decision, types with
-allowed values, input and output values, an expression output, a collect default),
-written by hand in tests/data/dmn, imported into a derived stage, checked by validate,
-decided as the examples say, exported back and imported again to the same stage; and the
+order), a credit terms file (several outputs read by another decision, types with
+allowed values, input and output values, an expression output, a collect default) and a
+file of dates, times and durations (every temporal typeRef of FEEL), written by hand in
+tests/data/dmn, imported into a derived stage, checked by validate, decided as the
+examples say, exported back and imported again to the same stage; and the
 files that must be refused."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from engine.dmn.importing import import_dmn, stage_text
 from engine.errors import ProblemsError
 from engine.ruleset.loader import load_ruleset
 from tests.credit_cli import invoke_credit
-from tests.ruleset_factory import FACTS, build_ruleset, run, trace_entry
+from tests.ruleset_factory import FACTS, build_ruleset, run, trace_entries, trace_entry
 
 DATA = Path(__file__).resolve().parent / "data" / "dmn"
 
@@ -91,7 +92,32 @@ TERMS_EXAMPLE = ("credit-terms.dmn", {
     "review_points": [({"sector": "construction"}, 0),  # no rule: the default
                       ({"sector": "retail", "employees": 300}, 10),
                       ({"sector": "mining", "employees": 5}, 5)]})
-EXAMPLES = [*SPEC_EXAMPLES, TERMS_EXAMPLE]
+# FEEL's temporal types: days and time duration, date, years and months duration, date and
+# time, time; each interval's ends at the edge.
+DATES_EXAMPLE = ("dates-and-durations.dmn", {
+    "collection_action": [
+        ({"overdue_for": "P90DT1S"}, "legal"),
+        ({"overdue_for": "P90D", "promised_until": "2026-07-01"}, "wait for the promise"),
+        ({"overdue_for": "P90D", "promised_until": "2026-06-30"}, "letter"),
+        ({"overdue_for": "PT720H"}, "letter"),  # 30 days: [ holds it
+        ({"overdue_for": "P29DT23H59M59S"}, "reminder"),
+        ({"overdue_for": "PT1S"}, "reminder"),
+        ({"overdue_for": "PT0S"}, "none"),  # ( leaves it out
+        ({}, "none")],
+    "review_frequency": [({"relationship_age": "P11M"}, "quarterly"),
+                         ({"relationship_age": "P12M"}, "half-yearly"),  # P1Y
+                         ({"relationship_age": "P5Y5M"}, "half-yearly"),
+                         ({"relationship_age": "P66M"}, "yearly"),
+                         ({}, None)],
+    "call_slot": [
+        # 10:00 UTC is 12:00 at +02:00: the same instant, which >= holds
+        ({"last_contact": "2026-06-29T10:00:00Z", "preferred_time": "09:00"}, "wait"),
+        ({"last_contact": "2026-06-29T09:59:59Z", "preferred_time": "08:00"}, "morning"),
+        ({"last_contact": "2026-06-29T11:59:59+02:00", "preferred_time": "11:59:59"},
+         "morning"),
+        ({"last_contact": "2026-06-29T09:59:59Z", "preferred_time": "12:00"}, "afternoon"),
+        ({}, "afternoon")]})
+EXAMPLES = [*SPEC_EXAMPLES, TERMS_EXAMPLE, DATES_EXAMPLE]
 EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "examples" / "dmn"
 
 
@@ -262,9 +288,16 @@ def test_a_decision_that_is_not_a_table_is_refused_where_its_logic_is(tmp_path):
 
 
 @pytest.mark.parametrize(("cell", "out", "message"), [
-    ("date and time(\"2026-01-01T00:00:00\")", "1",
+    ("string length(\"abc\")", "1",
      "<inputEntry> of rule 1 (r) of decision 'T', input 'attributes.a': the FEEL function "
-     "date and time() is not supported"),
+     "string length() is not supported"),
+    # a local date and time (no offset) names no single instant: the ruleset refuses it
+    ("date and time(\"2026-01-01T00:00:00\")", "1",
+     "<inputEntry> of rule 1 (r) of decision 'T', input 'attributes.a': '2026-01-01T00:00:00' "
+     "has no offset: a datetime needs one (Z or +01:00)"),
+    ("&gt; duration(\"P1Y2M3D\")", "1", "'P1Y2M3D' is not a duration: years and months cannot "
+     "be mixed with days and time"),
+    ("time(\"25:00:00\")", "1", "'25:00:00' is not a time: no such time of day"),
     ("&lt; 5", "{a: 1}", "<outputEntry> of rule 1 (r) of decision 'T': FEEL contexts ({...}) "
      "are not supported"),
     ("[1, 2, 3]", "1", "FEEL lists and ranges as values are not supported"),
@@ -336,8 +369,8 @@ def test_a_type_with_allowed_values_gives_the_values_of_each_column_it_types(tmp
 
 
 @pytest.mark.parametrize(("values", "message"), [
-    ('"A", Other', "a value list holds texts, numbers, true/false and intervals of numbers, "
-                   "each written as itself (not names or expressions)"),
+    ('"A", Other', "a value list holds texts, numbers, true/false, dates, times, durations "
+                   "and intervals of them, each written as itself (not names or expressions)"),
     ('not("A")', "a value list written as not(...) is not supported: list the values it "
                  "allows"),
     ("? &gt; 1", "a value list holds texts"),
@@ -422,6 +455,12 @@ def test_older_dmn_versions_are_refused_by_name(tmp_path):
     ("? > 5 and ? < 9", "? > 5 and ? < 9"), ('date("2026-01-31")', 'date("2026-01-31")'),
     ('[date("2026-01-01")..date("2026-06-30")]', '[date("2026-01-01")..date("2026-06-30")]'),
     ('"say \\"hi\\""', '"say \\"hi\\""'), ("true", "true"),
+    ('> duration("P30D")', '> duration("P30D")'),
+    ('[duration("P1Y")..duration("P5Y6M"))', '[duration("P1Y")..duration("P5Y6M"))'),
+    ('[time("08:00:00")..time("12:00:00"))', '[time("08:00:00")..time("12:00:00"))'),
+    ('<= date and time("2026-01-31T09:30:00+01:00")',
+     '<= datetime("2026-01-31T09:30:00+01:00")'),
+    ('duration("-P1D"), duration("PT0S")', 'duration("-P1D"), duration("PT0S")'),
 ])
 def test_a_feel_input_cell_and_the_ruleset_cell_it_becomes(tmp_path, feel, ruleset):
     from engine.dmn.feel import parse_unary_tests, write_unary_tests
@@ -448,6 +487,112 @@ def test_a_feel_expression_and_the_ruleset_expression_it_becomes(feel, ruleset):
     assert write_expression(expr) == ruleset
     assert feel_text.parse_expression(feel_text.write_expression(read_expression(ruleset))) \
         == expr
+
+
+def test_an_invoice_age_over_the_decision_date_imports_and_decides_at_its_edge(tmp_path):
+    """Today - Invoice Date, with Today mapped to as_of: the decision's date is no fact to
+    declare, and the age is a duration compared day by day."""
+    inputs = ('<input label="Age"><inputExpression typeRef="days and time duration"><text>'
+              'Today - Invoice Date</text></inputExpression></input>')
+    rules = "".join(f'<rule id="{i}"><inputEntry><text>{cell}</text></inputEntry><outputEntry>'
+                    f'<text>"{out}"</text></outputEntry></rule>' for i, cell, out in (
+                        ("old", '&gt; duration("P90D")', "over 90 days"),
+                        ("due", "-", "within 90 days")))
+    path = tmp_path / "age.dmn"
+    path.write_text(dmn(table(rules, inputs=inputs, hit_policy="FIRST",
+                              output='<output name="Bucket" typeRef="string"/>')))
+    result = invoke_credit("dmn", "import", path, "--out", tmp_path / "age.yaml", "--fact",
+                           "Today=as_of", "--fact", "Invoice Date=attributes.invoice_date")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == "reads: attributes.invoice_date (type not given)"
+    imported = import_dmn(path, facts={"Today": "as_of",
+                                       "Invoice Date": "attributes.invoice_date"})
+    assert imported.stage["derived"]["t"]["table"]["inputs"] == [
+        {"name": "age", "expr": "as_of - attributes.invoice_date", "description": "Age"}]
+    facts = copy.deepcopy(FACTS)
+    facts["facts"]["attributes.invoice_date"] = {"type": "date"}
+    stage = copy.deepcopy(imported.stage)
+    stage["derived"]["probe_t"] = "t"
+    ruleset = load_ruleset(build_ruleset(tmp_path / "rs", facts=facts,
+                                         derived=stage_text(stage)))
+    assert [trace_entry(run(ruleset, {"attributes.invoice_date": day}), "probe_t")["result"]
+            for day in ("2026-04-01", "2026-03-31")] == ["within 90 days", "over 90 days"]
+
+
+def test_the_temporal_typerefs_give_the_types_of_the_facts_to_declare():
+    imported = import_dmn(DATA / "dates-and-durations.dmn", under="attributes")
+    assert imported.reads == {"attributes.overdue_for": "duration",
+                              "attributes.promised_until": "date",
+                              "attributes.relationship_age": "years_months_duration",
+                              "attributes.last_contact": "datetime",
+                              "attributes.preferred_time": "time"}
+
+
+def test_input_values_of_dates_and_durations_come_across_and_go_back(tmp_path):
+    inputs = ('<input label="Due"><inputExpression typeRef="date"><text>attributes.due</text>'
+              '</inputExpression><inputValues><text>[date("2026-01-01")..date("2026-12-31")]'
+              '</text></inputValues></input><input label="Grace"><inputExpression '
+              'typeRef="days and time duration"><text>attributes.grace</text>'
+              '</inputExpression><inputValues><text>duration("P0D"), duration("P14D"), '
+              '&gt;= duration("P30D")</text></inputValues></input>')
+    rules = ('<rule id="r"><inputEntry><text>&gt;= date("2026-07-01")</text></inputEntry>'
+             '<inputEntry><text>duration("P14D")</text></inputEntry><outputEntry><text>1'
+             '</text></outputEntry></rule>')
+    spec = imported_table(tmp_path, dmn(table(rules, inputs=inputs)))
+    assert [i["values"] for i in spec["inputs"]] == [
+        ['[date("2026-01-01")..date("2026-12-31")]'],
+        ["P0D", "P14D", '[duration("P30D")..)']]
+    facts = copy.deepcopy(FACTS)
+    facts["facts"].update({"attributes.due": {"type": "date"},
+                           "attributes.grace": {"type": "duration"}})
+    stage = stage_text({"derived": {"t": {"table": spec}}})
+    result = invoke_credit("validate", build_ruleset(tmp_path / "rs", facts=facts,
+                                                     derived=stage))
+    assert result.exit_code == 0, result.output
+    (tmp_path / "derived.yaml").write_text(stage)
+    exported = export_stage(tmp_path / "derived.yaml").text
+    assert '<text>[date("2026-01-01")..date("2026-12-31")]</text>' in exported
+    assert '<text>duration("P0D"), duration("P14D"), &gt;= duration("P30D")</text>' in exported
+    (tmp_path / "back.dmn").write_text(exported)
+    assert stage_text(import_dmn(tmp_path / "back.dmn").stage) == stage
+
+
+def test_input_values_a_ruleset_cannot_hold_are_refused_at_them(tmp_path):
+    inputs = ('<input label="Due"><inputExpression typeRef="date"><text>attributes.due</text>'
+              '</inputExpression><inputValues><text>attributes.first_due</text></inputValues>'
+              '</input>')
+    lines = refused(tmp_path, dmn(table(rule("-"), inputs=inputs)))
+    assert len(lines) == 1 and lines[0].startswith(
+        "f.dmn:4:110: ") and "<inputValues> decision 'T', input 1 'Due': a value list holds " \
+        "texts, numbers, true/false, dates, times, durations and intervals of them" in \
+        lines[0], lines
+
+
+def test_dmns_date_and_time_is_the_rulesets_datetime_in_a_cell():
+    from engine.dmn.ruleset_cells import read_cell
+
+    assert read_cell('<= date and time("2026-01-31T09:30:00Z")', ()) == \
+        read_cell('<= datetime("2026-01-31T09:30:00Z")', ()) == \
+        read_cell("<= 2026-01-31T09:30:00Z", ())
+    # text that merely starts like a duration stays text
+    assert write_cell_text("P2P, PT") == '"P2P", "PT"'
+
+
+def write_cell_text(cell: str) -> str:
+    from engine.dmn.ruleset_cells import read_cell, write_cell
+
+    return write_cell(read_cell(cell, ()))
+
+
+def test_an_output_of_a_date_time_or_duration_type_is_refused_at_it(tmp_path):
+    lines = refused(tmp_path, dmn(table(rule("&lt; 5", 'date("2026-01-31")'), output=(
+        '<output name="Due" typeRef="date"/>'))))
+    assert lines == ["f.dmn:5:1: decision 'T': a date output is not supported (number, "
+                     "integer, money, string, boolean): the ruleset's tables read dates, "
+                     "times and durations but do not give them"]
+    lines = refused(tmp_path, dmn(table(rule("&lt; 5", 'duration("P30D")'), output=(
+        '<output name="Grace" typeRef="days and time duration"/>'))))
+    assert "a duration output is not supported" in lines[0] and len(lines) == 1
 
 
 # --- exporting a stage written by hand ------------------------------------------------------
@@ -618,6 +763,76 @@ def test_a_stage_with_the_newer_table_features_exports_and_comes_back(tmp_path):
     # and the stage that came back exports to the same file
     (tmp_path / "derived.yaml").write_text(stage_text(back.stage))
     assert export_stage(tmp_path / "derived.yaml").text == exported.text
+
+
+TEMPORAL_STAGE = """\
+derived:
+  review_state:
+    table:
+      hit_policy: first
+      inputs:
+      - {name: since, expr: as_of - attributes.last_review}
+      - {name: attributes.last_contact}
+      - {name: attributes.call_at}
+      - {name: attributes.age}
+      rules:
+      - {id: OVERDUE, when: {since: '> duration("P30D")'}, then: {review_state: overdue}}
+      - {id: DUE, when: {since: "[P7D..P30D]"}, then: {review_state: due}}
+      - {id: CALLED, when: {attributes.last_contact: ">= 2026-06-01T00:00:00Z"},
+         then: {review_state: called}}
+      - {id: CALL, when: {attributes.call_at: "[09:00..17:00)"}, then: {review_state: call}}
+      - {id: OLD, when: {attributes.age: ">= P5Y, P1Y"}, then: {review_state: old}}
+      - {id: YOUNG, when: {attributes.age: "< P1Y"}, then: {review_state: young}}
+      outputs: [{name: review_state, type: string}]
+"""
+
+
+def test_a_stage_with_dates_times_and_durations_exports_and_decides_the_same(tmp_path):
+    """Bare ISO cells and the ruleset's constants go out as FEEL's time(), date and
+    time() and duration(), come back as the ruleset's constants and decide the same."""
+    stage = TEMPORAL_STAGE
+    path = tmp_path / "derived.yaml"
+    path.write_text(stage)
+    exported = export_stage(path)
+    for fragment in ('<text>&gt; duration("P30D")</text>',
+                     '<text>[duration("P7D")..duration("P30D")]</text>',
+                     '<text>&gt;= date and time("2026-06-01T00:00:00Z")</text>',
+                     '<text>[time("09:00:00")..time("17:00:00"))</text>',
+                     '<text>&gt;= duration("P5Y"), duration("P1Y")</text>',
+                     '<text>&lt; duration("P1Y")</text>'):
+        assert fragment in exported.text, fragment
+    (tmp_path / "back.dmn").write_text(exported.text)
+    back = import_dmn(tmp_path / "back.dmn")
+    rules = back.stage["derived"]["review_state"]["table"]["rules"]
+    assert [r.get("when") for r in rules] == [
+        {"since": '> duration("P30D")'}, {"since": '[duration("P7D")..duration("P30D")]'},
+        {"attributes.last_contact": '>= datetime("2026-06-01T00:00:00Z")'},
+        {"attributes.call_at": '[time("09:00:00")..time("17:00:00"))'},
+        {"attributes.age": '>= duration("P5Y"), duration("P1Y")'},
+        {"attributes.age": '< duration("P1Y")'}]
+    facts = copy.deepcopy(FACTS)
+    facts["facts"].update({"attributes.last_review": {"type": "date"},
+                           "attributes.last_contact": {"type": "datetime"},
+                           "attributes.call_at": {"type": "time"},
+                           "attributes.age": {"type": "years_months_duration"}})
+    rulesets = []
+    for name, text in (("hand", stage), ("back", stage_text(back.stage))):
+        folder = build_ruleset(tmp_path / name, facts=facts, derived=text)
+        result = invoke_credit("validate", folder)
+        assert result.exit_code == 0, result.output
+        rulesets.append(load_ruleset(folder))
+    for attributes, expected in [
+            ({"last_review": "2026-05-30"}, "OVERDUE"),  # 31 days before 2026-06-30
+            ({"last_review": "2026-05-31"}, "DUE"), ({"last_review": "2026-06-23"}, "DUE"),
+            ({"last_review": "2026-06-24", "last_contact": "2026-06-01T02:00:00+02:00"},
+             "CALLED"),
+            ({"last_contact": "2026-06-01T01:59:59+02:00", "call_at": "16:59:59"}, "CALL"),
+            ({"call_at": "17:00", "age": "P5Y"}, "OLD"), ({"age": "P1Y"}, "OLD"),
+            ({"age": "P11M"}, "YOUNG"), ({"age": "P4Y11M"}, "no_match")]:
+        values = {f"attributes.{k}": v for k, v in attributes.items()}
+        fired = [[e["id"] for e in trace_entries(run(ruleset, values), "derived")]
+                 for ruleset in rulesets]
+        assert fired == [[f"review_state/{expected}"]] * 2, (attributes, fired)
 
 
 def test_an_export_refuses_a_value_list_item_and_an_expression_at_their_places(tmp_path):

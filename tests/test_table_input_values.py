@@ -69,11 +69,41 @@ def test_cells_that_can_match_an_allowed_value_are_fine(tmp_path, cell, column, 
      "derived.yaml:10:11: 'few' is not a number or an interval such as [0..1]"),
     ({"name": "n", "expr": "operating.employees", "values": ["not(1)"]},
      "derived.yaml:10:11: 'not(1)' is not a number or an interval such as [0..1]"),
-    ({"name": "d", "expr": "founded", "values": ["2020-01-01"]},
-     "derived.yaml:10:9: a list of values is for text, number and true/false inputs, not date"),
+    ({"name": "d", "expr": "founded", "values": [20200101]},
+     "derived.yaml:10:11: 20200101 is not a date or an interval of them, such as [P0D..P30D] "
+     "or [2026-01-01..)"),
+    ({"name": "d", "expr": "founded", "values": ["> 2020-01-01"]},
+     "derived.yaml:10:11: '> 2020-01-01' is not a date or an interval of them, such as "
+     "[P0D..P30D] or [2026-01-01..)"),
 ])
 def test_a_list_that_does_not_suit_the_input_is_refused(tmp_path, column, message):
     assert problems(tmp_path, [{"id": "R", "then": {"out": 1}}], [column]) == [message]
+
+
+FOUNDED = {"name": "d", "expr": "founded", "values": ["[2000-01-01..2026-06-30]"]}
+AGE = {"name": "age", "expr": "as_of - founded", "values": ["[P0D..P3650D]", "P7300D"]}
+
+
+@pytest.mark.parametrize(("cell", "column", "inputs", "message"), [
+    ("< 2000-01-01", "d", [FOUNDED],
+     "17:14: '< 2000-01-01' is not one of the values of input 'd' ([2000-01-01..2026-06-30])"),
+    ('> date("2026-06-30")', "d", [FOUNDED], "17:14: '> date(\"2026-06-30\")' is not one of "
+     "the values of input 'd' ([2000-01-01..2026-06-30])"),
+    ("P5000D", "age", [AGE],
+     "18:16: 'P5000D' is not one of the values of input 'age' ([P0D..P3650D], P7300D)"),
+])
+def test_a_date_or_duration_cell_outside_the_inputs_values_is_a_located_error(
+        tmp_path, cell, column, inputs, message):
+    assert problems(tmp_path, [r(cell, column)], inputs) == [f"derived.yaml:{message}"]
+
+
+@pytest.mark.parametrize(("cell", "column", "inputs"), [
+    ("<= 2000-01-01", "d", [FOUNDED]), ("[2026-06-30..)", "d", [FOUNDED]),
+    ("P7300D", "age", [AGE]), ("> P3650D", "age", [AGE]), ("(P3649D..P3651D)", "age", [AGE]),
+])
+def test_date_and_duration_cells_that_can_match_an_allowed_value_are_fine(tmp_path, cell,
+                                                                          column, inputs):
+    compile_ruleset(tmp_path, derived=derived([r(cell, column)], inputs))
 
 
 def test_a_list_changes_no_decision(tmp_path):
@@ -110,6 +140,15 @@ def test_a_number_list_bounds_the_gap_check(tmp_path):
     assert lint_codes(tmp_path / "b", rules, [no_list]) == [
         ("table-gap", "table t: no rule matches when n is (500..1000000000000] (the table "
                       "has no default, so its outputs are missing)")]
+
+
+def test_a_duration_list_bounds_the_gap_check(tmp_path):
+    age = {"name": "age", "expr": "as_of - founded", "values": ["[P0D..P3650D]"]}
+    rules = [r("[P0D..P365D)", "age", 1), r("[P365D..P3650D]", "age", 2, "OLD")]
+    assert lint_codes(tmp_path / "a", rules, [age]) == []
+    no_list = {"name": "age", "expr": "as_of - founded"}
+    assert [code for code, _ in lint_codes(tmp_path / "b", rules, [no_list])] == \
+        ["table-gap"]
 
 
 def test_a_list_of_numbers_is_the_only_values_lint_considers(tmp_path):

@@ -1,6 +1,7 @@
 """FEEL, as far as DMN decision tables need it here: simple unary tests (``< 25``,
 ``[18..60)``, ``"a","b"``, ``not(...)``, ``-``) and simple expressions (literals, names,
-arithmetic, comparisons, ``and``/``or``/``not()``, ``date("...")``), read into terms and
+arithmetic, comparisons, ``and``/``or``/``not()``, ``date("...")``, ``time("...")``,
+``date and time("...")``, ``duration("...")``), read into terms and
 written back. Everything else FEEL has (function calls, contexts, lists, ``if``, ``for``,
 ``some``/``every``, ``in``, ``between``, ranges as values, ``**``) raises TermError naming
 what it found.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from ..language import temporal
 from .terms import (
     ANY,
     FUNCTIONS,
@@ -33,7 +35,15 @@ from .terms import (
     TermError,
     Tests,
     Text,
+    TimeLit,
 )
+
+# FEEL's constant functions of times and durations -> the ruleset's (TimeLit.function),
+# and the type their text must be.
+_TIME_FUNCTIONS = {"time": ("time", temporal.TIME),
+                   "date and time": ("datetime", temporal.DATETIME),
+                   "duration": ("duration", temporal.DURATION)}
+_FEEL_TIME_NAMES = {own: feel for feel, (own, _) in _TIME_FUNCTIONS.items()}
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
@@ -252,6 +262,16 @@ class _Parser:
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
                 raise TermError(f"date(\"{text}\") is not a date as YYYY-MM-DD")
             return DateLit(text)
+        if name in _TIME_FUNCTIONS and self.peek()[0] == "str" and \
+                self.peek(1) == ("op", ")"):
+            text = _unquote(self.take()[1])
+            self.take()
+            function, typ = _TIME_FUNCTIONS[name]
+            try:
+                temporal.parse(typ, text)
+            except ValueError as error:
+                raise TermError(str(error)) from None
+            return TimeLit(function, text)
         by_feel = {feel: own for own, feel in FUNCTIONS.items()}
         if name in by_feel:
             args = [] if self.is_op(")") else [self.disjunction()]
@@ -423,6 +443,11 @@ def write_expression(expr: Expr) -> str:
         return expr.path
     if isinstance(expr, DateLit):
         return f"date({quoted(expr.text)})"
+    if isinstance(expr, TimeLit):
+        text = expr.text
+        if expr.function == "time" and re.fullmatch(r"\d{2}:\d{2}", text):
+            text += ":00"  # FEEL's time() takes the seconds, which the ruleset may leave out
+        return f"{_FEEL_TIME_NAMES[expr.function]}({quoted(text)})"
     if isinstance(expr, Question):
         return "?"
     if isinstance(expr, Not):

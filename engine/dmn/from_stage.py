@@ -18,7 +18,17 @@ from ..language.yaml_source import LocatedDocument
 from . import feel
 from .model import Cell, DmnInput, DmnOutput, DmnRule, DmnTable
 from .ruleset_cells import read_cell, read_expression
-from .terms import Neg, Num, Range, TermError, names_in, test_names
+from .terms import (
+    Compare,
+    DateLit,
+    Neg,
+    Num,
+    Range,
+    TermError,
+    TimeLit,
+    names_in,
+    test_names,
+)
 
 HIT_POLICIES = {"unique": "UNIQUE", "first": "FIRST", "priority": "PRIORITY", "any": "ANY",
                 "collect": "COLLECT", "rule_order": "RULE ORDER", "output_order": "OUTPUT ORDER"}
@@ -152,14 +162,15 @@ class _Writer:
 
     def value_list(self, path: tuple, values: list, intervals: bool) -> Cell | None:
         """FEEL text of an input's or output's value list: texts quoted, numbers, true/false,
-        and (``intervals``, an input's) the items that read as intervals of numbers when
-        every text item does (``"[0..500]"`` is an interval, ``retail`` a text)."""
+        and (``intervals``, an input's) the items that read as intervals of numbers, or as
+        dates, times, durations or intervals of them, when every text item does
+        (``"[0..500]"`` is an interval, ``P30D`` a duration, ``retail`` a text)."""
         ranges: dict[str, str] = {}
         if intervals:
             for index, value in enumerate(values):
                 if isinstance(value, str):
                     try:
-                        written = _interval(value)
+                        written = _interval(value) or _temporal(value)
                     except TermError as error:
                         self.refuse((*path, index), error)
                         continue
@@ -213,6 +224,27 @@ class _Writer:
         except TermError as error:
             self.refuse(path, error)
             return ""
+
+
+def _temporal(text: str) -> str | None:
+    """FEEL text of a value-list item that is a date, time or duration (``2026-01-31``,
+    ``P30D``) or an interval of them, or None."""
+    try:
+        tests = read_cell(text, ())
+    except TermError:
+        return None
+    if tests.negated or len(tests.items) != 1:
+        return None
+    item = tests.items[0]
+    if isinstance(item, Compare) and item.op == "==" and isinstance(item.value,
+                                                                    DateLit | TimeLit):
+        return feel.write_expression(item.value)
+    ends = [end for end in (getattr(item, "low", None), getattr(item, "high", None))
+            if end is not None]
+    if isinstance(item, Range) and ends and all(isinstance(e, DateLit | TimeLit)
+                                                for e in ends):
+        return feel.write_unary_tests(tests)
+    return None
 
 
 def _interval(text: str) -> str | None:

@@ -14,6 +14,7 @@ import ast
 import re
 from collections.abc import Collection
 
+from ..language import temporal
 from .feel import plain_number, quoted
 from .terms import (
     ANY,
@@ -37,6 +38,7 @@ from .terms import (
     TermError,
     Tests,
     Text,
+    TimeLit,
 )
 
 _QUESTION = "_dmn_input_"
@@ -50,6 +52,9 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _FIELD_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WORDS = {"true": Bool(True), "false": Bool(False), "null": Null()}
+# The ruleset's constant functions of times and durations, and the type each reads.
+_TIME_FUNCTIONS = {"time": temporal.TIME, "datetime": temporal.DATETIME,
+                   "duration": temporal.DURATION}
 
 # Names every stage may read besides its facts (see docs/ruleset-language.md).
 ENGINE_NAMES = frozenset({
@@ -104,9 +109,12 @@ def _end(text: str) -> Expr | None:
 
 
 def _value(text: str) -> Expr:
-    """A value standing alone in a list: a bare word is text."""
+    """A value standing alone in a list: a bare word is text (but bare ISO text of a
+    date, time, date and time or duration is that value, as in such a column)."""
     if _DATE.match(text):
         return DateLit(text)
+    if (constant := _bare_time(text)) is not None:
+        return constant
     if _NUMBER.match(text):
         return _number(text)
     if text in _WORDS:
@@ -120,6 +128,8 @@ def _operand(text: str, known: Collection[str]) -> Expr:
     """The right of an operator: a field's name means its value."""
     if _DATE.match(text):
         return DateLit(text)
+    if (constant := _bare_time(text)) is not None:
+        return constant
     if _NUMBER.match(text):
         return _number(text)
     if text in _WORDS:
@@ -129,6 +139,19 @@ def _operand(text: str, known: Collection[str]) -> Expr:
     if _BARE_WORD.match(text):
         return Text(text)
     return read_expression(text)
+
+
+def _bare_time(text: str) -> TimeLit | None:
+    """Bare ISO text of a time, a date and time or a duration (``09:30``, ``P30D``,
+    ``P1Y6M``) as that constant; None for anything else (``P2P`` is text)."""
+    for function, typ in _TIME_FUNCTIONS.items():
+        if temporal.looks_like(typ, text):
+            try:
+                temporal.parse(typ, text)
+            except ValueError:
+                continue
+            return TimeLit(function, text)
+    return None
 
 
 def _number(text: str) -> Expr:
@@ -164,7 +187,7 @@ def _split(text: str) -> list[str]:
 
 def read_expression(text: str, question: bool = False) -> Expr:
     """A ruleset expression as terms (``question``: ``?`` stands for the input)."""
-    source = text.strip()
+    source = temporal.spell_dmn_names(text.strip())
     if question:
         masked = _QUOTED.sub(lambda m: " " * len(m.group(0)), source)
         source = "".join(_QUESTION if masked[i] == "?" else c for i, c in enumerate(source))
@@ -184,7 +207,8 @@ class _Reader:
         if method is None:
             raise TermError(f"'{ast.get_source_segment(self.source, node)}' has no DMN "
                             f"form here (only literals, names, + - * /, comparisons, and, "
-                            f"or, not, min, max, abs, floor, ceil, is_missing and date)")
+                            f"or, not, min, max, abs, floor, ceil, is_missing, date, time, "
+                            f"datetime and duration)")
         return method(node)
 
     def visit_Constant(self, node: ast.Constant) -> Expr:
@@ -251,6 +275,10 @@ class _Reader:
         if name == "date" and len(node.args) == 1 and isinstance(node.args[0], ast.Constant) \
                 and isinstance(node.args[0].value, str):
             return DateLit(node.args[0].value)
+        name = name and temporal.function_name(name)
+        if name in _TIME_FUNCTIONS and len(node.args) == 1 and not node.keywords and \
+                isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            return TimeLit(name, node.args[0].value)
         if name in FUNCTIONS and not node.keywords:
             return Call(name, tuple(self.visit(a) for a in node.args))
         raise TermError(f"the function {name or '?'}() has no DMN form here")
@@ -286,6 +314,8 @@ def write_expression(expr: Expr) -> str:
         return expr.path
     if isinstance(expr, DateLit):
         return f"date({quoted(expr.text)})"
+    if isinstance(expr, TimeLit):
+        return f"{expr.function}({quoted(expr.text)})"
     if isinstance(expr, Question):
         return "?"
     if isinstance(expr, Missing):
@@ -315,7 +345,7 @@ def write_cell(tests: Tests) -> str | None:
     for item in tests.items:
         if isinstance(item, Compare):
             value = item.value
-            literal = isinstance(value, Text | Num | Bool | DateLit) or (
+            literal = isinstance(value, Text | Num | Bool | DateLit | TimeLit) or (
                 isinstance(value, Neg) and isinstance(value.operand, Num))
             if item.op == "==" and literal:
                 parts.append(write_expression(value))

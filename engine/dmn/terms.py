@@ -56,6 +56,16 @@ class DateLit:
 
 
 @dataclass(frozen=True)
+class TimeLit:
+    """A constant of a time, a date and time or a duration, by the ruleset's function
+    name: ``time("09:30:00")``, ``datetime("2026-01-31T09:30:00Z")`` (FEEL's ``date and
+    time("...")``), ``duration("P30D")`` (a years and months duration too, ``P1Y6M``)."""
+
+    function: str  # time | datetime | duration
+    text: str
+
+
+@dataclass(frozen=True)
 class Question:
     """``?``: the input of the column a cell tests."""
 
@@ -94,8 +104,8 @@ class Binary:
     right: Expr
 
 
-Expr = Num | Text | Bool | Null | Name | DateLit | Question | Neg | Not | Missing | Binary \
-    | Call
+Expr = Num | Text | Bool | Null | Name | DateLit | TimeLit | Question | Neg | Not | Missing \
+    | Binary | Call
 
 # The ruleset's functions with a FEEL function of the same meaning (null in, null out):
 # ruleset name -> FEEL name.

@@ -22,10 +22,11 @@ from ..errors import Problem, ProblemsError
 from .dmn_reader import DmnFile
 from .feel import parse_expression, parse_unary_tests
 from .model import Cell, DmnOutput, DmnTable
-from .ruleset_cells import write_cell, write_expression
+from .ruleset_cells import ENGINE_NAMES, write_cell, write_expression
 from .terms import (
     Bool,
     Compare,
+    DateLit,
     Expr,
     Name,
     Neg,
@@ -35,6 +36,7 @@ from .terms import (
     TermError,
     Tests,
     Text,
+    TimeLit,
     map_names,
     map_test_names,
     names_in,
@@ -45,10 +47,17 @@ HIT_POLICY_NAMES = {"UNIQUE": "unique", "FIRST": "first", "PRIORITY": "priority"
                     "ANY": "any", "COLLECT": "collect", "RULE ORDER": "rule_order",
                     "OUTPUT ORDER": "output_order"}
 RANKED = ("PRIORITY", "OUTPUT ORDER")  # the rules are ranked by the outputs' value lists
-# typeRef -> the ruleset's type (FEEL's, and the names Camunda and Drools use).
+# typeRef -> the ruleset's type (FEEL's, the XML Schema names DMN 1.1 tools wrote, and
+# the names Camunda and Drools use).
 TYPES = {"string": "string", "number": "number", "double": "number", "decimal": "number",
          "float": "number", "integer": "integer", "int": "integer", "long": "integer",
-         "boolean": "boolean", "date": "date", "money": "money"}
+         "boolean": "boolean", "date": "date", "money": "money", "time": "time",
+         "date and time": "datetime", "dateTime": "datetime",
+         "days and time duration": "duration", "dayTimeDuration": "duration",
+         "years and months duration": "years_months_duration",
+         "yearMonthDuration": "years_months_duration"}
+# A table's outputs are values the ruleset computes with; dates, times and durations are
+# read by its inputs only (see engine/language/tables.py and the output_type schema).
 OUTPUT_TYPES = ("number", "integer", "money", "string", "boolean")
 _FACT_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _RULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
@@ -166,7 +175,8 @@ class _Converter:
             definition = self.dmn.item_definitions.get(name)
             if definition is None or name in seen:
                 self.problem(where, f"{what}: the type '{type_ref}' is not supported "
-                             "(number, integer, string, boolean, date)")
+                             "(number, integer, string, boolean, date, time, date and time, "
+                             "days and time duration, years and months duration)")
                 return None, None
             seen.add(name)
             if definition.structured or definition.type_ref is None:
@@ -251,7 +261,8 @@ class _Converter:
                              "\"string\" or \"boolean\"")
         if typ is not None and typ not in OUTPUT_TYPES:
             self.problem(output.location, f"{what}: a {typ} output is not supported "
-                         f"({', '.join(OUTPUT_TYPES)})")
+                         f"({', '.join(OUTPUT_TYPES)}): the ruleset's tables read dates, "
+                         "times and durations but do not give them")
             typ = None
         spec: dict = {"name": name, "type": typ or "string"}
         if output.label and output.label not in (output.name, name):
@@ -297,8 +308,8 @@ class _Converter:
         for item in tests.items:
             value = _listed_value(item, inputs)
             if value is None:
-                kinds = "texts, numbers, true/false and intervals of numbers" if inputs \
-                    else "texts, numbers and true/false"
+                kinds = "texts, numbers, true/false, dates, times, durations and " \
+                    "intervals of them" if inputs else "texts, numbers and true/false"
                 self.cell_problem(cell, what, TermError(
                     f"a value list holds {kinds}, each written as itself (not names or "
                     "expressions)"))
@@ -346,7 +357,11 @@ class _Converter:
         return found
 
     def note_reads(self, paths: list[str], typ: str | None) -> None:
+        """Note the facts read (not another decision, nor a name the engine gives, such
+        as as_of: neither is declared in facts.yaml)."""
         for path in paths:
+            if path in ENGINE_NAMES:
+                continue
             if path not in self.decisions.values() and self.reads.get(path) is None:
                 self.reads[path] = typ
 
@@ -459,10 +474,14 @@ def output_names(table: DmnTable, key: str) -> list[str]:
 
 
 def _listed_value(item, inputs: bool):
-    """One value of a value list as the stage writes it (None: not a value)."""
+    """One value of a value list as the stage writes it (None: not a value): a date,
+    time or duration of an input's list as its ISO text, an interval of them as a cell
+    writes it."""
     if isinstance(item, Compare) and item.op == "==":
         if isinstance(item.value, Text | Bool):
             return item.value.value
+        if inputs and isinstance(item.value, DateLit | TimeLit):
+            return item.value.text
         number = _number(item.value)
         return number if isinstance(number, int | float) else None
     if not inputs:
@@ -471,8 +490,10 @@ def _listed_value(item, inputs: bool):
         below = item.op in ("<", "<=")
         item = Range(None if below else item.value, item.op == ">=",
                      item.value if below else None, item.op == "<=")
-    if isinstance(item, Range) and all(end is None or _number(end) is not None
-                                       for end in (item.low, item.high)):
+    if isinstance(item, Range) and (all(end is None or _number(end) is not None
+                                        for end in (item.low, item.high)) or
+                                    all(end is None or isinstance(end, DateLit | TimeLit)
+                                        for end in (item.low, item.high))):
         return write_cell(Tests((item,)))
     return None
 

@@ -33,6 +33,7 @@ from .expressions import (
     shown,
 )
 from .runtime import written
+from .temporal import TEMPORAL
 from .unary_tests import Interval, UnaryTest, compile_unary_test
 
 HIT_POLICIES = ("unique", "first", "priority", "any", "collect", "rule_order", "output_order")
@@ -56,7 +57,7 @@ class OutputColumn:
 @dataclass(frozen=True)
 class InputValues:
     """An input's list of allowed values (DMN's input values): texts or true/false as
-    values, numbers as intervals (a number n as [n..n])."""
+    values, numbers, dates, times and durations as intervals (a value v as [v..v])."""
 
     values: frozenset | None
     intervals: tuple[Interval, ...] | None
@@ -81,7 +82,8 @@ class InputValues:
 
 def input_values(items: list, typ: str, path: Path, rep: Reporter) -> InputValues | None:
     """An input's ``values`` read for its type: texts for a text input, true/false for a
-    boolean one, numbers and intervals ("[0..1]") for a number one."""
+    boolean one, numbers and intervals ("[0..1]") for a number one, and values and
+    intervals of its type for a date, time or duration ("2026-01-31", "[P0D..P30D]")."""
     listed = ", ".join(_shown_value(v).strip("'") for v in items)
     if typ in (STRING, BOOLEAN):
         wrong = next((i for i, v in enumerate(items) if not _of_type(v, typ)), None)
@@ -90,9 +92,11 @@ def input_values(items: list, typ: str, path: Path, rep: Reporter) -> InputValue
                       f"{_a_value_of(typ)}, the type of this input")
             return None
         return InputValues(frozenset(items), None, listed)
+    if typ in TEMPORAL:
+        return _temporal_values(items, typ, listed, path, rep)
     if typ not in NUMERIC:
-        rep.error(path, f"a list of values is for text, number and true/false inputs, not "
-                        f"{shown(typ)}")
+        rep.error(path, f"a list of values is for text, number, true/false, date, time "
+                        f"and duration inputs, not {shown(typ)}")
         return None
     intervals = []
     for index, item in enumerate(items):
@@ -110,6 +114,29 @@ def input_values(items: list, typ: str, path: Path, rep: Reporter) -> InputValue
                           "interval such as [0..1]")
             return None
         intervals.append(test.intervals[0])
+    return InputValues(None, tuple(intervals), listed)
+
+
+def _temporal_values(items: list, typ: str, listed: str, path: Path, rep: Reporter
+                     ) -> InputValues | None:
+    """The values of a date, time or duration input, each a value of its type as a cell
+    writes it (``2026-01-31``, ``P30D``) or an interval of them (``[P0D..P30D]``)."""
+    intervals = []
+    for index, item in enumerate(items):
+        test = rep.guard((*path, index), lambda i=item: compile_unary_test(
+            i, "_value", typ, {}, CodeContext())) if isinstance(item, str) else None
+        if test is not None and not test.negated and test.intervals and not test.values \
+                and len(test.intervals) == 1 and _INTERVAL_START.match(item):
+            intervals.append(test.intervals[0])
+        elif test is not None and not test.negated and test.values and not \
+                test.intervals and len(test.values) == 1:
+            value = next(iter(test.values))
+            intervals.append(Interval(value, True, value, True))
+        else:
+            if test is not None or not isinstance(item, str):
+                rep.error((*path, index), f"{_shown_value(item)} is not a {shown(typ)} or "
+                          "an interval of them, such as [P0D..P30D] or [2026-01-01..)")
+            return None
     return InputValues(None, tuple(intervals), listed)
 
 

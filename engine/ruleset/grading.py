@@ -18,6 +18,7 @@ from decimal import Decimal
 from ..language.codegen import FunctionBuilder, Path, Reporter
 from ..language.expressions import EXACT, NUMBER, NUMERIC, CodeContext, Symbol
 from ..language.runtime import written
+from ..language.temporal import TEMPORAL
 from ..language.unary_tests import Interval, UnaryTest, compile_unary_test
 from ..language.value_lists import list_member, value_list_test
 
@@ -128,9 +129,9 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
             other = Bin(str(spec.get("id", "else")), points, "else", b_index), reason
             continue
         if "range" in spec:
-            if compiled.type not in (*NUMERIC, "null"):
-                rep.error((*bin_path, "range"), f"a range bin needs a number input; "
-                          f"'{char['input']}' is {compiled.type}")
+            if compiled.type not in (*NUMERIC, *TEMPORAL, "null"):
+                rep.error((*bin_path, "range"), f"a range bin needs a number, a date, a "
+                          f"time or a duration input; '{char['input']}' is {compiled.type}")
                 ok = False
                 continue
             kind = "range"
