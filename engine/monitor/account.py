@@ -67,6 +67,8 @@ DSO_DAYS = 90  # the sales measures() divides the receivables by: invoiced in th
 AGEING_BUCKETS = ((0, "ageing_current"), (30, "ageing_1_30"), (60, "ageing_31_60"),
                   (90, "ageing_61_90"))  # (most days past due, measure); beyond: over_90
 CENT = Decimal("0.01")
+HALF_UP_CENT = (CENT, "ROUND_HALF_UP")  # the default ruleset's rounding of amounts
+CREDIT_NOTE_KEPT_DAYS = 730  # a credit note id applied is remembered (not applied again)
 FORGET_EVERY = dt.timedelta(days=30)
 
 
@@ -593,9 +595,12 @@ class Account:
                     to_come = True
         return broken, to_come
 
-    def measures(self, as_of: dt.date, rates: Mapping[str, Decimal] = NO_RATES) -> dict:
+    def measures(self, as_of: dt.date, rates: Mapping[str, Decimal] = NO_RATES,
+                 rounding: tuple[Decimal, str] = HALF_UP_CENT) -> dict:
         """Credit-history figures on ``as_of`` that a re-grade can put in a customer's
-        facts (the names ``monitoring.yaml``'s ``regrade: facts:`` maps)."""
+        facts (the names ``monitoring.yaml``'s ``regrade: facts:`` maps). The security
+        figures are rounded as the order check rounds its cover: to ``rounding``, the
+        ruleset's (quantum, decimal mode)."""
         position = self.position(as_of, rates=rates)
 
         def within(day: dt.date, days: int) -> bool:
@@ -606,11 +611,13 @@ class Account:
         behaviour = self.behaviour(as_of, position["balance"], rates)
         secured = secured_value(self.securities.values(), as_of,
                                 lambda value, currency: in_home(value, currency, rates))
-        covered = self.cover(position["balance"], as_of, rates)
+        quantum, mode = rounding
+        covered = self.cover(position["balance"], as_of, rates).quantize(quantum, rounding=mode)
         return {
             **behaviour,
-            "secured_amount": secured.quantize(CENT),
-            "exposure_net_of_cover": (position["balance"] - covered).quantize(CENT),
+            "secured_amount": secured.quantize(quantum, rounding=mode),
+            "exposure_net_of_cover": (position["balance"] - covered).quantize(
+                quantum, rounding=mode),
             "balance": position["balance"],
             "overdue_amount": position["overdue_amount"],
             "days_overdue": position["days_overdue"],

@@ -547,8 +547,9 @@ class CustomerMonitor:
         if recorded is None:
             return {"status": "skipped",
                     "reason": f"no decision on record before {day.isoformat()} to re-grade"}
-        facts, enriched, changed = account_facts(
-            self.ruleset, recorded, before.enriched(), self.account.measures(day, self.factors))
+        measures = self.account.measures(day, self.factors, self.ruleset.rounding)
+        facts, enriched, changed = account_facts(self.ruleset, recorded, before.enriched(),
+                                                 measures)
         try:
             decided = decide_facts(self.ruleset, facts, day, enriched=enriched)
         except DecisionError as exc:
