@@ -227,11 +227,9 @@ class CustomerMonitor:
         """A promise_broken signal for each part of a promise (not replaced) whose date
         is before ``day`` and that was not kept, once."""
         for case in self.account.cases.promises.values():
-            if case.replaced_on is not None:
-                continue
             for index, part in enumerate(case.parts):
                 signal_id = f"{case.event_id}#broken:{index + 1}"
-                if part.kept or part.date >= day or signal_id in self.broken_signalled:
+                if part.status(day) != "broken" or signal_id in self.broken_signalled:
                     continue
                 self.broken_signalled.add(signal_id)
                 self._assert(self._signal("promise_broken", signal_id, day, case.event_id, {
