@@ -121,6 +121,59 @@ def test_a_promise_after_a_broken_one_leaves_the_broken_one_counted():
     assert acc.measures(D("2026-03-01"))["promise_kept_ratio_365"] == 0.5
 
 
+# -- nothing left to pay -------------------------------------------------------------------
+def credit_note(day, amount, credit_note_id="CN-1", invoice_id="I-1"):
+    return ev("credit_note_issued", day, invoice_id=invoice_id, amount=amount,
+              credit_note_id=credit_note_id)
+
+
+def test_a_promise_made_when_the_invoice_was_just_paid_is_a_promise_of_nothing_kept():
+    acc = account(INVOICE, paid("2026-02-10", 1000, "I-1"),
+                  promise("2026-02-10", 1000, "2026-02-20", promise_id="P-1"))
+    row = account_cases(acc, D("2026-03-01"))[0]
+    assert (row["status"], row["amount"]) == ("kept", "0.00")
+    assert row["detail"] == "0.00 paid towards 0.00; nothing left to pay on 2026-02-10"
+    assert acc.measures(D("2026-03-01"))["promise_kept_ratio_365"] == 1
+    assert acc.position(D("2026-03-01"))["promise_broken"] is False
+
+
+@pytest.mark.parametrize("credited", [
+    [credit_note("2026-02-12", 1000)],
+    [ev("dispute_opened", "2026-02-12", invoice_id="I-1", dispute_id="D-1"),
+     ev("dispute_resolved", "2026-02-15", dispute_id="D-1", outcome="for_customer",
+        credit_note_id="CN-2")],
+    [ev("dispute_opened", "2026-02-12", invoice_id="I-1", dispute_id="D-1"),
+     ev("dispute_closed", "2026-02-20", invoice_id="I-1", outcome="upheld")]],
+    ids=["credit note", "dispute resolved for the customer", "dispute closed upheld"])
+def test_an_invoice_credited_in_full_by_the_date_keeps_its_promise(credited):
+    acc = account(INVOICE, promise("2026-02-10", 1000, "2026-02-20", promise_id="P-1"),
+                  *credited)
+    assert statuses(acc, "2026-03-01")["P-1"] == "kept"
+    assert acc.measures(D("2026-03-01"))["promise_kept_ratio_365"] == 1
+
+
+def test_an_invoice_credited_after_the_date_leaves_the_promise_broken():
+    acc = account(INVOICE, promise("2026-02-10", 1000, "2026-02-20", promise_id="P-1"),
+                  credit_note("2026-02-21", 1000))
+    assert statuses(acc, "2026-03-01")["P-1"] == "broken"
+
+
+def test_credited_in_part_the_promise_is_kept_when_the_rest_is_paid_and_broken_if_not():
+    made = promise("2026-02-10", 1000, "2026-02-20", promise_id="P-1")
+    acc = account(INVOICE, made, credit_note("2026-02-12", 600), paid("2026-02-20", 400, "I-1"))
+    assert statuses(acc, "2026-03-01")["P-1"] == "kept"
+    acc = account(INVOICE, made, credit_note("2026-02-12", 600),
+                  paid("2026-02-20", 399.99, "I-1"))
+    assert statuses(acc, "2026-03-01")["P-1"] == "broken"
+
+
+def test_a_plan_for_the_account_is_kept_once_nothing_in_its_currency_is_open():
+    acc = account(INVOICE, plan("2026-02-01", ("2026-03-01", 500), ("2026-04-01", 500),
+                                invoice_id=None),
+                  credit_note("2026-02-15", 1000))
+    assert statuses(acc, "2026-05-01")["PL-1"] == "kept"
+
+
 # -- instalment plans --------------------------------------------------------------------
 def test_each_instalment_is_kept_or_broken_on_its_own_and_a_late_payment_catches_up():
     acc = account(INVOICE, plan("2026-02-01", ("2026-03-01", 300), ("2026-04-01", 300),
@@ -146,6 +199,26 @@ def test_a_plan_with_an_instalment_broken_no_longer_holds_the_ladder():
     position = acc.position(D("2026-03-02"))
     assert (position["promise_broken"], position["promise_open"]) == (True, False)
     assert statuses(acc, "2026-03-02")["PL-1"] == "open (a part broken)"
+
+
+def test_a_new_plan_replaces_only_the_instalments_to_come_a_broken_one_keeps_counting():
+    acc = account(INVOICE, plan("2026-02-05", ("2026-02-20", 500), ("2026-03-20", 500)),
+                  plan("2026-03-01", ("2026-04-20", 500), ("2026-05-20", 500),
+                       plan_id="PL-2"))
+    assert acc.measures(D("2026-02-25"))["promise_kept_ratio_365"] == 0
+    assert acc.measures(D("2026-03-10"))["promise_kept_ratio_365"] == 0  # not None
+    assert statuses(acc, "2026-03-10") == {"PL-1": "replaced (a part broken)",
+                                           "PL-2": "open"}
+    assert [p.status(D("2026-03-10")) for p in acc.cases.promises["PL-1"].parts] == [
+        "broken", "replaced"]
+    assert acc.position(D("2026-03-10"))["promise_open"] is True  # PL-2 holds the ladder
+
+
+def test_a_plan_replaced_before_any_date_counts_nowhere():
+    acc = account(INVOICE, plan("2026-02-05", ("2026-02-20", 500), ("2026-03-20", 500)),
+                  plan("2026-02-20", ("2026-04-20", 1000), plan_id="PL-2"))
+    assert statuses(acc, "2026-03-10")["PL-1"] == "replaced"
+    assert acc.measures(D("2026-03-10"))["promise_kept_ratio_365"] is None
 
 
 def test_a_plan_for_the_account_counts_every_payment_in_its_currency():
@@ -196,7 +269,7 @@ def test_a_dispute_for_more_than_is_open_is_refused_and_says_why():
     acc = account(INVOICE, paid("2026-01-20", 200, "I-1"), dispute("2026-02-02", 800.01))
     row = account_cases(acc, D("2026-03-01"))[0]
     assert row["status"] == "refused"
-    assert row["detail"] == ("disputes 800.01, more than the 800 open of invoice I-1 and "
+    assert row["detail"] == ("disputes 800.01, more than the 800.00 open of invoice I-1 and "
                              "not already disputed; short delivery")
     assert acc.position(D("2026-03-01"))["overdue_amount"] == Decimal(800)  # as before
 
@@ -238,10 +311,10 @@ def test_a_resolution_for_the_customer_names_its_credit_note():
 
 def test_a_dispute_of_a_whole_invoice_lists_what_is_open_then_what_was_when_closed():
     acc = account(INVOICE, dispute("2026-02-02"), paid("2026-02-10", 400, "I-1"))
-    assert account_cases(acc, D("2026-03-01"))[0]["amount"] == "600"
+    assert account_cases(acc, D("2026-03-01"))[0]["amount"] == "600.00"
     acc = account(INVOICE, dispute("2026-02-02"), resolved("2026-02-20", "for_us"),
                   paid("2026-02-25", 1000, "I-1"))
-    assert account_cases(acc, D("2026-03-01"))[0]["amount"] == "1000"
+    assert account_cases(acc, D("2026-03-01"))[0]["amount"] == "1000.00"
 
 
 def test_the_older_dispute_closed_closes_every_open_dispute_of_its_invoice():
@@ -271,3 +344,28 @@ def test_a_decided_promise_is_forgotten_after_a_year_an_open_one_never():
                   promise("2026-02-12", 300, "2029-01-31", promise_id="P-2"),
                   *_months_of_contacts("2026-02-12", 30), as_of="2028-12-31")
     assert set(acc.cases.promises) == {"P-2"}
+
+
+# -- credit notes ------------------------------------------------------------------------
+def test_a_credit_note_resolving_a_dispute_and_then_issued_credits_the_invoice_once():
+    acc = account(INVOICE, dispute("2026-02-02", 300),
+                  resolved("2026-02-20", "for_customer", credit_note_id="CN-1"),
+                  credit_note("2026-02-21", 300))
+    assert acc.invoices["I-1"].open_amount == Decimal(700)
+    assert acc.unapplied == 0
+
+
+def test_a_credit_note_issued_and_then_resolving_a_dispute_credits_the_invoice_once():
+    acc = account(INVOICE, dispute("2026-02-02", 300), credit_note("2026-02-19", 300),
+                  resolved("2026-02-20", "for_customer", credit_note_id="CN-1"))
+    assert acc.invoices["I-1"].open_amount == Decimal(700)
+    assert statuses(acc, "2026-03-01")["D-1"] == "resolved_for_customer"
+
+
+def test_the_same_credit_note_sent_twice_counts_once_and_two_notes_count_twice():
+    acc = account(INVOICE, credit_note("2026-02-10", 100), credit_note("2026-02-11", 100))
+    assert acc.invoices["I-1"].open_amount == Decimal(900)
+    acc = account(INVOICE, credit_note("2026-02-10", 100),
+                  credit_note("2026-02-11", 100, credit_note_id="CN-2"),
+                  ev("credit_note_issued", "2026-02-12", invoice_id="I-1", amount=100))
+    assert acc.invoices["I-1"].open_amount == Decimal(700)  # unnamed notes always count

@@ -77,8 +77,63 @@ def test_the_measures_say_what_is_secured_and_the_balance_net_of_cover():
                "due_date": "2026-02-01"}, INSURANCE, GUARANTEE]
     measures = fold("C-1", events, D("2026-03-01")).measures(D("2026-03-01"))
     assert measures["secured_amount"] == Decimal("12000.00")  # 3,000 + 90% of 10,000
-    # 8,000 owed: the guarantee's 3,000 and the insurer's 90% of 8,000 cover all of it
-    assert measures["exposure_net_of_cover"] == Decimal("0.00")
+    # 8,000 owed: the guarantee's 3,000, then the insurer's 90% of the 5,000 left
+    assert measures["exposure_net_of_cover"] == Decimal("500.00")
+
+
+def test_the_measures_round_as_the_ruleset_rounds_the_order_checks_cover():
+    events = [{"id": "I", "customer_id": "C-1", "type": "invoice_issued",
+               "occurred_at": "2026-01-01", "invoice_id": "I-1", "amount": 100.01,
+               "due_date": "2026-02-01"},
+              security("2026-01-01", "CI", "credit_insurance", 10000, "2026-06-30",
+                       insured_percent=50)]
+    account = fold("C-1", events, D("2026-03-01"))
+    # 50% of 100.01 is 50.005: half up to 50.01 covered, 50.00 net
+    assert account.measures(D("2026-03-01"))["exposure_net_of_cover"] == Decimal("50.00")
+    down = account.measures(D("2026-03-01"), rounding=(Decimal("0.01"), "ROUND_DOWN"))
+    assert down["exposure_net_of_cover"] == Decimal("50.01")
+    assert account.measures(D("2026-03-01"), rounding=(Decimal(1), "ROUND_HALF_UP"))[
+        "secured_amount"] == Decimal(5000)
+
+
+# -- what collateral and insurance held together cover -------------------------------------
+COLLATERAL = security("2026-01-01", "COL", "collateral", 10000, "2026-06-30")
+BIG_INSURANCE = security("2026-01-01", "CI", "credit_insurance", 500000, "2026-06-30",
+                         insured_percent=90)
+
+
+@pytest.mark.parametrize(("events", "amount", "covered"), [
+    # the reviewer's case: 10,000 + 90% of (120,000 - 10,000), not 10,000 + 90% of 120,000
+    ([COLLATERAL, BIG_INSURANCE], 120000, 109000),
+    ([BIG_INSURANCE], 120000, 108000),  # insurance alone: its share of the amount
+    # collateral worth more than the exposure covers all of it; the insurer pays nothing
+    ([security("2026-01-01", "COL", "collateral", 150000, "2026-06-30"), BIG_INSURANCE],
+     120000, 120000),
+    ([COLLATERAL, BIG_INSURANCE], 10000, 10000),  # exactly the collateral: nothing left
+    # the insurer's limit binds: 10,000 + 90% of its 50,000, not of the 110,000 left
+    ([COLLATERAL, security("2026-01-01", "CI", "credit_insurance", 50000, "2026-06-30",
+                           insured_percent=90)], 120000, 55000),
+    # several collateral items all come off the loss first
+    ([security("2026-01-01", "C1", "collateral", 4000, "2026-06-30"),
+      security("2026-01-01", "C2", "collateral", 6000, "2026-06-30"), BIG_INSURANCE],
+     120000, 109000),
+])
+def test_recoveries_come_off_the_loss_before_the_insured_share(events, amount, covered):
+    account = fold("C-1", events, D("2026-03-01"))
+    assert account.cover(Decimal(amount), D("2026-03-01")) == Decimal(covered)
+
+
+def test_collateral_in_another_currency_comes_off_the_loss_at_its_rate():
+    account = fold("C-1", [COLLATERAL | {"currency": "USD"}, BIG_INSURANCE],
+                   D("2026-03-01"), "EUR")
+    # 10,000 USD is 9,000 EUR; the insurer 90% of the 91,000 left of 100,000
+    assert account.cover(Decimal(100000), D("2026-03-01"), USD) == Decimal("90900")
+
+
+def test_an_expired_collateral_no_longer_comes_off_the_loss():
+    account = fold("C-1", [security("2026-01-01", "COL", "collateral", 10000, "2026-02-28"),
+                           BIG_INSURANCE], D("2026-03-01"))
+    assert account.cover(Decimal(120000), D("2026-03-01")) == Decimal(108000)
 
 
 def test_only_credit_insurance_has_an_insured_share_and_it_must_say_it():
@@ -129,6 +184,26 @@ def test_the_order_check_records_the_cover_facts_and_replays(trail, credit, tmp_
                    AS_OF, "--db", trail, "--no-audit").stdout.splitlines()
     assert shown[3] == ("Cover      41,000.00 of the exposure with this order (net "
                         "19,700.00); secured limit 41,000.00")
+
+
+def test_the_order_check_takes_the_collateral_off_before_the_insured_share(trail, credit,
+                                                                          tmp_path):
+    # CUST-10004: exposure with the order 60,700.00; collateral 10,000, insurer 90% of
+    # the 50,700 left (its 500,000 limit does not bind)
+    _ingest(credit, trail, tmp_path,
+            security("2026-11-01", "COL", "collateral", 10000, "2027-06-30"),
+            security("2026-11-01", "CI", "credit_insurance", 500000, "2027-06-30",
+                     insured_percent=90))
+    order = EXAMPLES / "orders" / "within-limit.json"
+    facts = json.loads(credit("check-order", order, "--as-of", AS_OF, "--db", trail,
+                              "--json", "--no-audit").stdout)["facts"]
+    assert (facts["cover"], facts["exposure_net_of_cover"]) == ("55630.00", "5070.00")
+    # the 134,000.00 limit: 10,000 + 90% of 124,000
+    assert facts["secured_limit"] == "121600.00"
+    shown = credit("check-order", order, "--as-of", AS_OF, "--db", trail,
+                   "--no-audit").stdout.splitlines()
+    assert shown[3] == ("Cover      55,630.00 of the exposure with this order (net "
+                        "5,070.00); secured limit 121,600.00")
 
 
 def test_without_security_the_cover_is_nothing(trail, credit):

@@ -9,7 +9,7 @@ from ..monitor.case_list import CASE_COLUMNS, list_cases
 from ..ruleset.loader import load_ruleset
 from .options import db_option, default_ruleset, parse_date, ruleset_option
 from .output import format_rows, output_options
-from .render import counted
+from .render import counted, money
 
 
 @click.command("cases")
@@ -25,7 +25,8 @@ def cases_command(as_of, customer_id: str | None, ruleset_dir, db_path, fmt: str
     Lists the open cases on the date and those closed in the 90 days before it, with
     their owner and status: a dispute open, resolved for the customer or for us,
     withdrawn, or refused (with why); a promise or an instalment plan open, kept, broken
-    or replaced (its next part's date and amount, and what was paid towards it).
+    or replaced (its next part's date and amount, and what was paid towards it; a part
+    broken before the plan was replaced stays broken). Amounts are to the cent.
 
     Examples:
 
@@ -36,7 +37,9 @@ def cases_command(as_of, customer_id: str | None, ruleset_dir, db_path, fmt: str
     ruleset = load_ruleset(ruleset_dir or default_ruleset())
     with AuditStore(db_path or default_db_path(), create=False) as store:
         rows = list_cases(store, ruleset, as_of, customer_id)
-    for line in format_rows(rows, CASE_COLUMNS, fmt):
+    shown = rows if fmt != "table" else [
+        {**row, "amount": row["amount"] and money(row["amount"])} for row in rows]
+    for line in format_rows(shown, CASE_COLUMNS, fmt):
         click.echo(line)
     open_cases = sum(row["status"].startswith("open") for row in rows)
     click.echo(f"credit: {counted(len(rows), 'case')} as of {as_of.isoformat()} "

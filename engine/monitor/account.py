@@ -14,6 +14,10 @@ An order's amount moves on as it is delivered (``delivery_made``) and invoiced (
 delivered with it); a cancellation takes what is left undelivered off. An invoice issued
 with ``posted: false`` is not a receivable until ``invoice_posted``. A credit note lowers
 its invoice's amount (beyond what is open, or without an invoice, it is unapplied credit).
+A credit note is applied once by its ``credit_note_id``: a ``credit_note_issued`` naming
+a note already applied (sent twice, or the note of a ``dispute_resolved`` for the
+customer, which is the credit itself) is ignored, and a resolution for the customer
+naming a note already issued closes the dispute without crediting again.
 Special liabilities (a guarantee given for the customer) are opened and closed by id.
 A dunning block (``dunning_block_set``) stops dunning for the whole customer or for one
 invoice, with a reason, from its day until it is lifted (``dunning_block_lifted``) or
@@ -37,12 +41,12 @@ An account forgets what no reading can count any more, so that its memory follow
 open items rather than its whole history: every 30 days of event time it drops the
 orders delivered and invoiced (or cancelled) in full, the invoices settled more than
 ``SETTLED_KEPT_DAYS`` before, the cases closed long enough ago (``cases.py``; an open one
-never), the securities expired more than ``SETTLED_KEPT_DAYS`` before, and history older
-than ``measures`` looks back (a year for payments and downgrades, 90 days for the
-invoicing DSO is measured on, two years for bureau alerts; an insolvency filing is kept:
-it counts for ever). A
-payment that names an invoice settled that long ago is applied as one without an invoice
-id, oldest open invoice first. Forgetting happens as events are applied, so the same
+never), the credit note ids applied more than two years before, the securities expired
+more than ``SETTLED_KEPT_DAYS`` before, and history older than ``measures`` looks back (a
+year for payments and downgrades, 90 days for the invoicing DSO is measured on, two years
+for bureau alerts; an insolvency filing is kept: it counts for ever). A payment that
+names an invoice settled that long ago is applied as one without an invoice id, oldest
+open invoice first. Forgetting happens as events are applied, so the same
 events always leave the same account.
 """
 
@@ -54,7 +58,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..errors import CreditRulesError
-from .cases import OLDER_OUTCOMES, OUTCOMES, Cases, Dispute, PromiseCase, PromisePart
+from .cases import OLDER_OUTCOMES, OUTCOMES, Cases, Dispute, PromiseCase, PromisePart, money_text
 from .securities import Security, cover, secured_value
 
 CONTACT_STEPS = {"reminder": "reminder", "phone": "phone_call", "letter": "letter",
@@ -67,6 +71,8 @@ DSO_DAYS = 90  # the sales measures() divides the receivables by: invoiced in th
 AGEING_BUCKETS = ((0, "ageing_current"), (30, "ageing_1_30"), (60, "ageing_31_60"),
                   (90, "ageing_61_90"))  # (most days past due, measure); beyond: over_90
 CENT = Decimal("0.01")
+HALF_UP_CENT = (CENT, "ROUND_HALF_UP")  # the default ruleset's rounding of amounts
+CREDIT_NOTE_KEPT_DAYS = 730  # a credit note id applied is remembered (not applied again)
 FORGET_EVERY = dt.timedelta(days=30)
 
 
@@ -195,6 +201,7 @@ class Account:
     # dunning blocks by invoice id ("" for the whole customer), set and not lifted
     dunning_blocks: dict[str, DunningBlock] = field(default_factory=dict)
     forgot_on: dt.date | None = None  # the event day it last forgot on (see the module)
+    credit_notes: dict[str, dt.date] = field(default_factory=dict)  # applied, by id: day
 
     def apply(self, event: Mapping) -> None:
         """Fold one event (already checked against the event schema) into the account."""
@@ -223,6 +230,8 @@ class Account:
         self.invoiced = [item for item in self.invoiced
                          if item[0] > day - dt.timedelta(days=DSO_DAYS)]
         self.cases.forget(day)
+        self.credit_notes = {key: applied for key, applied in self.credit_notes.items()
+                             if applied > day - dt.timedelta(days=CREDIT_NOTE_KEPT_DAYS)}
         self.securities = {key: item for key, item in self.securities.items()
                            if item.expires_on > settled_before}
         self.late_payments = [paid for paid in self.late_payments if paid > year_before]
@@ -295,6 +304,8 @@ class Account:
             order.cancelled += min(wanted, order.undelivered)
 
     def _credit_note_issued(self, event, day) -> None:
+        if not self._first_credit_note(event.get("credit_note_id"), day):
+            return
         invoice_id = event.get("invoice_id") or ""
         invoice = self.invoices.get(invoice_id) or self.unposted.get(invoice_id)
         amount, currency = _amount(event["amount"]), self._currency(event, invoice)
@@ -302,7 +313,19 @@ class Account:
             credited = min(amount, invoice.open_amount)
             invoice.amount -= credited
             amount -= credited
+            self._settle_promises(day)
         self._unapply(amount, currency)
+
+    def _first_credit_note(self, credit_note_id: str | None, day: dt.date) -> bool:
+        """Whether the credit note ``credit_note_id`` (None: unnamed) credits: a note
+        already applied (by a ``credit_note_issued`` or a ``dispute_resolved`` for the
+        customer naming it) in the ``CREDIT_NOTE_KEPT_DAYS`` before is not applied again."""
+        if credit_note_id is None:
+            return True
+        if credit_note_id in self.credit_notes:
+            return False
+        self.credit_notes[credit_note_id] = day
+        return True
 
     def _liability_opened(self, event, day) -> None:
         self.liabilities[event["liability_id"]] = Liability(_amount(event["amount"]),
@@ -347,6 +370,23 @@ class Account:
                 if day > target.due_date:
                     self.late_payments.append(day)
         self._unapply(amount, currency)
+        self._settle_promises(day)
+
+    def _settle_promises(self, day: dt.date) -> None:
+        """Keep the parts still to come of promises with nothing left to pay on ``day``
+        (``cases.py``): of an invoice with nothing open (or no longer held: settled long
+        ago), and the account's plans with no invoice open in their currency."""
+        for case in self.cases.promises.values():
+            if case.replaced_on is not None or not any(p.to_come(day) for p in case.parts):
+                continue
+            if case.invoice_id is not None:
+                invoice = self.invoices.get(case.invoice_id)
+                settled = invoice is None or invoice.open_amount <= 0
+            else:
+                settled = not any(i.open_amount > 0 and i.currency == case.currency
+                                  for i in self.invoices.values())
+            if settled:
+                case.settle(day)
 
     def _count_for_promises(self, amount: Decimal, currency: str | None, day: dt.date,
                             invoice_id: str | None) -> None:
@@ -385,6 +425,8 @@ class Account:
             case_id, "promise", invoice.id, day, event["id"],
             [PromisePart(dt.date.fromisoformat(event["promised_date"]), amount)],
             event.get("owner"), invoice.currency)
+        if amount <= 0:  # a promise of nothing is kept
+            self.cases.promises[case_id].settle(day)
         invoice.promised_paid = min(invoice.paid + _amount(event["amount"]), invoice.amount)
 
     def _instalment_plan_agreed(self, event, day) -> None:
@@ -401,6 +443,7 @@ class Account:
         self.cases.promises[event["plan_id"]] = PromiseCase(
             event["plan_id"], "instalment_plan", invoice_id, day, event["id"], parts,
             event.get("owner"), currency)
+        self._settle_promises(day)
 
     def _dispute_opened(self, event, day) -> None:
         invoice = self.invoices.get(event["invoice_id"])
@@ -416,8 +459,9 @@ class Account:
             free = invoice.open_amount - self.cases.disputed(invoice.id, invoice.open_amount)
             if amount > free:
                 dispute.status, dispute.closed_on = "refused", day
-                dispute.why = (f"disputes {amount:f}, more than the {free:f} open of "
-                               f"invoice {invoice.id} and not already disputed")
+                dispute.why = (f"disputes {money_text(amount)}, more than the "
+                               f"{money_text(free)} open of invoice {invoice.id} and not "
+                               "already disputed")
         self.cases.disputes.pop(dispute.id, None)
         self.cases.disputes[dispute.id] = dispute
         if invoice is not None:
@@ -428,10 +472,14 @@ class Account:
         if dispute is None or not dispute.open:
             return
         invoice = self.invoices.get(dispute.invoice_id)
-        self._close_dispute(dispute, event["outcome"], day, invoice)
-        dispute.credit_note_id = event.get("credit_note_id")
+        credit_note_id = event.get("credit_note_id")
+        credits = event["outcome"] != "for_customer" or \
+            self._first_credit_note(credit_note_id, day)
+        self._close_dispute(dispute, event["outcome"], day, invoice if credits else None)
+        dispute.credit_note_id = credit_note_id
         if invoice is not None:
             self._refresh_disputes(invoice)
+            self._settle_promises(day)
 
     def _close_dispute(self, dispute: Dispute, outcome: str, day: dt.date,
                        invoice: Invoice | None) -> None:
@@ -453,6 +501,7 @@ class Account:
         if event.get("outcome") == "upheld":  # the customer was right: nothing is owed
             invoice.amount = invoice.paid
         self._refresh_disputes(invoice)
+        self._settle_promises(day)
 
     def _refresh_disputes(self, invoice: Invoice) -> None:
         """What the open disputes of an invoice hold, as the invoice keeps it."""
@@ -593,9 +642,12 @@ class Account:
                     to_come = True
         return broken, to_come
 
-    def measures(self, as_of: dt.date, rates: Mapping[str, Decimal] = NO_RATES) -> dict:
+    def measures(self, as_of: dt.date, rates: Mapping[str, Decimal] = NO_RATES,
+                 rounding: tuple[Decimal, str] = HALF_UP_CENT) -> dict:
         """Credit-history figures on ``as_of`` that a re-grade can put in a customer's
-        facts (the names ``monitoring.yaml``'s ``regrade: facts:`` maps)."""
+        facts (the names ``monitoring.yaml``'s ``regrade: facts:`` maps). The security
+        figures are rounded as the order check rounds its cover: to ``rounding``, the
+        ruleset's (quantum, decimal mode)."""
         position = self.position(as_of, rates=rates)
 
         def within(day: dt.date, days: int) -> bool:
@@ -606,11 +658,13 @@ class Account:
         behaviour = self.behaviour(as_of, position["balance"], rates)
         secured = secured_value(self.securities.values(), as_of,
                                 lambda value, currency: in_home(value, currency, rates))
-        covered = self.cover(position["balance"], as_of, rates)
+        quantum, mode = rounding
+        covered = self.cover(position["balance"], as_of, rates).quantize(quantum, rounding=mode)
         return {
             **behaviour,
-            "secured_amount": secured.quantize(CENT),
-            "exposure_net_of_cover": (position["balance"] - covered).quantize(CENT),
+            "secured_amount": secured.quantize(quantum, rounding=mode),
+            "exposure_net_of_cover": (position["balance"] - covered).quantize(
+                quantum, rounding=mode),
             "balance": position["balance"],
             "overdue_amount": position["overdue_amount"],
             "days_overdue": position["days_overdue"],

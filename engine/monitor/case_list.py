@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 
 from ..audit.events import customer_events
 from ..audit.store import AuditStore
 from ..ruleset.compiler import CompiledRuleset
 from .account import Account, fold
-from .cases import CLOSED_KEPT_DAYS
+from .cases import CLOSED_KEPT_DAYS, money_text
 
 CASE_COLUMNS = ("customer_id", "case_id", "kind", "invoice_id", "amount", "currency",
                 "date", "owner", "status", "closed_on", "detail")
@@ -61,6 +62,7 @@ def list_cases(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date,
 def worklist_cases(rows: list[Mapping]) -> str:
     """Open cases in a few words each, for the worklist's table."""
     return "; ".join(
-        f"{row['case_id']} {row['kind'].replace('_', ' ')} {row['amount'] or ''} "
+        f"{row['case_id']} {row['kind'].replace('_', ' ')} "
+        f"{money_text(Decimal(row['amount'])) if row['amount'] else ''} "
         f"{'since' if row['kind'] == 'dispute' else 'by'} {row['date']} "
         f"{row['owner'] or 'no owner'} {row['status']}" for row in rows)

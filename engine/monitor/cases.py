@@ -31,10 +31,19 @@ is kept or broken on its own:
   extension, and the collections ladder already has its waiting days.
 - **No partial keeping**: a cent short is broken. What was paid is paid (it lowers the
   invoice); the rest goes on through collections.
-- A promise for more than is open of its invoice counts as a promise of what is open.
-- A new promise for the same invoice replaces one whose date has not passed and that is
-  not kept (a renegotiated date is not a broken promise); it is listed as ``replaced``
-  and counts nowhere.
+- A promise for more than is open of its invoice counts as a promise of what is open; a
+  promise of nothing (0, or made when nothing was open) is kept.
+- **Nothing left to pay**: when its invoice has nothing open any more (paid, or credited
+  in full by a credit note or a dispute resolved for the customer), every part of a
+  promise still to come is kept; a plan for the account, when no invoice in its currency
+  is open. The promise is a promise of what is owed, and nothing is: a part cannot be
+  broken for not paying what the customer does not owe. A part whose date had already
+  passed stays broken.
+- A new promise for the same invoice (for a plan for the account, a new plan for the
+  account) replaces the parts still to come, not kept, of the one before (a renegotiated
+  date is not a broken promise): they are ``replaced`` and count nowhere. A part already
+  broken (its date passed) or kept stays so and keeps counting; the replaced promise is
+  listed as ``replaced``, or ``replaced (a part broken)``.
 
 Kept and broken parts are what the payment-behaviour measure ``promise_kept_ratio_365``
 counts (``Account.behaviour``). Forgetting: a closed dispute is forgotten
@@ -46,7 +55,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 CLOSED_KEPT_DAYS = 90  # a closed (or refused) dispute is listed and kept this long
 PROMISE_KEPT_DAYS = 365  # the look-back of the promise-kept ratio
@@ -54,6 +63,18 @@ OUTCOMES = {"for_customer": "resolved_for_customer", "for_us": "resolved_for_us"
             "withdrawn": "withdrawn"}
 OLDER_OUTCOMES = {"upheld": "for_customer", "rejected": "for_us", "settled": "for_us"}
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
+
+
+def amount_text(amount: Decimal) -> str:
+    """An amount of a case as its rows give it, to the cent: '1000.00' (the form the
+    JSON of the other listings has; the table adds thousands separators)."""
+    return format(amount.quantize(CENT, rounding=ROUND_HALF_UP), "f")
+
+
+def money_text(amount: Decimal) -> str:
+    """An amount in a case's prose (its detail): '1,000.00', as the CLI prints money."""
+    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
 
 
 @dataclass
@@ -85,7 +106,7 @@ class Dispute:
         amount = self.amount if self.amount is not None else \
             open_amount if self.open else self.opened_open
         return {"case_id": self.id, "kind": "dispute", "invoice_id": self.invoice_id,
-                "amount": None if amount is None else format(amount, "f"),
+                "amount": None if amount is None else amount_text(amount),
                 "currency": self.currency, "date": self.opened_on.isoformat(), "owner": self.owner,
                 "status": self.status,
                 "closed_on": self.closed_on.isoformat() if self.closed_on else None,
@@ -101,12 +122,20 @@ class PromisePart:
     date: dt.date
     amount: Decimal
     kept: bool = False
+    replaced: bool = False  # by a new promise before its date: it counts nowhere
 
     def status(self, as_of: dt.date) -> str:
-        """kept, broken (its date is before ``as_of`` and it was not kept) or open."""
+        """kept, replaced, broken (its date is before ``as_of`` and it was not kept) or
+        open."""
         if self.kept:
             return "kept"
+        if self.replaced:
+            return "replaced"
         return "broken" if self.date < as_of else "open"
+
+    def to_come(self, day: dt.date) -> bool:
+        """Whether it is still undecided on ``day`` (its date not passed)."""
+        return not self.kept and not self.replaced and self.date >= day
 
 
 @dataclass
@@ -123,6 +152,7 @@ class PromiseCase:
     currency: str | None = None
     counted: Decimal = ZERO  # payments counted towards it since it was made
     replaced_on: dt.date | None = None
+    settled_on: dt.date | None = None  # nothing was left to pay: its parts to come kept
 
     @property
     def last_date(self) -> dt.date:
@@ -131,8 +161,7 @@ class PromiseCase:
     def count(self, amount: Decimal, day: dt.date) -> Decimal:
         """Count ``amount`` paid on ``day`` towards the parts still to come; returns what
         the promise did not need (for the next one)."""
-        due = [index for index, part in enumerate(self.parts)
-               if not part.kept and part.date >= day]
+        due = [index for index, part in enumerate(self.parts) if part.to_come(day)]
         if not due or self.replaced_on is not None:
             return amount
         needed = sum((p.amount for p in self.parts[:due[-1] + 1]), ZERO) - self.counted
@@ -145,17 +174,24 @@ class PromiseCase:
                 part.kept = True
         return amount - taken
 
+    def settle(self, day: dt.date) -> None:
+        """Nothing is left to pay on ``day``: the parts still to come are kept."""
+        for part in self.parts:
+            if part.to_come(day):
+                part.kept = True
+                self.settled_on = day
+
     def open_on(self, day: dt.date) -> bool:
         """Whether a part is still to come on ``day`` (and the promise not replaced)."""
         return self.replaced_on is None and any(
             p.status(day) == "open" for p in self.parts)
 
     def status(self, as_of: dt.date) -> str:
-        """replaced; open while a part is to come (broken if one already was); kept when
-        every part was; else broken."""
-        if self.replaced_on is not None:
-            return "replaced"
+        """replaced (a part broken, if one was before); open while a part is to come
+        (broken if one already was); kept when every part was; else broken."""
         statuses = {part.status(as_of) for part in self.parts}
+        if self.replaced_on is not None:
+            return "replaced (a part broken)" if "broken" in statuses else "replaced"
         if "open" in statuses:
             return "open (a part broken)" if "broken" in statuses else "open"
         return "kept" if statuses == {"kept"} else "broken"
@@ -163,15 +199,18 @@ class PromiseCase:
     def to_dict(self, as_of: dt.date) -> dict:
         """The case as ``credit cases`` lists it: the next part to come (else the last)."""
         coming = next((p for p in self.parts if p.status(as_of) == "open"), self.parts[-1])
-        paid = f"{self.counted:f} paid towards {sum((p.amount for p in self.parts), ZERO):f}"
-        parts = "; ".join(f"{p.date.isoformat()} {p.amount:f} {p.status(as_of)}"
+        paid = (f"{money_text(self.counted)} paid towards "
+                f"{money_text(sum((p.amount for p in self.parts), ZERO))}")
+        parts = "; ".join(f"{p.date.isoformat()} {money_text(p.amount)} {p.status(as_of)}"
                           for p in self.parts)
         return {"case_id": self.id, "kind": self.kind, "invoice_id": self.invoice_id,
-                "amount": format(coming.amount, "f"), "currency": self.currency,
+                "amount": amount_text(coming.amount), "currency": self.currency,
                 "date": coming.date.isoformat(), "owner": self.owner,
                 "status": self.status(as_of),
                 "closed_on": self.replaced_on.isoformat() if self.replaced_on else None,
-                "detail": paid if len(self.parts) == 1 else f"{paid}: {parts}"}
+                "detail": (paid if len(self.parts) == 1 else f"{paid}: {parts}") + (
+                    f"; nothing left to pay on {self.settled_on.isoformat()}"
+                    if self.settled_on else "")}
 
 
 @dataclass
@@ -214,17 +253,20 @@ class Cases:
         return found
 
     def replace(self, invoice_id: str | None, day: dt.date) -> None:
-        """A new promise for ``invoice_id`` replaces those with a part still to come that
-        are not kept (their date has not passed)."""
+        """A new promise for ``invoice_id`` replaces the parts still to come (not kept,
+        their date not passed) of those before it; their parts already decided stay."""
         for case in self.promises.values():
             if case.invoice_id == invoice_id and case.replaced_on is None and \
-                    any(not p.kept and p.date >= day for p in case.parts):
+                    any(p.to_come(day) for p in case.parts):
                 case.replaced_on = day
+                for part in case.parts:
+                    part.replaced = part.to_come(day)
 
     def parts_due(self, as_of: dt.date) -> list[PromisePart]:
-        """The parts of promises not replaced whose date is in the year before ``as_of``
-        and that are decided: kept, or broken (their date passed)."""
+        """The parts, not replaced, whose date is in the year before ``as_of`` and that
+        are decided: kept, or broken (their date passed). A part broken before its
+        promise was replaced counts."""
         start = as_of - dt.timedelta(days=PROMISE_KEPT_DAYS)
-        return [part for case in self.promises.values() if case.replaced_on is None
-                for part in case.parts
-                if start < part.date and (part.kept or part.date < as_of)]
+        return [part for case in self.promises.values() for part in case.parts
+                if start < part.date and not part.replaced
+                and (part.kept or part.date < as_of)]

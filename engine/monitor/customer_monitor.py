@@ -227,11 +227,9 @@ class CustomerMonitor:
         """A promise_broken signal for each part of a promise (not replaced) whose date
         is before ``day`` and that was not kept, once."""
         for case in self.account.cases.promises.values():
-            if case.replaced_on is not None:
-                continue
             for index, part in enumerate(case.parts):
                 signal_id = f"{case.event_id}#broken:{index + 1}"
-                if part.kept or part.date >= day or signal_id in self.broken_signalled:
+                if part.status(day) != "broken" or signal_id in self.broken_signalled:
                     continue
                 self.broken_signalled.add(signal_id)
                 self._assert(self._signal("promise_broken", signal_id, day, case.event_id, {
@@ -547,8 +545,9 @@ class CustomerMonitor:
         if recorded is None:
             return {"status": "skipped",
                     "reason": f"no decision on record before {day.isoformat()} to re-grade"}
-        facts, enriched, changed = account_facts(
-            self.ruleset, recorded, before.enriched(), self.account.measures(day, self.factors))
+        measures = self.account.measures(day, self.factors, self.ruleset.rounding)
+        facts, enriched, changed = account_facts(self.ruleset, recorded, before.enriched(),
+                                                 measures)
         try:
             decided = decide_facts(self.ruleset, facts, day, enriched=enriched)
         except DecisionError as exc:

@@ -102,7 +102,8 @@ def rescore(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date, *,
         if events:
             facts, enriched, _ = account_facts(ruleset, body["input"],
                                                body.get("enriched") or {},
-                                               account.measures(as_of, rates))
+                                               account.measures(as_of, rates,
+                                                                ruleset.rounding))
         else:  # the log says nothing of this customer: its recorded history stands
             facts, enriched = body["input"], body.get("enriched") or {}
         try:

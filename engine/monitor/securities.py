@@ -6,11 +6,15 @@ time (an insurer cuts its limit, a guarantee runs out) and a decision or an orde
 must be replayable on what was known on its day: the event log is dated, chained and
 already read for every check.
 
-What security **covers** of an amount (an exposure, or a credit limit) on a day: the
-value of the collateral and of the guarantees, and for credit insurance its insured
-percentage of the lower of the insurer's cover limit for the customer and that amount
-(the insurer pays its share of a loss up to its limit); the sum, at most the amount. A
-security covers through its ``expires_on`` day and no longer. Amounts in another currency
+What security **covers** of an amount (an exposure, or a credit limit) on a day: first
+the value of the collateral and of the guarantees (at most the amount), then, for credit
+insurance, its insured percentage of the lower of the insurer's cover limit for the
+customer and the loss left once they are realised: recoveries come off the loss before
+the insured percentage applies, as an insurer settles a claim. With collateral of
+10,000, insurance of 500,000 at 90% and an exposure of 120,000, the cover is 10,000 +
+90% of 110,000 = 109,000 (not 10,000 + 90% of 120,000). Several insurances (rare) pay
+in the order they were received, each on the loss the ones before left. A security
+covers through its ``expires_on`` day and no longer. Amounts in another currency
 than the ruleset's count at the reader's rates, as every other item of the account.
 """
 
@@ -57,15 +61,15 @@ def cover(securities: Iterable[Security], amount: Decimal, day: dt.date,
     unrounded."""
     if amount <= 0:
         return ZERO
-    total = ZERO
-    for security in securities:
-        if not security.covers_on(day):
-            continue
-        value = home(security.amount, security.currency)
-        if security.kind == "credit_insurance":
-            value = min(value, amount) * security.insured_percent / HUNDRED
-        total += value
-    return min(total, amount)
+    valid = [security for security in securities if security.covers_on(day)]
+    recovered = min(sum((home(s.amount, s.currency) for s in valid
+                         if s.kind != "credit_insurance"), ZERO), amount)
+    loss = amount - recovered
+    for security in valid:
+        if security.kind == "credit_insurance" and loss > 0:
+            loss -= min(home(security.amount, security.currency), loss) * \
+                security.insured_percent / HUNDRED
+    return amount - loss
 
 
 def secured_value(securities: Iterable[Security], day: dt.date, home: Home) -> Decimal:
