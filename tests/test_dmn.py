@@ -1071,3 +1071,35 @@ def test_feel_named_as_the_files_expression_language_is_read(tmp_path):
         'id="d"', 'id="d" expressionLanguage="https://www.omg.org/spec/DMN/20191111/FEEL/"'))
     assert import_dmn(path).stage["derived"]["t"]["table"]["rules"][0]["when"] == {
         "attributes.a": "< 5"}
+
+
+def test_an_export_refuses_a_character_xml_cannot_hold_at_its_place(tmp_path):
+    """A vertical tab in an output and a U+0001 in a description decide in the ruleset,
+    but no XML parser (the importer included) reads a file holding them."""
+    path = tmp_path / "derived.yaml"
+    path.write_text('derived:\n'
+                    '  tag:\n'
+                    '    description: "first\\u0001"\n'
+                    '    table:\n'
+                    '      hit_policy: first\n'
+                    '      inputs: [{name: attributes.a}]\n'
+                    '      outputs: [{name: tag, type: string}]\n'
+                    '      rules:\n'
+                    '        - {id: R1, when: {attributes.a: "> 1"}, then: {tag: "a\\u000bb"}}\n'
+                    '        - {id: R2, when: {attributes.a: "-"}, then: {tag: "tab\\there"}}\n',
+                    encoding="utf-8")
+    with pytest.raises(ProblemsError) as caught:
+        export_stage(path, display="derived.yaml")
+    assert [str(p) for p in caught.value.problems] == [
+        "derived.yaml:3:18: cannot be written as DMN: U+0001 is a character XML cannot hold",
+        "derived.yaml:9:61: cannot be written as DMN: U+000B is a character XML cannot hold"]
+
+
+@pytest.mark.parametrize("day", ["2026-13-45", "2026-02-29"])
+def test_a_date_the_calendar_has_not_is_refused_at_its_cell(tmp_path, day):
+    inputs = ('<input label="D"><inputExpression typeRef="date"><text>attributes.d</text>'
+              '</inputExpression></input>')
+    lines = refused(tmp_path, dmn(table(rule(f'&lt; date("{day}")'), inputs=inputs)))
+    assert lines == [f"f.dmn:6:26: <inputEntry> of rule 1 (r) of decision 'T', input "
+                     f"'attributes.d': date(\"{day}\") is not a date as YYYY-MM-DD (the cell "
+                     f"reads '< date(\"{day}\")')"]

@@ -259,8 +259,10 @@ class _Parser:
         if name == "date" and self.peek()[0] == "str" and self.peek(1) == ("op", ")"):
             text = _unquote(self.take()[1])
             self.take()
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                raise TermError(f"date(\"{text}\") is not a date as YYYY-MM-DD")
+            try:  # the form and the calendar (no 2026-13-45), as the ruleset reads it
+                temporal.parse(temporal.DATE, text)
+            except ValueError:
+                raise TermError(f"date(\"{text}\") is not a date as YYYY-MM-DD") from None
             return DateLit(text)
         if name in _TIME_FUNCTIONS and self.peek()[0] == "str" and \
                 self.peek(1) == ("op", ")"):

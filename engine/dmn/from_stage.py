@@ -40,6 +40,11 @@ class StageTables:
     formulas: list[str] = field(default_factory=list)  # derived facts that are not tables
 
 
+# What XML 1.0 allows in a document: tab, newline, carriage return and the characters from
+# U+0020 up, less the surrogates and U+FFFE/U+FFFF.
+_NOT_IN_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def stage_tables(doc: LocatedDocument) -> StageTables:
     """The tables of the stage ``doc``. Raises ProblemsError (located in the YAML) when a
     cell cannot be written, or when the stage has no table."""
@@ -66,6 +71,8 @@ def stage_tables(doc: LocatedDocument) -> StageTables:
         if isinstance(derived, Mapping) and len(outputs) > 1:
             parts.update({f"{key}.{o.get('name')}": key for o in outputs})
     writer = _Writer(doc, known, parts)
+    for _, entry, path in found:
+        writer.refuse_what_xml_cannot_hold(entry, path)
     tables = [writer.table(key, entry, path) for key, entry, path in found]
     if writer.problems:
         raise ProblemsError(writer.problems)
@@ -86,6 +93,20 @@ class _Writer:
     def refuse(self, path: tuple, error: TermError) -> None:
         self.problems.append(Problem(self.doc.locate(path), f"cannot be written as DMN: "
                                                             f"{error}"))
+
+    def refuse_what_xml_cannot_hold(self, value: object, path: tuple) -> None:
+        """Refuse a text (or key) holding a character XML 1.0 cannot hold (most control
+        characters): the file written would be one no parser reads, this one included."""
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                self.refuse_what_xml_cannot_hold(key, (*path, key))
+                self.refuse_what_xml_cannot_hold(item, (*path, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self.refuse_what_xml_cannot_hold(item, (*path, index))
+        elif isinstance(value, str) and (found := _NOT_IN_XML.search(value)):
+            self.refuse(path, TermError(f"U+{ord(found.group()):04X} is a character XML "
+                                        "cannot hold"))
 
     def table(self, key: str, entry: Mapping, path: tuple) -> DmnTable:
         spec = entry["table"]
