@@ -10,6 +10,7 @@ files that must be refused."""
 from __future__ import annotations
 
 import copy
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -1103,3 +1104,16 @@ def test_a_date_the_calendar_has_not_is_refused_at_its_cell(tmp_path, day):
     assert lines == [f"f.dmn:6:26: <inputEntry> of rule 1 (r) of decision 'T', input "
                      f"'attributes.d': date(\"{day}\") is not a date as YYYY-MM-DD (the cell "
                      f"reads '< date(\"{day}\")')"]
+
+
+@pytest.mark.parametrize(("name", "snaked"), [
+    ("Applicant Risk Rating", "applicant_risk_rating"), ("applicantRiskRating",
+                                                        "applicant_risk_rating"),
+    ("Âge client", "age_client"), ("Zahlungsfähigkeit", "zahlungsfahigkeit"),
+    ("1st Reminder", "_1st_reminder"), ("", "value"),
+    ("信用等级", "name_4212eae7"), ("信用额度", "name_" + hashlib.sha256(
+        "信用额度".encode()).hexdigest()[:8])])
+def test_a_dmn_name_becomes_a_ruleset_name_keeping_what_it_can(name, snaked):
+    from engine.dmn.to_stage import snake
+
+    assert snake(name) == snaked

@@ -13,7 +13,9 @@ Age`` under ``attributes`` is ``attributes.applicant_age``).
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -73,9 +75,16 @@ class Imported:
 
 
 def snake(name: str) -> str:
-    """``Applicant Risk Rating`` and ``applicantRiskRating`` as ``applicant_risk_rating``."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
+    """``Applicant Risk Rating`` and ``applicantRiskRating`` as ``applicant_risk_rating``;
+    accents dropped (``Âge client``: ``age_client``); a name with no Latin letter or digit
+    at all (``信用等级``) as ``name_`` and the first 8 hex digits of its SHA-256, which
+    stays the same and apart from any other name."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name.strip())
+                    if not unicodedata.combining(c))
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", plain)
     result = re.sub(r"[^0-9A-Za-z]+", "_", spaced).strip("_").lower()
+    if not result and name.strip():
+        return "name_" + hashlib.sha256(name.strip().encode("utf-8")).hexdigest()[:8]
     return f"_{result}" if result[:1].isdigit() else result or "value"
 
 
