@@ -434,6 +434,17 @@ def test_validate_finds_a_syntax_error_in_a_letter_template(tmp_path):
     assert invoke_credit("validate", DEFAULT).exit_code == 0
 
 
+def test_validate_refuses_a_template_linking_outside_the_letters_folder(tmp_path):
+    folder = own_templates(tmp_path)
+    secret = tmp_path / "secret.html.j2"
+    secret.write_text("{{ 1 }}", encoding="utf-8")
+    (folder / "letters" / "en" / "outside.html.j2").symlink_to(secret)
+    result = invoke_credit("validate", folder)
+    assert result.exit_code == 1
+    assert result.stderr == (f"{folder}/letters/en/outside.html.j2: links outside the "
+                             "letters folder: letters refuse it\n")
+
+
 def test_a_statement_marks_disputed_and_blocked_items_but_is_not_blocked(tmp_path,
                                                                          default_ruleset):
     log = year(tmp_path, default_ruleset)

@@ -191,14 +191,20 @@ class LetterTemplates:
 
 def template_problems(ruleset_folder: str | Path, label: str | None = None) -> list[Problem]:
     """A syntax error in any template of the ruleset's ``letters/`` folder, located at its
-    line (column 1: Jinja2 gives none); no problem when the ruleset has no such folder."""
+    line (column 1: Jinja2 gives none), and a template linking outside the folder (which
+    the letters refuse); no problem when the ruleset has no such folder."""
     root = Path(ruleset_folder) / FOLDER
     if not root.is_dir():
         return []
     templates = LetterTemplates(ruleset_folder, label)
     problems = []
+    inside = root.resolve()
     for path in sorted(p for p in root.rglob("*.j2") if p.is_file()):
         name = path.relative_to(root).as_posix()
+        if not path.resolve().is_relative_to(inside):  # as the renderer refuses it
+            problems.append(Problem(Location(f"{templates.label}/{name}"),
+                                    f"links outside the {FOLDER} folder: letters refuse it"))
+            continue
         try:
             templates.env.parse(path.read_text(encoding="utf-8"), name, str(path))
         except jinja2.TemplateSyntaxError as exc:
