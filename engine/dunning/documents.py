@@ -5,7 +5,8 @@ A letter answers a collections step the monitor took (an ``escalate`` action): t
 customer (name and language from its latest decision on or before the step's day), the
 invoices overdue that day with their days overdue, the late-payment interest and the
 compensation the ruleset's ``late_payment`` terms give (``engine.monitor.late_payment``,
-at the rates the action recorded), the total due and the step. The account is folded from
+at the rates the action recorded), the step's dunning fee when ``escalation.yaml`` gives
+it one, the total due and the step. The account is folded from
 the log as it is now, so a dunning block in force that day leaves the customer (no letter)
 or its invoices (not in the letter) out, even one set after the step was taken.
 
@@ -26,8 +27,9 @@ from decimal import Decimal
 from ..audit.store import AuditStore
 from ..enrich.exchange_rates import Rate, known_rates
 from ..monitor.account import CENT, Account, Invoice, in_home
-from ..monitor.late_payment import late_payment_charges
+from ..monitor.late_payment import step_charges
 from ..ruleset.compiler import CompiledRuleset
+from ..ruleset.escalation import step_fee
 from .templates import FALLBACK_LANGUAGE
 
 ZERO = Decimal("0.00")
@@ -97,7 +99,8 @@ def letters_due(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date
                 ) -> list[Document]:
     """A letter for every collections step the monitor recorded on or before ``as_of``,
     in the order they were taken (one that gets none with ``skipped`` set)."""
-    terms = (ruleset.escalation_spec or {}).get("late_payment")
+    spec = ruleset.escalation_spec or {}
+    terms = spec.get("late_payment")
     found = []
     for row in store.iter_rows(
             "SELECT seq, customer_id, as_of, body FROM records WHERE kind = 'action' AND "
@@ -114,13 +117,14 @@ def letters_due(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date
                             source={"action": action["key"], "action_seq": row["seq"],
                                     "rule": action["rule"]})
         _fill_letter(document, fold_events(events, customer.id, ruleset.currency), events,
-                     terms, rates, ruleset.currency)
+                     terms, step_fee(spec, document.document), rates, ruleset.currency)
         found.append(document)
     return found
 
 
 def _fill_letter(document: Document, account: Account, events: list[dict],
-                 terms: Mapping | None, rates: Mapping[str, Decimal], currency: str) -> None:
+                 terms: Mapping | None, fee: Decimal | None, rates: Mapping[str, Decimal],
+                 currency: str) -> None:
     day = document.day
     blocks = account.dunning_blocks_on(day)
     if "" in blocks:
@@ -133,7 +137,7 @@ def _fill_letter(document: Document, account: Account, events: list[dict],
         document.skipped = ("nothing due", "nothing overdue left to claim" + (
             " (the overdue invoices are blocked)" if blocks else ""))
         return
-    charges = late_payment_charges(terms, overdue, day, rates) or {}
+    charges = step_charges(terms, fee, overdue, day, rates) or {}
     lines = {line["invoice_id"]: line for line in charges.get("invoices", ())}
     issued = _issued(events)
     invoices = []
@@ -146,11 +150,12 @@ def _fill_letter(document: Document, account: Account, events: list[dict],
     overdue_total = sum((line["open_home"] for line in invoices), ZERO)
     interest = Decimal(charges.get("interest", ZERO))
     compensation = Decimal(charges.get("compensation", ZERO))
-    total = overdue_total + interest + compensation
+    fee_due = Decimal(charges.get("fee", ZERO))
+    total = overdue_total + interest + compensation + fee_due
     document.values = {
         "step": document.document, "invoices": invoices, "currency": currency,
         "overdue": overdue_total, "interest": interest, "compensation": compensation,
-        "total_due": total, "annual_rate": Decimal(charges["annual_rate"])
+        "fee": fee_due, "total_due": total, "annual_rate": Decimal(charges["annual_rate"])
         if charges else None, "day_count": charges.get("day_count"),
         "days_overdue": max(line["days_overdue"] for line in invoices),
         "blocked_invoices": sorted(key for key in blocks if key)}
@@ -161,6 +166,8 @@ def _fill_letter(document: Document, account: Account, events: list[dict],
         "invoices": [{"invoice_id": line["id"], "open_amount": str(line["open_home"]),
                       "days_overdue": line["days_overdue"], "interest": str(line["interest"]),
                       "compensation": str(line["compensation"])} for line in invoices]}
+    if "fee" in charges:  # (left out without a fee, as before fees existed)
+        document.amounts["fee"] = charges["fee"]
 
 
 def statements_due(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date,
