@@ -279,7 +279,9 @@ class CustomerMonitor:
                 row["grade"], Decimal(row["credit_limit"]) if row["credit_limit"] else None,
                 row["decision_id"], lambda: body()["input"],
                 lambda: body().get("enriched") or {},
-                lambda: _segment_of(body()["input"]))))
+                # a ruleset case's standing has no recorded input: its row gives the segment
+                (lambda: row["segment"]) if "segment" in row
+                else lambda: _segment_of(body()["input"]))))
 
     def _apply_recorded(self, body: Mapping) -> None:
         """The effect of an action an earlier run took (its record is the truth), once."""
