@@ -3,9 +3,10 @@ terms: interest on each invoice past due, simple, at the reference rate plus the
 year from the day after its due date, and a fixed compensation for the costs of recovery
 per invoice paid late (the EU late payment directive, 2011/7/EU: the central bank's
 reference rate plus 8 points, and 40 EUR); and a collections step's own dunning fee, once
-per step, when ``escalation.yaml`` gives the step one. Money is Decimal, rounded half up to the cent
-for each invoice; amounts in another currency count at the run's rates, as the
-escalation's position does. Pure: the same invoices, terms and day give the same charges.
+per step, when ``escalation.yaml`` gives the step one. Money is Decimal, rounded half up
+to the cent for each invoice; amounts in another currency count at the run's rates, as
+the escalation's position does. Pure: the same invoices, terms and day give the same
+charges.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def late_payment_charges(terms: Mapping | None, invoices: Iterable[Invoice], day
 def step_charges(terms: Mapping | None, fee: Decimal | None, invoices: Iterable[Invoice],
                  day: dt.date, rates: Mapping[str, Decimal]) -> dict | None:
     """What a collections step on ``day`` claims beyond the invoices: the late-payment
-    charges, and the step's dunning ``fee`` (``fee`` and added to ``total``) when it has
-    one and something is late; None when there is neither."""
+    charges and, when the step has a dunning ``fee`` and something is late, the fee (its
+    own key, and counted in ``total``); None when there is neither."""
     invoices = list(invoices)
     charges = late_payment_charges(terms, invoices, day, rates)
     if not fee or not any((day - i.due_date).days > 0 and i.undisputed > 0

@@ -2,9 +2,9 @@
 
 The ruleset's ``escalation.yaml`` holds the ladder (mildest step first, each with a
 minimum overdue amount, a minimum share of the balance, days to wait before the next, and
-optionally a dunning fee charged when it is taken)
-and a decision table that proposes a step from the position. Stateless and pure: the
-monitor computes the position from the event log and asks for the step.
+optionally a dunning fee charged when it is taken) and a decision table that proposes a
+step from the position. Stateless and pure: the monitor computes the position from the
+event log and asks for the step.
 
 How the ladder is climbed (``climb``): ``one_step`` (the default) takes the steps one at a
 time from the mildest; ``fitting`` goes straight to the step that fits the account's age
@@ -16,10 +16,9 @@ The position an escalation reads (``POSITION_FACTS``): days overdue of the oldes
 undisputed item, the overdue amount (disputed items left out), the balance (disputed items
 included: they are still exposure), the customer's grade and segment (the ``segment`` of
 the customer document the decision in force read; null when none was given), whether a
-dispute is open,
-whether a promise to pay was broken (the promised amount did not come by the promised
-date), whether one is still open (its date is to come), the last step taken and how many
-days ago.
+dispute is open, whether a promise to pay was broken (the promised amount did not come by
+the promised date), whether one is still open (its date is to come), the last step taken
+and how many days ago.
 """
 
 from __future__ import annotations
