@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from engine.monitor.account import Invoice
-from engine.monitor.late_payment import late_payment_charges
+from engine.monitor.late_payment import late_payment_charges, step_charges
 from tests.monitor_log import Log, invoice
 
 DIRECTIVE = {"reference_rate": 0.0215, "margin": 0.08, "compensation": 40, "day_count": 365}
@@ -63,6 +63,30 @@ def test_no_terms_no_charges():
     assert charges(Invoice("I1", Decimal("10000"), DUE), terms=None) is None
 
 
+def test_a_steps_fee_is_charged_once_beside_the_late_payment_charges():
+    invoices = (Invoice("I1", Decimal("10000"), DUE), Invoice("I2", Decimal("500"), DUE))
+    plain = charges(*invoices)
+    with_fee = step_charges(DIRECTIVE, Decimal("5"), invoices, dt.date(2026, 3, 2), {})
+    assert with_fee == {**plain, "fee": "5.00",
+                        "total": str(Decimal(plain["total"]) + Decimal("5.00"))}
+    # without late-payment terms the fee is the whole charge
+    assert step_charges(None, Decimal("7.5"), invoices, dt.date(2026, 3, 2), {}) == {
+        "fee": "7.50", "total": "7.50"}
+
+
+@pytest.mark.parametrize("fee", [None, Decimal("0")])
+def test_no_fee_leaves_the_charges_as_they_were(fee):
+    invoices = (Invoice("I1", Decimal("10000"), DUE),)
+    assert step_charges(DIRECTIVE, fee, invoices, dt.date(2026, 3, 2), {}) == \
+        charges(*invoices)
+
+
+def test_no_fee_when_nothing_is_late_yet():
+    invoices = (Invoice("I1", Decimal("10000"), DUE),)
+    assert step_charges(DIRECTIVE, Decimal("5"), invoices, DUE, {}) is None
+    assert step_charges(None, Decimal("5"), invoices, DUE, {}) is None
+
+
 def test_the_collections_step_states_the_charges(tmp_path, default_ruleset):
     pytest.importorskip("durable.engine", reason="durable-rules does not import here")
     log = Log(tmp_path, default_ruleset)
@@ -72,4 +96,5 @@ def test_the_collections_step_states_the_charges(tmp_path, default_ruleset):
     assert step["details"]["step"] == "reminder"
     # 60,000 x 10.15% x 6 / 365 = 100.1095... -> 100.11, and 40 EUR
     assert step["details"]["charges"]["total"] == "140.11"
+    assert "fee" not in step["details"]["charges"]  # the shipped ladder charges none
     assert log.replays_identically()

@@ -18,6 +18,7 @@ from engine.dunning.templates import LetterTemplateError, long_date, money, perc
 from engine.dunning.writing import write_letters, write_statements
 from engine.monitor.account import fold
 from engine.monitor.late_payment import late_payment_charges
+from engine.ruleset.loader import load_ruleset
 from tests.credit_cli import invoke_credit
 from tests.monitor_log import Log, invoice, payment
 from tests.paths import ROOT
@@ -114,6 +115,35 @@ def test_the_amounts_are_the_late_payment_modules_and_the_monitors(tmp_path,
         for line in expected["invoices"]]
     assert amounts["overdue"] == "65000.00"
     assert amounts["total_due"] == "65189.84"  # 65,000 + 109.84 + 80
+
+
+def test_a_steps_fee_is_in_its_letter_its_total_and_both_records(tmp_path):
+    folder = own_templates(tmp_path)
+    ladder = folder / "escalation.yaml"
+    text = ladder.read_text(encoding="utf-8")
+    assert "{name: reminder, min_amount: 50, wait_days: 7}" in text
+    ladder.write_text(text.replace("{name: reminder, min_amount: 50, wait_days: 7}",
+                                   "{name: reminder, min_amount: 50, wait_days: 7, fee: 5}"),
+                      encoding="utf-8")
+    log = year(tmp_path, load_ruleset(folder))
+    [item] = letters(log, tmp_path / "out", folder).documents
+    text = (tmp_path / "out" / item.file).read_text(encoding="utf-8")
+    assert '<tr><td>Dunning fee (this step)</td><td class="amount">5.00 EUR</td></tr>' in text
+    assert '<td>Total due</td><td class="amount">65,194.84 EUR</td>' in text  # 65,189.84 + 5
+    [record] = records(log, "letter")
+    assert (record["amounts"]["fee"], record["amounts"]["total_due"]) == ("5.00", "65194.84")
+    [action] = [a for a in records(log, "action") if a["action"] == "escalate"]
+    assert (action["details"]["charges"]["fee"], action["details"]["charges"]["total"]) == (
+        "5.00", "194.84")  # 109.84 interest, 2 x 40 compensation, the fee
+
+
+def test_the_shipped_ladder_charges_no_fee(tmp_path, default_ruleset):
+    log = year(tmp_path, default_ruleset)
+    [item] = letters(log, tmp_path / "out").documents
+    assert "Dunning fee" not in (tmp_path / "out" / item.file).read_text(encoding="utf-8")
+    [record] = records(log, "letter")
+    assert "fee" not in record["amounts"]
+    assert all("fee" not in step for step in default_ruleset.escalation_spec["steps"])
 
 
 def test_the_record_proves_which_letter_was_sent(tmp_path, default_ruleset):

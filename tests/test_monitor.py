@@ -279,6 +279,59 @@ def test_a_customer_walks_the_whole_ladder_and_back_to_current(log):
     assert [a["details"]["step"] for a in report.actions] == ["reminder"]
 
 
+# By segment: the same invoice for a public body (a call after 20 days, the letter after
+# 45, no visit, legal action after 180) and a small business (the letter after 30, legal
+# action after 90, no visit).
+PUBLIC_RUNS = [("2026-02-06", "reminder"), ("2026-02-22", "phone_call"),
+               ("2026-03-17", None), ("2026-03-18", "letter"), ("2026-05-02", None),
+               ("2026-06-01", None), ("2026-07-30", None), ("2026-07-31", "legal_action")]
+SMALL_RUNS = [("2026-02-06", "reminder"), ("2026-02-22", "phone_call"),
+              ("2026-03-02", None), ("2026-03-03", "letter"), ("2026-05-01", None),
+              ("2026-05-02", "legal_action")]
+
+
+@pytest.mark.parametrize(("segment", "runs"), [("public_sector", PUBLIC_RUNS),
+                                               ("small_business", SMALL_RUNS)])
+def test_the_segment_of_the_decision_in_force_chooses_the_ladder(log, segment, runs):
+    log.decide(segment=segment)
+    log.add(invoice("2026-01-01", "I1", 60000, "2026-01-31"))
+    for run_date, step in runs:
+        report = log.monitor(run_date)
+        taken = [a["details"] for a in report.actions if a["action"] == "escalate"]
+        assert [d["step"] for d in taken] == ([step] if step else []), run_date
+        assert all(d["position"]["segment"] == segment for d in taken)
+    assert log.replays_identically()
+
+
+def test_a_regrade_keeps_the_segment_of_the_decision_it_replaces(log):
+    """In force from the day after it in the run that makes it, and read back from the
+    trail in later runs."""
+    log.decide(segment="public_sector")
+    log.add(invoice("2026-01-01", "I1", 60000, "2026-01-31"))
+    for run_date, _ in PUBLIC_RUNS[:4]:  # the letter on 03-18
+        log.monitor(run_date)
+    log.add(alert("2026-04-10", "insolvency_filing"))
+    # Graded again on 04-10 in the run of 05-02 (91 days past due), and again that day for
+    # the arrears. CCC and no segment would go to legal action after 90 days; a public
+    # body waits for 180.
+    for run_date in ("2026-05-02", "2026-06-01"):
+        report = log.monitor(run_date)
+        assert [a for a in report.actions if a["action"] == "escalate"] == [], run_date
+    with AuditStore(log.path) as store:
+        regrades = [(row["grade"], store.body(store.record(str(row["seq"])))["input"])
+                    for row in store.iter_rows("SELECT seq, grade FROM records WHERE "
+                                               "kind = 'decision' ORDER BY seq")][1:]
+    assert [(grade, given["segment"]) for grade, given in regrades] == [
+        ("CCC", "public_sector"), ("CCC", "public_sector")]
+
+
+def test_a_position_without_a_segment_records_none(log):
+    log.decide()
+    log.add(invoice("2026-01-01", "I1", 60000, "2026-01-31"))
+    [step] = [a for a in log.monitor("2026-02-06").actions if a["action"] == "escalate"]
+    assert "segment" not in step["details"]["position"]  # the bytes of before segments
+
+
 def test_a_small_overdue_amount_falls_back_to_a_milder_step(log):
     log.decide()
     # 130 days overdue, but 600 overdue is below the letter's 1,000: phone call at most.

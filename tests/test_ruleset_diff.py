@@ -119,7 +119,7 @@ def test_a_moved_escalation_row_under_first_hit(tmp_path):
     text = text.replace(visit, "")
     text = text.replace("    - {id: X_REMINDER", visit + "    - {id: X_REMINDER")
     (new / "escalation.yaml").write_text(text)
-    assert texts(old, new) == ["escalation: table row X_VISIT moved from position 5 to 10"]
+    assert texts(old, new) == ["escalation: table row X_VISIT moved from position 10 to 16"]
 
 
 # --- crafted pairs ----------------------------------------------------------------------

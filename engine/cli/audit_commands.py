@@ -97,7 +97,7 @@ def audit() -> None:
     \b
       credit audit list --since 2026-01-01
       credit audit verify
-      credit audit show d-81244b350bfea441c4730f96d85455ae
+      credit audit show d-6618271a1f3807b87d3bc13f63088415
     """
 
 
@@ -131,7 +131,7 @@ def show_command(ref: str, db_path, as_json: bool) -> None:
 
     \b
       credit audit show 2
-      credit audit show d-81244b350bfea441c4730f96d85455ae --json
+      credit audit show d-6618271a1f3807b87d3bc13f63088415 --json
     """
     with open_store(db_path) as store:
         row = store.record(ref)
@@ -417,7 +417,7 @@ def prove_command(ref: str, db_path, head: str | None, key: str | None, out: str
     Examples:
 
     \b
-      credit audit prove d-81244b350bfea441c4730f96d85455ae --head head.json --out proof.json
+      credit audit prove d-6618271a1f3807b87d3bc13f63088415 --head head.json --out proof.json
       credit audit prove 503 --sign signer.key --out proof.json
     """
     if (head is None) == (key is None):

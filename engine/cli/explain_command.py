@@ -50,7 +50,7 @@ def explain_command(ref: str, grade: str, allow: tuple[str, ...], ruleset_dir: s
     Examples:
 
     \b
-      credit explain d-81244b350bfea441c4730f96d85455ae --to A
+      credit explain d-6618271a1f3807b87d3bc13f63088415 --to A
       credit explain 2 --to AA --json
       credit explain 14 --to BBB --allow flags.sanctions_hit
     """

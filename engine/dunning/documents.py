@@ -6,11 +6,12 @@ customer (name and language from its latest decision on or before the step's day
 invoices overdue that day with their days overdue, the late-payment interest and the
 compensation the ``late_payment`` terms of the ruleset that took the step give
 (``engine.monitor.late_payment``, at the rates the action recorded; a later edit of the
-terms does not reprice it), the total due and the step. What an open dispute holds of an
-invoice is not claimed: a partly disputed invoice is claimed for its undisputed part. The
-account is folded from the log as it is now, so a dunning block in force that day leaves
-the customer (no letter) or its invoices (not in the letter) out, even one set after the
-step was taken.
+terms does not reprice it), the step's dunning fee when that ruleset's ``escalation.yaml``
+gives it one, the total due and the step. What an open dispute holds of an invoice is not
+claimed: a partly disputed invoice is claimed for its undisputed part. The account is
+folded from the log as it is now, so a dunning block in force that day leaves the customer
+(no letter) or its invoices (not in the letter) out, even one set after the step was
+taken.
 
 A statement (the periodic reconciliation) lists a customer's open items on a day, the
 payments received in the period before it, unapplied cash and the balance.
@@ -32,8 +33,9 @@ from ..audit.queries import latest_decision
 from ..audit.store import AuditStore
 from ..enrich.exchange_rates import Rate, known_rates
 from ..monitor.account import CENT, Account, Invoice, fold, in_home
-from ..monitor.late_payment import late_payment_charges
+from ..monitor.late_payment import step_charges
 from ..ruleset.compiler import CompiledRuleset
+from ..ruleset.escalation import step_fee
 from ..ruleset.source import MANIFEST
 from .templates import FALLBACK_LANGUAGE
 
@@ -87,12 +89,18 @@ def customer_on(store: AuditStore, customer_id: str, day: dt.date) -> Customer:
 
 @dataclass(frozen=True)
 class StepRuleset:
-    """What a letter takes from the ruleset that took its step: the late-payment terms,
-    the currency, and its name, version and hash."""
+    """What a letter takes from the ruleset that took its step: its collections spec
+    (``escalation.yaml``: the late-payment terms, the steps' fees), the currency, and its
+    name, version and hash."""
 
-    terms: Mapping | None
+    spec: Mapping | None
     currency: str
     identity: dict
+
+    @property
+    def terms(self) -> Mapping | None:
+        """The late-payment terms."""
+        return (self.spec or {}).get("late_payment")
 
 
 def step_ruleset(store: AuditStore, ruleset_hash: str | None, current: CompiledRuleset,
@@ -102,9 +110,8 @@ def step_ruleset(store: AuditStore, ruleset_hash: str | None, current: CompiledR
     if not ruleset_hash or ruleset_hash == current.hash:
         ruleset_hash = current.hash
         if ruleset_hash not in known:
-            known[ruleset_hash] = StepRuleset(
-                (current.escalation_spec or {}).get("late_payment"), current.currency,
-                dict(current.identity))
+            known[ruleset_hash] = StepRuleset(current.escalation_spec, current.currency,
+                                              dict(current.identity))
         return known[ruleset_hash]
     if ruleset_hash not in known:
         content = store.ruleset_content(ruleset_hash)
@@ -114,7 +121,7 @@ def step_ruleset(store: AuditStore, ruleset_hash: str | None, current: CompiledR
         stage = (manifest.get("stages") or {}).get("escalation")
         spec = content.get(str(PurePosixPath(stage))) if stage else None
         known[ruleset_hash] = StepRuleset(
-            (spec or {}).get("late_payment") if isinstance(spec, Mapping) else None,
+            spec if isinstance(spec, Mapping) else None,
             manifest.get("currency") or current.currency,
             {"name": manifest.get("name"), "version": manifest.get("version"),
              "hash": ruleset_hash})
@@ -144,13 +151,15 @@ def letters_due(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date
                             source={"action": action["key"], "action_seq": row["seq"],
                                     "rule": action["rule"]}, ruleset=took.identity)
         _fill_letter(document, fold(customer.id, events, day, took.currency), events,
-                     took.terms, rates, took.currency)
+                     took.terms, step_fee(took.spec, document.document), rates,
+                     took.currency)
         found.append(document)
     return found
 
 
 def _fill_letter(document: Document, account: Account, events: list[dict],
-                 terms: Mapping | None, rates: Mapping[str, Decimal], currency: str) -> None:
+                 terms: Mapping | None, fee: Decimal | None, rates: Mapping[str, Decimal],
+                 currency: str) -> None:
     day = document.day
     blocks = account.dunning_blocks_on(day)
     if "" in blocks:
@@ -163,7 +172,7 @@ def _fill_letter(document: Document, account: Account, events: list[dict],
         document.skipped = ("nothing due", "nothing overdue left to claim" + (
             " (the overdue invoices are blocked)" if blocks else ""))
         return
-    charges = late_payment_charges(terms, overdue, day, rates) or {}
+    charges = step_charges(terms, fee, overdue, day, rates) or {}
     lines = {line["invoice_id"]: line for line in charges.get("invoices", ())}
     issued = _issued(events)
     invoices = []
@@ -176,11 +185,12 @@ def _fill_letter(document: Document, account: Account, events: list[dict],
     overdue_total = sum((line["open_home"] for line in invoices), ZERO)
     interest = Decimal(charges.get("interest", ZERO))
     compensation = Decimal(charges.get("compensation", ZERO))
-    total = overdue_total + interest + compensation
+    fee_due = Decimal(charges.get("fee", ZERO))
+    total = overdue_total + interest + compensation + fee_due
     document.values = {
         "step": document.document, "invoices": invoices, "currency": currency,
         "overdue": overdue_total, "interest": interest, "compensation": compensation,
-        "total_due": total, "annual_rate": Decimal(charges["annual_rate"])
+        "fee": fee_due, "total_due": total, "annual_rate": Decimal(charges["annual_rate"])
         if charges else None, "day_count": charges.get("day_count"),
         "days_overdue": max(line["days_overdue"] for line in invoices),
         "blocked_invoices": sorted(key for key in blocks if key)}
@@ -194,6 +204,8 @@ def _fill_letter(document: Document, account: Account, events: list[dict],
                       # (only when a dispute holds part of it: other records stay as were)
                       **({"disputed": str(line["disputed_home"])}
                          if line["disputed_home"] else {})} for line in invoices]}
+    if "fee" in charges:  # (left out without a fee, as before fees existed)
+        document.amounts["fee"] = charges["fee"]
 
 
 def statements_due(store: AuditStore, ruleset: CompiledRuleset, as_of: dt.date,

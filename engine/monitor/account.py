@@ -582,10 +582,12 @@ class Account:
 
     def position(self, as_of: dt.date, grade: str | None = None,
                  rates: Mapping[str, Decimal] = NO_RATES,
-                 blocked: Iterable[str] = ()) -> dict:
+                 blocked: Iterable[str] = (), segment: str | None = None) -> dict:
         """The account's position for the escalation table on ``as_of`` (amounts in the
         ruleset's currency, converted at ``rates``); the ``blocked`` invoices (a dunning
-        block) are left out of what is overdue, as disputed ones are."""
+        block) are left out of what is overdue, as disputed ones are. The customer's
+        ``segment`` is in it only when one is given (a position recorded before segments
+        existed keeps its bytes)."""
         overdue_amount = owed = Decimal(0)
         oldest = None
         dispute_open = False
@@ -604,7 +606,7 @@ class Account:
                     oldest = invoice.due_date
         promise_broken, promise_open = self._promise_flags(as_of, owed) \
             if self.cases.promises else (False, False)
-        return {
+        position = {
             "days_overdue": (as_of - oldest).days if oldest else 0,
             "overdue_amount": overdue_amount,
             "balance": max(owed - self.unapplied_total(rates), Decimal(0)),
@@ -616,6 +618,9 @@ class Account:
             "days_since_last_step": (as_of - self.last_step_date).days
             if self.last_step_date else None,
         }
+        if segment is not None:
+            position["segment"] = segment
+        return position
 
     def _promise_flags(self, as_of: dt.date, owed: Decimal) -> tuple[bool, bool]:
         """(a promise broken, a promise to come) among the latest promise of each invoice

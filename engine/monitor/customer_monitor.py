@@ -38,12 +38,12 @@ from decimal import Decimal
 from ..enrich.exchange_rates import Rate, known_rates
 from ..errors import DecisionError
 from ..ruleset.compiler import CompiledRuleset
-from ..ruleset.escalation import NONE, next_step
+from ..ruleset.escalation import NONE, next_step, step_fee
 from ..ruleset.monitoring import MonitoringRule
 from ..service import decide_facts
 from .account import Account
 from .case_list import account_cases
-from .late_payment import late_payment_charges
+from .late_payment import step_charges
 from .regrade import account_facts
 from .regrade import plain as _plain
 from .rete_session import Firing, ReteSession
@@ -94,13 +94,15 @@ class CustomerOutcome:
 
 @dataclass
 class _Standing:
-    """The decision in force: grade and limit, and how to read its input."""
+    """The decision in force: grade and limit, and how to read its input and the
+    customer's segment (the segment its input gave)."""
 
     grade: str | None = None
     credit_limit: Decimal | None = None
     decision_id: str | None = None
     input: Callable[[], dict] | None = None
     enriched: Callable[[], dict] | None = None
+    segment: Callable[[], str | None] | None = None  # read from the input when needed
 
 
 class CustomerMonitor:
@@ -274,7 +276,10 @@ class CustomerMonitor:
             self.pending.append((day, _Standing(
                 row["grade"], Decimal(row["credit_limit"]) if row["credit_limit"] else None,
                 row["decision_id"], lambda: body()["input"],
-                lambda: body().get("enriched") or {})))
+                lambda: body().get("enriched") or {},
+                # a ruleset case's standing has no recorded input: its row gives the segment
+                (lambda: row["segment"]) if "segment" in row
+                else lambda: _segment_of(body()["input"]))))
 
     def _apply_recorded(self, body: Mapping) -> None:
         """The effect of an action an earlier run took (its record is the truth), once."""
@@ -457,7 +462,9 @@ class CustomerMonitor:
         blocked = self.account.dunning_blocks_on(day)
         if "" in blocked:  # the customer's dunning is blocked: no step
             return None
-        position = self.account.position(day, self.standing.grade, self.factors, blocked)
+        segment = self.standing.segment() if self.standing.segment is not None else None
+        position = self.account.position(day, self.standing.grade, self.factors, blocked,
+                                         segment)
         result = next_step(self.ruleset, position)
         if result.step == NONE:
             return None
@@ -468,8 +475,9 @@ class CustomerMonitor:
                    "position": _plain(position),
                    "overdue_invoices": sorted(i.id for i in overdue),
                    "_events": [i.event_id for i in overdue if i.event_id]}
-        charges = late_payment_charges(self.ruleset.escalation_spec.get("late_payment"),
-                                       overdue, day, self.factors)
+        spec = self.ruleset.escalation_spec
+        charges = step_charges(spec.get("late_payment"), step_fee(spec, result.step),
+                               overdue, day, self.factors)
         if charges is not None:  # what the step's letter claims beyond the invoices
             details["charges"] = charges
         if blocked:  # (the key is left out without a block, as before blocks existed)
@@ -556,7 +564,7 @@ class CustomerMonitor:
         record, _ = decided.record(self.salt)
         self.pending.append((day, _Standing(
             decision.grade, decision.credit_limit, record.decision_id,
-            lambda: facts, lambda: enriched)))
+            lambda: facts, lambda: enriched, lambda: _segment_of(facts))))
         return {"status": "done", "decision_id": record.decision_id,
                 "grade_before": before.grade, "grade_after": decision.grade,
                 "credit_limit_before": _plain(before.credit_limit),
@@ -592,3 +600,9 @@ def block_text(blocks: Mapping) -> str | None:
         f"{block.invoice_id or 'customer'}: {block.reason}"
         + (f" (expires {block.expires_on.isoformat()})" if block.expires_on else "")
         for _, block in sorted(blocks.items()))
+
+
+def _segment_of(given: object) -> str | None:
+    """The segment a customer document gives (None when it gives none)."""
+    segment = given.get("segment") if isinstance(given, Mapping) else None
+    return segment if isinstance(segment, str) else None

@@ -2,9 +2,11 @@
 terms: interest on each invoice past due, simple, at the reference rate plus the margin a
 year from the day after its due date, and a fixed compensation for the costs of recovery
 per invoice paid late (the EU late payment directive, 2011/7/EU: the central bank's
-reference rate plus 8 points, and 40 EUR). Money is Decimal, rounded half up to the cent
-for each invoice; amounts in another currency count at the run's rates, as the
-escalation's position does. Pure: the same invoices, terms and day give the same charges.
+reference rate plus 8 points, and 40 EUR); and a collections step's own dunning fee, once
+per step, when ``escalation.yaml`` gives the step one. Money is Decimal, rounded half up
+to the cent for each invoice; amounts in another currency count at the run's rates, as
+the escalation's position does. Pure: the same invoices, terms and day give the same
+charges.
 """
 
 from __future__ import annotations
@@ -45,3 +47,18 @@ def late_payment_charges(terms: Mapping | None, invoices: Iterable[Invoice], day
     return {"annual_rate": str(rate), "day_count": day_count, "invoices": lines,
             "interest": str(interest), "compensation": str(fixed),
             "total": str(interest + fixed)}
+
+
+def step_charges(terms: Mapping | None, fee: Decimal | None, invoices: Iterable[Invoice],
+                 day: dt.date, rates: Mapping[str, Decimal]) -> dict | None:
+    """What a collections step on ``day`` claims beyond the invoices: the late-payment
+    charges and, when the step has a dunning ``fee`` and something is late, the fee (its
+    own key, and counted in ``total``); None when there is neither."""
+    invoices = list(invoices)
+    charges = late_payment_charges(terms, invoices, day, rates)
+    if not fee or not any((day - i.due_date).days > 0 and i.undisputed > 0
+                          for i in invoices):
+        return charges
+    fee = fee.quantize(CENT, ROUND_HALF_UP)
+    before = Decimal(charges["total"]) if charges else Decimal("0.00")
+    return {**(charges or {}), "fee": str(fee), "total": str(before + fee)}

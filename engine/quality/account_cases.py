@@ -3,8 +3,9 @@ monitoring rules (``account:`` instead of ``given:``) and compare the actions ta
 
 The events go straight to the monitor, as the event log would give them (in date order,
 then written order), with no audit file: the same code as ``credit monitor`` decides what
-fires and what is done. A ``standing`` gives the decision in force (grade and credit
-limit); a re-grade has no recorded decision to start from in a case and says so.
+fires and what is done. A ``standing`` gives the decision in force (grade, credit limit
+and the customer's segment); a re-grade has no recorded decision to start from in a case
+and says so.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def _rows(account: Mapping, run_date: dt.date) -> list[dict]:
         limit = standing.get("credit_limit")
         rows.insert(0, {"kind": "decision", "seq": 0, "as_of": as_of,
                         "grade": standing["grade"], "decision_id": "case",
-                        "credit_limit": None if limit is None else str(limit)})
+                        "credit_limit": None if limit is None else str(limit),
+                        "segment": standing.get("segment")})
         rows.sort(key=lambda row: (row["as_of"], row["seq"]))
     return rows

@@ -1,9 +1,10 @@
 """Escalation: from an overdue account's position to the next collections step.
 
 The ruleset's ``escalation.yaml`` holds the ladder (mildest step first, each with a
-minimum overdue amount, a minimum share of the balance, and days to wait before the next)
-and a decision table that proposes a step from the position. Stateless and pure: the
-monitor computes the position from the event log and asks for the step.
+minimum overdue amount, a minimum share of the balance, days to wait before the next, and
+optionally a dunning fee charged when it is taken) and a decision table that proposes a
+step from the position. Stateless and pure: the monitor computes the position from the
+event log and asks for the step.
 
 How the ladder is climbed (``climb``): ``one_step`` (the default) takes the steps one at a
 time from the mildest; ``fitting`` goes straight to the step that fits the account's age
@@ -13,10 +14,11 @@ after each waiting time, but never past a step marked ``required`` that has not 
 
 The position an escalation reads (``POSITION_FACTS``): days overdue of the oldest open
 undisputed item, the overdue amount (disputed items left out), the balance (disputed items
-included: they are still exposure), the customer's grade, whether a dispute is open,
-whether a promise to pay was broken (the promised amount did not come by the promised
-date), whether one is still open (its date is to come), the last step taken and how many
-days ago.
+included: they are still exposure), the customer's grade and segment (the ``segment`` of
+the customer document the decision in force read; null when none was given), whether a
+dispute is open, whether a promise to pay was broken (the promised amount did not come by
+the promised date), whether one is still open (its date is to come), the last step taken
+and how many days ago.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from ..language.tables import compile_table
 
 NONE = "none"
 POSITION_FACTS = {"days_overdue": INTEGER, "overdue_amount": MONEY, "balance": MONEY,
-                  "grade": STRING, "dispute_open": BOOLEAN, "promise_broken": BOOLEAN,
-                  "promise_open": BOOLEAN, "last_step": STRING,
+                  "grade": STRING, "segment": STRING, "dispute_open": BOOLEAN,
+                  "promise_broken": BOOLEAN, "promise_open": BOOLEAN, "last_step": STRING,
                   "days_since_last_step": INTEGER}
 
 
@@ -60,6 +62,15 @@ def compile_escalation(spec: Mapping, fb: FunctionBuilder, rep: Reporter) -> Non
                           "escalation", scope_for(POSITION_FACTS), fb, rep)
     if table is not None:
         fb.line(f"return {table.outputs['step'][0]}")
+
+
+def step_fee(spec: Mapping | None, step: str) -> Decimal | None:
+    """The dunning fee ``escalation.yaml`` charges with ``step`` (None when it states
+    none)."""
+    for entry in (spec or {}).get("steps", ()):
+        if entry["name"] == step and entry.get("fee") is not None:
+            return Decimal(str(entry["fee"]))
+    return None
 
 
 @dataclass
