@@ -137,6 +137,22 @@ def test_a_steps_fee_is_in_its_letter_its_total_and_both_records(tmp_path):
         "5.00", "194.84")  # 109.84 interest, 2 x 40 compensation, the fee
 
 
+def test_a_fee_is_the_one_the_ruleset_that_took_the_step_states(tmp_path):
+    """The step was taken under a ladder charging 5; written later under the shipped one
+    (no fee), the letter still claims the 5 its step recorded."""
+    folder = own_templates(tmp_path)
+    ladder = folder / "escalation.yaml"
+    ladder.write_text(ladder.read_text(encoding="utf-8").replace(
+        "{name: reminder, min_amount: 50, wait_days: 7}",
+        "{name: reminder, min_amount: 50, wait_days: 7, fee: 5}"), encoding="utf-8")
+    log = year(tmp_path, load_ruleset(folder))
+    [item] = letters(log, tmp_path / "out", DEFAULT).documents
+    assert item.status == "written"
+    [record] = records(log, "letter")
+    assert (record["amounts"]["fee"], record["amounts"]["total_due"]) == ("5.00", "65194.84")
+    assert record["ruleset"]["hash"] == load_ruleset(folder).hash
+
+
 def test_the_shipped_ladder_charges_no_fee(tmp_path, default_ruleset):
     log = year(tmp_path, default_ruleset)
     [item] = letters(log, tmp_path / "out").documents
