@@ -105,15 +105,9 @@ _ONE_DIGIT_NEGATIVE_EXPONENT = re.compile(rb"\de-\d(?!\d)")
 
 
 def _orjson_default(value: object) -> object:
-    if value.__class__ is Exact:
-        return exact_number(value)
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if hasattr(value, "isoformat") and not isinstance(value, frozenset | set):
-        return value.isoformat()
-    raise TypeError  # a set, or what json_default decides about
+    if isinstance(value, frozenset | set):
+        raise TypeError  # json_default sorts it before converting: the plain way writes it
+    return json_default(value)
 
 
 def compact_json(value: object) -> str:

@@ -15,6 +15,15 @@ import re
 from collections.abc import Collection
 
 from ..language import temporal
+from ..language.unary_tests import (
+    BARE_WORD,
+    COMMA_INTERVAL,
+    COMPARISON,
+    FIELD_PATH,
+    INFINITY,
+    INTERVAL,
+    NUMBER_TEXT,
+)
 from .feel import plain_number, quoted
 from .terms import (
     ANY,
@@ -43,13 +52,6 @@ from .terms import (
 
 _QUESTION = "_dmn_input_"
 _QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.S)
-_COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.*)$", re.S)
-_INTERVAL = re.compile(r"^([\[\(\]])\s*(.*?)\s*\.\.\s*(.*?)\s*([\]\)\[])$", re.S)
-_COMMA_INTERVAL = re.compile(r"^([\[\(])\s*([^,]*?)\s*,\s*([^,]*?)\s*([\]\)])$", re.S)
-_INFINITY = re.compile(r"^([+-]?)inf(inity)?$", re.I)
-_BARE_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/ ]*$")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_FIELD_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WORDS = {"true": Bool(True), "false": Bool(False), "null": Null()}
 # The ruleset's constant functions of times and durations, and the type each reads.
@@ -90,12 +92,12 @@ def read_cell(cell: object, known: Collection[str]) -> Tests:
 
 
 def _item(item: str, known: Collection[str]) -> Item:
-    match = _INTERVAL.match(item)
-    if (match and ".." in item) or _COMMA_INTERVAL.match(item):
-        match = match if match and ".." in item else _COMMA_INTERVAL.match(item)
+    match = INTERVAL.match(item)
+    if (match and ".." in item) or COMMA_INTERVAL.match(item):
+        match = match if match and ".." in item else COMMA_INTERVAL.match(item)
         opening, low, high, closing = match.groups()
         return Range(_end(low), opening == "[", _end(high), closing == "]")
-    match = _COMPARISON.match(item)
+    match = COMPARISON.match(item)
     if match:
         op = "==" if match.group(1) == "=" else match.group(1)
         return Compare(op, _operand(match.group(2).strip(), known))
@@ -103,7 +105,7 @@ def _item(item: str, known: Collection[str]) -> Item:
 
 
 def _end(text: str) -> Expr | None:
-    if not text or _INFINITY.match(text):
+    if not text or INFINITY.match(text):
         return None
     return _value(text)
 
@@ -115,11 +117,11 @@ def _value(text: str) -> Expr:
         return DateLit(text)
     if (constant := _bare_time(text)) is not None:
         return constant
-    if _NUMBER.match(text):
+    if NUMBER_TEXT.match(text):
         return _number(text)
     if text in _WORDS:
         return _WORDS[text]
-    if _BARE_WORD.match(text):
+    if BARE_WORD.match(text):
         return Text(text)
     return read_expression(text)
 
@@ -130,13 +132,13 @@ def _operand(text: str, known: Collection[str]) -> Expr:
         return DateLit(text)
     if (constant := _bare_time(text)) is not None:
         return constant
-    if _NUMBER.match(text):
+    if NUMBER_TEXT.match(text):
         return _number(text)
     if text in _WORDS:
         return _WORDS[text]
-    if _FIELD_PATH.match(text) or text in known or text in ENGINE_NAMES:
+    if FIELD_PATH.match(text) or text in known or text in ENGINE_NAMES:
         return Name(text)
-    if _BARE_WORD.match(text):
+    if BARE_WORD.match(text):
         return Text(text)
     return read_expression(text)
 

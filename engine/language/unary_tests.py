@@ -48,15 +48,16 @@ from .runtime import written
 from .temporal import TEMPORAL
 
 INPUT_NAME = "_input_"
-_COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.*)$", re.S)
-_INTERVAL = re.compile(r"^([\[\(\]])\s*(.*?)\s*\.\.\s*(.*?)\s*([\]\)\[])$", re.S)
+# The cell syntax (engine.dmn reads a ruleset's cells with these too, to write them as FEEL).
+COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.*)$", re.S)
+INTERVAL = re.compile(r"^([\[\(\]])\s*(.*?)\s*\.\.\s*(.*?)\s*([\]\)\[])$", re.S)
 # [a,b) as scorecard tools write a bin; a list is never a cell, so this is not ambiguous.
-_COMMA_INTERVAL = re.compile(r"^([\[\(\]])\s*([^,]*?)\s*,\s*([^,]*?)\s*([\]\)\[])$", re.S)
-_INFINITY = re.compile(r"^([+-]?)inf(inity)?$", re.I)
-_BARE_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/ ]*$")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+COMMA_INTERVAL = re.compile(r"^([\[\(\]])\s*([^,]*?)\s*,\s*([^,]*?)\s*([\]\)\[])$", re.S)
+INFINITY = re.compile(r"^([+-]?)inf(inity)?$", re.I)
+BARE_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/ ]*$")
+NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # A dotted path such as attributes.other: after an operator it is read as a field, never text.
-_FIELD_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+FIELD_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 
 @dataclass(frozen=True)
@@ -195,19 +196,19 @@ class _CellBuilder:
 
     def item(self, item: str, offset: int):
         """(code, Interval or None, constant value or _NO_VALUE) for one list item."""
-        match = _INTERVAL.match(item)
+        match = INTERVAL.match(item)
         if match and ".." in item:
             return self.interval(match, offset)
-        match = _COMMA_INTERVAL.match(item)
+        match = COMMA_INTERVAL.match(item)
         if match:
             for end, start in ((match.group(2), match.start(2)), (match.group(3),
                                                                  match.start(3))):
-                if end and not (_NUMBER.match(end) or _INFINITY.match(end)):
+                if end and not (NUMBER_TEXT.match(end) or INFINITY.match(end)):
                     raise ExpressionError("an interval written with a comma takes numbers "
                                           "or -inf/inf as its ends; write [a..b) for "
                                           "other values", offset + start)
             return self.interval(match, offset)
-        match = _COMPARISON.match(item)
+        match = COMPARISON.match(item)
         if match:
             operator, right = match.group(1), match.group(2)
             if not right.strip():
@@ -236,7 +237,7 @@ class _CellBuilder:
             raise ExpressionError(f"an interval needs a number or date column, "
                                   f"this one holds {shown(self.type)} values", offset)
         # -inf below and inf above are no bound; the other way round nothing is inside.
-        low_infinite, high_infinite = _INFINITY.match(low_text), _INFINITY.match(high_text)
+        low_infinite, high_infinite = INFINITY.match(low_text), INFINITY.match(high_text)
         if (low_infinite and low_infinite.group(1) != "-") or \
                 (high_infinite and high_infinite.group(1) == "-"):
             raise ExpressionError(f"the interval {match.group(0)} is empty", offset)
@@ -301,21 +302,21 @@ class _CellBuilder:
                 raise ExpressionError(f"'{stripped}' is a {temporal.type_of(value)}, not a "
                                       f"{self.type}", offset)
             return self.ctx.constant(value), value
-        if bare_words and self.type == STRING and _BARE_WORD.match(stripped) and \
-                not _NUMBER.match(stripped):
+        if bare_words and self.type == STRING and BARE_WORD.match(stripped) and \
+                not NUMBER_TEXT.match(stripped):
             if stripped in self.scope:
                 if bare_words != "operand":
                     raise ExpressionError(
                         f"'{stripped}' names a field: write '= {stripped}' to compare with "
                         f"its value, or \"{stripped}\" (quoted) for the text", offset)
-            elif not _FIELD_PATH.match(stripped):
+            elif not FIELD_PATH.match(stripped):
                 return repr(stripped), stripped
             else:  # a dotted name is a field wherever it stands, never text in disguise
                 dotted = True
-        if _INFINITY.match(stripped) and stripped not in self.scope and self.type in NUMERIC:
+        if INFINITY.match(stripped) and stripped not in self.scope and self.type in NUMERIC:
             raise ExpressionError(f"'{stripped}' is no number: infinity is only an interval's "
                                   "end, as in (..8), [-inf,8) or [44,inf)", offset)
-        if _NUMBER.match(stripped):
+        if NUMBER_TEXT.match(stripped):
             value = _number_value(stripped, offset)
             if self.type not in NUMERIC:
                 raise ExpressionError(f"the number {stripped} in a column of {self.type} "
@@ -432,7 +433,7 @@ def _is_ordered(value: object) -> bool:
 
 def _is_constant(code: str) -> bool:
     """True for code that is a literal or a pooled constant (never null)."""
-    return bool(_NUMBER.match(code) or re.match(r"^_k\d+$", code)) or \
+    return bool(NUMBER_TEXT.match(code) or re.match(r"^_k\d+$", code)) or \
         code.startswith(("'", '"')) or code in ("True", "False")
 
 
