@@ -36,7 +36,7 @@ TARGET_SECONDS = 10.0
 TARGET_RATE = 100_000 / TARGET_SECONDS  # customers per second
 CHANGES = {  # file -> (text in the default ruleset, text in the candidate)
     "grading.yaml": ('{range: "[1.0..1.5)", points: 50}', '{range: "[1.0..1.5)", points: 60}'),
-    "policy.yaml": ("financials.revenue * 0.07", "financials.revenue * 0.08"),
+    "policy.yaml": ("financials.equity * 0.10", "financials.equity * 0.11"),  # grade A
 }
 
 
