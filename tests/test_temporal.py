@@ -150,6 +150,23 @@ def test_arithmetic_at_month_ends_leap_days_and_the_ends_of_the_calendar(left, o
     assert result == expected and type(result) is type(expected)
 
 
+@pytest.mark.parametrize(("result", "expected"), [
+    (temporal.multiply(days(1), 3_660_000), days(3_660_000)),  # the longest a text may say
+    (temporal.multiply(days(1), 3_660_001), None),
+    (temporal.multiply(days(1), 10 ** 13), None), (temporal.multiply(-(10 ** 13), days(1)), None),
+    (temporal.add(days(3_000_000), days(660_000)), days(3_660_000)),
+    (temporal.add(days(3_000_000), days(660_001)), None),
+    (temporal.subtract(days(-3_000_000), days(660_001)), None),
+    (temporal.multiply(YearsMonths(12 * 5_000), 2), YearsMonths(120_000)),
+    (temporal.add(YearsMonths(120_000), YearsMonths(1)), None),
+])
+def test_a_computed_duration_past_what_a_text_may_say_is_null(result, expected):
+    """As a date moved out of the calendar is: no 10^13-day duration in a trace."""
+    assert result == expected and type(result) is type(expected)
+    for typ in (temporal.DURATION, temporal.YEARS_MONTHS):  # so the compiler guards it
+        assert temporal.can_be_null(typ, "*", "integer") and temporal.can_be_null(typ, "+", typ)
+
+
 def test_datetimes_subtract_as_instants_across_offsets():
     paris = temporal.parse("datetime", "2026-03-29T03:00:00+02:00")
     utc = temporal.parse("datetime", "2026-03-29T00:30:00Z")

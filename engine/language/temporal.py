@@ -332,8 +332,16 @@ def arithmetic_type(left: str, symbol: str, right: str) -> str | None:
 
 def can_be_null(left: str, symbol: str, right: str) -> bool:
     """Whether the result may be null although both sides are there: a date moved out of
-    the calendar."""
-    return arithmetic_type(left, symbol, right) in (DATE, DATETIME)
+    the calendar, a duration longer than any text of one may say."""
+    return arithmetic_type(left, symbol, right) in (DATE, DATETIME, DURATION, YEARS_MONTHS)
+
+
+def _bounded(value: Duration | YearsMonths) -> Duration | YearsMonths | None:
+    """A computed duration, or None past the longest one a text may say (10,000 years):
+    as a date moved out of the calendar is."""
+    if isinstance(value, Duration):
+        return value if abs(value.microseconds) <= _MAX_DAYS * _MICROS_PER_DAY else None
+    return value if abs(value.months) <= _MAX_MONTHS else None
 
 
 def add(left, right):
@@ -341,9 +349,9 @@ def add(left, right):
     if isinstance(left, Duration | YearsMonths) and type_of(right) in (DATE, DATETIME, TIME):
         left, right = right, left
     if isinstance(left, Duration) and isinstance(right, Duration):
-        return Duration(left.microseconds + right.microseconds)
+        return _bounded(Duration(left.microseconds + right.microseconds))
     if isinstance(left, YearsMonths) and isinstance(right, YearsMonths):
-        return YearsMonths(left.months + right.months)
+        return _bounded(YearsMonths(left.months + right.months))
     try:
         if isinstance(right, YearsMonths):
             return _add_months(left, right.months)
@@ -364,7 +372,7 @@ def subtract(left, right):
     if isinstance(right, YearsMonths):
         return add(left, YearsMonths(-right.months))
     if isinstance(left, dt.datetime):
-        return Duration((left - right) // dt.timedelta(microseconds=1))
+        return _bounded(Duration((left - right) // dt.timedelta(microseconds=1)))
     if isinstance(left, dt.date):
         return Duration((left - right).days * _MICROS_PER_DAY)
     return Duration(_time_micros(left) - _time_micros(right))
@@ -382,8 +390,8 @@ def multiply(left, right):
     if isinstance(left, int):
         left, right = right, left
     if isinstance(left, Duration):
-        return Duration(left.microseconds * right)
-    return YearsMonths(left.months * right)
+        return _bounded(Duration(left.microseconds * right))
+    return _bounded(YearsMonths(left.months * right))
 
 
 def _add_months(day: dt.date, months: int) -> dt.date | None:
