@@ -96,6 +96,16 @@ def test_a_statement_counts_the_undisputed_part_as_overdue(tmp_path, default_rul
         [item] = write_statements(store, log.ruleset, DEFAULT, dt.date(2026, 2, 28),
                                   tmp_path / "out").documents
     text = (tmp_path / "out" / item.file).read_text(encoding="utf-8")
-    assert '<td class="amount">28</td><td>disputed</td>' in text  # I1, marked
+    assert '<td class="amount">28</td><td>disputed 20,000.00</td>' in text  # I1: its part
     # 40,000 of I1 and 5,000 of I2
     assert '<tr><td>of which overdue</td><td class="amount">45,000.00 EUR</td>' in text
+
+
+def test_a_statement_marks_a_wholly_disputed_invoice_without_an_amount(tmp_path,
+                                                                      default_ruleset):
+    log = disputed_year(tmp_path, default_ruleset, None)
+    with AuditStore(log.path) as store:
+        [item] = write_statements(store, log.ruleset, DEFAULT, dt.date(2026, 2, 28),
+                                  tmp_path / "out").documents
+    text = (tmp_path / "out" / item.file).read_text(encoding="utf-8")
+    assert '<td class="amount">28</td><td>disputed</td>' in text  # all of I1

@@ -235,6 +235,7 @@ def statement(customer: Customer, account: Account, events: list[dict], as_of: d
     blocks = account.dunning_blocks_on(as_of)
     issued = _issued(events)
     items = [{**_item(invoice, as_of, issued, rates, currency), "disputed": invoice.disputed,
+              "disputed_amount": (invoice.open_amount - invoice.undisputed).quantize(CENT),
               "blocked": invoice.id in blocks or "" in blocks}
              for invoice in sorted(account.invoices.values(),
                                    key=lambda i: (i.due_date, i.id))
