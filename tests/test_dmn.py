@@ -1117,3 +1117,14 @@ def test_a_dmn_name_becomes_a_ruleset_name_keeping_what_it_can(name, snaked):
     from engine.dmn.to_stage import snake
 
     assert snake(name) == snaked
+
+
+@pytest.mark.parametrize(("cell", "low_closed"), [("[0..1[, 5", True), ("]0..1[, 5", False)])
+def test_a_cell_is_split_for_export_as_the_ruleset_splits_it(cell, low_closed):
+    """An interval with reversed brackets followed by a value: two items, as the engine
+    reads the cell (export split it with a copy of the splitter that did not know them)."""
+    from engine.dmn.ruleset_cells import read_cell
+    from engine.dmn.terms import Compare, Num, Range
+
+    assert read_cell(cell, set()).items == (Range(Num("0"), low_closed, Num("1"), False),
+                                            Compare("==", Num("5")))

@@ -14,6 +14,7 @@ import ast
 import re
 from collections.abc import Collection
 
+from ..errors import ExpressionError
 from ..language import temporal
 from ..language.unary_tests import (
     BARE_WORD,
@@ -23,6 +24,7 @@ from ..language.unary_tests import (
     INFINITY,
     INTERVAL,
     NUMBER_TEXT,
+    split_items,
 )
 from .feel import plain_number, quoted
 from .terms import (
@@ -162,29 +164,11 @@ def _number(text: str) -> Expr:
 
 
 def _split(text: str) -> list[str]:
-    """Items at top-level commas (not inside quotes, brackets or parentheses)."""
-    items, depth, quote, start, escaped = [], 0, "", 0, False
-    for index, char in enumerate(text):
-        if escaped:
-            escaped = False
-        elif quote:
-            if char == "\\":
-                escaped = True
-            elif char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif char == "," and depth <= 0:
-            items.append(text[start:index])
-            start = index + 1
-    items.append(text[start:])
-    if any(not item.strip() for item in items):
-        raise TermError("empty item in a list of values")
-    return [item.strip() for item in items]
+    """Items at top-level commas, as the ruleset splits a cell (``unary_tests``)."""
+    try:
+        return [item for item, _ in split_items(text, 0)]
+    except ExpressionError as error:  # an empty item
+        raise TermError(error.message) from None
 
 
 def read_expression(text: str, question: bool = False) -> Expr:

@@ -150,7 +150,7 @@ class _CellBuilder:
             code = self.question_expression(body, base)
             intervals = values = None
         else:
-            items = _split_items(body, base)
+            items = split_items(body, base)
             if not items:
                 raise ExpressionError("empty list of values", base)
             codes, intervals, values = [], [], set()
@@ -459,7 +459,7 @@ def _replace_question_marks(text: str) -> str:
     return "".join(INPUT_NAME if masked[i] == "?" else ch for i, ch in enumerate(text))
 
 
-def _split_items(text: str, base: int) -> list[tuple[str, int]]:
+def split_items(text: str, base: int) -> list[tuple[str, int]]:
     """Split a cell on top-level commas (not inside quotes, brackets or parentheses, nor
     inside an interval written with reversed brackets, ``]0..1[``), keeping each item's
     offset in the cell."""
