@@ -129,20 +129,13 @@ def _value(text: str) -> Expr:
 
 
 def _operand(text: str, known: Collection[str]) -> Expr:
-    """The right of an operator: a field's name means its value."""
-    if _DATE.match(text):
-        return DateLit(text)
-    if (constant := _bare_time(text)) is not None:
-        return constant
-    if NUMBER_TEXT.match(text):
-        return _number(text)
-    if text in _WORDS:
-        return _WORDS[text]
-    if FIELD_PATH.match(text) or text in known or text in ENGINE_NAMES:
+    """The right of an operator: as a value standing alone, except that a field's name
+    (which a bare word would be as text) means its value."""
+    value = _value(text)
+    if isinstance(value, Text) and (FIELD_PATH.match(text) or text in known
+                                    or text in ENGINE_NAMES):
         return Name(text)
-    if BARE_WORD.match(text):
-        return Text(text)
-    return read_expression(text)
+    return value
 
 
 def _bare_time(text: str) -> TimeLit | None:
