@@ -86,10 +86,23 @@ class BatchSummary:
                 "limit_referred": format(self.limit_referred, "f"),
                 "currency": self.currency, "batch_id": self.batch_id}
         if self.challenger is not None:
-            data["challenger"] = {**self.challenger,
-                                  "decided": self.challenged["decided"],
-                                  "failed": self.challenged["failed"]}
+            data["challenger"] = challenger_totals(self.challenger, self.challenged)
         return data
+
+
+def run_challenger(ruleset: CompiledRuleset) -> dict | None:
+    """What a run's summary names of the challenger ``ruleset`` names (its identity and
+    share); None without one."""
+    challenger = ruleset.challenger
+    if challenger is None:
+        return None
+    return {"ruleset": challenger.ruleset.identity, "share": challenger.share}
+
+
+def challenger_totals(challenger: dict, challenged: Counter) -> dict:
+    """The challenger as a run's summary shows it: who it is, and how many customers it
+    decided and could not."""
+    return {**challenger, "decided": challenged["decided"], "failed": challenged["failed"]}
 
 
 # --- work done in each worker ---------------------------------------------------------------
@@ -190,10 +203,7 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
     the number of rows finished so far; ``on_recorded`` gets ``[(seq, hash, record,
     decision)]`` after each audit commit. Returns the summary."""
     ruleset = load_ruleset(ruleset_dir)
-    summary = BatchSummary(currency=ruleset.currency)
-    if ruleset.challenger is not None:
-        summary.challenger = {"ruleset": ruleset.challenger.ruleset.identity,
-                              "share": ruleset.challenger.share}
+    summary = BatchSummary(currency=ruleset.currency, challenger=run_challenger(ruleset))
     label = str(portfolio)
     rows = read_rows(portfolio)
     types = None

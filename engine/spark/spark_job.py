@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..audit.store import AuditStore
-from ..batch import portfolio_key
+from ..batch import challenger_totals, portfolio_key, run_challenger
 from ..errors import CreditRulesError
 from ..ruleset.loader import load_ruleset
 from ..service import store_rulesets
@@ -75,9 +75,7 @@ class SparkRunSummary:
                 "limit_referred": format(self.limit_referred, "f"),
                 "manifest_sha256": self.manifest_sha256, "anchor_seq": self.anchor_seq}
         if self.challenger is not None:
-            data["challenger"] = {**self.challenger,
-                                  "decided": self.challenged["decided"],
-                                  "failed": self.challenged["failed"]}
+            data["challenger"] = challenger_totals(self.challenger, self.challenged)
         return data
 
 
@@ -185,10 +183,7 @@ def run_spark_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | P
                      *(folder / RESULTS).glob(".*.attempt-*")]:
         leftover.unlink(missing_ok=True)  # written by attempts that failed or lost the race
     summary = SparkRunSummary(run["run_id"], count, len(committed), manifest_sha256=digest,
-                              anchor_seq=seq)
-    if ruleset.challenger is not None:
-        summary.challenger = {"ruleset": ruleset.challenger.ruleset.identity,
-                              "share": ruleset.challenger.share}
+                              anchor_seq=seq, challenger=run_challenger(ruleset))
     for part in summaries:
         summary.decided += part["decided"]
         summary.failed += part["failed"]
