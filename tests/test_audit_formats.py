@@ -279,3 +279,20 @@ def test_a_dictionary_not_there_or_altered_is_not_written(tmp_path, credit, dict
     result = credit("audit", "dictionary", dict_id, "--db", db, "--out", out)
     assert (result.exit_code, result.stderr) == (1, f"credit: error: {db}: {why}\n")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT 1 FROM records WHERE customer_id = ? LIMIT 1",
+    "SELECT * FROM records WHERE customer_id = ? ORDER BY seq",
+    "SELECT seq FROM records WHERE customer_id = ? AND kind = 'decision' AND as_of <= ?",
+])
+def test_a_customer_is_looked_up_by_an_index_without_one_on_customer_id_alone(tmp_path,
+                                                                              query):
+    with AuditStore(tmp_path / "audit.db") as store:
+        names = {row[0] for row in store.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "idx_records_customer_id" not in names  # repeated records_customer_time
+        plan = " ".join(row[-1] for row in store.conn.execute(
+            f"EXPLAIN QUERY PLAN {query}", ["C-1", "2026-01-01"][:query.count("?")]))
+    assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
+    assert "SCAN records" not in plan

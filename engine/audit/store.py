@@ -193,9 +193,15 @@ def _migration_7(conn: sqlite3.Connection) -> None:
                  "'audit idempotency_keys are append-only'); END")
 
 
+def _migration_8(conn: sqlite3.Connection) -> None:
+    # Every insert pays for every index. The one on customer_id alone repeats the start of
+    # records_customer_time (customer_id, as_of, seq), which answers the same lookups.
+    conn.execute("DROP INDEX IF EXISTS idx_records_customer_id")
+
+
 # index + 1 = the schema version each brings
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5,
-              _migration_6, _migration_7]
+              _migration_6, _migration_7, _migration_8]
 
 
 def _now() -> str:
