@@ -109,7 +109,8 @@ def _orjson_default(value: object) -> object:
     # commonest classes are tested first, by identity, before json_default's checks.
     cls = value.__class__
     if cls is Decimal:
-        return format(value, "f")
+        text = str(value)  # format(value, "f") unless in exponent form; twice as fast
+        return text if "E" not in text else format(value, "f")
     if cls is Exact:
         return exact_number(value)
     if cls is dt.date:
