@@ -54,10 +54,12 @@ class Decided:
                batch_row: int | None = None) -> tuple[NewRecord, str]:
         """The audit record of this decision and its summary JSON (a results file line).
         Raises DecisionError naming the rule when a value cannot be written."""
-        with _writing(self.decision):
+        try:  # (not _writing: a generator's context costs a microsecond a record)
             return decision_record(self.decision, salt, batch_id=batch_id,
                                    batch_row=batch_row, plugins=self.plugins,
                                    enriched=self.enriched, challenger=self.challenger)
+        except (ValueError, RecursionError, OverflowError) as exc:
+            raise _unwritable(self.decision, exc) from None
 
     def results_line(self, salt: bytes | None, *, with_trace: bool = False,
                      batch_id: str | None = None,
@@ -67,10 +69,12 @@ class Decided:
         record = None
         if salt is not None:
             record, line = self.record(salt, batch_id=batch_id, batch_row=batch_row)
+            if not with_trace:
+                return record, line
         with _writing(self.decision):
             if with_trace:
                 line = compact_json(self.decision.to_dict())
-            elif salt is None:
+            else:
                 line = compact_json(self.decision.summary())
         return record, line
 
@@ -82,11 +86,16 @@ def _writing(decision: Decision) -> Iterator[None]:
     try:
         yield
     except (ValueError, RecursionError, OverflowError) as exc:
-        where = decision.unwritable()
-        reason = "a whole number past 4,300 digits" if "digits" in str(exc) else \
-            f"{type(exc).__name__}"
-        raise DecisionError(f"{where + ': ' if where else ''}its value cannot be written "
-                            f"({reason})") from None
+        raise _unwritable(decision, exc) from None
+
+
+def _unwritable(decision: Decision, exc: Exception) -> DecisionError:
+    """The error of a decision whose values JSON cannot hold (``exc``), naming the rule."""
+    where = decision.unwritable()
+    reason = "a whole number past 4,300 digits" if "digits" in str(exc) else \
+        f"{type(exc).__name__}"
+    return DecisionError(f"{where + ': ' if where else ''}its value cannot be written "
+                         f"({reason})")
 
 
 @dataclass

@@ -27,6 +27,7 @@ from engine.language import temporal
 
 scalars = (st.none() | st.booleans() | st.integers() | st.text()
            | st.floats() | st.decimals(allow_nan=False, allow_infinity=False, places=2)
+           | st.decimals(allow_nan=False, allow_infinity=False)  # any exponent
            | st.builds(Exact, st.decimals(allow_nan=False, allow_infinity=False))
            | st.dates() | st.datetimes(timezones=st.just(dt.UTC))
            | st.integers(-(2 ** 80), 2 ** 80)
@@ -81,6 +82,10 @@ def test_every_float_form_python_writes_is_kept():
     (0.0001, "0.0001"), (1e16, "1e+16"), (-0.0, "-0.0"), (1.0, "1.0"),
     (float("nan"), "null"), (float("inf"), "null"), (2 ** 64, str(2 ** 64)),
     (Decimal("1.50"), '"1.50"'), (Exact("0.3"), "0.3"), (Exact("700"), "700.0"),
+    # amounts str() would write with an exponent (compact_json tries str() first)
+    (Decimal("1E+2"), '"100"'), (Decimal("1E-7"), '"0.0000001"'), (Decimal("0E-7"),
+                                                                   '"0.0000000"'),
+    (Decimal("0.000001"), '"0.000001"'), (Decimal("-0.00"), '"-0.00"'),
     (dt.date(2026, 2, 28), '"2026-02-28"'), (temporal.parse(temporal.DURATION, "P30D"), '"P30D"'),
     ("\x00\x1f\x7f\u2028\"\\é中😀", json.dumps("\x00\x1f\x7f\u2028\"\\é中😀",
                                                ensure_ascii=False)),

@@ -105,13 +105,13 @@ def _tree(pairs) -> dict:
     return tree
 
 
-_ELIDED_TREE = _tree(ELIDED)
+ELIDED_TREE = _tree(ELIDED)
 
 
 def elide(head: dict, header: dict) -> dict:
     """``head`` (the body's as_of, challenger and decision parts) without what ``header``
     (record columns) already says: a value is left out only where it equals its column."""
-    return _elided(head, _ELIDED_TREE, header)
+    return _elided(head, ELIDED_TREE, header)
 
 
 def _elided(data: dict, tree: dict, header: dict) -> dict:
@@ -163,7 +163,7 @@ def expand(body: dict, header: dict, ordered: bool = True) -> dict:
     return _sorted(body) if touched and ordered else body
 
 
-def _sorted(data: dict, tree: dict = _ELIDED_TREE) -> dict:
+def _sorted(data: dict, tree: dict = ELIDED_TREE) -> dict:
     """Dicts along the elided paths (``tree``) in sorted key order (others keep the order
     json.loads gave them, which for canonical text is already sorted)."""
     result = dict(sorted(data.items()))

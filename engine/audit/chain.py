@@ -71,6 +71,12 @@ def record_hash(header: dict) -> str:
     return sha256_hex_text(header_json(header))
 
 
+def values_hash(values: tuple) -> str:
+    """``record_hash`` of a header given as its values in sorted key order (how append
+    builds it, without a dict)."""
+    return sha256_hex_text(_header_json(values))
+
+
 @dataclass
 class VerifyReport:
     """The outcome of walking the chain: how many records were checked, and the first

@@ -22,8 +22,8 @@ from hashlib import sha256
 
 from ..canonical import compact_json
 from ..decide.decision import Decision, expand_trace
-from ..decide.redaction import any_present, redact, salted_digest
-from .body_codec import compress, elide
+from ..decide.redaction import redact, salted_digest
+from .body_codec import ELIDED_TREE, compress
 from .store import NewRecord
 
 
@@ -49,21 +49,22 @@ def decision_body_text(decision: Decision, salt: bytes, *, plugins: list | None 
     """The record columns of a decision, the canonical JSON its format-2 body compresses
     (the body less what the columns say), and the decision's summary JSON."""
     ruleset = decision.ruleset
-    identity_facts = decision.facts_json
+    redacting = decision.redacting()
+    identity_facts = decision.identity_json(redacting)
     decision_id = decision.decision_id_from(identity_facts)
     summary = decision.summary(decision_id)
     summary_json = compact_json(summary)
-    if ruleset.redact and any_present(decision.facts, ruleset.redact):
+    if redacting:
         input_json = compact_json(redact(decision.facts, ruleset.redact,
                                            salted_digest(salt)))
     else:
         input_json = identity_facts  # nothing to redact: the identity text is the input
     policy = summary["policy"]
-    as_of = decision.as_of.isoformat()
-    columns = {"decision_id": decision_id, "customer_id": decision.customer_id,
+    as_of = summary["as_of"]
+    columns = {"decision_id": decision_id, "customer_id": summary["customer_id"],
                "as_of": as_of, "ruleset_name": ruleset.name,
                "ruleset_version": ruleset.version, "ruleset_hash": ruleset.hash,
-               "outcome": decision.outcome, "grade": decision.grade,
+               "outcome": summary["admission"]["outcome"], "grade": decision.grade,
                "credit_limit": policy["credit_limit"] if policy else None}
     text = (stored_head(as_of, summary, challenger, columns)
             + f',"enriched":{compact_json(enriched or {})},"input":{input_json},'
@@ -75,10 +76,49 @@ def decision_body_text(decision: Decision, salt: bytes, *, plugins: list | None 
 def stored_head(as_of: str, summary: dict, challenger: dict | None, columns: dict) -> str:
     """The start of a format-2 body's JSON, up to its enriched part: the as-of date, the
     challenger's part and the decision summary, less what the record's ``columns`` say."""
-    head = {"as_of": as_of, "decision": summary}
+    head = {"decision": _elided_summary(summary, columns)}
+    column = columns.get("as_of")
+    if column is None or as_of != column:
+        head["as_of"] = as_of
     if challenger is not None:
         head["challenger"] = challenger
-    return compact_json(elide(head, columns))[:-1]
+    return compact_json(head)[:-1]
+
+
+# body_codec.elide walks ELIDED for any body; this does the same for a decision summary,
+# whose elided keys are at most two deep, without its recursion, as it runs for every
+# record. tests/test_record_fast_path.py checks that both leave out the same.
+_SUMMARY_TREE = ELIDED_TREE["decision"]
+_SUMMARY_LEAVES = tuple((key, column) for key, column in _SUMMARY_TREE.items()
+                        if column.__class__ is str)
+_SUMMARY_PARTS = tuple((key, tuple(sub.items())) for key, sub in _SUMMARY_TREE.items()
+                       if sub.__class__ is dict)
+
+
+def _elided_summary(summary: dict, columns: dict) -> dict:
+    """``elide({"decision": summary}, columns)["decision"]`` for a decision's summary (one
+    that ``elide`` would not leave empty, as none is)."""
+    out = summary.copy()
+    for key, column in _SUMMARY_LEAVES:
+        value = columns.get(column)
+        if value is not None and key in out and out[key] == value:
+            del out[key]
+    for key, leaves in _SUMMARY_PARTS:
+        part = out.get(key)
+        if part.__class__ is not dict:
+            continue
+        kept = None
+        for leaf, column in leaves:
+            value = columns.get(column)
+            if value is not None and leaf in part and part[leaf] == value:
+                if kept is None:
+                    kept = part.copy()
+                del kept[leaf]
+        if kept:
+            out[key] = kept
+        elif kept is not None:
+            del out[key]
+    return out
 
 
 def full_decision(body: dict, slots: list) -> dict:

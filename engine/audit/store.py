@@ -33,8 +33,8 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..canonical import canonical_json, sha256_hex_text
 from ..errors import CreditRulesError
@@ -53,12 +53,15 @@ from .chain import (
     attested_dictionary_digest,
     attested_slots_digest,
     genesis,
-    record_hash,
+    values_hash,
 )
 from .keys import redaction_key
 
 DEFAULT_DB = "credit-audit.db"
 BUSY_TIMEOUT_MS = 60_000
+_HEADER_ORDER = tuple(sorted(HEADER_FIELDS))  # as the record hash reads the header
+_INSERT_RECORD = (f"INSERT INTO records ({', '.join((*_HEADER_ORDER, 'body', 'hash'))}) "
+                  f"VALUES ({', '.join('?' * (len(_HEADER_ORDER) + 2))})")
 
 
 
@@ -71,9 +74,9 @@ def default_db_path() -> str:
     return os.environ.get("CREDIT_DB") or DEFAULT_DB
 
 
-@dataclass(frozen=True)
-class NewRecord:
-    """A record to append; the store adds seq, recorded_at, prev_hash and hash."""
+class NewRecord(NamedTuple):
+    """A record to append; the store adds seq, recorded_at, prev_hash and hash. (A named
+    tuple: one is made for every decision, three times faster than a frozen dataclass.)"""
 
     kind: str
     body: str  # canonical JSON
@@ -402,27 +405,21 @@ class AuditStore:
         head = self.conn.execute(
             "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = head if head else (0, genesis(self.conn))
+        recorded_at = _now()  # the records of one transaction are appended at one time
         rows, appended = [], []
-        for record in records:
+        for r in records:
             seq += 1
-            body_sha = record.body_sha256 or sha256_hex_text(record.body)
-            header = {
-                "seq": seq, "kind": record.kind, "decision_id": record.decision_id,
-                "customer_id": record.customer_id, "as_of": record.as_of,
-                "recorded_at": _now(), "ruleset_name": record.ruleset_name,
-                "ruleset_version": record.ruleset_version,
-                "ruleset_hash": record.ruleset_hash, "outcome": record.outcome,
-                "grade": record.grade, "credit_limit": record.credit_limit,
-                "batch_id": record.batch_id, "batch_row": record.batch_row,
-                "body_sha256": body_sha, "prev_hash": prev,
-            }
-            digest = record_hash(header)
-            rows.append((*[header[c] for c in HEADER_FIELDS], record.body, digest))
+            # The header's values in sorted key order (_HEADER_ORDER), the order the hash
+            # reads them in and the INSERT names them in: no dict is built per record.
+            values = (r.as_of, r.batch_id, r.batch_row,
+                      r.body_sha256 or sha256_hex_text(r.body), r.credit_limit,
+                      r.customer_id, r.decision_id, r.grade, r.kind, r.outcome, prev,
+                      recorded_at, r.ruleset_hash, r.ruleset_name, r.ruleset_version, seq)
+            digest = values_hash(values)
+            rows.append((*values, r.body, digest))
             appended.append((seq, digest))
             prev = digest
-        columns = ", ".join((*HEADER_FIELDS, "body", "hash"))
-        marks = ", ".join("?" * (len(HEADER_FIELDS) + 2))
-        self.conn.executemany(f"INSERT INTO records ({columns}) VALUES ({marks})", rows)
+        self.conn.executemany(_INSERT_RECORD, rows)
         return appended
 
     def _store_dictionaries(self, records: list[NewRecord]) -> None:

@@ -8,7 +8,13 @@ from decimal import Decimal
 
 from ..canonical import PLAIN, canonical_json, compact_json, sha256_hex_text, to_jsonable
 from ..ruleset.admission import OUTCOMES
+from ..version import __version__
 from .redaction import any_present, marked, redact
+
+# The policy keys summary() writes in their own places; any other goes under "extra".
+_KNOWN_POLICY = frozenset({"credit_limit", "payment_term_days", "discount_rate",
+                           "discount_days", "guarantee_required", "review_interval_days",
+                           "total_exposure"})
 
 
 @dataclass(slots=True)
@@ -46,9 +52,17 @@ class Decision:
     def facts_json(self) -> str:
         """Canonical JSON of the facts with redacted fields replaced by a fixed marker:
         what identifies the inputs (the rules never read a redacted field)."""
+        return self.identity_json(self.redacting())
+
+    def redacting(self) -> bool:
+        """Whether the facts hold a field the ruleset redacts."""
         redacted = self.ruleset.redact
-        if redacted and any_present(self.facts, redacted):
-            return compact_json(redact(self.facts, redacted, marked))
+        return bool(redacted) and any_present(self.facts, redacted)
+
+    def identity_json(self, redacting: bool) -> str:
+        """``facts_json`` when whether it redacts (``redacting()``) is already known."""
+        if redacting:
+            return compact_json(redact(self.facts, self.ruleset.redact, marked))
         return compact_json(self.facts)
 
     @property
@@ -73,8 +87,6 @@ class Decision:
 
     def summary(self, decision_id: str | None = None) -> dict:
         """``to_dict`` without the trace: what a portfolio's results file holds."""
-        from ..version import __version__
-
         return {
             "decision_id": decision_id or self.decision_id,
             "customer_id": self.customer_id,
@@ -118,8 +130,6 @@ class Decision:
         if self.policy is None:
             return None
         p = self.policy
-        known = {"credit_limit", "payment_term_days", "discount_rate", "discount_days",
-                 "guarantee_required", "review_interval_days", "total_exposure"}
         limit = p["credit_limit"]
         return {
             "credit_limit": None if limit is None else format(limit, "f"),
@@ -129,7 +139,7 @@ class Decision:
             "guarantee_required": p["guarantee_required"],
             "review_interval_days": p["review_interval_days"],
             "total_exposure": to_jsonable(p.get("total_exposure")),
-            "extra": {k: to_jsonable(v) for k, v in p.items() if k not in known},
+            "extra": {k: to_jsonable(v) for k, v in p.items() if k not in _KNOWN_POLICY},
         }
 
 
@@ -152,5 +162,7 @@ def _trace_entry(entry: tuple) -> dict:
 
 def compact_trace(trace: list) -> list:
     """A trace of ``(slot, values read, result)`` entries (a decision's, an order check's)
-    as ``[slot number, [values read], result]``, the form the audit stores."""
-    return [[slot[0], list(values), result] for slot, values, result in trace]
+    as ``[slot number, [values read], result]``, the form the audit stores. Entries are
+    tuples and the values read are not copied (JSON writes tuples as lists), as this is
+    done for every record."""
+    return [(slot[0], values, result) for slot, values, result in trace]

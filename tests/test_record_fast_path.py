@@ -1,0 +1,169 @@
+"""A decision's audit record is built along a fast path (engine.audit.decision_records:
+the facts written once for the id and the input, the summary's header values left out
+without walking ELIDED, the trace without copies). Whatever the decision, it must give
+the bytes the straightforward construction gives: the decision id, the results line, the
+record's columns and the body text before compression, byte for byte. Checked on
+decisions with and without a challenger, with redacted fields, with enriched values, with
+text that is not ASCII and with floats small enough for Python to write an exponent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+
+import pytest
+import zstandard
+
+from engine.audit.body_codec import ELIDED_TREE, elide, shipped_dictionary
+from engine.audit.decision_records import decision_body_text, stored_head
+from engine.canonical import canonical_json, compact_json, sha256_hex, to_jsonable
+from engine.decide.redaction import marked, redact, salted_digest
+from engine.ruleset.loader import load_ruleset
+from engine.service import decide_facts
+from tests.paths import DEFAULT_RULESET, ROOT
+from tests.sample_customers import strong_customer
+
+AS_OF = dt.date(2025, 12, 31)
+SALT = b"fast path"
+PLUGINS = [{"name": "industry", "version": "0.1.0"}, {"name": "zürich-bureau", "version": "2"}]
+ENRICHED = {"indicators.industry.growth": {"value": 1.5e-07, "plugin": "industry"},
+            "indicators.industry.risk_class": {"value": "élevé ✓", "plugin": "industry"},
+            "indicators.scores": {"value": [Decimal("12.50"), 2.5e-05, None], "plugin": "x"}}
+
+
+@pytest.fixture(scope="module")
+def rulesets(tmp_path_factory):
+    """The shipped ruleset, and a copy naming the example challenger for every customer."""
+    root = tmp_path_factory.mktemp("rulesets")
+    champion = root / "champion"
+    shutil.copytree(DEFAULT_RULESET, champion)
+    shutil.copytree(ROOT / "rulesets" / "challenger-example", root / "challenger")
+    with (champion / "ruleset.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("challenger: {ruleset: ../challenger, share: 1.0}\n")
+    return {"plain": load_ruleset(DEFAULT_RULESET), "challenged": load_ruleset(champion)}
+
+
+CUSTOMERS = {
+    "strong": strong_customer(),
+    "redacted": strong_customer(**{"contact.name": "Zoë Ünal", "contact.email": "z@ex.de"}),
+    "non-ascii and tiny floats": strong_customer(**{
+        "id": "C-Ø-東京", "name": "Société Générale — 東京 \"quoted\" \\ back",
+        "operating.market_share": 1e-05, "industry.growth": -2.5e-07,
+        "credit_history.on_time_payment_ratio": 0.00001234}),
+    "refused": strong_customer(**{"flags.sanctions_hit": True, "contact.phone": "+49 1"}),
+    "loss-making": strong_customer(**{"financials.equity": -5000000,
+                                      "financials.net_income": -900000}),
+}
+
+
+def straightforward(decided) -> tuple[str, dict, str, str]:
+    """The decision id, record columns, body text and summary line, built the plain way:
+    the whole body as data, ``body_codec.elide``, then canonical JSON."""
+    decision = decided.decision
+    ruleset = decision.ruleset
+    as_of = decision.as_of.isoformat()
+    decision_id = "d-" + sha256_hex(to_jsonable(
+        {"as_of": as_of, "facts": redact(decision.facts, ruleset.redact, marked),
+         "ruleset": ruleset.hash}))[:32]
+    summary = decision.summary()
+    body = {"as_of": as_of, "decision": summary, "enriched": decided.enriched,
+            "input": redact(decision.facts, ruleset.redact, salted_digest(SALT)),
+            "plugins": decided.plugins,
+            "trace": [[slot[0], list(values), result]
+                      for slot, values, result in decision.trace]}
+    if decided.challenger is not None:
+        body["challenger"] = decided.challenger
+    policy = summary["policy"]
+    columns = {"decision_id": decision_id, "customer_id": decision.facts.get("id", ""),
+               "as_of": as_of, "ruleset_name": ruleset.name,
+               "ruleset_version": ruleset.version, "ruleset_hash": ruleset.hash,
+               "outcome": decision.outcome, "grade": decision.grade,
+               "credit_limit": None if policy is None else policy["credit_limit"]}
+    text = canonical_json(to_jsonable(elide(body, columns)))
+    return decision_id, columns, text, canonical_json(to_jsonable(summary))
+
+
+@pytest.mark.parametrize("which", ["plain", "challenged"])
+@pytest.mark.parametrize("name", sorted(CUSTOMERS))
+def test_the_record_is_the_straightforward_one_byte_for_byte(rulesets, which, name):
+    decided = decide_facts(rulesets[which], CUSTOMERS[name], AS_OF, enriched=ENRICHED,
+                           plugins=PLUGINS)
+    assert (decided.challenger is not None) == (which == "challenged")
+    decision_id, columns, text, line = straightforward(decided)
+
+    assert decided.decision.decision_id == decision_id
+    assert decision_body_text(decided.decision, SALT, plugins=PLUGINS, enriched=ENRICHED,
+                              challenger=decided.challenger) == (columns, text, line)
+    record, summary_line = decided.record(SALT, batch_id="b-1", batch_row=7)
+    assert summary_line == line
+    assert {key: getattr(record, key) for key in columns} == columns
+    assert (record.batch_id, record.batch_row) == ("b-1", 7)
+    dictionary = zstandard.ZstdCompressionDict(shipped_dictionary(1))
+    assert zstandard.ZstdDecompressor(dict_data=dictionary).decompress(
+        record.body[1:]).decode("utf-8") == text
+    assert decided.results_line(None) == (None, line)
+    assert decided.results_line(None, with_trace=True)[1] == \
+        canonical_json(to_jsonable(decided.decision.to_dict()))
+
+
+def test_the_cases_reach_what_they_are_named_for(rulesets):
+    """Redaction, a refusal (no policy at all), the lowest grade and tiny floats are all
+    met."""
+    plain = rulesets["plain"]
+    decide = {name: decide_facts(plain, doc, AS_OF) for name, doc in CUSTOMERS.items()}
+    assert decide["redacted"].decision.redacting()
+    assert not decide["strong"].decision.redacting()
+    assert decide["refused"].decision.outcome == "reject"
+    assert decide["refused"].decision.summary()["policy"] is None
+    assert decide["loss-making"].decision.grade == "CCC"
+    text = decision_body_text(decide["non-ascii and tiny floats"].decision, SALT,
+                              enriched=ENRICHED)[1]
+    assert "1e-05" in text and "1.5e-07" in text and "東京" in text
+
+
+def summaries(rulesets) -> list[dict]:
+    """Summaries of every shape a header may or may not match."""
+    plain = rulesets["plain"]
+    found = [decide_facts(plain, doc, AS_OF).decision.summary() for doc in CUSTOMERS.values()]
+    first = found[0]
+    nones = dict(first, customer_id=None, grading=dict(first["grading"], grade=None),
+                 policy=dict(first["policy"], credit_limit=None),
+                 ruleset=dict(first["ruleset"], version=None))
+    without_policy = dict(first, policy=None)
+    without_ruleset = {k: v for k, v in first.items() if k != "ruleset"}
+    odd_ruleset = dict(first, ruleset={"name": "x", "hash": "h", "extra": 1})
+    return [*found, nones, without_policy, without_ruleset, odd_ruleset]
+
+
+def headers(summary: dict) -> list[dict]:
+    """Columns equal to the summary's values, missing, None, or different from them."""
+    policy = summary["policy"] or {}
+    ruleset = summary.get("ruleset") or {}
+    same = {"decision_id": summary["decision_id"], "customer_id": summary["customer_id"],
+            "as_of": summary["as_of"], "outcome": summary["admission"]["outcome"],
+            "grade": summary["grading"]["grade"], "credit_limit": policy.get("credit_limit"),
+            "ruleset_name": ruleset.get("name"), "ruleset_version": ruleset.get("version"),
+            "ruleset_hash": ruleset.get("hash")}
+    found = [same, {}]
+    for column in same:
+        found.append({**same, column: None})
+        found.append({**same, column: "something else"})
+    found.append({key: None for key in same})
+    return found
+
+
+def test_leaving_out_the_header_values_agrees_with_elide(rulesets):
+    """stored_head (the fast path, also what replay compares) against body_codec.elide on
+    the whole head, for every summary shape and every header: equal, None, different."""
+    assert set(ELIDED_TREE) == {"as_of", "decision"}
+    challengers = [None, {"ruleset": {"name": "c"}, "share": 0.1, "decision": {"grade": "A"}}]
+    for summary in summaries(rulesets):
+        for columns in headers(summary):
+            for as_of in (summary["as_of"], "2020-01-01"):
+                for challenger in challengers:
+                    head = {"as_of": as_of, "decision": summary}
+                    if challenger is not None:
+                        head["challenger"] = challenger
+                    expected = compact_json(elide(head, columns))[:-1]
+                    assert stored_head(as_of, summary, challenger, columns) == expected
