@@ -36,9 +36,10 @@ from ..enrich.enrichment import enrich
 from ..enrich.plugin_manager import installed_plugins
 from ..enrich.portfolio import read_rows, row_document, row_where
 from ..errors import CreditRulesError, DecisionError
-from ..parallel import chunked, map_chunks
+from ..parallel import CHUNK_ROWS, chunked, map_chunks
 from ..ruleset.compiler import CompiledRuleset
 from ..ruleset.loader import load_ruleset
+from .csv_chunks import CsvChunk, csv_chunks
 from .simulation_report import Side, Simulation
 
 
@@ -59,6 +60,7 @@ class Source:
     label: str
     as_of: dt.date | None = None
     types: dict | None = None
+    columns: list[str] | None = None  # a CSV's header, to parse a CsvChunk
 
 
 def load_pair(baseline_dir: str | Path, candidate_dir: str | Path) -> Pair:
@@ -181,9 +183,16 @@ def _init_worker(baseline_dir: str, candidate_dir: str) -> None:
     _worker_pair = load_pair(baseline_dir, candidate_dir)  # once per worker process
 
 
-def _simulate_chunk(rows: list[tuple], source: Source) -> list[tuple]:
+def _simulate_chunk(rows: list[tuple] | CsvChunk, source: Source) -> list[tuple]:
     assert _worker_pair is not None
-    return simulate_rows(_worker_pair, rows, source)
+    return simulate_rows(_worker_pair, _rows(rows, source), source)
+
+
+def _rows(rows: list[tuple] | CsvChunk, source: Source) -> list[tuple]:
+    """A chunk's inputs; a CSV's records are parsed here, in the worker."""
+    if isinstance(rows, CsvChunk):
+        return rows.rows(source.columns, str(Path(source.label)))
+    return rows
 
 
 # --- the runs --------------------------------------------------------------------------
@@ -198,15 +207,17 @@ def simulate_portfolio(portfolio: str | Path, baseline_dir: str | Path,
     ``on_progress`` the number of rows done so far."""
     pair = load_pair(baseline_dir, candidate_dir)
     rows = read_rows(portfolio)
-    first = next(rows, None)
-    types = None
-    if first is not None and first[0] == 0:
-        types, first = first[1], None
-    source = Source("portfolio", str(portfolio), as_of, types)
+    first = next(rows, None)  # a CSV's header (its column types), or JSON Lines' first row
     simulation = _simulation(pair, f"portfolio {portfolio} as of {as_of.isoformat()}",
                              "row", top)
-    inputs = rows if first is None else _prepend(first, rows)
-    _run(pair, inputs, source, simulation, baseline_dir, candidate_dir, workers, on_error,
+    if first is not None and first[0] == 0:
+        rows.close()  # read_rows has checked the header; csv_chunks reads the records
+        columns, chunks = csv_chunks(portfolio, CHUNK_ROWS)
+        source = Source("portfolio", str(portfolio), as_of, first[1], columns)
+    else:
+        source = Source("portfolio", str(portfolio), as_of)
+        chunks = chunked(rows if first is None else _prepend(first, rows))
+    _run(pair, chunks, source, simulation, baseline_dir, candidate_dir, workers, on_error,
          on_progress)
     return simulation
 
@@ -230,7 +241,7 @@ def simulate_audit(db_path: str | Path, baseline_dir: str | Path, candidate_dir:
             f"FROM records WHERE seq IN ({latest}) ORDER BY seq", params)
         simulation = _simulation(pair, f"audit {db_path}", "seq", top)
         source = Source("audit", str(db_path))
-        _run(pair, (tuple(row) for row in cursor), source, simulation, baseline_dir,
+        _run(pair, chunked(tuple(row) for row in cursor), source, simulation, baseline_dir,
              candidate_dir, workers, on_error, on_progress)
     except sqlite3.Error as exc:
         raise CreditRulesError(f"{db_path}: cannot read the audit file ({exc})") from None
@@ -283,12 +294,11 @@ def _simulation(pair: Pair, source: str, ref_name: str, top: int) -> Simulation:
                       ref_name=ref_name, top=top)
 
 
-def _run(pair: Pair, inputs: Iterator, source: Source, simulation: Simulation,
+def _run(pair: Pair, chunks: Iterator, source: Source, simulation: Simulation,
          baseline_dir, candidate_dir, workers: int, on_error, on_progress) -> None:
-    chunks = chunked(inputs)
     if workers <= 1:
-        _add(simulation, (simulate_rows(pair, chunk, source) for chunk in chunks), on_error,
-             on_progress)
+        _add(simulation, (simulate_rows(pair, _rows(chunk, source), source)
+                          for chunk in chunks), on_error, on_progress)
         return
     _add(simulation, map_chunks(chunks, _simulate_chunk, (source,), workers=workers,
                                 initializer=_init_worker,
