@@ -129,20 +129,21 @@ def simulate_rows(pair: Pair, rows: list[tuple], source: Source) -> list[tuple]:
     """Decide a chunk of inputs under both rulesets. Each result is ``("ok", ref,
     customer_id, old, new)`` (old/new as ``decide_side`` gives them) or ``("error", ref,
     customer_id, messages)`` for an input that could not be read."""
-    plugins = installed_plugins() if source.kind == "portfolio" else None
-    inputs = [_input(pair, row, source, plugins) for row in rows]
-    # Each ruleset decides the whole chunk in turn rather than both rulesets each customer:
-    # the same calls, about a fifth less CPU, as one ruleset's code stays in the caches.
-    decided = [item for item in inputs if item[0] == "ok"]
-    olds = [decide_side(pair.baseline, facts, as_of) for _, _, _, facts, as_of in decided]
-    news = [decide_side(pair.candidate, facts, as_of) for _, _, _, facts, as_of in decided]
+    # Each step runs over the whole chunk before the next (read, check, enrich, decide
+    # under the baseline, then under the candidate) rather than every step for one
+    # customer after another: the same calls, about a quarter less CPU, as one step's
+    # code (one ruleset's, when deciding) stays in the CPU's caches.
+    inputs = _inputs(pair, rows, source)
+    decided = [item[3] for item in inputs if item[0] == "ok"]
+    olds = [decide_side(pair.baseline, facts, as_of) for facts, as_of in decided]
+    news = [decide_side(pair.candidate, facts, as_of) for facts, as_of in decided]
     sides = iter(zip(olds, news, strict=True))
     results = []
     for item in inputs:
         if item[0] == "error":
             results.append(item)
             continue
-        _, ref, customer_id, _, _ = item
+        _, ref, customer_id, _ = item
         old, new = next(sides)
         if old[3] is not None or new[3] is not None:
             where = row_where(ref, source.types, source.label) \
@@ -153,26 +154,56 @@ def simulate_rows(pair: Pair, rows: list[tuple], source: Source) -> list[tuple]:
     return results
 
 
-def _input(pair: Pair, row: tuple, source: Source, plugins) -> tuple:
-    """``("ok", ref, customer_id, facts, as_of)`` of one input, ready to decide, or its
+def _inputs(pair: Pair, rows: list[tuple], source: Source) -> list[tuple]:
+    """``("ok", ref, customer_id, (facts, as_of))`` of each input, ready to decide, or its
     ``("error", ref, customer_id, messages)``."""
-    ref = row[0]
-    customer_id = None
-    try:
-        if source.kind == "portfolio":
-            doc = row_document(ref, row[1], source.types, source.label)
-            customer_id = doc.get("id") if isinstance(doc.get("id"), str) else None
-            check_customer(doc, row_where(ref, source.types, source.label))
-            return ("ok", ref, customer_id,
-                    enrich(pair.enrichment, doc, source.as_of, plugins).facts, source.as_of)
-        _, customer_id, as_of_text, input_json = row
-        return ("ok", ref, customer_id, json.loads(input_json),
-                dt.date.fromisoformat(as_of_text))
-    except InputError as exc:
-        return ("error", ref, customer_id, exc.lines())
-    except (ValueError, TypeError) as exc:  # an unreadable recorded input
-        return ("error", ref, customer_id,
-                [f"{source.label}: record {ref}: unreadable input ({exc})"])
+    if source.kind == "audit":
+        return _each([("ok", row[0], row[1], row) for row in rows], source, _recorded_input)
+    types, label, as_of, plugins = source.types, source.label, source.as_of, installed_plugins()
+
+    def read(ref: int, raw: object) -> dict:
+        return row_document(ref, raw, types, label)
+
+    def check(ref: int, doc: dict) -> dict:
+        check_customer(doc, row_where(ref, types, label))
+        return doc
+
+    def enriched(_: int, doc: dict) -> tuple:
+        return enrich(pair.enrichment, doc, as_of, plugins).facts, as_of
+
+    docs = _each([("ok", ref, None, raw) for ref, raw in rows], source, read)
+    docs = [item if item[0] == "error" else (*item[:2], _customer_id(item[3]), item[3])
+            for item in docs]
+    return _each(_each(docs, source, check), source, enriched)
+
+
+def _each(items: list[tuple], source: Source, step: Callable) -> list[tuple]:
+    """``step(ref, value)`` on the value of each ``("ok", ref, customer_id, value)`` item;
+    an item whose step fails becomes its ``("error", ref, customer_id, messages)``."""
+    done = []
+    for item in items:
+        if item[0] == "error":
+            done.append(item)
+            continue
+        _, ref, customer_id, value = item
+        try:
+            done.append(("ok", ref, customer_id, step(ref, value)))
+        except InputError as exc:
+            done.append(("error", ref, customer_id, exc.lines()))
+        except (ValueError, TypeError) as exc:  # an unreadable recorded input
+            done.append(("error", ref, customer_id,
+                         [f"{source.label}: record {ref}: unreadable input ({exc})"]))
+    return done
+
+
+def _customer_id(doc: dict) -> str | None:
+    return doc.get("id") if isinstance(doc.get("id"), str) else None
+
+
+def _recorded_input(_: int, row: tuple) -> tuple:
+    """The facts and the as-of date of a recorded decision, from its audit row."""
+    _, _, as_of_text, input_json = row
+    return json.loads(input_json), dt.date.fromisoformat(as_of_text)
 
 
 _worker_pair: Pair | None = None
