@@ -119,3 +119,18 @@ def test_a_csv_with_bad_rows_gives_the_same_report_in_one_process_and_two(tmp_pa
     assert data["report"]["summary"]["unreadable"] == 2
     assert data["errors"][0] == [f"{path}: row 16: 2 cells where the header has 8 columns"]
     assert data["report"]["summary"]["customers"] == 40
+
+
+def test_an_unreadable_json_lines_row_gives_the_same_report_with_two_workers(tmp_path):
+    # read_rows yields the row's InputError, which is sent to a worker as it is
+    path = tmp_path / "portfolio.jsonl"
+    path.write_bytes(b'{"id": "C1", "country": "DE"}\n' * 3 + b'{"id": "\xff"}\n')
+    reports = []
+    for workers in (1, 2):
+        errors: list = []
+        simulation = simulate_portfolio(path, DEFAULT_RULESET, DEFAULT_RULESET,
+                                        dt.date(2026, 11, 30), workers=workers,
+                                        on_error=errors.append)
+        reports.append((simulation.to_dict(), errors))
+    assert reports[0] == reports[1]
+    assert reports[0][1] and "not valid UTF-8 text" in reports[0][1][0][0]
