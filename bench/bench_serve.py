@@ -126,6 +126,17 @@ def per_request_ms(before: float | None, after: float | None, count: int) -> str
     return "-" if before is None or after is None else f"{(after - before) / count * 1000:.2f}"
 
 
+def run(coroutine):
+    """Run the load generator on uvloop where it is installed (the service's own event
+    loop, from the serve extra): it shares the cores with the service, and on uvloop it
+    costs a third to a half less CPU a request than on asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -146,7 +157,7 @@ def main() -> None:
         try:
             token = (folder / "token").read_text()
             warm = requests_for(token, 200, port)
-            asyncio.run(load(port, warm, 4))  # warm up: imports, caches, first records
+            run(load(port, warm, 4))  # warm up: imports, caches, first records
             answered = len(warm)
             print(f"credit serve on 127.0.0.1, {os.cpu_count()} cores, "
                   f"{args.requests:,} audited decisions per level")
@@ -155,7 +166,7 @@ def main() -> None:
             for clients in levels:
                 requests = requests_for(token, args.requests, port)
                 served, loaded = cpu_seconds(server.pid), time.process_time()
-                elapsed, latencies, statuses = asyncio.run(load(port, requests, clients))
+                elapsed, latencies, statuses = run(load(port, requests, clients))
                 service_cpu = per_request_ms(served, cpu_seconds(server.pid), len(latencies))
                 load_cpu = per_request_ms(loaded, time.process_time(), len(latencies))
                 answered += statuses.get(200, 0)
