@@ -586,3 +586,24 @@ def test_events_with_text_after_the_array_are_a_400(service):
     answer = test_client.post("/v1/events", content=b'[], "x": [1]', headers=headers["erp"])
     assert answer.status_code == 400, answer.text
     assert rows(db, "SELECT seq FROM records WHERE kind = 'event'") == []
+
+
+def test_a_decision_the_rules_cannot_make_is_a_422_naming_the_rule_and_no_record(tmp_path):
+    """Decided on a worker thread, the failure reaches the request through the hand-over
+    to the writer; nothing is appended and the next request is served."""
+    folder = tmp_path / "ruleset"
+    shutil.copytree(ROOT / "rulesets" / "default", folder)
+    derived = folder / "derived.yaml"
+    huge = " * ".join(["floor(1e300)"] * 16)  # about 4,800 digits: JSON cannot hold it
+    derived.write_text(derived.read_text().replace("derived:\n",
+                                                   f"derived:\n  huge:\n    expr: {huge}\n", 1))
+    with client(tmp_path, folder) as (test_client, headers, db):
+        answer = test_client.post(f"/v1/decisions?{AS_OF}", content=customer_json("C-1"),
+                                  headers=headers["erp"])
+        assert answer.status_code == 422
+        assert answer.json() == {
+            "error": "the rules cannot decide this customer",
+            "problems": ["request body: derived huge: its value cannot be written (a whole "
+                         "number past 4,300 digits)"]}
+        assert decisions(db) == []
+        assert test_client.get("/readyz").status_code == 200

@@ -5,6 +5,7 @@ answered with its own (seq, hash) once committed; stopping commits what was queu
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 
 import pytest
 
@@ -127,3 +128,23 @@ def test_two_writers_on_one_file_append_the_same_events_once(tmp_path):
                                      "WHERE kind = 'event'")]
     assert sorted(ids) == sorted(e["id"] for e in events)
     assert verify_file(str(db)).failed_seq is None
+
+
+def test_a_request_cancelled_before_its_commit_is_committed_and_the_writer_goes_on(
+        tmp_path):
+    """A request cancelled by the shutdown's timeout has handed its record over: it is
+    committed, and resolving the cancelled future does not stop the writer."""
+    db = tmp_path / "a.db"
+    writer = GroupWriter(str(db))
+    writer.start()
+    cancelled: Future = Future()
+    assert cancelled.cancel()
+    try:
+        writer.submit([NewRecord("note", canonical_json({"n": 1}))], future=cancelled)
+        after = writer.submit([NewRecord("note", canonical_json({"n": 2}))])
+        assert after.result(timeout=60).appended[0][0] == 2
+        assert writer.alive
+    finally:
+        writer.stop()
+    assert [row["seq"] for row in rows(db, "SELECT seq FROM records WHERE kind = 'note'")] \
+        == [1, 2]

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -27,14 +30,15 @@ from starlette.routing import Route
 from ..audit.checkpoints import CheckpointError, sign_head
 from ..audit.events import event_problems, event_record, has_records
 from ..audit.proofs import prove
-from ..audit.store import AuditError
+from ..audit.store import AuditError, NewRecord
 from ..canonical import json_default
 from ..enrich.customer_documents import InputError, check_customer, parse_json_document
 from ..errors import CreditRulesError, DecisionError
 from ..orders.exposure import customer_exposure
 from ..orders.order_check import check_order_document, checked_order
 from ..paths import SCHEMA_DIR
-from ..service import decide_document, notify_recorded
+from ..ruleset.compiler import CompiledRuleset
+from ..service import Decided, decide_document, notify_recorded
 from .answers import decision_answer, order_check_answer, stored_answer
 from .idempotency import Claim, kept, key_problem, request_digest
 from .openapi import openapi_document
@@ -71,22 +75,28 @@ def json_response(data: object, status: int = 200, headers: dict | None = None) 
 
 
 def _authorize(service: Service, request: Request, roles: tuple[str, ...]) -> Principal:
-    principal = service.tokens.who(request.headers.get("authorization"))
-    client = request.client.host if request.client else "?"
-    what = f"{request.method} {request.url.path} from {client}"
+    authorization = request.headers.get("authorization")
+    principal = service.tokens.who(authorization)
     if principal is None:
-        reason = "no token" if not request.headers.get("authorization") else "unknown token"
-        log.warning("refused (401, %s): %s", reason, what)
+        reason = "no token" if not authorization else "unknown token"
+        log.warning("refused (401, %s): %s", reason, _attempt(request))
         service.metrics.refused.labels("401").inc()
         raise Refusal(401, "a valid bearer token is required",
                       headers={"WWW-Authenticate": 'Bearer realm="credit"'})
     if not principal.roles & set(roles):
         log.warning("refused (403, token %s has no %s role): %s", principal.name,
-                    " or ".join(roles), what)
+                    " or ".join(roles), _attempt(request))
         service.metrics.refused.labels("403").inc()
         raise Refusal(403, f"token {principal.name} may not do this (it needs the "
                            f"{' or '.join(roles)} role)")
     return principal
+
+
+def _attempt(request: Request) -> str:
+    """A refused request as the log names it (built only for a refusal: the URL costs
+    more than the token check)."""
+    client = request.client.host if request.client else "?"
+    return f"{request.method} {request.url.path} from {client}"
 
 
 def _route(service: Service, path: str, methods: list[str], roles: tuple[str, ...],
@@ -181,21 +191,17 @@ async def post_decision(service: Service, request: Request, principal: Principal
     except InputError as exc:
         raise schema_refusal(exc, "customer document") from None
     ruleset = service.rulesets.current
-
-    def decide():
-        decided = decide_document(ruleset, document, as_of, service.plugins)
-        record, _ = decided.record(service.salt)
-        return decided, record, decided.to_dict(written=True)
-
+    deciding = Deciding(Future())
+    service.pool.submit(_decide_and_hand_over, service, ruleset, document, as_of, claim,
+                        deciding)
     try:
-        decided, record, data = await service.in_pool(decide)
+        written = await _written(service, deciding.answered, claim)
     except DecisionError as exc:
         raise Refusal(422, "the rules cannot decide this customer", [f"{WHERE}: {exc}"]) \
             from None
-    written = await _written(service, service.writer.submit(
-        [record], rulesets=(ruleset,), claim=claim), claim)
     if isinstance(written, Response):
         return written
+    decided, record, data = deciding.decided, deciding.record, deciding.data
     seq, digest = written.appended[0]
     service.metrics.decisions.labels(decided.decision.outcome or "none").inc()
     if service.listening:
@@ -204,6 +210,36 @@ async def post_decision(service: Service, request: Request, principal: Principal
             log.warning("%s", warning)
     return json_response(decision_answer(seq, digest, ruleset.hash, data),
                          headers={RULESET_HEADER: ruleset.hash})
+
+
+@dataclass
+class Deciding:
+    """A decision on its way: made on a worker thread, then appended by the writer,
+    which resolves ``answered`` (with the writer's ``Written``, or what deciding raised)."""
+
+    answered: Future
+    decided: Decided | None = None
+    record: NewRecord | None = None
+    data: dict | None = None
+
+
+def _decide_and_hand_over(service: Service, ruleset: CompiledRuleset, document: dict,
+                          as_of: dt.date, claim: Claim | None, deciding: Deciding) -> None:
+    """On a worker thread: decide, then hand the record to the writer straight away. The
+    event loop wakes once for the request, when its record is committed, not also in
+    between to pass the record on: about 75 us of CPU less a decision (measured on the
+    service without HTTP, 16 requests at a time: 565 -> 490 us)."""
+    try:
+        decided = deciding.decided = decide_document(ruleset, document, as_of,
+                                                     service.plugins)
+        deciding.record, _ = decided.record(service.salt)
+        deciding.data = decided.to_dict(written=True)
+    except BaseException as exc:  # the request raises it, as if it had decided itself
+        if not deciding.answered.cancelled():
+            deciding.answered.set_exception(exc)
+        return
+    service.writer.submit([deciding.record], rulesets=(ruleset,), claim=claim,
+                          future=deciding.answered)
 
 
 async def post_order_check(service: Service, request: Request, principal: Principal

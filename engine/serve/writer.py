@@ -15,7 +15,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 
 from ..audit.events import known_event_ids
@@ -56,6 +56,20 @@ class _Pending:
 _STOP = object()
 
 
+def _settle(future: Future, result: Written | None = None, *,
+            error: BaseException | None = None) -> None:
+    """Resolve a request's future, unless the request was cancelled meanwhile (a
+    shutdown's timeout): its records are committed all the same, and the writer must not
+    stop over an answer no one waits for (``set_result`` raises on a cancelled future)."""
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+    except InvalidStateError:
+        pass
+
+
 class GroupWriter:
     """The thread that appends to the audit file at ``path``; ``start`` it, ``submit``
     records, ``stop`` it (it commits everything submitted before it stops)."""
@@ -86,13 +100,14 @@ class GroupWriter:
             raise self._error
 
     def submit(self, records: list[NewRecord], *, rulesets: tuple = (),
-               claim: Claim | None = None, event_ids: list[str] | None = None) -> Future:
-        """Queue records (of one request) for the next group; the future gives Written.
-        ``rulesets`` are stored first; ``event_ids`` (one per record) drop events already
-        in the log."""
-        future: Future = Future()
+               claim: Claim | None = None, event_ids: list[str] | None = None,
+               future: Future | None = None) -> Future:
+        """Queue records (of one request) for the next group; the future (``future``
+        when given, else a new one) gives Written. ``rulesets`` are stored first;
+        ``event_ids`` (one per record) drop events already in the log."""
+        future = Future() if future is None else future
         if not self.alive:
-            future.set_exception(WriterStopped("the audit writer is not running"))
+            _settle(future, error=WriterStopped("the audit writer is not running"))
             return future
         self._queue.put(_Pending(records, tuple(rulesets), claim, event_ids, future))
         return future
@@ -141,13 +156,13 @@ class GroupWriter:
         except Exception:
             if len(group) == 1:
                 log.exception("audit append failed")
-                group[0].future.set_exception(RuntimeError("the audit append failed"))
+                _settle(group[0].future, error=RuntimeError("the audit append failed"))
                 return
             for pending in group:  # one request's failure must not fail the others
                 self._commit_group(store, [pending])
             return
         for pending, written in zip(group, results, strict=True):
-            pending.future.set_result(written)
+            _settle(pending.future, written)
 
     def _commit(self, store: AuditStore, group: list[_Pending]) -> list[Written]:
         stored: set[str] = set()
