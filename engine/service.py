@@ -38,11 +38,12 @@ class Decided:
     enriched: dict = field(default_factory=dict)  # name -> {"value", "plugin"}
     plugins: list[dict] = field(default_factory=list)  # [{"name", "version"}]
 
-    def to_dict(self, *, written: bool = False) -> dict:
+    def to_dict(self, *, written: NewRecord | None = None) -> dict:
         """The decision as ``credit decide --json`` shows it, with the challenger's view.
-        ``written``: its record was made (``record``), which proved every value writable."""
+        ``written``: its record (``record``), which proved every value writable and
+        holds its id."""
         with _writing(self.decision):
-            data = self.decision.to_dict()
+            data = self.decision.to_dict(written.decision_id if written else None)
             if not written:
                 canonical_json(data["trace"])  # what cannot be written fails here, named
         view = challenger_view(self.decision.ruleset, self.challenger)
@@ -73,7 +74,8 @@ class Decided:
                 return record, line
         with _writing(self.decision):
             if with_trace:
-                line = compact_json(self.decision.to_dict())
+                line = compact_json(self.decision.to_dict(
+                    record.decision_id if record else None))
             else:
                 line = compact_json(self.decision.summary())
         return record, line

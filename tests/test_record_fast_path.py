@@ -167,3 +167,12 @@ def test_leaving_out_the_header_values_agrees_with_elide(rulesets):
                         head["challenger"] = challenger
                     expected = compact_json(elide(head, columns))[:-1]
                     assert stored_head(as_of, summary, challenger, columns) == expected
+
+
+@pytest.mark.parametrize("name", CUSTOMERS)
+def test_the_answer_given_its_records_id_is_the_answer_that_derives_it(rulesets, name):
+    decided = decide_facts(rulesets["challenged"], CUSTOMERS[name], AS_OF)
+    record, _ = decided.record(SALT)
+    assert decided.to_dict(written=record) == decided.to_dict()
+    _, line = decided.results_line(SALT, with_trace=True)
+    assert line == compact_json(decided.decision.to_dict())

@@ -78,9 +78,10 @@ class Decision:
                 f'"ruleset":"{self.ruleset.hash}"}}')
         return "d-" + sha256_hex_text(text)[:32]
 
-    def to_dict(self) -> dict:
-        """The decision as JSON-ready data (amounts as decimal text)."""
-        data = self.summary()
+    def to_dict(self, decision_id: str | None = None) -> dict:
+        """The decision as JSON-ready data (amounts as decimal text). ``decision_id``: the
+        id when the caller has it already (its record's), which saves deriving it again."""
+        data = self.summary(decision_id)
         data["trace"] = [_trace_entry(entry) for entry in self.trace]
         data["engine_version"] = data.pop("engine_version")  # keep the documented order
         return data

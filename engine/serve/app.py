@@ -233,7 +233,7 @@ def _decide_and_hand_over(service: Service, ruleset: CompiledRuleset, document: 
         decided = deciding.decided = decide_document(ruleset, document, as_of,
                                                      service.plugins)
         deciding.record, _ = decided.record(service.salt)
-        deciding.data = decided.to_dict(written=True)
+        deciding.data = decided.to_dict(written=deciding.record)
     except BaseException as exc:  # the request raises it, as if it had decided itself
         if not deciding.answered.cancelled():
             deciding.answered.set_exception(exc)
