@@ -108,7 +108,8 @@ def round_half_up(value: float | int | Decimal, places: int) -> int | float | De
 
 
 def round_step(value: float | int | Decimal, step: Decimal, rounding: str):
-    """``value`` rounded to a multiple of ``step`` in the given decimal rounding mode."""
+    """``value`` rounded to a multiple of ``step`` in the given decimal rounding mode
+    (round_down: ROUND_FLOOR, round_up: ROUND_CEILING)."""
     if value.__class__ is Decimal:  # an amount, the usual case: what the lines below do
         return _WIDE.multiply(_WIDE.divide(value, step).to_integral_value(
             rounding=rounding), step)
@@ -117,16 +118,6 @@ def round_step(value: float | int | Decimal, step: Decimal, rounding: str):
     exact = _WIDE.multiply(_WIDE.divide(money(value), step).to_integral_value(
         rounding=rounding), step)
     return exact if isinstance(value, Decimal) else float(exact)
-
-
-def round_down(value, step: Decimal):
-    """``value`` rounded down to a multiple of ``step``."""
-    return round_step(value, step, ROUND_FLOOR)
-
-
-def round_up(value, step: Decimal):
-    """``value`` rounded up to a multiple of ``step``."""
-    return round_step(value, step, ROUND_CEILING)
 
 
 def days_between(earlier: dt.date, later: dt.date) -> int:
@@ -194,8 +185,9 @@ def top_reasons(ranks: tuple, count: int, reasons: tuple) -> list[str]:
     points, most points lost first (then by scorecard position), and ``ranks`` each
     characteristic's loss as its place in that order (``len(reasons)``: no points lost)."""
     found: list[str] = []
+    losing = len(reasons)
     for rank in sorted(ranks):
-        if rank >= len(reasons) or len(found) >= count:
+        if rank >= losing or len(found) >= count:
             break
         reason = reasons[rank]
         if reason not in found:
@@ -221,7 +213,7 @@ def round_money(value, rounding: tuple[Decimal, str]) -> Decimal:
 # this module. The leading underscore keeps them apart from the local names made from facts.
 HELPERS: dict[str, object] = {
     "_money": money, "_floor": floor, "_ceil": ceil, "_round": round_half_up,
-    "_round_down": round_down, "_round_up": round_up, "_days_between": days_between,
+    "_round_step": round_step, "_days_between": days_between,
     "_years_between": years_between, "_conflict": table_conflict, "_aggregate": aggregate,
     "_no_band": no_band, "_top_reasons": top_reasons, "_ZERO": ZERO,
     "_round_money": round_money, "_exact": exact, "_float": to_float, "_mod": exact_mod,
