@@ -232,6 +232,42 @@ def test_reason_codes_are_the_biggest_losses(tmp_path, employees, overdue, count
     assert decision.to_dict()["grading"]["reasons"] == expected
 
 
+def test_reason_codes_agree_with_sorting_every_loss(tmp_path):
+    """Reasons are ranked when compiling (runtime.top_reasons): for every combination of
+    bins they are what sorting (points lost, position, reason) at decision time gives,
+    with a reason shared by two characteristics and bins of one characteristic giving
+    different reasons for the same loss."""
+    shared = char("c5", "operating.market_share", [
+        {"range": "(..0.2)", "points": 10, "reason": "R1"},
+        {"range": "[0.2..0.5)", "points": 10, "reason": "R5"},
+        {"range": "[0.5..)", "points": 20}], reason="R1")
+    characteristics = [*four_characteristics(), shared]
+    best = {"c1": 20, "c2": 20, "c3": 20, "c4": 20, "c5": 20}
+    reasons = {c["id"]: c["reason"] for c in characteristics}
+    for count in (0, 2, 9):
+        rs = graded(tmp_path / str(count), characteristics, BANDS_80, reason_count=count)
+        for employees in (1, 2, 3):
+            for overdue in (0, 1):
+                for share in (0.1, 0.2, 0.5, None):
+                    decision = run(rs, {"operating.employees": employees,
+                                        "credit_history.overdue_count_12m": overdue,
+                                        "operating.market_share": share})
+                    lost = []
+                    for position, c in enumerate(characteristics):
+                        _, points = scored(decision, c["id"])
+                        reason = reasons[c["id"]]
+                        if c["id"] == "c5" and share is not None and 0.2 <= share < 0.5:
+                            reason = "R5"
+                        lost.append((points - best[c["id"]], position, reason))
+                    expected: list[str] = []
+                    for loss, _, reason in sorted(lost):
+                        if loss >= 0 or len(expected) >= count:
+                            break
+                        if reason not in expected:
+                            expected.append(reason)
+                    assert decision.grading_reasons == expected, (employees, overdue, share)
+
+
 def test_reason_code_of_the_bin_that_matched(tmp_path):
     decision = run(graded(tmp_path, [RISK]), {"industry.risk_class": "odd"})
     assert decision.grading_reasons == ["UNUSUAL_RISK_CLASS"]

@@ -87,11 +87,13 @@ def _decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
                             f"{override.get('reason')}", "overrides"))
             severity = max(severity, 1)
             v["admission_outcome"] = OUTCOMES[severity]
-    v["overrides_applied"] = sum(1 for _, applied, _, _ in judged if applied)
+    # (Most customers come with no override: no generator or list to build for them.)
+    v["overrides_applied"] = sum(1 for _, applied, _, _ in judged if applied) if judged else 0
     required_level = ruleset.approval(v, record)
     return Decision(ruleset, facts, as_of, severity, reasons, score, band_grade, grade,
                     adjustments, grading_reasons, policy, required_level, trace,
-                    [outcome_entry(o, applied, why) for o, applied, why, _ in judged])
+                    [outcome_entry(o, applied, why) for o, applied, why, _ in judged]
+                    if judged else [])
 
 
 def _judge_overrides(ruleset: CompiledRuleset, proposed: list, as_of: dt.date,

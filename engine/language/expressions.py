@@ -22,7 +22,7 @@ import datetime as dt
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from ..errors import ExpressionError
 from . import temporal
@@ -728,7 +728,7 @@ class _Writer:
         return code, (NUMBER if typ == INTEGER and places else typ), \
             nullable or _may_be_infinite(args)
 
-    def call_round_down(self, node, args, fn="_round_down"):
+    def call_round_down(self, node, args, mode=ROUND_FLOOR):
         self.numeric_args(node, args, 2)
         step = node.args[1]
         if not (isinstance(step, ast.Constant) and not isinstance(step.value, bool) and
@@ -736,13 +736,13 @@ class _Writer:
             raise self.fail(step, f"{node.func.id}() needs a positive number as its step")
         step_code = self.ctx.constant(Decimal(repr(step.value)))
         args = self.decimal_args(args, exact=True)
-        code, nullable = self.null_guarded(args[:1],
-                                           lambda xs: f"{fn}({xs[0]}, {step_code})")
+        code, nullable = self.null_guarded(
+            args[:1], lambda xs: f"_round_step({xs[0]}, {step_code}, {mode!r})")
         return code, (args[0][1] if args[0][1] in (MONEY, EXACT) else NUMBER), \
             nullable or _may_be_infinite(args)
 
     def call_round_up(self, node, args):
-        return self.call_round_down(node, args, "_round_up")
+        return self.call_round_down(node, args, ROUND_CEILING)
 
     def call_coalesce(self, node, args):
         self.arity(node, args, 2, 100)

@@ -74,6 +74,8 @@ def exact_mod(value: int | Decimal, divisor: int | Decimal) -> int | Decimal:
 
 # Wide enough for any amount or ratio a decision meets, so rounding never runs out of digits.
 _WIDE = Context(prec=400, Emax=MAX_EMAX, Emin=MIN_EMIN)
+# 10**-places for the places round() accepts (0 to 10), made once.
+_QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(11))
 
 
 def _finite(value) -> bool:
@@ -98,7 +100,7 @@ def round_half_up(value: float | int | Decimal, places: int) -> int | float | De
     """Round half away from zero (as analysts expect), not Python's half to even."""
     if not _finite(value):
         return None
-    quantum = Decimal(1).scaleb(-places)
+    quantum = _QUANTA[places] if 0 <= places < len(_QUANTA) else Decimal(1).scaleb(-places)
     exact = money(value).quantize(quantum, rounding=ROUND_HALF_UP, context=_WIDE)
     if isinstance(value, Decimal):
         return exact
@@ -106,22 +108,16 @@ def round_half_up(value: float | int | Decimal, places: int) -> int | float | De
 
 
 def round_step(value: float | int | Decimal, step: Decimal, rounding: str):
-    """``value`` rounded to a multiple of ``step`` in the given decimal rounding mode."""
+    """``value`` rounded to a multiple of ``step`` in the given decimal rounding mode
+    (round_down: ROUND_FLOOR, round_up: ROUND_CEILING)."""
+    if value.__class__ is Decimal:  # an amount, the usual case: what the lines below do
+        return _WIDE.multiply(_WIDE.divide(value, step).to_integral_value(
+            rounding=rounding), step)
     if not _finite(value):
         return None
     exact = _WIDE.multiply(_WIDE.divide(money(value), step).to_integral_value(
         rounding=rounding), step)
     return exact if isinstance(value, Decimal) else float(exact)
-
-
-def round_down(value, step: Decimal):
-    """``value`` rounded down to a multiple of ``step``."""
-    return round_step(value, step, ROUND_FLOOR)
-
-
-def round_up(value, step: Decimal):
-    """``value`` rounded up to a multiple of ``step``."""
-    return round_step(value, step, ROUND_CEILING)
 
 
 def days_between(earlier: dt.date, later: dt.date) -> int:
@@ -133,10 +129,8 @@ def years_between(earlier: dt.date, later: dt.date) -> int:
     """Whole years from ``earlier`` to ``later`` (negative when later is before)."""
     if later < earlier:
         return -years_between(later, earlier)
-    years = later.year - earlier.year
-    if (later.month, later.day) < (earlier.month, earlier.day):
-        years -= 1
-    return years
+    # One year less when the anniversary is still to come (a bool counts as 0 or 1).
+    return later.year - earlier.year - ((later.month, later.day) < (earlier.month, earlier.day))
 
 
 def table_conflict(table_id: str, hit_policy: str, first: str, second: str):
@@ -184,17 +178,21 @@ def no_band(score) -> None:
     raise DecisionError(f"score {score} falls in no grade band")
 
 
-def top_reasons(lost: tuple, count: int) -> list[str]:
+def top_reasons(ranks: tuple, count: int, reasons: tuple) -> list[str]:
     """Reason codes of the characteristics that lost the most points against their best
-    bin (ties in scorecard order), without repeats. ``lost`` holds (points lost, negated;
-    scorecard position; reason code)."""
-    reasons: list[str] = []
-    for negative_points, _, reason in sorted(lost):
-        if negative_points >= 0 or len(reasons) >= count:
+    bin (ties in scorecard order), without repeats. Every loss a scorecard can give is
+    known when it is compiled: ``reasons`` holds the reason codes of those that lose
+    points, most points lost first (then by scorecard position), and ``ranks`` each
+    characteristic's loss as its place in that order (``len(reasons)``: no points lost)."""
+    found: list[str] = []
+    losing = len(reasons)
+    for rank in sorted(ranks):
+        if rank >= losing or len(found) >= count:
             break
-        if reason not in reasons:
-            reasons.append(reason)
-    return reasons
+        reason = reasons[rank]
+        if reason not in found:
+            found.append(reason)
+    return found
 
 
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN,
@@ -205,7 +203,9 @@ ZERO = Decimal(0)
 def round_money(value, rounding: tuple[Decimal, str]) -> Decimal:
     """An amount rounded as the ruleset says: (quantum, decimal rounding mode)."""
     quantum, mode = rounding
-    rounded = money(value).quantize(quantum, rounding=mode)
+    if value.__class__ is not Decimal:  # (money gives a Decimal as it is)
+        value = money(value)
+    rounded = value.quantize(quantum, rounding=mode)
     return rounded.copy_abs() if rounded.is_zero() else rounded  # never "-0.00"
 
 
@@ -213,7 +213,7 @@ def round_money(value, rounding: tuple[Decimal, str]) -> Decimal:
 # this module. The leading underscore keeps them apart from the local names made from facts.
 HELPERS: dict[str, object] = {
     "_money": money, "_floor": floor, "_ceil": ceil, "_round": round_half_up,
-    "_round_down": round_down, "_round_up": round_up, "_days_between": days_between,
+    "_round_step": round_step, "_days_between": days_between,
     "_years_between": years_between, "_conflict": table_conflict, "_aggregate": aggregate,
     "_no_band": no_band, "_top_reasons": top_reasons, "_ZERO": ZERO,
     "_round_money": round_money, "_exact": exact, "_float": to_float, "_mod": exact_mod,

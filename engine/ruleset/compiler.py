@@ -336,11 +336,20 @@ def _schema_type(schema: Mapping, parts: list[str]) -> set[str] | str | None:
 
 def _extract_source(fact_types: Mapping[str, str]) -> str:
     """``extract(doc, as_of)``: the values dict of every declared fact, typed. Nested
-    objects are looked up once each; the dict is built in one display."""
+    objects are looked up once each; the dict is built in one display.
+
+    A missing fact (None) and a value of the plain class its type expects skip the
+    helpers: ``_typed``, ``_money`` and ``_date`` give such a value back unchanged (or
+    read a date's text, as ``_date`` does), so calling them would only cost time. Any
+    other value goes through the helper, which converts it or raises as it did. Every
+    helper that may raise is called where it always was (an amount attribute's check
+    before the display, the rest inside it, in name order), so that a document with
+    several bad values fails on the same one."""
     lines = ["def extract(doc, as_of):"]
     entries = ["'as_of': as_of"]
     groups: dict[tuple[str, ...], str] = {(): "doc"}
     for name in sorted(fact_types):
+        typ = fact_types[name]
         parts = tuple(name.split("."))
         for depth in range(1, len(parts)):
             prefix = parts[:depth]
@@ -351,26 +360,43 @@ def _extract_source(fact_types: Mapping[str, str]) -> str:
                 lines.append(f"    if {local}.__class__ is not dict: {local} = _EMPTY")
                 groups[prefix] = local
         raw = f"{groups[parts[:-1]]}.get({parts[-1]!r})"
-        convert = _CONVERT.get(fact_types[name], "{}")
-        if fact_types[name] in temporal.TEMPORAL - {DATE}:  # ISO text, read and checked
-            convert = f"_temporal({{}}, {fact_types[name]!r}, {name!r})"
-        elif parts[0] == "attributes":  # free-form: check the type at decision time
-            raw = f"_typed({raw}, {fact_types[name]!r}, {name!r})"
-        if fact_types[name] == MONEY:
+        free = parts[0] == "attributes"  # free-form: check the type at decision time
+        if typ in temporal.TEMPORAL - {DATE}:  # ISO text, read and checked (attributes too)
+            entries.append(f"{name!r}: _temporal({raw}, {typ!r}, {name!r})")
+            continue
+        if not free and typ not in (MONEY, DATE):
+            entries.append(f"{name!r}: {raw}")  # taken as the document has it
+            continue
+        local = "m_" + "__".join(parts)
+        lines.append(f"    {local} = {raw}")
+        checked = local
+        if free:
+            plain = _PLAIN_CLASS.get(typ)
+            fits = f"{local} is None" + (f" or {local}.__class__ is {plain}" if plain else "")
+            if typ == MONEY:
+                lines.append(f"    if not ({fits}): {local} = _typed({local}, {typ!r}, "
+                             f"{name!r})")
+            else:
+                checked = f"_typed({local}, {typ!r}, {name!r})"
+                entries.append(f"{name!r}: {local} if {fits} else {checked}" if typ != DATE
+                               else f"{name!r}: None if {local} is None else _date({checked})")
+                continue
+        if typ == MONEY:
             # Amounts stay exact: a whole amount stays an int (cheap to divide and compare,
             # and exact), any other becomes a Decimal of the number as written.
-            local = "m_" + "__".join(parts)
-            lines.append(f"    {local} = {raw}")
-            entries.append(f"{name!r}: {local} if {local}.__class__ is int else "
-                           f"_money({local})")
+            entries.append(f"{name!r}: {local} if {local} is None or {local}.__class__ is "
+                           f"int else _money({local})")
         else:
-            entries.append(f"{name!r}: {convert.format(raw)}")
+            entries.append(f"{name!r}: None if {local} is None else _fromisoformat({local}) "
+                           f"if {local}.__class__ is str else _date({local})")
     lines.append("    return {" + ",\n            ".join(entries) + "}")
     return "\n".join(lines) + "\n"
 
 
-_CONVERT = {MONEY: "_money({})", DATE: "_date({})", NUMBER: "{}", INTEGER: "{}",
-            STRING: "{}", BOOLEAN: "{}", LIST: "{}"}
+# The class whose values always fit a declared type (value_types.fits): such a value of a
+# free-form attribute needs no check. A bool is not an int here (its class is bool).
+_PLAIN_CLASS = {MONEY: "int", NUMBER: "int", INTEGER: "int", STRING: "str",
+                BOOLEAN: "bool"}
 
 
 def _date(value):
@@ -394,4 +420,5 @@ def _temporal(value, typ: str, name: str):
         raise DecisionError(str(exc)) from None
 
 
-_EXTRACT_HELPERS = {"_EMPTY": {}, "_date": _date, "_typed": _typed, "_temporal": _temporal}
+_EXTRACT_HELPERS = {"_EMPTY": {}, "_date": _date, "_fromisoformat": dt.date.fromisoformat,
+                    "_typed": _typed, "_temporal": _temporal}

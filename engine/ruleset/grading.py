@@ -73,6 +73,7 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
     total = "total" if scale else "score"
     fb.line(f"{total} = {_scaled(base, scale)!r}")
     characteristics, lost_terms = [], []
+    losses: list[tuple[int, tuple]] = []  # (line in fb.body, (points lost, position, reason))
     low = high = base
     seen: set[str] = set()
     for c_index, char in enumerate(card["characteristics"]):
@@ -80,7 +81,7 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
         if char["id"] in seen:
             rep.error((*path, "id"), f"characteristic id '{char['id']}' is used twice")
         seen.add(char["id"])
-        compiled = _characteristic(char, path, scope, fb, rep, scale, total)
+        compiled = _characteristic(char, path, scope, fb, rep, scale, total, losses)
         if compiled is None:
             continue
         characteristic, lost_local = compiled
@@ -90,8 +91,14 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
         low += min(points) if has_else else min(0, *points)
         high += max(points)
         lost_terms.append(lost_local)
+    # Every loss a bin can give is known now: each bin's line ends with the loss's rank in
+    # the order reasons are given in, so that a decision sorts whole numbers.
+    ranked = sorted({loss for _, loss in losses if loss[0] < 0})
+    rank = {loss: index for index, loss in enumerate(ranked)}
+    for line, loss in losses:
+        fb.body[line] += str(rank.get(loss, len(ranked)))
     fb.line(f"reasons = _top_reasons(({', '.join(lost_terms)},), "
-            f"{card.get('reason_count', 3)!r})")
+            f"{card.get('reason_count', 3)!r}, {ctx.constant(tuple(r for *_, r in ranked))})")
     bands = _bands(spec["bands"], grades, (low, high), fb, rep, scale)
     adjustments = _adjustments(spec.get("adjustments", []), grades, scope, fb, rep)
     if len(rep.problems) > before or bands is None or adjustments is None:
@@ -102,7 +109,7 @@ def compile_grading(spec: Mapping, grades: Sequence[str], scope: Mapping[str, Sy
 
 
 def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: Reporter,
-                    scale: int, total: str):
+                    scale: int, total: str, losses: list):
     ctx = fb.ctx
     compiled = rep.expression((*path, "input"), char["input"], scope, ctx)
     if compiled is None:
@@ -165,12 +172,13 @@ def _characteristic(char: Mapping, path: Path, scope, fb: FunctionBuilder, rep: 
 
     def assign(bin_: Bin | None, reason: str) -> None:
         # The trace result and the reason-code entry of each bin are constants, so a
-        # decision allocates nothing for them.
+        # decision allocates nothing for them. The line is ended with the loss's rank once
+        # every characteristic is compiled (compile_grading).
         points = bin_.points if bin_ else 0
         result = ctx.constant({"bin": bin_.id if bin_ else None, "points": points})
-        lost = ctx.constant((_scaled(points - best, scale), position, reason))
         fb.line(f"{points_local} = {_scaled(points, scale)!r}; {result_local} = {result}; "
-                f"{lost_local} = {lost}")
+                f"{lost_local} = ")
+        losses.append((len(fb.body) - 1, (_scaled(points - best, scale), position, reason)))
 
     none_case = missing or other
     fb.line(f"if {value} is None:")
