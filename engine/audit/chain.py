@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
+import orjson
+
 from ..canonical import canonical_json, sha256_hex_text
 from .body_codec import ELIDED, FORMAT_2, dictionary_digest
 
@@ -199,7 +201,8 @@ def _combine(parts: list[VerifyReport]) -> VerifyReport:
 def verify_range(conn: sqlite3.Connection, first: int, last: int,
                  on_progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Check records ``first``..``last``: consecutive numbers, each linked to the one
-    before (for ``first``, to the stored record before it), bodies and fields unchanged."""
+    before (for ``first``, to the stored record before it), bodies and fields unchanged,
+    header columns what the bodies say."""
     if first > last:
         return VerifyReport(0)
     prev_hash = genesis(conn)
@@ -209,71 +212,91 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int,
             return VerifyReport(0, first - 1, f"record {first - 1} is missing (records were "
                                 "removed or renumbered)")
         prev_hash = row[0]
-    # Columns in _HEADER_KEYS order (seq last), then body and hash.
-    sql = (f"SELECT {', '.join(_HEADER_KEYS)}, body, hash FROM records "
+    # One pass: the header columns in _HEADER_KEYS order (seq last), the record hash, the
+    # body, and the first header column the body contradicts (a second pass over the
+    # bodies read the whole file twice).
+    sql = (f"SELECT {', '.join(_HEADER_KEYS)}, hash, body, {_WRONG_COLUMN} FROM records "
            "WHERE seq >= ? AND seq <= ? ORDER BY seq")
-    expected_seq, checked = first, 0
-    sha256 = hashlib.sha256
-    prev_index, body_sha_index = _HEADER_KEYS.index("prev_hash"), \
-        _HEADER_KEYS.index("body_sha256")
-    kind_index = _HEADER_KEYS.index("kind")
-    width = len(_HEADER_KEYS)
+    keys, width = _HEADER_KEYS, len(_HEADER_KEYS)
+    seq_index, prev_index = width - 1, _HEADER_KEYS.index("prev_hash")
+    body_sha_index, kind_index = _HEADER_KEYS.index("body_sha256"), _HEADER_KEYS.index("kind")
+    sha256, dumps, encode_error = hashlib.sha256, orjson.dumps, orjson.JSONEncodeError
+    fields = dict.fromkeys(keys)  # refilled for each record (cheaper than a new dict)
+    report_at = first + 9_999 if on_progress is not None else None
+    expected_seq, contradicted = first, None
     for row in conn.execute(sql, (first, last)):
-        seq, body, digest = row[width - 1], row[width], row[width + 1]
+        seq, digest, body = row[seq_index], row[width], row[width + 1]
         if seq != expected_seq:
-            return VerifyReport(checked, expected_seq, f"record {expected_seq} is missing: "
-                                f"record {seq} follows record {expected_seq - 1} (records "
-                                "were removed or renumbered)")
+            return VerifyReport(expected_seq - first, expected_seq,
+                                f"record {expected_seq} is missing: record {seq} follows "
+                                f"record {expected_seq - 1} (records were removed or "
+                                "renumbered)")
         if row[prev_index] != prev_hash:
             if seq == 1:
-                return VerifyReport(checked, seq, "its previous-record hash does not match "
-                                    "the trail's meta table (meta was changed, or records "
-                                    "were put before it)")
-            return VerifyReport(checked, seq, "its previous-record hash does not match "
+                return VerifyReport(seq - first, seq, "its previous-record hash does not "
+                                    "match the trail's meta table (meta was changed, or "
+                                    "records were put before it)")
+            return VerifyReport(seq - first, seq, "its previous-record hash does not match "
                                 f"record {seq - 1} (records were removed, inserted or "
                                 "reordered before it)")
         cls = body.__class__
         if cls is str:
-            body = body.encode("utf-8")
+            body = body.encode()
         elif cls is not bytes or body[:1] != FORMAT_2_MARK or row[kind_index] != "decision":
-            return VerifyReport(checked, seq, "its body is in no format credit-rules writes "
-                                "for its kind")
+            return VerifyReport(seq - first, seq, "its body is in no format credit-rules "
+                                "writes for its kind")
         if sha256(body).hexdigest() != row[body_sha_index]:
-            return VerifyReport(checked, seq, "its body was changed (the body's SHA-256 "
+            return VerifyReport(seq - first, seq, "its body was changed (the body's SHA-256 "
                                 "does not match)")
-        try:
-            actual = sha256(_header_json(row[:width]).encode("utf-8")).hexdigest()
-        except TypeError as exc:
-            return VerifyReport(checked, seq, f"a field has the wrong type ({exc})")
-        if actual != digest:
-            return VerifyReport(checked, seq, "its fields were changed (the record hash "
-                                "does not match)")
+        # The header's canonical JSON, fast (a record costs half as much): for text,
+        # integers and null, orjson writes the very text _header_json writes (the same
+        # escapes, tests/test_audit_verify_fast.py), and it refuses bytes. A float is sent
+        # the slow way, as a refused value is: orjson writes an infinite one as null.
+        if float in map(type, row):
+            text = None
+        else:
+            fields.update(zip(keys, row, strict=False))  # the row goes on past the header
+            try:
+                text = dumps(fields)
+            except encode_error:
+                text = None
+        if text is None or sha256(text).hexdigest() != digest:
+            try:
+                actual = sha256(_header_json(row[:width]).encode()).hexdigest()
+            except TypeError as exc:
+                return VerifyReport(seq - first, seq, f"a field has the wrong type ({exc})")
+            if actual != digest:
+                return VerifyReport(seq - first, seq, "its fields were changed (the record "
+                                    "hash does not match)")
+        if row[width + 2] is not None and contradicted is None:
+            contradicted = seq, row[width + 2]
         prev_hash = digest
         expected_seq += 1
-        checked += 1
-        if on_progress is not None and not checked % 10_000:
-            on_progress(checked)
+        if seq == report_at:
+            on_progress(seq - first + 1)
+            report_at += 10_000
     if expected_seq <= last:
-        return VerifyReport(checked, expected_seq, f"record {expected_seq} is missing "
-                            "(records were removed)")
-    wrong = header_mismatch(conn, first, last)
-    if wrong is not None:
-        seq, column = wrong
+        return VerifyReport(expected_seq - first, expected_seq, f"record {expected_seq} is "
+                            "missing (records were removed)")
+    if contradicted is not None:
+        seq, column = contradicted
         if column == "body":
             return VerifyReport(seq - first, seq, "its body is not JSON (the record was "
                                 "rewritten and the chain recomputed)")
         return VerifyReport(seq - first, seq, f"its {column} column is not what its body says "
                             "(the header was changed and the chain recomputed)")
-    return VerifyReport(checked, head=(last, prev_hash))
+    return VerifyReport(expected_seq - first, head=(last, prev_hash))
 
 
 # Where the body says what each header column of a record kind holds (a JSON path; an
 # override's customer is the one its 'added' event names). A listed column a kind's body
 # says nothing of must be empty: audit list and stats read these columns, not the bodies.
+# (An override whose body is not JSON is passed over, not read: that would stop the query.)
 _OVERRIDE_CUSTOMER = ("(SELECT a.customer_id FROM records a WHERE a.kind = 'override' AND "
+                      "CASE WHEN json_valid(a.body) THEN "
                       "json_extract(a.body, '$.event') = 'added' AND "
                       "json_extract(a.body, '$.id') = json_extract(records.body, '$.id') "
-                      "ORDER BY a.seq LIMIT 1)")
+                      "END ORDER BY a.seq LIMIT 1)")
 # A format-2 decision body leaves these out (``body_codec.ELIDED``): its header alone says
 # them, so there is nothing to compare.
 _RULESET = {"ruleset_name": "$.ruleset.name", "ruleset_version": "$.ruleset.version",
@@ -306,11 +329,15 @@ HEADER_SOURCES: dict[str, dict[str, str]] = {
 LISTED_COLUMNS = ("customer_id", "decision_id", "as_of", "outcome", "grade", "credit_limit")
 
 
-def _mismatch_sql() -> str:
-    """One query: the first record in a range whose header says other than its body, with
-    the first such column (or 'kind' for a kind credit-rules does not write). The kind is
-    compared once, then only its own columns (a flat CASE tried every kind's columns on
-    every record: three times slower over a trail of events)."""
+def _wrong_column_sql() -> str:
+    """An expression naming the first header column of a record that is not what its body
+    says ('body' for a text body that is not JSON, 'kind' for a kind credit-rules does not
+    write), NULL when every one agrees. The kind is compared once, then only its own
+    columns (a flat CASE tried every kind's columns on every record: three times slower
+    over a trail of events). A body that is not text is left alone: a format-2 decision
+    body holds none of its header's values, and any other is a failure of the chain walk,
+    which verify_range names first; no JSON function reads one, so none can stop the
+    query."""
     kinds = []
     for kind, sources in HEADER_SOURCES.items():
         cases = []
@@ -322,25 +349,13 @@ def _mismatch_sql() -> str:
                 test = f"{column} IS NOT json_extract(body, '{source}')"
             else:
                 test = f"{column} IS NOT {source}"
-            text = "typeof(body) = 'text' AND " if kind == "decision" and source else ""
-            cases.append(f"WHEN {text}{test} THEN '{column}'")
+            cases.append(f"WHEN {test} THEN '{column}'")
         kinds.append(f"WHEN '{kind}' THEN CASE {' '.join(cases)} END")
-    # A text body that is not JSON (a record rewritten with its chain recomputed) is named,
-    # not left to stop the query.
-    return (f"SELECT seq, wrong FROM (SELECT seq, CASE WHEN typeof(body) = 'text' AND NOT "
-            f"json_valid(body) THEN 'body' ELSE CASE kind {' '.join(kinds)} ELSE 'kind' "
-            "END END AS wrong FROM records WHERE seq >= ? AND seq <= ?) WHERE wrong IS NOT "
-            "NULL ORDER BY seq LIMIT 1")
+    return (f"CASE WHEN typeof(body) != 'text' THEN NULL WHEN NOT json_valid(body) THEN "
+            f"'body' ELSE CASE kind {' '.join(kinds)} ELSE 'kind' END END")
 
 
-_MISMATCH_SQL = _mismatch_sql()
-
-
-def header_mismatch(conn: sqlite3.Connection, first: int, last: int
-                    ) -> tuple[int, str] | None:
-    """(seq, column) of the first record in ``first``..``last`` whose header column is not
-    what its body says; None when every one agrees."""
-    return conn.execute(_MISMATCH_SQL, (first, last)).fetchone()
+_WRONG_COLUMN = _wrong_column_sql()
 
 
 def _finish(conn: sqlite3.Connection, report: VerifyReport,
