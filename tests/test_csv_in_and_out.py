@@ -81,6 +81,18 @@ def test_a_row_with_the_wrong_number_of_cells_is_an_error_for_that_row(tmp_path,
     assert [json.loads(line)["customer_id"] for line in lines] == ["C-1", "C-3"]
 
 
+def test_a_row_that_cannot_be_read_is_its_own_error_with_workers_too(tmp_path):
+    """The reader's error for a row travels to a worker process and back as that row's
+    error (it once broke the process pool)."""
+    path = portfolio(tmp_path, "id,name,country\nC-1,Alpha,DE\nC-2\nC-3,Gamma,FR\n")
+    result = invoke_credit("batch", path, "--out", tmp_path / "out.jsonl", "--as-of", AS_OF,
+                           "--no-audit", "--workers", "2")
+    assert result.exit_code == 1
+    assert result.stderr == f"{path}: row 2: 1 cells where the header has 3 columns\n"
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert [json.loads(line)["customer_id"] for line in lines] == ["C-1", "C-3"]
+
+
 def test_empty_cells_are_still_cells(tmp_path):
     path = portfolio(tmp_path, "id,name,country\nC-1,Alpha,\n")
     assert batch(path, tmp_path).exit_code == 0
