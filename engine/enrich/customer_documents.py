@@ -93,14 +93,15 @@ def _whole_number(text: str) -> int:
 def nested_deeper_than(value: object, limit: int) -> bool:
     """Whether arrays and objects in ``value`` nest more than ``limit`` levels (found
     without recursion)."""
-    stack = [(value, 0)]
+    # Only arrays and objects go on the stack: a document is mostly numbers and text.
+    stack = [(value, 0)] if isinstance(value, dict | list) else []
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth >= limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+        if depth >= limit:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
     return False
 
 
