@@ -71,8 +71,10 @@ class InputError(CreditRulesError):
         self.problems = problems
         super().__init__("; ".join(f"{p}: {m}" if p else m for p, m in problems))
 
-    def __reduce__(self):  # a row the reader could not read travels to a batch worker
-        return type(self), (self.where, self.problems)
+    def __reduce__(self):
+        # Rebuilt from its two arguments when a worker process receives an unreadable row
+        # (Exception's default pickles the message alone, which __init__ cannot take).
+        return (type(self), (self.where, self.problems))
 
     def lines(self) -> list[str]:
         """One line per problem, each prefixed with where the document came from."""
