@@ -50,7 +50,7 @@ def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
         raise InputError(f"{path}:1", exc.problems) from None
     yield 0, types
     width = len(fields)
-    as_mapping = len(types) != width
+    as_mapping = rows_are_mappings(fields)
     number = 0
     while True:
         try:
@@ -69,6 +69,13 @@ def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
                 "", f"{len(cells)} cells where the header has {width} columns")])
             continue
         yield number, dict(zip(fields, cells, strict=True)) if as_mapping else cells
+
+
+def rows_are_mappings(fields: list[str]) -> bool:
+    """Whether ``read_rows`` gives the rows under this CSV header as mappings (a header
+    naming a column twice: the last cell of a name wins) rather than as lists of cells.
+    Any other reader of a portfolio's rows gives them the same way."""
+    return len(set(fields)) != len(fields)
 
 
 def _jsonl_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
