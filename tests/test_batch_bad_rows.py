@@ -10,6 +10,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.decide.pipeline import decide
 from engine.decide.redaction import scrubbed
@@ -170,3 +172,36 @@ def test_messages_about_redacted_fields_leave_the_value_out():
     assert scrubbed(messages, ("contact.phone",)) == [
         "p.csv: row 3: /contact/phone: not valid (a redacted field)",
         "p.csv: row 3: /name: '' is too short"]
+
+
+def _nested_as_before(value: object, limit: int) -> bool:
+    """How nesting was measured before leaves stayed off the stack (the oracle)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+@given(st.recursive(st.none() | st.integers() | st.text(max_size=2),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=2), inner, max_size=3), max_leaves=12),
+       st.integers(0, 5))
+def test_nesting_is_measured_as_it_always_was(value, limit):
+    from engine.enrich.customer_documents import nested_deeper_than
+
+    assert nested_deeper_than(value, limit) is _nested_as_before(value, limit)
+
+
+@pytest.mark.parametrize(("value", "limit", "deeper"), [
+    (1, 0, False), ("x", 0, False), ({}, 0, True), ([], 1, False), ([[]], 1, True),
+    ({"a": [1, {"b": "c"}]}, 2, True), ({"a": [1, {"b": "c"}]}, 3, False),
+])
+def test_nesting_on_its_edges(value, limit, deeper):
+    from engine.enrich.customer_documents import nested_deeper_than
+
+    assert nested_deeper_than(value, limit) is deeper

@@ -81,6 +81,18 @@ def test_a_row_with_the_wrong_number_of_cells_is_an_error_for_that_row(tmp_path,
     assert [json.loads(line)["customer_id"] for line in lines] == ["C-1", "C-3"]
 
 
+def test_a_row_that_cannot_be_read_is_its_own_error_with_workers_too(tmp_path):
+    """The reader's error for a row travels to a worker process and back as that row's
+    error (it once broke the process pool)."""
+    path = portfolio(tmp_path, "id,name,country\nC-1,Alpha,DE\nC-2\nC-3,Gamma,FR\n")
+    result = invoke_credit("batch", path, "--out", tmp_path / "out.jsonl", "--as-of", AS_OF,
+                           "--no-audit", "--workers", "2")
+    assert result.exit_code == 1
+    assert result.stderr == f"{path}: row 2: 1 cells where the header has 3 columns\n"
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert [json.loads(line)["customer_id"] for line in lines] == ["C-1", "C-3"]
+
+
 def test_empty_cells_are_still_cells(tmp_path):
     path = portfolio(tmp_path, "id,name,country\nC-1,Alpha,\n")
     assert batch(path, tmp_path).exit_code == 0
@@ -126,3 +138,109 @@ def test_a_number_cell_reads_as_it_always_did(text):
         return
     got = _as_number(text)
     assert got == expected and type(got) is type(expected)
+
+
+# --- the reader's fast path: a row is its list of cells -------------------------------------
+
+def _rows_as_before(path: Path) -> list[tuple[int, object]]:
+    """How a CSV's rows were read before rows became lists (the oracle): csv.DictReader,
+    its cells counted against the header, each row a mapping."""
+    from engine.enrich.customer_documents import column_types
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = reader.fieldnames
+        rows: list[tuple[int, object]] = [(0, column_types(fields))]
+        number = 0
+        while True:
+            number += 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return rows
+            except (csv.Error, UnicodeDecodeError) as exc:
+                rows.append((number, ("error", f"{path}: row {number}", [("", str(exc))])))
+                continue
+            cells = len(fields) + len(row.get(None) or ()) - sum(v is None
+                                                                 for v in row.values())
+            if cells != len(fields):
+                rows.append((number, ("error", f"{path}: row {number}", [
+                    ("", f"{cells} cells where the header has {len(fields)} columns")])))
+                continue
+            rows.append((number, row))
+
+
+def _documents(rows: list[tuple[int, object]], label: str) -> list[tuple[int, object]]:
+    """Each row's document as JSON text (so the order of its keys counts too), or its
+    error as (where, problems)."""
+    from engine.enrich.portfolio import row_document
+    from engine.errors import InputError
+
+    types = rows[0][1]
+    out = []
+    for number, raw in rows[1:]:
+        if isinstance(raw, tuple):
+            out.append((number, raw[1:]))
+            continue
+        try:
+            out.append((number, json.dumps(row_document(number, raw, types, label))))
+        except InputError as exc:
+            out.append((number, (exc.where, exc.problems)))
+    return out
+
+
+HEADER = ("id,financials.revenue,operating.employees,name,flags.sanctions_hit,"
+          "financials.equity,attributes.tier")
+
+
+@pytest.mark.parametrize("body", [
+    "C-1,100,7,Alpha,true,2.5,gold\n",
+    "C-1,,,,,,\n",                                          # every cell empty
+    ",100,,Alpha,,,\n",                                     # the first cell empty
+    "C-1,12x,7.5,Alpha,yes,inf,\n",                         # bad number, integer, boolean
+    "C-1, 12 ,+7,Alpha,TRUE,-0.0,1e3\n",                    # spaces, signs, exponents
+    "C-1,999999999999999,1,A,false,9999999999999999,3\n",   # 15 and 16 digits
+    "C-1,1,1" + "0" * 40 + ",A,false,1" + "0" * 39 + ",x\n",  # 41 and 40 digits
+    "C-1,٣,²,A,false,1_000,\n",                             # digits that are not ASCII
+    "C-1,1,2,A,true,3,4\n\n\nC-2,5,6,B,false,7,8\n\n",      # blank lines are not rows
+    'C-1,1,2,"A, with a comma",true,3,4\n"",\n',            # a quoted empty cell is a cell
+    "C-1,1,2,A,true,3\n",                                   # a column missing
+    "C-1,1,2,A,true,3,4,5\n",                               # an extra cell
+    "C-1,1,2,A,true,3,4,\n",                                # an extra empty cell
+    'C-1,1,2,"' + "x" * 200_000 + '",true,3,4\nC-2,1,2,B,true,3,4\n',  # past csv's limit
+    'C-1,1,2,"two\nlines",true,3,4\nC-2,1,2,B,true,3,4\n',
+])
+def test_a_csv_row_reads_as_it_always_did(tmp_path, body):
+    _same_as_before(tmp_path, f"{HEADER}\n{body}")
+
+
+@pytest.mark.parametrize("body", [
+    "C-1,Alpha,C-9\n",   # the last cell of a name wins
+    "C-1,Alpha,\n",      # even when it is empty
+    "C-1,Alpha\n",       # and the header's length still counts
+])
+def test_a_column_named_twice_reads_as_it_always_did(tmp_path, body):
+    _same_as_before(tmp_path, f"id,name,id\n{body}")
+
+
+@pytest.mark.parametrize("body", [
+    "1,2,C-1,3,4,5\n", ",2,C-1,3,,5\n", ",,C-1,,4,\n", "1,x,C-1,,4,5\n",
+])
+def test_columns_of_one_mapping_side_by_side_or_apart_read_as_they_always_did(tmp_path,
+                                                                              body):
+    _same_as_before(tmp_path, "financials.revenue,financials.equity,id,financials.inventory,"
+                              "credit_history.dso,credit_history.months_known\n" + body)
+
+
+def _same_as_before(tmp_path: Path, text: str) -> None:
+    from engine.enrich.portfolio import read_rows
+
+    path = tmp_path / "p.csv"
+    path.write_text(text, encoding="utf-8")
+    rows = list(read_rows(path))
+    before = _rows_as_before(path)
+    assert rows[0] == before[0]
+    got = _documents([(n, ("error", r.where, r.problems)) if isinstance(r, Exception)
+                      else (n, r) for n, r in rows], str(path))
+    assert got == _documents(before, str(path))
+    assert len(got) == len(before) - 1 > 0

@@ -279,6 +279,48 @@ def test_customer_document_cannot_supply_plugin_values(tmp_path, monkeypatch, ca
     assert enriched.facts.get(carried) != doc[carried]
 
 
+def test_the_facts_are_the_document_in_its_order_less_what_only_enrichment_adds():
+    """Through the Python API: every key enrichment owns is dropped (all four at once, or
+    none), the others keep their order, and the document itself is left as it was."""
+    plugins = plugins_with(("quiet", Judge([])), builtins=False)
+    ruleset = load_ruleset(DEFAULT_RULESET)
+    carried = {"indicators": {"x": {"y": 1}}, "bureau": {"score": 1},
+               "enrichment_failures": [], "overrides": [{"kind": "grade"}]}
+    plain = strong_customer()
+    doc = dict(list(plain.items())[:2] + list(carried.items()) + list(plain.items())[2:])
+    before = json.dumps(doc)
+    facts = enrich(ruleset, doc, AS_OF_DATE, plugins).facts
+    assert json.dumps(doc) == before
+    keys = [k for k in facts if k not in ("indicators", "enrichment_failures")]
+    assert keys == list(plain)  # an empty judgment list proposes nothing: no overrides
+    assert "overrides" not in facts and "bureau" not in facts
+    assert facts["enrichment_failures"][0]["source"] == "industry"  # not installed here
+    assert list(enrich(ruleset, plain, AS_OF_DATE, plugins).facts)[:len(plain)] == \
+        list(plain)
+
+
+class Judge:
+    """A plugin proposing ``answer`` as the customer's expert judgments."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    @hookimpl
+    def credit_rules_expert_judgments(self, customer):
+        return self.answer
+
+
+@pytest.mark.parametrize(("answer", "proposed", "failed"), [
+    ([], None, False), (None, None, False), ((), None, True), ({}, None, True),
+    ([{"kind": "grade"}], [{"kind": "grade", "source": "judge"}], False),
+])
+def test_judgments_empty_none_or_of_the_wrong_shape(answer, proposed, failed):
+    plugins = plugins_with(("judge", Judge(answer)), builtins=False)
+    enriched = enrich(load_ruleset(DEFAULT_RULESET), strong_customer(), AS_OF_DATE, plugins)
+    assert enriched.facts.get("overrides") == proposed
+    assert ("judge" in [f["source"] for f in enriched.failures]) is failed
+
+
 @pytest.mark.parametrize("timeout", [None, 5.0])
 def test_plugin_raising_timeout_error_is_an_ordinary_failure(tmp_path, monkeypatch, timeout):
     # what a socket read raises (socket.timeout is TimeoutError since Python 3.10)

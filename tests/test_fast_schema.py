@@ -151,3 +151,75 @@ def test_the_stage_checker_agrees_with_jsonschema(path, schema):
         pytest.skip("not YAML the loader takes")
     store = _store()
     assert store.fast_valid(doc.data, schema) == store.validator(schema).is_valid(doc.data)
+
+
+def _bounded_fields(schema: dict, prefix: tuple = ()) -> list[tuple[tuple, float | int]]:
+    """(path, bound) of every minimum and maximum of a customer document's fields."""
+    found = []
+    for name, node in schema.get("properties", {}).items():
+        for keyword in ("minimum", "maximum"):
+            if keyword in node:
+                found.append(((*prefix, name), node[keyword]))
+        found.extend(_bounded_fields(node, (*prefix, name)))
+    return found
+
+
+BOUNDED = _bounded_fields(load_schema("customer.schema.json"))
+
+
+def _around(bound: float | int) -> list[float | int]:
+    """A bound as a float and as an integer, and the nearest numbers either side."""
+    import math
+
+    return [float(bound), int(bound), int(bound) - 1, int(bound) + 1,
+            math.nextafter(float(bound), math.inf), math.nextafter(float(bound), -math.inf)]
+
+
+@pytest.mark.parametrize(("path", "bound"), BOUNDED, ids=lambda v: ".".join(map(str, v))
+                         if isinstance(v, tuple) else repr(v))
+def test_a_number_on_or_beside_a_bound_is_judged_as_jsonschema_judges_it(path, bound):
+    """The Rust check is given whole float bounds as integers (faster, the same numbers):
+    on each bound, as a float and as an integer, and either side of it, both agree."""
+    checker = compile_checker(load_schema("customer.schema.json"))
+    validator = _store().validator("customer.schema.json")
+    assert BOUNDED and any(isinstance(b, float) for _, b in BOUNDED)
+    for value in _around(bound):
+        doc = strong_customer(**{".".join(path): value})
+        assert checker(doc) == validator.is_valid(doc), (path, value)
+
+
+@pytest.mark.parametrize("keyword", ["minimum", "maximum", "exclusiveMinimum",
+                                     "exclusiveMaximum"])
+@pytest.mark.parametrize("bound", [0.0, -1.0, 1e15, -1e15, 2.0 ** 53, 2.0 ** 53 + 2, 1e300,
+                                   0.5, 7])
+def test_every_kind_of_bound_is_judged_as_jsonschema_judges_it(keyword, bound):
+    from jsonschema import Draft202012Validator
+
+    from engine.language.fast_schema import whole_limits
+
+    # a property named like a keyword is a schema, not a bound
+    schema = {"properties": {"n": {"type": "number", keyword: bound},
+                             keyword: {"type": "integer", keyword: bound}}}
+    exact = isinstance(bound, float) and bound.is_integer() and abs(bound) <= 2 ** 53
+    written = whole_limits(schema)["properties"]
+    assert type(written["n"][keyword]) is (int if exact else type(bound))
+    assert written[keyword] == schema["properties"][keyword]
+    checker = compile_checker(schema)
+    validator = Draft202012Validator(schema)
+    values = _around(bound) if abs(bound) < 1e300 else [bound, 1e299, -1e300, 10 ** 300]
+    for value in values:
+        for doc in ({"n": value}, {keyword: value}, {"n": value, keyword: 3}):
+            assert checker(doc) == validator.is_valid(doc), (schema, doc)
+
+
+def test_values_in_a_schema_are_not_rewritten():
+    from engine.language.fast_schema import whole_limits
+
+    schema = {"enum": [{"maximum": 1.0}], "const": {"minimum": 2.0},
+              "default": {"maximum": 3.0}, "examples": [{"maximum": 4.0}],
+              "properties": {"x": {"maximum": 5.0, "enum": [{"maximum": 6.0}]}}}
+    written = whole_limits(schema)
+    assert written == schema
+    assert type(written["properties"]["x"]["maximum"]) is int
+    assert type(written["enum"][0]["maximum"]) is float
+    assert type(written["properties"]["x"]["enum"][0]["maximum"]) is float

@@ -507,3 +507,34 @@ def test_validate_in_a_fresh_process(tmp_path):
     [line] = run.stderr.splitlines()
     assert line.startswith(_location(ruleset / "enrichment.yaml", "probe:") + ": ")
     assert "'probe' is not installed" in line
+
+
+def test_what_the_plugins_work_out_once_follows_every_registration():
+    """versions, implements and the hook callers are worked out once and kept while the
+    plugins stay the same: a plugin registered later, or taken out of pluggy, is seen."""
+    hook = "credit_rules_indicators"
+    first = Indicator({"pd": 0.1})
+    plugins = plugins_with(("first", first), builtins=False)
+    assert plugins.versions() is plugins.versions()  # kept while nothing changes
+    assert plugins.versions() == [{"name": "first", "version": TEST_VERSION}]
+    assert plugins.implements("first", hook) and not plugins.implements("second", hook)
+    assert plugins.call_one("first", hook, customer={}, as_of=AS_OF_DATE,
+                            wanted=["pd"]) == {"pd": 0.1}
+
+    second = Indicator({"pd": 0.2})
+    plugin_manager.register(plugins, second, "second", "2.0", "test")
+    assert plugins.versions() == [{"name": "first", "version": TEST_VERSION},
+                                  {"name": "second", "version": "2.0"}]
+    assert plugins.implements("second", hook)
+    assert plugins.call_one("second", hook, customer={}, as_of=AS_OF_DATE,
+                            wanted=["pd"]) == {"pd": 0.2}
+    assert [name for name, _ in plugins.call_each(hook, customer={}, as_of=AS_OF_DATE,
+                                                  wanted=[])] == ["second", "first"]
+
+    plugins.manager.unregister(name="first")  # behind Plugins' back, as a test may
+    with pytest.raises(plugin_manager.PluginCallError,
+                       match=f"^plugin first does not implement {hook}$"):
+        plugins.call_one("first", hook, customer={}, as_of=AS_OF_DATE, wanted=[])
+    assert [name for name, _ in plugins.call_each(hook, customer={}, as_of=AS_OF_DATE,
+                                                  wanted=[])] == ["second"]
+    assert len(first.calls) == 2 and len(second.calls) == 3  # none after it was taken out

@@ -9,6 +9,7 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from math import isfinite
 from pathlib import Path
 
 from ..errors import InputError
@@ -92,14 +93,15 @@ def _whole_number(text: str) -> int:
 def nested_deeper_than(value: object, limit: int) -> bool:
     """Whether arrays and objects in ``value`` nest more than ``limit`` levels (found
     without recursion)."""
-    stack = [(value, 0)]
+    # Only arrays and objects go on the stack: a document is mostly numbers and text.
+    stack = [(value, 0)] if isinstance(value, dict | list) else []
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth >= limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+        if depth >= limit:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
     return False
 
 
@@ -175,11 +177,14 @@ def _suggestion(column: str, known: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def document_from_row(row: Mapping[str, str | None], types: Mapping[str, str],
+def document_from_row(row: Mapping[str, str | None] | list[str], types: Mapping[str, str],
                       where: str) -> dict:
-    """A nested customer document from a CSV row keyed by dotted paths. Empty cells are
-    missing values; numbers and booleans are read by the column's type."""
-    plan = _row_plan(types)
+    """A nested customer document from a CSV row: its cells in the header's order (as
+    ``read_rows`` gives them), or a mapping keyed by dotted paths. Empty cells are missing
+    values; numbers and booleans are read by the column's type."""
+    if isinstance(row, list):
+        return _document_from_cells(row, _row_plan(types)[1], where)
+    columns = _row_plan(types)[0]
     doc: dict = {}
     problems = []
     for column, raw in row.items():
@@ -188,7 +193,7 @@ def document_from_row(row: Mapping[str, str | None], types: Mapping[str, str],
             continue
         if not raw:  # an empty cell (or one a short row lacks): a missing value
             continue
-        parts, convert = plan[column]
+        parts, convert = columns[column]
         try:
             value = convert(raw)
         except ValueError as exc:
@@ -206,25 +211,61 @@ def document_from_row(row: Mapping[str, str | None], types: Mapping[str, str],
     return doc
 
 
-_plans: dict[int, tuple[Mapping, dict]] = {}
+def _document_from_cells(cells: list[str], plan: list[tuple], where: str) -> dict:
+    """``document_from_row`` for a row of cells, the form a batch reads millions of: the
+    same document and problems, the per-column decisions taken once per header (``plan``,
+    in the header's order) and no call at all for a text cell."""
+    if len(cells) != len(plan):
+        raise InputError(where, [("", f"{len(cells)} cells where the header has "
+                                      f"{len(plan)} columns")])
+    doc: dict = {}
+    problems = None
+    placed = target = None  # the parent keys of the last value placed, and their mapping
+    for raw, (key, parents, convert, pointer) in zip(cells, plan, strict=True):
+        if not raw:  # an empty cell: a missing value
+            continue
+        if convert is not None:
+            try:
+                raw = convert(raw)
+            except ValueError as exc:
+                if problems is None:
+                    problems = []
+                problems.append((pointer, str(exc)))
+                continue
+        if parents is not placed:  # columns side by side share their parents' object
+            target = doc
+            for part in parents:
+                target = target.setdefault(part, {})
+            placed = parents
+        target[key] = raw
+    if problems:
+        raise InputError(where, problems)
+    return doc
 
 
-def _row_plan(types: Mapping[str, str]) -> dict[str, tuple[tuple[str, ...], object]]:
+_plans: dict[int, tuple[Mapping, tuple[dict, list]]] = {}
+
+
+def _row_plan(types: Mapping[str, str]) -> tuple[dict, list]:
     """Each column's path and converter, worked out once per header (a batch reads
-    millions of rows under one)."""
+    millions of rows under one): by column name, and as ``(last key, parent keys,
+    converter or None for text, JSON pointer)`` in the header's order."""
     entry = _plans.get(id(types))
     if entry is None or entry[0] is not types:
         if len(_plans) > 64:
             _plans.clear()
-        entry = (types, {column: (tuple(column.split(".")), _CONVERTERS.get(kind, _as_text))
-                         for column, kind in types.items()})
+        by_column, in_order = {}, []
+        for column, kind in types.items():
+            parts = tuple(column.split("."))
+            convert = _CONVERTERS.get(kind)
+            by_column[column] = (parts, convert or _as_text)
+            parents = parts[:-1]
+            if in_order and in_order[-1][1] == parents:
+                parents = in_order[-1][1]  # the same object: see _document_from_cells
+            in_order.append((parts[-1], parents, convert, "/" + column.replace(".", "/")))
+        entry = (types, (by_column, in_order))
         _plans[id(types)] = entry
     return entry[1]
-
-
-def _cell_value(raw: str, kind: str) -> object:
-    """A CSV cell's value read by its column's type."""
-    return _CONVERTERS.get(kind, _as_text)(raw)
 
 
 def _as_integer(raw: str) -> int:
@@ -238,14 +279,14 @@ def _as_integer(raw: str) -> int:
 
 
 def _as_number(raw: str) -> int | float:
+    if raw.isdigit() and len(raw) <= 15 and raw.isascii():
+        return int(raw)  # what the float path gives a whole number this short, only sooner
     text = raw.strip()
-    if len(text) <= 15 and text.isascii() and text.isdigit():
-        return int(text)  # what the float path gives a whole number this short, only sooner
     try:
         value = float(text)
     except ValueError:
         raise ValueError(f"'{raw[:40]}' is not a number") from None
-    if not math.isfinite(value):
+    if not isfinite(value):
         raise ValueError(f"'{raw[:40]}' is not a finite number")
     whole = value.is_integer() and "." not in text and "e" not in text.lower()
     return int(value) if whole and len(text) <= MAX_INTEGER_DIGITS else value

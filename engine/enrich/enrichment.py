@@ -47,7 +47,10 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
     """Ask the plugins the ruleset lists; never raises for a plugin's failure."""
     spec = ruleset.enrichment
     # What enrichment adds can only come from enrichment, never from the input itself.
-    facts = {k: v for k, v in customer.items() if k not in ENRICHED_KEYS}
+    facts = dict(customer)
+    if not ENRICHED_KEYS.isdisjoint(facts):
+        for key in ENRICHED_KEYS.intersection(facts):
+            del facts[key]
     result = Enriched(facts, plugins=plugins.versions())
     failures: list[dict] = []
     for plugin, indicator in (spec.get("indicators") or {}).items():
@@ -154,7 +157,7 @@ def _judgments(customer: dict, as_of: dt.date, plugins: Plugins, result: Enriche
         if isinstance(answer, PluginCallError):
             failures.append({"source": plugin, "kind": "overrides", "error": str(answer)})
             continue
-        if answer is None:
+        if answer is None or (type(answer) is list and not answer):  # nothing proposed
             continue
         if not isinstance(answer, list) or not all(isinstance(o, dict) for o in answer):
             failures.append({"source": plugin, "kind": "overrides",

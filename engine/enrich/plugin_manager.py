@@ -50,37 +50,65 @@ class Plugins:
     manager: pluggy.PluginManager
     infos: list[PluginInfo] = field(default_factory=list)
     failures: list[LoadFailure] = field(default_factory=list)
+    # Worked out once and used while what they were worked out from is unchanged (the
+    # same infos; for a hook, the same implementations in pluggy): every decision asks.
+    _versions: tuple[list, list[dict]] = field(default=([], []), init=False, repr=False)
+    _implemented: tuple[list, frozenset] = field(default=([], frozenset()), init=False,
+                                                 repr=False)
+    _callers: dict[str, tuple[list, list]] = field(default_factory=dict, init=False,
+                                                   repr=False)
 
     def names(self) -> list[str]:
         return [info.name for info in self.infos]
 
     def versions(self) -> list[dict]:
-        """[{"name", "version"}] of every loaded plugin, as the audit records them."""
-        return [{"name": i.name, "version": i.version} for i in self.infos]
+        """[{"name", "version"}] of every loaded plugin, as the audit records them (one
+        list while the plugins stay the same: do not modify it)."""
+        infos, versions = self._versions
+        if infos != self.infos:
+            infos = list(self.infos)
+            versions = [{"name": i.name, "version": i.version} for i in infos]
+            self._versions = (infos, versions)
+        return versions
 
     def implements(self, plugin: str, hook: str) -> bool:
-        return any(info.name == plugin and hook in info.hooks for info in self.infos)
+        infos, implemented = self._implemented
+        if infos != self.infos:
+            infos = list(self.infos)
+            implemented = frozenset((i.name, h) for i in infos for h in i.hooks)
+            self._implemented = (infos, implemented)
+        return (plugin, hook) in implemented
+
+    def _hook_callers(self, hook: str) -> list[tuple[str, Any, tuple[str, ...]]]:
+        """(plugin name, function, argument names) of each implementation of ``hook``,
+        in pluggy's order."""
+        impls = getattr(self.manager.hook, hook).get_hookimpls()
+        cached = self._callers.get(hook)
+        if cached is not None and cached[0] == impls:
+            return cached[1]
+        callers = [(impl.plugin_name, impl.function, impl.argnames) for impl in impls]
+        self._callers[hook] = (impls, callers)
+        return callers
 
     def call_one(self, plugin: str, hook: str, timeout: float | None = None,
                  **kwargs: Any) -> Any:
         """Call ``hook`` of one plugin only. Raises PluginCallError (with a one-line
         message) when it raises or takes longer than ``timeout`` seconds."""
-        for impl in getattr(self.manager.hook, hook).get_hookimpls():
-            if impl.plugin_name == plugin:
-                args = [kwargs[name] for name in impl.argnames]
-                return _call(impl.function, args, timeout)
+        for name, function, argnames in self._hook_callers(hook):
+            if name == plugin:
+                return _call(function, [kwargs[arg] for arg in argnames], timeout)
         raise PluginCallError(f"plugin {plugin} does not implement {hook}")
 
     def call_each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call ``hook`` of every plugin that has it, each on its own: a list of
         (plugin, result or PluginCallError)."""
         results = []
-        for impl in reversed(getattr(self.manager.hook, hook).get_hookimpls()):
-            args = [kwargs[name] for name in impl.argnames]
+        for name, function, argnames in reversed(self._hook_callers(hook)):
             try:
-                results.append((impl.plugin_name, _call(impl.function, args, None)))
+                results.append((name, _call(function, [kwargs[arg] for arg in argnames],
+                                            None)))
             except PluginCallError as exc:
-                results.append((impl.plugin_name, exc))
+                results.append((name, exc))
         return results
 
 

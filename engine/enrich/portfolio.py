@@ -33,9 +33,13 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, object]]:
 
 
 def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
-    reader = csv.DictReader(handle)
+    # A row is its list of cells (cheaper to read, to check and to send to a worker than
+    # the mapping csv.DictReader makes); blank lines are skipped and not counted, as
+    # DictReader does. Under a header naming a column twice a row is a mapping, the last
+    # cell of that name winning, as it always did.
+    reader = csv.reader(handle)
     try:
-        fields = reader.fieldnames
+        fields = next(reader, None)
     except (csv.Error, UnicodeDecodeError) as exc:
         raise InputError(f"{path}:1", [("", f"unreadable header: {exc}")]) from None
     if not fields:
@@ -45,22 +49,33 @@ def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
     except InputError as exc:  # name the file and its header line
         raise InputError(f"{path}:1", exc.problems) from None
     yield 0, types
+    width = len(fields)
+    as_mapping = rows_are_mappings(fields)
     number = 0
     while True:
-        number += 1
         try:
-            row = next(reader)
+            cells = next(reader)
         except StopIteration:
             return
         except (csv.Error, UnicodeDecodeError) as exc:
+            number += 1
             yield number, InputError(f"{path}: row {number}", [("", str(exc))])
             continue
-        cells = len(fields) + len(row.get(None) or ()) - sum(v is None for v in row.values())
-        if cells != len(fields):
-            yield number, InputError(f"{path}: row {number}", [(
-                "", f"{cells} cells where the header has {len(fields)} columns")])
+        if not cells:
             continue
-        yield number, row
+        number += 1
+        if len(cells) != width:
+            yield number, InputError(f"{path}: row {number}", [(
+                "", f"{len(cells)} cells where the header has {width} columns")])
+            continue
+        yield number, dict(zip(fields, cells, strict=True)) if as_mapping else cells
+
+
+def rows_are_mappings(fields: list[str]) -> bool:
+    """Whether ``read_rows`` gives the rows under this CSV header as mappings (a header
+    naming a column twice: the last cell of a name wins) rather than as lists of cells.
+    Any other reader of a portfolio's rows gives them the same way."""
+    return len(set(fields)) != len(fields)
 
 
 def _jsonl_rows(path: Path, handle) -> Iterator[tuple[int, object]]:

@@ -370,10 +370,10 @@ def fast_problems(data: object, schema_name: str, file: str = "<data>"
                   ) -> list[tuple[str, str]]:
     """``json_problems``, answered first by a compiled check (fast_schema.py) that only
     says yes or no: the common, valid case costs microseconds, not jsonschema's time."""
-    from .fast_schema import compile_checker
-
     checker = _fast_checkers.get(schema_name)
     if checker is None:
+        from .fast_schema import compile_checker
+
         checker = _fast_checkers[schema_name] = compile_checker(load_schema(schema_name))
     if checker(data):
         return []

@@ -4,11 +4,12 @@ each partition's rows to a part of its own under ``DIR/input/``), and each task 
 own part. Parts live in the run's folder, which must be shared with the executors anyway
 (partitions are committed there by rename), and are removed when the run is done.
 
-A part is JSON Lines: ``[row number, "csv", {column: cell}]`` for a CSV row (the reader
-has already checked its cells against the header), ``[row number, "line", text]`` for a
-JSON Lines line (parsed on the executor, as ``credit batch`` parses it in its workers),
-``[row number, "unreadable", where, problems]`` for a row the reader could not read. JSON,
-not pickle: a part is data, and reading one runs no code whatever it holds.
+A part is JSON Lines: ``[row number, "csv", [cell, ...]]`` for a CSV row (the reader has
+already checked its cells against the header; ``{column: cell}`` under a header naming a
+column twice), ``[row number, "line", text]`` for a JSON Lines line (parsed on the
+executor, as ``credit batch`` parses it in its workers), ``[row number, "unreadable",
+where, problems]`` for a row the reader could not read. JSON, not pickle: a part is data,
+and reading one runs no code whatever it holds.
 """
 
 from __future__ import annotations
@@ -89,4 +90,4 @@ def _data_rows(portfolio: str | Path) -> Iterator[tuple[int, object]]:
 def _encoded(number: int, raw: object) -> list:
     if isinstance(raw, InputError):
         return [number, "unreadable", raw.where, [list(p) for p in raw.problems]]
-    return [number, "csv" if isinstance(raw, dict) else "line", raw]
+    return [number, "csv" if isinstance(raw, list | dict) else "line", raw]
