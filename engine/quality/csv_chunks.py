@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..enrich.customer_documents import InputError
+from ..enrich.portfolio import rows_are_mappings
 
 BLANK_LINES = ("\n", "\r\n", "\r")  # what the csv module reads as an empty record
 
@@ -33,8 +34,10 @@ class CsvChunk:
 
     def rows(self, columns: list[str], path: str) -> list[tuple[int, object]]:
         """``(row_number, raw_row)`` of each record as ``read_rows`` yields them: the row
-        as a dict by column, or its InputError."""
+        as its list of cells (a dict by column under a header naming a column twice), or
+        its InputError."""
         rows = []
+        as_mapping = rows_are_mappings(columns)
         reader = csv.reader(item for item in self.items if item.__class__ is str)
         for number, item in enumerate(self.items, self.first):
             where = f"{path}: row {number}"
@@ -50,7 +53,8 @@ class CsvChunk:
                 rows.append((number, InputError(where, [(
                     "", f"{len(cells)} cells where the header has {len(columns)} columns")])))
                 continue
-            rows.append((number, dict(zip(columns, cells, strict=True))))
+            rows.append((number, dict(zip(columns, cells, strict=True)) if as_mapping
+                         else cells))
         return rows
 
 
