@@ -4,7 +4,8 @@ derived facts) and returns the same (score, band grade, grade, reason codes). It
 trace, which is what makes it a limit rather than a rival.
 
 Kept in step with rulesets/default/grading.yaml; bench_decide.py checks that both give the
-same answers on every generated customer before timing them.
+same answers on every generated customer before timing them, and
+tests/test_handwritten_grading.py on generated customers and on the ruleset's own cases.
 """
 
 from __future__ import annotations
@@ -48,10 +49,16 @@ def grade(v: dict) -> tuple:
         float(amount) / float(revenue)
     p10 = 25 if x is None else 50 if x < 0.001 else 30 if x < 0.01 else 0
     x = v["industry.risk_class"]
+    if x is None:
+        x = v["indicators.industry.risk_class"]
     p11 = 90 if x == "low" else 60 if x == "medium" else 25 if x == "high" else 0
     x = v["industry.growth"]
+    if x is None:
+        x = v["indicators.industry.growth"]
     p12 = 20 if x is None else 0 if x < -0.02 else 25 if x < 0.02 else 50
     x = v["industry.concentration"]
+    if x is None:
+        x = v["indicators.industry.concentration"]
     p13 = 20 if x is None else 60 if x < 0.4 else 40 if x < 0.7 else 15
     score = 100 + p0 + p1 + p2 + p3 + p4 + p5 + p6 + p7 + p8 + p9 + p10 + p11 + p12 + p13
     lost = ((p0 - 80, 0, "WEAK_LIQUIDITY"), (p1 - 60, 1, "WEAK_QUICK_LIQUIDITY"),
@@ -70,12 +77,29 @@ def grade(v: dict) -> tuple:
     rank = 0 if score >= 860 else 1 if score >= 780 else 2 if score >= 700 else \
         3 if score >= 610 else 4 if score >= 520 else 5 if score >= 420 else 6
     band = GRADES[rank]
-    if v["flags.parent_guarantee"] is True and rank > 4:
-        rank = 4
-    if days is not None and days > 180:
-        rank = 6
-    if debt is not None and debt > 1 and rank < 5:
+    # Floors first (a parent guarantee, by the guarantor's grade), then caps: a cap wins.
+    if v["flags.parent_guarantee"] is True:
+        guarantor = v["attributes.guarantor_grade"]
+        amount, asked = v["attributes.guarantee_amount"], v["credit_asked"]
+        if amount is not None and asked is not None and amount >= asked:
+            floor = 2 if guarantor in ("AAA", "AA") else 3 if guarantor == "A" else \
+                4 if guarantor == "BBB" else 6
+            if rank > floor:
+                rank = floor
+    # A cap only ever lowers the grade, so the caps' order does not matter: one to CCC ends it.
+    defaults, equity = v["attributes.payment_defaults_12m"], v["financials.equity"]
+    if v["flags.insolvency_proceedings"] or (defaults is not None and defaults >= 1) or \
+            (days is not None and days > 180) or (debt is not None and debt > 1) or \
+            (equity is not None and equity < 0):
+        return score, band, "CCC", reasons
+    if days is not None and days > 90 and rank < 5:
         rank = 5
+    on_time = v["credit_history.on_time_payment_ratio"]
+    late = v["credit_history.overdue_count_12m"]
+    delinquent = v["credit_history.average_days_delinquent"]
+    if ((on_time is not None and on_time < 0.5) or (late is not None and late >= 6) or
+            (delinquent is not None and delinquent > 30)) and rank < 4:
+        rank = 4
     years = v["years_in_business"]
     if years is not None and years < 3 and rank < 3:
         rank = 3
