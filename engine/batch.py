@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .audit.background_append import BackgroundAppender
-from .audit.decision_records import compressed_records, full_decision
+from .audit.decision_records import full_decision
 from .audit.store import AuditStore, NewRecord
 from .canonical import canonical_json, compact_json
 from .decide.redaction import scrubbed
@@ -119,7 +119,6 @@ class RowSettings:
     salt: bytes | None  # None: not audited
     batch_id: str | None
     with_trace: bool
-    compressed: bool = True  # False: the writer thread compresses the records' bodies
 
 
 def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
@@ -144,8 +143,7 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
             decision = decided.decision
             record, line = decided.results_line(settings.salt,
                                                 with_trace=settings.with_trace,
-                                                batch_id=settings.batch_id, batch_row=number,
-                                                compressed=settings.compressed)
+                                                batch_id=settings.batch_id, batch_row=number)
         except InputError as exc:
             results.append(("error", number, customer_id, exc.lines()))
             continue
@@ -235,11 +233,8 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
             run = _AuditedRun(audit, ruleset, portfolio, as_of, resume, commit_every,
                               with_trace, on_recorded) if audit else None
             summary.batch_id = run.batch_id if run else None
-            # In one process, bodies are compressed on the writer thread, where zstd runs
-            # without the GIL beside the next rows' decisions; workers compress their own.
             settings = RowSettings(as_of, types, label, audit.salt if audit else None,
-                                   run.batch_id if run else None, with_trace,
-                                   compressed=workers > 1)
+                                   run.batch_id if run else None, with_trace)
             chunks = chunked(run.skip_done(rows, first) if run else _prepend(first, rows))
 
             def consume(results: list[tuple]) -> None:
@@ -394,7 +389,7 @@ class _AuditedRun:
         if not records:
             return
         if self.appender is None:
-            self.appender = BackgroundAppender(self.store, prepare=compressed_records)
+            self.appender = BackgroundAppender(self.store)
         self._recorded(self.appender.submit(records, (records, lines)))
 
     def _recorded(self, committed: list[tuple]) -> None:

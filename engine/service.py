@@ -52,28 +52,24 @@ class Decided:
         return data
 
     def record(self, salt: bytes, *, batch_id: str | None = None,
-               batch_row: int | None = None, compressed: bool = True
-               ) -> tuple[NewRecord, str]:
+               batch_row: int | None = None) -> tuple[NewRecord, str]:
         """The audit record of this decision and its summary JSON (a results file line).
-        Raises DecisionError naming the rule when a value cannot be written.
-        ``compressed``: see ``decision_record``."""
+        Raises DecisionError naming the rule when a value cannot be written."""
         try:  # (not _writing: a generator's context costs a microsecond a record)
             return decision_record(self.decision, salt, batch_id=batch_id,
                                    batch_row=batch_row, plugins=self.plugins,
-                                   enriched=self.enriched, challenger=self.challenger,
-                                   compressed=compressed)
+                                   enriched=self.enriched, challenger=self.challenger)
         except (ValueError, RecursionError, OverflowError) as exc:
             raise _unwritable(self.decision, exc) from None
 
     def results_line(self, salt: bytes | None, *, with_trace: bool = False,
-                     batch_id: str | None = None, batch_row: int | None = None,
-                     compressed: bool = True) -> tuple[NewRecord | None, str]:
+                     batch_id: str | None = None,
+                     batch_row: int | None = None) -> tuple[NewRecord | None, str]:
         """The audit record (None when ``salt`` is None: not audited) and the line a
         results file gets: the summary, or the whole decision ``with_trace``."""
         record = None
         if salt is not None:
-            record, line = self.record(salt, batch_id=batch_id, batch_row=batch_row,
-                                       compressed=compressed)
+            record, line = self.record(salt, batch_id=batch_id, batch_row=batch_row)
             if not with_trace:
                 return record, line
         with _writing(self.decision):

@@ -176,17 +176,3 @@ def test_the_answer_given_its_records_id_is_the_answer_that_derives_it(rulesets,
     assert decided.to_dict(written=record) == decided.to_dict()
     _, line = decided.results_line(SALT, with_trace=True)
     assert line == compact_json(decided.decision.to_dict())
-
-
-def test_a_body_left_as_text_is_compressed_to_the_record_made_at_once(rulesets):
-    from engine.audit.decision_records import compressed_records
-    from engine.audit.store import NewRecord
-
-    decided = decide_facts(rulesets["challenged"], CUSTOMERS["redacted"], AS_OF)
-    at_once, line = decided.record(SALT, batch_id="b", batch_row=3)
-    deferred, deferred_line = decided.record(SALT, batch_id="b", batch_row=3,
-                                             compressed=False)
-    assert deferred.body.__class__ is str and deferred.body_sha256 is None
-    event = NewRecord("event", '{"id":"E-1"}', customer_id="C")
-    assert compressed_records([deferred, event, at_once]) == [at_once, event, at_once]
-    assert deferred_line == line

@@ -10,7 +10,7 @@ after a failed transaction nothing queued later is appended.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from .store import AuditError, AuditStore, NewRecord
@@ -21,14 +21,10 @@ IN_MEMORY = ":memory:"
 class BackgroundAppender:
     """Queue transactions of records for a writer thread; at most ``depth`` wait at once
     (beyond that, queueing waits for the oldest). The thread writes through its own
-    connection to ``store``'s file; an in-memory trail is appended at once instead.
-    ``prepare``, when given, turns each transaction's records into what is appended, on
-    the writer thread (work that releases the GIL, such as compressing bodies)."""
+    connection to ``store``'s file; an in-memory trail is appended at once instead."""
 
-    def __init__(self, store: AuditStore, *, depth: int = 2,
-                 prepare: Callable[[list[NewRecord]], list[NewRecord]] | None = None):
+    def __init__(self, store: AuditStore, *, depth: int = 2):
         self.depth = max(1, depth)
-        self._prepare = prepare
         self._pending: deque[tuple[Future, object]] = deque()
         self._failed = False
         if store.path == IN_MEMORY:  # a second connection would see another database
@@ -43,7 +39,7 @@ class BackgroundAppender:
         records' ``[(seq, hash)]``. Raises what a failed append raised."""
         records = list(records)
         if self._executor is None:
-            return [(self._append(records), token)]
+            return [(self._store.append(records), token)]
         self._pending.append((self._executor.submit(self._append, records), token))
         done = []
         while self._pending and (len(self._pending) > self.depth
@@ -78,8 +74,6 @@ class BackgroundAppender:
             raise AuditError(f"{self._store.path}: not appended, since an earlier "
                              "transaction of this run failed")
         try:
-            if self._prepare is not None:
-                records = self._prepare(records)
             return self._store.append(records)
         except BaseException:
             self._failed = True

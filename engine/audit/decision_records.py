@@ -29,35 +29,18 @@ from .store import NewRecord
 
 def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = None,
                     batch_row: int | None = None, plugins: list | None = None,
-                    enriched: dict | None = None, challenger: dict | None = None,
-                    compressed: bool = True) -> tuple[NewRecord, str]:
+                    enriched: dict | None = None,
+                    challenger: dict | None = None) -> tuple[NewRecord, str]:
     """The audit record of a decision (body in format 2, ``body_codec``), and the
     decision's summary JSON (the line a results file gets), computed together so that
     nothing is serialised twice. ``challenger`` (``challenger.challenger_part``) is
-    recorded beside the decision; the decision id never depends on it. With
-    ``compressed=False`` the body is left as its text, for ``compressed_records`` to
-    compress before it is appended (on the thread that appends)."""
+    recorded beside the decision; the decision id never depends on it."""
     columns, text, summary_json = decision_body_text(decision, salt, plugins=plugins,
                                                      enriched=enriched, challenger=challenger)
-    if not compressed:
-        return NewRecord(kind="decision", body=text, batch_id=batch_id, batch_row=batch_row,
-                         **columns), summary_json
     body = compress(text)
     record = NewRecord(kind="decision", body=body, body_sha256=sha256(body).hexdigest(),
                        batch_id=batch_id, batch_row=batch_row, **columns)
     return record, summary_json
-
-
-def compressed_records(records: list[NewRecord]) -> list[NewRecord]:
-    """``records`` with the body of each decision record made with ``compressed=False``
-    compressed (a new decision's body is never text otherwise); others as they are."""
-    done = []
-    for record in records:
-        if record.kind == "decision" and record.body.__class__ is str:
-            body = compress(record.body)
-            record = record._replace(body=body, body_sha256=sha256(body).hexdigest())
-        done.append(record)
-    return done
 
 
 def decision_body_text(decision: Decision, salt: bytes, *, plugins: list | None = None,
