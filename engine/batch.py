@@ -4,9 +4,8 @@ with flat memory whatever the portfolio's size, every decision audited.
 Rows are read lazily and sent to workers in chunks; at most a few chunks per worker are in
 flight, so a million-row file is never held in memory. Results are written in input order.
 Workers decide and serialise; the main process alone appends to the audit trail, in
-transactions of ``commit_every`` records committed in order by a writer thread
-(``BackgroundAppender``), so a crash loses at most the few transactions not yet committed
-and never breaks the chain. A run is identified by its portfolio's content, ruleset and as-of
+transactions of ``commit_every`` records, so a crash loses at most the open transaction and
+never breaks the chain. A run is identified by its portfolio's content, ruleset and as-of
 date; ``resume`` finishes an interrupted run without deciding any customer twice.
 """
 
@@ -24,7 +23,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from .audit.background_append import BackgroundAppender
 from .audit.decision_records import full_decision
 from .audit.store import AuditStore, NewRecord
 from .canonical import canonical_json, compact_json
@@ -271,7 +269,7 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
             os.replace(tmp_path, out_path)
     except BaseException:
         if run:
-            run.close()  # what was decided stays decided: --resume picks up from there
+            run.flush()  # what was decided stays decided: --resume picks up from there
         if tmp_path is not None:
             tmp_path.unlink(missing_ok=True)
         raise
@@ -291,7 +289,6 @@ class _AuditedRun:
         self.commit_every = max(1, commit_every)
         self.pending: list[NewRecord] = []
         self.lines: list[str | None] = []  # each pending record's results line, if any
-        self.appender: BackgroundAppender | None = None
         store_rulesets(store, ruleset)
         key = portfolio_key(portfolio, ruleset, as_of)
         runs = self._runs(key)
@@ -382,39 +379,17 @@ class _AuditedRun:
                            ruleset_hash=self.ruleset.hash))
 
     def flush(self) -> None:
-        """Queue the pending records as one transaction (the writer thread starts with the
-        first)."""
         records, self.pending = self.pending, []
         lines, self.lines = self.lines, []
-        if not records:
-            return
-        if self.appender is None:
-            self.appender = BackgroundAppender(self.store)
-        self._recorded(self.appender.submit(records, (records, lines)))
-
-    def _recorded(self, committed: list[tuple]) -> None:
-        """Tell ``on_recorded`` about the decisions of each committed transaction."""
-        if not self.on_recorded:
-            return
-        for appended, (records, lines) in committed:
+        appended = self.store.append(records)
+        if self.on_recorded and records:
             self.on_recorded([(seq, digest, record, _summary(line))
                               for (seq, digest), record, line in zip(appended, records, lines,
                                                                      strict=True)
                               if record.kind == "decision"])
 
-    def close(self) -> None:
-        """Commit everything queued, then stop the writer thread."""
-        try:
-            self.flush()
-            if self.appender is not None:
-                self._recorded(self.appender.drain())
-        finally:
-            if self.appender is not None:
-                self.appender.close()
-                self.appender = None
-
     def finish(self, summary: BatchSummary) -> None:
-        self.close()
+        self.flush()
         body = canonical_json({"event": "batch-finished", "batch_id": self.batch_id,
                                "summary": summary.to_dict()})
         self.store.append([NewRecord("batch", body, batch_id=self.batch_id,
