@@ -201,3 +201,49 @@ def test_reading_the_register_does_not_scan_the_trail(tmp_path):
             "EXPLAIN QUERY PLAN SELECT seq, recorded_at, body FROM records WHERE kind = "
             "'override' AND 1 ORDER BY seq").fetchall()
     assert "USING INDEX records_overrides" in " ".join(str(step[-1]) for step in plan)
+
+
+def _register_of(path, monkeypatch, customer_id="T-STRONG"):
+    from plugins.overrides import credit_rules_expert_judgments
+
+    monkeypatch.setenv("CREDIT_DB", str(path))
+    return [o["value"] for o in credit_rules_expert_judgments({"id": customer_id})]
+
+
+def test_the_register_follows_every_change_of_a_busy_file(tmp_path, monkeypatch):
+    """The plugin keeps one connection open to tell whether the register changed: an
+    override appended after a decision is seen by the next, and so is one appended
+    between records of other kinds."""
+    from engine.audit.override_register import add_override
+    from engine.audit.store import AuditStore, NewRecord
+
+    db = tmp_path / "audit.db"
+    with AuditStore(db) as store:
+        assert _register_of(db, monkeypatch) == []
+        add_override(store, "T-STRONG", "limit_cap", 1000, "r", "ann", "credit_analyst")
+        assert _register_of(db, monkeypatch) == [1000]
+        store.append([NewRecord("event", '{"id":"e-1"}', customer_id="T-OTHER")])
+        assert _register_of(db, monkeypatch) == [1000]
+        add_override(store, "T-STRONG", "limit_cap", 2000, "r", "ann", "credit_analyst")
+        assert sorted(_register_of(db, monkeypatch)) == [1000, 2000]
+
+
+def test_a_file_replaced_at_the_same_path_is_read_anew(tmp_path, monkeypatch):
+    """Another audit file put where the first one was (the kept connection still holds
+    the first): its register, not the first one's."""
+    from engine.audit.override_register import add_override
+    from engine.audit.store import AuditStore
+
+    db = tmp_path / "audit.db"
+    with AuditStore(db) as store:
+        add_override(store, "T-STRONG", "limit_cap", 1000, "r", "ann", "credit_analyst")
+    assert _register_of(db, monkeypatch) == [1000]
+    other = tmp_path / "other.db"
+    with AuditStore(other) as store:
+        add_override(store, "T-STRONG", "limit_cap", 3000, "r", "ann", "credit_analyst")
+    for suffix in ("", "-wal", "-shm"):
+        if (tmp_path / f"other.db{suffix}").exists():
+            (tmp_path / f"other.db{suffix}").replace(tmp_path / f"audit.db{suffix}")
+        elif (tmp_path / f"audit.db{suffix}").exists():
+            (tmp_path / f"audit.db{suffix}").unlink()
+    assert _register_of(db, monkeypatch) == [3000]

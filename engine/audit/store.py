@@ -253,6 +253,15 @@ class AuditStore:
         self.close()
 
     def close(self) -> None:
+        """Close the file, first folding its write-ahead log into it when no one else is
+        using it, so that the file alone is the whole trail (SQLite does that only when the
+        last connection closes, and a reader may keep one open: the overrides plugin
+        does). Never waits: while another process reads or writes, the log stays."""
+        try:
+            self.conn.execute("PRAGMA busy_timeout = 0")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error:
+            pass  # a read-only file, or one busy: its log is folded in later
         self.conn.close()
 
     def _use_wal(self) -> None:
