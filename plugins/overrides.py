@@ -79,6 +79,17 @@ def _state(path: str, identity: tuple) -> tuple | None:
             return None
 
 
+def close_reader() -> None:
+    """Close the connection kept to read the register's state (it is opened again when
+    needed). For a process that is done with the file and will remove its write-ahead
+    log and shared-memory files, which must never go while a connection holds them."""
+    global _reader
+    with _reader_lock:
+        if _reader is not None and _reader[0] == os.getpid():
+            _reader[3].close()
+        _reader = None
+
+
 def _file_identity(path: str) -> tuple | None:
     try:
         info = os.stat(path)

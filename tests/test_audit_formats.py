@@ -9,12 +9,13 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 import zstandard
 
 from engine.audit.body_codec import SHIPPED, BodyReader, elide, expand, shipped_dictionary
-from engine.audit.store import MIGRATIONS, AuditStore
+from engine.audit.store import MIGRATIONS, AuditStore, NewRecord
 from engine.enrich.plugin_manager import installed_plugins
 from engine.replay import Replayer
 from engine.service import decide_and_record
@@ -296,3 +297,41 @@ def test_a_customer_is_looked_up_by_an_index_without_one_on_customer_id_alone(tm
             f"EXPLAIN QUERY PLAN {query}", ["C-1", "2026-01-01"][:query.count("?")]))
     assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
     assert "SCAN records" not in plan
+
+
+def test_closing_folds_the_log_into_the_file_though_a_reader_stays_open(tmp_path):
+    path = tmp_path / "audit.db"
+    reader = sqlite3.connect(f"file:{path}?mode=rwc", uri=True)  # idle, as a plugin keeps one
+    try:
+        with AuditStore(path) as store:
+            store.append([NewRecord("event", '{"customer_id":"C","id":"E-1"}',
+                                    customer_id="C")])
+            reader.execute("SELECT count(*) FROM records").fetchall()
+        wal = Path(f"{path}-wal")
+        assert not wal.exists() or wal.stat().st_size == 0
+        alone = tmp_path / "alone.db"
+        alone.write_bytes(path.read_bytes())  # the main file only, as a copy would take it
+        with sqlite3.connect(alone) as copy:
+            assert copy.execute("SELECT count(*) FROM records WHERE kind = 'event'"
+                                ).fetchone()[0] == 1
+    finally:
+        reader.close()
+
+
+def test_closing_beside_a_reader_in_the_middle_of_reading_loses_nothing(tmp_path):
+    path = tmp_path / "audit.db"
+    reader = sqlite3.connect(path)
+    try:
+        with AuditStore(path) as store:
+            store.append([NewRecord("event", '{"customer_id":"C","id":"E-1"}',
+                                    customer_id="C")])
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM records").fetchall()  # holds a snapshot
+        assert reader.execute("SELECT count(*) FROM records WHERE kind = 'event'"
+                              ).fetchone()[0] == 1
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+    with AuditStore(path, create=False) as store:
+        assert store.conn.execute("SELECT count(*) FROM records WHERE kind = 'event'"
+                                  ).fetchone()[0] == 1

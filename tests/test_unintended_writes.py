@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from plugins.overrides import close_reader
 from tests.paths import ROOT
 from tests.sample_customers import strong_customer
 
@@ -84,6 +85,7 @@ def immutable_trail(tmp_path, credit):
     db = tmp_path / "audit.db"
     assert credit("decide", ROOT / "examples" / "customers" / "bbb-distributor.json",
                   "--as-of", AS_OF, "--db", db).exit_code == 0
+    close_reader()  # the overrides plugin's, kept by this process: files in use stay
     for extra in ("-wal", "-shm"):
         Path(f"{db}{extra}").unlink(missing_ok=True)
     if shutil.which("chattr") is None or subprocess.run(
