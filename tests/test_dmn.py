@@ -127,11 +127,13 @@ def located(file: str) -> Path:
     return DATA / file if (DATA / file).exists() else EXAMPLE_DIR / file
 
 
-def ruleset_with(folder: Path, imported) -> Path:
+def ruleset_with(folder: Path, imported, types: dict | None = None) -> Path:
     """A ruleset whose derived stage is the imported one (plus a probe per decision, so
-    its value shows in the trace) and whose facts declare what it reads."""
+    its value shows in the trace) and whose facts declare what it reads, with ``types``
+    for facts the file gives no type (a name read without a typeRef, or one a cell's
+    expression names)."""
     facts = copy.deepcopy(FACTS)
-    for path, typ in imported.reads.items():
+    for path, typ in {**imported.reads, **(types or {})}.items():
         facts["facts"][path] = {"type": typ}
     stage = copy.deepcopy(imported.stage)
     for name, entry in list(stage["derived"].items()):
@@ -510,12 +512,8 @@ def test_an_invoice_age_over_the_decision_date_imports_and_decides_at_its_edge(t
                                        "Invoice Date": "attributes.invoice_date"})
     assert imported.stage["derived"]["t"]["table"]["inputs"] == [
         {"name": "age", "expr": "as_of - attributes.invoice_date", "description": "Age"}]
-    facts = copy.deepcopy(FACTS)
-    facts["facts"]["attributes.invoice_date"] = {"type": "date"}
-    stage = copy.deepcopy(imported.stage)
-    stage["derived"]["probe_t"] = "t"
-    ruleset = load_ruleset(build_ruleset(tmp_path / "rs", facts=facts,
-                                         derived=stage_text(stage)))
+    ruleset = load_ruleset(ruleset_with(tmp_path / "rs", imported,
+                                        {"attributes.invoice_date": "date"}))
     assert [trace_entry(run(ruleset, {"attributes.invoice_date": day}), "probe_t")["result"]
             for day in ("2026-04-01", "2026-03-31")] == ["within 90 days", "over 90 days"]
 
@@ -997,12 +995,8 @@ def test_edge_cells_validate_and_decide(tmp_path):
         {"founded": "is_missing(?)"},
         {"operating.market_share": "? > 0.5 and ? <= 1"},
         {"operating.market_share": ">= attributes.share_floor * 2"}, None]
-    facts = copy.deepcopy(FACTS)
-    facts["facts"]["attributes.share_floor"] = {"type": "number"}
-    stage = copy.deepcopy(imported.stage)
-    stage["derived"]["probe_t"] = "t"
-    ruleset = load_ruleset(build_ruleset(tmp_path / "rs", facts=facts,
-                                         derived=stage_text(stage)))
+    ruleset = load_ruleset(ruleset_with(tmp_path / "rs", imported,
+                                        {"attributes.share_floor": "number"}))
     for attributes, expected in [
             ({"founded": "2009-12-31"}, "2000s"), ({"founded": "2010-01-01"}, "other"),
             ({}, "unknown age"), ({"founded": "1990-05-01", "operating.market_share": 1},
