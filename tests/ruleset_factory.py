@@ -169,6 +169,10 @@ def compile_ruleset(folder: str | Path, **stages) -> CompiledRuleset:
 
 # --- pieces -------------------------------------------------------------------------------
 
+# A table input the table tests share: the customer's head count, named n.
+EMPLOYEES = {"name": "n", "expr": "operating.employees"}
+
+
 def table(rules: list, *, inputs: list | None = None, outputs: list | None = None,
           hit_policy: str = "unique", table_id: str = "t", **extra) -> dict:
     """A decision table spec. ``inputs`` may be names or {name, expr} dicts."""

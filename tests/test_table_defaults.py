@@ -10,6 +10,7 @@ import pytest
 
 from engine.errors import ProblemsError
 from tests.ruleset_factory import (
+    EMPLOYEES,
     compile_ruleset,
     policy_table,
     run,
@@ -18,7 +19,6 @@ from tests.ruleset_factory import (
     trace_entry,
 )
 
-EMPLOYEES = {"name": "n", "expr": "operating.employees"}
 RULES = [{"id": "SMALL", "when": {"n": "< 10"}, "then": {"out": 3}},
          {"id": "SOME", "when": {"n": ">= 5"}, "then": {"out": 10}}]
 

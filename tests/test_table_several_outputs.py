@@ -12,6 +12,7 @@ import pytest
 from engine.errors import ProblemsError
 from engine.quality.lint import lint_ruleset
 from tests.ruleset_factory import (
+    EMPLOYEES,
     build_ruleset,
     compile_ruleset,
     policy_table,
@@ -21,7 +22,6 @@ from tests.ruleset_factory import (
     trace_entry,
 )
 
-EMPLOYEES = {"name": "n", "expr": "operating.employees"}
 TERMS_OUTPUTS = [{"name": "days", "type": "integer"}, {"name": "discount", "type": "number"},
                  {"name": "label", "type": "string"}]
 TERMS_RULES = [

@@ -7,9 +7,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import ProblemsError
-from tests.ruleset_factory import compile_ruleset, run, table, trace_entries, trace_entry
-
-EMPLOYEES = {"name": "n", "expr": "operating.employees"}
+from tests.ruleset_factory import EMPLOYEES, compile_ruleset, run, table, trace_entries, trace_entry
 
 
 def derived(tmp_path, spec, probe="t"):

@@ -10,6 +10,7 @@ import pytest
 
 from engine.errors import DecisionError, ProblemsError
 from tests.ruleset_factory import (
+    EMPLOYEES,
     FACTS,
     compile_ruleset,
     policy_table,
@@ -18,8 +19,6 @@ from tests.ruleset_factory import (
     trace_entries,
     trace_entry,
 )
-
-EMPLOYEES = {"name": "n", "expr": "operating.employees"}
 
 
 def amounts(read: dict) -> dict:
