@@ -383,11 +383,8 @@ def test_a_header_holding_control_characters_and_quotes_verifies(tmp_path):
                       NewRecord("event", '{"customer_id":"C-2","id":"E-2"}',
                                 customer_id="C-2")])
     assert verify_file(str(db)).ok
-    conn = sqlite3.connect(db)
-    conn.execute("DROP TRIGGER records_no_update")
-    conn.execute("UPDATE records SET customer_id = 'C\t\"1\\\\' WHERE seq = 1")
-    conn.commit()
-    conn.close()
+    tamper(db, lambda conn: conn.execute(
+        "UPDATE records SET customer_id = 'C\t\"1\\\\' WHERE seq = 1"))
     report = verify_file(str(db))
     assert (report.failed_seq, report.reason) == (1, "its fields were changed (the record "
                                                      "hash does not match)")
@@ -398,11 +395,7 @@ def test_a_header_column_of_a_type_no_header_holds_is_named(tmp_path):
     with AuditStore(db) as store:
         store.append([NewRecord("event", '{"customer_id":"C-1","id":"E-1"}',
                                 customer_id="C-1")])
-    conn = sqlite3.connect(db)
-    conn.execute("DROP TRIGGER records_no_update")
-    conn.execute("UPDATE records SET batch_row = 2.5 WHERE seq = 1")
-    conn.commit()
-    conn.close()
+    tamper(db, lambda conn: conn.execute("UPDATE records SET batch_row = 2.5 WHERE seq = 1"))
     report = verify_file(str(db))
     assert (report.failed_seq, report.reason) == (
         1, "a field has the wrong type (an audit header field holds float)")
@@ -413,15 +406,14 @@ def test_a_body_rewritten_as_not_json_with_its_chain_recomputed_is_named(tmp_pat
     with AuditStore(db) as store:
         store.append([NewRecord("monitor-run", '{"as_of":"2026-11-30"}',
                                 as_of="2026-11-30")])
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    conn.execute("DROP TRIGGER records_no_update")
-    row = dict(conn.execute("SELECT * FROM records WHERE seq = 1").fetchone())
-    forged = rehash(dict(row, body="not JSON {"))
-    conn.execute("UPDATE records SET body = ?, body_sha256 = ?, hash = ? WHERE seq = 1",
-                 (forged["body"], forged["body_sha256"], forged["hash"]))
-    conn.commit()
-    conn.close()
+
+    def rewrite(conn):
+        row = dict(conn.execute("SELECT * FROM records WHERE seq = 1").fetchone())
+        forged = rehash(dict(row, body="not JSON {"))
+        conn.execute("UPDATE records SET body = ?, body_sha256 = ?, hash = ? WHERE seq = 1",
+                     (forged["body"], forged["body_sha256"], forged["hash"]))
+
+    tamper(db, rewrite)
     report = verify_file(str(db))
     assert (report.failed_seq, report.reason) == (
         1, "its body is not JSON (the record was rewritten and the chain recomputed)")
