@@ -617,22 +617,20 @@ def _write_multi_hit(fb, rows, table_id, stage, reads, result_locals, aggregatio
     lists = {name: f"{local}_all" for name, local in result_locals.items()}
     for local in lists.values():
         fb.line(f"{local} = []")
-    for row in rows:
-        fb.line(f"if {row.condition or 'True'}:")
+
+    def gather(condition: str, values: dict, trace_id: str, index: int) -> None:
+        fb.line(f"if {condition}:")
         with fb.indented():
             for name, local in lists.items():
-                fb.line(f"{local}.append({row.outputs[name]})")
-            fb.trace(stage, f"{table_id}/{row.id}", reads,
-                     "{" + ", ".join(f"{n!r}: {lists[n]}[-1]" for n in lists) + "}")
+                fb.line(f"{local}.append({values[name]})")
+            fb.trace(stage, f"{table_id}/{trace_id}", reads,
+                     "{" + ", ".join(f"{n!r}: {lists[n]}[{index}]" for n in lists) + "}")
+
+    for row in rows:
+        gather(row.condition or "True", row.outputs, row.id, -1)
     if default is not None:
         # No rule matched: the default is the value gathered (aggregated, it is the result).
-        first = next(iter(lists.values()))
-        fb.line(f"if not {first}:")
-        with fb.indented():
-            for name, local in lists.items():
-                fb.line(f"{local}.append({default[name]})")
-            fb.trace(stage, f"{table_id}/default", reads,
-                     "{" + ", ".join(f"{n!r}: {lists[n]}[0]" for n in lists) + "}")
+        gather(f"not {next(iter(lists.values()))}", default, "default", 0)
     for name, local in result_locals.items():
         values = lists[name]
         if aggregation is None:
