@@ -13,7 +13,7 @@ import sys
 import orjson
 import pytest
 
-from engine.audit.chain import _HEADER_KEYS, _header_json, genesis, verify_file
+from engine.audit.chain import HEADER_ORDER, _header_json, genesis, verify_file
 from engine.audit.store import AuditStore, NewRecord
 from engine.canonical import canonical_json
 from tests.audit_helpers import format_1_trail, rechain_from, rows, tamper
@@ -27,21 +27,21 @@ EDGE_INTEGERS = [0, -1, 2**63 - 1, -(2**63)]
 
 
 def header_with(**values) -> list:
-    """A header's values in _HEADER_KEYS order: ``values``, the rest null."""
-    return [values.get(key) for key in _HEADER_KEYS]
+    """A header's values in HEADER_ORDER order: ``values``, the rest null."""
+    return [values.get(key) for key in HEADER_ORDER]
 
 
 @pytest.mark.parametrize("text", EDGE_TEXTS)
 def test_orjson_writes_the_canonical_header_for_any_text(text):
     values = header_with(kind=text, customer_id=text, seq=1)
-    assert orjson.dumps(dict(zip(_HEADER_KEYS, values, strict=True))) == \
+    assert orjson.dumps(dict(zip(HEADER_ORDER, values, strict=True))) == \
         _header_json(values).encode("utf-8")
 
 
 @pytest.mark.parametrize("number", EDGE_INTEGERS)
 def test_orjson_writes_the_canonical_header_for_any_integer_sqlite_holds(number):
     values = header_with(kind="event", seq=number, batch_row=number)
-    assert orjson.dumps(dict(zip(_HEADER_KEYS, values, strict=True))) == \
+    assert orjson.dumps(dict(zip(HEADER_ORDER, values, strict=True))) == \
         _header_json(values).encode("utf-8")
 
 
@@ -81,7 +81,7 @@ def test_a_trail_whose_headers_hold_edge_values_verifies(edge_trail):
 
 def test_each_edge_header_hashes_the_same_the_fast_way(edge_trail):
     for row in rows(edge_trail):
-        fast = orjson.dumps({key: row[key] for key in _HEADER_KEYS})
+        fast = orjson.dumps({key: row[key] for key in HEADER_ORDER})
         assert hashlib.sha256(fast).hexdigest() == row["hash"]
 
 

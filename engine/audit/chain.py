@@ -40,20 +40,20 @@ def genesis(conn: sqlite3.Connection) -> str:
 HEADER_FIELDS = ("seq", "kind", "decision_id", "customer_id", "as_of", "recorded_at",
                  "ruleset_name", "ruleset_version", "ruleset_hash", "outcome", "grade",
                  "credit_limit", "batch_id", "batch_row", "body_sha256", "prev_hash")
-_HEADER_KEYS = tuple(sorted(HEADER_FIELDS))
+HEADER_ORDER = tuple(sorted(HEADER_FIELDS))  # as a record hash reads them, and append writes them
 
 
 def header_json(header: dict) -> str:
     """The canonical JSON of a record header (sorted keys, no spaces); the same text
     ``canonical_json`` gives, written directly because verify does it a million times."""
-    return _header_json([header[key] for key in _HEADER_KEYS])
+    return _header_json([header[key] for key in HEADER_ORDER])
 
 
-_TEMPLATE = "{" + ",".join(f'"{key}":%s' for key in _HEADER_KEYS) + "}"
+_TEMPLATE = "{" + ",".join(f'"{key}":%s' for key in HEADER_ORDER) + "}"
 
 
 def _header_json(values: list) -> str:
-    """``header_json`` for the header's values in ``_HEADER_KEYS`` order."""
+    """``header_json`` for the header's values in ``HEADER_ORDER`` order."""
     texts = []
     for value in values:
         cls = value.__class__
@@ -212,14 +212,14 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int,
             return VerifyReport(0, first - 1, f"record {first - 1} is missing (records were "
                                 "removed or renumbered)")
         prev_hash = row[0]
-    # One pass: the header columns in _HEADER_KEYS order (seq last), the record hash, the
+    # One pass: the header columns in HEADER_ORDER order (seq last), the record hash, the
     # body, and the first header column the body contradicts (a second pass over the
     # bodies read the whole file twice).
-    sql = (f"SELECT {', '.join(_HEADER_KEYS)}, hash, body, {_WRONG_COLUMN} FROM records "
+    sql = (f"SELECT {', '.join(HEADER_ORDER)}, hash, body, {_WRONG_COLUMN} FROM records "
            "WHERE seq >= ? AND seq <= ? ORDER BY seq")
-    keys, width = _HEADER_KEYS, len(_HEADER_KEYS)
-    seq_index, prev_index = width - 1, _HEADER_KEYS.index("prev_hash")
-    body_sha_index, kind_index = _HEADER_KEYS.index("body_sha256"), _HEADER_KEYS.index("kind")
+    keys, width = HEADER_ORDER, len(HEADER_ORDER)
+    seq_index, prev_index = width - 1, HEADER_ORDER.index("prev_hash")
+    body_sha_index, kind_index = HEADER_ORDER.index("body_sha256"), HEADER_ORDER.index("kind")
     sha256, dumps, encode_error = hashlib.sha256, orjson.dumps, orjson.JSONEncodeError
     fields = dict.fromkeys(keys)  # refilled for each record (cheaper than a new dict)
     report_at = first + 9_999 if on_progress is not None else None

@@ -49,7 +49,7 @@ from .body_codec import (
     stored_dictionary,
 )
 from .chain import (
-    HEADER_FIELDS,
+    HEADER_ORDER,
     attested_dictionary_digest,
     attested_slots_digest,
     genesis,
@@ -59,9 +59,8 @@ from .keys import redaction_key
 
 DEFAULT_DB = "credit-audit.db"
 BUSY_TIMEOUT_MS = 60_000
-_HEADER_ORDER = tuple(sorted(HEADER_FIELDS))  # as the record hash reads the header
-_INSERT_RECORD = (f"INSERT INTO records ({', '.join((*_HEADER_ORDER, 'body', 'hash'))}) "
-                  f"VALUES ({', '.join('?' * (len(_HEADER_ORDER) + 2))})")
+_INSERT_RECORD = (f"INSERT INTO records ({', '.join((*HEADER_ORDER, 'body', 'hash'))}) "
+                  f"VALUES ({', '.join('?' * (len(HEADER_ORDER) + 2))})")
 
 
 
@@ -418,7 +417,7 @@ class AuditStore:
         rows, appended = [], []
         for r in records:
             seq += 1
-            # The header's values in sorted key order (_HEADER_ORDER), the order the hash
+            # The header's values in sorted key order (HEADER_ORDER), the order the hash
             # reads them in and the INSERT names them in: no dict is built per record.
             values = (r.as_of, r.batch_id, r.batch_row,
                       r.body_sha256 or sha256_hex_text(r.body), r.credit_limit,
