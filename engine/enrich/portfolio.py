@@ -49,7 +49,6 @@ def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
     except InputError as exc:  # name the file and its header line
         raise InputError(f"{path}:1", exc.problems) from None
     yield 0, types
-    width = len(fields)
     as_mapping = rows_are_mappings(fields)
     number = 0
     while True:
@@ -64,11 +63,18 @@ def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
         if not cells:
             continue
         number += 1
-        if len(cells) != width:
-            yield number, InputError(f"{path}: row {number}", [(
-                "", f"{len(cells)} cells where the header has {width} columns")])
-            continue
-        yield number, dict(zip(fields, cells, strict=True)) if as_mapping else cells
+        yield number, csv_row(number, cells, fields, as_mapping, path)
+
+
+def csv_row(number: int, cells: list[str], fields: list[str], as_mapping: bool,
+            path: str | Path) -> object:
+    """Record ``number`` of a CSV portfolio as ``read_rows`` yields it: its cells (a
+    mapping by column when ``as_mapping``, see ``rows_are_mappings``), or the InputError
+    of a record with more or fewer cells than the header has columns."""
+    if len(cells) != len(fields):
+        return InputError(f"{path}: row {number}", [(
+            "", f"{len(cells)} cells where the header has {len(fields)} columns")])
+    return dict(zip(fields, cells, strict=True)) if as_mapping else cells
 
 
 def rows_are_mappings(fields: list[str]) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..enrich.customer_documents import InputError
-from ..enrich.portfolio import rows_are_mappings
+from ..enrich.portfolio import csv_row, rows_are_mappings
 
 BLANK_LINES = ("\n", "\r\n", "\r")  # what the csv module reads as an empty record
 
@@ -49,12 +49,7 @@ class CsvChunk:
             except csv.Error as exc:
                 rows.append((number, InputError(where, [("", str(exc))])))
                 continue
-            if len(cells) != len(columns):
-                rows.append((number, InputError(where, [(
-                    "", f"{len(cells)} cells where the header has {len(columns)} columns")])))
-                continue
-            rows.append((number, dict(zip(columns, cells, strict=True)) if as_mapping
-                         else cells))
+            rows.append((number, csv_row(number, cells, columns, as_mapping, path)))
         return rows
 
 
