@@ -56,9 +56,7 @@ def _state(path: str, identity: tuple) -> tuple | None:
     with _reader_lock:
         reader = _reader
         if reader is None or reader[:3] != (os.getpid(), path, identity):
-            if reader is not None and reader[0] == os.getpid():
-                reader[3].close()
-            _reader = None
+            _drop_reader()
             try:
                 conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
                                        check_same_thread=False)
@@ -74,8 +72,7 @@ def _state(path: str, identity: tuple) -> tuple | None:
                 "SELECT (SELECT value FROM meta WHERE key = 'created_at'), "
                 "(SELECT max(seq) FROM records WHERE kind = 'override')").fetchall()[0])
         except sqlite3.Error:
-            reader[3].close()
-            _reader = None
+            _drop_reader()
             return None
 
 
@@ -83,11 +80,17 @@ def close_reader() -> None:
     """Close the connection kept to read the register's state (it is opened again when
     needed). For a process that is done with the file and will remove its write-ahead
     log and shared-memory files, which must never go while a connection holds them."""
-    global _reader
     with _reader_lock:
-        if _reader is not None and _reader[0] == os.getpid():
-            _reader[3].close()
-        _reader = None
+        _drop_reader()
+
+
+def _drop_reader() -> None:
+    """Forget the kept connection, closing it if this process opened it (a forked child's
+    copy is its parent's to close). Called with ``_reader_lock`` held."""
+    global _reader
+    if _reader is not None and _reader[0] == os.getpid():
+        _reader[3].close()
+    _reader = None
 
 
 def _file_identity(path: str) -> tuple | None:
