@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from itertools import count
 
 from .fields import Scale
 
@@ -50,26 +51,19 @@ def _first_holding(scale: Scale, start, direction: int, low, high, holds):
 
 
 def _halve(scale: Scale, failing, holding, holds):
-    """Narrow (failing, holding] to the holding position nearest the failing one."""
-    if not scale.continuous:
-        while abs(holding - failing) > 1:
-            middle = (failing + holding) // 2
-            if middle in (failing, holding):
-                break
-            if holds(middle):
-                holding = middle
-            else:
-                failing = middle
-        return holding
-    for _ in range(200):
-        middle = (failing + holding) / 2
-        if middle in (failing, holding):
+    """Narrow (failing, holding] to the holding position nearest the failing one: on a
+    whole-number scale until the two are neighbours, on a continuous one for at most 200
+    halvings (or until they are neighbouring doubles), then to its shortest number."""
+    continuous = scale.continuous
+    for _ in range(200) if continuous else count():
+        middle = (failing + holding) / 2 if continuous else (failing + holding) // 2
+        if middle in (failing, holding):  # neighbours: nothing lies between them
             break
         if holds(middle):
             holding = middle
         else:
             failing = middle
-    return _shortest(failing, holding, holds)
+    return _shortest(failing, holding, holds) if continuous else holding
 
 
 def _shortest(failing: float, holding: float, holds) -> float:
