@@ -27,11 +27,12 @@ from .audit.decision_records import full_decision
 from .audit.store import AuditStore, NewRecord
 from .canonical import canonical_json, compact_json
 from .decide.redaction import scrubbed
+from .enrich.csv_chunks import CsvChunk, csv_chunks
 from .enrich.customer_documents import InputError, check_customer
 from .enrich.plugin_manager import installed_plugins
 from .enrich.portfolio import read_rows, row_document, row_where
 from .errors import CreditRulesError, DecisionError
-from .parallel import chunked, map_chunks
+from .parallel import CHUNK_ROWS, chunked, map_chunks
 from .ruleset.compiler import CompiledRuleset
 from .ruleset.loader import load_ruleset
 from .service import decide_document, store_rulesets
@@ -117,6 +118,7 @@ class RowSettings:
     salt: bytes | None  # None: not audited
     batch_id: str | None
     with_trace: bool
+    columns: list[str] | None = None  # a CSV's header, when workers parse its record text
 
 
 def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
@@ -170,8 +172,10 @@ def _init_worker(ruleset_dir: str) -> None:
     _worker_ruleset = load_ruleset(ruleset_dir)
 
 
-def _decide_chunk(rows, settings):
+def _decide_chunk(rows: list[tuple[int, object]] | CsvChunk, settings: RowSettings):
     assert _worker_ruleset is not None
+    if rows.__class__ is CsvChunk:  # record text: parsed here, as read_rows would
+        rows = rows.rows(settings.columns, str(Path(settings.label)))
     return decide_rows(_worker_ruleset, rows, settings)
 
 
@@ -231,9 +235,16 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
             run = _AuditedRun(audit, ruleset, portfolio, as_of, resume, commit_every,
                               with_trace, on_recorded) if audit else None
             summary.batch_id = run.batch_id if run else None
+            columns = None
+            if workers > 1 and types is not None and not (run and run.resuming):
+                # The workers parse the records: this process only finds where each ends
+                # (a resumed run merges stored results by row, so it reads rows here).
+                rows.close()
+                columns, chunks = csv_chunks(portfolio, CHUNK_ROWS)
+            else:
+                chunks = chunked(run.skip_done(rows, first) if run else _prepend(first, rows))
             settings = RowSettings(as_of, types, label, audit.salt if audit else None,
-                                   run.batch_id if run else None, with_trace)
-            chunks = chunked(run.skip_done(rows, first) if run else _prepend(first, rows))
+                                   run.batch_id if run else None, with_trace, columns)
 
             def consume(results: list[tuple]) -> None:
                 nonlocal done

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,37 @@ def test_a_row_that_cannot_be_read_is_its_own_error_with_workers_too(tmp_path):
     assert result.stderr == f"{path}: row 2: 1 cells where the header has 3 columns\n"
     lines = (tmp_path / "out.jsonl").read_text().splitlines()
     assert [json.loads(line)["customer_id"] for line in lines] == ["C-1", "C-3"]
+
+
+def test_two_workers_parse_the_records_as_one_process_reads_them(tmp_path):
+    """With workers the records travel as text and each worker parses its own: quoted
+    cells over several lines, blank lines, a short row, a cell failing its check and text
+    that is not UTF-8 give the same results, errors and audited rows as one process."""
+    records = ["C-1,Alpha,DE", 'C-2,"Beta\nover two lines",FR', "", "C-3", "C-4,Delta,Germany",
+               '"C-5","Epsilon ""quoted""",IT', "C-6,\u00c9ta,ES"] * 300
+    data = ("id,name,country\n" + "\n".join(records) + "\n").encode()
+    cut = data.index(b"C-6", len(data) // 2)  # a bad byte well past the reader's first block
+    path = portfolio(tmp_path, "")
+    path.write_bytes(data[:cut] + b"\xff" + data[cut:])
+    runs = []
+    for workers in ("1", "2"):
+        out, db = tmp_path / f"out{workers}.jsonl", tmp_path / f"audit{workers}.db"
+        result = invoke_credit("batch", path, "--out", out, "--as-of", AS_OF, "--db", db,
+                               "--workers", workers, "--json")
+        assert result.exit_code == 1
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("SELECT kind, batch_row, customer_id, decision_id FROM records "
+                                "WHERE kind IN ('decision', 'row-failed') ORDER BY seq").fetchall()
+        conn.close()
+        summary = json.loads(result.stdout)
+        runs.append((out.read_bytes(), result.stderr, rows,
+                     (summary["decided"], summary["failed"])))
+    assert runs[0] == runs[1]
+    errors = runs[0][1].splitlines()
+    assert errors[:2] == [f"{path}: row 3: 1 cells where the header has 3 columns",
+                          f"{path}: row 4: /country: 'Germany' does not match '^[A-Z]{{2}}$'"]
+    assert sum("can't decode byte 0xff" in line for line in errors) == 1
+    assert runs[0][3][1] == len(errors) and runs[0][3][0] > 800
 
 
 def test_empty_cells_are_still_cells(tmp_path):

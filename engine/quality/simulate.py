@@ -31,6 +31,7 @@ from ..audit.body_codec import register_body_json
 from ..audit.queries import Filters
 from ..decide.challenger import facts_for
 from ..decide.pipeline import decide
+from ..enrich.csv_chunks import CsvChunk, csv_chunks
 from ..enrich.customer_documents import InputError, check_customer
 from ..enrich.enrichment import enrich
 from ..enrich.plugin_manager import installed_plugins
@@ -39,7 +40,6 @@ from ..errors import CreditRulesError, DecisionError
 from ..parallel import CHUNK_ROWS, chunked, map_chunks
 from ..ruleset.compiler import CompiledRuleset
 from ..ruleset.loader import load_ruleset
-from .csv_chunks import CsvChunk, csv_chunks
 from .simulation_report import Side, Simulation
 
 

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..enrich.customer_documents import InputError
-from ..enrich.portfolio import csv_row, rows_are_mappings
+from .customer_documents import InputError
+from .portfolio import csv_row, rows_are_mappings
 
 BLANK_LINES = ("\n", "\r\n", "\r")  # what the csv module reads as an empty record
 

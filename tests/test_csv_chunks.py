@@ -1,4 +1,4 @@
-"""A CSV portfolio read in chunks of record text (engine.quality.csv_chunks) gives exactly
+"""A CSV portfolio read in chunks of record text (engine.enrich.csv_chunks) gives exactly
 the rows read_rows gives, on a file made of the edges of CSV reading; and a simulation of
 a CSV with bad rows gives the same report in one process and in two."""
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.enrich.csv_chunks import csv_chunks
 from engine.enrich.customer_documents import InputError
 from engine.enrich.portfolio import read_rows
-from engine.quality.csv_chunks import csv_chunks
 from engine.quality.simulate import simulate_portfolio
 from tests.paths import DEFAULT_RULESET
 
