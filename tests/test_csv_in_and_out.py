@@ -126,7 +126,10 @@ def _number_as_before(raw: str):
 @given(st.one_of(st.integers(0, 10 ** 20).map(str),
                  st.integers(-(10 ** 16), 10 ** 16).map(str),
                  st.floats(allow_nan=False, allow_infinity=False).map(repr),
-                 st.sampled_from(["007", " 12 ", "0", "1e3", "1E3", "12.0", "٣", "²"])))
+                 st.sampled_from(["007", " 12 ", "0", "1e3", "1E3", "12.0", "٣", "²",
+                                  "\x1c12.5\u2003", " 0.5", "-0.0", "1_000.5", "2.5e400",
+                                  "nan", "-inf", "1" + "0" * 40, "1" + "0" * 39 + ".0"]),
+                 st.text(alphabet=" +-.0123456789eE_\t\u00a0", max_size=8)))
 def test_a_number_cell_reads_as_it_always_did(text):
     from engine.enrich.customer_documents import _as_number
 
@@ -137,6 +140,52 @@ def test_a_number_cell_reads_as_it_always_did(text):
             _as_number(text)
         return
     got = _as_number(text)
+    assert got == expected and type(got) is type(expected)
+
+
+def _whole_number_as_before(raw: str) -> int:
+    """How an integer cell was read before its fast path (the oracle)."""
+    text = raw.strip()
+    if len(text.lstrip("+-")) > 40:
+        raise ValueError(f"'{raw[:20]}...' has more than 40 digits")
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"'{raw[:40]}' is not a whole number") from None
+
+
+def _boolean_as_before(raw: str) -> bool:
+    """How a boolean cell was read before its fast path (the oracle)."""
+    lowered = raw.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    raise ValueError(f"'{raw[:40]}' is not true or false")
+
+
+_EDGE_CELLS = ["0", "007", " 12 ", "+7", "-3", "٣", "²", "1_000", "1" + "0" * 39,
+               "1" + "0" * 40, " " + "1" * 40, "true", "false", "TRUE", " false", "True ",
+               "yes", "", "truE"]
+
+
+@pytest.mark.parametrize("converter", ["_as_integer", "_as_boolean"])
+@given(st.one_of(st.sampled_from(_EDGE_CELLS), st.integers().map(str),
+                 st.text(alphabet=" +-0123456789_truefalsTRUEFALS", max_size=45)))
+def test_an_integer_or_boolean_cell_reads_as_it_always_did(converter, text):
+    """The fast path for plain digits (integers) and plain true/false (booleans) gives
+    what the full reading gives, value and message."""
+    from engine.enrich import customer_documents
+
+    before = {"_as_integer": _whole_number_as_before,
+              "_as_boolean": _boolean_as_before}[converter]
+    convert = getattr(customer_documents, converter)
+    try:
+        expected = before(text)
+    except ValueError as exc:
+        with pytest.raises(ValueError) as raised:
+            convert(text)
+        assert str(raised.value) == str(exc)
+        return
+    got = convert(text)
     assert got == expected and type(got) is type(expected)
 
 

@@ -266,6 +266,8 @@ def _as_number(raw: str) -> int | float:
 
 
 def _as_boolean(raw: str) -> bool:
+    if raw == "true" or raw == "false":  # as written by most tools: the lines below, sooner
+        return raw == "true"
     lowered = raw.strip().lower()
     if lowered in ("true", "false"):
         return lowered == "true"
