@@ -37,15 +37,21 @@ _reader_lock = threading.Lock()
 
 
 def _signature(path: str) -> tuple | None:
-    stamps = []
-    for name in (path, path + "-wal"):
-        try:
-            info = os.stat(name)
-        except FileNotFoundError:
-            stamps.append(None)
-            continue
-        stamps.append((info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns))
-    return None if stamps[0] is None else tuple(stamps)
+    """(device, inode, size, modification time) of the audit file and of its write-ahead
+    log (None without one); None without an audit file, whose log is then not looked at
+    (a command without one asks on every decision)."""
+    try:
+        main = _stamp(os.stat(path))
+    except FileNotFoundError:
+        return None
+    try:
+        return main, _stamp(os.stat(path + "-wal"))
+    except FileNotFoundError:
+        return main, None
+
+
+def _stamp(info: os.stat_result) -> tuple:
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def _state(path: str, identity: tuple) -> tuple | None:
