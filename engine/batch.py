@@ -30,6 +30,7 @@ from .decide.redaction import scrubbed
 from .enrich.customer_documents import InputError, check_customer
 from .enrich.plugin_manager import installed_plugins
 from .enrich.portfolio import read_rows, row_document, row_where
+from .enrich.settings import fixed_settings
 from .errors import CreditRulesError, DecisionError
 from .parallel import chunked, map_chunks
 from .ruleset.compiler import CompiledRuleset
@@ -119,6 +120,7 @@ class RowSettings:
     with_trace: bool
 
 
+@fixed_settings()  # the plugins read their settings once a chunk (settings.py)
 def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
                 settings: RowSettings) -> list[tuple]:
     """Enrich and decide a chunk of raw rows. Each result is ``("ok", row, line, outcome, grade,

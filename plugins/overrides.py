@@ -25,8 +25,9 @@ import threading
 from collections import defaultdict
 
 from engine.audit.override_register import list_overrides
-from engine.audit.store import AuditStore, default_db_path
+from engine.audit.store import DEFAULT_DB, AuditStore
 from engine.enrich.hookspecs import hookimpl
+from engine.enrich.settings import setting
 
 FIELDS = ("id", "kind", "value", "reason", "by", "role", "expires", "approvals")
 # path -> (file signature, register state, active overrides by customer)
@@ -133,4 +134,5 @@ def credit_rules_expert_judgments(customer: dict) -> list[dict]:
     customer_id = customer.get("id")
     if not customer_id:
         return []
-    return list(_register(default_db_path()).get(customer_id, ()))
+    # the audit file as default_db_path() names it, read through the settings
+    return list(_register(setting("CREDIT_DB") or DEFAULT_DB).get(customer_id, ()))
