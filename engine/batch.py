@@ -31,6 +31,7 @@ from .enrich.csv_chunks import CsvChunk, csv_chunks
 from .enrich.customer_documents import InputError, check_customer
 from .enrich.plugin_manager import installed_plugins
 from .enrich.portfolio import read_rows, row_document, row_where
+from .enrich.settings import fixed_settings
 from .errors import CreditRulesError, DecisionError
 from .parallel import CHUNK_ROWS, chunked, map_chunks
 from .ruleset.compiler import CompiledRuleset
@@ -121,6 +122,7 @@ class RowSettings:
     columns: list[str] | None = None  # a CSV's header, when workers parse its record text
 
 
+@fixed_settings()  # the plugins read their settings once a chunk (settings.py)
 def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
                 settings: RowSettings) -> list[tuple]:
     """Enrich and decide a chunk of raw rows. Each result is ``("ok", row, line, outcome, grade,

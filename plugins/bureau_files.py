@@ -12,14 +12,14 @@ from __future__ import annotations
 import csv
 import functools
 import json
-import os
 from pathlib import Path
 
 from engine.enrich.hookspecs import hookimpl
+from engine.enrich.settings import setting
 
 
 def source() -> Path | None:
-    value = os.environ.get("CREDIT_BUREAU_FILES")
+    value = setting("CREDIT_BUREAU_FILES")
     return Path(value) if value else None
 
 

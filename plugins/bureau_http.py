@@ -84,6 +84,7 @@ from engine import __version__
 from engine.audit.keys import redaction_key
 from engine.audit.store import BUSY_TIMEOUT_MS, default_db_path
 from engine.enrich.hookspecs import hookimpl
+from engine.enrich.settings import setting
 from engine.errors import CreditRulesError, Location, Problem, ProblemsError
 from engine.language.yaml_source import load_yaml_file
 
@@ -167,7 +168,7 @@ class Config:
 # -- configuration ------------------------------------------------------------------------
 
 def config_path() -> str | None:
-    return os.environ.get(CONFIG_ENV) or None
+    return setting(CONFIG_ENV) or None
 
 
 _configs: dict[tuple, Config] = {}

@@ -15,11 +15,11 @@ import bisect
 import csv
 import datetime as dt
 import functools
-import os
 from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 
 from engine.enrich.hookspecs import hookimpl
+from engine.enrich.settings import setting
 
 INVERSE = Context(prec=10)
 
@@ -54,7 +54,7 @@ def _on_or_before(rates: list[tuple[dt.date, Decimal]], on: dt.date) -> Decimal 
 def credit_rules_exchange_rate(from_currency: str, to_currency: str, on: dt.date
                                ) -> str | None:
     """The file's rate for the pair on or before ``on``, or None."""
-    value = os.environ.get("CREDIT_RATES_FILE")
+    value = setting("CREDIT_RATES_FILE")
     if not value:
         return None
     path = Path(value)

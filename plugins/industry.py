@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import csv
 import functools
-import os
 from pathlib import Path
 
 from engine.enrich.hookspecs import hookimpl
+from engine.enrich.settings import setting
 
 DEFAULT_TABLE = Path(__file__).resolve().parent / "data" / "industry_reference.csv"
 NUMBERS = ("growth", "concentration")
 
 
 def table_path() -> str:
-    return os.environ.get("CREDIT_INDUSTRY_TABLE") or str(DEFAULT_TABLE)
+    return setting("CREDIT_INDUSTRY_TABLE") or str(DEFAULT_TABLE)
 
 
 @functools.lru_cache(maxsize=4)

@@ -25,8 +25,9 @@ import threading
 from collections import defaultdict
 
 from engine.audit.override_register import list_overrides
-from engine.audit.store import AuditStore, default_db_path
+from engine.audit.store import DEFAULT_DB, AuditStore
 from engine.enrich.hookspecs import hookimpl
+from engine.enrich.settings import setting
 
 FIELDS = ("id", "kind", "value", "reason", "by", "role", "expires", "approvals")
 # path -> (file signature, register state, active overrides by customer)
@@ -37,15 +38,21 @@ _reader_lock = threading.Lock()
 
 
 def _signature(path: str) -> tuple | None:
-    stamps = []
-    for name in (path, path + "-wal"):
-        try:
-            info = os.stat(name)
-        except FileNotFoundError:
-            stamps.append(None)
-            continue
-        stamps.append((info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns))
-    return None if stamps[0] is None else tuple(stamps)
+    """(device, inode, size, modification time) of the audit file and of its write-ahead
+    log (None without one); None without an audit file, whose log is then not looked at
+    (a command without one asks on every decision)."""
+    try:
+        main = _stamp(os.stat(path))
+    except FileNotFoundError:
+        return None
+    try:
+        return main, _stamp(os.stat(path + "-wal"))
+    except FileNotFoundError:
+        return main, None
+
+
+def _stamp(info: os.stat_result) -> tuple:
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def _state(path: str, identity: tuple) -> tuple | None:
@@ -127,4 +134,5 @@ def credit_rules_expert_judgments(customer: dict) -> list[dict]:
     customer_id = customer.get("id")
     if not customer_id:
         return []
-    return list(_register(default_db_path()).get(customer_id, ()))
+    # the audit file as default_db_path() names it, read through the settings
+    return list(_register(setting("CREDIT_DB") or DEFAULT_DB).get(customer_id, ()))

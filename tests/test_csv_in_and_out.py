@@ -158,7 +158,10 @@ def _number_as_before(raw: str):
 @given(st.one_of(st.integers(0, 10 ** 20).map(str),
                  st.integers(-(10 ** 16), 10 ** 16).map(str),
                  st.floats(allow_nan=False, allow_infinity=False).map(repr),
-                 st.sampled_from(["007", " 12 ", "0", "1e3", "1E3", "12.0", "٣", "²"])))
+                 st.sampled_from(["007", " 12 ", "0", "1e3", "1E3", "12.0", "٣", "²",
+                                  "\x1c12.5\u2003", " 0.5", "-0.0", "1_000.5", "2.5e400",
+                                  "nan", "-inf", "1" + "0" * 40, "1" + "0" * 39 + ".0"]),
+                 st.text(alphabet=" +-.0123456789eE_\t\u00a0", max_size=8)))
 def test_a_number_cell_reads_as_it_always_did(text):
     from engine.enrich.customer_documents import _as_number
 
@@ -169,6 +172,52 @@ def test_a_number_cell_reads_as_it_always_did(text):
             _as_number(text)
         return
     got = _as_number(text)
+    assert got == expected and type(got) is type(expected)
+
+
+def _whole_number_as_before(raw: str) -> int:
+    """How an integer cell was read before its fast path (the oracle)."""
+    text = raw.strip()
+    if len(text.lstrip("+-")) > 40:
+        raise ValueError(f"'{raw[:20]}...' has more than 40 digits")
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"'{raw[:40]}' is not a whole number") from None
+
+
+def _boolean_as_before(raw: str) -> bool:
+    """How a boolean cell was read before its fast path (the oracle)."""
+    lowered = raw.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    raise ValueError(f"'{raw[:40]}' is not true or false")
+
+
+_EDGE_CELLS = ["0", "007", " 12 ", "+7", "-3", "٣", "²", "1_000", "1" + "0" * 39,
+               "1" + "0" * 40, " " + "1" * 40, "true", "false", "TRUE", " false", "True ",
+               "yes", "", "truE"]
+
+
+@pytest.mark.parametrize("converter", ["_as_integer", "_as_boolean"])
+@given(st.one_of(st.sampled_from(_EDGE_CELLS), st.integers().map(str),
+                 st.text(alphabet=" +-0123456789_truefalsTRUEFALS", max_size=45)))
+def test_an_integer_or_boolean_cell_reads_as_it_always_did(converter, text):
+    """The fast path for plain digits (integers) and plain true/false (booleans) gives
+    what the full reading gives, value and message."""
+    from engine.enrich import customer_documents
+
+    before = {"_as_integer": _whole_number_as_before,
+              "_as_boolean": _boolean_as_before}[converter]
+    convert = getattr(customer_documents, converter)
+    try:
+        expected = before(text)
+    except ValueError as exc:
+        with pytest.raises(ValueError) as raised:
+            convert(text)
+        assert str(raised.value) == str(exc)
+        return
+    got = convert(text)
     assert got == expected and type(got) is type(expected)
 
 
@@ -276,3 +325,39 @@ def _same_as_before(tmp_path: Path, text: str) -> None:
                       else (n, r) for n, r in rows], str(path))
     assert got == _documents(before, str(path))
     assert len(got) == len(before) - 1 > 0
+
+
+# --- the function written for a header gives what the plain path gives ----------------------
+
+_COLUMNS = ("id", "name", "requested_amount", "exposure.current", "exposure.overdue",
+            "financials.revenue", "financials.period_end", "operating.employees",
+            "industry.code", "industry.growth", "flags.sanctions_hit",
+            "flags.legal_events_24m", "attributes.tier", "attributes.naïve 'quoted' name",
+            'attributes.a"b\\c\nd')
+_CELLS = st.one_of(st.sampled_from(["", "0", "007", "12", " 12 ", "+7", "-3", "1e3", "12.0",
+                                    "-0.0", "inf", "nan", "true", "FALSE", " true", "yes",
+                                    "٣", "²", "1_000", "9999999999999999", "1" + "0" * 40,
+                                    "2025-12-31", "Zoë", "x,y", "\n"]),
+                   st.text(max_size=6))
+
+
+@given(st.lists(st.sampled_from(_COLUMNS), min_size=1, unique=True).flatmap(
+    lambda header: st.tuples(st.just(header),
+                             st.lists(_CELLS, min_size=len(header), max_size=len(header)))))
+def test_a_row_of_cells_reads_as_the_same_row_as_a_mapping(header_and_cells):
+    """Any header (columns of one object side by side or apart, names needing quotes in
+    Python) and any cells: the document written for the header gives the mapping's
+    document, key order included, or the same problems in the same order."""
+    from engine.enrich.customer_documents import column_types, document_from_row
+    from engine.errors import InputError
+
+    header, cells = header_and_cells
+    types = column_types(header)
+
+    def read(row):
+        try:
+            return json.dumps(document_from_row(row, types, "p.csv: row 1"))
+        except InputError as exc:
+            return exc.where, exc.problems
+
+    assert read(list(cells)) == read(dict(zip(header, cells, strict=True)))

@@ -247,3 +247,24 @@ def test_a_file_replaced_at_the_same_path_is_read_anew(tmp_path, monkeypatch):
         elif (tmp_path / f"audit.db{suffix}").exists():
             (tmp_path / f"audit.db{suffix}").unlink()
     assert _register_of(db, monkeypatch) == [3000]
+
+
+def test_an_audit_file_made_after_decisions_without_one_is_read(tmp_path, monkeypatch):
+    """Without an audit file there are no overrides, and nothing is kept of that: the file
+    made afterwards (its write-ahead log still there, or folded in) is read on the next
+    decision."""
+    from engine.audit.override_register import add_override
+    from engine.audit.store import AuditStore
+
+    db = tmp_path / "audit.db"
+    assert _register_of(db, monkeypatch) == []
+    with AuditStore(db) as store:
+        add_override(store, "T-STRONG", "limit_cap", 1000, "r", "ann", "credit_analyst")
+        assert _register_of(db, monkeypatch) == [1000]
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"audit.db{suffix}").unlink(missing_ok=True)
+    assert _register_of(db, monkeypatch) == []
+    with AuditStore(db) as store:
+        add_override(store, "T-STRONG", "limit_cap", 2000, "r", "ann", "credit_analyst")
+    assert not (tmp_path / "audit.db-wal").exists()
+    assert _register_of(db, monkeypatch) == [2000]

@@ -538,3 +538,32 @@ def test_what_the_plugins_work_out_once_follows_every_registration():
     assert [name for name, _ in plugins.call_each(hook, customer={}, as_of=AS_OF_DATE,
                                                   wanted=[])] == ["second"]
     assert len(first.calls) == 2 and len(second.calls) == 3  # none after it was taken out
+
+
+def test_a_hook_gets_the_arguments_it_names_in_its_order():
+    """A plugin's function is given the keyword arguments it names, however many (none,
+    one, all) and in whatever order it names them."""
+    class Picky:
+        @hookimpl
+        def credit_rules_indicators(self, wanted, customer):
+            return {"got": [wanted, customer]}
+
+    class Single:
+        @hookimpl
+        def credit_rules_indicators(self, as_of):
+            return {"got": [as_of]}
+
+    class Nothing:
+        @hookimpl
+        def credit_rules_indicators(self):
+            return {"got": []}
+
+    plugins = plugins_with(("picky", Picky()), ("single", Single()), ("nothing", Nothing()),
+                           builtins=False)
+    hook = "credit_rules_indicators"
+    arguments = {"customer": {"id": "C-1"}, "as_of": AS_OF_DATE, "wanted": ["got"]}
+    assert plugins.call_one("picky", hook, **arguments) == {"got": [["got"], {"id": "C-1"}]}
+    assert plugins.call_one("single", hook, **arguments) == {"got": [AS_OF_DATE]}
+    assert plugins.call_each(hook, **arguments) == [
+        ("nothing", {"got": []}), ("single", {"got": [AS_OF_DATE]}),
+        ("picky", {"got": [["got"], {"id": "C-1"}]})]

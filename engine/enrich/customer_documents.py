@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..language.schema_check import fast_problems, load_schema
+from .row_builder import Builder, row_builder
 
 SCHEMA = "customer.schema.json"
 MAX_DOCUMENT_BYTES = 1_000_000
@@ -183,7 +184,13 @@ def document_from_row(row: Mapping[str, str | None] | list[str], types: Mapping[
     ``read_rows`` gives them), or a mapping keyed by dotted paths. Empty cells are missing
     values; numbers and booleans are read by the column's type."""
     if isinstance(row, list):
-        return _document_from_cells(row, _row_plan(types)[1], where)
+        if len(row) != len(types):
+            raise InputError(where, [("", f"{len(row)} cells where the header has "
+                                          f"{len(types)} columns")])
+        doc, problems = _row_plan(types)[1](row)
+        if problems:
+            raise InputError(where, problems)
+        return doc
     columns = _row_plan(types)[0]
     doc: dict = {}
     problems = []
@@ -211,45 +218,13 @@ def document_from_row(row: Mapping[str, str | None] | list[str], types: Mapping[
     return doc
 
 
-def _document_from_cells(cells: list[str], plan: list[tuple], where: str) -> dict:
-    """``document_from_row`` for a row of cells, the form a batch reads millions of: the
-    same document and problems, the per-column decisions taken once per header (``plan``,
-    in the header's order) and no call at all for a text cell."""
-    if len(cells) != len(plan):
-        raise InputError(where, [("", f"{len(cells)} cells where the header has "
-                                      f"{len(plan)} columns")])
-    doc: dict = {}
-    problems = None
-    placed = target = None  # the parent keys of the last value placed, and their mapping
-    for raw, (key, parents, convert, pointer) in zip(cells, plan, strict=True):
-        if not raw:  # an empty cell: a missing value
-            continue
-        if convert is not None:
-            try:
-                raw = convert(raw)
-            except ValueError as exc:
-                if problems is None:
-                    problems = []
-                problems.append((pointer, str(exc)))
-                continue
-        if parents is not placed:  # columns side by side share their parents' object
-            target = doc
-            for part in parents:
-                target = target.setdefault(part, {})
-            placed = parents
-        target[key] = raw
-    if problems:
-        raise InputError(where, problems)
-    return doc
+_plans: dict[int, tuple[Mapping, tuple[dict, Builder]]] = {}
 
 
-_plans: dict[int, tuple[Mapping, tuple[dict, list]]] = {}
-
-
-def _row_plan(types: Mapping[str, str]) -> tuple[dict, list]:
+def _row_plan(types: Mapping[str, str]) -> tuple[dict, Builder]:
     """Each column's path and converter, worked out once per header (a batch reads
-    millions of rows under one): by column name, and as ``(last key, parent keys,
-    converter or None for text, JSON pointer)`` in the header's order."""
+    millions of rows under one): by column name, and the function that makes a row of
+    cells in the header's order its document (see row_builder.py)."""
     entry = _plans.get(id(types))
     if entry is None or entry[0] is not types:
         if len(_plans) > 64:
@@ -259,11 +234,9 @@ def _row_plan(types: Mapping[str, str]) -> tuple[dict, list]:
             parts = tuple(column.split("."))
             convert = _CONVERTERS.get(kind)
             by_column[column] = (parts, convert or _as_text)
-            parents = parts[:-1]
-            if in_order and in_order[-1][1] == parents:
-                parents = in_order[-1][1]  # the same object: see _document_from_cells
-            in_order.append((parts[-1], parents, convert, "/" + column.replace(".", "/")))
-        entry = (types, (by_column, in_order))
+            in_order.append((parts[-1], parts[:-1], convert,
+                             "/" + column.replace(".", "/")))
+        entry = (types, (by_column, row_builder(in_order)))
         _plans[id(types)] = entry
     return entry[1]
 
@@ -293,6 +266,8 @@ def _as_number(raw: str) -> int | float:
 
 
 def _as_boolean(raw: str) -> bool:
+    if raw == "true" or raw == "false":  # as written by most tools: the lines below, sooner
+        return raw == "true"
     lowered = raw.strip().lower()
     if lowered in ("true", "false"):
         return lowered == "true"
