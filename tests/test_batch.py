@@ -105,6 +105,17 @@ def test_unknown_column_fails_before_any_decision(tmp_path):
     assert not out.exists() and not (tmp_path / "out.jsonl.partial").exists()
 
 
+@pytest.mark.parametrize("header", ["id,exposure,exposure.current",
+                                    "id,exposure.current,exposure"])
+def test_a_column_and_a_field_of_it_fail_before_any_decision(tmp_path, header):
+    portfolio = tmp_path / "p.csv"
+    portfolio.write_text(f"{header}\nC-1,5,3\n")
+    result = batch(str(portfolio), "--out", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 1
+    assert result.stderr == (f"{portfolio}:1: column 'exposure.current' is a field of column "
+                             "'exposure': give one or the other\n")
+
+
 def test_empty_portfolio_is_an_error(tmp_path):
     portfolio = tmp_path / "p.csv"
     portfolio.write_text("")

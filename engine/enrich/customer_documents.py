@@ -156,6 +156,15 @@ def column_types(columns: Iterable[str]) -> dict[str, str]:
         known = known_columns(schema)
         raise InputError("header", [("", "unknown column " + ", ".join(
             f"'{column}'" + _suggestion(column, known) for column in unknown))])
+    # A column that names an object and another naming one of its fields would each set
+    # the same part of the document, one as a value and one as a mapping.
+    for column in types:
+        parts = column.split(".")
+        for end in range(1, len(parts)):
+            whole = ".".join(parts[:end])
+            if whole in types:
+                raise InputError("header", [("", f"column '{column}' is a field of column "
+                                             f"'{whole}': give one or the other")])
     return types
 
 
