@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
 import signal
 import time
@@ -21,7 +20,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -31,7 +29,6 @@ from ..audit.checkpoints import CheckpointError, sign_head
 from ..audit.events import event_problems, event_record, has_records
 from ..audit.proofs import prove
 from ..audit.store import AuditError, NewRecord
-from ..canonical import json_default
 from ..enrich.customer_documents import InputError, check_customer, parse_json_document
 from ..errors import CreditRulesError, DecisionError
 from ..orders.exposure import customer_exposure
@@ -39,7 +36,14 @@ from ..orders.order_check import check_order_document, checked_order
 from ..paths import SCHEMA_DIR
 from ..ruleset.compiler import CompiledRuleset
 from ..service import Decided, decide_document, notify_recorded
-from .answers import decision_answer, order_check_answer, stored_answer
+from .answers import (
+    answer_json,
+    decision_answer,
+    decision_answer_json,
+    decision_json,
+    order_check_answer,
+    stored_answer,
+)
 from .idempotency import Claim, kept, key_problem, request_digest
 from .openapi import openapi_document
 from .requests import (
@@ -63,15 +67,8 @@ Handler = Callable[[Service, Request, Principal | None], Awaitable[Response]]
 
 
 def json_response(data: object, status: int = 200, headers: dict | None = None) -> Response:
-    """A JSON answer (amounts and dates as the engine writes them). Written by orjson, six
-    times faster than the json module on a decision with its trace: an answer need not
-    be canonical (the record is), only the same values. orjson refuses an integer beyond
-    64 bits, which the json module writes."""
-    try:
-        body = orjson.dumps(data, default=json_default)
-    except orjson.JSONEncodeError:
-        body = json.dumps(data, ensure_ascii=False, default=json_default).encode("utf-8")
-    return Response(body, status, headers=headers, media_type="application/json")
+    """A JSON answer (``answers.answer_json``)."""
+    return Response(answer_json(data), status, headers=headers, media_type="application/json")
 
 
 def _authorize(service: Service, request: Request, roles: tuple[str, ...]) -> Principal:
@@ -201,25 +198,32 @@ async def post_decision(service: Service, request: Request, principal: Principal
             from None
     if isinstance(written, Response):
         return written
-    decided, record, data = deciding.decided, deciding.record, deciding.data
+    decided, record = deciding.decided, deciding.record
     seq, digest = written.appended[0]
     service.metrics.decisions.labels(decided.decision.outcome or "none").inc()
     if service.listening:
         for warning in await service.in_pool(notify_recorded, service.plugins, [
                 (seq, digest, record, decided.decision.summary())]):
             log.warning("%s", warning)
-    return json_response(decision_answer(seq, digest, ruleset.hash, data),
-                         headers={RULESET_HEADER: ruleset.hash})
+    headers = {RULESET_HEADER: ruleset.hash}
+    if deciding.answer is None:
+        return json_response(decision_answer(seq, digest, ruleset.hash, deciding.data),
+                             headers=headers)
+    return Response(decision_answer_json(seq, digest, ruleset.hash, deciding.answer),
+                    headers=headers, media_type="application/json")
 
 
 @dataclass
 class Deciding:
     """A decision on its way: made on a worker thread, then appended by the writer,
-    which resolves ``answered`` (with the writer's ``Written``, or what deciding raised)."""
+    which resolves ``answered`` (with the writer's ``Written``, or what deciding raised).
+    The decision for the answer is ``answer``, already JSON (``decision_json``), or else
+    ``data`` (``Decided.to_dict``)."""
 
     answered: Future
     decided: Decided | None = None
     record: NewRecord | None = None
+    answer: bytes | None = None
     data: dict | None = None
 
 
@@ -233,7 +237,9 @@ def _decide_and_hand_over(service: Service, ruleset: CompiledRuleset, document: 
         decided = deciding.decided = decide_document(ruleset, document, as_of,
                                                      service.plugins)
         deciding.record, _ = decided.record(service.salt)
-        deciding.data = decided.to_dict(written=deciding.record)
+        deciding.answer = decision_json(decided, deciding.record)
+        if deciding.answer is None:
+            deciding.data = decided.to_dict(written=deciding.record)
     except BaseException as exc:  # the request raises it, as if it had decided itself
         if not deciding.answered.cancelled():
             deciding.answered.set_exception(exc)
