@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from engine.canonical import Exact
-from engine.decide.decision import trace_json
+from engine.decide.trace_json import trace_json
 from engine.ruleset.loader import load_ruleset
 from engine.serve.answers import decision_answer, decision_answer_json, decision_json
 from engine.serve.app import json_response

@@ -10,7 +10,7 @@ import orjson
 from ..audit.decision_records import full_decision
 from ..audit.store import AuditStore, NewRecord
 from ..canonical import json_default
-from ..decide.decision import trace_json
+from ..decide.trace_json import trace_json
 from ..service import Decided
 
 
