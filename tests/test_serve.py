@@ -401,6 +401,26 @@ def test_health_readiness_and_metrics(service):
         assert line in text.splitlines(), line
 
 
+def test_the_kept_series_count_every_request_and_decision():
+    from engine.serve.metrics import Metrics
+
+    metrics = Metrics()
+    for status, outcome in ((200, "accept"), (200, "refer"), (422, None), (200, "accept")):
+        metrics.answered("POST", "/v1/decisions", status, 0.004)
+        if outcome:
+            metrics.decided(outcome)
+    lines = metrics.text().decode().splitlines()
+    for line in ('credit_http_requests_total{method="POST",route="/v1/decisions",'
+                 'status="200"} 3.0',
+                 'credit_http_requests_total{method="POST",route="/v1/decisions",'
+                 'status="422"} 1.0',
+                 'credit_http_request_seconds_count{route="/v1/decisions"} 4.0',
+                 'credit_http_request_seconds_bucket{le="0.005",route="/v1/decisions"} 4.0',
+                 'credit_decisions_total{outcome="accept"} 2.0',
+                 'credit_decisions_total{outcome="refer"} 1.0'):
+        assert line in lines, line
+
+
 def test_the_openapi_document_refers_to_the_projects_own_schemas(service):
     test_client, _, _ = service
     document = test_client.get("/openapi.json").json()

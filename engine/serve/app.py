@@ -111,9 +111,8 @@ def _route(service: Service, path: str, methods: list[str], roles: tuple[str, ..
                                       "details)", "problems": []}, 500)
         if RULESET_HEADER not in response.headers:
             response.headers[RULESET_HEADER] = service.rulesets.current.hash
-        service.metrics.requests.labels(request.method, path,
-                                        str(response.status_code)).inc()
-        service.metrics.latency.labels(path).observe(time.perf_counter() - started)
+        service.metrics.answered(request.method, path, response.status_code,
+                                 time.perf_counter() - started)
         return response
 
     return Route(path, endpoint, methods=methods)
@@ -200,7 +199,7 @@ async def post_decision(service: Service, request: Request, principal: Principal
         return written
     decided, record = deciding.decided, deciding.record
     seq, digest = written.appended[0]
-    service.metrics.decisions.labels(decided.decision.outcome or "none").inc()
+    service.metrics.decided(decided.decision.outcome or "none")
     if service.listening:
         for warning in await service.in_pool(notify_recorded, service.plugins, [
                 (seq, digest, record, decided.decision.summary())]):
