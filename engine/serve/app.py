@@ -16,7 +16,6 @@ import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +56,7 @@ from .requests import (
 )
 from .state import ServeConfig, Service
 from .tokens import Principal
-from .writer import WriterStopped, Written
+from .writer import LoopFuture, WriterStopped, Written
 
 log = logging.getLogger("credit.serve")
 RULESET_HEADER = "Credit-Ruleset-Hash"
@@ -161,10 +160,11 @@ async def _replay(service: Service, claim: Claim, seq: int, first_sha256: str) -
                                           RULESET_HEADER: answer["ruleset_hash"]})
 
 
-async def _written(service: Service, future, claim: Claim | None) -> Written | Response:
+async def _written(service: Service, waiting: Awaitable, claim: Claim | None
+                   ) -> Written | Response:
     """Wait for the writer; a key another request kept meanwhile gives its answer."""
     try:
-        written: Written = await asyncio.wrap_future(future)
+        written: Written = await waiting
     except WriterStopped:
         raise Refusal(503, "the audit writer is not running: nothing can be recorded") \
             from None
@@ -187,11 +187,11 @@ async def post_decision(service: Service, request: Request, principal: Principal
     except InputError as exc:
         raise schema_refusal(exc, "customer document") from None
     ruleset = service.rulesets.current
-    deciding = Deciding(Future())
+    deciding = Deciding(LoopFuture(asyncio.get_running_loop()))
     service.pool.submit(_decide_and_hand_over, service, ruleset, document, as_of, claim,
                         deciding)
     try:
-        written = await _written(service, deciding.answered, claim)
+        written = await _written(service, deciding.answered.waiting, claim)
     except DecisionError as exc:
         raise Refusal(422, "the rules cannot decide this customer", [f"{WHERE}: {exc}"]) \
             from None
@@ -219,7 +219,7 @@ class Deciding:
     The decision for the answer is ``answer``, already JSON (``decision_json``), or else
     ``data`` (``Decided.to_dict``)."""
 
-    answered: Future
+    answered: LoopFuture
     decided: Decided | None = None
     record: NewRecord | None = None
     answer: bytes | None = None
@@ -274,8 +274,8 @@ async def post_order_check(service: Service, request: Request, principal: Princi
         found, record, data = await service.in_pool(check)
     except CreditRulesError as exc:
         raise Refusal(422, "the order cannot be checked", [f"{WHERE}: {exc}"]) from None
-    written = await _written(service, service.writer.submit(
-        [record], rulesets=(ruleset,), claim=claim), claim)
+    written = await _written(service, asyncio.wrap_future(service.writer.submit(
+        [record], rulesets=(ruleset,), claim=claim)), claim)
     if isinstance(written, Response):
         return written
     seq, digest = written.appended[0]
@@ -321,8 +321,8 @@ async def post_events(service: Service, request: Request, principal: Principal) 
     body = await read_body(request.stream(), request.headers.get("content-length"),
                            service.config.max_body)
     events = await service.in_pool(_events, body)
-    written = await _written(service, service.writer.submit(
-        [event_record(e) for e in events], event_ids=[e["id"] for e in events]), None)
+    written = await _written(service, asyncio.wrap_future(service.writer.submit(
+        [event_record(e) for e in events], event_ids=[e["id"] for e in events])), None)
     head = written.appended[-1] if written.appended else None
     return json_response({"ingested": len(written.appended),
                           "duplicates": written.duplicate_events,
