@@ -101,6 +101,20 @@ def test_an_exposure_without_the_rate_it_needs_is_a_422(service, monkeypatch):
     assert "No USD to EUR exchange rate" in answer.json()["problems"][0]
 
 
+@pytest.mark.parametrize("query", [
+    b"", b"as_of=2026-11-30", b"as_of=", b"as_of=-", b"as_of=2026-11-30&as_of=2025-01-01",
+    b"as_of=2026%2D11%2D30", b"as_of=2026-11-30%00", b"as_of=+2026-11-30", b"x=1&as_of=2026-11-30",
+    b"as_of=2026-11-30&x=1", b"as_of=2026-11-30;x=1", b"as_ofx=1", b"AS_OF=2026-11-30",
+    b"as_of=\xc3\xa9", b"as_of=99999999999999999999-1-1", b"as_of", b"as_of==2026-11-30"])
+def test_the_as_of_read_straight_from_the_query_is_the_one_starlette_parses(query):
+    from starlette.requests import Request
+
+    from engine.serve.requests import as_of_param
+
+    request = Request({"type": "http", "query_string": query, "headers": []})
+    assert as_of_param(request) == request.query_params.get("as_of")
+
+
 def test_a_bad_as_of_is_a_400(service):
     test_client, headers, db = service
     answer = test_client.post("/v1/decisions?as_of=30.11.2026", content=customer_json(),

@@ -49,6 +49,7 @@ from .requests import (
     WHERE,
     Refusal,
     as_of_date,
+    as_of_param,
     body_text,
     json_document,
     read_body,
@@ -180,7 +181,7 @@ async def post_decision(service: Service, request: Request, principal: Principal
     body, claim, replayed = await _recording(service, request, principal)
     if replayed is not None:
         return replayed
-    as_of = as_of_date(request.query_params.get("as_of"))
+    as_of = as_of_date(as_of_param(request))
     document = json_document(body)
     try:
         check_customer(document, WHERE)
@@ -253,7 +254,7 @@ async def post_order_check(service: Service, request: Request, principal: Princi
     body, claim, replayed = await _recording(service, request, principal)
     if replayed is not None:
         return replayed
-    as_of = as_of_date(request.query_params.get("as_of"))
+    as_of = as_of_date(as_of_param(request))
     ruleset = service.rulesets.current
     if ruleset.order_check is None:
         raise Refusal(501, f"ruleset {ruleset.name} {ruleset.version} has no order checks "
@@ -334,7 +335,7 @@ async def post_events(service: Service, request: Request, principal: Principal) 
 async def get_exposure(service: Service, request: Request, principal: Principal) -> Response:
     """A customer's exposure by category on ``as_of`` (integrator, auditor)."""
     customer_id = request.path_params["customer_id"]
-    as_of = as_of_date(request.query_params.get("as_of"))
+    as_of = as_of_date(as_of_param(request))
     ruleset = service.rulesets.current
 
     def exposure():

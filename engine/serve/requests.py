@@ -9,6 +9,7 @@ over the limit is a 413. Nothing a client sends can make a 500.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from ..dates import parse_day
 from ..enrich.customer_documents import InputError, parse_json_document
@@ -69,6 +70,19 @@ def json_document(body: bytes) -> dict:
 def schema_refusal(exc: InputError, what: str) -> Refusal:
     """A 422 naming every offending field, as the CLI names them."""
     return Refusal(422, f"the {what} does not match its schema", exc.lines())
+
+
+_DAY_CHARACTERS = re.compile(rb"[0-9-]+")
+
+
+def as_of_param(request) -> str | None:
+    """A request's ``as_of`` query parameter, as ``request.query_params.get("as_of")``
+    gives it, read straight from the query string when that is ``as_of=`` and a date's
+    characters alone: the whole query string parsed into a multi-dict costs 6 us."""
+    query = request.scope["query_string"]
+    if query.startswith(b"as_of=") and _DAY_CHARACTERS.fullmatch(query, 6):
+        return query[6:].decode("ascii")
+    return request.query_params.get("as_of")
 
 
 def as_of_date(value: str | None) -> dt.date:
