@@ -14,8 +14,9 @@ from engine.audit.chain import verify_file
 from engine.audit.events import event_record
 from engine.audit.store import AuditError, AuditStore, NewRecord
 from engine.canonical import canonical_json
+from engine.serve.handover import LoopFuture
 from engine.serve.idempotency import Claim
-from engine.serve.writer import GroupWriter, LoopFuture, WriterStopped
+from engine.serve.writer import GroupWriter, WriterStopped
 from tests.audit_helpers import rows
 
 THREADS = 8

@@ -43,6 +43,7 @@ from .answers import (
     order_check_answer,
     stored_answer,
 )
+from .handover import LoopFuture
 from .idempotency import Claim, kept, key_problem, request_digest
 from .openapi import openapi_document
 from .requests import (
@@ -57,7 +58,7 @@ from .requests import (
 )
 from .state import ServeConfig, Service
 from .tokens import Principal
-from .writer import LoopFuture, WriterStopped, Written
+from .writer import WriterStopped, Written
 
 log = logging.getLogger("credit.serve")
 RULESET_HEADER = "Credit-Ruleset-Hash"
@@ -189,8 +190,8 @@ async def post_decision(service: Service, request: Request, principal: Principal
         raise schema_refusal(exc, "customer document") from None
     ruleset = service.rulesets.current
     deciding = Deciding(LoopFuture(asyncio.get_running_loop()))
-    service.pool.submit(_decide_and_hand_over, service, ruleset, document, as_of, claim,
-                        deciding)
+    service.workers.call(_decide_and_hand_over, service, ruleset, document, as_of, claim,
+                         deciding)
     try:
         written = await _written(service, deciding.answered.waiting, claim)
     except DecisionError as exc:

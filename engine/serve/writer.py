@@ -12,8 +12,6 @@ so that two requests racing with the same key or event id append once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import queue
 import threading
@@ -25,6 +23,7 @@ from ..audit.events import known_event_ids
 from ..audit.store import AuditStore, NewRecord
 from ..errors import CreditRulesError
 from ..service import store_rulesets
+from .handover import LoopFuture
 from .idempotency import Claim, keep, kept
 
 DEFAULT_MAX_GROUP = 256
@@ -71,41 +70,6 @@ def _settle(future: Future | LoopFuture, result: Written | None = None, *,
             future.set_result(result)
     except InvalidStateError:
         pass
-
-
-class LoopFuture:
-    """What the writer resolves for a request waiting on an event loop: ``set_result``
-    and ``set_exception``, called from another thread, resolve ``waiting`` (an asyncio
-    future) with one ``call_soon_threadsafe``, no concurrent Future wrapped in between
-    (7 us of CPU less a request). A request cancelled meanwhile, or a loop closed, is
-    skipped, as ``_settle`` skips a cancelled Future."""
-
-    __slots__ = ("loop", "waiting")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop):
-        self.loop = loop
-        self.waiting: asyncio.Future = loop.create_future()
-
-    def set_result(self, result: object) -> None:
-        self._call(result, None)
-
-    def set_exception(self, error: BaseException) -> None:
-        self._call(None, error)
-
-    def cancelled(self) -> bool:
-        return self.waiting.cancelled()
-
-    def _call(self, result: object, error: BaseException | None) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop is closed: no one waits
-            self.loop.call_soon_threadsafe(self._resolve, result, error)
-
-    def _resolve(self, result: object, error: BaseException | None) -> None:
-        if self.waiting.done():  # cancelled while the writer worked
-            return
-        if error is not None:
-            self.waiting.set_exception(error)
-        else:
-            self.waiting.set_result(result)
 
 
 class GroupWriter:
