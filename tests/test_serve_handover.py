@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from engine.serve.handover import Workers
+from engine.serve.handover import Workers, WorkersStopped
 
 
 def test_a_call_waited_for_gives_its_result_or_raises_what_it_raised():
@@ -51,3 +51,13 @@ def test_a_failing_call_is_logged_and_stopping_finishes_every_call_queued(caplog
         workers.stop()
     assert sorted(done) == list(range(50))
     assert "a call on a worker thread failed" in caplog.text
+
+
+def test_a_call_after_stopping_is_refused_not_left_waiting():
+    workers = Workers(1, "test-workers")
+    workers.start()
+    workers.stop()
+    with pytest.raises(WorkersStopped):
+        workers.call(print)
+    with pytest.raises(WorkersStopped):
+        asyncio.run(workers.run(print))

@@ -57,13 +57,19 @@ class LoopFuture:
 _STOP = None
 
 
+class WorkersStopped(RuntimeError):
+    """A call handed to worker threads that have stopped."""
+
+
 class Workers:
     """``count`` threads named ``name``_N taking calls from one queue, in order: ``call``
     hands one over and returns (a decision answers through the writer), ``run`` waits for
-    one on the event loop. ``stop`` lets them finish every call queued before it."""
+    one on the event loop. ``stop`` lets them finish every call queued before it; a call
+    after it raises WorkersStopped rather than wait for ever."""
 
     def __init__(self, count: int, name: str):
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._stopped = False
         self._threads = [threading.Thread(target=self._serve, name=f"{name}_{index}",
                                           daemon=True) for index in range(count)]
 
@@ -73,17 +79,22 @@ class Workers:
 
     def call(self, function: Callable, *args) -> None:
         """Run ``function(*args)`` on a worker thread; what it raises is logged only."""
+        if self._stopped:
+            raise WorkersStopped("the worker threads are stopped")
         self._queue.put((function, args))
 
     async def run(self, function: Callable, *args):
         """Run ``function(*args)`` on a worker thread and wait for its result (or what it
         raised)."""
+        if self._stopped:
+            raise WorkersStopped("the worker threads are stopped")
         answer = LoopFuture(asyncio.get_running_loop())
         self._queue.put((_answering, (answer, function, args)))
         return await answer.waiting
 
     def stop(self) -> None:
         """Finish the calls queued, then end the threads."""
+        self._stopped = True
         for _ in self._threads:
             self._queue.put(_STOP)
         for thread in self._threads:
