@@ -38,12 +38,14 @@ class Decided:
     enriched: dict = field(default_factory=dict)  # name -> {"value", "plugin"}
     plugins: list[dict] = field(default_factory=list)  # [{"name", "version"}]
 
-    def to_dict(self, *, written: NewRecord | None = None) -> dict:
+    def to_dict(self, *, written: NewRecord | None = None, trace: object = None) -> dict:
         """The decision as ``credit decide --json`` shows it, with the challenger's view.
         ``written``: its record (``record``), which proved every value writable and
-        holds its id."""
+        holds its id; with it, ``trace`` may be the trace already written
+        (``Decision.to_dict``)."""
         with _writing(self.decision):
-            data = self.decision.to_dict(written.decision_id if written else None)
+            data = self.decision.to_dict(written.decision_id if written else None,
+                                         trace=trace if written else None)
             if not written:
                 canonical_json(data["trace"])  # what cannot be written fails here, named
         view = challenger_view(self.decision.ruleset, self.challenger)

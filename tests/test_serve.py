@@ -101,6 +101,20 @@ def test_an_exposure_without_the_rate_it_needs_is_a_422(service, monkeypatch):
     assert "No USD to EUR exchange rate" in answer.json()["problems"][0]
 
 
+@pytest.mark.parametrize("query", [
+    b"", b"as_of=2026-11-30", b"as_of=", b"as_of=-", b"as_of=2026-11-30&as_of=2025-01-01",
+    b"as_of=2026%2D11%2D30", b"as_of=2026-11-30%00", b"as_of=+2026-11-30", b"x=1&as_of=2026-11-30",
+    b"as_of=2026-11-30&x=1", b"as_of=2026-11-30;x=1", b"as_ofx=1", b"AS_OF=2026-11-30",
+    b"as_of=\xc3\xa9", b"as_of=99999999999999999999-1-1", b"as_of", b"as_of==2026-11-30"])
+def test_the_as_of_read_straight_from_the_query_is_the_one_starlette_parses(query):
+    from starlette.requests import Request
+
+    from engine.serve.requests import as_of_param
+
+    request = Request({"type": "http", "query_string": query, "headers": []})
+    assert as_of_param(request) == request.query_params.get("as_of")
+
+
 def test_a_bad_as_of_is_a_400(service):
     test_client, headers, db = service
     answer = test_client.post("/v1/decisions?as_of=30.11.2026", content=customer_json(),
@@ -399,6 +413,26 @@ def test_health_readiness_and_metrics(service):
                  "credit_audit_records_appended_total 1.0",
                  'credit_http_request_seconds_count{route="/v1/decisions"} 2.0'):
         assert line in text.splitlines(), line
+
+
+def test_the_kept_series_count_every_request_and_decision():
+    from engine.serve.metrics import Metrics
+
+    metrics = Metrics()
+    for status, outcome in ((200, "accept"), (200, "refer"), (422, None), (200, "accept")):
+        metrics.answered("POST", "/v1/decisions", status, 0.004)
+        if outcome:
+            metrics.decided(outcome)
+    lines = metrics.text().decode().splitlines()
+    for line in ('credit_http_requests_total{method="POST",route="/v1/decisions",'
+                 'status="200"} 3.0',
+                 'credit_http_requests_total{method="POST",route="/v1/decisions",'
+                 'status="422"} 1.0',
+                 'credit_http_request_seconds_count{route="/v1/decisions"} 4.0',
+                 'credit_http_request_seconds_bucket{le="0.005",route="/v1/decisions"} 4.0',
+                 'credit_decisions_total{outcome="accept"} 2.0',
+                 'credit_decisions_total{outcome="refer"} 1.0'):
+        assert line in lines, line
 
 
 def test_the_openapi_document_refers_to_the_projects_own_schemas(service):

@@ -4,6 +4,7 @@ answered with its own (seq, hash) once committed; stopping commits what was queu
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from concurrent.futures import Future
 
@@ -13,6 +14,7 @@ from engine.audit.chain import verify_file
 from engine.audit.events import event_record
 from engine.audit.store import AuditError, AuditStore, NewRecord
 from engine.canonical import canonical_json
+from engine.serve.handover import LoopFuture
 from engine.serve.idempotency import Claim
 from engine.serve.writer import GroupWriter, WriterStopped
 from tests.audit_helpers import rows
@@ -148,3 +150,49 @@ def test_a_request_cancelled_before_its_commit_is_committed_and_the_writer_goes_
         writer.stop()
     assert [row["seq"] for row in rows(db, "SELECT seq FROM records WHERE kind = 'note'")] \
         == [1, 2]
+
+
+def test_a_request_waiting_on_the_event_loop_gets_its_records_or_the_error(tmp_path):
+    """A LoopFuture is resolved on its loop by the writer's thread: with the request's
+    records once committed, or with the error (a writer that is not running)."""
+    db = tmp_path / "a.db"
+    writer = GroupWriter(str(db))
+
+    async def request(number: int):
+        answer = LoopFuture(asyncio.get_running_loop())
+        writer.submit([NewRecord("note", canonical_json({"n": number}))], future=answer)
+        return await answer.waiting
+
+    async def requests():
+        return await asyncio.gather(*(request(n) for n in range(5)))
+
+    writer.start()
+    try:
+        written = asyncio.run(requests())
+    finally:
+        writer.stop()
+    assert sorted(w.appended[0][0] for w in written) == [1, 2, 3, 4, 5]
+    with pytest.raises(WriterStopped):
+        asyncio.run(request(6))
+
+
+def test_a_loop_request_cancelled_or_whose_loop_closed_is_committed_and_the_writer_goes_on(
+        tmp_path):
+    db = tmp_path / "a.db"
+    writer = GroupWriter(str(db))
+    writer.start()
+    loop = asyncio.new_event_loop()
+    cancelled, closed = LoopFuture(loop), LoopFuture(loop)
+    assert cancelled.waiting.cancel() and cancelled.cancelled()
+    try:
+        writer.submit([NewRecord("note", canonical_json({"n": 1}))], future=cancelled)
+        loop.run_until_complete(asyncio.sleep(0.01))
+        loop.close()
+        writer.submit([NewRecord("note", canonical_json({"n": 2}))], future=closed)
+        after = writer.submit([NewRecord("note", canonical_json({"n": 3}))])
+        assert after.result(timeout=60).appended[0][0] == 3
+        assert writer.alive
+    finally:
+        writer.stop()
+    assert [row["seq"] for row in rows(db, "SELECT seq FROM records WHERE kind = 'note'")] \
+        == [1, 2, 3]

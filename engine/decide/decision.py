@@ -78,11 +78,14 @@ class Decision:
                 f'"ruleset":"{self.ruleset.hash}"}}')
         return "d-" + sha256_hex_text(text)[:32]
 
-    def to_dict(self, decision_id: str | None = None) -> dict:
+    def to_dict(self, decision_id: str | None = None, *, trace: object = None) -> dict:
         """The decision as JSON-ready data (amounts as decimal text). ``decision_id``: the
-        id when the caller has it already (its record's), which saves deriving it again."""
+        id when the caller has it already (its record's), which saves deriving it again;
+        ``trace``: the trace already written (``trace_json.trace_json`` as an
+        ``orjson.Fragment``), put in its place instead of the entries as data."""
         data = self.summary(decision_id)
-        data["trace"] = [_trace_entry(entry) for entry in self.trace]
+        data["trace"] = [_trace_entry(entry) for entry in self.trace] if trace is None \
+            else trace
         data["engine_version"] = data.pop("engine_version")  # keep the documented order
         return data
 

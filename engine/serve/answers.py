@@ -3,14 +3,50 @@ audit record for a read or a retried request, so that both carry the same decisi
 
 from __future__ import annotations
 
+import json
+
+import orjson
+
 from ..audit.decision_records import full_decision
-from ..audit.store import AuditStore
+from ..audit.store import AuditStore, NewRecord
+from ..canonical import json_default
+from ..decide.trace_json import trace_json
+from ..service import Decided
 
 
-def decision_answer(seq: int, digest: str, ruleset_hash: str, decision: dict) -> dict:
+def answer_json(data: object) -> bytes:
+    """An answer's JSON (amounts and dates as the engine writes them). Written by orjson,
+    six times faster than the json module on a decision with its trace: an answer need
+    not be canonical (the record is), only the same values. orjson refuses an integer
+    beyond 64 bits, which the json module writes."""
+    try:
+        return orjson.dumps(data, default=json_default)
+    except orjson.JSONEncodeError:
+        return json.dumps(data, ensure_ascii=False, default=json_default).encode("utf-8")
+
+
+def decision_answer(seq: int, digest: str, ruleset_hash: str, decision: object) -> dict:
     """The body of a decision answer: the record's number and hash, the ruleset used and
-    the decision (``Decided.to_dict``)."""
+    the decision (``Decided.to_dict``, or ``decision_json`` as an ``orjson.Fragment``)."""
     return {"seq": seq, "hash": digest, "ruleset_hash": ruleset_hash, "decision": decision}
+
+
+def decision_json(decided: Decided, record: NewRecord) -> bytes | None:
+    """``Decided.to_dict(written=record)`` as ``answer_json`` writes it, with the trace
+    written straight from its entries (``trace_json``): about 65 us less than the dict
+    and its JSON. None when only the plain way writes it the same (a set among the
+    values, an integer beyond 64 bits): then answer with ``to_dict``."""
+    try:
+        trace = orjson.Fragment(trace_json(decided.decision.trace))
+        return orjson.dumps(decided.to_dict(written=record, trace=trace), default=json_default)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return None
+
+
+def decision_answer_json(seq: int, digest: str, ruleset_hash: str, decision: bytes) -> bytes:
+    """``answer_json(decision_answer(...))`` of a decision already written
+    (``decision_json``)."""
+    return orjson.dumps(decision_answer(seq, digest, ruleset_hash, orjson.Fragment(decision)))
 
 
 def order_check_answer(seq: int, digest: str, ruleset_hash: str, check: dict) -> dict:

@@ -12,16 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -31,7 +28,6 @@ from ..audit.checkpoints import CheckpointError, sign_head
 from ..audit.events import event_problems, event_record, has_records
 from ..audit.proofs import prove
 from ..audit.store import AuditError, NewRecord
-from ..canonical import json_default
 from ..enrich.customer_documents import InputError, check_customer, parse_json_document
 from ..errors import CreditRulesError, DecisionError
 from ..orders.exposure import customer_exposure
@@ -39,13 +35,22 @@ from ..orders.order_check import check_order_document, checked_order
 from ..paths import SCHEMA_DIR
 from ..ruleset.compiler import CompiledRuleset
 from ..service import Decided, decide_document, notify_recorded
-from .answers import decision_answer, order_check_answer, stored_answer
+from .answers import (
+    answer_json,
+    decision_answer,
+    decision_answer_json,
+    decision_json,
+    order_check_answer,
+    stored_answer,
+)
+from .handover import LoopFuture
 from .idempotency import Claim, kept, key_problem, request_digest
 from .openapi import openapi_document
 from .requests import (
     WHERE,
     Refusal,
     as_of_date,
+    as_of_param,
     body_text,
     json_document,
     read_body,
@@ -63,15 +68,8 @@ Handler = Callable[[Service, Request, Principal | None], Awaitable[Response]]
 
 
 def json_response(data: object, status: int = 200, headers: dict | None = None) -> Response:
-    """A JSON answer (amounts and dates as the engine writes them). Written by orjson, six
-    times faster than the json module on a decision with its trace: an answer need not
-    be canonical (the record is), only the same values. orjson refuses an integer beyond
-    64 bits, which the json module writes."""
-    try:
-        body = orjson.dumps(data, default=json_default)
-    except orjson.JSONEncodeError:
-        body = json.dumps(data, ensure_ascii=False, default=json_default).encode("utf-8")
-    return Response(body, status, headers=headers, media_type="application/json")
+    """A JSON answer (``answers.answer_json``)."""
+    return Response(answer_json(data), status, headers=headers, media_type="application/json")
 
 
 def _authorize(service: Service, request: Request, roles: tuple[str, ...]) -> Principal:
@@ -114,9 +112,8 @@ def _route(service: Service, path: str, methods: list[str], roles: tuple[str, ..
                                       "details)", "problems": []}, 500)
         if RULESET_HEADER not in response.headers:
             response.headers[RULESET_HEADER] = service.rulesets.current.hash
-        service.metrics.requests.labels(request.method, path,
-                                        str(response.status_code)).inc()
-        service.metrics.latency.labels(path).observe(time.perf_counter() - started)
+        service.metrics.answered(request.method, path, response.status_code,
+                                 time.perf_counter() - started)
         return response
 
     return Route(path, endpoint, methods=methods)
@@ -165,10 +162,11 @@ async def _replay(service: Service, claim: Claim, seq: int, first_sha256: str) -
                                           RULESET_HEADER: answer["ruleset_hash"]})
 
 
-async def _written(service: Service, future, claim: Claim | None) -> Written | Response:
+async def _written(service: Service, waiting: Awaitable, claim: Claim | None
+                   ) -> Written | Response:
     """Wait for the writer; a key another request kept meanwhile gives its answer."""
     try:
-        written: Written = await asyncio.wrap_future(future)
+        written: Written = await waiting
     except WriterStopped:
         raise Refusal(503, "the audit writer is not running: nothing can be recorded") \
             from None
@@ -184,42 +182,49 @@ async def post_decision(service: Service, request: Request, principal: Principal
     body, claim, replayed = await _recording(service, request, principal)
     if replayed is not None:
         return replayed
-    as_of = as_of_date(request.query_params.get("as_of"))
+    as_of = as_of_date(as_of_param(request))
     document = json_document(body)
     try:
         check_customer(document, WHERE)
     except InputError as exc:
         raise schema_refusal(exc, "customer document") from None
     ruleset = service.rulesets.current
-    deciding = Deciding(Future())
-    service.pool.submit(_decide_and_hand_over, service, ruleset, document, as_of, claim,
-                        deciding)
+    deciding = Deciding(LoopFuture(asyncio.get_running_loop()))
+    service.workers.call(_decide_and_hand_over, service, ruleset, document, as_of, claim,
+                         deciding)
     try:
-        written = await _written(service, deciding.answered, claim)
+        written = await _written(service, deciding.answered.waiting, claim)
     except DecisionError as exc:
         raise Refusal(422, "the rules cannot decide this customer", [f"{WHERE}: {exc}"]) \
             from None
     if isinstance(written, Response):
         return written
-    decided, record, data = deciding.decided, deciding.record, deciding.data
+    decided, record = deciding.decided, deciding.record
     seq, digest = written.appended[0]
-    service.metrics.decisions.labels(decided.decision.outcome or "none").inc()
+    service.metrics.decided(decided.decision.outcome or "none")
     if service.listening:
         for warning in await service.in_pool(notify_recorded, service.plugins, [
                 (seq, digest, record, decided.decision.summary())]):
             log.warning("%s", warning)
-    return json_response(decision_answer(seq, digest, ruleset.hash, data),
-                         headers={RULESET_HEADER: ruleset.hash})
+    headers = {RULESET_HEADER: ruleset.hash}
+    if deciding.answer is None:
+        return json_response(decision_answer(seq, digest, ruleset.hash, deciding.data),
+                             headers=headers)
+    return Response(decision_answer_json(seq, digest, ruleset.hash, deciding.answer),
+                    headers=headers, media_type="application/json")
 
 
 @dataclass
 class Deciding:
     """A decision on its way: made on a worker thread, then appended by the writer,
-    which resolves ``answered`` (with the writer's ``Written``, or what deciding raised)."""
+    which resolves ``answered`` (with the writer's ``Written``, or what deciding raised).
+    The decision for the answer is ``answer``, already JSON (``decision_json``), or else
+    ``data`` (``Decided.to_dict``)."""
 
-    answered: Future
+    answered: LoopFuture
     decided: Decided | None = None
     record: NewRecord | None = None
+    answer: bytes | None = None
     data: dict | None = None
 
 
@@ -233,7 +238,9 @@ def _decide_and_hand_over(service: Service, ruleset: CompiledRuleset, document: 
         decided = deciding.decided = decide_document(ruleset, document, as_of,
                                                      service.plugins)
         deciding.record, _ = decided.record(service.salt)
-        deciding.data = decided.to_dict(written=deciding.record)
+        deciding.answer = decision_json(decided, deciding.record)
+        if deciding.answer is None:
+            deciding.data = decided.to_dict(written=deciding.record)
     except BaseException as exc:  # the request raises it, as if it had decided itself
         if not deciding.answered.cancelled():
             deciding.answered.set_exception(exc)
@@ -248,7 +255,7 @@ async def post_order_check(service: Service, request: Request, principal: Princi
     body, claim, replayed = await _recording(service, request, principal)
     if replayed is not None:
         return replayed
-    as_of = as_of_date(request.query_params.get("as_of"))
+    as_of = as_of_date(as_of_param(request))
     ruleset = service.rulesets.current
     if ruleset.order_check is None:
         raise Refusal(501, f"ruleset {ruleset.name} {ruleset.version} has no order checks "
@@ -269,8 +276,8 @@ async def post_order_check(service: Service, request: Request, principal: Princi
         found, record, data = await service.in_pool(check)
     except CreditRulesError as exc:
         raise Refusal(422, "the order cannot be checked", [f"{WHERE}: {exc}"]) from None
-    written = await _written(service, service.writer.submit(
-        [record], rulesets=(ruleset,), claim=claim), claim)
+    written = await _written(service, asyncio.wrap_future(service.writer.submit(
+        [record], rulesets=(ruleset,), claim=claim)), claim)
     if isinstance(written, Response):
         return written
     seq, digest = written.appended[0]
@@ -316,8 +323,8 @@ async def post_events(service: Service, request: Request, principal: Principal) 
     body = await read_body(request.stream(), request.headers.get("content-length"),
                            service.config.max_body)
     events = await service.in_pool(_events, body)
-    written = await _written(service, service.writer.submit(
-        [event_record(e) for e in events], event_ids=[e["id"] for e in events]), None)
+    written = await _written(service, asyncio.wrap_future(service.writer.submit(
+        [event_record(e) for e in events], event_ids=[e["id"] for e in events])), None)
     head = written.appended[-1] if written.appended else None
     return json_response({"ingested": len(written.appended),
                           "duplicates": written.duplicate_events,
@@ -329,7 +336,7 @@ async def post_events(service: Service, request: Request, principal: Principal) 
 async def get_exposure(service: Service, request: Request, principal: Principal) -> Response:
     """A customer's exposure by category on ``as_of`` (integrator, auditor)."""
     customer_id = request.path_params["customer_id"]
-    as_of = as_of_date(request.query_params.get("as_of"))
+    as_of = as_of_date(as_of_param(request))
     ruleset = service.rulesets.current
 
     def exposure():

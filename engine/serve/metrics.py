@@ -54,6 +54,26 @@ class Metrics:
                              ["name", "version", "hash"], registry=r)
         self.reloads = Counter("credit_ruleset_reloads", "Ruleset reloads by result.",
                                ["result"], registry=r)
+        self._answered: dict[tuple[str, str, int], tuple] = {}  # the series of answered()
+        self._decided: dict[str, Counter] = {}
+
+    def answered(self, method: str, route: str, status: int, seconds: float) -> None:
+        """One request answered: counted by method, route and status, its time observed.
+        The labelled series are kept once made: ``labels()`` costs 2-3 us a call."""
+        key = (method, route, status)
+        series = self._answered.get(key)
+        if series is None:
+            series = self._answered[key] = (self.requests.labels(method, route, str(status)),
+                                            self.latency.labels(route))
+        series[0].inc()
+        series[1].observe(seconds)
+
+    def decided(self, outcome: str) -> None:
+        """One audited decision with this admission outcome."""
+        counter = self._decided.get(outcome)
+        if counter is None:
+            counter = self._decided[outcome] = self.decisions.labels(outcome)
+        counter.inc()
 
     def committed(self, requests: int, records: int) -> None:
         """One audit transaction of ``requests`` requests and ``records`` records."""

@@ -32,12 +32,14 @@ def serve(config: ServeConfig, *, host: str = DEFAULT_HOST, port: int = DEFAULT_
     import uvicorn
 
     from .app import create_app
+    from .protocol import OneWriteProtocol
 
     app = create_app(config)
     _can_start(config, host, port)
     logging.getLogger("credit").setLevel(log_level.upper())
     uvicorn_config = uvicorn.Config(app, host=host, port=port, log_level=log_level,
                                     access_log=False, lifespan="on", server_header=False,
+                                    http=OneWriteProtocol,
                                     timeout_graceful_shutdown=shutdown_timeout,
                                     log_config=_log_config(log_level))
     server = uvicorn.Server(uvicorn_config)

@@ -3,10 +3,8 @@ audit writer, the reading connections (one per worker thread) and the metrics.""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..audit.checkpoints import load_private_key
@@ -15,6 +13,7 @@ from ..audit.store import AuditStore
 from ..enrich.plugin_manager import installed_plugins
 from ..orders.accounts import AccountBook
 from ..service import listening
+from .handover import Workers
 from .metrics import Metrics
 from .requests import DEFAULT_MAX_BODY
 from .rulesets import RulesetHolder
@@ -53,7 +52,7 @@ class Service:
         self.metrics = Metrics()
         self.writer = GroupWriter(config.db, max_group=config.max_group,
                                   on_commit=self.metrics.committed)
-        self.pool: ThreadPoolExecutor | None = None
+        self.workers: Workers | None = None
         self.salt: bytes = b""
         self._local = threading.local()
         self._readers: list[AuditStore] = []
@@ -67,7 +66,8 @@ class Service:
         os.environ["CREDIT_DB"] = self.config.db
         self.writer.start()
         self.salt = redaction_key(self.config.db)
-        self.pool = ThreadPoolExecutor(self.config.workers, thread_name_prefix="credit-serve")
+        self.workers = Workers(self.config.workers, "credit-serve")
+        self.workers.start()
         ruleset = self.rulesets.current
         self.writer.submit([], rulesets=(ruleset,)).result()
         self.metrics.ruleset_in_use(ruleset.name, ruleset.version, ruleset.hash)
@@ -76,8 +76,8 @@ class Service:
     def stop(self) -> None:
         """Finish the work queued, commit it, and close the audit file."""
         self.started = False
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
+        if self.workers is not None:
+            self.workers.stop()
         self.writer.stop()
         with self._readers_lock:
             for store in self._readers:
@@ -91,7 +91,7 @@ class Service:
 
     async def in_pool(self, function, *args):
         """Run ``function(*args)`` on a worker thread and wait for it."""
-        return await asyncio.get_running_loop().run_in_executor(self.pool, function, *args)
+        return await self.workers.run(function, *args)
 
     def reader(self) -> AuditStore:
         """This worker thread's reading connection to the audit file."""

@@ -1,7 +1,8 @@
 """The one writer: a thread that owns the service's audit connection and appends what
 requests bring, many requests in one transaction (group commit).
 
-A request hands its records to ``GroupWriter.submit`` and waits on the future it gets.
+A request hands its records to ``GroupWriter.submit`` and waits on the future it gets
+(or on the event loop, through a ``LoopFuture`` it passes).
 The writer takes every request waiting (up to ``max_group``), stores any ruleset they
 decided with, appends all their records in one transaction, keeps their idempotency keys
 in it, and only then resolves each future with its records' (seq, hash): an answer is
@@ -22,6 +23,7 @@ from ..audit.events import known_event_ids
 from ..audit.store import AuditStore, NewRecord
 from ..errors import CreditRulesError
 from ..service import store_rulesets
+from .handover import LoopFuture
 from .idempotency import Claim, keep, kept
 
 DEFAULT_MAX_GROUP = 256
@@ -56,7 +58,7 @@ class _Pending:
 _STOP = object()
 
 
-def _settle(future: Future, result: Written | None = None, *,
+def _settle(future: Future | LoopFuture, result: Written | None = None, *,
             error: BaseException | None = None) -> None:
     """Resolve a request's future, unless the request was cancelled meanwhile (a
     shutdown's timeout): its records are committed all the same, and the writer must not
@@ -101,7 +103,7 @@ class GroupWriter:
 
     def submit(self, records: list[NewRecord], *, rulesets: tuple = (),
                claim: Claim | None = None, event_ids: list[str] | None = None,
-               future: Future | None = None) -> Future:
+               future: Future | LoopFuture | None = None) -> Future | LoopFuture:
         """Queue records (of one request) for the next group; the future (``future``
         when given, else a new one) gives Written. ``rulesets`` are stored first;
         ``event_ids`` (one per record) drop events already in the log."""
