@@ -414,7 +414,10 @@ def load_yaml_text(text: str, file: str) -> LocatedDocument:
     return LocatedDocument(file, data, root)
 
 
-def _read_bytes(path: str | os.PathLike, file: str) -> bytes:
+def read_yaml_bytes(path: str | os.PathLike, file: str) -> bytes:
+    """The bytes of a YAML file (ProblemsError naming it ``file`` when it cannot be read or
+    is too large), for ``load_yaml_bytes``."""
+
     def fail(message: str) -> ProblemsError:
         return ProblemsError([Problem(Location(file), message)])
 
@@ -439,7 +442,12 @@ def _read_bytes(path: str | os.PathLike, file: str) -> bytes:
 def load_yaml_file(path: str | os.PathLike, display_name: str | None = None) -> LocatedDocument:
     """Read and parse a UTF-8 YAML file; problems name it ``display_name`` (default: path)."""
     file = display_name if display_name is not None else os.fsdecode(path)
-    raw = _read_bytes(path, file)
+    return load_yaml_bytes(read_yaml_bytes(path, file), file)
+
+
+def load_yaml_bytes(raw: bytes, file: str) -> LocatedDocument:
+    """Parse one YAML document from UTF-8 ``raw`` bytes (a leading BOM is dropped); ``file``
+    names it in problem messages."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
