@@ -106,6 +106,23 @@ def test_the_command_prints_the_same_bytes_with_and_without_the_cache(store):
     assert len(entries(store)) == 1
 
 
+def test_a_ruleset_from_the_cache_needs_no_yaml_library(store):
+    probe = ("import sys\nfrom engine.cli.main import main\n"
+             "sys.argv = ['credit', 'decide', 'examples/customers/bbb-distributor.json', "
+             "'--as-of', '2026-11-30', '--no-audit']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'yaml' or "
+             "m == 'engine.language.yaml_source'))\n")
+    env = {k: v for k, v in os.environ.items() if k != "CREDIT_NO_CACHE"}
+
+    def run() -> str:
+        return subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                              text=True, check=True, env=env).stdout.splitlines()[-1]
+
+    assert run() != "[]"  # compiled: the files were read
+    assert run() == "[]"  # from the cache
+
+
 def test_a_changed_stage_file_is_compiled_afresh(store, ruleset, monkeypatch):
     before = load_ruleset(ruleset)
     path = ruleset / "policy.yaml"

@@ -12,13 +12,8 @@ from pathlib import Path, PurePosixPath
 from ..canonical import sha256_hex
 from ..errors import Location, Problem, ProblemsError
 from ..language.codegen import SpecProblem
+from ..language.located import LocatedDocument
 from ..language.schema_check import schema_problems
-from ..language.yaml_source import (
-    LocatedDocument,
-    load_yaml_bytes,
-    load_yaml_text,
-    read_yaml_bytes,
-)
 
 MANIFEST = "ruleset.yaml"
 # Manifest keys that configure how the ruleset is run, not what it decides: left out of the
@@ -160,6 +155,10 @@ def _load(path: Path, display: str, texts: dict[str, list[str]], digests: dict[s
           relative: str) -> LocatedDocument:
     """Parse one file of the folder, read once: its lines go to ``texts`` (they refine
     columns), the SHA-256 of its bytes to ``digests``."""
+    # The YAML reader is imported where a ruleset is read: one taken from the cache of
+    # compiled rulesets needs no YAML library.
+    from ..language.yaml_source import load_yaml_bytes, read_yaml_bytes
+
     raw = read_yaml_bytes(path, display)
     doc = load_yaml_bytes(raw, display)  # raises for bytes that are not UTF-8 text
     digests[relative] = hashlib.sha256(raw).hexdigest()
@@ -176,6 +175,8 @@ def _load(path: Path, display: str, texts: dict[str, list[str]], digests: dict[s
 def source_from_content(content: Mapping[str, object], label: str) -> RulesetSource:
     """Rebuild a ruleset from stored content (as ``RulesetSource.content`` gives it), for
     replaying a decision on the exact rules it was made with."""
+    from ..language.yaml_source import load_yaml_text
+
     def document(name: str) -> LocatedDocument:
         if name not in content:
             raise ProblemsError([Problem(Location(f"{label}/{name}"),
