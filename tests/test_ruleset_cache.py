@@ -216,6 +216,14 @@ def test_an_unwritable_cache_folder_still_loads(tmp_path, monkeypatch):
     assert blocker.read_text() == ""
 
 
+def test_a_ruleset_that_cannot_be_stored_still_loads(store, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise pickle.PicklingError("a value of a kind no entry can hold")
+    monkeypatch.setattr(cache.pickle, "dumps", refuse)
+    assert load_ruleset(DEFAULT_RULESET).name == "default"
+    assert entries(store) == [] and not list(store.glob(".tmp-*"))
+
+
 def test_the_cache_can_be_turned_off(store, monkeypatch):
     monkeypatch.setenv("CREDIT_NO_CACHE", "1")
     load_ruleset(DEFAULT_RULESET)

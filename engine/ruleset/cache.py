@@ -55,12 +55,11 @@ def load_compiled(folder: str | Path) -> CompiledRuleset:
     if store is None:
         return compile_ruleset(load_ruleset_source(folder))
     root, label = check_folder(folder)
-    try:
-        manifest = (root / MANIFEST).read_bytes()
-    except (OSError, ValueError):
-        return compile_ruleset(load_ruleset_source(folder))
     prefix = _prefix(label)
-    key = _key(prefix, hashlib.sha256(manifest).hexdigest())
+    try:
+        key = _key(prefix, hashlib.sha256((root / MANIFEST).read_bytes()).hexdigest())
+    except (OSError, ValueError):  # a file that cannot be read: loading says why
+        return compile_ruleset(load_ruleset_source(folder))
     cached = _read_entry(store / f"{prefix}-{key}{SUFFIX}", key, root)
     if cached is not None:
         return cached
@@ -121,17 +120,17 @@ def _write_entry(store: Path, prefix: str, compiled: CompiledRuleset) -> None:
     source: RulesetSource = compiled.source
     if MANIFEST not in source.digests:
         return  # not read from files
-    key = _key(prefix, source.digests[MANIFEST])
     state = {f.name: getattr(compiled, f.name) for f in fields(compiled)
              if f.name not in STAGE_FUNCTIONS and f.name != "challenger"}
-    header = json.dumps({"key": key, "files": {name: digest for name, digest
-                                               in source.digests.items()
-                                               if name != MANIFEST}}).encode()
-    code = compile(compiled.python_source, code_name(compiled.manifest), "exec")
-    payload = pickle.dumps((marshal.dumps(code), state), protocol=pickle.HIGHEST_PROTOCOL)
-    body = header + b"\n" + payload
     temporary = None
     try:
+        key = _key(prefix, source.digests[MANIFEST])
+        header = json.dumps({"key": key, "files": {name: digest for name, digest
+                                                   in source.digests.items()
+                                                   if name != MANIFEST}}).encode()
+        code = compile(compiled.python_source, code_name(compiled.manifest), "exec")
+        payload = pickle.dumps((marshal.dumps(code), state), protocol=pickle.HIGHEST_PROTOCOL)
+        body = header + b"\n" + payload
         store.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=store, prefix=".tmp-", suffix=SUFFIX)
         with os.fdopen(handle, "wb") as out:
@@ -142,8 +141,8 @@ def _write_entry(store: Path, prefix: str, compiled: CompiledRuleset) -> None:
             if older.name != f"{prefix}-{key}{SUFFIX}":
                 with contextlib.suppress(OSError):
                     older.unlink()
-    except OSError:
-        pass  # no cache this time
+    except Exception:  # a ruleset that cannot be stored (or written) is only not cached
+        pass
     finally:
         if temporary is not None:
             with contextlib.suppress(OSError):
