@@ -123,6 +123,17 @@ def test_a_ruleset_from_the_cache_needs_no_yaml_library(store):
     assert run() == "[]"  # from the cache
 
 
+def test_the_same_files_in_two_folders_are_two_entries_each_naming_its_folder(store, tmp_path):
+    for name in ("one", "two"):
+        shutil.copytree(DEFAULT_RULESET, tmp_path / name)
+        load_ruleset(tmp_path / name)
+    assert len(entries(store)) == 2
+    for name in ("one", "two"):
+        cached = load_ruleset(tmp_path / name)
+        assert cached.source.label == str(tmp_path / name)
+        assert cached.source.manifest.file == f"{tmp_path / name}/ruleset.yaml"
+
+
 def test_a_changed_stage_file_is_compiled_afresh(store, ruleset, monkeypatch):
     before = load_ruleset(ruleset)
     path = ruleset / "policy.yaml"
