@@ -169,6 +169,20 @@ def test_a_change_to_the_engine_is_never_read_from_an_older_entry(store, monkeyp
     assert compiled == [1]
 
 
+def test_an_upgraded_library_changes_the_engine_digest(tmp_path, monkeypatch):
+    library = tmp_path / "reader_lib"
+    library.mkdir()
+    (library / "__init__.py").write_text("VERSION = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cache, "LIBRARIES", (*cache.LIBRARIES, "reader_lib"))
+    monkeypatch.setattr(cache, "_engine_digest", None)
+    before = cache.engine_digest()
+    (library / "__init__.py").write_text("VERSION = 22\n")  # as an upgrade writes it
+    monkeypatch.setattr(cache, "_engine_digest", None)
+    assert cache.engine_digest() != before
+    assert "reader_lib" not in sys.modules  # looked for, not imported
+
+
 @pytest.mark.parametrize("damage", [
     lambda data: data[:-1] + bytes([data[-1] ^ 1]),  # one bit of the payload
     lambda data: data[: len(data) // 2],  # cut short

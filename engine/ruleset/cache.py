@@ -44,8 +44,10 @@ FORMAT = b"credit-rules compiled ruleset 1\n"
 SUFFIX = ".ruleset"
 ENGINE = Path(__file__).resolve().parent.parent
 # What a compile's result depends on besides the ruleset: the language and ruleset
-# packages, the engine's top-level modules, and the JSON Schemas the files are checked with.
+# packages, the engine's top-level modules, and the JSON Schemas the files are checked with;
+# and the libraries that read and check the files (an upgrade rewrites their modules).
 ENGINE_SOURCES = ("language/*.py", "ruleset/*.py", "*.py")
+LIBRARIES = ("yaml", "jsonschema", "jsonschema_rs", "referencing")
 
 
 def load_compiled(folder: str | Path) -> CompiledRuleset:
@@ -88,8 +90,9 @@ _engine_digest: str | None = None
 
 
 def engine_digest() -> str:
-    """SHA-256 over the engine's sources and schemas (names and bytes), the bytecode
-    format and the cache format: a changed engine never reads an older engine's entry."""
+    """SHA-256 over the engine's sources and schemas (names and bytes), where the
+    libraries that read the files are and when they were written, the bytecode format and
+    the cache format: a changed engine never reads an older engine's entry."""
     global _engine_digest
     if _engine_digest is None:
         digest = hashlib.sha256(FORMAT + importlib.util.MAGIC_NUMBER)
@@ -98,6 +101,12 @@ def engine_digest() -> str:
         for path in sorted(paths):
             digest.update(f"\0{path.relative_to(PROJECT_ROOT).as_posix()}\0".encode())
             digest.update(path.read_bytes())
+        for name in LIBRARIES:  # found, not imported
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec is not None else None
+            written = os.stat(origin) if origin and os.path.exists(origin) else None
+            digest.update(f"\0{name}\0{origin}\0{written and written.st_size}\0"
+                          f"{written and written.st_mtime_ns}".encode())
         _engine_digest = digest.hexdigest()
     return _engine_digest
 
