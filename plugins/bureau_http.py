@@ -62,22 +62,17 @@ records it as this plugin's failure and the waterfall goes on.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import re
-import socket
 import sqlite3
 import string
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 
 from engine import __version__
@@ -86,7 +81,6 @@ from engine.audit.store import BUSY_TIMEOUT_MS, default_db_path
 from engine.enrich.hookspecs import hookimpl
 from engine.enrich.settings import setting
 from engine.errors import CreditRulesError, Location, Problem, ProblemsError
-from engine.language.yaml_source import load_yaml_file
 
 CONFIG_ENV = "CREDIT_BUREAU_HTTP_CONFIG"
 CACHE_TABLE = "bureau_http_cache"
@@ -186,6 +180,8 @@ def load_config(path: str) -> Config:
     with _configs_lock:
         if key is not None and key in _configs:
             return _configs[key]
+    from engine.language.yaml_source import load_yaml_file  # YAML, when a bureau is set up
+
     try:
         doc = load_yaml_file(path)
     except ProblemsError as exc:
@@ -468,137 +464,10 @@ def _cache_put(key: str, report: dict) -> None:
         conn.close()
 
 
-# -- HTTP ---------------------------------------------------------------------------------
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Redirects are answered as errors: following one would send the credential on."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-class _Deadline:
-    """The whole of one attempt (connect, headers, body) must end within its timeout: a
-    socket timeout alone bounds each read, so a bureau sending a byte now and then kept an
-    attempt alive for ever. At the deadline the attempt's sockets are shut down, which
-    ends any read that is waiting on them."""
-
-    def __init__(self, seconds: float):
-        self.expired = False
-        self._sockets: list = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    def watch(self, sock) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-            expired = self.expired
-        if expired:
-            _shut(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shut(sock)
-
-    def __enter__(self) -> _Deadline:
-        _attempt_state.deadline = self
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._timer.cancel()
-        _attempt_state.deadline = None
-
-
-def _shut(sock) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-_attempt_state = threading.local()  # the deadline of the attempt this thread is making
-
-
-class _WatchedSocket:
-    """Mixed into an http.client connection: the current attempt's deadline watches the
-    socket it opens."""
-
-    def connect(self):
-        super().connect()
-        deadline = getattr(_attempt_state, "deadline", None)
-        if deadline is not None:
-            deadline.watch(self.sock)
-
-
-class _WatchedHTTPConnection(_WatchedSocket, http.client.HTTPConnection):
-    pass
-
-
-class _WatchedHTTPSConnection(_WatchedSocket, http.client.HTTPSConnection):
-    pass
-
-
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def http_open(self, req):
-        return self.do_open(_WatchedHTTPConnection, req)
-
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def https_open(self, req):
-        return self.do_open(_WatchedHTTPSConnection, req, context=self._context)
-
-
-_opener = urllib.request.build_opener(_NoRedirect, _HTTPHandler, _HTTPSHandler)
-
-
-class _Transient(Exception):
-    """A failure worth another attempt (connection, timeout, a cut-short answer, 5xx)."""
-
-
-def _attempt(request: urllib.request.Request, timeout: float) -> tuple[int, str, bytes]:
-    """One request, all of it within ``timeout`` seconds: (status, reason, body). Raises
-    _Transient for connection errors, timeouts and a body cut short."""
-    with _Deadline(timeout) as deadline:
-        try:
-            with _opener.open(request, timeout=timeout) as response:
-                body = response.read(MAX_RESPONSE_BYTES + 1)
-                declared = response.getheader("Content-Length")
-                status, reason = response.status, response.reason
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            return exc.code, str(exc.reason), b""
-        except urllib.error.URLError as exc:
-            if deadline.expired or isinstance(exc.reason, TimeoutError):
-                raise _Transient(f"timed out after {timeout:g} s") from None
-            raise _Transient(f"cannot connect ({_reason(exc.reason)})") from None
-        except TimeoutError:
-            raise _Transient(f"timed out after {timeout:g} s") from None
-        except (http.client.HTTPException, OSError) as exc:
-            if deadline.expired:
-                raise _Transient(f"timed out after {timeout:g} s") from None
-            raise _Transient(f"connection failed ({_reason(exc)})") from None
-        if deadline.expired:
-            raise _Transient(f"timed out after {timeout:g} s")
-    if declared is not None and declared.isdigit() and len(body) < int(declared) and \
-            len(body) <= MAX_RESPONSE_BYTES:
-        raise _Transient(f"the answer was cut short ({len(body)} of {declared} bytes)")
-    return status, reason, body
-
-
-def _reason(exc: object) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    if isinstance(exc, BaseException):
-        text = " ".join(str(exc).split())
-        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return " ".join(str(exc).split())
-
-
 def _fetch(config: Config, url: str, values: dict, secret: str | None) -> dict | None:
     """Ask the bureau, with retries; the mapped report, or None for a 404."""
+    from . import bureau_http_transport as transport  # the HTTP stack, when first needed
+
     headers = {"Accept": "application/json",
                "User-Agent": f"credit-rules/{__version__} bureau_http"}
     data = None
@@ -613,11 +482,11 @@ def _fetch(config: Config, url: str, values: dict, secret: str | None) -> dict |
     for attempt in range(attempts):
         if attempt:
             _sleep(config.backoff_seconds * 2 ** (attempt - 1))
-        request = urllib.request.Request(url, data=data, headers=headers,
-                                         method=config.method)
         try:
-            status, reason, body = _attempt(request, config.timeout_seconds)
-        except _Transient as exc:
+            status, reason, body = transport.attempt(url, data, headers, config.method,
+                                                     config.timeout_seconds,
+                                                     MAX_RESPONSE_BYTES)
+        except transport.Transient as exc:
             last = str(exc)
             continue
         if status >= 500:
@@ -723,6 +592,8 @@ def fetch_report(config: Config, customer: dict) -> dict | None:
         cached = _cache_get(config, cache_key)
         if cached is not None:
             return cached
+    from . import bureau_http_transport as transport  # the HTTP stack, when first needed
+
     secret = _credential(config)
     breaker = _breaker(config)
     if breaker is not None:
@@ -736,7 +607,8 @@ def fetch_report(config: Config, customer: dict) -> dict | None:
     except Exception as exc:  # anything else the HTTP stack raises: keep it one line
         if breaker is not None:
             breaker.failed()
-        raise BureauHTTPError(_scrub(f"{config.method} {url}: {_reason(exc)}", secret)) \
+        raise BureauHTTPError(_scrub(f"{config.method} {url}: {transport.error_text(exc)}",
+                                     secret)) \
             from None
     except BaseException:
         if breaker is not None:

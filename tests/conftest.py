@@ -4,12 +4,19 @@ credit-audit.db in the checkout."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from engine.ruleset.compiler import CompiledRuleset
 from engine.ruleset.loader import load_ruleset
 from tests.credit_cli import invoke_credit
 from tests.paths import DEFAULT_RULESET
+
+# No compiled-ruleset cache for the suite, here or in the processes it starts: a test that
+# changes the engine's behaviour with monkeypatch is not seen by its key, and thousands of
+# throwaway rulesets would fill it. tests/test_ruleset_cache.py turns it on in a tmp folder.
+os.environ["CREDIT_NO_CACHE"] = "1"
 
 
 @pytest.fixture(autouse=True)

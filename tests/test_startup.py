@@ -24,7 +24,8 @@ except SystemExit:
     pass
 print(sorted(m for m in sys.modules if m.startswith(("engine.", "jsonschema", "durable",
                                                      "sqlite_utils", "pluggy",
-                                                     "referencing"))))
+                                                     "referencing", "http.", "ssl",
+                                                     "urllib.request"))))
 """
 
 
@@ -59,6 +60,12 @@ def test_a_valid_document_is_decided_without_jsonschema():
                        "--as-of", "2026-11-30", "--no-audit")
     assert "engine.decide.pipeline" in loaded and "jsonschema_rs" in loaded
     assert not [m for m in loaded if m.split(".")[0] in ("jsonschema", "referencing")]
+
+
+def test_a_decision_without_a_bureau_set_up_loads_no_http_stack():
+    loaded = loaded_by("decide", str(ROOT / "examples" / "customers" / "bbb-distributor.json"),
+                       "--as-of", "2026-11-30", "--no-audit")
+    assert not [m for m in loaded if m.startswith(("http.", "ssl", "urllib.request"))]
 
 
 def test_an_invalid_document_still_gets_located_messages_from_jsonschema(tmp_path):

@@ -21,7 +21,7 @@ COMMANDS = {
     "validate": "ruleset_commands:validate", "test": "ruleset_commands:test_command",
     "lint": "lint_command:lint_command", "diff": "simulate_commands:diff_command",
     "simulate": "simulate_commands:simulate_command",
-    "decide": "decide_commands:decide_command", "batch": "decide_commands:batch",
+    "decide": "decide_command:decide_command", "batch": "batch_command:batch",
     "spark-batch": "spark_commands:spark_batch",
     "events": "events_commands:events_group", "monitor": "monitor_command:monitor_command",
     "override": "override_commands:override", "plugins": "plugin_commands:plugins_command",

@@ -5,7 +5,6 @@ and calling one plugin's hook on its own, so that a failing plugin never stops a
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import operator
 import os
 import threading
@@ -16,7 +15,7 @@ from typing import Any
 import pluggy
 
 from ..version import __version__
-from . import hookspecs
+from . import hookspecs, plugin_discovery
 
 PROJECT = "credit_rules"
 BUILTIN_PLUGINS = ("plugins.industry", "plugins.bureau_files", "plugins.bureau_http",
@@ -215,7 +214,7 @@ def load_plugins(entry_points: bool = True) -> Plugins:
             plugins.failures.append(LoadFailure(name, f"{type(exc).__name__}: "
                                                       f"{_one_line(exc)}"))
     if entry_points:
-        for point in importlib.metadata.entry_points(group=PROJECT):
+        for point in plugin_discovery.entry_points(PROJECT):
             version = point.dist.version if point.dist else "unknown"
             package = point.dist.name if point.dist else point.value
             try:

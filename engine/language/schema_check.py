@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.errors import CreditRulesError, Problem
-from engine.language.yaml_source import LocatedDocument
+from engine.language.located import LocatedDocument
 from engine.paths import SCHEMA_DIR
 
 if TYPE_CHECKING:

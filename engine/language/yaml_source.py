@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar
 
@@ -21,6 +19,7 @@ from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent, Strea
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from engine.errors import Location, Problem, ProblemsError
+from engine.language.located import LocatedDocument, Position
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 100
@@ -44,59 +43,6 @@ _FLOAT_RE = re.compile(
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NON_FINITE_RE = re.compile(r"[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)\Z")
-
-
-@dataclass(slots=True)
-class _Pos:
-    """Where one value (and, for a mapping entry, its key) starts; children mirror the data."""
-
-    loc: Location
-    key_loc: Location | None = None
-    children: dict[str, _Pos] | list[_Pos] | None = None
-
-    def child(self, step: str | int) -> _Pos | None:
-        if isinstance(self.children, dict) and isinstance(step, str):
-            return self.children.get(step)
-        if (
-            isinstance(self.children, list)
-            and isinstance(step, int)
-            and not isinstance(step, bool)
-            and 0 <= step < len(self.children)
-        ):
-            return self.children[step]
-        return None
-
-
-@dataclass(frozen=True)
-class LocatedDocument:
-    """A loaded YAML document: plain data plus the position of every value in the file."""
-
-    file: str
-    data: object
-    _root: _Pos | None = field(default=None, repr=False, compare=False)
-
-    def _walk(self, path: Sequence[str | int]) -> tuple[_Pos | None, bool]:
-        node = self._root
-        if node is None:
-            return None, not path
-        for step in path:
-            child = node.child(step)
-            if child is None:
-                return node, False
-            node = child
-        return node, True
-
-    def locate(self, path: Sequence[str | int]) -> Location:
-        """Where the value at ``path`` starts; the deepest existing ancestor if it is missing."""
-        node, _ = self._walk(path)
-        return node.loc if node is not None else Location(self.file, 1, 1)
-
-    def locate_key(self, path: Sequence[str | int]) -> Location:
-        """Where the key of the last step of ``path`` starts (falls back to :meth:`locate`)."""
-        node, found = self._walk(path)
-        if found and node is not None and node.key_loc is not None:
-            return node.key_loc
-        return self.locate(path)
 
 
 class _Fatal(Exception):
@@ -212,29 +158,29 @@ class _Builder:
             "lists and mappings are allowed",
         )
 
-    def build(self, node: Node) -> tuple[object, _Pos]:
+    def build(self, node: Node) -> tuple[object, Position]:
         if isinstance(node, SequenceNode):
             return self.sequence(node)
         if isinstance(node, MappingNode):
             return self.mapping(node)
-        return self.scalar(node), _Pos(self.loc(node))
+        return self.scalar(node), Position(self.loc(node))
 
-    def sequence(self, node: SequenceNode) -> tuple[list, _Pos]:
+    def sequence(self, node: SequenceNode) -> tuple[list, Position]:
         if node.tag != SEQ_TAG:
             self.unsupported(node)
         items: list = []
-        children: list[_Pos] = []
+        children: list[Position] = []
         for item in node.value:
             value, pos = self.build(item)
             items.append(value)
             children.append(pos)
-        return items, _Pos(self.loc(node), children=children)
+        return items, Position(self.loc(node), children=children)
 
-    def mapping(self, node: MappingNode) -> tuple[dict, _Pos]:
+    def mapping(self, node: MappingNode) -> tuple[dict, Position]:
         if node.tag != MAP_TAG:
             self.unsupported(node)
         result: dict[str, object] = {}
-        children: dict[str, _Pos] = {}
+        children: dict[str, Position] = {}
         for key_node, value_node in node.value:
             key = self.key(key_node)
             value, pos = self.build(value_node)
@@ -248,7 +194,7 @@ class _Builder:
             pos.key_loc = self.loc(key_node)
             result[key] = value
             children[key] = pos
-        return result, _Pos(self.loc(node), children=children)
+        return result, Position(self.loc(node), children=children)
 
     def key(self, node: Node) -> str | None:
         if not isinstance(node, ScalarNode):
@@ -406,7 +352,7 @@ def load_yaml_text(text: str, file: str) -> LocatedDocument:
     except yaml.YAMLError as err:  # not expected for str input; keep the promise anyway
         raise ProblemsError([Problem(Location(file), f"invalid YAML: {err}")]) from None
     if node is None:
-        return LocatedDocument(file, None, _Pos(Location(file, 1, 1)))
+        return LocatedDocument(file, None, Position(Location(file, 1, 1)))
     builder = _Builder(file)
     data, root = builder.build(node)
     if builder.problems:
@@ -414,7 +360,10 @@ def load_yaml_text(text: str, file: str) -> LocatedDocument:
     return LocatedDocument(file, data, root)
 
 
-def _read_bytes(path: str | os.PathLike, file: str) -> bytes:
+def read_yaml_bytes(path: str | os.PathLike, file: str) -> bytes:
+    """The bytes of a YAML file (ProblemsError naming it ``file`` when it cannot be read or
+    is too large), for ``load_yaml_bytes``."""
+
     def fail(message: str) -> ProblemsError:
         return ProblemsError([Problem(Location(file), message)])
 
@@ -439,7 +388,12 @@ def _read_bytes(path: str | os.PathLike, file: str) -> bytes:
 def load_yaml_file(path: str | os.PathLike, display_name: str | None = None) -> LocatedDocument:
     """Read and parse a UTF-8 YAML file; problems name it ``display_name`` (default: path)."""
     file = display_name if display_name is not None else os.fsdecode(path)
-    raw = _read_bytes(path, file)
+    return load_yaml_bytes(read_yaml_bytes(path, file), file)
+
+
+def load_yaml_bytes(raw: bytes, file: str) -> LocatedDocument:
+    """Parse one YAML document from UTF-8 ``raw`` bytes (a leading BOM is dropped); ``file``
+    names it in problem messages."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Problem, ProblemsError
-from .compiler import CompiledRuleset, compile_ruleset
-from .source import MANIFEST, load_ruleset_source
+from .cache import load_compiled
+from .compiler import CompiledRuleset
+from .source import MANIFEST
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def load_challenger(champion: CompiledRuleset, folder: str | Path) -> Challenger
     if not path.is_dir() or not (path / MANIFEST).is_file():
         raise fail(f"{reference} is not a ruleset folder (no {MANIFEST} in {path})")
     try:
-        ruleset = compile_ruleset(load_ruleset_source(path))
+        ruleset = load_compiled(path)
     except ProblemsError as exc:
         count = len(exc.problems)
         raise fail(f"the ruleset in {reference} has {count} problem"

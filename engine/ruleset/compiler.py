@@ -94,6 +94,9 @@ class CompiledRuleset:
     rounding: tuple = (Decimal("0.01"), "ROUND_HALF_UP")  # (quantum, decimal mode) of amounts
     manifest: dict = field(repr=False, default_factory=dict)
     challenger: object = field(default=None, repr=False, compare=False)  # a Challenger
+    # The values python_source names as constants (_k0, _k1, ...), which its functions
+    # find in their module namespace.
+    constants: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def identity(self) -> dict[str, str]:
@@ -191,21 +194,11 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
     if order_check_fb is not None:
         functions.append(order_check_fb.source(ORDER_FACTS))
     python_source = "\n\n".join(functions)
-    namespace: dict[str, object] = dict(HELPERS)
-    namespace.update(ctx.constants)
-    namespace.update(_EXTRACT_HELPERS)
-    code = compile(python_source, _filename(manifest), "exec")
-    exec(code, namespace)  # our own generated source; see the module docstring
     rule_lines, function_lines = _line_map(python_source, ctx.constants)
-    return CompiledRuleset(
+    return with_stage_functions(compile(python_source, code_name(manifest), "exec"), dict(
         name=manifest["name"], version=str(manifest["version"]), hash=source.hash,
         currency=manifest["currency"], grades=grades, levels=levels or (), source=source,
         python_source=python_source, fact_types=fact_types, derived_types=derived_types,
-        extract=namespace["extract"], derive=namespace["derive"],
-        admission=namespace["admission"], grading=namespace["grading"],
-        policy=namespace["policy"], approval=namespace["approval"],
-        escalation=namespace.get("escalation"),
-        order_check=namespace.get("order_check"),
         escalation_spec=source.stages["escalation"].data if "escalation" in source.stages
         else {},
         monitoring=monitoring, grading_info=grading_info, slots=tuple(ctx.slots),
@@ -214,11 +207,28 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         exposure=compile_exposure(source.stages["exposure"].data)
         if "exposure" in source.stages else (),
         rounding=(quantum, ROUNDING_MODES[rounding.get("mode", "half_up")]),
-        manifest=manifest, rule_lines=rule_lines, function_lines=function_lines)
+        manifest=manifest, rule_lines=rule_lines, function_lines=function_lines,
+        constants=dict(ctx.constants)))
 
 
-def _filename(manifest: Mapping) -> str:
-    """The name tracebacks give a compiled ruleset's code."""
+# The fields of a CompiledRuleset that are functions its python_source defines.
+STAGE_FUNCTIONS = ("extract", "derive", "admission", "grading", "policy", "approval",
+                   "escalation", "order_check")
+
+
+def with_stage_functions(code, fields: Mapping) -> CompiledRuleset:
+    """The CompiledRuleset of ``fields`` (every field but the STAGE_FUNCTIONS) and
+    ``code``, python_source compiled, run in a namespace of the runtime helpers and the
+    ruleset's constants to define the stage functions."""
+    namespace: dict[str, object] = dict(HELPERS)
+    namespace.update(fields["constants"])
+    namespace.update(_EXTRACT_HELPERS)
+    exec(code, namespace)  # our own generated source; see the module docstring
+    return CompiledRuleset(**fields, **{name: namespace.get(name) for name in STAGE_FUNCTIONS})
+
+
+def code_name(manifest: Mapping) -> str:
+    """The file name tracebacks give a compiled ruleset's code (rule_at finds it by it)."""
     return f"<ruleset {manifest['name']} {manifest['version']}>"
 
 
@@ -245,7 +255,7 @@ def rule_at(ruleset: CompiledRuleset, exc: BaseException) -> str | None:
     """Which rule of ``ruleset`` was being computed when ``exc`` was raised in its code
     ("derived big_number"), or its stage when no rule can be told; None when the
     exception did not pass through the ruleset's code."""
-    filename, line, function = _filename(ruleset.manifest), None, None
+    filename, line, function = code_name(ruleset.manifest), None, None
     tb = exc.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == filename:

@@ -3,7 +3,7 @@ ruleset's content hash. Compiling it is ``compiler.py``'s job (beside this modul
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,8 +12,8 @@ from pathlib import Path, PurePosixPath
 from ..canonical import sha256_hex
 from ..errors import Location, Problem, ProblemsError
 from ..language.codegen import SpecProblem
+from ..language.located import LocatedDocument
 from ..language.schema_check import schema_problems
-from ..language.yaml_source import LocatedDocument, load_yaml_file, load_yaml_text
 
 MANIFEST = "ruleset.yaml"
 # Manifest keys that configure how the ruleset is run, not what it decides: left out of the
@@ -35,6 +35,10 @@ class RulesetSource:
     stages: dict[str, LocatedDocument]
     files: dict[str, str]  # stage -> file name relative to the ruleset folder
     texts: dict[str, list[str]] = field(default_factory=dict, compare=False)
+    # SHA-256 of each file's bytes as read, by path relative to the folder (the manifest
+    # too); empty for a ruleset rebuilt from stored content. The compiled-ruleset cache's
+    # key: what was compiled is exactly these bytes.
+    digests: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def content(self) -> dict[str, object]:
@@ -92,7 +96,8 @@ def load_ruleset_source(folder: str | Path) -> RulesetSource:
         raise ProblemsError([Problem(Location(f"{label}/{MANIFEST}"),
                                      "links outside the ruleset folder")])
     texts: dict[str, list[str]] = {}
-    manifest = _load(manifest_path, f"{label}/{MANIFEST}", texts)
+    digests: dict[str, str] = {}
+    manifest = _load(manifest_path, f"{label}/{MANIFEST}", texts, digests, MANIFEST)
 
     def open_stage(stage: str, relative: str, used: dict[str, str]) -> LocatedDocument:
         where = manifest.locate(("stages", stage))
@@ -109,9 +114,9 @@ def load_ruleset_source(folder: str | Path) -> RulesetSource:
         if not _inside(root, root / pure):
             raise ProblemsError([Problem(where, f"{stage}: {relative} links outside the "
                                                 "ruleset folder; the file must be inside it")])
-        return _load(root / pure, f"{label}/{pure}", texts)
+        return _load(root / pure, f"{label}/{pure}", texts, digests, str(pure))
 
-    return _assemble(label, manifest, open_stage, texts)
+    return _assemble(label, manifest, open_stage, texts, digests)
 
 
 def _inside(root: Path, path: Path) -> bool:
@@ -120,8 +125,8 @@ def _inside(root: Path, path: Path) -> bool:
     return path.resolve().is_relative_to(root.resolve())
 
 
-def _assemble(label: str, manifest: LocatedDocument, open_stage, texts: dict
-              ) -> RulesetSource:
+def _assemble(label: str, manifest: LocatedDocument, open_stage, texts: dict,
+              digests: dict | None = None) -> RulesetSource:
     """Check the manifest, open and check each stage file it names (``open_stage(stage,
     relative path, files so far)``), collecting every problem before raising."""
     problems = schema_problems(manifest, "ruleset.schema.json")
@@ -143,14 +148,22 @@ def _assemble(label: str, manifest: LocatedDocument, open_stage, texts: dict
         files[stage] = str(PurePosixPath(relative))
     if problems:
         raise ProblemsError(problems)
-    return RulesetSource(label, manifest, stages, files, texts)
+    return RulesetSource(label, manifest, stages, files, texts, digests or {})
 
 
-def _load(path: Path, display: str, texts: dict[str, list[str]]) -> LocatedDocument:
-    doc = load_yaml_file(path, display)
-    # The text only refines columns; load_yaml_file has reported any real problem.
-    with contextlib.suppress(OSError, UnicodeDecodeError):
-        texts[display] = path.read_text(encoding="utf-8").split("\n")
+def _load(path: Path, display: str, texts: dict[str, list[str]], digests: dict[str, str],
+          relative: str) -> LocatedDocument:
+    """Parse one file of the folder, read once: its lines go to ``texts`` (they refine
+    columns), the SHA-256 of its bytes to ``digests``."""
+    # The YAML reader is imported where a ruleset is read: one taken from the cache of
+    # compiled rulesets needs no YAML library.
+    from ..language.yaml_source import load_yaml_bytes, read_yaml_bytes
+
+    raw = read_yaml_bytes(path, display)
+    doc = load_yaml_bytes(raw, display)  # raises for bytes that are not UTF-8 text
+    digests[relative] = hashlib.sha256(raw).hexdigest()
+    # the lines as a text file reads them: universal newlines, a BOM kept
+    texts[display] = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if doc.data is None:
         raise ProblemsError([Problem(Location(display), "the file is empty")])
     if not isinstance(doc.data, dict):
@@ -162,6 +175,8 @@ def _load(path: Path, display: str, texts: dict[str, list[str]]) -> LocatedDocum
 def source_from_content(content: Mapping[str, object], label: str) -> RulesetSource:
     """Rebuild a ruleset from stored content (as ``RulesetSource.content`` gives it), for
     replaying a decision on the exact rules it was made with."""
+    from ..language.yaml_source import load_yaml_text
+
     def document(name: str) -> LocatedDocument:
         if name not in content:
             raise ProblemsError([Problem(Location(f"{label}/{name}"),
