@@ -32,7 +32,8 @@ print(sorted(m for m in sys.modules if m.startswith(("engine.", "jsonschema", "d
 def loaded_by(*args: str) -> list[str]:
     done = subprocess.run([sys.executable, "-c", PROBE.format(args=list(args))], cwd=ROOT,
                           capture_output=True, text=True, check=True,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+                               "CREDIT_NO_CACHE": "1"})
     return eval(done.stdout.strip().splitlines()[-1])  # our own probe's list of names
 
 
