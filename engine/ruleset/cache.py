@@ -10,7 +10,9 @@ compile read (``RulesetSource.digests``), so a file changed while compiling cann
 recorded under its new content. Entries are written whole (a temporary file renamed over
 the entry) into a folder of the user's own, never inside a ruleset; one that is corrupt,
 of another format, unreadable or not the user's is ignored and compiled afresh, and a
-folder that cannot be written to only means no cache.
+folder that cannot be written to only means no cache. An entry holds compiled code, so
+the folder is trusted as Python's own ``__pycache__`` is (only its owner can write it);
+the restricted unpickler keeps a damaged entry from building anything but ruleset parts.
 
 The folder: $CREDIT_CACHE_DIR, else credit-rules under $XDG_CACHE_HOME or ~/.cache;
 $CREDIT_NO_CACHE=1 turns the cache off.
