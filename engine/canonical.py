@@ -34,6 +34,13 @@ def exact_number(value: Exact) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def decimal_text(value: Decimal) -> str:
+    """``format(value, "f")``: an amount's text, never in exponent form. ``str`` gives the
+    same text unless it writes an exponent, three times faster."""
+    text = str(value)
+    return text if "E" not in text else format(value, "f")
+
+
 # Values written to JSON as they are. Floats are not among them: an infinite or NaN result
 # (an overflow in a ratio) is written as null.
 PLAIN = frozenset({str, int, bool, type(None)})
@@ -45,6 +52,8 @@ def to_jsonable(value: object) -> object:
     cls = value.__class__
     if cls in PLAIN:
         return value
+    if cls is Decimal:
+        return decimal_text(value)
     if cls is float:
         return value if math.isfinite(value) else None
     if cls is dict:
@@ -52,7 +61,7 @@ def to_jsonable(value: object) -> object:
     if cls is Exact:
         return exact_number(value)
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return decimal_text(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, tuple | list):

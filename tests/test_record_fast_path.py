@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -17,10 +18,12 @@ import zstandard
 
 from engine.audit.body_codec import ELIDED_TREE, elide, shipped_dictionary
 from engine.audit.decision_records import decision_body_text, stored_head
-from engine.canonical import canonical_json, compact_json, sha256_hex, to_jsonable
+from engine.audit.decision_texts import record_texts
+from engine.canonical import Exact, canonical_json, compact_json, sha256_hex, to_jsonable
 from engine.decide.redaction import marked, redact, salted_digest
+from engine.errors import DecisionError
 from engine.ruleset.loader import load_ruleset
-from engine.service import decide_facts
+from engine.service import Decided, decide_facts
 from tests.paths import DEFAULT_RULESET, ROOT
 from tests.sample_customers import strong_customer
 
@@ -176,3 +179,111 @@ def test_the_answer_given_its_records_id_is_the_answer_that_derives_it(rulesets,
     assert decided.to_dict(written=record) == decided.to_dict()
     _, line = decided.results_line(SALT, with_trace=True)
     assert line == compact_json(decided.decision.to_dict())
+
+
+# The texts are written from their parts (engine.audit.decision_texts) unless something
+# needs the plain construction; either way the bytes are the straightforward ones. Each
+# case says whether the fast way writes it, so that both ways stay covered.
+PLAIN_ENRICHED = {"indicators.industry.growth": {"value": -0.02, "plugin": "industry"},
+                  "indicators.industry.since": {"value": dt.date(2019, 5, 1), "plugin": "x"},
+                  "indicators.industry.amount": {"value": Decimal("1E+3"), "plugin": "x"},
+                  "indicators.industry.risk_class": {"value": "élevé ✓", "plugin": "x"}}
+FAST_CASES = {  # name: (customer, enriched, plugins, written the fast way)
+    "strong": (strong_customer(), PLAIN_ENRICHED, PLUGINS, True),
+    "nothing enriched, no plugins": (strong_customer(), {}, [], True),
+    "text that is not ASCII": (strong_customer(**{
+        "id": "C-Ø-東京", "name": "Société \"Générale\" \\ 東京 \u2028 \x07 😀"}),
+        PLAIN_ENRICHED, PLUGINS, True),
+    "refused, no policy": (strong_customer(**{"flags.sanctions_hit": True}), PLAIN_ENRICHED,
+                           PLUGINS, True),
+    "lowest grade": (CUSTOMERS["loss-making"], PLAIN_ENRICHED, PLUGINS, True),
+    "no id": (strong_customer(id=None), PLAIN_ENRICHED, PLUGINS, True),
+    "a float exactly 1e-4, big floats with exponents": (strong_customer(**{
+        "operating.market_share": 0.0001, "financials.revenue_prior": 1.5e16,
+        "credit_history.on_time_payment_ratio": 1e-300 * 1e300}), {}, PLUGINS, True),
+    "a float just below 1e-4": (strong_customer(**{"operating.market_share": 9.99e-05}),
+                                {}, PLUGINS, False),
+    "a text that looks like an exponent": (strong_customer(name="Type-1e-5 Ltd"), {},
+                                           PLUGINS, False),
+    "a whole number beyond 64 bits": (strong_customer(**{"financials.revenue": 2 ** 70}),
+                                      {}, PLUGINS, False),
+    "a number as id": (strong_customer(id=42), {}, PLUGINS, False),
+    "redacted fields": (CUSTOMERS["redacted"], {}, PLUGINS, False),
+    "a set enriched": (strong_customer(), {"x": {"value": frozenset({2, 1}), "plugin": "x"}},
+                       PLUGINS, False),
+}
+
+
+def assert_straightforward(decided, fast: bool) -> None:
+    """The record, its body text and the results line of ``decided`` are the
+    straightforward ones, written the fast way exactly when ``fast``."""
+    decision = decided.decision
+    parts = {"plugins": decided.plugins, "enriched": decided.enriched,
+             "challenger": decided.challenger}
+    assert (record_texts(decision, **parts) is not None) == fast
+    _, columns, text, line = straightforward(decided)
+    assert decision_body_text(decision, SALT, **parts) == (columns, text, line)
+    record, summary_line = decided.record(SALT)
+    assert summary_line == line
+    assert {key: getattr(record, key) for key in columns} == columns
+    dictionary = zstandard.ZstdCompressionDict(shipped_dictionary(1))
+    assert zstandard.ZstdDecompressor(dict_data=dictionary).decompress(
+        record.body[1:]).decode("utf-8") == text
+    assert decided.results_line(None) == (None, line)
+
+
+@pytest.mark.parametrize("which", ["plain", "challenged"])
+@pytest.mark.parametrize("name", sorted(FAST_CASES))
+def test_the_fast_way_writes_the_straightforward_bytes(rulesets, which, name):
+    customer, enriched, plugins, fast = FAST_CASES[name]
+    decided = decide_facts(rulesets[which], customer, AS_OF, enriched=enriched,
+                           plugins=plugins)
+    assert_straightforward(decided, fast)
+
+
+# Decisions changed where the shipped ruleset never goes: each value of the summary the
+# fast way writes itself, on and past its edges.
+CHANGES = {  # name: (changes to the decision, written the fast way)
+    "an exact score": ({"score": Exact("812.5")}, True),
+    "an exact score Python writes with an exponent": ({"score": Exact("1.5E-7")}, True),
+    "an exact score past a double": ({"score": Exact("1E+400")}, True),
+    "a huge whole score": ({"score": 10 ** 40}, True),
+    "a decimal score": ({"score": Decimal("812.5")}, False),
+    "a score that is true": ({"score": True}, False),
+    "no grade": ({"grade": None}, False),
+    "caps, reasons and overrides": ({
+        "adjustments": [{"id": "CAP_Ü", "kind": "cap", "grade": "BBB", "applied": True}],
+        "grading_reasons": ["SMALL", "Ünicode"],
+        "admission_reasons": [("C1", "Nachricht — ü \"x\"", "admission")],
+        "overrides": [{"field": "grade", "value": "A", "accepted": False}]}, True),
+    "a required level that is not ASCII": ({"required_level": "Geschäftsführung"}, True),
+    "no credit limit": ("credit_limit", True),
+    "policy values past the known ones": ("extra", True),
+}
+
+
+def changed(decision, change):
+    """``decision`` with ``change`` (fields to replace, or a named change of its policy)."""
+    if change == "credit_limit":
+        return replace(decision, policy={**decision.policy, "credit_limit": None})
+    if change == "extra":
+        return replace(decision, policy={**decision.policy, "note": "ä", "since": AS_OF,
+                                         "rate": Exact("0.125"), "cap": Decimal("5E+2")})
+    return replace(decision, **change)
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_the_fast_way_writes_each_summary_value_as_the_plain_one(rulesets, name):
+    change, fast = CHANGES[name]
+    decided = decide_facts(rulesets["challenged"], strong_customer(), AS_OF,
+                           enriched=PLAIN_ENRICHED, plugins=PLUGINS)
+    decided = Decided(changed(decided.decision, change), decided.challenger,
+                      decided.enriched, decided.plugins)
+    assert_straightforward(decided, fast)
+
+
+def test_a_lone_surrogate_is_the_decisions_error_as_before(rulesets):
+    decided = decide_facts(rulesets["plain"], strong_customer(name="bad \ud800 text"), AS_OF)
+    assert record_texts(decided.decision, plugins=[], enriched={}, challenger=None) is None
+    with pytest.raises(DecisionError, match="its value cannot be written"):
+        decided.record(SALT)

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from hashlib import sha256
 
-from ..canonical import compact_json
+from ..canonical import compact_json, decimal_text
 from ..decide.decision import Decision, expand_trace
 from ..decide.redaction import redact, salted_digest
 from .body_codec import ELIDED_TREE, compress
+from .decision_texts import record_texts
 from .store import NewRecord
 
 
@@ -35,8 +36,15 @@ def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = N
     decision's summary JSON (the line a results file gets), computed together so that
     nothing is serialised twice. ``challenger`` (``challenger.challenger_part``) is
     recorded beside the decision; the decision id never depends on it."""
-    columns, text, summary_json = decision_body_text(decision, salt, plugins=plugins,
-                                                     enriched=enriched, challenger=challenger)
+    fast = record_texts(decision, plugins=plugins, enriched=enriched, challenger=challenger)
+    if fast is None:
+        columns, text, summary_json = _plain_body_text(decision, salt, plugins=plugins,
+                                                       enriched=enriched,
+                                                       challenger=challenger)
+    else:
+        decision_id, text, line = fast
+        columns = _columns(decision, decision_id)
+        summary_json = line.decode("utf-8")
     body = compress(text)
     record = NewRecord(kind="decision", body=body, body_sha256=sha256(body).hexdigest(),
                        batch_id=batch_id, batch_row=batch_row, **columns)
@@ -48,6 +56,29 @@ def decision_body_text(decision: Decision, salt: bytes, *, plugins: list | None 
                        ) -> tuple[dict, str, str]:
     """The record columns of a decision, the canonical JSON its format-2 body compresses
     (the body less what the columns say), and the decision's summary JSON."""
+    fast = record_texts(decision, plugins=plugins, enriched=enriched, challenger=challenger)
+    if fast is None:
+        return _plain_body_text(decision, salt, plugins=plugins, enriched=enriched,
+                                challenger=challenger)
+    decision_id, text, line = fast
+    return _columns(decision, decision_id), text.decode("utf-8"), line.decode("utf-8")
+
+
+def _columns(decision: Decision, decision_id: str) -> dict:
+    """The record columns of a decision (its header's values)."""
+    ruleset = decision.ruleset
+    limit = decision.credit_limit
+    return {"decision_id": decision_id, "customer_id": decision.customer_id,
+            "as_of": decision.as_of.isoformat(), "ruleset_name": ruleset.name,
+            "ruleset_version": ruleset.version, "ruleset_hash": ruleset.hash,
+            "outcome": decision.outcome, "grade": decision.grade,
+            "credit_limit": None if limit is None else decimal_text(limit)}
+
+
+def _plain_body_text(decision: Decision, salt: bytes, *, plugins: list | None,
+                     enriched: dict | None, challenger: dict | None) -> tuple[dict, str, str]:
+    """``decision_body_text`` for any decision (redacted fields, values orjson refuses),
+    the summary built as data and serialised with ``compact_json``."""
     ruleset = decision.ruleset
     redacting = decision.redacting()
     identity_facts = decision.identity_json(redacting)
@@ -59,14 +90,8 @@ def decision_body_text(decision: Decision, salt: bytes, *, plugins: list | None 
                                            salted_digest(salt)))
     else:
         input_json = identity_facts  # nothing to redact: the identity text is the input
-    policy = summary["policy"]
-    as_of = summary["as_of"]
-    columns = {"decision_id": decision_id, "customer_id": summary["customer_id"],
-               "as_of": as_of, "ruleset_name": ruleset.name,
-               "ruleset_version": ruleset.version, "ruleset_hash": ruleset.hash,
-               "outcome": summary["admission"]["outcome"], "grade": decision.grade,
-               "credit_limit": policy["credit_limit"] if policy else None}
-    text = (stored_head(as_of, summary, challenger, columns)
+    columns = _columns(decision, decision_id)
+    text = (stored_head(summary["as_of"], summary, challenger, columns)
             + f',"enriched":{compact_json(enriched or {})},"input":{input_json},'
             f'"plugins":{compact_json(plugins or [])},'
             f'"trace":{compact_json(decision.compact_trace())}}}')

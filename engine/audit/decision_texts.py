@@ -1,0 +1,132 @@
+"""A decision's record body and results line, written from their parts: the fast way of
+``decision_records.decision_body_text``, which gives the same bytes.
+
+The plain way builds the summary as data, serialises it for the results line, copies it
+less what the record's header says (``body_codec.ELIDED``) and serialises that again,
+checking each orjson text on its own. Here each part of the summary is written once and
+both texts are joined from the parts in canonical (sorted-key) order; what is the same for
+every decision of a ruleset (its identity, the engine version) is written once; and the
+orjson texts are checked once, joined as the body (``canonical.differs_from_canonical``).
+
+Whatever this does not write the fast way gives None, and the caller takes the plain way:
+redacted fields, a customer id or grade that is not text, a score that is neither a whole
+number nor an exact one, a ruleset identity with a missing value, what orjson refuses
+(huge integers, lone surrogates, sets) and texts that may hold a float Python writes with
+an exponent. tests/test_record_fast_path.py holds both ways to the same bytes.
+"""
+
+from __future__ import annotations
+
+from ..canonical import Exact, compact_json, differs_from_canonical, exact_number, orjson_text
+from ..decide.decision import Decision, compact_trace
+from ..version import __version__
+
+_ENGINE_VERSION = compact_json(__version__).encode("utf-8")
+
+# Per ruleset (by identity, the ruleset kept so that its id is not reused): the JSON of its
+# identity, or None when a value of it is missing (the elided body would keep the others).
+_RULESETS: dict[int, tuple[object, bytes | None]] = {}
+
+
+def _ruleset_text(ruleset) -> bytes | None:
+    found = _RULESETS.get(id(ruleset))
+    if found is not None and found[0] is ruleset:
+        return found[1]
+    identity = ruleset.identity
+    text = None
+    if all(value.__class__ is str for value in identity.values()):
+        text = compact_json(identity).encode("utf-8")
+    if len(_RULESETS) >= 64:  # a process that loads rulesets again and again
+        _RULESETS.clear()
+    _RULESETS[id(ruleset)] = (ruleset, text)
+    return text
+
+
+def record_texts(decision: Decision, *, plugins: list | None, enriched: dict | None,
+                 challenger: dict | None) -> tuple[str, bytes, bytes] | None:
+    """The decision id, the UTF-8 of the format-2 body's canonical JSON and that of the
+    summary (the results line), as ``decision_body_text`` gives them; None where it must
+    write them itself."""
+    ruleset_text = _ruleset_text(decision.ruleset)
+    customer_id = decision.customer_id
+    grade = decision.grade
+    score = _score_text(decision.score)
+    if (ruleset_text is None or customer_id.__class__ is not str or grade.__class__ is not str
+            or score is None or decision.redacting()):
+        return None
+    try:
+        facts = orjson_text(decision.facts)  # the identity text and the input at once
+        parts = _summary_parts(decision, grade, score)
+        body = b"".join((
+            b'{"challenger":' + orjson_text(challenger) + b',"decision":'
+            if challenger is not None else b'{"decision":',
+            b'{"admission":', parts.admission, b',"approval":', parts.approval,
+            b',"engine_version":', _ENGINE_VERSION,
+            b',"grading":', parts.grading_head, b",", parts.grading_tail,
+            b',"overrides":', parts.overrides, b',"policy":', parts.policy, b"}",
+            b',"enriched":', orjson_text(enriched) if enriched else b"{}",
+            b',"input":', facts,
+            b',"plugins":', orjson_text(plugins) if plugins else b"[]",
+            b',"trace":', orjson_text(compact_trace(decision.trace)), b"}"))
+        customer, grade_text = orjson_text(customer_id), orjson_text(grade)
+    except TypeError:  # what orjson refuses (orjson.JSONEncodeError is one)
+        return None
+    if differs_from_canonical(body):
+        return None
+    decision_id = decision.decision_id_from(facts)
+    line = b"".join((
+        b'{"admission":{"outcome":', orjson_text(decision.outcome), b",",
+        parts.admission[1:], b',"approval":', parts.approval,
+        b',"as_of":"', decision.as_of.isoformat().encode("ascii"),
+        b'","customer_id":', customer, b',"decision_id":"', decision_id.encode("ascii"),
+        b'","engine_version":', _ENGINE_VERSION,
+        b',"grading":', parts.grading_head, b',"grade":', grade_text, b",",
+        parts.grading_tail, b',"overrides":', parts.overrides,
+        b',"policy":', parts.line_policy, b',"ruleset":', ruleset_text, b"}"))
+    return decision_id, body, line
+
+
+class _SummaryParts:
+    """The texts of a summary's parts, less the header's values. ``admission`` is
+    ``{"reasons":...}``; the grading is ``grading_head``, (the grade,) ``grading_tail``;
+    ``line_policy`` is ``policy`` with the credit limit the body leaves out."""
+
+    __slots__ = ("admission", "approval", "grading_head", "grading_tail", "line_policy",
+                 "overrides", "policy")
+
+
+def _summary_parts(decision: Decision, grade: str, score: bytes) -> _SummaryParts:
+    parts = _SummaryParts()
+    reasons = decision.admission_reasons
+    parts.admission = (b'{"reasons":' + orjson_text(decision.admission_reason_list()) + b"}"
+                       if reasons else b'{"reasons":[]}')
+    parts.approval = b'{"required_level":' + orjson_text(decision.required_level) + b"}"
+    caps = decision.adjustments
+    parts.grading_head = (b'{"band_grade":' + orjson_text(decision.band_grade)
+                          + b',"caps":' + (orjson_text(caps) if caps else b"[]"))
+    parts.grading_tail = (b'"reasons":' + orjson_text(decision.grading_reasons)
+                          + b',"score":' + score + b"}")
+    overrides = decision.overrides
+    parts.overrides = orjson_text(overrides) if overrides else b"[]"
+    policy = decision.policy_summary()
+    if policy is None:
+        parts.policy = parts.line_policy = b"null"
+    elif policy["credit_limit"] is None:  # kept in the body: no column holds it
+        parts.policy = parts.line_policy = orjson_text(policy)
+    else:  # "credit_limit" sorts first of the policy's keys
+        limit = orjson_text(policy.pop("credit_limit"))
+        parts.policy = orjson_text(policy)
+        parts.line_policy = b'{"credit_limit":' + limit + b"," + parts.policy[1:]
+    return parts
+
+
+def _score_text(score) -> bytes | None:
+    """The score's JSON as ``to_jsonable`` and the json module write it: a whole number's
+    digits, an exact number's double (null past what a double holds); None otherwise."""
+    cls = score.__class__
+    if cls is int:
+        return str(score).encode("ascii")
+    if cls is Exact:
+        number = exact_number(score)
+        return b"null" if number is None else repr(number).encode("ascii")
+    return None
