@@ -18,7 +18,7 @@ import zstandard
 
 from engine.audit.body_codec import ELIDED_TREE, elide, shipped_dictionary
 from engine.audit.decision_records import decision_body_text, stored_head
-from engine.audit.decision_texts import record_texts
+from engine.audit.decision_texts import record_texts, summary_line
 from engine.canonical import Exact, canonical_json, compact_json, sha256_hex, to_jsonable
 from engine.decide.redaction import marked, redact, salted_digest
 from engine.errors import DecisionError
@@ -98,8 +98,8 @@ def test_the_record_is_the_straightforward_one_byte_for_byte(rulesets, which, na
     assert decided.decision.decision_id == decision_id
     assert decision_body_text(decided.decision, SALT, plugins=PLUGINS, enriched=ENRICHED,
                               challenger=decided.challenger) == (columns, text, line)
-    record, summary_line = decided.record(SALT, batch_id="b-1", batch_row=7)
-    assert summary_line == line
+    record, recorded_line = decided.record(SALT, batch_id="b-1", batch_row=7)
+    assert recorded_line == line
     assert {key: getattr(record, key) for key in columns} == columns
     assert (record.batch_id, record.batch_row) == ("b-1", 7)
     dictionary = zstandard.ZstdCompressionDict(shipped_dictionary(1))
@@ -223,13 +223,14 @@ def assert_straightforward(decided, fast: bool) -> None:
     assert (record_texts(decision, **parts) is not None) == fast
     _, columns, text, line = straightforward(decided)
     assert decision_body_text(decision, SALT, **parts) == (columns, text, line)
-    record, summary_line = decided.record(SALT)
-    assert summary_line == line
+    record, recorded_line = decided.record(SALT)
+    assert recorded_line == line
     assert {key: getattr(record, key) for key in columns} == columns
     dictionary = zstandard.ZstdCompressionDict(shipped_dictionary(1))
     assert zstandard.ZstdDecompressor(dict_data=dictionary).decompress(
         record.body[1:]).decode("utf-8") == text
     assert decided.results_line(None) == (None, line)
+    assert summary_line(decision) in (None, line)
 
 
 @pytest.mark.parametrize("which", ["plain", "challenged"])
@@ -282,8 +283,23 @@ def test_the_fast_way_writes_each_summary_value_as_the_plain_one(rulesets, name)
     assert_straightforward(decided, fast)
 
 
+def test_a_results_line_alone_is_written_the_fast_way_where_the_facts_allow(rulesets):
+    """Tiny floats in what plugins gave send the record the plain way, not the line."""
+    decided = decide_facts(rulesets["plain"], strong_customer(), AS_OF, enriched=ENRICHED,
+                           plugins=PLUGINS)
+    parts = {"plugins": PLUGINS, "enriched": ENRICHED, "challenger": None}
+    assert record_texts(decided.decision, **parts) is None
+    assert summary_line(decided.decision) == straightforward(decided)[3]
+    tiny = decide_facts(rulesets["plain"], strong_customer(**{"operating.market_share": 1e-05}),
+                        AS_OF)
+    assert summary_line(tiny.decision) is None
+    assert tiny.results_line(None)[1] == straightforward(tiny)[3]
+
+
 def test_a_lone_surrogate_is_the_decisions_error_as_before(rulesets):
     decided = decide_facts(rulesets["plain"], strong_customer(name="bad \ud800 text"), AS_OF)
     assert record_texts(decided.decision, plugins=[], enriched={}, challenger=None) is None
     with pytest.raises(DecisionError, match="its value cannot be written"):
         decided.record(SALT)
+    with pytest.raises(DecisionError, match="its value cannot be written"):
+        decided.results_line(None)

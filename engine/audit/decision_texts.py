@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from ..canonical import Exact, compact_json, differs_from_canonical, exact_number, orjson_text
 from ..decide.decision import Decision, compact_trace
+from ..ruleset.admission import OUTCOMES
 from ..version import __version__
 
 _ENGINE_VERSION = compact_json(__version__).encode("utf-8")
+_OUTCOMES = tuple(compact_json(outcome).encode("utf-8") for outcome in OUTCOMES)
 
 # Per ruleset (by identity, the ruleset kept so that its id is not reused): the JSON of its
 # identity, or None when a value of it is missing (the elided body would keep the others).
@@ -47,76 +49,103 @@ def record_texts(decision: Decision, *, plugins: list | None, enriched: dict | N
     """The decision id, the UTF-8 of the format-2 body's canonical JSON and that of the
     summary (the results line), as ``decision_body_text`` gives them; None where it must
     write them itself."""
-    ruleset_text = _ruleset_text(decision.ruleset)
-    customer_id = decision.customer_id
-    grade = decision.grade
-    score = _score_text(decision.score)
-    if (ruleset_text is None or customer_id.__class__ is not str or grade.__class__ is not str
-            or score is None or decision.redacting()):
+    parts = _summary_parts(decision)
+    if parts is None:
         return None
     try:
-        facts = orjson_text(decision.facts)  # the identity text and the input at once
-        parts = _summary_parts(decision, grade, score)
         body = b"".join((
             b'{"challenger":' + orjson_text(challenger) + b',"decision":'
-            if challenger is not None else b'{"decision":',
-            b'{"admission":', parts.admission, b',"approval":', parts.approval,
-            b',"engine_version":', _ENGINE_VERSION,
-            b',"grading":', parts.grading_head, b",", parts.grading_tail,
-            b',"overrides":', parts.overrides, b',"policy":', parts.policy, b"}",
+            if challenger is not None else b'{"decision":', parts.elided(),
             b',"enriched":', orjson_text(enriched) if enriched else b"{}",
-            b',"input":', facts,
+            b',"input":', parts.facts,
             b',"plugins":', orjson_text(plugins) if plugins else b"[]",
             b',"trace":', orjson_text(compact_trace(decision.trace)), b"}"))
-        customer, grade_text = orjson_text(customer_id), orjson_text(grade)
     except TypeError:  # what orjson refuses (orjson.JSONEncodeError is one)
         return None
     if differs_from_canonical(body):
         return None
-    decision_id = decision.decision_id_from(facts)
-    line = b"".join((
-        b'{"admission":{"outcome":', orjson_text(decision.outcome), b",",
-        parts.admission[1:], b',"approval":', parts.approval,
-        b',"as_of":"', decision.as_of.isoformat().encode("ascii"),
-        b'","customer_id":', customer, b',"decision_id":"', decision_id.encode("ascii"),
-        b'","engine_version":', _ENGINE_VERSION,
-        b',"grading":', parts.grading_head, b',"grade":', grade_text, b",",
-        parts.grading_tail, b',"overrides":', parts.overrides,
-        b',"policy":', parts.line_policy, b',"ruleset":', ruleset_text, b"}"))
-    return decision_id, body, line
+    decision_id = decision.decision_id_from(parts.facts)
+    return decision_id, body, parts.line(decision, decision_id)
+
+
+def summary_line(decision: Decision) -> str | None:
+    """The results line (``compact_json(decision.summary())``); None where the caller
+    must write it itself."""
+    parts = _summary_parts(decision)
+    if parts is None or differs_from_canonical(parts.facts + parts.elided()):
+        return None
+    return parts.line(decision, decision.decision_id_from(parts.facts)).decode("utf-8")
 
 
 class _SummaryParts:
-    """The texts of a summary's parts, less the header's values. ``admission`` is
-    ``{"reasons":...}``; the grading is ``grading_head``, (the grade,) ``grading_tail``;
-    ``line_policy`` is ``policy`` with the credit limit the body leaves out."""
+    """The texts of a decision's facts (its identity and its input) and of its summary's
+    parts, less the header's values: ``admission`` is ``{"reasons":...}``; the grading is
+    ``grading_head``, (the grade,) ``grading_tail``; ``line_policy`` is ``policy`` with
+    the credit limit the body leaves out. Only the line's texts are not orjson's."""
 
-    __slots__ = ("admission", "approval", "grading_head", "grading_tail", "line_policy",
-                 "overrides", "policy")
+    __slots__ = ("admission", "approval", "customer", "facts", "grade", "grading_head",
+                 "grading_tail", "line_policy", "overrides", "policy", "ruleset")
+
+    def elided(self) -> bytes:
+        """The summary's JSON less what a record's header says."""
+        return b"".join((
+            b'{"admission":', self.admission, b',"approval":', self.approval,
+            b',"engine_version":', _ENGINE_VERSION,
+            b',"grading":', self.grading_head, b",", self.grading_tail,
+            b',"overrides":', self.overrides, b',"policy":', self.policy, b"}"))
+
+    def line(self, decision: Decision, decision_id: str) -> bytes:
+        """The summary's JSON: the results line."""
+        return b"".join((
+            b'{"admission":{"outcome":', _OUTCOMES[decision.severity], b",",
+            self.admission[1:], b',"approval":', self.approval,
+            b',"as_of":"', decision.as_of.isoformat().encode("ascii"),
+            b'","customer_id":', self.customer,
+            b',"decision_id":"', decision_id.encode("ascii"),
+            b'","engine_version":', _ENGINE_VERSION,
+            b',"grading":', self.grading_head, b',"grade":', self.grade, b",",
+            self.grading_tail, b',"overrides":', self.overrides,
+            b',"policy":', self.line_policy, b',"ruleset":', self.ruleset, b"}"))
 
 
-def _summary_parts(decision: Decision, grade: str, score: bytes) -> _SummaryParts:
+def _summary_parts(decision: Decision) -> _SummaryParts | None:
+    """The parts of ``decision``'s texts, or None where the plain way must write them:
+    whatever a header column might not leave out (a customer id or grade that is not
+    text, a ruleset identity with a missing value), redacted fields, a score neither whole
+    nor exact, and what orjson refuses. The caller checks the orjson texts."""
+    ruleset = _ruleset_text(decision.ruleset)
+    customer_id = decision.customer_id
+    grade = decision.grade
+    score = _score_text(decision.score)
+    if (ruleset is None or customer_id.__class__ is not str or grade.__class__ is not str
+            or score is None or decision.redacting()):
+        return None
     parts = _SummaryParts()
-    reasons = decision.admission_reasons
-    parts.admission = (b'{"reasons":' + orjson_text(decision.admission_reason_list()) + b"}"
-                       if reasons else b'{"reasons":[]}')
-    parts.approval = b'{"required_level":' + orjson_text(decision.required_level) + b"}"
-    caps = decision.adjustments
-    parts.grading_head = (b'{"band_grade":' + orjson_text(decision.band_grade)
-                          + b',"caps":' + (orjson_text(caps) if caps else b"[]"))
-    parts.grading_tail = (b'"reasons":' + orjson_text(decision.grading_reasons)
-                          + b',"score":' + score + b"}")
-    overrides = decision.overrides
-    parts.overrides = orjson_text(overrides) if overrides else b"[]"
-    policy = decision.policy_summary()
-    if policy is None:
-        parts.policy = parts.line_policy = b"null"
-    elif policy["credit_limit"] is None:  # kept in the body: no column holds it
-        parts.policy = parts.line_policy = orjson_text(policy)
-    else:  # "credit_limit" sorts first of the policy's keys
-        limit = orjson_text(policy.pop("credit_limit"))
-        parts.policy = orjson_text(policy)
-        parts.line_policy = b'{"credit_limit":' + limit + b"," + parts.policy[1:]
+    parts.ruleset = ruleset
+    try:
+        parts.facts = orjson_text(decision.facts)
+        parts.customer, parts.grade = orjson_text(customer_id), orjson_text(grade)
+        parts.admission = (b'{"reasons":' + orjson_text(decision.admission_reason_list())
+                           + b"}" if decision.admission_reasons else b'{"reasons":[]}')
+        parts.approval = b'{"required_level":' + orjson_text(decision.required_level) + b"}"
+        caps = decision.adjustments
+        parts.grading_head = (b'{"band_grade":' + orjson_text(decision.band_grade)
+                              + b',"caps":' + (orjson_text(caps) if caps else b"[]"))
+        parts.grading_tail = (b'"reasons":' + orjson_text(decision.grading_reasons)
+                              + b',"score":' + score + b"}")
+        overrides = decision.overrides
+        parts.overrides = orjson_text(overrides) if overrides else b"[]"
+        policy = decision.policy_summary()
+        if policy is None:
+            parts.policy = parts.line_policy = b"null"
+        elif policy["credit_limit"] is None:  # kept in the body: no column holds it
+            parts.policy = parts.line_policy = orjson_text(policy)
+        else:  # "credit_limit" sorts first of the policy's keys
+            limit = orjson_text(policy.pop("credit_limit"))
+            parts.policy = orjson_text(policy)
+            parts.line_policy = b'{"credit_limit":' + limit + b"," + parts.policy[1:]
+    except TypeError:  # (orjson.JSONEncodeError is one)
+        return None
     return parts
 
 
