@@ -15,9 +15,11 @@ from decimal import Decimal
 
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.audit.body_codec import ELIDED_TREE, elide, shipped_dictionary
-from engine.audit.decision_records import decision_body_text, stored_head
+from engine.audit.decision_records import _plain_body_text, decision_body_text, stored_head
 from engine.audit.decision_texts import record_texts, summary_line
 from engine.canonical import Exact, canonical_json, compact_json, sha256_hex, to_jsonable
 from engine.decide.redaction import marked, redact, salted_digest
@@ -303,3 +305,68 @@ def test_a_lone_surrogate_is_the_decisions_error_as_before(rulesets):
         decided.record(SALT)
     with pytest.raises(DecisionError, match="its value cannot be written"):
         decided.results_line(None)
+
+
+texts = st.text(max_size=8)
+numbers = (st.integers() | st.integers(-(2 ** 80), 2 ** 80) | st.floats()
+           | st.floats(min_value=-1e-3, max_value=1e-3)
+           | st.decimals(allow_nan=False, allow_infinity=False)
+           | st.builds(Exact, st.decimals(allow_nan=False, allow_infinity=False)))
+values = st.recursive(st.none() | st.booleans() | texts | numbers | st.dates(),
+                      lambda inner: st.lists(inner, max_size=3)
+                      | st.dictionaries(texts, inner, max_size=3), max_leaves=8)
+decision_changes = st.fixed_dictionaries({}, optional={
+    "facts": st.builds(lambda name, id_, extra: {**strong_customer(name=name, id=id_),
+                                                 "extra": extra},
+                       texts, texts | st.integers(), values),
+    "score": numbers | st.booleans(),
+    "grade": texts | st.none(),
+    "band_grade": texts,
+    "required_level": texts,
+    "grading_reasons": st.lists(texts, max_size=3),
+    "adjustments": st.lists(st.dictionaries(texts, values, max_size=3), max_size=2),
+    "admission_reasons": st.lists(st.tuples(texts, texts, texts), max_size=2),
+    "overrides": st.lists(values, max_size=2),
+    "policy": st.none() | st.fixed_dictionaries({
+        "credit_limit": st.none() | st.decimals(allow_nan=False, allow_infinity=False,
+                                                places=2) | st.integers(),
+        "payment_term_days": values, "discount_rate": values, "discount_days": values,
+        "guarantee_required": values, "review_interval_days": values},
+        optional={"total_exposure": values, "note": values}),
+})
+
+
+_STRONG: dict = {}
+
+
+def _strong(rulesets, which):
+    """The strong customer decided by ``rulesets[which]`` (once: hypothesis calls often)."""
+    if which not in _STRONG:
+        _STRONG[which] = decide_facts(rulesets[which], strong_customer(), AS_OF)
+    return _STRONG[which]
+
+
+def outcome(write):
+    """What ``write()`` gives, or the class of what it raised."""
+    try:
+        return write()
+    except (ValueError, TypeError, RecursionError, OverflowError) as exc:
+        return type(exc)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(changes=decision_changes, enriched=st.dictionaries(texts, st.fixed_dictionaries(
+    {"value": values, "plugin": texts}), max_size=2),
+    plugins=st.lists(st.fixed_dictionaries({"name": texts, "version": texts}), max_size=2),
+    challenged=st.booleans())
+def test_any_decision_gets_the_plain_ways_bytes(rulesets, changes, enriched, plugins,
+                                                 challenged):
+    """Whatever the summary's values, the facts and what plugins gave: the same texts as
+    the plain way (or the same error)."""
+    decided = _strong(rulesets, "challenged" if challenged else "plain")
+    decision = replace(decided.decision, **changes)
+    parts = {"plugins": plugins, "enriched": enriched, "challenger": decided.challenger}
+    assert outcome(lambda: decision_body_text(decision, SALT, **parts)) == \
+        outcome(lambda: _plain_body_text(decision, SALT, **parts))
+    line = outcome(lambda: summary_line(decision))
+    assert line is None or line == outcome(lambda: compact_json(decision.summary()))
