@@ -9,6 +9,7 @@ text that is not ASCII and with floats small enough for Python to write an expon
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import shutil
 from dataclasses import replace
 from decimal import Decimal
@@ -19,8 +20,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.audit.body_codec import ELIDED_TREE, elide, shipped_dictionary
-from engine.audit.decision_records import _plain_body_text, decision_body_text, stored_head
+from engine.audit.decision_records import (
+    COLUMNS,
+    _plain_body_text,
+    decision_body_text,
+    stored_head,
+)
 from engine.audit.decision_texts import record_texts, summary_line
+from engine.audit.store import NewRecord
 from engine.canonical import Exact, canonical_json, compact_json, sha256_hex, to_jsonable
 from engine.decide.redaction import marked, redact, salted_digest
 from engine.errors import DecisionError
@@ -225,9 +232,11 @@ def assert_straightforward(decided, fast: bool) -> None:
     assert (record_texts(decision, **parts) is not None) == fast
     _, columns, text, line = straightforward(decided)
     assert decision_body_text(decision, SALT, **parts) == (columns, text, line)
-    record, recorded_line = decided.record(SALT)
+    record, recorded_line = decided.record(SALT, batch_id="b", batch_row=3)
     assert recorded_line == line
     assert {key: getattr(record, key) for key in columns} == columns
+    assert (record.kind, record.batch_id, record.batch_row) == ("decision", "b", 3)
+    assert record.body_sha256 == hashlib.sha256(record.body).hexdigest()
     dictionary = zstandard.ZstdCompressionDict(shipped_dictionary(1))
     assert zstandard.ZstdDecompressor(dict_data=dictionary).decompress(
         record.body[1:]).decode("utf-8") == text
@@ -370,3 +379,9 @@ def test_any_decision_gets_the_plain_ways_bytes(rulesets, changes, enriched, plu
         outcome(lambda: _plain_body_text(decision, SALT, **parts))
     line = outcome(lambda: summary_line(decision))
     assert line is None or line == outcome(lambda: compact_json(decision.summary()))
+
+
+def test_a_decision_record_is_made_with_its_fields_in_order():
+    """decision_records makes a NewRecord as a plain tuple, in this order."""
+    assert NewRecord._fields == ("kind", "body", *COLUMNS, "batch_id", "batch_row",
+                                 "body_sha256")

@@ -41,13 +41,14 @@ def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = N
         columns, text, summary_json = _plain_body_text(decision, salt, plugins=plugins,
                                                        enriched=enriched,
                                                        challenger=challenger)
+        values = tuple(columns.values())
     else:
         decision_id, text, line = fast
-        columns = _columns(decision, decision_id)
+        values = _column_values(decision, decision_id)
         summary_json = line.decode("utf-8")
     body = compress(text)
-    record = NewRecord(kind="decision", body=body, body_sha256=sha256(body).hexdigest(),
-                       batch_id=batch_id, batch_row=batch_row, **columns)
+    record = _new_record(NewRecord, ("decision", body, *values, batch_id, batch_row,
+                                     sha256(body).hexdigest()))
     return record, summary_json
 
 
@@ -64,15 +65,26 @@ def decision_body_text(decision: Decision, salt: bytes, *, plugins: list | None 
     return _columns(decision, decision_id), text.decode("utf-8"), line.decode("utf-8")
 
 
-def _columns(decision: Decision, decision_id: str) -> dict:
-    """The record columns of a decision (its header's values)."""
+# A NewRecord is made for every decision: as a tuple of its fields in order (kind, body,
+# COLUMNS, batch_id, batch_row, body_sha256; a test checks the order), since a named
+# tuple's keywords cost 1.5 us.
+COLUMNS = ("decision_id", "customer_id", "as_of", "ruleset_name", "ruleset_version",
+           "ruleset_hash", "outcome", "grade", "credit_limit")
+_new_record = tuple.__new__
+
+
+def _column_values(decision: Decision, decision_id: str) -> tuple:
+    """The values of a decision's record columns (its header), in ``COLUMNS`` order."""
     ruleset = decision.ruleset
     limit = decision.credit_limit
-    return {"decision_id": decision_id, "customer_id": decision.customer_id,
-            "as_of": decision.as_of.isoformat(), "ruleset_name": ruleset.name,
-            "ruleset_version": ruleset.version, "ruleset_hash": ruleset.hash,
-            "outcome": decision.outcome, "grade": decision.grade,
-            "credit_limit": None if limit is None else decimal_text(limit)}
+    return (decision_id, decision.customer_id, decision.as_of.isoformat(), ruleset.name,
+            ruleset.version, ruleset.hash, decision.outcome, decision.grade,
+            None if limit is None else decimal_text(limit))
+
+
+def _columns(decision: Decision, decision_id: str) -> dict:
+    """The record columns of a decision, by name."""
+    return dict(zip(COLUMNS, _column_values(decision, decision_id), strict=True))
 
 
 def _plain_body_text(decision: Decision, salt: bytes, *, plugins: list | None,
