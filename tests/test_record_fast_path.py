@@ -217,7 +217,14 @@ FAST_CASES = {  # name: (customer, enriched, plugins, written the fast way)
     "a whole number beyond 64 bits": (strong_customer(**{"financials.revenue": 2 ** 70}),
                                       {}, PLUGINS, False),
     "a number as id": (strong_customer(id=42), {}, PLUGINS, False),
-    "redacted fields": (CUSTOMERS["redacted"], {}, PLUGINS, False),
+    "redacted fields": (CUSTOMERS["redacted"], PLAIN_ENRICHED, PLUGINS, True),
+    "a redacted field that is a tiny float (hashed, never written)": (
+        strong_customer(**{"contact.phone": 1e-05}), {}, PLUGINS, True),
+    "redacted fields and a tiny float": (strong_customer(**{
+        "contact.phone": "1", "operating.market_share": 1e-05}), {}, PLUGINS, False),
+    "redacted fields of every kind": (strong_customer(**{
+        "contact.name": {"first": "Zoë", "n": [1.5, None]}, "contact.email": 2 ** 70,
+        "contact.phone": ""}), {}, PLUGINS, True),
     "a set enriched": (strong_customer(), {"x": {"value": frozenset({2, 1}), "plugin": "x"}},
                        PLUGINS, False),
 }
@@ -229,7 +236,7 @@ def assert_straightforward(decided, fast: bool) -> None:
     decision = decided.decision
     parts = {"plugins": decided.plugins, "enriched": decided.enriched,
              "challenger": decided.challenger}
-    assert (record_texts(decision, **parts) is not None) == fast
+    assert (record_texts(decision, SALT, **parts) is not None) == fast
     _, columns, text, line = straightforward(decided)
     assert decision_body_text(decision, SALT, **parts) == (columns, text, line)
     record, recorded_line = decided.record(SALT, batch_id="b", batch_row=3)
@@ -299,7 +306,7 @@ def test_a_results_line_alone_is_written_the_fast_way_where_the_facts_allow(rule
     decided = decide_facts(rulesets["plain"], strong_customer(), AS_OF, enriched=ENRICHED,
                            plugins=PLUGINS)
     parts = {"plugins": PLUGINS, "enriched": ENRICHED, "challenger": None}
-    assert record_texts(decided.decision, **parts) is None
+    assert record_texts(decided.decision, SALT, **parts) is None
     assert summary_line(decided.decision) == straightforward(decided)[3]
     tiny = decide_facts(rulesets["plain"], strong_customer(**{"operating.market_share": 1e-05}),
                         AS_OF)
@@ -309,7 +316,8 @@ def test_a_results_line_alone_is_written_the_fast_way_where_the_facts_allow(rule
 
 def test_a_lone_surrogate_is_the_decisions_error_as_before(rulesets):
     decided = decide_facts(rulesets["plain"], strong_customer(name="bad \ud800 text"), AS_OF)
-    assert record_texts(decided.decision, plugins=[], enriched={}, challenger=None) is None
+    assert record_texts(decided.decision, SALT, plugins=[], enriched={},
+                        challenger=None) is None
     with pytest.raises(DecisionError, match="its value cannot be written"):
         decided.record(SALT)
     with pytest.raises(DecisionError, match="its value cannot be written"):
@@ -325,9 +333,11 @@ values = st.recursive(st.none() | st.booleans() | texts | numbers | st.dates(),
                       lambda inner: st.lists(inner, max_size=3)
                       | st.dictionaries(texts, inner, max_size=3), max_leaves=8)
 decision_changes = st.fixed_dictionaries({}, optional={
-    "facts": st.builds(lambda name, id_, extra: {**strong_customer(name=name, id=id_),
-                                                 "extra": extra},
-                       texts, texts | st.integers(), values),
+    "facts": st.builds(lambda name, id_, extra, contact: {
+        **strong_customer(name=name, id=id_), "extra": extra, **contact},
+        texts, texts | st.integers(), values,
+        st.fixed_dictionaries({}, optional={"contact": st.dictionaries(
+            st.sampled_from(["name", "email", "phone", "other"]), values, max_size=3)})),
     "score": numbers | st.booleans(),
     "grade": texts | st.none(),
     "band_grade": texts,

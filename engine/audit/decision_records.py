@@ -36,7 +36,8 @@ def decision_record(decision: Decision, salt: bytes, *, batch_id: str | None = N
     decision's summary JSON (the line a results file gets), computed together so that
     nothing is serialised twice. ``challenger`` (``challenger.challenger_part``) is
     recorded beside the decision; the decision id never depends on it."""
-    fast = record_texts(decision, plugins=plugins, enriched=enriched, challenger=challenger)
+    fast = record_texts(decision, salt, plugins=plugins, enriched=enriched,
+                        challenger=challenger)
     if fast is None:
         columns, text, summary_json = _plain_body_text(decision, salt, plugins=plugins,
                                                        enriched=enriched,
@@ -57,7 +58,8 @@ def decision_body_text(decision: Decision, salt: bytes, *, plugins: list | None 
                        ) -> tuple[dict, str, str]:
     """The record columns of a decision, the canonical JSON its format-2 body compresses
     (the body less what the columns say), and the decision's summary JSON."""
-    fast = record_texts(decision, plugins=plugins, enriched=enriched, challenger=challenger)
+    fast = record_texts(decision, salt, plugins=plugins, enriched=enriched,
+                        challenger=challenger)
     if fast is None:
         return _plain_body_text(decision, salt, plugins=plugins, enriched=enriched,
                                 challenger=challenger)

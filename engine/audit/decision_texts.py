@@ -9,7 +9,7 @@ every decision of a ruleset (its identity, the engine version) is written once; 
 orjson texts are checked once, joined as the body (``canonical.differs_from_canonical``).
 
 Whatever this does not write the fast way gives None, and the caller takes the plain way:
-redacted fields, a customer id or grade that is not text, a score that is neither a whole
+a customer id or grade that is not text, a score that is neither a whole
 number nor an exact one, a ruleset identity with a missing value, what orjson refuses
 (huge integers, lone surrogates, sets) and texts that may hold a float Python writes with
 an exponent. tests/test_record_fast_path.py holds both ways to the same bytes.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..canonical import Exact, compact_json, differs_from_canonical, exact_number, orjson_text
 from ..decide.decision import Decision, compact_trace
+from ..decide.redaction import marked, redact, salted_digest
 from ..ruleset.admission import OUTCOMES
 from ..version import __version__
 
@@ -44,20 +45,25 @@ def _ruleset_text(ruleset) -> bytes | None:
     return text
 
 
-def record_texts(decision: Decision, *, plugins: list | None, enriched: dict | None,
-                 challenger: dict | None) -> tuple[str, bytes, bytes] | None:
+def record_texts(decision: Decision, salt: bytes, *, plugins: list | None,
+                 enriched: dict | None, challenger: dict | None
+                 ) -> tuple[str, bytes, bytes] | None:
     """The decision id, the UTF-8 of the format-2 body's canonical JSON and that of the
     summary (the results line), as ``decision_body_text`` gives them; None where it must
     write them itself."""
     parts = _summary_parts(decision)
-    if parts is None:
+    if parts is None or (parts.redacting and differs_from_canonical(parts.facts)):
         return None
     try:
+        facts = parts.facts
+        if parts.redacting:  # the identity has markers where the input has salted hashes
+            facts = orjson_text(redact(decision.facts, decision.ruleset.redact,
+                                       salted_digest(salt)))
         body = b"".join((
             b'{"challenger":' + orjson_text(challenger) + b',"decision":'
             if challenger is not None else b'{"decision":', parts.elided(),
             b',"enriched":', orjson_text(enriched) if enriched else b"{}",
-            b',"input":', parts.facts,
+            b',"input":', facts,
             b',"plugins":', orjson_text(plugins) if plugins else b"[]",
             b',"trace":', orjson_text(compact_trace(decision.trace)), b"}"))
     except TypeError:  # what orjson refuses (orjson.JSONEncodeError is one)
@@ -78,13 +84,14 @@ def summary_line(decision: Decision) -> str | None:
 
 
 class _SummaryParts:
-    """The texts of a decision's facts (its identity and its input) and of its summary's
-    parts, less the header's values: ``admission`` is ``{"reasons":...}``; the grading is
-    ``grading_head``, (the grade,) ``grading_tail``; ``line_policy`` is ``policy`` with
-    the credit limit the body leaves out. Only the line's texts are not orjson's."""
+    """The texts of a decision's identity facts (redacted fields marked, ``redacting``;
+    without any, the input too) and of its summary's parts, less the header's values:
+    ``admission`` is ``{"reasons":...}``; the grading is ``grading_head``, (the grade,)
+    ``grading_tail``; ``line_policy`` is ``policy`` with the credit limit the body leaves
+    out. Only the line's texts are not orjson's."""
 
     __slots__ = ("admission", "approval", "customer", "facts", "grade", "grading_head",
-                 "grading_tail", "line_policy", "overrides", "policy", "ruleset")
+                 "grading_tail", "line_policy", "overrides", "policy", "redacting", "ruleset")
 
     def elided(self) -> bytes:
         """The summary's JSON less what a record's header says."""
@@ -111,19 +118,21 @@ class _SummaryParts:
 def _summary_parts(decision: Decision) -> _SummaryParts | None:
     """The parts of ``decision``'s texts, or None where the plain way must write them:
     whatever a header column might not leave out (a customer id or grade that is not
-    text, a ruleset identity with a missing value), redacted fields, a score neither whole
-    nor exact, and what orjson refuses. The caller checks the orjson texts."""
+    text, a ruleset identity with a missing value), a score neither whole nor exact, and
+    what orjson refuses. The caller checks the orjson texts."""
     ruleset = _ruleset_text(decision.ruleset)
     customer_id = decision.customer_id
     grade = decision.grade
     score = _score_text(decision.score)
     if (ruleset is None or customer_id.__class__ is not str or grade.__class__ is not str
-            or score is None or decision.redacting()):
+            or score is None):
         return None
     parts = _SummaryParts()
     parts.ruleset = ruleset
+    parts.redacting = decision.redacting()
     try:
-        parts.facts = orjson_text(decision.facts)
+        parts.facts = orjson_text(decision.facts if not parts.redacting else
+                                  redact(decision.facts, decision.ruleset.redact, marked))
         parts.customer, parts.grade = orjson_text(customer_id), orjson_text(grade)
         parts.admission = (b'{"reasons":' + orjson_text(decision.admission_reason_list())
                            + b"}" if decision.admission_reasons else b'{"reasons":[]}')
