@@ -14,6 +14,9 @@ A format-2 body leaves out what the record's columns say (``body_codec.ELIDED``)
 The trace is stored compactly: the slot numbers mean (stage, rule id, names read), kept
 once per ruleset in the ``trace_slots`` table. ``full_decision`` turns a body back into the
 decision exactly as ``Decision.to_dict`` gave it.
+
+The texts are written from their parts by ``decision_texts`` wherever it can, and built
+plainly here otherwise (``_plain_body_text``): the same bytes either way.
 """
 
 from __future__ import annotations
@@ -91,8 +94,9 @@ def _columns(decision: Decision, decision_id: str) -> dict:
 
 def _plain_body_text(decision: Decision, salt: bytes, *, plugins: list | None,
                      enriched: dict | None, challenger: dict | None) -> tuple[dict, str, str]:
-    """``decision_body_text`` for any decision (redacted fields, values orjson refuses),
-    the summary built as data and serialised with ``compact_json``."""
+    """``decision_body_text`` for any decision (what ``decision_texts`` leaves: values
+    orjson refuses, tiny floats, ...), the summary built as data and serialised with
+    ``compact_json``."""
     ruleset = decision.ruleset
     redacting = decision.redacting()
     identity_facts = decision.identity_json(redacting)
