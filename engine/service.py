@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .audit.decision_records import decision_record
+from .audit.decision_texts import summary_line
 from .audit.store import AuditStore, NewRecord
 from .canonical import canonical_json, compact_json
 from .decide.challenger import challenger_part, challenger_view
@@ -74,12 +75,14 @@ class Decided:
             record, line = self.record(salt, batch_id=batch_id, batch_row=batch_row)
             if not with_trace:
                 return record, line
+        if not with_trace:  # (not _writing, as in record)
+            try:
+                return None, (summary_line(self.decision)
+                              or compact_json(self.decision.summary()))
+            except (ValueError, RecursionError, OverflowError) as exc:
+                raise _unwritable(self.decision, exc) from None
         with _writing(self.decision):
-            if with_trace:
-                line = compact_json(self.decision.to_dict(
-                    record.decision_id if record else None))
-            else:
-                line = compact_json(self.decision.summary())
+            line = compact_json(self.decision.to_dict(record.decision_id if record else None))
         return record, line
 
 

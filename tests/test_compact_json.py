@@ -21,6 +21,7 @@ from engine.canonical import (
     _compact_json_slowly,
     canonical_json,
     compact_json,
+    decimal_text,
     to_jsonable,
 )
 from engine.language import temporal
@@ -105,3 +106,18 @@ def test_what_neither_can_write_is_refused_the_same_way():
         else:
             with pytest.raises(error):
                 compact_json(value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.decimals(allow_nan=False) | st.decimals(allow_nan=False, places=2)
+       | st.builds(Exact, st.decimals(allow_nan=False)) | st.integers() | st.floats())
+def test_an_amounts_text_is_format_f_whatever_the_value(value):
+    """decimal_text takes str() of a Decimal where that is format(value, "f"), and
+    format for anything else (an exponent form, an exact number, a whole number)."""
+    assert decimal_text(value) == format(value, "f")
+
+
+@pytest.mark.parametrize("value", [Decimal("1E+3"), Decimal("0E-7"), Decimal("-0"),
+                                   Decimal("1.50"), Exact("2.5"), 5000, 12.5])
+def test_an_amounts_text_on_its_edges(value):
+    assert decimal_text(value) == format(value, "f")

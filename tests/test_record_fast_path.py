@@ -9,18 +9,30 @@ text that is not ASCII and with floats small enough for Python to write an expon
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import shutil
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.audit.body_codec import ELIDED_TREE, elide, shipped_dictionary
-from engine.audit.decision_records import decision_body_text, stored_head
-from engine.canonical import canonical_json, compact_json, sha256_hex, to_jsonable
+from engine.audit.decision_records import (
+    COLUMNS,
+    _plain_body_text,
+    decision_body_text,
+    stored_head,
+)
+from engine.audit.decision_texts import record_texts, summary_line
+from engine.audit.store import NewRecord
+from engine.canonical import Exact, canonical_json, compact_json, sha256_hex, to_jsonable
 from engine.decide.redaction import marked, redact, salted_digest
+from engine.errors import DecisionError
 from engine.ruleset.loader import load_ruleset
-from engine.service import decide_facts
+from engine.service import Decided, decide_facts
 from tests.paths import DEFAULT_RULESET, ROOT
 from tests.sample_customers import strong_customer
 
@@ -95,8 +107,8 @@ def test_the_record_is_the_straightforward_one_byte_for_byte(rulesets, which, na
     assert decided.decision.decision_id == decision_id
     assert decision_body_text(decided.decision, SALT, plugins=PLUGINS, enriched=ENRICHED,
                               challenger=decided.challenger) == (columns, text, line)
-    record, summary_line = decided.record(SALT, batch_id="b-1", batch_row=7)
-    assert summary_line == line
+    record, recorded_line = decided.record(SALT, batch_id="b-1", batch_row=7)
+    assert recorded_line == line
     assert {key: getattr(record, key) for key in columns} == columns
     assert (record.batch_id, record.batch_row) == ("b-1", 7)
     dictionary = zstandard.ZstdCompressionDict(shipped_dictionary(1))
@@ -176,3 +188,210 @@ def test_the_answer_given_its_records_id_is_the_answer_that_derives_it(rulesets,
     assert decided.to_dict(written=record) == decided.to_dict()
     _, line = decided.results_line(SALT, with_trace=True)
     assert line == compact_json(decided.decision.to_dict())
+
+
+# The texts are written from their parts (engine.audit.decision_texts) unless something
+# needs the plain construction; either way the bytes are the straightforward ones. Each
+# case says whether the fast way writes it, so that both ways stay covered.
+PLAIN_ENRICHED = {"indicators.industry.growth": {"value": -0.02, "plugin": "industry"},
+                  "indicators.industry.since": {"value": dt.date(2019, 5, 1), "plugin": "x"},
+                  "indicators.industry.amount": {"value": Decimal("1E+3"), "plugin": "x"},
+                  "indicators.industry.risk_class": {"value": "élevé ✓", "plugin": "x"}}
+FAST_CASES = {  # name: (customer, enriched, plugins, written the fast way)
+    "strong": (strong_customer(), PLAIN_ENRICHED, PLUGINS, True),
+    "nothing enriched, no plugins": (strong_customer(), {}, [], True),
+    "text that is not ASCII": (strong_customer(**{
+        "id": "C-Ø-東京", "name": "Société \"Générale\" \\ 東京 \u2028 \x07 😀"}),
+        PLAIN_ENRICHED, PLUGINS, True),
+    "refused, no policy": (strong_customer(**{"flags.sanctions_hit": True}), PLAIN_ENRICHED,
+                           PLUGINS, True),
+    "lowest grade": (CUSTOMERS["loss-making"], PLAIN_ENRICHED, PLUGINS, True),
+    "no id": (strong_customer(id=None), PLAIN_ENRICHED, PLUGINS, True),
+    "a float exactly 1e-4, big floats with exponents": (strong_customer(**{
+        "operating.market_share": 0.0001, "financials.revenue_prior": 1.5e16,
+        "credit_history.on_time_payment_ratio": 1e-300 * 1e300}), {}, PLUGINS, True),
+    "a float just below 1e-4": (strong_customer(**{"operating.market_share": 9.99e-05}),
+                                {}, PLUGINS, False),
+    "a text that looks like an exponent": (strong_customer(name="Type-1e-5 Ltd"), {},
+                                           PLUGINS, False),
+    "a whole number beyond 64 bits": (strong_customer(**{"financials.revenue": 2 ** 70}),
+                                      {}, PLUGINS, False),
+    "a number as id": (strong_customer(id=42), {}, PLUGINS, False),
+    "redacted fields": (CUSTOMERS["redacted"], PLAIN_ENRICHED, PLUGINS, True),
+    "a redacted field that is a tiny float (hashed, never written)": (
+        strong_customer(**{"contact.phone": 1e-05}), {}, PLUGINS, True),
+    "redacted fields and a tiny float": (strong_customer(**{
+        "contact.phone": "1", "operating.market_share": 1e-05}), {}, PLUGINS, False),
+    "redacted fields of every kind": (strong_customer(**{
+        "contact.name": {"first": "Zoë", "n": [1.5, None]}, "contact.email": 2 ** 70,
+        "contact.phone": ""}), {}, PLUGINS, True),
+    "a set enriched": (strong_customer(), {"x": {"value": frozenset({2, 1}), "plugin": "x"}},
+                       PLUGINS, False),
+}
+
+
+def assert_straightforward(decided, fast: bool) -> None:
+    """The record, its body text and the results line of ``decided`` are the
+    straightforward ones, written the fast way exactly when ``fast``."""
+    decision = decided.decision
+    parts = {"plugins": decided.plugins, "enriched": decided.enriched,
+             "challenger": decided.challenger}
+    assert (record_texts(decision, SALT, **parts) is not None) == fast
+    _, columns, text, line = straightforward(decided)
+    assert decision_body_text(decision, SALT, **parts) == (columns, text, line)
+    record, recorded_line = decided.record(SALT, batch_id="b", batch_row=3)
+    assert recorded_line == line
+    assert {key: getattr(record, key) for key in columns} == columns
+    assert (record.kind, record.batch_id, record.batch_row) == ("decision", "b", 3)
+    assert record.body_sha256 == hashlib.sha256(record.body).hexdigest()
+    dictionary = zstandard.ZstdCompressionDict(shipped_dictionary(1))
+    assert zstandard.ZstdDecompressor(dict_data=dictionary).decompress(
+        record.body[1:]).decode("utf-8") == text
+    assert decided.results_line(None) == (None, line)
+    assert summary_line(decision) in (None, line)
+
+
+@pytest.mark.parametrize("which", ["plain", "challenged"])
+@pytest.mark.parametrize("name", sorted(FAST_CASES))
+def test_the_fast_way_writes_the_straightforward_bytes(rulesets, which, name):
+    customer, enriched, plugins, fast = FAST_CASES[name]
+    decided = decide_facts(rulesets[which], customer, AS_OF, enriched=enriched,
+                           plugins=plugins)
+    assert_straightforward(decided, fast)
+
+
+# Decisions changed where the shipped ruleset never goes: each value of the summary the
+# fast way writes itself, on and past its edges.
+CHANGES = {  # name: (changes to the decision, written the fast way)
+    "an exact score": ({"score": Exact("812.5")}, True),
+    "an exact score Python writes with an exponent": ({"score": Exact("1.5E-7")}, True),
+    "an exact score past a double": ({"score": Exact("1E+400")}, True),
+    "a huge whole score": ({"score": 10 ** 40}, True),
+    "a decimal score": ({"score": Decimal("812.5")}, False),
+    "a score that is true": ({"score": True}, False),
+    "no grade": ({"grade": None}, False),
+    "caps, reasons and overrides": ({
+        "adjustments": [{"id": "CAP_Ü", "kind": "cap", "grade": "BBB", "applied": True}],
+        "grading_reasons": ["SMALL", "Ünicode"],
+        "admission_reasons": [("C1", "Nachricht — ü \"x\"", "admission")],
+        "overrides": [{"field": "grade", "value": "A", "accepted": False}]}, True),
+    "a required level that is not ASCII": ({"required_level": "Geschäftsführung"}, True),
+    "no credit limit": ("credit_limit", True),
+    "policy values past the known ones": ("extra", True),
+}
+
+
+def changed(decision, change):
+    """``decision`` with ``change`` (fields to replace, or a named change of its policy)."""
+    if change == "credit_limit":
+        return replace(decision, policy={**decision.policy, "credit_limit": None})
+    if change == "extra":
+        return replace(decision, policy={**decision.policy, "note": "ä", "since": AS_OF,
+                                         "rate": Exact("0.125"), "cap": Decimal("5E+2")})
+    return replace(decision, **change)
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_the_fast_way_writes_each_summary_value_as_the_plain_one(rulesets, name):
+    change, fast = CHANGES[name]
+    decided = decide_facts(rulesets["challenged"], strong_customer(), AS_OF,
+                           enriched=PLAIN_ENRICHED, plugins=PLUGINS)
+    decided = Decided(changed(decided.decision, change), decided.challenger,
+                      decided.enriched, decided.plugins)
+    assert_straightforward(decided, fast)
+
+
+def test_a_results_line_alone_is_written_the_fast_way_where_the_facts_allow(rulesets):
+    """Tiny floats in what plugins gave send the record the plain way, not the line."""
+    decided = decide_facts(rulesets["plain"], strong_customer(), AS_OF, enriched=ENRICHED,
+                           plugins=PLUGINS)
+    parts = {"plugins": PLUGINS, "enriched": ENRICHED, "challenger": None}
+    assert record_texts(decided.decision, SALT, **parts) is None
+    assert summary_line(decided.decision) == straightforward(decided)[3]
+    tiny = decide_facts(rulesets["plain"], strong_customer(**{"operating.market_share": 1e-05}),
+                        AS_OF)
+    assert summary_line(tiny.decision) is None
+    assert tiny.results_line(None)[1] == straightforward(tiny)[3]
+
+
+def test_a_lone_surrogate_is_the_decisions_error_as_before(rulesets):
+    decided = decide_facts(rulesets["plain"], strong_customer(name="bad \ud800 text"), AS_OF)
+    assert record_texts(decided.decision, SALT, plugins=[], enriched={},
+                        challenger=None) is None
+    with pytest.raises(DecisionError, match="its value cannot be written"):
+        decided.record(SALT)
+    with pytest.raises(DecisionError, match="its value cannot be written"):
+        decided.results_line(None)
+
+
+texts = st.text(max_size=8)
+numbers = (st.integers() | st.integers(-(2 ** 80), 2 ** 80) | st.floats()
+           | st.floats(min_value=-1e-3, max_value=1e-3)
+           | st.decimals(allow_nan=False, allow_infinity=False)
+           | st.builds(Exact, st.decimals(allow_nan=False, allow_infinity=False)))
+values = st.recursive(st.none() | st.booleans() | texts | numbers | st.dates(),
+                      lambda inner: st.lists(inner, max_size=3)
+                      | st.dictionaries(texts, inner, max_size=3), max_leaves=8)
+decision_changes = st.fixed_dictionaries({}, optional={
+    "facts": st.builds(lambda name, id_, extra, contact: {
+        **strong_customer(name=name, id=id_), "extra": extra, **contact},
+        texts, texts | st.integers(), values,
+        st.fixed_dictionaries({}, optional={"contact": st.dictionaries(
+            st.sampled_from(["name", "email", "phone", "other"]), values, max_size=3)})),
+    "score": numbers | st.booleans(),
+    "grade": texts | st.none(),
+    "band_grade": texts,
+    "required_level": texts,
+    "grading_reasons": st.lists(texts, max_size=3),
+    "adjustments": st.lists(st.dictionaries(texts, values, max_size=3), max_size=2),
+    "admission_reasons": st.lists(st.tuples(texts, texts, texts), max_size=2),
+    "overrides": st.lists(values, max_size=2),
+    "policy": st.none() | st.fixed_dictionaries({
+        "credit_limit": st.none() | st.decimals(allow_nan=False, allow_infinity=False,
+                                                places=2) | st.integers(),
+        "payment_term_days": values, "discount_rate": values, "discount_days": values,
+        "guarantee_required": values, "review_interval_days": values},
+        optional={"total_exposure": values, "note": values}),
+})
+
+
+_STRONG: dict = {}
+
+
+def _strong(rulesets, which):
+    """The strong customer decided by ``rulesets[which]`` (once: hypothesis calls often)."""
+    if which not in _STRONG:
+        _STRONG[which] = decide_facts(rulesets[which], strong_customer(), AS_OF)
+    return _STRONG[which]
+
+
+def outcome(write):
+    """What ``write()`` gives, or the class of what it raised."""
+    try:
+        return write()
+    except (ValueError, TypeError, RecursionError, OverflowError) as exc:
+        return type(exc)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(changes=decision_changes, enriched=st.dictionaries(texts, st.fixed_dictionaries(
+    {"value": values, "plugin": texts}), max_size=2),
+    plugins=st.lists(st.fixed_dictionaries({"name": texts, "version": texts}), max_size=2),
+    challenged=st.booleans())
+def test_any_decision_gets_the_plain_ways_bytes(rulesets, changes, enriched, plugins,
+                                                 challenged):
+    """Whatever the summary's values, the facts and what plugins gave: the same texts as
+    the plain way (or the same error)."""
+    decided = _strong(rulesets, "challenged" if challenged else "plain")
+    decision = replace(decided.decision, **changes)
+    parts = {"plugins": plugins, "enriched": enriched, "challenger": decided.challenger}
+    assert outcome(lambda: decision_body_text(decision, SALT, **parts)) == \
+        outcome(lambda: _plain_body_text(decision, SALT, **parts))
+    line = outcome(lambda: summary_line(decision))
+    assert line is None or line == outcome(lambda: compact_json(decision.summary()))
+
+
+def test_a_decision_record_is_made_with_its_fields_in_order():
+    """decision_records makes a NewRecord as a plain tuple, in this order."""
+    assert NewRecord._fields == ("kind", "body", *COLUMNS, "batch_id", "batch_row",
+                                 "body_sha256")

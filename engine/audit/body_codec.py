@@ -81,9 +81,10 @@ def _compressor() -> zstandard.ZstdCompressor:
     return compressor
 
 
-def compress(text: str) -> bytes:
-    """A format-2 body holding ``text`` (the elided canonical JSON)."""
-    return _MARK + _compressor().compress(text.encode("utf-8"))
+def compress(text: str | bytes) -> bytes:
+    """A format-2 body holding ``text`` (the elided canonical JSON, or its UTF-8)."""
+    data = text if text.__class__ is bytes else text.encode("utf-8")
+    return _MARK + _compressor().compress(data)
 
 
 def dictionary_id(body: bytes) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from hashlib import sha256
 
-from ..canonical import PLAIN, canonical_json, compact_json, sha256_hex_text, to_jsonable
+from ..canonical import PLAIN, canonical_json, compact_json, decimal_text, to_jsonable
 from ..ruleset.admission import OUTCOMES
 from ..version import __version__
 from .redaction import any_present, marked, redact
@@ -57,7 +58,13 @@ class Decision:
     def redacting(self) -> bool:
         """Whether the facts hold a field the ruleset redacts."""
         redacted = self.ruleset.redact
-        return bool(redacted) and any_present(self.facts, redacted)
+        if not redacted:
+            return False
+        facts = self.facts
+        for path in redacted:  # most facts hold none: look at each path's first step first
+            if path.partition(".")[0] in facts:
+                return any_present(facts, redacted)
+        return False
 
     def identity_json(self, redacting: bool) -> str:
         """``facts_json`` when whether it redacts (``redacting()``) is already known."""
@@ -71,12 +78,15 @@ class Decision:
         the same inputs always give the same id."""
         return self.decision_id_from(self.facts_json)
 
-    def decision_id_from(self, facts_json: str) -> str:
-        """The decision id given ``facts_json`` (computed once by callers that need both):
-        the hash of the canonical JSON {"as_of", "facts", "ruleset"}."""
-        text = (f'{{"as_of":"{self.as_of.isoformat()}","facts":{facts_json},'
-                f'"ruleset":"{self.ruleset.hash}"}}')
-        return "d-" + sha256_hex_text(text)[:32]
+    def decision_id_from(self, facts_json: str | bytes) -> str:
+        """The decision id given ``facts_json`` (computed once by callers that need both;
+        text or its UTF-8): the hash of the canonical JSON {"as_of", "facts", "ruleset"}."""
+        if facts_json.__class__ is not bytes:
+            facts_json = facts_json.encode("utf-8")
+        digest = sha256(b'{"as_of":"%s","facts":%s,"ruleset":"%s"}' % (
+            self.as_of.isoformat().encode("ascii"), facts_json,
+            self.ruleset.hash.encode("utf-8")))
+        return "d-" + digest.hexdigest()[:32]
 
     def to_dict(self, decision_id: str | None = None, *, trace: object = None) -> dict:
         """The decision as JSON-ready data (amounts as decimal text). ``decision_id``: the
@@ -98,8 +108,7 @@ class Decision:
             "ruleset": self.ruleset.identity,
             "admission": {
                 "outcome": self.outcome,
-                "reasons": [{"code": c, "message": m, "stage": s}
-                            for c, m, s in self.admission_reasons],
+                "reasons": self.admission_reason_list(),
             },
             "grading": {
                 "score": to_jsonable(self.score),
@@ -108,7 +117,7 @@ class Decision:
                 "caps": self.adjustments,
                 "reasons": self.grading_reasons,
             },
-            "policy": self._policy_dict(),
+            "policy": self.policy_summary(),
             "approval": {"required_level": self.required_level},
             "overrides": self.overrides,
             "engine_version": __version__,
@@ -130,20 +139,26 @@ class Decision:
                 return f"{stage} {rule_id}"
         return None
 
-    def _policy_dict(self) -> dict | None:
+    def admission_reason_list(self) -> list[dict]:
+        """The admission reasons as the summary writes them."""
+        return [{"code": c, "message": m, "stage": s} for c, m, s in self.admission_reasons]
+
+    def policy_summary(self) -> dict | None:
+        """The policy as the summary writes it (a new dict each time)."""
         if self.policy is None:
             return None
         p = self.policy
         limit = p["credit_limit"]
         return {
-            "credit_limit": None if limit is None else format(limit, "f"),
+            "credit_limit": None if limit is None else decimal_text(limit),
             "currency": self.ruleset.currency,
             "payment_term_days": p["payment_term_days"],
             "discount": {"rate": to_jsonable(p["discount_rate"]), "days": p["discount_days"]},
             "guarantee_required": p["guarantee_required"],
             "review_interval_days": p["review_interval_days"],
             "total_exposure": to_jsonable(p.get("total_exposure")),
-            "extra": {k: to_jsonable(v) for k, v in p.items() if k not in _KNOWN_POLICY},
+            "extra": {} if _KNOWN_POLICY.issuperset(p) else
+            {k: to_jsonable(v) for k, v in p.items() if k not in _KNOWN_POLICY},
         }
 
 
