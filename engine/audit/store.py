@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import sqlite3
@@ -59,8 +60,20 @@ from .keys import redaction_key
 
 DEFAULT_DB = "credit-audit.db"
 BUSY_TIMEOUT_MS = 60_000
-_INSERT_RECORD = (f"INSERT INTO records ({', '.join((*HEADER_ORDER, 'body', 'hash'))}) "
-                  f"VALUES ({', '.join('?' * (len(HEADER_ORDER) + 2))})")
+RECORD_WIDTH = len(HEADER_ORDER) + 2  # a records row: the header, body and hash
+# Rows one INSERT writes at most: 900 parameters, under the 999 older SQLite builds allow.
+ROWS_PER_INSERT = 50
+
+
+@functools.cache
+def _insert_records_sql(rows: int) -> str:
+    """The INSERT of ``rows`` records, their columns in HEADER_ORDER, then body and hash.
+    One statement writes many rows because SQLite copies every page a statement touches
+    into its statement journal (the trigger refusing INSERT OR REPLACE and the
+    expression index on event ids make it keep one): once per statement, not per row."""
+    marks = f"({', '.join('?' * RECORD_WIDTH)})"
+    return (f"INSERT INTO records ({', '.join((*HEADER_ORDER, 'body', 'hash'))}) "
+            f"VALUES {', '.join([marks] * rows)}")
 
 
 
@@ -216,6 +229,7 @@ class AuditStore:
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
         self.path = str(path)
         self._atomic_depth = 0  # atomic() blocks open (an inner one joins the outer)
+        self._journal_in_memory = False  # see atomic()
         if not create and not Path(self.path).exists():
             raise AuditError(f"{self.path}: no audit file here")
         try:
@@ -307,6 +321,14 @@ class AuditStore:
             finally:
                 self._atomic_depth -= 1
             return
+        if not self._journal_in_memory:
+            # An INSERT into records keeps a statement journal (_insert_records_sql). One
+            # past 64 KiB moves to a temporary file, where every later statement of the
+            # transaction then writes its pages, two system calls a page; in memory it
+            # holds one statement's pages at most. SQLite reads the setting when a
+            # transaction begins; only stores that write take it.
+            self.conn.execute("PRAGMA temp_store = MEMORY")
+            self._journal_in_memory = True
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -414,7 +436,7 @@ class AuditStore:
             "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = head if head else (0, genesis(self.conn))
         recorded_at = _now()  # the records of one transaction are appended at one time
-        rows, appended = [], []
+        params, appended = [], []  # params: the rows' values, one after the other
         for r in records:
             seq += 1
             # The header's values in sorted key order (HEADER_ORDER), the order the hash
@@ -424,10 +446,15 @@ class AuditStore:
                       r.customer_id, r.decision_id, r.grade, r.kind, r.outcome, prev,
                       recorded_at, r.ruleset_hash, r.ruleset_name, r.ruleset_version, seq)
             digest = values_hash(values)
-            rows.append((*values, r.body, digest))
+            params += values
+            params.append(r.body)
+            params.append(digest)
             appended.append((seq, digest))
             prev = digest
-        self.conn.executemany(_INSERT_RECORD, rows)
+        step = ROWS_PER_INSERT * RECORD_WIDTH
+        for start in range(0, len(params), step):
+            chunk = params[start:start + step]
+            self.conn.execute(_insert_records_sql(len(chunk) // RECORD_WIDTH), chunk)
         return appended
 
     def _store_dictionaries(self, records: list[NewRecord]) -> None:
