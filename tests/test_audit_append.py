@@ -1,14 +1,19 @@
-"""Appending records: many rows an INSERT and the statement journal in memory. These tests
-hold the fast way to the plain one: the rows and hashes a one-at-a-time append would give,
-a refused record leaving the whole append out, the append-only triggers still refusing."""
+"""Appending records: many rows an INSERT, the statement journal in memory, and the
+record hash written with orjson (``chain.header_hash``). These tests hold the fast ways to
+the plain ones: the rows and hashes a one-at-a-time, canonical append would give, the
+append-only triggers still refusing, and ``header_hash`` equal to ``record_hash`` on the
+values where orjson and ``header_json`` could part."""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import sqlite3
+import sys
 
 import pytest
 
-from engine.audit.chain import record_hash
+from engine.audit.chain import HEADER_FIELDS, header_hash, record_hash
 from engine.audit.store import ROWS_PER_INSERT, AuditStore, NewRecord
 from tests.audit_helpers import ALL_COLUMNS, rows
 
@@ -105,3 +110,59 @@ def test_the_writer_still_refuses_insert_or_replace_on_an_existing_seq(trail):
     assert after[COUNT]["grade"] == "g" + str(COUNT)  # the append's, not the forged one
     assert len(after) == COUNT + 1
     assert_chained(db)
+
+
+# --- header_hash against record_hash ---------------------------------------------------
+
+EVERY_CHARACTER = "".join(chr(c) for c in range(sys.maxunicode + 1)
+                          if not 0xD800 <= c <= 0xDFFF)
+TEXTS = ["", '"', "\\", '\\"', 'd-"quoted"\\id', "\x00\x01\x1f\x7f", "\b\f\n\r\t", "é中😀",
+         "Müller & Søn", "\u2028\u2029", "null", "-0", "1e999", EVERY_CHARACTER]
+INTEGERS = [0, -1, 2**53 + 1, 2**63 - 1, -(2**63), 2**64 - 1, 2**64, -(2**63) - 1, 10**40]
+
+
+def header(**values) -> dict:
+    """A whole header: ``values``, the rest null, in table order (not the hash's)."""
+    assert set(values) <= set(HEADER_FIELDS)
+    return {key: values.get(key) for key in HEADER_FIELDS}
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_header_hash_is_the_canonical_hash_for_any_text(text):
+    h = header(seq=1, kind=text, decision_id=text, customer_id=text, prev_hash=text)
+    assert header_hash(h) == record_hash(h)
+
+
+@pytest.mark.parametrize("number", INTEGERS)
+def test_header_hash_is_the_canonical_hash_for_any_integer(number):
+    h = header(seq=number, kind="event", batch_row=number)
+    assert header_hash(h) == record_hash(h)
+
+
+def test_header_hash_of_an_all_null_header_and_of_any_key_order():
+    empty = header()
+    assert header_hash(empty) == record_hash(empty)
+    full = header(**{key: f"{key}-é" for key in HEADER_FIELDS} | {"seq": 7, "batch_row": 0})
+    assert header_hash(dict(reversed(full.items()))) == header_hash(full) == record_hash(full)
+
+
+class Text(str):
+    pass
+
+
+@pytest.mark.parametrize("value", [1.5, float("inf"), True, b"bytes", decimal.Decimal("1"),
+                                   dt.date(2026, 1, 1), Text("a subclass of str")])
+def test_a_value_no_header_holds_is_refused_as_the_canonical_way_refuses_it(value):
+    h = header(seq=1, kind="decision", batch_row=value)
+    with pytest.raises(TypeError, match="an audit header field holds"):
+        record_hash(h)
+    with pytest.raises(TypeError, match="an audit header field holds"):
+        header_hash(h)
+
+
+def test_a_lone_surrogate_is_refused_as_the_canonical_way_refuses_it():
+    h = header(seq=1, kind="\ud800")
+    with pytest.raises(UnicodeEncodeError):
+        record_hash(h)
+    with pytest.raises(UnicodeEncodeError):
+        header_hash(h)

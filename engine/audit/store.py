@@ -54,7 +54,7 @@ from .chain import (
     attested_dictionary_digest,
     attested_slots_digest,
     genesis,
-    values_hash,
+    header_hash,
 )
 from .keys import redaction_key
 
@@ -439,14 +439,16 @@ class AuditStore:
         params, appended = [], []  # params: the rows' values, one after the other
         for r in records:
             seq += 1
-            # The header's values in sorted key order (HEADER_ORDER), the order the hash
-            # reads them in and the INSERT names them in: no dict is built per record.
-            values = (r.as_of, r.batch_id, r.batch_row,
-                      r.body_sha256 or sha256_hex_text(r.body), r.credit_limit,
-                      r.customer_id, r.decision_id, r.grade, r.kind, r.outcome, prev,
-                      recorded_at, r.ruleset_hash, r.ruleset_name, r.ruleset_version, seq)
-            digest = values_hash(values)
-            params += values
+            # In HEADER_ORDER, the order the INSERT names the columns in.
+            header = {"as_of": r.as_of, "batch_id": r.batch_id, "batch_row": r.batch_row,
+                      "body_sha256": r.body_sha256 or sha256_hex_text(r.body),
+                      "credit_limit": r.credit_limit, "customer_id": r.customer_id,
+                      "decision_id": r.decision_id, "grade": r.grade, "kind": r.kind,
+                      "outcome": r.outcome, "prev_hash": prev, "recorded_at": recorded_at,
+                      "ruleset_hash": r.ruleset_hash, "ruleset_name": r.ruleset_name,
+                      "ruleset_version": r.ruleset_version, "seq": seq}
+            digest = header_hash(header)
+            params += header.values()
             params.append(r.body)
             params.append(digest)
             appended.append((seq, digest))
