@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from engine.audit.chain import HEADER_FIELDS, header_hash, record_hash
-from engine.audit.store import ROWS_PER_INSERT, AuditStore, NewRecord
+from engine.audit.store import ROWS_PER_INSERT, WRITER_CACHE_KIB, AuditStore, NewRecord
 from tests.audit_helpers import ALL_COLUMNS, rows
 
 # More than two statements' worth, the last one short.
@@ -77,11 +77,12 @@ def test_a_record_refused_among_many_leaves_the_whole_append_out(trail):
 
 def test_a_writing_store_keeps_its_statement_journal_in_memory_a_reading_one_not(trail):
     db, _ = trail
+    settings = "SELECT * FROM pragma_temp_store, pragma_cache_size"
     with AuditStore(db, create=False) as store:
         store.record("1")
-        assert store.conn.execute("PRAGMA temp_store").fetchone()[0] == 0  # the default
+        assert store.conn.execute(settings).fetchone() == (0, -2000)  # SQLite's defaults
         store.append([numbered(COUNT)])
-        assert store.conn.execute("PRAGMA temp_store").fetchone()[0] == 2  # memory
+        assert store.conn.execute(settings).fetchone() == (2, -WRITER_CACHE_KIB)  # memory
 
 
 def test_the_writer_still_refuses_insert_or_replace_on_an_existing_seq(trail):

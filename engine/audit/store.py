@@ -63,6 +63,7 @@ BUSY_TIMEOUT_MS = 60_000
 RECORD_WIDTH = len(HEADER_ORDER) + 2  # a records row: the header, body and hash
 # Rows one INSERT writes at most: 900 parameters, under the 999 older SQLite builds allow.
 ROWS_PER_INSERT = 50
+WRITER_CACHE_KIB = 16 * 1024  # SQLite's page cache for a store that writes (the default: 2 MiB)
 
 
 @functools.cache
@@ -229,7 +230,7 @@ class AuditStore:
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
         self.path = str(path)
         self._atomic_depth = 0  # atomic() blocks open (an inner one joins the outer)
-        self._journal_in_memory = False  # see atomic()
+        self._writing = False  # whether the connection is set up for writing
         if not create and not Path(self.path).exists():
             raise AuditError(f"{self.path}: no audit file here")
         try:
@@ -321,14 +322,8 @@ class AuditStore:
             finally:
                 self._atomic_depth -= 1
             return
-        if not self._journal_in_memory:
-            # An INSERT into records keeps a statement journal (_insert_records_sql). One
-            # past 64 KiB moves to a temporary file, where every later statement of the
-            # transaction then writes its pages, two system calls a page; in memory it
-            # holds one statement's pages at most. SQLite reads the setting when a
-            # transaction begins; only stores that write take it.
-            self.conn.execute("PRAGMA temp_store = MEMORY")
-            self._journal_in_memory = True
+        if not self._writing:
+            self._set_up_for_writing()
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -345,6 +340,22 @@ class AuditStore:
             raise
         finally:
             self._atomic_depth = 0
+
+    def _set_up_for_writing(self) -> None:
+        """The connection's settings for writing, taken before a store's first write
+        transaction (SQLite reads temp_store when one begins); stores that only read keep
+        SQLite's defaults."""
+        # An INSERT into records keeps a statement journal (_insert_records_sql). One past
+        # 64 KiB moves to a temporary file, where every later statement of the transaction
+        # then writes its pages, two system calls a page; in memory it holds one
+        # statement's pages at most.
+        self.conn.execute("PRAGMA temp_store = MEMORY")
+        # On a long trail a transaction of 1,000 decisions changes about a page of the
+        # decision-id index a record (the ids are random): more pages than the default
+        # 2 MiB cache holds, so SQLite wrote some to the log before the commit, and again
+        # at it. 16 MiB holds them.
+        self.conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+        self._writing = True
 
     def _rollback(self) -> None:
         if self.conn.in_transaction:
