@@ -299,6 +299,18 @@ def test_a_customer_is_looked_up_by_an_index_without_one_on_customer_id_alone(tm
     assert "SCAN records" not in plan
 
 
+def test_a_customers_latest_decision_is_read_from_the_decisions_own_index(tmp_path):
+    # records_customer_time holds the same (customer_id, as_of, seq) keys for decisions, but
+    # answering from it walks every record of the customer after its decision (measured
+    # with 1,000 events after it: 7 -> 148 us a look-up): the partial index is no duplicate.
+    with AuditStore(tmp_path / "audit.db") as store:
+        plan = " ".join(row[-1] for row in store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM records WHERE customer_id = ? AND kind = "
+            "'decision' AND as_of <= ? ORDER BY as_of DESC, seq DESC LIMIT 1",
+            ["C-1", "2026-01-01"]))
+    assert "USING INDEX records_customer_decisions" in plan, plan
+
+
 def test_closing_folds_the_log_into_the_file_though_a_reader_stays_open(tmp_path):
     path = tmp_path / "audit.db"
     reader = sqlite3.connect(f"file:{path}?mode=rwc", uri=True)  # idle, as a plugin keeps one

@@ -73,10 +73,22 @@ def record_hash(header: dict) -> str:
     return sha256_hex_text(header_json(header))
 
 
-def values_hash(values: tuple) -> str:
-    """``record_hash`` of a header given as its values in sorted key order (how append
-    builds it, without a dict)."""
-    return sha256_hex_text(_header_json(values))
+_ORJSON_CANONICAL = frozenset((str, int, type(None)))  # see header_hash
+
+
+def header_hash(header: dict) -> str:
+    """``record_hash`` of a header holding exactly the header's fields (how append makes
+    a record's hash), in half the time: for text, integers and null, orjson writes
+    the very text ``header_json`` writes (the same escapes: tests/test_audit_append.py and
+    tests/test_audit_verify_fast.py). Any other value, an integer beyond 64 bits or a lone
+    surrogate, goes the canonical way, which refuses it as it always did."""
+    if _ORJSON_CANONICAL.issuperset(map(type, header.values())):
+        try:
+            return hashlib.sha256(orjson.dumps(header, option=orjson.OPT_SORT_KEYS)
+                                  ).hexdigest()
+        except orjson.JSONEncodeError:
+            pass
+    return record_hash(header)
 
 
 @dataclass

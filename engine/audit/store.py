@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import sqlite3
@@ -53,14 +54,27 @@ from .chain import (
     attested_dictionary_digest,
     attested_slots_digest,
     genesis,
-    values_hash,
+    header_hash,
 )
 from .keys import redaction_key
 
 DEFAULT_DB = "credit-audit.db"
 BUSY_TIMEOUT_MS = 60_000
-_INSERT_RECORD = (f"INSERT INTO records ({', '.join((*HEADER_ORDER, 'body', 'hash'))}) "
-                  f"VALUES ({', '.join('?' * (len(HEADER_ORDER) + 2))})")
+RECORD_WIDTH = len(HEADER_ORDER) + 2  # a records row: the header, body and hash
+# Rows one INSERT writes at most: 900 parameters, under the 999 older SQLite builds allow.
+ROWS_PER_INSERT = 50
+WRITER_CACHE_KIB = 16 * 1024  # SQLite's page cache for a store that writes (the default: 2 MiB)
+
+
+@functools.cache
+def _insert_records_sql(rows: int) -> str:
+    """The INSERT of ``rows`` records, their columns in HEADER_ORDER, then body and hash.
+    One statement writes many rows because SQLite copies every page a statement touches
+    into its statement journal (the trigger refusing INSERT OR REPLACE and the
+    expression index on event ids make it keep one): once per statement, not per row."""
+    marks = f"({', '.join('?' * RECORD_WIDTH)})"
+    return (f"INSERT INTO records ({', '.join((*HEADER_ORDER, 'body', 'hash'))}) "
+            f"VALUES {', '.join([marks] * rows)}")
 
 
 
@@ -216,6 +230,7 @@ class AuditStore:
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
         self.path = str(path)
         self._atomic_depth = 0  # atomic() blocks open (an inner one joins the outer)
+        self._writing = False  # whether the connection is set up for writing
         if not create and not Path(self.path).exists():
             raise AuditError(f"{self.path}: no audit file here")
         try:
@@ -307,6 +322,8 @@ class AuditStore:
             finally:
                 self._atomic_depth -= 1
             return
+        if not self._writing:
+            self._set_up_for_writing()
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -323,6 +340,22 @@ class AuditStore:
             raise
         finally:
             self._atomic_depth = 0
+
+    def _set_up_for_writing(self) -> None:
+        """The connection's settings for writing, taken before a store's first write
+        transaction (SQLite reads temp_store when one begins); stores that only read keep
+        SQLite's defaults."""
+        # An INSERT into records keeps a statement journal (_insert_records_sql). One past
+        # 64 KiB moves to a temporary file, where every later statement of the transaction
+        # then writes its pages, two system calls a page; in memory it holds one
+        # statement's pages at most.
+        self.conn.execute("PRAGMA temp_store = MEMORY")
+        # On a long trail a transaction of 1,000 decisions changes about a page of the
+        # decision-id index a record (the ids are random): more pages than the default
+        # 2 MiB cache holds, so SQLite wrote some to the log before the commit, and again
+        # at it. 16 MiB holds them.
+        self.conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+        self._writing = True
 
     def _rollback(self) -> None:
         if self.conn.in_transaction:
@@ -414,20 +447,27 @@ class AuditStore:
             "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = head if head else (0, genesis(self.conn))
         recorded_at = _now()  # the records of one transaction are appended at one time
-        rows, appended = [], []
+        params, appended = [], []  # params: the rows' values, one after the other
         for r in records:
             seq += 1
-            # The header's values in sorted key order (HEADER_ORDER), the order the hash
-            # reads them in and the INSERT names them in: no dict is built per record.
-            values = (r.as_of, r.batch_id, r.batch_row,
-                      r.body_sha256 or sha256_hex_text(r.body), r.credit_limit,
-                      r.customer_id, r.decision_id, r.grade, r.kind, r.outcome, prev,
-                      recorded_at, r.ruleset_hash, r.ruleset_name, r.ruleset_version, seq)
-            digest = values_hash(values)
-            rows.append((*values, r.body, digest))
+            # In HEADER_ORDER, the order the INSERT names the columns in.
+            header = {"as_of": r.as_of, "batch_id": r.batch_id, "batch_row": r.batch_row,
+                      "body_sha256": r.body_sha256 or sha256_hex_text(r.body),
+                      "credit_limit": r.credit_limit, "customer_id": r.customer_id,
+                      "decision_id": r.decision_id, "grade": r.grade, "kind": r.kind,
+                      "outcome": r.outcome, "prev_hash": prev, "recorded_at": recorded_at,
+                      "ruleset_hash": r.ruleset_hash, "ruleset_name": r.ruleset_name,
+                      "ruleset_version": r.ruleset_version, "seq": seq}
+            digest = header_hash(header)
+            params += header.values()
+            params.append(r.body)
+            params.append(digest)
             appended.append((seq, digest))
             prev = digest
-        self.conn.executemany(_INSERT_RECORD, rows)
+        step = ROWS_PER_INSERT * RECORD_WIDTH
+        for start in range(0, len(params), step):
+            chunk = params[start:start + step]
+            self.conn.execute(_insert_records_sql(len(chunk) // RECORD_WIDTH), chunk)
         return appended
 
     def _store_dictionaries(self, records: list[NewRecord]) -> None:
