@@ -6,17 +6,24 @@ record and for the reason the canonical way gives."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import sqlite3
 import sys
 
 import orjson
 import pytest
 
+from engine.audit import chain
 from engine.audit.chain import HEADER_ORDER, _header_json, genesis, verify_file
+from engine.audit.decision_records import decision_record
 from engine.audit.store import AuditStore, NewRecord
 from engine.canonical import canonical_json
+from engine.decide.pipeline import decide
+from engine.ruleset.loader import load_ruleset
 from tests.audit_helpers import format_1_trail, rechain_from, rows, tamper
+from tests.paths import DEFAULT_RULESET, ROOT
 
 # Every code point a Python string read from SQLite can hold (no lone surrogates).
 EVERY_CHARACTER = "".join(chr(c) for c in range(sys.maxunicode + 1)
@@ -181,3 +188,26 @@ def test_a_trail_written_before_format_2_still_verifies(tmp_path):
         assert first == genesis(conn)
     finally:
         conn.close()
+
+
+def test_every_record_a_trail_holds_is_written_the_fast_way(edge_trail, tmp_path, monkeypatch):
+    # verify_range writes the header's dict out key by key: were a key out of HEADER_ORDER's
+    # order, or a value under the wrong key, every record would go the slow way (still
+    # right, only slower). No record of these trails may reach _header_json.
+    decisions = tmp_path / "decisions.db"
+    ruleset = load_ruleset(DEFAULT_RULESET)
+    with AuditStore(decisions) as store:
+        store.store_ruleset(ruleset)
+        for path in sorted((ROOT / "examples" / "customers").glob("*.json")):
+            facts = json.loads(path.read_text(encoding="utf-8"))
+            decision = decide(ruleset, facts, dt.date(2026, 11, 30))
+            store.append([decision_record(decision, store.salt)[0]])
+
+    def slow_way(values):
+        raise AssertionError(f"record {values[-1]} went the slow way")
+
+    monkeypatch.setattr(chain, "_header_json", slow_way)
+    for trail in (edge_trail, decisions, format_1_trail(tmp_path / "format-1.db")):
+        report = verify_file(str(trail))
+        assert report.ok, report.reason
+        assert report.checked == len(rows(trail))

@@ -217,21 +217,22 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int,
     # bodies read the whole file twice).
     sql = (f"SELECT {', '.join(HEADER_ORDER)}, hash, body, {_WRONG_COLUMN} FROM records "
            "WHERE seq >= ? AND seq <= ? ORDER BY seq")
-    keys, width = HEADER_ORDER, len(HEADER_ORDER)
-    seq_index, prev_index = width - 1, HEADER_ORDER.index("prev_hash")
-    body_sha_index, kind_index = HEADER_ORDER.index("body_sha256"), HEADER_ORDER.index("kind")
+    width = len(HEADER_ORDER)
     sha256, dumps, encode_error = hashlib.sha256, orjson.dumps, orjson.JSONEncodeError
-    fields = dict.fromkeys(keys)  # refilled for each record (cheaper than a new dict)
     report_at = first + 9_999 if on_progress is not None else None
     expected_seq, contradicted = first, None
     for row in conn.execute(sql, (first, last)):
-        seq, digest, body = row[seq_index], row[width], row[width + 1]
+        # One unpacking into locals named as the columns (HEADER_ORDER, then the rest):
+        # the checks below read locals, not the row by index.
+        (as_of, batch_id, batch_row, body_sha256, credit_limit, customer_id, decision_id,
+         grade, kind, outcome, prev_hash_column, recorded_at, ruleset_hash, ruleset_name,
+         ruleset_version, seq, digest, body, wrong_column) = row
         if seq != expected_seq:
             return VerifyReport(expected_seq - first, expected_seq,
                                 f"record {expected_seq} is missing: record {seq} follows "
                                 f"record {expected_seq - 1} (records were removed or "
                                 "renumbered)")
-        if row[prev_index] != prev_hash:
+        if prev_hash_column != prev_hash:
             if seq == 1:
                 return VerifyReport(seq - first, seq, "its previous-record hash does not "
                                     "match the trail's meta table (meta was changed, or "
@@ -242,22 +243,30 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int,
         cls = body.__class__
         if cls is str:
             body = body.encode()
-        elif cls is not bytes or body[:1] != FORMAT_2_MARK or row[kind_index] != "decision":
+        elif cls is not bytes or body[:1] != FORMAT_2_MARK or kind != "decision":
             return VerifyReport(seq - first, seq, "its body is in no format credit-rules "
                                 "writes for its kind")
-        if sha256(body).hexdigest() != row[body_sha_index]:
+        if sha256(body).hexdigest() != body_sha256:
             return VerifyReport(seq - first, seq, "its body was changed (the body's SHA-256 "
                                 "does not match)")
         # The header's canonical JSON, fast (a record costs half as much): for text,
         # integers and null, orjson writes the very text _header_json writes (the same
         # escapes, tests/test_audit_verify_fast.py), and it refuses bytes. A float is sent
-        # the slow way, as a refused value is: orjson writes an infinite one as null.
+        # the slow way, as a refused value is: orjson writes an infinite one as null. The
+        # dict is written out, its keys in HEADER_ORDER order (a dict display is built in
+        # one step, about twice as fast as filling a dict from zip(HEADER_ORDER, row)).
         if float in map(type, row):
             text = None
         else:
-            fields.update(zip(keys, row, strict=False))  # the row goes on past the header
             try:
-                text = dumps(fields)
+                text = dumps({
+                    "as_of": as_of, "batch_id": batch_id, "batch_row": batch_row,
+                    "body_sha256": body_sha256, "credit_limit": credit_limit,
+                    "customer_id": customer_id, "decision_id": decision_id, "grade": grade,
+                    "kind": kind, "outcome": outcome, "prev_hash": prev_hash_column,
+                    "recorded_at": recorded_at, "ruleset_hash": ruleset_hash,
+                    "ruleset_name": ruleset_name, "ruleset_version": ruleset_version,
+                    "seq": seq})
             except encode_error:
                 text = None
         if text is None or sha256(text).hexdigest() != digest:
@@ -268,8 +277,8 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int,
             if actual != digest:
                 return VerifyReport(seq - first, seq, "its fields were changed (the record "
                                     "hash does not match)")
-        if row[width + 2] is not None and contradicted is None:
-            contradicted = seq, row[width + 2]
+        if wrong_column is not None and contradicted is None:
+            contradicted = seq, wrong_column
         prev_hash = digest
         expected_seq += 1
         if seq == report_at:
