@@ -2,7 +2,9 @@
 with _header_json); these tests hold that fast way to the canonical one on the values
 where the two could part (escapes, every code point, the integers SQLite holds, null,
 values of a type no header holds), and check that a changed record is still found at the
-record and for the reason the canonical way gives."""
+record and for the reason the canonical way gives. verify checks a trail in an SQL function
+first (the fast walk) and reads rows one by one only from the first record it refuses:
+the last tests hold the fast walk to the first changed record and to verify's progress."""
 
 from __future__ import annotations
 
