@@ -2,21 +2,31 @@
 with _header_json); these tests hold that fast way to the canonical one on the values
 where the two could part (escapes, every code point, the integers SQLite holds, null,
 values of a type no header holds), and check that a changed record is still found at the
-record and for the reason the canonical way gives."""
+record and for the reason the canonical way gives. verify checks a trail in an SQL function
+first (the fast walk) and reads rows one by one only from the first record it refuses:
+the last tests hold the fast walk to the first changed record and to verify's progress."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
+import shutil
 import sqlite3
 import sys
 
 import orjson
 import pytest
 
+from engine.audit import chain
 from engine.audit.chain import HEADER_ORDER, _header_json, genesis, verify_file
+from engine.audit.decision_records import decision_record
 from engine.audit.store import AuditStore, NewRecord
 from engine.canonical import canonical_json
+from engine.decide.pipeline import decide
+from engine.ruleset.loader import load_ruleset
 from tests.audit_helpers import format_1_trail, rechain_from, rows, tamper
+from tests.paths import DEFAULT_RULESET, ROOT
 
 # Every code point a Python string read from SQLite can hold (no lone surrogates).
 EVERY_CHARACTER = "".join(chr(c) for c in range(sys.maxunicode + 1)
@@ -181,3 +191,110 @@ def test_a_trail_written_before_format_2_still_verifies(tmp_path):
         assert first == genesis(conn)
     finally:
         conn.close()
+
+
+def test_every_record_an_intact_trail_holds_is_vouched_for_by_the_fast_walk(
+        edge_trail, tmp_path, monkeypatch):
+    # The fast walk writes the header's dict out key by key: were a key out of
+    # HEADER_ORDER's order, or a value under the wrong key, it would vouch for no record and
+    # the walk row by row would check them all (still right, only slower). No record of
+    # these trails may reach that walk, nor _header_json.
+    decisions = tmp_path / "decisions.db"
+    ruleset = load_ruleset(DEFAULT_RULESET)
+    with AuditStore(decisions) as store:
+        store.store_ruleset(ruleset)
+        for path in sorted((ROOT / "examples" / "customers").glob("*.json")):
+            facts = json.loads(path.read_text(encoding="utf-8"))
+            decision = decide(ruleset, facts, dt.date(2026, 11, 30))
+            store.append([decision_record(decision, store.salt)[0]])
+
+    def slow_way(*args):
+        raise AssertionError(f"a record went the slow way: {args}")
+
+    monkeypatch.setattr(chain, "_header_json", slow_way)
+    monkeypatch.setattr(chain, "_walk_row_by_row", slow_way)
+    for trail in (edge_trail, decisions, format_1_trail(tmp_path / "format-1.db")):
+        report = verify_file(str(trail))
+        assert report.ok, report.reason
+        assert report.checked == len(rows(trail))
+
+
+def intact_until(db) -> tuple[int, str]:
+    """What the fast walk vouches for over the whole trail."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        last = conn.execute("SELECT max(seq) FROM records").fetchone()[0]
+        return chain._walk_while_intact(conn, 1, last, genesis(conn), None)
+    finally:
+        conn.close()
+
+
+def hash_of(db, seq: int) -> str:
+    return rows(db, "SELECT * FROM records WHERE seq = ?", (seq,))[0]["hash"]
+
+
+def null_made_infinite(conn, seq: int) -> None:
+    """Record ``seq``'s row number made null (the chain recomputed), then infinite: orjson
+    writes infinity as null, so only the type of the value tells."""
+    rechain_from(conn, seq, lambda row: row.update(batch_row=None))
+    conn.execute("UPDATE records SET batch_row = 9e999 WHERE seq = ?", (seq,))
+
+
+@pytest.mark.parametrize(("seq", "action"), [
+    (2, lambda conn: conn.execute("UPDATE records SET body = ? WHERE seq = 2",
+                                  ('{"batch_id":"\\\\"}',))),
+    (7, lambda conn: conn.execute("UPDATE records SET prev_hash = ? WHERE seq = 7",
+                                  ("0" * 64,))),
+    (4, lambda conn: null_made_infinite(conn, 4)),
+    (3, lambda conn: conn.execute("UPDATE records SET ruleset_name = "
+                                  "CAST(ruleset_name AS BLOB) WHERE seq = 3")),
+    (5, lambda conn: conn.execute("UPDATE records SET seq = 99 WHERE seq = 5")),
+    (3, lambda conn: rechain_from(conn, 3, lambda row: row.update(batch_id="forged"))),
+    (len(EDGE_TEXTS), lambda conn: conn.execute("DELETE FROM records WHERE seq = ?",
+                                                (len(EDGE_TEXTS),))),
+])
+def test_the_fast_walk_vouches_for_the_records_before_the_first_changed_one(
+        edge_trail, seq, action):
+    assert intact_until(edge_trail) == (len(EDGE_TEXTS) + 1, hash_of(edge_trail,
+                                                                     len(EDGE_TEXTS)))
+    tamper(edge_trail, action)
+    assert intact_until(edge_trail) == (seq, hash_of(edge_trail, seq - 1))
+
+
+@pytest.fixture(scope="module")
+def long_trail(tmp_path_factory):
+    """20,001 events: long enough for verify to tell its progress twice."""
+    db = tmp_path_factory.mktemp("long") / "audit.db"
+    with AuditStore(db) as store:
+        store.append(NewRecord("event", f'{{"customer_id":"C","id":"E-{i}"}}',
+                               customer_id="C") for i in range(20_001))
+    return db
+
+
+def test_progress_is_told_once_when_the_walk_row_by_row_takes_over(long_trail, tmp_path):
+    # A header the body contradicts (the chain recomputed) stops the fast walk at record
+    # 15,000; the walk row by row goes on from there to the end, as the chain may still
+    # break after it, and tells 20,000 only.
+    db = shutil.copyfile(long_trail, tmp_path / "audit.db")
+    tamper(db, lambda conn: rechain_from(conn, 15_000,
+                                         lambda row: row.update(customer_id="forged")))
+    heard: list[int] = []
+    report = verify_file(str(db), workers=1, on_progress=heard.append)
+    assert (report.failed_seq, report.checked) == (15_000, 14_999)
+    assert report.reason == ("its customer_id column is not what its body says (the header "
+                             "was changed and the chain recomputed)")
+    assert heard == [10_000, 20_000]
+
+
+class Interrupted(BaseException):
+    """As a Ctrl-C is: not an Exception."""
+
+
+def test_an_error_of_the_progress_callback_is_raised_not_swallowed_by_sqlite(long_trail):
+    # The fast walk's checks run inside an SQL function, where sqlite3 would turn an
+    # exception into a failed query: the walk keeps it and raises it after the query.
+    def interrupt(count):
+        raise Interrupted(count)
+
+    with pytest.raises(Interrupted, match="10000"):
+        verify_file(str(long_trail), workers=1, on_progress=interrupt)

@@ -224,19 +224,113 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int,
             return VerifyReport(0, first - 1, f"record {first - 1} is missing (records were "
                                 "removed or renumbered)")
         prev_hash = row[0]
-    # One pass: the header columns in HEADER_ORDER order (seq last), the record hash, the
-    # body, and the first header column the body contradicts (a second pass over the
-    # bodies read the whole file twice).
-    sql = (f"SELECT {', '.join(HEADER_ORDER)}, hash, body, {_WRONG_COLUMN} FROM records "
-           "WHERE seq >= ? AND seq <= ? ORDER BY seq")
+    start, prev_hash = _walk_while_intact(conn, first, last, prev_hash, on_progress)
+    if start > last:
+        return VerifyReport(last - first + 1, head=(last, prev_hash))
+    return _walk_row_by_row(conn, first, start, last, prev_hash, on_progress)
+
+
+_FAST_TYPES = frozenset((str, int, type(None)))  # the values orjson writes canonically
+
+
+def _walk_while_intact(conn: sqlite3.Connection, first: int, last: int, prev_hash: str,
+                       on_progress: Callable[[int], None] | None) -> tuple[int, str]:
+    """Walk records ``first``.. while each passes every check of ``_walk_row_by_row`` and
+    its header columns agree with its body: the first record not vouched for (``last + 1``
+    when all are) and the hash of the record before it. It names no failure: the walk row
+    by row does, from that record on.
+
+    The checks run in an SQL function that SQLite calls on each record in turn, in a query
+    that stops at the first record the function refuses. A function gets its arguments
+    without the interpreter lock being let go and taken back around each one, as Python
+    3.11's sqlite3 does around each column of a result row: a record costs about a quarter
+    less this way (6.6 -> 4.8 us of CPU for a decision)."""
+    sha256, dumps, fast_types = hashlib.sha256, orjson.dumps, _FAST_TYPES
+    expected_seq: int | None = first
+    stopped_at: int | None = None
+    raised: BaseException | None = None
+    report_at = first + 9_999 if on_progress is not None else None
+
+    def stop() -> int:
+        nonlocal expected_seq, stopped_at
+        if stopped_at is None:
+            stopped_at = expected_seq
+        expected_seq = None  # no later record is vouched for, whatever order SQLite calls in
+        return 1
+
+    def refuses(as_of, batch_id, batch_row, body_sha256, credit_limit, customer_id,
+                decision_id, grade, kind, outcome, prev_hash_column, recorded_at, ruleset_hash,
+                ruleset_name, ruleset_version, seq, digest, body, wrong_column) -> int:
+        nonlocal expected_seq, prev_hash, report_at, raised
+        try:
+            if seq != expected_seq or prev_hash_column != prev_hash or \
+                    wrong_column is not None:
+                return stop()
+            cls = body.__class__
+            if cls is str:
+                body = body.encode()
+            elif cls is not bytes or body[:1] != FORMAT_2_MARK or kind != "decision":
+                return stop()
+            if sha256(body).hexdigest() != body_sha256:
+                return stop()
+            # The header's canonical JSON: for text, integers and null, orjson writes the
+            # very text _header_json writes (tests/test_audit_verify_fast.py); any other
+            # value (a float, which orjson writes, an infinite one as null; bytes) is left
+            # to the walk row by row. The dict is written out in HEADER_ORDER order (a dict
+            # display is built in one step, twice as fast as from zip(HEADER_ORDER, row)).
+            header = {
+                "as_of": as_of, "batch_id": batch_id, "batch_row": batch_row,
+                "body_sha256": body_sha256, "credit_limit": credit_limit,
+                "customer_id": customer_id, "decision_id": decision_id, "grade": grade,
+                "kind": kind, "outcome": outcome, "prev_hash": prev_hash_column,
+                "recorded_at": recorded_at, "ruleset_hash": ruleset_hash,
+                "ruleset_name": ruleset_name, "ruleset_version": ruleset_version, "seq": seq}
+            if not fast_types.issuperset(map(type, header.values())) or \
+                    sha256(dumps(header)).hexdigest() != digest:
+                return stop()
+            prev_hash = digest
+            expected_seq += 1
+            if seq == report_at:
+                on_progress(seq - first + 1)
+                report_at += 10_000
+            return 0
+        except BaseException as exc:  # a Ctrl-C, or on_progress's error: raised below
+            raised = exc
+            return stop()
+
+    conn.create_function("credit_rules_refuses", 19, refuses)
+    try:
+        cursor = conn.execute("SELECT seq FROM records WHERE seq >= ? AND seq <= ? AND "
+                              f"credit_rules_refuses({_RECORD_COLUMNS}) ORDER BY seq LIMIT 1",
+                              (first, last))
+        cursor.fetchone()
+        cursor.close()
+    except sqlite3.Error:
+        stop()  # a value SQLite cannot hand over, say: the walk row by row names it
+    finally:
+        conn.create_function("credit_rules_refuses", 19, None)  # lets go of the closure
+    if raised is not None:
+        raise raised
+    if stopped_at is None:
+        stopped_at = expected_seq
+    return stopped_at, prev_hash
+
+
+def _walk_row_by_row(conn: sqlite3.Connection, first: int, start: int, last: int,
+                     prev_hash: str, on_progress: Callable[[int], None] | None
+                     ) -> VerifyReport:
+    """The chain walk of records ``start``..``last`` of the range ``first``..``last``
+    (``prev_hash`` is the hash of record ``start - 1``), reading each record as a row and
+    naming the first that fails."""
     keys, width = HEADER_ORDER, len(HEADER_ORDER)
     seq_index, prev_index = width - 1, HEADER_ORDER.index("prev_hash")
     body_sha_index, kind_index = HEADER_ORDER.index("body_sha256"), HEADER_ORDER.index("kind")
-    sha256, dumps, encode_error = hashlib.sha256, orjson.dumps, orjson.JSONEncodeError
-    fields = dict.fromkeys(keys)  # refilled for each record (cheaper than a new dict)
-    report_at = first + 9_999 if on_progress is not None else None
-    expected_seq, contradicted = first, None
-    for row in conn.execute(sql, (first, last)):
+    sha256, dumps, fast_types = hashlib.sha256, orjson.dumps, _FAST_TYPES
+    # Progress is told every 10,000 records of the range, as if the walk began at first.
+    report_at = start + (first + 9_999 - start) % 10_000 if on_progress is not None else None
+    expected_seq, contradicted = start, None
+    for row in conn.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE seq >= ? AND "
+                            "seq <= ? ORDER BY seq", (start, last)):
         seq, digest, body = row[seq_index], row[width], row[width + 1]
         if seq != expected_seq:
             return VerifyReport(expected_seq - first, expected_seq,
@@ -260,18 +354,10 @@ def verify_range(conn: sqlite3.Connection, first: int, last: int,
         if sha256(body).hexdigest() != row[body_sha_index]:
             return VerifyReport(seq - first, seq, "its body was changed (the body's SHA-256 "
                                 "does not match)")
-        # The header's canonical JSON, fast (a record costs half as much): for text,
-        # integers and null, orjson writes the very text _header_json writes (the same
-        # escapes, tests/test_audit_verify_fast.py), and it refuses bytes. A float is sent
-        # the slow way, as a refused value is: orjson writes an infinite one as null.
-        if float in map(type, row):
-            text = None
-        else:
-            fields.update(zip(keys, row, strict=False))  # the row goes on past the header
-            try:
-                text = dumps(fields)
-            except encode_error:
-                text = None
+        # orjson's text where it is the canonical one (see _walk_while_intact), else
+        # _header_json's, which names a value of the wrong type.
+        header = dict(zip(keys, row[:width], strict=True))
+        text = dumps(header) if fast_types.issuperset(map(type, header.values())) else None
         if text is None or sha256(text).hexdigest() != digest:
             try:
                 actual = sha256(_header_json(row[:width]).encode()).hexdigest()
@@ -368,6 +454,10 @@ def _wrong_column_sql() -> str:
 
 
 _WRONG_COLUMN = _wrong_column_sql()
+# What the chain walk reads of a record, in one pass (a second pass over the bodies read the
+# whole file twice): the header columns in HEADER_ORDER order (seq last), the record hash,
+# the body, and the first header column the body contradicts.
+_RECORD_COLUMNS = f"{', '.join(HEADER_ORDER)}, hash, body, {_WRONG_COLUMN}"
 
 
 def _finish(conn: sqlite3.Connection, report: VerifyReport,
