@@ -121,6 +121,16 @@ def test_a_header_column_made_a_blob_is_a_wrong_type(edge_trail):
                                       "holds bytes)")
 
 
+@pytest.mark.parametrize("column", ["ruleset_name", "hash"])
+def test_a_text_column_that_is_not_utf8_is_a_finding_not_a_crash(edge_trail, column):
+    change(edge_trail, f"UPDATE records SET {column} = CAST(x'ff41' AS TEXT) WHERE seq = 3")
+    seq, reason = failure(edge_trail)
+    assert seq == 3
+    assert reason == ("a field has the wrong type (an audit header field holds bytes)"
+                      if column == "ruleset_name" else
+                      "its fields were changed (the record hash does not match)")
+
+
 @pytest.mark.parametrize(("seq", "forged"), [
     (5, 'a\\"b'),  # the text 'a"b' as JSON writes it: the header would read the same
     (5, "a\\u0022b"),

@@ -329,6 +329,7 @@ def _walk_row_by_row(conn: sqlite3.Connection, first: int, start: int, last: int
     # Progress is told every 10,000 records of the range, as if the walk began at first.
     report_at = start + (first + 9_999 - start) % 10_000 if on_progress is not None else None
     expected_seq, contradicted = start, None
+    conn.text_factory = _text_or_bytes  # a changed trail may hold text that is not UTF-8
     for row in conn.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE seq >= ? AND "
                             "seq <= ? ORDER BY seq", (start, last)):
         seq, digest, body = row[seq_index], row[width], row[width + 1]
@@ -384,6 +385,16 @@ def _walk_row_by_row(conn: sqlite3.Connection, first: int, start: int, last: int
         return VerifyReport(seq - first, seq, f"its {column} column is not what its body says "
                             "(the header was changed and the chain recomputed)")
     return VerifyReport(expected_seq - first, head=(last, prev_hash))
+
+
+def _text_or_bytes(data: bytes) -> str | bytes:
+    """A text value as Python's sqlite3 reads it, or, when it is not UTF-8 (written by
+    something other than credit-rules), its bytes, which the walk refuses as a field of the
+    wrong type instead of stopping on sqlite3's decoding error."""
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        return data
 
 
 # Where the body says what each header column of a record kind holds (a JSON path; an
