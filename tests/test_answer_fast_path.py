@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import shutil
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -18,29 +17,15 @@ import pytest
 
 from engine.canonical import Exact
 from engine.decide.trace_json import trace_json
-from engine.ruleset.loader import load_ruleset
 from engine.serve.answers import decision_answer, decision_answer_json, decision_json
 from engine.serve.app import json_response
 from engine.service import decide_facts
-from tests.paths import DEFAULT_RULESET, ROOT
 from tests.sample_customers import strong_customer
 
 AS_OF = dt.date(2026, 11, 30)
 SALT = b"answer fast path"
 ENRICHED = {"indicators.industry.risk_class": {"value": "élevé ✓", "plugin": "industry"}}
 PLUGINS = [{"name": "industry", "version": "0.1.0"}]
-
-
-@pytest.fixture(scope="module")
-def rulesets(tmp_path_factory):
-    """The shipped ruleset, and a copy naming the example challenger for every customer."""
-    root = tmp_path_factory.mktemp("rulesets")
-    champion = root / "champion"
-    shutil.copytree(DEFAULT_RULESET, champion)
-    shutil.copytree(ROOT / "rulesets" / "challenger-example", root / "challenger")
-    with (champion / "ruleset.yaml").open("a", encoding="utf-8") as handle:
-        handle.write("challenger: {ruleset: ../challenger, share: 1.0}\n")
-    return {"plain": load_ruleset(DEFAULT_RULESET), "challenged": load_ruleset(champion)}
 
 
 CUSTOMERS = {

@@ -5,32 +5,19 @@ differ (integers beyond 64 bits) or refuse (NaN, infinities, lone surrogates).""
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.canonical import canonical_json, parse_json
+from tests.same_values import same
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text()
     | st.floats(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=20)
-
-
-def same(a, b) -> bool:
-    """Equal values of the same types all the way down (1 == 1.0 is not enough)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and math.isnan(a):
-        return math.isnan(b)
-    return a == b
 
 
 @settings(max_examples=300, deadline=None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import shutil
 from dataclasses import replace
 from decimal import Decimal
 
@@ -31,9 +30,7 @@ from engine.audit.store import NewRecord
 from engine.canonical import Exact, canonical_json, compact_json, sha256_hex, to_jsonable
 from engine.decide.redaction import marked, redact, salted_digest
 from engine.errors import DecisionError
-from engine.ruleset.loader import load_ruleset
 from engine.service import Decided, decide_facts
-from tests.paths import DEFAULT_RULESET, ROOT
 from tests.sample_customers import strong_customer
 
 AS_OF = dt.date(2025, 12, 31)
@@ -42,18 +39,6 @@ PLUGINS = [{"name": "industry", "version": "0.1.0"}, {"name": "zürich-bureau", 
 ENRICHED = {"indicators.industry.growth": {"value": 1.5e-07, "plugin": "industry"},
             "indicators.industry.risk_class": {"value": "élevé ✓", "plugin": "industry"},
             "indicators.scores": {"value": [Decimal("12.50"), 2.5e-05, None], "plugin": "x"}}
-
-
-@pytest.fixture(scope="module")
-def rulesets(tmp_path_factory):
-    """The shipped ruleset, and a copy naming the example challenger for every customer."""
-    root = tmp_path_factory.mktemp("rulesets")
-    champion = root / "champion"
-    shutil.copytree(DEFAULT_RULESET, champion)
-    shutil.copytree(ROOT / "rulesets" / "challenger-example", root / "challenger")
-    with (champion / "ruleset.yaml").open("a", encoding="utf-8") as handle:
-        handle.write("challenger: {ruleset: ../challenger, share: 1.0}\n")
-    return {"plain": load_ruleset(DEFAULT_RULESET), "challenged": load_ruleset(champion)}
 
 
 CUSTOMERS = {

@@ -6,7 +6,6 @@ same types in the same order, or the same refusal with the same located problems
 from __future__ import annotations
 
 import json
-import math
 import random
 
 import pytest
@@ -20,20 +19,8 @@ from engine.enrich.customer_documents import (
     parse_json_document,
 )
 from engine.serve.requests import WHERE, Refusal, _plain_document, body_text, json_document
+from tests.same_values import same
 from tests.sample_customers import strong_customer
-
-
-def same(a, b) -> bool:
-    """Equal values of the same types all the way down, keys in the same order."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and math.isnan(a):
-        return math.isnan(b)
-    return a == b
 
 
 def the_clis(body: bytes):
