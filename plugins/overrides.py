@@ -10,6 +10,11 @@ is those records, append-only, so their highest number and the file's creation t
 its state). So a batch or the HTTP service, which append decisions all the time, read the
 register again only when an override was added, approved or revoked.
 
+A process that writes the file itself (the HTTP service's one writer) can spare its
+deciding threads that query: after each of its commits it tells the plugin the file's new
+signature and the register's state at that commit (``known_state``), when SQLite's
+``data_version`` shows that no other connection committed in between.
+
 That query runs on one read-only connection kept open to the last file asked about:
 opening a connection costs about 250 µs of CPU, which the HTTP service paid after every
 commit, on most of its decisions. It is reopened when the file at the path is another
@@ -35,6 +40,34 @@ _cache: dict[str, tuple[tuple, tuple | None, dict[str, list[dict]]]] = {}
 # (process id, path, file identity, connection) of the connection that reads the state
 _reader: tuple[int, str, tuple, sqlite3.Connection] | None = None
 _reader_lock = threading.Lock()
+
+
+# one statement, so both values come from one snapshot of the file
+STATE_SQL = ("SELECT (SELECT value FROM meta WHERE key = 'created_at'), "
+             "(SELECT max(seq) FROM records WHERE kind = 'override')")
+
+
+def file_signature(path: str) -> tuple | None:
+    """What tells the plugin that the audit file at ``path`` changed (``_signature``)."""
+    return _signature(path)
+
+
+def register_state(conn: sqlite3.Connection) -> tuple:
+    """The register's state as ``conn`` sees the file: (its creation time, the highest
+    override record number). Within a write transaction it includes what that
+    transaction appended."""
+    return tuple(conn.execute(STATE_SQL).fetchall()[0])
+
+
+def known_state(path: str, signature: tuple, state: tuple) -> None:
+    """Tell the plugin that the audit file at ``path``, when it had ``signature``
+    (``file_signature``), held the register in ``state`` (``register_state``): for a
+    process that has just committed to the file and knows that no other connection
+    committed since it read ``state``. When the register kept is of that state, the
+    signature becomes its own, so a decision that finds the file so reads nothing."""
+    cached = _cache.get(path)
+    if cached is not None and cached[1] is not None and cached[1] == state:
+        _cache[path] = (signature, state, cached[2])
 
 
 def _signature(path: str) -> tuple | None:
@@ -74,10 +107,7 @@ def _state(path: str, identity: tuple) -> tuple | None:
                 return None
             _reader = reader = (os.getpid(), path, identity, conn)
         try:
-            # one statement, so both values come from one snapshot of the file
-            return tuple(reader[3].execute(
-                "SELECT (SELECT value FROM meta WHERE key = 'created_at'), "
-                "(SELECT max(seq) FROM records WHERE kind = 'override')").fetchall()[0])
+            return register_state(reader[3])
         except sqlite3.Error:
             _drop_reader()
             return None

@@ -15,6 +15,7 @@ from ..orders.accounts import AccountBook
 from ..service import listening
 from .handover import Workers
 from .metrics import Metrics
+from .register_watch import RegisterWatch
 from .requests import DEFAULT_MAX_BODY
 from .rulesets import RulesetHolder
 from .tokens import Tokens
@@ -50,8 +51,10 @@ class Service:
         self.plugins = installed_plugins()
         self.listening = listening(self.plugins)
         self.metrics = Metrics()
+        # The writer tells the overrides plugin what its own commits left the register.
+        watch = RegisterWatch(config.db) if "overrides" in self.plugins.names() else None
         self.writer = GroupWriter(config.db, max_group=config.max_group,
-                                  on_commit=self.metrics.committed)
+                                  on_commit=self.metrics.committed, watch=watch)
         self.workers: Workers | None = None
         self.salt: bytes = b""
         self._local = threading.local()

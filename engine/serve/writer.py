@@ -25,6 +25,7 @@ from ..errors import CreditRulesError
 from ..service import store_rulesets
 from .handover import LoopFuture
 from .idempotency import Claim, keep, kept
+from .register_watch import RegisterWatch
 
 DEFAULT_MAX_GROUP = 256
 log = logging.getLogger("credit.serve")
@@ -77,10 +78,12 @@ class GroupWriter:
     records, ``stop`` it (it commits everything submitted before it stops)."""
 
     def __init__(self, path: str, *, max_group: int = DEFAULT_MAX_GROUP,
-                 on_commit: Callable[[int, int], None] | None = None):
+                 on_commit: Callable[[int, int], None] | None = None,
+                 watch: RegisterWatch | None = None):
         self.path = path
         self.max_group = max_group
         self.on_commit = on_commit  # (requests, records) after each commit
+        self.watch = watch  # told of each transaction and commit (register_watch)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._opened = threading.Event()
@@ -155,7 +158,12 @@ class GroupWriter:
             # writer on the file (a second service, credit events ingest) cannot slip in.
             with store.atomic():
                 results = self._commit(store, group)
+                if self.watch is not None:
+                    self.watch.in_transaction(store.conn, any(
+                        r.kind == "override" for p in group for r in p.records))
         except Exception:
+            if self.watch is not None:
+                self.watch.forget()
             if len(group) == 1:
                 log.exception("audit append failed")
                 _settle(group[0].future, error=RuntimeError("the audit append failed"))
@@ -163,6 +171,8 @@ class GroupWriter:
             for pending in group:  # one request's failure must not fail the others
                 self._commit_group(store, [pending])
             return
+        if self.watch is not None:
+            self.watch.committed(store.conn)
         for pending, written in zip(group, results, strict=True):
             _settle(pending.future, written)
 
