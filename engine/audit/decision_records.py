@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from hashlib import sha256
 
-from ..canonical import compact_json, decimal_text
+from ..canonical import compact_json, date_text, decimal_text
 from ..decide.decision import Decision, expand_trace
 from ..decide.redaction import redact, salted_digest
 from .body_codec import ELIDED_TREE, compress
@@ -82,7 +82,7 @@ def _column_values(decision: Decision, decision_id: str) -> tuple:
     """The values of a decision's record columns (its header), in ``COLUMNS`` order."""
     ruleset = decision.ruleset
     limit = decision.credit_limit
-    return (decision_id, decision.customer_id, decision.as_of.isoformat(), ruleset.name,
+    return (decision_id, decision.customer_id, date_text(decision.as_of), ruleset.name,
             ruleset.version, ruleset.hash, decision.outcome, decision.grade,
             None if limit is None else decimal_text(limit))
 
