@@ -145,7 +145,8 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
             decision = decided.decision
             record, line = decided.results_line(settings.salt,
                                                 with_trace=settings.with_trace,
-                                                batch_id=settings.batch_id, batch_row=number)
+                                                batch_id=settings.batch_id, batch_row=number,
+                                                packed=False)
         except InputError as exc:
             results.append(("error", number, customer_id, exc.lines()))
             continue
@@ -157,6 +158,15 @@ def decide_rows(ruleset: CompiledRuleset, rows: list[tuple[int, object]],
             format(policy["credit_limit"], "f")
         results.append(("ok", number, line, decision.outcome, decision.grade, limit, record,
                         _challenged(decided.challenger)))
+    return _packed(results)
+
+
+def _packed(results: list[tuple]) -> list[tuple]:
+    """``results`` with each decision's record packed (compressed), all in one go, after
+    the chunk is decided (see ``UnpackedRecord``)."""
+    for index, result in enumerate(results):
+        if result[0] == "ok" and result[6] is not None:
+            results[index] = (*result[:6], result[6].packed(), result[7])
     return results
 
 

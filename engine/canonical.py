@@ -44,6 +44,25 @@ def decimal_text(value: Decimal) -> str:
     return format(value, "f")
 
 
+# The texts of the dates met most (a decision's as-of date, a period end, a founding day):
+# a date's isoformat() takes about 0.18 us, a look-up here 0.03, and a record writes about
+# seven. Cleared when full; only for dt.date itself (a datetime writes its time too).
+_DATE_TEXTS: dict[dt.date, str] = {}
+_DATE_TEXTS_KEPT = 4096
+
+
+def date_text(value: dt.date) -> str:
+    """``value.isoformat()`` (YYYY-MM-DD for a date), remembered for the dates met most."""
+    text = _DATE_TEXTS.get(value) if value.__class__ is dt.date else None
+    if text is None:
+        text = value.isoformat()
+        if value.__class__ is dt.date:
+            if len(_DATE_TEXTS) >= _DATE_TEXTS_KEPT:
+                _DATE_TEXTS.clear()
+            _DATE_TEXTS[value] = text
+    return text
+
+
 # Values written to JSON as they are. Floats are not among them: an infinite or NaN result
 # (an overflow in a ratio) is written as null.
 PLAIN = frozenset({str, int, bool, type(None)})
@@ -131,7 +150,8 @@ def _orjson_default(value: object) -> object:
     if cls is Exact:
         return exact_number(value)
     if cls is dt.date:
-        return value.isoformat()
+        text = _DATE_TEXTS.get(value)  # (date_text, inline: done for most dates written)
+        return text if text is not None else date_text(value)
     if isinstance(value, frozenset | set):
         raise TypeError  # json_default sorts it before converting: the plain way writes it
     return json_default(value)

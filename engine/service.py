@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .audit.decision_records import decision_record
+from .audit.decision_records import UnpackedRecord, unpacked_decision_record
 from .audit.decision_texts import summary_line
 from .audit.store import AuditStore, NewRecord
 from .canonical import canonical_json, compact_json
@@ -55,24 +55,29 @@ class Decided:
         return data
 
     def record(self, salt: bytes, *, batch_id: str | None = None,
-               batch_row: int | None = None) -> tuple[NewRecord, str]:
-        """The audit record of this decision and its summary JSON (a results file line).
+               batch_row: int | None = None, packed: bool = True
+               ) -> tuple[NewRecord | UnpackedRecord, str]:
+        """The audit record of this decision and its summary JSON (a results file line);
+        not ``packed``, the record before its body is compressed (``UnpackedRecord``).
         Raises DecisionError naming the rule when a value cannot be written."""
         try:  # (not _writing: a generator's context costs a microsecond a record)
-            return decision_record(self.decision, salt, batch_id=batch_id,
-                                   batch_row=batch_row, plugins=self.plugins,
-                                   enriched=self.enriched, challenger=self.challenger)
+            record, line = unpacked_decision_record(
+                self.decision, salt, batch_id=batch_id, batch_row=batch_row,
+                plugins=self.plugins, enriched=self.enriched, challenger=self.challenger)
         except (ValueError, RecursionError, OverflowError) as exc:
             raise _unwritable(self.decision, exc) from None
+        return (record.packed() if packed else record), line
 
     def results_line(self, salt: bytes | None, *, with_trace: bool = False,
-                     batch_id: str | None = None,
-                     batch_row: int | None = None) -> tuple[NewRecord | None, str]:
-        """The audit record (None when ``salt`` is None: not audited) and the line a
-        results file gets: the summary, or the whole decision ``with_trace``."""
+                     batch_id: str | None = None, batch_row: int | None = None,
+                     packed: bool = True) -> tuple[NewRecord | UnpackedRecord | None, str]:
+        """The audit record (None when ``salt`` is None: not audited; see ``record`` for
+        ``packed``) and the line a results file gets: the summary, or the whole decision
+        ``with_trace``."""
         record = None
         if salt is not None:
-            record, line = self.record(salt, batch_id=batch_id, batch_row=batch_row)
+            record, line = self.record(salt, batch_id=batch_id, batch_row=batch_row,
+                                       packed=packed)
             if not with_trace:
                 return record, line
         if not with_trace:  # (not _writing, as in record)

@@ -121,3 +121,36 @@ def test_an_amounts_text_is_format_f_whatever_the_value(value):
                                    Decimal("1.50"), Exact("2.5"), 5000, 12.5])
 def test_an_amounts_text_on_its_edges(value):
     assert decimal_text(value) == format(value, "f")
+
+
+class _Day(dt.date):
+    def isoformat(self) -> str:
+        return "a day of its own"
+
+
+def test_a_dates_remembered_text_is_its_isoformat_and_only_a_dates():
+    from engine import canonical
+
+    days = [dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(2024, 2, 29)]
+    for day in days + days:  # the second time from what was remembered
+        assert canonical.date_text(day) == day.isoformat()
+        assert compact_json([day]) == f'["{day.isoformat()}"]'
+    # A date and time equal to a remembered day's midnight, or a subclass of date, is
+    # written as itself, never as the day's remembered text.
+    midnight = dt.datetime(2024, 2, 29)
+    assert canonical.date_text(midnight) == "2024-02-29T00:00:00"
+    assert compact_json(midnight) == '"2024-02-29T00:00:00"'
+    assert canonical.date_text(_Day(2024, 2, 29)) == "a day of its own"
+    assert compact_json(_Day(2024, 2, 29)) == '"a day of its own"'
+
+
+def test_a_full_memory_of_dates_starts_again(monkeypatch):
+    from engine import canonical
+
+    monkeypatch.setattr(canonical, "_DATE_TEXTS", {})
+    monkeypatch.setattr(canonical, "_DATE_TEXTS_KEPT", 3)
+    days = [dt.date(2020, 1, 1) + dt.timedelta(days=n) for n in range(10)]
+    assert [canonical.date_text(day) for day in days] == [d.isoformat() for d in days]
+    assert len(canonical._DATE_TEXTS) <= 3
+    assert compact_json(days) == json.dumps([d.isoformat() for d in days],
+                                            separators=(",", ":"))

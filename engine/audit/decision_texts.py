@@ -17,7 +17,14 @@ an exponent. tests/test_record_fast_path.py holds both ways to the same bytes.
 
 from __future__ import annotations
 
-from ..canonical import Exact, compact_json, differs_from_canonical, exact_number, orjson_text
+from ..canonical import (
+    Exact,
+    compact_json,
+    date_text,
+    differs_from_canonical,
+    exact_number,
+    orjson_text,
+)
 from ..decide.decision import Decision, compact_trace
 from ..decide.redaction import marked, redact, salted_digest
 from ..ruleset.admission import OUTCOMES
@@ -106,7 +113,7 @@ class _SummaryParts:
         return b"".join((
             b'{"admission":{"outcome":', _OUTCOMES[decision.severity], b",",
             self.admission[1:], b',"approval":', self.approval,
-            b',"as_of":"', decision.as_of.isoformat().encode("ascii"),
+            b',"as_of":"', date_text(decision.as_of).encode("ascii"),
             b'","customer_id":', self.customer,
             b',"decision_id":"', decision_id.encode("ascii"),
             b'","engine_version":', _ENGINE_VERSION,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from hashlib import sha256
 
-from ..canonical import PLAIN, canonical_json, compact_json, decimal_text, to_jsonable
+from ..canonical import PLAIN, canonical_json, compact_json, date_text, decimal_text, to_jsonable
 from ..ruleset.admission import OUTCOMES
 from ..version import __version__
 from .redaction import any_present, marked, redact
@@ -84,7 +84,7 @@ class Decision:
         if facts_json.__class__ is not bytes:
             facts_json = facts_json.encode("utf-8")
         digest = sha256(b'{"as_of":"%s","facts":%s,"ruleset":"%s"}' % (
-            self.as_of.isoformat().encode("ascii"), facts_json,
+            date_text(self.as_of).encode("ascii"), facts_json,
             self.ruleset.hash.encode("utf-8")))
         return "d-" + digest.hexdigest()[:32]
 
