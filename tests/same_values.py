@@ -1,9 +1,11 @@
-"""Comparing parsed JSON values strictly: what two readers give must be the same values
-of the same types, with keys in the same order."""
+"""JSON values for property tests of the project's JSON readers, and comparing what two
+readers give strictly: the same values of the same types, keys in the same order."""
 
 from __future__ import annotations
 
 import math
+
+from hypothesis import strategies as st
 
 
 def same(a, b) -> bool:
@@ -18,3 +20,11 @@ def same(a, b) -> bool:
     if isinstance(a, float) and math.isnan(a):
         return math.isnan(b)
     return a == b
+
+
+# Any JSON value: text, whole and fractional numbers, booleans, null, nested lists and objects.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20)
