@@ -95,9 +95,9 @@ def main() -> None:
         size_mb = (folder / "verify.db").stat().st_size / 1e6
         print(f"append (store only, 10,000 per commit)   {append_rate:>12,.0f} /s")
         label = f"verify {report.checked:,} records ({size_mb:,.0f} MB)"
-        print(f"{label}, 1 process{'':>{max(1, 30 - len(label))}}{one:>8.1f} s"
+        print(f"{label}, 1 process{'':>{max(1, 30 - len(label))}}{one:>8.2f} s"
               f"   ({report.checked / one:,.0f} records/s)")
-        print(f"{label}, all cores{'':>{max(1, 30 - len(label))}}{seconds:>8.1f} s"
+        print(f"{label}, all cores{'':>{max(1, 30 - len(label))}}{seconds:>8.2f} s"
               f"   ({report.checked / seconds:,.0f} records/s; target < 10 s for 1,000,000)")
         if not report.ok:
             sys.exit(f"verify failed: {report.reason}")
