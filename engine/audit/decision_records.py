@@ -94,13 +94,10 @@ def decision_body_text(decision: Decision, salt: bytes, *, plugins: list | None 
                        ) -> tuple[dict, str, str]:
     """The record columns of a decision, the canonical JSON its format-2 body compresses
     (the body less what the columns say), and the decision's summary JSON."""
-    fast = record_texts(decision, salt, plugins=plugins, enriched=enriched,
-                        challenger=challenger)
-    if fast is None:
-        return _plain_body_text(decision, salt, plugins=plugins, enriched=enriched,
-                                challenger=challenger)
-    decision_id, text, line = fast
-    return _columns(decision, decision_id), text.decode("utf-8"), line.decode("utf-8")
+    unpacked, summary_json = unpacked_decision_record(
+        decision, salt, plugins=plugins, enriched=enriched, challenger=challenger)
+    columns = dict(zip(COLUMNS, unpacked.fields[:len(COLUMNS)], strict=True))
+    return columns, unpacked.text.decode("utf-8"), summary_json
 
 
 # A NewRecord is made for every decision: as a tuple of its fields in order (kind, body,
