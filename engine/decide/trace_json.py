@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import orjson
 
-from ..canonical import Exact, exact_number
+from ..canonical import Exact, date_text, decimal_text, exact_number
 
 
 def trace_json(trace: list) -> bytes:
@@ -43,15 +43,12 @@ def _trace_value(value: object) -> object:
     a date); TypeError for one it converts in a way orjson would not repeat (a set is
     sorted after its members are converted) or leaves to the encoder."""
     cls = value.__class__
-    if cls is Decimal:
-        text = str(value)  # format(value, "f") unless in exponent form, and faster
-        return text if "E" not in text else format(value, "f")
     if cls is Exact:
         return exact_number(value)
-    if cls is dt.date:
-        return value.isoformat()
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return decimal_text(value)
+    if cls is dt.date:
+        return date_text(value)
     if hasattr(value, "isoformat") and not isinstance(value, tuple | frozenset | set):
         return value.isoformat()  # a date and time, a time of day, a duration
     raise TypeError(f"{cls.__name__} is written the plain way")
