@@ -13,6 +13,7 @@ import re
 
 import orjson
 
+from ..canonical import has_long_number
 from ..dates import parse_day
 from ..enrich.customer_documents import (
     MAX_DOCUMENT_BYTES,
@@ -89,15 +90,10 @@ def json_document(body: bytes) -> dict:
 #   the last) leaves one member fewer, as does a colon inside a text, which is read the
 #   CLI's way too;
 # - nesting within MAX_NESTING, a JSON object, within MAX_DOCUMENT_BYTES.
-_DIGITS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))  # digits as 0
-_LONG_NUMBER = b"0" * 19  # found in the body, translated, ten times faster than a pattern
-
-
 def _plain_document(body: bytes) -> dict | None:
     """The body's JSON object as orjson reads it, when that is certainly what the CLI's
     reader gives; None otherwise."""
-    if len(body) > MAX_DOCUMENT_BYTES or b"\\u" in body or \
-            _LONG_NUMBER in body.translate(_DIGITS):
+    if len(body) > MAX_DOCUMENT_BYTES or b"\\u" in body or has_long_number(body):
         return None
     try:
         document = orjson.loads(body)
