@@ -47,11 +47,6 @@ STATE_SQL = ("SELECT (SELECT value FROM meta WHERE key = 'created_at'), "
              "(SELECT max(seq) FROM records WHERE kind = 'override')")
 
 
-def file_signature(path: str) -> tuple | None:
-    """What tells the plugin that the audit file at ``path`` changed (``_signature``)."""
-    return _signature(path)
-
-
 def register_state(conn: sqlite3.Connection) -> tuple:
     """The register's state as ``conn`` sees the file: (its creation time, the highest
     override record number). Within a write transaction it includes what that
@@ -70,10 +65,11 @@ def known_state(path: str, signature: tuple, state: tuple) -> None:
         _cache[path] = (signature, state, cached[2])
 
 
-def _signature(path: str) -> tuple | None:
-    """(device, inode, size, modification time) of the audit file and of its write-ahead
-    log (None without one); None without an audit file, whose log is then not looked at
-    (a command without one asks on every decision)."""
+def file_signature(path: str) -> tuple | None:
+    """What tells the plugin that the audit file at ``path`` changed: (device, inode,
+    size, modification time) of the file and of its write-ahead log (None without one);
+    None without an audit file, whose log is then not looked at (a command without one
+    asks on every decision)."""
     try:
         main = _stamp(os.stat(path))
     except FileNotFoundError:
@@ -140,7 +136,7 @@ def _file_identity(path: str) -> tuple | None:
 
 def _register(path: str) -> dict[str, list[dict]]:
     """Active overrides by customer id, as the audit file at ``path`` holds them now."""
-    signature = _signature(path)
+    signature = file_signature(path)
     if signature is None:
         return {}
     cached = _cache.get(path)
