@@ -36,7 +36,6 @@ from ..paths import PROJECT_ROOT, SCHEMA_DIR
 from .compiler import (
     STAGE_FUNCTIONS,
     CompiledRuleset,
-    code_name,
     compile_ruleset,
     with_stage_functions,
 )
@@ -132,15 +131,15 @@ def _write_entry(store: Path, prefix: str, compiled: CompiledRuleset) -> None:
     if MANIFEST not in source.digests:
         return  # not read from files
     state = {f.name: getattr(compiled, f.name) for f in fields(compiled)
-             if f.name not in STAGE_FUNCTIONS and f.name != "challenger"}
+             if f.name not in STAGE_FUNCTIONS and f.name not in ("challenger", "code")}
     temporary = None
     try:
         key = _key(source.label, source.digests[MANIFEST])
         header = json.dumps({"key": key, "files": {name: digest for name, digest
                                                    in source.digests.items()
                                                    if name != MANIFEST}}).encode()
-        code = compile(compiled.python_source, code_name(compiled.manifest), "exec")
-        payload = pickle.dumps((marshal.dumps(code), state), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((marshal.dumps(compiled.code), state),
+                               protocol=pickle.HIGHEST_PROTOCOL)
         body = header + b"\n" + payload
         store.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=store, prefix=".tmp-", suffix=SUFFIX)

@@ -97,6 +97,7 @@ class CompiledRuleset:
     # The values python_source names as constants (_k0, _k1, ...), which its functions
     # find in their module namespace.
     constants: dict = field(default_factory=dict, repr=False, compare=False)
+    code: object = field(default=None, repr=False, compare=False)  # python_source compiled
 
     @property
     def identity(self) -> dict[str, str]:
@@ -224,7 +225,8 @@ def with_stage_functions(code, fields: Mapping) -> CompiledRuleset:
     namespace.update(fields["constants"])
     namespace.update(_EXTRACT_HELPERS)
     exec(code, namespace)  # our own generated source; see the module docstring
-    return CompiledRuleset(**fields, **{name: namespace.get(name) for name in STAGE_FUNCTIONS})
+    return CompiledRuleset(**fields, code=code,
+                           **{name: namespace.get(name) for name in STAGE_FUNCTIONS})
 
 
 def code_name(manifest: Mapping) -> str:
