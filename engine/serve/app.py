@@ -52,6 +52,7 @@ from .requests import (
     as_of_date,
     as_of_param,
     body_text,
+    header,
     json_document,
     read_body,
     schema_refusal,
@@ -73,7 +74,7 @@ def json_response(data: object, status: int = 200, headers: dict | None = None) 
 
 
 def _authorize(service: Service, request: Request, roles: tuple[str, ...]) -> Principal:
-    authorization = request.headers.get("authorization")
+    authorization = header(request, b"authorization")
     principal = service.tokens.who(authorization)
     if principal is None:
         reason = "no token" if not authorization else "unknown token"
@@ -124,7 +125,7 @@ def _route(service: Service, path: str, methods: list[str], roles: tuple[str, ..
 async def _claim(service: Service, request: Request, principal: Principal, body: bytes
                  ) -> tuple[Claim | None, Response | None]:
     """The request's Idempotency-Key claim, and the first answer when it is a retry."""
-    key = request.headers.get("idempotency-key")
+    key = header(request, b"idempotency-key")
     if key is None:
         return None, None
     problem = key_problem(key)
@@ -142,8 +143,7 @@ async def _recording(service: Service, request: Request, principal: Principal
                      ) -> tuple[bytes, Claim | None, Response | None]:
     """A request that records: its body (within the size limit), its Idempotency-Key
     claim, and the first answer when it is a retry."""
-    body = await read_body(request.stream(), request.headers.get("content-length"),
-                           service.config.max_body)
+    body = await read_body(request, service.config.max_body)
     claim, replayed = await _claim(service, request, principal, body)
     return body, claim, replayed
 
@@ -320,8 +320,7 @@ def _events(body: bytes) -> list[dict]:
 
 async def post_events(service: Service, request: Request, principal: Principal) -> Response:
     """Append account events, skipping ids already in the log (integrator)."""
-    body = await read_body(request.stream(), request.headers.get("content-length"),
-                           service.config.max_body)
+    body = await read_body(request, service.config.max_body)
     events = await service.in_pool(_events, body)
     written = await _written(service, asyncio.wrap_future(service.writer.submit(
         [event_record(e) for e in events], event_ids=[e["id"] for e in events])), None)

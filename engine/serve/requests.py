@@ -12,6 +12,7 @@ import datetime as dt
 import re
 
 import orjson
+from starlette.requests import ClientDisconnect, Request
 
 from ..canonical import has_long_number
 from ..dates import parse_day
@@ -43,18 +44,40 @@ class Refusal(Exception):
         return {"error": self.error, "problems": self.problems}
 
 
-async def read_body(receive_stream, content_length: str | None, limit: int) -> bytes:
-    """The body, read in chunks, refused (413) as soon as it passes ``limit`` bytes."""
+def header(request: Request, name: bytes) -> str | None:
+    """A request header's value as ``request.headers.get`` gives it (the first of that
+    name), read straight from the ASGI scope, whose header names are lower case: Starlette
+    builds a ``Headers`` for the request and searches it through ``Mapping.get``."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, read in chunks, refused (413) as soon as it passes ``limit`` bytes (or
+    when its Content-Length says it will). Read from the ASGI messages as
+    ``request.stream()`` reads them, without an asynchronous generator in between; a client
+    gone raises ClientDisconnect, as there."""
+    content_length = header(request, b"content-length")
     if content_length is not None and content_length.isdigit() and \
             int(content_length) > limit:
         raise Refusal(413, f"the body is larger than the limit of {limit:,} bytes")
+    receive = request.receive
     chunks, size = [], 0
-    async for chunk in receive_stream:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            continue
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise Refusal(413, f"the body is larger than the limit of {limit:,} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def body_text(body: bytes) -> str:
