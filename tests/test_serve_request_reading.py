@@ -92,3 +92,4 @@ def test_a_content_length_past_the_limit_is_refused_before_reading(length, refus
             asyncio.run(reading)
     else:
         assert asyncio.run(reading) == b"{}"
+

@@ -73,6 +73,24 @@ def json_response(data: object, status: int = 200, headers: dict | None = None) 
     return Response(answer_json(data), status, headers=headers, media_type="application/json")
 
 
+class RulesetAnswer(Response):
+    """A 200 JSON answer naming the ruleset that made it (``Credit-Ruleset-Hash``): the
+    head ``Response(body, headers={RULESET_HEADER: ruleset_hash},
+    media_type="application/json")`` has, the same headers in the same order, written
+    straight instead of through a dict and Starlette's header objects, and not looked
+    through again by ``_route`` for the ruleset's header (5-6 us a decision)."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, ruleset_hash: str):  # (all Response.__init__ sets)
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = [(b"credit-ruleset-hash", ruleset_hash.encode("latin-1")),
+                            (b"content-length", str(len(body)).encode("latin-1")),
+                            (b"content-type", b"application/json")]
+
+
 def _authorize(service: Service, request: Request, roles: tuple[str, ...]) -> Principal:
     authorization = header(request, b"authorization")
     principal = service.tokens.who(authorization)
@@ -111,7 +129,7 @@ def _route(service: Service, path: str, methods: list[str], roles: tuple[str, ..
             log.exception("unexpected error on %s %s", request.method, request.url.path)
             response = json_response({"error": "internal error (the server log has the "
                                       "details)", "problems": []}, 500)
-        if RULESET_HEADER not in response.headers:
+        if response.__class__ is not RulesetAnswer and RULESET_HEADER not in response.headers:
             response.headers[RULESET_HEADER] = service.rulesets.current.hash
         service.metrics.answered(request.method, path, response.status_code,
                                  time.perf_counter() - started)
@@ -206,12 +224,11 @@ async def post_decision(service: Service, request: Request, principal: Principal
         for warning in await service.in_pool(notify_recorded, service.plugins, [
                 (seq, digest, record, decided.decision.summary())]):
             log.warning("%s", warning)
-    headers = {RULESET_HEADER: ruleset.hash}
     if deciding.answer is None:
-        return json_response(decision_answer(seq, digest, ruleset.hash, deciding.data),
-                             headers=headers)
-    return Response(decision_answer_json(seq, digest, ruleset.hash, deciding.answer),
-                    headers=headers, media_type="application/json")
+        return RulesetAnswer(answer_json(decision_answer(seq, digest, ruleset.hash,
+                                                         deciding.data)), ruleset.hash)
+    return RulesetAnswer(decision_answer_json(seq, digest, ruleset.hash, deciding.answer),
+                         ruleset.hash)
 
 
 @dataclass
@@ -282,8 +299,8 @@ async def post_order_check(service: Service, request: Request, principal: Princi
         return written
     seq, digest = written.appended[0]
     service.metrics.order_checks.labels(found.outcome).inc()
-    return json_response(order_check_answer(seq, digest, ruleset.hash, data),
-                         headers={RULESET_HEADER: ruleset.hash})
+    return RulesetAnswer(answer_json(order_check_answer(seq, digest, ruleset.hash, data)),
+                         ruleset.hash)
 
 
 def _events(body: bytes) -> list[dict]:
@@ -351,8 +368,8 @@ async def get_exposure(service: Service, request: Request, principal: Principal)
         raise Refusal(422, "the exposure cannot be counted", [str(exc)]) from None
     if data is None:
         raise Refusal(404, f"no records of customer {customer_id}")
-    return json_response({"ruleset_hash": ruleset.hash, "exposure": data},
-                         headers={RULESET_HEADER: ruleset.hash})
+    return RulesetAnswer(answer_json({"ruleset_hash": ruleset.hash, "exposure": data}),
+                         ruleset.hash)
 
 
 async def get_decision(service: Service, request: Request, principal: Principal) -> Response:
@@ -370,7 +387,7 @@ async def get_decision(service: Service, request: Request, principal: Principal)
     answer = await service.in_pool(read)
     if answer is None:
         raise Refusal(404, f"no decision {ref} in the audit trail")
-    return json_response(answer, headers={RULESET_HEADER: answer["ruleset_hash"]})
+    return RulesetAnswer(answer_json(answer), answer["ruleset_hash"])
 
 
 async def get_proof(service: Service, request: Request, principal: Principal) -> Response:
@@ -428,7 +445,7 @@ async def post_reload(service: Service, request: Request, principal: Principal) 
     ok, answer = await reload_ruleset(service, f"asked by {principal.name}")
     if not ok:
         raise Refusal(422, answer["error"], answer["problems"])
-    return json_response(answer, headers={RULESET_HEADER: answer["ruleset"]["hash"]})
+    return RulesetAnswer(answer_json(answer), answer["ruleset"]["hash"])
 
 
 async def get_health(service: Service, request: Request, principal) -> Response:
