@@ -118,3 +118,32 @@ def test_any_object_with_or_without_a_repeated_key_reads_as_the_cli_reads_it(doc
         key = next(iter(document))
         text = text[:-1] + f", {json.dumps(key)}: {json.dumps(document[key])}}}"
     assert_read_alike(text.encode("utf-8"))
+
+
+@pytest.mark.parametrize("changes", [
+    {"$schema": "https://example.com/schemas/customer.schema.json"},
+    {"id": "erp:C-1", "name": "Hall 2: east"}, {"name": ":::"}, {"name": "a:" * 300},
+])
+def test_a_document_with_colons_in_its_texts_takes_the_fast_way(changes):
+    body = json.dumps(strong_customer(**changes), ensure_ascii=False).encode()
+    assert _plain_document(body) is not None
+    assert_read_alike(body)
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": "x", "a": "1:2:3"}', '{"a": "1:2:3", "a": "x"}', '{"a": {"b": 1}, "a": "b:c"}',
+    '{"a": ":", "a": "::", "b": 1}', '{"o": {"k": "v", "k": "v:w"}, "x": ":"}',
+])
+def test_a_key_given_twice_is_read_the_clis_way_whatever_colons_its_values_hold(text):
+    assert _plain_document(text.encode()) is None
+    assert_read_alike(text.encode())
+
+
+def test_many_brackets_nesting_little_take_the_fast_way_and_deep_ones_do_not():
+    wide = json.dumps({"l": [{"a": [1]} for _ in range(MAX_NESTING)]}).encode()
+    assert _plain_document(wide) is not None
+    assert_read_alike(wide)
+    for depth in (MAX_NESTING - 2, MAX_NESTING - 1, MAX_NESTING, MAX_NESTING + 1):
+        body = nested(depth).encode()
+        assert (_plain_document(body) is None) == (depth >= MAX_NESTING), depth
+        assert_read_alike(body)

@@ -109,10 +109,11 @@ def json_document(body: bytes) -> dict:
 # - no run of 19 digits (orjson reads a whole number past 64 bits as a float; 18 digits
 #   are far within the CLI's 40); infinity, NaN, a byte-order mark, bad UTF-8 and control
 #   characters orjson refuses itself;
-# - as many colons in the body as members in its objects: a duplicate key (orjson keeps
-#   the last) leaves one member fewer, as does a colon inside a text, which is read the
-#   CLI's way too;
-# - nesting within MAX_NESTING, a JSON object, within MAX_DOCUMENT_BYTES.
+# - as many colons in the body as in orjson's own text of the document: a colon is a
+#   member's, or one in a text, which orjson writes back as it is; a duplicate key (orjson
+#   keeps the last) takes at least its member's colon away;
+# - nesting within MAX_NESTING (certain with fewer brackets than that in the body, else
+#   looked for), a JSON object, within MAX_DOCUMENT_BYTES.
 def _plain_document(body: bytes) -> dict | None:
     """The body's JSON object as orjson reads it, when that is certainly what the CLI's
     reader gives; None otherwise."""
@@ -122,27 +123,29 @@ def _plain_document(body: bytes) -> dict | None:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    if document.__class__ is not dict or body.count(b":") != _members(document):
+    if document.__class__ is not dict:
+        return None
+    if body.count(b"{") + body.count(b"[") > MAX_NESTING and _nests_too_deep(document):
+        return None
+    try:
+        if orjson.dumps(document).count(b":") != body.count(b":"):
+            return None
+    except orjson.JSONEncodeError:
         return None
     return document
 
 
-def _members(document: dict) -> int:
-    """How many members the objects in ``document`` have together; -1 when arrays and
-    objects in it nest MAX_NESTING levels or more."""
-    count = 0
+def _nests_too_deep(document: dict) -> bool:
+    """Whether arrays and objects in ``document`` nest MAX_NESTING levels or more."""
     stack = [(document, 0)]
     while stack:
         item, depth = stack.pop()
         if depth >= MAX_NESTING:
-            return -1
-        if item.__class__ is dict:
-            count += len(item)
-            item = item.values()
-        for child in item:
+            return True
+        for child in item.values() if item.__class__ is dict else item:
             if child.__class__ is dict or child.__class__ is list:
                 stack.append((child, depth + 1))
-    return count
+    return False
 
 
 def schema_refusal(exc: InputError, what: str) -> Refusal:
