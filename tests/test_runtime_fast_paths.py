@@ -5,12 +5,14 @@ digits a plain Decimal takes the fast path with."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import pytest
 
 from engine.canonical import Exact
 from engine.language.runtime import (
+    _WIDE,
     round_half_up,
     round_money,
     round_step,
@@ -58,6 +60,32 @@ def test_round_money_of_an_amount_is_the_general_path(digits):
     assert str(round_money(Decimal("-0.004"), (Decimal("0.01"), ROUND_HALF_UP))) == "0.00"
     assert outcome(round_money, Decimal("1E+30"), (Decimal("0.01"), ROUND_HALF_UP)) == \
         ("raises", "InvalidOperation")  # past the 28 digits an amount may have
+
+
+MODES = [getattr(decimal, name) for name in dir(decimal) if name.startswith("ROUND_")]
+
+
+def test_rounding_through_a_context_is_the_rounding_keyword():
+    """round_step and round_money round through a context per mode: what the methods
+    given ``rounding=`` (in the thread's default context) give, or raise."""
+    def keyword_step(value, step, mode):
+        return _WIDE.multiply(_WIDE.divide(value, step).to_integral_value(rounding=mode),
+                              step)
+
+    def keyword_money(value, rounding):
+        rounded = value.quantize(rounding[0], rounding=rounding[1])
+        return rounded.copy_abs() if rounded.is_zero() else rounded
+
+    assert len(MODES) == 8
+    for digits in [*DIGITS, "NaN", "12345678901234567890123456.785", "-2.5", "0.125"]:
+        for mode in MODES:
+            for step in STEPS:
+                assert outcome(round_step, Decimal(digits), step, mode) == \
+                    outcome(keyword_step, Decimal(digits), step, mode), (digits, step, mode)
+            for quantum in (Decimal("0.01"), Decimal("1"), Decimal("1E+2")):
+                assert outcome(round_money, Decimal(digits), (quantum, mode)) == \
+                    outcome(keyword_money, Decimal(digits), (quantum, mode)), \
+                    (digits, quantum, mode)
 
 
 def test_round_money_of_other_numbers_is_unchanged():
