@@ -231,7 +231,8 @@ def round_money(value, rounding: tuple[Decimal, str]) -> Decimal:
 # What generated code calls, by the name it calls it: the compiled ruleset's contract with
 # this module. The leading underscore keeps them apart from the local names made from facts.
 HELPERS: dict[str, object] = {
-    "_money": money, "_floor": floor, "_ceil": ceil, "_round": round_half_up,
+    "_money": money, "_type": type, "_Decimal": Decimal, "_floor": floor, "_ceil": ceil,
+    "_round": round_half_up,
     "_round_step": round_step, "_days_between": days_between,
     "_years_between": years_between, "_conflict": table_conflict, "_aggregate": aggregate,
     "_no_band": no_band, "_top_reasons": top_reasons, "_ZERO": ZERO,
