@@ -9,13 +9,16 @@ pieces tests change most: decision tables, policy tables, grading specs, custome
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
 import yaml
 
 from engine.decide.pipeline import decide
+from engine.errors import DecisionError
 from engine.ruleset.compiler import CompiledRuleset
 from engine.ruleset.loader import load_ruleset
 
@@ -220,8 +223,27 @@ def customer(values: Mapping[str, object] | None = None, **dotted) -> dict:
 
 def run(ruleset: CompiledRuleset, values: Mapping[str, object] | None = None,
         as_of: dt.date = AS_OF):
-    """Decide a customer given by dotted paths."""
-    return decide(ruleset, customer(values), as_of)
+    """Decide a customer given by dotted paths, and check that the stages compiled as one
+    function (``through_grading``) decide it as the stages one by one do, or fail with
+    the same error."""
+    doc = customer(values)
+    one_by_one = dataclasses.replace(ruleset, through_grading=None)
+    try:
+        decision = decide(ruleset, doc, as_of)
+    except DecisionError as exc:
+        with pytest.raises(DecisionError) as plain:
+            decide(one_by_one, doc, as_of)
+        assert str(plain.value) == str(exc)
+        raise
+    assert _outcome(decision) == _outcome(decide(one_by_one, doc, as_of))
+    return decision
+
+
+def _outcome(decision) -> str:
+    return repr([decision.severity, decision.admission_reasons, decision.score,
+                 decision.band_grade, decision.grade, decision.adjustments,
+                 decision.grading_reasons, decision.policy, decision.required_level,
+                 decision.trace, decision.overrides])
 
 
 def trace_entries(decision, stage: str | None = None) -> list[dict]:

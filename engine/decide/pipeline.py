@@ -51,14 +51,9 @@ def _reason(exc: BaseException) -> str:
 def _decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
     trace: list = []
     record = trace.append
-    v = ruleset.extract(facts, as_of)
-    ruleset.derive(v, record)
-    severity, reasons = ruleset.admission(v, record)
-    failures = facts.get("enrichment_failures")
-    if failures:
-        severity = _apply_failure_policy(ruleset, failures, severity, reasons)
+    v, severity, reasons, graded = _through_grading(ruleset, facts, as_of, trace)
     v["admission_outcome"] = OUTCOMES[severity]
-    score, band_grade, grade, adjustments, grading_reasons = ruleset.grading(v, record)
+    score, band_grade, grade, adjustments, grading_reasons = graded
     v["score"] = score
     v["band_grade"] = band_grade
     v["grade"] = grade
@@ -94,6 +89,35 @@ def _decide(ruleset: CompiledRuleset, facts: dict, as_of: dt.date) -> Decision:
                     adjustments, grading_reasons, policy, required_level, trace,
                     [outcome_entry(o, applied, why) for o, applied, why, _ in judged]
                     if judged else [])
+
+
+def _through_grading(ruleset: CompiledRuleset, facts: dict, as_of: dt.date, trace: list
+                     ) -> tuple[dict, int, list, tuple]:
+    """Extract, derive, admission (with the enrichment failures handled) and grading:
+    ``(values, severity, reasons, grading's result)``. The compiled ruleset's
+    ``through_grading`` runs them as one function; where it raises (or the ruleset has
+    none), the stage functions run one by one, and raise as they always did."""
+    joined = ruleset.through_grading
+    if joined is not None:
+        try:
+            v, (severity, reasons), graded = joined(facts, as_of, trace.append)
+        except Exception:  # the stages one by one raise it, named by its rule
+            trace.clear()
+        else:
+            return v, _failures_handled(ruleset, facts, severity, reasons), reasons, graded
+    record = trace.append
+    v = ruleset.extract(facts, as_of)
+    ruleset.derive(v, record)
+    severity, reasons = ruleset.admission(v, record)
+    severity = _failures_handled(ruleset, facts, severity, reasons)
+    return v, severity, reasons, ruleset.grading(v, record)
+
+
+def _failures_handled(ruleset: CompiledRuleset, facts: dict, severity: int,
+                      reasons: list) -> int:
+    failures = facts.get("enrichment_failures")
+    return _apply_failure_policy(ruleset, failures, severity, reasons) if failures \
+        else severity
 
 
 def _judge_overrides(ruleset: CompiledRuleset, proposed: list, as_of: dt.date,

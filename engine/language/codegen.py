@@ -83,10 +83,16 @@ class FunctionBuilder:
         self.signature = signature
         self.ctx = ctx
         self.body: list[str] = []
+        self.stores: set[int] = set()  # the lines of body that store a local into ``v``
         self._indent = 1
 
     def line(self, text: str) -> None:
         self.body.append("    " * self._indent + text)
+
+    def store(self, name: str) -> None:
+        """Store fact ``name``'s local into the values dict ``v`` for the later stages."""
+        self.stores.add(len(self.body))
+        self.line(f"v[{name!r}] = {local_name(name)}")
 
     @contextmanager
     def indented(self) -> Iterator[None]:
@@ -103,11 +109,13 @@ class FunctionBuilder:
         values = "(" + "".join(f"{local_name(n)}, " for n in reads) + ")"
         self.line(f"trace(({slot}, {values}, {result}))")
 
+    def reads(self, known: Mapping[str, object]) -> list[str]:
+        """The names of ``known`` the body uses, which the function loads from ``v``."""
+        used = set(re.findall(r"\bv_[A-Za-z0-9_]+\b", "\n".join(self.body)))
+        return [n for n in sorted(known) if local_name(n) in used]
+
     def source(self, known: Mapping[str, object]) -> str:
         """The function's source; ``known`` are the names that may be loaded from ``v``."""
-        text = "\n".join(self.body)
-        used = set(re.findall(r"\bv_[A-Za-z0-9_]+\b", text))
-        loads = [f"    {local_name(n)} = v[{n!r}]" for n in sorted(known)
-                 if local_name(n) in used]
+        loads = [f"    {local_name(n)} = v[{n!r}]" for n in self.reads(known)]
         body = loads + (self.body or ["    pass"])
         return f"def {self.signature}:\n" + "\n".join(body) + "\n"

@@ -429,13 +429,17 @@ class _Writer:
         return code, result, nullable or temporal.can_be_null(ltype, symbol, rtype)
 
     def as_money(self, code: str, typ: str, node: ast.AST) -> str:
-        """Code that gives ``code`` as a Decimal (constants converted once, at compile)."""
+        """Code that gives ``code`` as a Decimal (constants converted once, at compile,
+        whole numbers written as a sum or product of whole numbers too)."""
         if typ in (MONEY, NULL):
             return code
         if _is_literal(node):
             value = ast.literal_eval(ast.unparse(node))
             return self.ctx.constant(Decimal(repr(value)))
-        return f"_money({code})"
+        whole = _whole_literal(node)
+        if whole is not None:  # (60 + 15): _money(75) is Decimal(75)
+            return self.ctx.constant(Decimal(whole))
+        return as_decimal(code, self.ctx)
 
     def as_float(self, code: str, typ: str = EXACT, guarded: bool = True) -> str:
         """Code giving an exact value as the float nearest to it, where it meets a float: a
@@ -695,8 +699,8 @@ class _Writer:
         """Money arguments (and with ``exact`` exact numbers) as Decimal, so rounding
         helpers keep them exact (a whole amount arrives as an int)."""
         kinds = (MONEY, EXACT) if exact else (MONEY,)
-        return [(c if c in self.ctx.constants else f"_money({c})", t, n) if t in kinds
-                else (c, t, n) for c, t, n in args]
+        return [(c if c in self.ctx.constants else as_decimal(c, self.ctx), t, n)
+                if t in kinds else (c, t, n) for c, t, n in args]
 
     def call_floor(self, node, args, fn="_floor"):
         self.numeric_args(node, args, 1)
@@ -828,6 +832,28 @@ def _arith_type(symbol: str, left: str, right: str) -> str | None:
     if symbol == "/" or NUMBER in (left, right):
         return NUMBER
     return INTEGER if left == right == INTEGER else EXACT
+
+
+def as_decimal(code: str, ctx: CodeContext) -> str:
+    """Code giving ``code`` as ``_money`` gives it, without calling it for a value that is
+    a Decimal already (an amount times a rate, the usual case), which it gives unchanged."""
+    value = ctx.temp()  # (no attribute is read in an expression's code: _type, not .__class__)
+    return f"({value} if _type({value} := {code}) is _Decimal else _money({value}))"
+
+
+def _whole_literal(node: ast.AST) -> int | None:
+    """The value of whole numbers written with + - * (and parentheses), else None."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult):
+        left, right = _whole_literal(node.left), _whole_literal(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Add):
+            return left + right
+        return left - right if isinstance(node.op, ast.Sub) else left * right
+    if _is_literal(node):
+        value = ast.literal_eval(ast.unparse(node))
+        return value if isinstance(value, int) and abs(value) < 10 ** 40 else None
+    return None
 
 
 def _is_literal(node: ast.AST) -> bool:

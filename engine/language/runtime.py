@@ -9,14 +9,17 @@ import math
 from decimal import (
     MAX_EMAX,
     MIN_EMIN,
+    ROUND_05UP,
     ROUND_CEILING,
     ROUND_DOWN,
     ROUND_FLOOR,
+    ROUND_HALF_DOWN,
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
     ROUND_UP,
     Context,
     Decimal,
+    DefaultContext,
 )
 
 from ..canonical import Exact
@@ -74,6 +77,23 @@ def exact_mod(value: int | Decimal, divisor: int | Decimal) -> int | Decimal:
 
 # Wide enough for any amount or ratio a decision meets, so rounding never runs out of digits.
 _WIDE = Context(prec=400, Emax=MAX_EMAX, Emin=MIN_EMIN)
+_MODES = (ROUND_05UP, ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_EVEN,
+          ROUND_HALF_UP, ROUND_UP)
+# Decimal's methods parse a rounding= keyword slowly (about 100 ns a call): a context per
+# rounding mode takes the value positionally instead. To an integral value, the precision
+# does not matter; a quantized amount is held to the default context's 28 digits, which is
+# the context a decision's thread runs in (the engine never changes it).
+_TO_INTEGRAL = {mode: Context(prec=400, Emax=MAX_EMAX, Emin=MIN_EMIN,
+                              rounding=mode).to_integral_value for mode in _MODES}
+
+
+def _quantizer(mode: str):
+    context = DefaultContext.copy()
+    context.rounding = mode
+    return context.quantize
+
+
+_QUANTIZE = {mode: _quantizer(mode) for mode in _MODES}
 # 10**-places for the places round() accepts (0 to 10), made once.
 _QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(11))
 
@@ -111,8 +131,7 @@ def round_step(value: float | int | Decimal, step: Decimal, rounding: str):
     """``value`` rounded to a multiple of ``step`` in the given decimal rounding mode
     (round_down: ROUND_FLOOR, round_up: ROUND_CEILING)."""
     if value.__class__ is Decimal:  # an amount, the usual case: what the lines below do
-        return _WIDE.multiply(_WIDE.divide(value, step).to_integral_value(
-            rounding=rounding), step)
+        return _WIDE.multiply(_TO_INTEGRAL[rounding](_WIDE.divide(value, step)), step)
     if not _finite(value):
         return None
     exact = _WIDE.multiply(_WIDE.divide(money(value), step).to_integral_value(
@@ -205,14 +224,15 @@ def round_money(value, rounding: tuple[Decimal, str]) -> Decimal:
     quantum, mode = rounding
     if value.__class__ is not Decimal:  # (money gives a Decimal as it is)
         value = money(value)
-    rounded = value.quantize(quantum, rounding=mode)
+    rounded = _QUANTIZE[mode](value, quantum)
     return rounded.copy_abs() if rounded.is_zero() else rounded  # never "-0.00"
 
 
 # What generated code calls, by the name it calls it: the compiled ruleset's contract with
 # this module. The leading underscore keeps them apart from the local names made from facts.
 HELPERS: dict[str, object] = {
-    "_money": money, "_floor": floor, "_ceil": ceil, "_round": round_half_up,
+    "_money": money, "_type": type, "_Decimal": Decimal, "_floor": floor, "_ceil": ceil,
+    "_round": round_half_up,
     "_round_step": round_step, "_days_between": days_between,
     "_years_between": years_between, "_conflict": table_conflict, "_aggregate": aggregate,
     "_no_band": no_band, "_top_reasons": top_reasons, "_ZERO": ZERO,

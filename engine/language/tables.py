@@ -29,6 +29,7 @@ from .expressions import (
     STRING,
     CodeContext,
     Symbol,
+    as_decimal,
     kept,
     shown,
 )
@@ -412,7 +413,7 @@ def _expression_cell(column: OutputColumn, text: object, path: Path, scope, ctx:
     reads.extend(n for n in compiled.reads if n not in reads)
     code = compiled.code
     if typ == MONEY and not code.startswith("_k"):
-        code = f"_money({code})"  # money inputs may be plain numbers
+        code = as_decimal(code, ctx)  # money inputs may be plain numbers
     if column.allowed is not None:
         allowed = ctx.constant(column.allowed)
         code = f"_listed({code}, {allowed}, {ctx.constant((rule_id, name))})"

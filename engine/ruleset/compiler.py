@@ -41,6 +41,7 @@ from .monitoring import MonitoringRules, compile_monitoring
 from .order_check import ORDER_FACTS, compile_order_check
 from .policy import POLICY_OUTPUTS, compile_approval, compile_policy
 from .source import DEFAULT_GRADES, RulesetSource
+from .through_grading import through_grading_source
 
 # Names the stages make available to the stages after them.
 ADMISSION_OUTPUTS = {"admission_outcome": STRING}
@@ -80,6 +81,8 @@ class CompiledRuleset:
     grading_info: CompiledGrading
     escalation: Callable | None = None
     order_check: Callable | None = None  # order facts -> reasons; None without order_check.yaml
+    # extract to grading in one function (see through_grading.py); None: call them one by one
+    through_grading: Callable | None = None
     escalation_spec: dict = field(default_factory=dict)
     monitoring: MonitoringRules | None = None
     slots: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
@@ -181,19 +184,27 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
         raise ProblemsError(problems)
 
     all_known = {**known_inputs, **derived_types}
+    policy_known = {**all_known, **ADMISSION_OUTPUTS, **GRADING_OUTPUTS}
+    approval_known = {**policy_known, **(policy_types or {}), **OVERRIDE_OUTPUTS}
     functions = [
         _extract_source(fact_types),
         derive_fb.source(known_inputs),
         admission_fb.source(all_known),
         grading_fb.source(all_known),
-        policy_fb.source({**all_known, **ADMISSION_OUTPUTS, **GRADING_OUTPUTS}),
-        approval_fb.source({**all_known, **ADMISSION_OUTPUTS, **GRADING_OUTPUTS,
-                            **(policy_types or {}), **OVERRIDE_OUTPUTS}),
+        policy_fb.source(policy_known),
+        approval_fb.source(approval_known),
     ]
     if escalation_fb is not None:
         functions.append(escalation_fb.source(POSITION_FACTS))
     if order_check_fb is not None:
         functions.append(order_check_fb.source(ORDER_FACTS))
+    # The facts and derived facts policy and approval read (the pipeline sets the rest).
+    later = sorted({*policy_fb.reads(policy_known), *approval_fb.reads(approval_known)}
+                   & all_known.keys())
+    joined = through_grading_source(extract_parts(fact_types), (
+        ("derive", derive_fb), ("admission", admission_fb), ("grading", grading_fb)), later)
+    if joined is not None:
+        functions.append(joined)
     python_source = "\n\n".join(functions)
     rule_lines, function_lines = _line_map(python_source, ctx.constants)
     return with_stage_functions(compile(python_source, code_name(manifest), "exec"), dict(
@@ -214,7 +225,7 @@ def compile_ruleset(source: RulesetSource) -> CompiledRuleset:
 
 # The fields of a CompiledRuleset that are functions its python_source defines.
 STAGE_FUNCTIONS = ("extract", "derive", "admission", "grading", "policy", "approval",
-                   "escalation", "order_check")
+                   "escalation", "order_check", "through_grading")
 
 
 def with_stage_functions(code, fields: Mapping) -> CompiledRuleset:
@@ -348,17 +359,28 @@ def _schema_type(schema: Mapping, parts: list[str]) -> set[str] | str | None:
 
 def _extract_source(fact_types: Mapping[str, str]) -> str:
     """``extract(doc, as_of)``: the values dict of every declared fact, typed. Nested
-    objects are looked up once each; the dict is built in one display.
+    objects are looked up once each; the dict is built in one display."""
+    lines, entries = extract_parts(fact_types)
+    lines = ["def extract(doc, as_of):", *lines]
+    lines.append("    return {" + ",\n            ".join(f"{name!r}: {code}"
+                                                    for name, code in entries) + "}")
+    return "\n".join(lines) + "\n"
+
+
+def extract_parts(fact_types: Mapping[str, str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """What ``extract`` is made of: the lines that look up its values (in a function
+    of ``doc`` and ``as_of``), and the code of each value, ``(name, code)`` in the order
+    the values are computed.
 
     A missing fact (None) and a value of the plain class its type expects skip the
     helpers: ``_typed``, ``_money`` and ``_date`` give such a value back unchanged (or
     read a date's text, as ``_date`` does), so calling them would only cost time. Any
     other value goes through the helper, which converts it or raises as it did. Every
     helper that may raise is called where it always was (an amount attribute's check
-    before the display, the rest inside it, in name order), so that a document with
+    before the values, the rest among them, in name order), so that a document with
     several bad values fails on the same one."""
-    lines = ["def extract(doc, as_of):"]
-    entries = ["'as_of': as_of"]
+    lines: list[str] = []
+    entries = [("as_of", "as_of")]
     groups: dict[tuple[str, ...], str] = {(): "doc"}
     for name in sorted(fact_types):
         typ = fact_types[name]
@@ -374,10 +396,10 @@ def _extract_source(fact_types: Mapping[str, str]) -> str:
         raw = f"{groups[parts[:-1]]}.get({parts[-1]!r})"
         free = parts[0] == "attributes"  # free-form: check the type at decision time
         if typ in temporal.TEMPORAL - {DATE}:  # ISO text, read and checked (attributes too)
-            entries.append(f"{name!r}: _temporal({raw}, {typ!r}, {name!r})")
+            entries.append((name, f"_temporal({raw}, {typ!r}, {name!r})"))
             continue
         if not free and typ not in (MONEY, DATE):
-            entries.append(f"{name!r}: {raw}")  # taken as the document has it
+            entries.append((name, raw))  # taken as the document has it
             continue
         local = "m_" + "__".join(parts)
         lines.append(f"    {local} = {raw}")
@@ -390,19 +412,18 @@ def _extract_source(fact_types: Mapping[str, str]) -> str:
                              f"{name!r})")
             else:
                 checked = f"_typed({local}, {typ!r}, {name!r})"
-                entries.append(f"{name!r}: {local} if {fits} else {checked}" if typ != DATE
-                               else f"{name!r}: None if {local} is None else _date({checked})")
+                entries.append((name, f"{local} if {fits} else {checked}" if typ != DATE
+                                else f"None if {local} is None else _date({checked})"))
                 continue
         if typ == MONEY:
             # Amounts stay exact: a whole amount stays an int (cheap to divide and compare,
             # and exact), any other becomes a Decimal of the number as written.
-            entries.append(f"{name!r}: {local} if {local} is None or {local}.__class__ is "
-                           f"int else _money({local})")
+            entries.append((name, f"{local} if {local} is None or {local}.__class__ is "
+                            f"int else _money({local})"))
         else:
-            entries.append(f"{name!r}: None if {local} is None else _fromisoformat({local}) "
-                           f"if {local}.__class__ is str else _date({local})")
-    lines.append("    return {" + ",\n            ".join(entries) + "}")
-    return "\n".join(lines) + "\n"
+            entries.append((name, f"None if {local} is None else _fromisoformat({local}) "
+                            f"if {local}.__class__ is str else _date({local})"))
+    return lines, entries
 
 
 # The class whose values always fit a declared type (value_types.fits): such a value of a

@@ -110,7 +110,7 @@ def _structured(name: str, outputs: Mapping[str, tuple[str, str]], path: tuple,
                       "output; choose another name for the fact or the output")
             continue
         fb.line(f"{local_name(part)} = {local}")
-        fb.line(f"v[{part!r}] = {local_name(part)}")
+        fb.store(part)
         scope[part] = Symbol(typ, local_name(part))
         types[part] = typ
     return types
@@ -164,7 +164,7 @@ def compile_derived(spec: Mapping, scope: dict[str, Symbol], fb: FunctionBuilder
             typ = compiled.type if compiled.type != "null" else "number"
             fb.line(f"{local_name(name)} = {kept(compiled.code, typ)}")
             fb.trace(STAGE, name, compiled.reads, local_name(name))
-        fb.line(f"v[{name!r}] = {local_name(name)}")
+        fb.store(name)
         scope[name] = Symbol(typ, local_name(name))
         types[name] = typ
         rep.failed_names.discard(name)
