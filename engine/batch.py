@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from .audit.decision_records import full_decision
@@ -186,9 +187,16 @@ def _init_worker(ruleset_dir: str) -> None:
 
 def _decide_chunk(rows: list[tuple[int, object]] | CsvChunk, settings: RowSettings):
     assert _worker_ruleset is not None
-    if rows.__class__ is CsvChunk:  # record text: parsed here, as read_rows would
+    return decide_chunk(_worker_ruleset, rows, settings)
+
+
+def decide_chunk(ruleset: CompiledRuleset, rows: list[tuple[int, object]] | CsvChunk,
+                 settings: RowSettings) -> list[tuple]:
+    """``decide_rows`` of a chunk as a batch sends it to a worker: its rows, or the text of
+    its CSV records (parsed here, as ``read_rows`` would)."""
+    if rows.__class__ is CsvChunk:
         rows = rows.rows(settings.columns, str(Path(settings.label)))
-    return decide_rows(_worker_ruleset, rows, settings)
+    return decide_rows(ruleset, rows, settings)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -284,7 +292,7 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
                 for chunk in chunks:
                     consume(decide_rows(ruleset, chunk, settings))
             else:
-                _run_parallel(chunks, consume, str(ruleset_dir), settings, workers)
+                _run_parallel(chunks, consume, ruleset, str(ruleset_dir), settings, workers)
             sink.flush()
         if run:
             run.finish(summary)
@@ -428,9 +436,11 @@ def _summary(line: str) -> dict:
     return data
 
 
-def _run_parallel(chunks, consume, ruleset_dir, settings, workers) -> None:
+def _run_parallel(chunks, consume, ruleset, ruleset_dir, settings, workers) -> None:
+    # This process decides the first chunks itself while the workers start.
     for results in map_chunks(chunks, _decide_chunk, (settings,), workers=workers,
-                              initializer=_init_worker, initargs=(ruleset_dir,)):
+                              initializer=_init_worker, initargs=(ruleset_dir,),
+                              work_here=partial(decide_chunk, ruleset, settings=settings)):
         consume(results)
 
 
