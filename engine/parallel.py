@@ -23,7 +23,8 @@ CHUNK_ROWS = 500
 IN_FLIGHT_PER_WORKER = 3
 STARTING_SWITCH_INTERVAL = 0.0002  # seconds (see _start_helping)
 # Imported once in the fork server, so each worker starts with them loaded (none of them
-# opens a file when imported).
+# opens a file when imported), and with the built-in plugins' modules, which a worker
+# otherwise imports when it decides its first row.
 PRELOAD = ["engine.batch", "engine.quality.simulate"]
 
 
@@ -130,6 +131,8 @@ def worker_context() -> multiprocessing.context.BaseContext:
     """How worker processes start: from a fork server (see the module's docstring)."""
     import multiprocessing
 
+    from .enrich.plugin_manager import BUILTIN_PLUGINS
+
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    context.set_forkserver_preload([*PRELOAD, *BUILTIN_PLUGINS])
     return context
