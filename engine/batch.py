@@ -34,7 +34,7 @@ from .enrich.plugin_manager import installed_plugins
 from .enrich.portfolio import read_rows, row_document, row_where
 from .enrich.settings import fixed_settings
 from .errors import CreditRulesError, DecisionError
-from .parallel import CHUNK_ROWS, chunked, map_chunks
+from .parallel import CHUNK_ROWS, chunked, map_chunks, start_fork_server
 from .ruleset.compiler import CompiledRuleset
 from .ruleset.loader import load_ruleset
 from .service import decide_document, store_rulesets
@@ -226,6 +226,8 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
     ``audit`` when given. ``on_error`` hears about each skipped row; ``on_progress`` gets
     the number of rows finished so far; ``on_recorded`` gets ``[(seq, hash, record,
     decision)]`` after each audit commit. Returns the summary."""
+    if workers > 1:
+        start_fork_server()
     ruleset = load_ruleset(ruleset_dir)
     summary = BatchSummary(currency=ruleset.currency, challenger=run_challenger(ruleset))
     label = str(portfolio)
