@@ -23,9 +23,9 @@ CHUNK_ROWS = 500
 IN_FLIGHT_PER_WORKER = 3
 STARTING_SWITCH_INTERVAL = 0.0002  # seconds (see _start_helping)
 # Imported once in the fork server, so each worker starts with them loaded (none of them
-# opens a file when imported), and with the built-in plugins' modules, which a worker
-# otherwise imports when it decides its first row.
-PRELOAD = ["engine.batch", "engine.quality.simulate"]
+# opens a file when imported); the fast schema check and the built-in plugins' modules
+# (worker_context) a worker would otherwise import when it decides its first row.
+PRELOAD = ["engine.batch", "engine.quality.simulate", "engine.language.fast_schema"]
 
 
 def chunked(rows: Iterator, size: int = CHUNK_ROWS) -> Iterator[list]:
