@@ -226,8 +226,6 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
     ``audit`` when given. ``on_error`` hears about each skipped row; ``on_progress`` gets
     the number of rows finished so far; ``on_recorded`` gets ``[(seq, hash, record,
     decision)]`` after each audit commit. Returns the summary."""
-    if workers > 1:
-        start_fork_server()
     ruleset = load_ruleset(ruleset_dir)
     summary = BatchSummary(currency=ruleset.currency, challenger=run_challenger(ruleset))
     label = str(portfolio)
@@ -254,6 +252,8 @@ def run_batch(portfolio: str | Path, out: str | Path, ruleset_dir: str | Path,
     run = None
     try:
         with opened as sink:
+            if workers > 1:  # it imports the engine while the run's start is recorded
+                start_fork_server()
             run = _AuditedRun(audit, ruleset, portfolio, as_of, resume, commit_every,
                               with_trace, on_recorded) if audit else None
             summary.batch_id = run.batch_id if run else None
