@@ -23,9 +23,12 @@ CHUNK_ROWS = 500
 IN_FLIGHT_PER_WORKER = 3
 STARTING_SWITCH_INTERVAL = 0.0002  # seconds (see _start_helping)
 # Imported once in the fork server, so each worker starts with them loaded (none of them
-# opens a file when imported); the fast schema check and the built-in plugins' modules
-# (worker_context) a worker would otherwise import when it decides its first row.
-PRELOAD = ["engine.batch", "engine.quality.simulate", "engine.language.fast_schema"]
+# opens a file when imported); the fast schema check and the built-in plugins (those of
+# enrich.plugin_manager.BUILTIN_PLUGINS; a test holds the two lists together) a worker
+# would otherwise import when it decides its first row.
+PRELOAD = ["engine.batch", "engine.quality.simulate", "engine.language.fast_schema",
+           "plugins.industry", "plugins.bureau_files", "plugins.bureau_http",
+           "plugins.overrides", "plugins.exchange_rates"]
 
 
 def chunked(rows: Iterator, size: int = CHUNK_ROWS) -> Iterator[list]:
@@ -112,8 +115,8 @@ def _start_helping(pool, chunks: Iterator[list], work: Callable, args: tuple,
             later.append(_done(work_here, chunk))
     finally:
         if to_pool:
+            sys.setswitchinterval(switching)  # (joining, this thread holds no lock)
             starter.join()
-            sys.setswitchinterval(switching)
     if failures:
         raise failures[0]
     return [done_here, *futures, *later]
@@ -141,8 +144,6 @@ def worker_context() -> multiprocessing.context.BaseContext:
     """How worker processes start: from a fork server (see the module's docstring)."""
     import multiprocessing
 
-    from .enrich.plugin_manager import BUILTIN_PLUGINS
-
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*PRELOAD, *BUILTIN_PLUGINS])
+    context.set_forkserver_preload(PRELOAD)
     return context

@@ -14,7 +14,8 @@ import pytest
 
 from engine.audit.store import AuditStore
 from engine.batch import run_batch
-from engine.parallel import map_chunks
+from engine.enrich.plugin_manager import BUILTIN_PLUGINS
+from engine.parallel import PRELOAD, map_chunks
 from tests.audit_helpers import generate
 from tests.paths import DEFAULT_RULESET
 
@@ -70,6 +71,10 @@ def test_the_switch_interval_is_given_back():
     before = sys.getswitchinterval()
     run([[number] for number in range(10)])
     assert sys.getswitchinterval() == before
+
+
+def test_the_fork_server_imports_every_built_in_plugin():
+    assert set(BUILTIN_PLUGINS) <= set(PRELOAD)
 
 
 def test_a_batch_the_parent_helps_with_writes_what_one_process_writes(tmp_path):
