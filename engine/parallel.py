@@ -8,18 +8,27 @@ overrides register as "database disk image is malformed" on resumed batches."""
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import multiprocessing.context
+    from concurrent.futures import Future
 
 CHUNK_ROWS = 500
 IN_FLIGHT_PER_WORKER = 3
+STARTING_SWITCH_INTERVAL = 0.0002  # seconds (see _start_helping)
 # Imported once in the fork server, so each worker starts with them loaded (none of them
-# opens a file when imported).
-PRELOAD = ["engine.batch", "engine.quality.simulate"]
+# opens a file when imported); the fast schema check and the built-in plugins (those of
+# enrich.plugin_manager.BUILTIN_PLUGINS; a test holds the two lists together) a worker
+# would otherwise import when it decides its first row.
+PRELOAD = ["engine.batch", "engine.quality.simulate", "engine.language.fast_schema",
+           "plugins.industry", "plugins.bureau_files", "plugins.bureau_http",
+           "plugins.overrides", "plugins.exchange_rates"]
 
 
 def chunked(rows: Iterator, size: int = CHUNK_ROWS) -> Iterator[list]:
@@ -35,23 +44,100 @@ def chunked(rows: Iterator, size: int = CHUNK_ROWS) -> Iterator[list]:
 
 
 def map_chunks(chunks: Iterator[list], work: Callable, args: tuple, *, workers: int,
-               initializer: Callable, initargs: tuple) -> Iterator:
+               initializer: Callable, initargs: tuple,
+               work_here: Callable | None = None) -> Iterator:
     """``work(chunk, *args)`` for each chunk in ``workers`` processes (each set up once by
     ``initializer(*initargs)``), yielded in input order, with at most a few chunks per
-    worker in flight so that memory stays flat."""
+    worker in flight so that memory stays flat.
+
+    ``work_here(chunk)``, when given, does in this process what ``work`` does in a worker:
+    this process then works on the first chunks itself while the workers start (the fork
+    server imports the engine and each worker sets itself up, a few hundred milliseconds
+    in which it would only wait; see ``_start_helping``)."""
     # Imported here, as in worker_context: a command that runs in one process (most do)
     # does not pay the 20 ms of importing process pools.
     from concurrent.futures import ProcessPoolExecutor
 
-    pending: deque = deque()
+    chunks = iter(chunks)
+    in_flight = workers * IN_FLIGHT_PER_WORKER
     with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(),
                              initializer=initializer, initargs=initargs) as pool:
+        pending: deque = deque()
+        if work_here is not None:
+            pending.extend(_start_helping(pool, chunks, work, args, work_here, workers,
+                                          in_flight))
         for chunk in chunks:
             pending.append(pool.submit(work, chunk, *args))
-            if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
+            while len(pending) >= in_flight:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def _start_helping(pool, chunks: Iterator[list], work: Callable, args: tuple,
+                   work_here: Callable, workers: int, in_flight: int) -> list:
+    """Start ``pool``'s workers on a chunk each, and meanwhile do the first chunk here,
+    then the next ones until the workers have started (at most ``in_flight`` of them, so
+    that memory stays flat): the futures of what is pending, in input order (those of the
+    chunks done here already have their result).
+
+    The workers are started from a thread of its own: the pool's first submit waits
+    until the fork server has imported the engine and forked a worker (a few hundred
+    milliseconds), time in which this process would only wait."""
+    first = next(chunks, None)
+    if first is None:
+        return []
+    to_pool = list(islice(chunks, workers))
+    futures: list[Future] = []
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            for chunk in to_pool:
+                futures.append(pool.submit(work, chunk, *args))
+        except BaseException as exc:  # raised again by the thread that waits for it
+            failures.append(exc)
+
+    starter = threading.Thread(target=start, name="start workers", daemon=True)
+    switching = sys.getswitchinterval()
+    if to_pool:
+        # Starting a worker takes the starter thread many short steps, each waiting for
+        # the interpreter lock this thread holds while it works: by default 5 ms a step.
+        sys.setswitchinterval(STARTING_SWITCH_INTERVAL)
+        starter.start()
+    try:
+        done_here = _done(work_here, first)
+        later = []
+        while starter.is_alive() and len(later) < in_flight:
+            chunk = next(chunks, None)
+            if chunk is None:
+                break
+            later.append(_done(work_here, chunk))
+    finally:
+        if to_pool:
+            sys.setswitchinterval(switching)  # (joining, this thread holds no lock)
+            starter.join()
+    if failures:
+        raise failures[0]
+    return [done_here, *futures, *later]
+
+
+def _done(work_here: Callable, chunk: list) -> Future:
+    from concurrent.futures import Future
+
+    done = Future()
+    done.set_result(work_here(chunk))
+    return done
+
+
+def start_fork_server() -> None:
+    """Start the fork server workers come from now, without waiting for it: it imports
+    PRELOAD (about 150 ms of CPU from source) while the caller prepares its run, instead
+    of after, when the caller's pool first asks it for a worker."""
+    from multiprocessing import forkserver
+
+    worker_context()
+    forkserver.ensure_running()
 
 
 def worker_context() -> multiprocessing.context.BaseContext:

@@ -331,9 +331,12 @@ def _run(pair: Pair, chunks: Iterator, source: Source, simulation: Simulation,
         _add(simulation, (simulate_rows(pair, _rows(chunk, source), source)
                           for chunk in chunks), on_error, on_progress)
         return
+    # This process simulates the first chunks itself while the workers start.
     _add(simulation, map_chunks(chunks, _simulate_chunk, (source,), workers=workers,
                                 initializer=_init_worker,
-                                initargs=(str(baseline_dir), str(candidate_dir))),
+                                initargs=(str(baseline_dir), str(candidate_dir)),
+                                work_here=lambda chunk: simulate_rows(
+                                    pair, _rows(chunk, source), source)),
          on_error, on_progress)
 
 
