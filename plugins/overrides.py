@@ -4,7 +4,8 @@
 Whether an override is applied is the ruleset's decision (authority.yaml): this plugin
 only reads the register. Without an audit file there are no overrides. The register is
 read whole and kept until it changes. While the audit file is untouched (its identity,
-size and modification time, and its write-ahead log's) nothing is read; when it changed,
+size and modification time, and its write-ahead log's; while the log is there, the log's
+alone, which every commit writes: one ``stat`` a decision) nothing is read; when it changed,
 one indexed query tells whether any override record came with the change (the register
 is those records, append-only, so their highest number and the file's creation time name
 its state). So a batch or the HTTP service, which append decisions all the time, read the
@@ -134,12 +135,31 @@ def _file_identity(path: str) -> tuple | None:
     return (info.st_dev, info.st_ino)
 
 
+def _log_unchanged(path: str, signature: tuple) -> bool:
+    """Whether the audit file at ``path`` has its write-ahead log, as it was when
+    ``signature`` was taken: then no transaction has committed to it since. Every commit
+    to a file in WAL mode, from any connection, writes its log (the log grows, or, begun
+    again after a checkpoint, is written anew, or is truncated); a checkpoint writes the
+    file itself but changes no record. So this one look stands for the whole signature.
+    A file put in place of this one while its log stays is not seen: SQLite would read
+    that file with the other's log."""
+    log = signature[-1]
+    if log is None:  # no log: the file is looked at, as without one
+        return False
+    try:
+        return _stamp(os.stat(path + "-wal")) == log
+    except OSError:
+        return False
+
+
 def _register(path: str) -> dict[str, list[dict]]:
     """Active overrides by customer id, as the audit file at ``path`` holds them now."""
+    cached = _cache.get(path)
+    if cached is not None and _log_unchanged(path, cached[0]):
+        return cached[2]
     signature = file_signature(path)
     if signature is None:
         return {}
-    cached = _cache.get(path)
     if cached is not None and cached[0] == signature:
         return cached[2]
     state = _state(path, signature[0][:2])
