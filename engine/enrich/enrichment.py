@@ -19,7 +19,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 from ..decide.redaction import MARKER, value_at
-from ..language.value_types import fits
+from ..language.value_types import CHECKS, fits
 from ..ruleset.compiler import CompiledRuleset
 from .plugin_manager import PluginCallError, Plugins
 
@@ -51,25 +51,23 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
     if not ENRICHED_KEYS.isdisjoint(facts):
         for key in ENRICHED_KEYS.intersection(facts):
             del facts[key]
-    result = Enriched(facts, plugins=plugins.versions())
+    result = Enriched(facts, {}, plugins.versions())
     failures: list[dict] = []
-    for plugin, indicator in (spec.get("indicators") or {}).items():
-        declared = indicator["values"]
+    for plugin, declared, timeout, keys in _indicator_plan(spec):
         try:
             if not plugins.implements(plugin, INDICATORS_HOOK):
                 raise PluginCallError("is not installed (no loaded plugin of that name "
                                       f"implements {INDICATORS_HOOK})")
-            answer = plugins.call_one(plugin, INDICATORS_HOOK,
-                                      indicator.get("timeout_seconds"), customer=customer,
+            answer = plugins.call_one(plugin, INDICATORS_HOOK, timeout, customer=customer,
                                       as_of=as_of, wanted=list(declared))
             values = checked_values(answer, declared)
         except PluginCallError as exc:
             failures.append({"source": plugin, "kind": "indicators", "error": str(exc)})
             continue
-        result.facts.setdefault("indicators", {})[plugin] = values
-        for name, value in values.items():
-            result.enriched[f"indicators.{plugin}.{name}"] = {"value": value,
-                                                             "plugin": plugin}
+        facts.setdefault("indicators", {})[plugin] = values
+        enriched = result.enriched
+        for key, value in zip(keys, values.values(), strict=True):
+            enriched[key] = {"value": value, "plugin": plugin}
     bureau = spec.get("bureau")
     if bureau:
         _bureau(bureau, customer, as_of, plugins, result, failures)
@@ -78,6 +76,23 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
         result.facts["enrichment_failures"] = without_redacted(failures, customer,
                                                                ruleset.redact)
     return result
+
+
+_plans: dict[int, tuple[dict, list]] = {}
+
+
+def _indicator_plan(spec: dict) -> list[tuple[str, dict, float | None, tuple[str, ...]]]:
+    """(plugin, declared values, timeout, each value's key in ``Enriched.enriched``) of
+    each indicator plugin ``spec`` (a ruleset's enrichment.yaml) lists, worked out once."""
+    entry = _plans.get(id(spec))
+    if entry is None or entry[0] is not spec:
+        if len(_plans) > 64:
+            _plans.clear()
+        plan = [(plugin, indicator["values"], indicator.get("timeout_seconds"),
+                 tuple(f"indicators.{plugin}.{name}" for name in indicator["values"]))
+                for plugin, indicator in (spec.get("indicators") or {}).items()]
+        entry = _plans[id(spec)] = (spec, plan)
+    return entry[1]
 
 
 def without_redacted(failures: list[dict], customer: dict,
@@ -187,8 +202,8 @@ def checked_values(answer: object, declared: dict) -> dict:
     values = {}
     for name, spec in declared.items():
         value = answer.get(name)
-        typ = spec["type"]
-        if not fits(value, typ):
+        if value is not None and not CHECKS[spec["type"]](value):
+            typ = spec["type"]
             raise PluginCallError(f"gave {name} = {str(value)[:40]!r}, not a {typ}")
         values[name] = value
     return values
