@@ -155,7 +155,10 @@ def _log_unchanged(path: str, signature: tuple) -> bool:
 def _register(path: str) -> dict[str, list[dict]]:
     """Active overrides by customer id, as the audit file at ``path`` holds them now."""
     cached = _cache.get(path)
-    if cached is not None and _log_unchanged(path, cached[0]):
+    if cached is None:
+        if not os.access(path, os.F_OK):  # no audit file, as on every decision of a
+            return {}                      # command without one: half a failing stat
+    elif _log_unchanged(path, cached[0]):
         return cached[2]
     signature = file_signature(path)
     if signature is None:
