@@ -48,7 +48,7 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
     spec = ruleset.enrichment
     # What enrichment adds can only come from enrichment, never from the input itself.
     facts = dict(customer)
-    if not ENRICHED_KEYS.isdisjoint(facts):
+    if not facts.keys().isdisjoint(ENRICHED_KEYS):  # looks up the four, not every key
         for key in ENRICHED_KEYS.intersection(facts):
             del facts[key]
     result = Enriched(facts, {}, plugins.versions())
