@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..decide.redaction import MARKER, value_at
@@ -53,14 +54,14 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
             del facts[key]
     result = Enriched(facts, {}, plugins.versions())
     failures: list[dict] = []
-    for plugin, declared, timeout, keys in _indicator_plan(spec):
+    for plugin, declared, timeout, keys, checks in _indicator_plan(spec):
         try:
             if not plugins.implements(plugin, INDICATORS_HOOK):
                 raise PluginCallError("is not installed (no loaded plugin of that name "
                                       f"implements {INDICATORS_HOOK})")
             answer = plugins.call_one(plugin, INDICATORS_HOOK, timeout, customer=customer,
                                       as_of=as_of, wanted=list(declared))
-            values = checked_values(answer, declared)
+            values = _checked(answer, checks)
         except PluginCallError as exc:
             failures.append({"source": plugin, "kind": "indicators", "error": str(exc)})
             continue
@@ -81,15 +82,17 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
 _plans: dict[int, tuple[dict, list]] = {}
 
 
-def _indicator_plan(spec: dict) -> list[tuple[str, dict, float | None, tuple[str, ...]]]:
-    """(plugin, declared values, timeout, each value's key in ``Enriched.enriched``) of
-    each indicator plugin ``spec`` (a ruleset's enrichment.yaml) lists, worked out once."""
+def _indicator_plan(spec: dict) -> list[tuple]:
+    """(plugin, declared values, timeout, each value's key in ``Enriched.enriched``, the
+    checks of ``_checked``) of each indicator plugin ``spec`` (a ruleset's
+    enrichment.yaml) lists, worked out once."""
     entry = _plans.get(id(spec))
     if entry is None or entry[0] is not spec:
         if len(_plans) > 64:
             _plans.clear()
         plan = [(plugin, indicator["values"], indicator.get("timeout_seconds"),
-                 tuple(f"indicators.{plugin}.{name}" for name in indicator["values"]))
+                 tuple(f"indicators.{plugin}.{name}" for name in indicator["values"]),
+                 _value_checks(indicator["values"]))
                 for plugin, indicator in (spec.get("indicators") or {}).items()]
         entry = _plans[id(spec)] = (spec, plan)
     return entry[1]
@@ -197,13 +200,28 @@ def _age_days(report_date: object, as_of: dt.date) -> int | None:
 def checked_values(answer: object, declared: dict) -> dict:
     """The declared values from a plugin's answer, each of its declared type (null when
     absent). Raises PluginCallError naming the first value of the wrong shape."""
+    return _checked(answer, _value_checks(declared))
+
+
+# The class of the values that always fit a declared type, which spares the type's check.
+_ALWAYS_FITS = {"string": str, "number": int, "money": int, "integer": int,
+                "boolean": bool}
+
+
+def _value_checks(declared: dict) -> tuple[tuple[str, str, type | None, Callable], ...]:
+    """(name, type, class always fitting it, its check) of each declared value."""
+    return tuple((name, spec["type"], _ALWAYS_FITS.get(spec["type"]), CHECKS[spec["type"]])
+                 for name, spec in declared.items())
+
+
+def _checked(answer: object, checks: tuple) -> dict:
+    """``checked_values`` with the declared values' checks made (``_value_checks``)."""
     if not isinstance(answer, dict):
         raise PluginCallError(f"answered with {type(answer).__name__}, not a mapping")
     values = {}
-    for name, spec in declared.items():
+    for name, typ, always, check in checks:
         value = answer.get(name)
-        if value is not None and not CHECKS[spec["type"]](value):
-            typ = spec["type"]
+        if value is not None and value.__class__ is not always and not check(value):
             raise PluginCallError(f"gave {name} = {str(value)[:40]!r}, not a {typ}")
         values[name] = value
     return values
