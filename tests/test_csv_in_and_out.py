@@ -290,6 +290,11 @@ HEADER = ("id,financials.revenue,operating.employees,name,flags.sanctions_hit,"
     "C-1,1,2,A,true,3,4,\n",                                # an extra empty cell
     'C-1,1,2,"' + "x" * 200_000 + '",true,3,4\nC-2,1,2,B,true,3,4\n',  # past csv's limit
     'C-1,1,2,"two\nlines",true,3,4\nC-2,1,2,B,true,3,4\n',
+    # lines without a quote, which are split at their commas without the csv module
+    "C-1,1,2,A,true,3,4\rC-2,1,2,B,true,3,4\r\nC-3,1,2,C,true,3,4",  # \r, \r\n, none
+    "C-1,1,2,Zoë \u2028 x\x1c,true,3, 4 \nC-2,1,2,B\x00,true,3,4\n",  # not line breaks
+    "C-1,1,2," + "x" * 200_000 + ",true,3,4\nC-2,1,2,B,true,3,4\n",    # past csv's limit
+    'C-1,1,2,A,true,3,4\nC-2,1,2,"B\r\nC",true,3,4\r\n\r\nC-3,1,2,C,true,3,4\n',
     # number cells the row's one JSON reading must leave to the converters
     "C-1,9007199254740993,9007199254740993,A,false,-9007199254740993,\n",  # past 2**53
     "C-1,9007199254740992,-9007199254740992,A,false,-0,\n",                 # on it
