@@ -71,14 +71,22 @@ def file_signature(path: str) -> tuple | None:
     size, modification time) of the file and of its write-ahead log (None without one);
     None without an audit file, whose log is then not looked at (a command without one
     asks on every decision)."""
+    main = _file_stamp(path)
+    return None if main is None else (main, _log_stamp(path))
+
+
+def _file_stamp(path: str) -> tuple | None:
     try:
-        main = _stamp(os.stat(path))
+        return _stamp(os.stat(path))
     except FileNotFoundError:
         return None
+
+
+def _log_stamp(path: str) -> tuple | None:
     try:
-        return main, _stamp(os.stat(path + "-wal"))
+        return _stamp(os.stat(path + "-wal"))
     except FileNotFoundError:
-        return main, None
+        return None
 
 
 def _stamp(info: os.stat_result) -> tuple:
@@ -135,32 +143,25 @@ def _file_identity(path: str) -> tuple | None:
     return (info.st_dev, info.st_ino)
 
 
-def _log_unchanged(path: str, signature: tuple) -> bool:
-    """Whether the audit file at ``path`` has its write-ahead log, as it was when
-    ``signature`` was taken: then no transaction has committed to it since. Every commit
-    to a file in WAL mode, from any connection, writes its log (the log grows, or, begun
-    again after a checkpoint, is written anew, or is truncated); a checkpoint writes the
-    file itself but changes no record. So this one look stands for the whole signature.
-    A file put in place of this one while its log stays is not seen: SQLite would read
-    that file with the other's log."""
-    log = signature[-1]
-    if log is None:  # no log: the file is looked at, as without one
-        return False
-    try:
-        return _stamp(os.stat(path + "-wal")) == log
-    except OSError:
-        return False
-
-
 def _register(path: str) -> dict[str, list[dict]]:
     """Active overrides by customer id, as the audit file at ``path`` holds them now."""
     cached = _cache.get(path)
     if cached is None:
         if not os.access(path, os.F_OK):  # no audit file, as on every decision of a
             return {}                      # command without one: half a failing stat
-    elif _log_unchanged(path, cached[0]):
-        return cached[2]
-    signature = file_signature(path)
+        signature = file_signature(path)
+    else:
+        # While the file has its write-ahead log, the log alone tells whether anything
+        # committed since the last look: every commit to a file in WAL mode, from any
+        # connection, writes the log (it grows, or, begun again after a checkpoint, is
+        # written anew, or is truncated); a checkpoint writes the file itself but
+        # changes no record. So one stat a decision. (A file put in place of this one
+        # while its log stays is not seen: SQLite would read it with the other's log.)
+        log = _log_stamp(path)
+        if log is not None and log == cached[0][-1]:
+            return cached[2]
+        main = _file_stamp(path)
+        signature = None if main is None else (main, log)
     if signature is None:
         return {}
     if cached is not None and cached[0] == signature:

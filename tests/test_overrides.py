@@ -248,7 +248,7 @@ def test_only_a_commit_changes_what_the_plugin_looks_at(tmp_path, monkeypatch):
         store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         assert db.stat().st_mtime_ns != file_before
         with monkeypatch.context() as patched:
-            patched.setattr(overrides, "file_signature", None)  # not called, or it fails
+            patched.setattr(overrides, "_file_stamp", None)  # not looked at, or it fails
             assert _register_of(db, monkeypatch) == [1000]
         size = log.stat().st_size
         store.conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
