@@ -18,10 +18,11 @@ from engine.enrich.settings import setting
 
 DEFAULT_TABLE = Path(__file__).resolve().parent / "data" / "industry_reference.csv"
 NUMBERS = ("growth", "concentration")
+_DEFAULT_PATH = str(DEFAULT_TABLE)
 
 
 def table_path() -> str:
-    return setting("CREDIT_INDUSTRY_TABLE") or str(DEFAULT_TABLE)
+    return setting("CREDIT_INDUSTRY_TABLE") or _DEFAULT_PATH
 
 
 @functools.lru_cache(maxsize=4)
@@ -64,4 +65,6 @@ def lookup(code: str | None) -> dict | None:
 def credit_rules_indicators(customer: dict, wanted: list[str]) -> dict:
     """Growth, concentration, risk class (and sector) of the customer's industry."""
     row = lookup((customer.get("industry") or {}).get("code"))
-    return {name: (row or {}).get(name) for name in wanted}
+    if row is None:
+        return dict.fromkeys(wanted)
+    return {name: row.get(name) for name in wanted}

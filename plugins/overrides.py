@@ -4,7 +4,8 @@
 Whether an override is applied is the ruleset's decision (authority.yaml): this plugin
 only reads the register. Without an audit file there are no overrides. The register is
 read whole and kept until it changes. While the audit file is untouched (its identity,
-size and modification time, and its write-ahead log's) nothing is read; when it changed,
+size and modification time, and its write-ahead log's; while the log is there, the log's
+alone, which every commit writes: one ``stat`` a decision) nothing is read; when it changed,
 one indexed query tells whether any override record came with the change (the register
 is those records, append-only, so their highest number and the file's creation time name
 its state). So a batch or the HTTP service, which append decisions all the time, read the
@@ -70,14 +71,22 @@ def file_signature(path: str) -> tuple | None:
     size, modification time) of the file and of its write-ahead log (None without one);
     None without an audit file, whose log is then not looked at (a command without one
     asks on every decision)."""
+    main = _file_stamp(path)
+    return None if main is None else (main, _log_stamp(path))
+
+
+def _file_stamp(path: str) -> tuple | None:
     try:
-        main = _stamp(os.stat(path))
+        return _stamp(os.stat(path))
     except FileNotFoundError:
         return None
+
+
+def _log_stamp(path: str) -> tuple | None:
     try:
-        return main, _stamp(os.stat(path + "-wal"))
+        return _stamp(os.stat(path + "-wal"))
     except FileNotFoundError:
-        return main, None
+        return None
 
 
 def _stamp(info: os.stat_result) -> tuple:
@@ -136,10 +145,25 @@ def _file_identity(path: str) -> tuple | None:
 
 def _register(path: str) -> dict[str, list[dict]]:
     """Active overrides by customer id, as the audit file at ``path`` holds them now."""
-    signature = file_signature(path)
+    cached = _cache.get(path)
+    if cached is None:
+        if not os.access(path, os.F_OK):  # no audit file, as on every decision of a
+            return {}                      # command without one: half a failing stat
+        signature = file_signature(path)
+    else:
+        # While the file has its write-ahead log, the log alone tells whether anything
+        # committed since the last look: every commit to a file in WAL mode, from any
+        # connection, writes the log (it grows, or, begun again after a checkpoint, is
+        # written anew, or is truncated); a checkpoint writes the file itself but
+        # changes no record. So one stat a decision. (A file put in place of this one
+        # while its log stays is not seen: SQLite would read it with the other's log.)
+        log = _log_stamp(path)
+        if log is not None and log == cached[0][-1]:
+            return cached[2]
+        main = _file_stamp(path)
+        signature = None if main is None else (main, log)
     if signature is None:
         return {}
-    cached = _cache.get(path)
     if cached is not None and cached[0] == signature:
         return cached[2]
     state = _state(path, signature[0][:2])

@@ -290,6 +290,19 @@ HEADER = ("id,financials.revenue,operating.employees,name,flags.sanctions_hit,"
     "C-1,1,2,A,true,3,4,\n",                                # an extra empty cell
     'C-1,1,2,"' + "x" * 200_000 + '",true,3,4\nC-2,1,2,B,true,3,4\n',  # past csv's limit
     'C-1,1,2,"two\nlines",true,3,4\nC-2,1,2,B,true,3,4\n',
+    # lines without a quote, which are split at their commas without the csv module
+    "C-1,1,2,A,true,3,4\rC-2,1,2,B,true,3,4\r\nC-3,1,2,C,true,3,4",  # \r, \r\n, none
+    "C-1,1,2,Zoë \u2028 x\x1c,true,3, 4 \nC-2,1,2,B\x00,true,3,4\n",  # not line breaks
+    "C-1,1,2," + "x" * 200_000 + ",true,3,4\nC-2,1,2,B,true,3,4\n",    # past csv's limit
+    'C-1,1,2,A,true,3,4\nC-2,1,2,"B\r\nC",true,3,4\r\n\r\nC-3,1,2,C,true,3,4\n',
+    # number cells the row's one JSON reading must leave to the converters
+    "C-1,9007199254740993,9007199254740993,A,false,-9007199254740993,\n",  # past 2**53
+    "C-1,9007199254740992,-9007199254740992,A,false,-0,\n",                 # on it
+    "C-1,18446744073709551616,7.0,A,true,4.9e-324,\n",  # past 64 bits; a point in an integer
+    'C-1,"1,5",7,A,true,"[2]",\nC-2,"1",2,B,true,"{}",\n',  # a comma, brackets, braces
+    'C-1,"""1""",7,A,true,1e400,\nC-2,true,null,B,true,NaN,\n',  # quotes, words, too large
+    "C-1, 12\t,\u00a07,A,true,\u0663,\nC-2,1 2,0x1,B,true,1_0,\n",  # spaces JSON has not
+    'C-1,"\n12\r",7 ,A,true,1E5,\nC-2,12345678901234567890.5,-0,B,true,0.1e1,\n',
 ])
 def test_a_csv_row_reads_as_it_always_did(tmp_path, body):
     _same_as_before(tmp_path, f"{HEADER}\n{body}")
@@ -341,6 +354,58 @@ _CELLS = st.one_of(st.sampled_from(["", "0", "007", "12", " 12 ", "+7", "-3", "1
                    st.text(max_size=6))
 
 
+# Number texts, most of them JSON numbers, so that the row's number cells are often read
+# together by one JSON reading (see row_builder.py), and the edges of that reading.
+_NUMBER_CELLS = st.one_of(
+    st.integers(-(2 ** 54), 2 ** 54).map(str), st.integers().map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+    st.sampled_from(["", "0", "-0", "-0.0", "1.0", "1E5", "0.1e1", "9007199254740992",
+                     "9007199254740993", "-9007199254740993", "18446744073709551616",
+                     "9007199254740991", "4503599627370496", "1" + "0" * 300, "1e308",
+                     "1" + "0" * 400 + ".5", "4.9e-324", "1e400", " 7", "7\t", "\n7",
+                     "\u00a07", "٣", "1,5", "[1]", '"1"', "true", "null", "1_0", "007"]))
+
+
+@given(st.lists(st.sampled_from(_COLUMNS), min_size=1, unique=True).flatmap(
+    lambda header: st.tuples(st.just(header),
+                             st.lists(_NUMBER_CELLS, min_size=len(header),
+                                      max_size=len(header)))))
+def test_number_cells_read_together_read_as_a_mapping_does(header_and_cells):
+    """Rows whose number cells are JSON numbers (and now and then one that is not, or is
+    past what that reading may take): the same document or the same problems as the
+    mapping's plain path, which reads each cell by its converter."""
+    _reads_as_a_mapping(*header_and_cells)
+
+
+def test_number_cells_are_read_together_only_when_the_reading_is_certain():
+    """The row's one JSON reading stands in for the number converters when it qualifies,
+    and the converters read every cell of a row where it does not."""
+    from engine.enrich.row_builder import row_builder
+
+    read = []
+
+    def number(text):
+        read.append(text)
+        return float(text)
+
+    def whole(text):
+        read.append(text)
+        return int(text)
+
+    build = row_builder([("a", (), number, "/a"), ("b", (), whole, "/b"),
+                         ("c", (), None, "/c")], {number: False, whole: True})
+    assert build(["1.5", "2", "x"]) == ({"a": 1.5, "b": 2, "c": "x"}, [])
+    assert build(["", "-3", ""]) == ({"b": -3}, [])
+    assert read == []
+    for cells in (["1.5", "2.0", "x"],      # a point where only whole numbers go
+                  ["1,5", "2", "x"],        # two numbers in one cell
+                  ["9007199254740993", "2", "x"], ["1.5", "true", "x"]):
+        read.clear()
+        build(cells)
+        assert read == cells[:2], cells
+
+
 @given(st.lists(st.sampled_from(_COLUMNS), min_size=1, unique=True).flatmap(
     lambda header: st.tuples(st.just(header),
                              st.lists(_CELLS, min_size=len(header), max_size=len(header)))))
@@ -348,10 +413,13 @@ def test_a_row_of_cells_reads_as_the_same_row_as_a_mapping(header_and_cells):
     """Any header (columns of one object side by side or apart, names needing quotes in
     Python) and any cells: the document written for the header gives the mapping's
     document, key order included, or the same problems in the same order."""
+    _reads_as_a_mapping(*header_and_cells)
+
+
+def _reads_as_a_mapping(header: list[str], cells: list[str]) -> None:
     from engine.enrich.customer_documents import column_types, document_from_row
     from engine.errors import InputError
 
-    header, cells = header_and_cells
     types = column_types(header)
 
     def read(row):

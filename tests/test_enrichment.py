@@ -562,3 +562,29 @@ def test_same_plugin_values_same_decision(tmp_path, monkeypatch):
     third, _, _ = decide_cli(tmp_path, ruleset, strong_customer())
     assert third["decision_id"] != first["decision_id"]
     assert first["as_of"] == AS_OF
+
+
+class _Text(str):
+    pass
+
+
+@pytest.mark.parametrize("typ", ["string", "number", "money", "integer", "boolean", "date",
+                                 "list"])
+@pytest.mark.parametrize("value", [None, "x", _Text("x"), "", 0, 7, -(2 ** 70), 1.5,
+                                   float("nan"), float("inf"), True, False, [], ["a", 1],
+                                   "2026-11-30", {"a": 1}])
+def test_a_plugin_value_is_checked_as_the_type_table_says(typ, value):
+    """The values of a type's usual class are taken without calling its check: every
+    value is still taken or refused as value_types.fits says, with the same message."""
+    from engine.enrich.enrichment import checked_values
+    from engine.enrich.plugin_manager import PluginCallError
+    from engine.language.value_types import fits
+
+    declared = {"first": {"type": "string"}, "v": {"type": typ}}
+    if fits(value, typ):
+        assert checked_values({"first": "a", "v": value}, declared) == {"first": "a",
+                                                                        "v": value}
+    else:
+        with pytest.raises(PluginCallError) as raised:
+            checked_values({"first": "a", "v": value}, declared)
+        assert str(raised.value) == f"gave v = {str(value)[:40]!r}, not a {typ}"

@@ -228,6 +228,36 @@ def test_the_register_follows_every_change_of_a_busy_file(tmp_path, monkeypatch)
         assert sorted(_register_of(db, monkeypatch)) == [1000, 2000]
 
 
+def test_only_a_commit_changes_what_the_plugin_looks_at(tmp_path, monkeypatch):
+    """The plugin looks at the write-ahead log alone while it is there: a checkpoint,
+    which writes the file but leaves the log and the register as they were, reads
+    nothing; an override written into the log begun again after a checkpoint (over the
+    bytes it had, at the same size) is seen by the next decision."""
+    from engine.audit.override_register import add_override
+    from engine.audit.store import AuditStore, NewRecord
+    from plugins import overrides
+
+    db = tmp_path / "audit.db"
+    log = tmp_path / "audit.db-wal"
+    with AuditStore(db) as store:
+        add_override(store, "T-STRONG", "limit_cap", 1000, "r", "ann", "credit_analyst")
+        assert _register_of(db, monkeypatch) == [1000]
+        store.append([NewRecord("event", '{"id":"e-1"}', customer_id="T-OTHER")])
+        assert _register_of(db, monkeypatch) == [1000]  # a log to fold into the file
+        file_before = db.stat().st_mtime_ns
+        store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        assert db.stat().st_mtime_ns != file_before
+        with monkeypatch.context() as patched:
+            patched.setattr(overrides, "_file_stamp", None)  # not looked at, or it fails
+            assert _register_of(db, monkeypatch) == [1000]
+        size = log.stat().st_size
+        store.conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+        add_override(store, "T-STRONG", "limit_cap", 2000, "r", "ann", "credit_analyst")
+        assert log.stat().st_size == size
+        assert sorted(_register_of(db, monkeypatch)) == [1000, 2000]
+    overrides.close_reader()
+
+
 def test_a_file_replaced_at_the_same_path_is_read_anew(tmp_path, monkeypatch):
     """Another audit file put where the first one was (the kept connection still holds
     the first): its register, not the first one's."""

@@ -245,7 +245,7 @@ def _row_plan(types: Mapping[str, str]) -> tuple[dict, Builder]:
             by_column[column] = (parts, convert or _as_text)
             in_order.append((parts[-1], parts[:-1], convert,
                              "/" + column.replace(".", "/")))
-        entry = (types, (by_column, row_builder(in_order)))
+        entry = (types, (by_column, row_builder(in_order, _JSON_NUMBERS)))
         _plans[id(types)] = entry
     return entry[1]
 
@@ -303,6 +303,11 @@ def _as_text(raw: str) -> str:
 
 _CONVERTERS = {"integer": _as_integer, "number": _as_number, "boolean": _as_boolean,
                "any": _as_any}
+# The converters that read a JSON number's text as JSON does, within ±2**53 (see
+# row_builder.py), and whether they take only whole numbers: a number cell is a float
+# when written with a point or an exponent, else an int (exact below 2**53); an integer
+# cell is int() of the text. JSON's whitespace is whitespace to them too.
+_JSON_NUMBERS = {_as_number: False, _as_integer: True}
 
 
 def read_document_text(name: str) -> str:

@@ -16,10 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..decide.redaction import MARKER, value_at
-from ..language.value_types import fits
+from ..language.value_types import CHECKS, fits
 from ..ruleset.compiler import CompiledRuleset
 from .plugin_manager import PluginCallError, Plugins
 
@@ -48,28 +49,26 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
     spec = ruleset.enrichment
     # What enrichment adds can only come from enrichment, never from the input itself.
     facts = dict(customer)
-    if not ENRICHED_KEYS.isdisjoint(facts):
+    if not facts.keys().isdisjoint(ENRICHED_KEYS):  # looks up the four, not every key
         for key in ENRICHED_KEYS.intersection(facts):
             del facts[key]
-    result = Enriched(facts, plugins=plugins.versions())
+    result = Enriched(facts, {}, plugins.versions())
     failures: list[dict] = []
-    for plugin, indicator in (spec.get("indicators") or {}).items():
-        declared = indicator["values"]
+    for plugin, declared, timeout, keys, checks in _indicator_plan(spec):
         try:
             if not plugins.implements(plugin, INDICATORS_HOOK):
                 raise PluginCallError("is not installed (no loaded plugin of that name "
                                       f"implements {INDICATORS_HOOK})")
-            answer = plugins.call_one(plugin, INDICATORS_HOOK,
-                                      indicator.get("timeout_seconds"), customer=customer,
+            answer = plugins.call_one(plugin, INDICATORS_HOOK, timeout, customer=customer,
                                       as_of=as_of, wanted=list(declared))
-            values = checked_values(answer, declared)
+            values = _checked(answer, checks)
         except PluginCallError as exc:
             failures.append({"source": plugin, "kind": "indicators", "error": str(exc)})
             continue
-        result.facts.setdefault("indicators", {})[plugin] = values
-        for name, value in values.items():
-            result.enriched[f"indicators.{plugin}.{name}"] = {"value": value,
-                                                             "plugin": plugin}
+        facts.setdefault("indicators", {})[plugin] = values
+        enriched = result.enriched
+        for key, value in zip(keys, values.values(), strict=True):
+            enriched[key] = {"value": value, "plugin": plugin}
     bureau = spec.get("bureau")
     if bureau:
         _bureau(bureau, customer, as_of, plugins, result, failures)
@@ -78,6 +77,25 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
         result.facts["enrichment_failures"] = without_redacted(failures, customer,
                                                                ruleset.redact)
     return result
+
+
+_plans: dict[int, tuple[dict, list]] = {}
+
+
+def _indicator_plan(spec: dict) -> list[tuple]:
+    """(plugin, declared values, timeout, each value's key in ``Enriched.enriched``, the
+    checks of ``_checked``) of each indicator plugin ``spec`` (a ruleset's
+    enrichment.yaml) lists, worked out once."""
+    entry = _plans.get(id(spec))
+    if entry is None or entry[0] is not spec:
+        if len(_plans) > 64:
+            _plans.clear()
+        plan = [(plugin, indicator["values"], indicator.get("timeout_seconds"),
+                 tuple(f"indicators.{plugin}.{name}" for name in indicator["values"]),
+                 _value_checks(indicator["values"]))
+                for plugin, indicator in (spec.get("indicators") or {}).items()]
+        entry = _plans[id(spec)] = (spec, plan)
+    return entry[1]
 
 
 def without_redacted(failures: list[dict], customer: dict,
@@ -182,13 +200,28 @@ def _age_days(report_date: object, as_of: dt.date) -> int | None:
 def checked_values(answer: object, declared: dict) -> dict:
     """The declared values from a plugin's answer, each of its declared type (null when
     absent). Raises PluginCallError naming the first value of the wrong shape."""
+    return _checked(answer, _value_checks(declared))
+
+
+# The class of the values that always fit a declared type, which spares the type's check.
+_ALWAYS_FITS = {"string": str, "number": int, "money": int, "integer": int,
+                "boolean": bool}
+
+
+def _value_checks(declared: dict) -> tuple[tuple[str, str, type | None, Callable], ...]:
+    """(name, type, class always fitting it, its check) of each declared value."""
+    return tuple((name, spec["type"], _ALWAYS_FITS.get(spec["type"]), CHECKS[spec["type"]])
+                 for name, spec in declared.items())
+
+
+def _checked(answer: object, checks: tuple) -> dict:
+    """``checked_values`` with the declared values' checks made (``_value_checks``)."""
     if not isinstance(answer, dict):
         raise PluginCallError(f"answered with {type(answer).__name__}, not a mapping")
     values = {}
-    for name, spec in declared.items():
+    for name, typ, always, check in checks:
         value = answer.get(name)
-        typ = spec["type"]
-        if not fits(value, typ):
+        if value is not None and value.__class__ is not always and not check(value):
             raise PluginCallError(f"gave {name} = {str(value)[:40]!r}, not a {typ}")
         values[name] = value
     return values

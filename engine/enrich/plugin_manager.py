@@ -56,8 +56,8 @@ class Plugins:
     _versions: tuple[list, list[dict]] = field(default=([], []), init=False, repr=False)
     _implemented: tuple[list, frozenset] = field(default=([], frozenset()), init=False,
                                                  repr=False)
-    _callers: dict[str, tuple[list, list]] = field(default_factory=dict, init=False,
-                                                   repr=False)
+    _callers: dict[str, tuple[list, list, dict]] = field(default_factory=dict, init=False,
+                                                         repr=False)
 
     def names(self) -> list[str]:
         return [info.name for info in self.infos]
@@ -80,32 +80,36 @@ class Plugins:
             self._implemented = (infos, implemented)
         return (plugin, hook) in implemented
 
-    def _hook_callers(self, hook: str) -> list[tuple[str, Any, Callable[[dict], tuple]]]:
+    def _hook_callers(self, hook: str) -> tuple[list[tuple[str, Any, Callable]], dict]:
         """(plugin name, function, its arguments from a call's keyword arguments) of each
-        implementation of ``hook``, in pluggy's order."""
+        implementation of ``hook``, in pluggy's order, and the same by plugin name (the
+        first of a name, as a search in that order finds it)."""
         impls = getattr(self.manager.hook, hook).get_hookimpls()
         cached = self._callers.get(hook)
         if cached is not None and cached[0] == impls:
-            return cached[1]
+            return cached[1], cached[2]
         callers = [(impl.plugin_name, impl.function, _arguments(impl.argnames))
                    for impl in impls]
-        self._callers[hook] = (impls, callers)
-        return callers
+        by_name = {}
+        for caller in callers:
+            by_name.setdefault(caller[0], caller)
+        self._callers[hook] = (impls, callers, by_name)
+        return callers, by_name
 
     def call_one(self, plugin: str, hook: str, timeout: float | None = None,
                  **kwargs: Any) -> Any:
         """Call ``hook`` of one plugin only. Raises PluginCallError (with a one-line
         message) when it raises or takes longer than ``timeout`` seconds."""
-        for name, function, arguments in self._hook_callers(hook):
-            if name == plugin:
-                return _call(function, arguments(kwargs), timeout)
-        raise PluginCallError(f"plugin {plugin} does not implement {hook}")
+        caller = self._hook_callers(hook)[1].get(plugin)
+        if caller is None:
+            raise PluginCallError(f"plugin {plugin} does not implement {hook}")
+        return _call(caller[1], caller[2](kwargs), timeout)
 
     def call_each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call ``hook`` of every plugin that has it, each on its own: a list of
         (plugin, result or PluginCallError)."""
         results = []
-        for name, function, arguments in reversed(self._hook_callers(hook)):
+        for name, function, arguments in reversed(self._hook_callers(hook)[0]):
             try:
                 results.append((name, _call(function, arguments(kwargs), None)))
             except PluginCallError as exc:

@@ -10,7 +10,7 @@ from . import temporal
 
 
 def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and \
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
         (not isinstance(value, float) or math.isfinite(value))
 
 
