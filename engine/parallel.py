@@ -4,10 +4,16 @@ that stays flat: at most a few chunks per worker are in flight.
 Workers are started by a fork server, never forked from the process that calls: that
 process holds the audit file open, and SQLite's state (its connection, its locks, the
 write-ahead log's shared memory) must never cross a fork. A worker forked from it read the
-overrides register as "database disk image is malformed" on resumed batches."""
+overrides register as "database disk image is malformed" on resumed batches.
+
+The fork server outlives a run, and a process forked from it has the environment the fork
+server started with. A worker takes on the caller's environment before it sets itself up
+(``_set_up``), so that a setting the caller changed since (``$CREDIT_DB``, which the
+overrides plugin reads) is the one its rows are decided with."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections import deque
@@ -61,7 +67,8 @@ def map_chunks(chunks: Iterator[list], work: Callable, args: tuple, *, workers: 
     chunks = iter(chunks)
     in_flight = workers * IN_FLIGHT_PER_WORKER
     with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(),
-                             initializer=initializer, initargs=initargs) as pool:
+                             initializer=_set_up,
+                             initargs=(dict(os.environ), initializer, initargs)) as pool:
         pending: deque = deque()
         if work_here is not None:
             pending.extend(_start_helping(pool, chunks, work, args, work_here, workers,
@@ -72,6 +79,17 @@ def map_chunks(chunks: Iterator[list], work: Callable, args: tuple, *, workers: 
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def _set_up(environment: dict[str, str], initializer: Callable, initargs: tuple) -> None:
+    """A worker's start: the caller's environment as it was when the run began, then
+    ``initializer(*initargs)``."""
+    for name in os.environ.keys() - environment.keys():
+        del os.environ[name]
+    for name, value in environment.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
+    initializer(*initargs)
 
 
 def _start_helping(pool, chunks: Iterator[list], work: Callable, args: tuple,
