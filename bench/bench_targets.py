@@ -90,9 +90,12 @@ def main() -> None:
         bare = timed(lambda: [decide(ruleset, d, AS_OF) for d in documents]) / len(documents)
 
         db = folder / "one.db"
+        # As `credit batch --db FILE` runs: the overrides plugin watches that file.
+        os.environ["CREDIT_DB"] = str(db)
         with AuditStore(db) as store:
             one = timed(lambda: run_batch(portfolio, folder / "one.jsonl", RULESET, AS_OF,
                                           audit=store)) / n
+        os.environ["CREDIT_DB"] = str(folder / "two.db")
         with AuditStore(folder / "two.db") as store:
             two = timed(lambda: run_batch(portfolio, folder / "two.jsonl", RULESET, AS_OF,
                                           audit=store, workers=2)) / n
@@ -101,6 +104,7 @@ def main() -> None:
         # The same batch into a trail already holding M records (their kind does not matter
         # for what grows: the indexes and the overrides register's reading).
         grown = folder / "grown.db"
+        os.environ["CREDIT_DB"] = str(grown)
         with AuditStore(grown) as store:
             filler = [NewRecord("event", f'{{"customer_id":"F","id":"F-{i}"}}',
                                 customer_id="F") for i in range(10_000)]
@@ -108,6 +112,7 @@ def main() -> None:
                 store.append(filler)
             later = timed(lambda: run_batch(portfolio, folder / "grown.jsonl", RULESET,
                                             AS_OF, audit=store)) / n
+        del os.environ["CREDIT_DB"]
 
         with AuditStore(db, create=False) as store:
             replayer = Replayer(store)
