@@ -87,6 +87,33 @@ def compress(text: str | bytes) -> bytes:
     return _MARK + _compressor().compress(data)
 
 
+def compress_all(texts: list[bytes]) -> list[bytes]:
+    """``compress`` of each of ``texts`` (UTF-8), byte for byte, in one call into zstd:
+    the interpreter lock is let go once for them all, not once a body (the HTTP service's
+    writer packs a group's records so, while its deciding threads wait for the lock). The
+    call makes a compression context, about 9 us, so one text is compressed the plain
+    way."""
+    if len(texts) <= 1:
+        return [compress(text) for text in texts]
+    frames = _group_compressor().multi_compress_to_buffer(texts, threads=0)
+    return [_MARK + frames[index].tobytes() for index in range(len(texts))]
+
+
+def _group_compressor() -> zstandard.ZstdCompressor:
+    """This thread's compressor for ``compress_all``: its dictionary precomputed, since
+    each call refers to it from a new context (loading it would cost 50 us a call); the
+    frames are those of ``_compressor`` (tests/test_serve_packing.py holds them to it)."""
+    compressor = getattr(_per_thread, "group_compressor", None)
+    if compressor is None:
+        data = zstandard.ZstdCompressionDict(shipped_dictionary(WRITING),
+                                             dict_type=zstandard.DICT_TYPE_FULLDICT)
+        data.precompute_compress(level=LEVEL)
+        compressor = _per_thread.group_compressor = zstandard.ZstdCompressor(
+            level=LEVEL, dict_data=data, write_checksum=False, write_content_size=True,
+            write_dict_id=True)
+    return compressor
+
+
 def dictionary_id(body: bytes) -> int:
     """The id of the dictionary a format-2 body was compressed against."""
     try:

@@ -61,9 +61,17 @@ class UnpackedRecord(NamedTuple):
     def decision_id(self) -> str:
         return self.fields[0]
 
+    @property
+    def customer_id(self) -> str:
+        return self.fields[1]
+
     def packed(self) -> NewRecord:
         """The record to append: its body compressed (format 2) and hashed."""
-        body = compress(self.text)
+        return self.with_body(compress(self.text))
+
+    def with_body(self, body: bytes) -> NewRecord:
+        """The record to append, given its body: ``text`` compressed (``compress``, or
+        ``compress_all`` with others)."""
         return _new_record(NewRecord, ("decision", body, *self.fields,
                                        sha256(body).hexdigest()))
 

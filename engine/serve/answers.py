@@ -7,7 +7,7 @@ import json
 
 import orjson
 
-from ..audit.decision_records import full_decision
+from ..audit.decision_records import UnpackedRecord, full_decision
 from ..audit.store import AuditStore, NewRecord
 from ..canonical import json_default
 from ..decide.trace_json import trace_json
@@ -31,7 +31,7 @@ def decision_answer(seq: int, digest: str, ruleset_hash: str, decision: object) 
     return {"seq": seq, "hash": digest, "ruleset_hash": ruleset_hash, "decision": decision}
 
 
-def decision_json(decided: Decided, record: NewRecord) -> bytes | None:
+def decision_json(decided: Decided, record: NewRecord | UnpackedRecord) -> bytes | None:
     """``Decided.to_dict(written=record)`` as ``answer_json`` writes it, with the trace
     written straight from its entries (``trace_json``): about 65 us less than the dict
     and its JSON. None when only the plain way writes it the same (a set among the

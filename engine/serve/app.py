@@ -25,9 +25,10 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from ..audit.checkpoints import CheckpointError, sign_head
+from ..audit.decision_records import UnpackedRecord
 from ..audit.events import event_problems, event_record, has_records
 from ..audit.proofs import prove
-from ..audit.store import AuditError, NewRecord
+from ..audit.store import AuditError
 from ..enrich.customer_documents import InputError, check_customer, parse_json_document
 from ..errors import CreditRulesError, DecisionError
 from ..orders.exposure import customer_exposure
@@ -240,7 +241,7 @@ class Deciding:
 
     answered: LoopFuture
     decided: Decided | None = None
-    record: NewRecord | None = None
+    record: UnpackedRecord | None = None
     answer: bytes | None = None
     data: dict | None = None
 
@@ -254,7 +255,8 @@ def _decide_and_hand_over(service: Service, ruleset: CompiledRuleset, document: 
     try:
         decided = deciding.decided = decide_document(ruleset, document, as_of,
                                                      service.plugins)
-        deciding.record, _ = decided.record(service.salt)
+        # Unpacked: the writer compresses a group's bodies in one go (writer._pack).
+        deciding.record, _ = decided.record(service.salt, packed=False)
         deciding.answer = decision_json(decided, deciding.record)
         if deciding.answer is None:
             deciding.data = decided.to_dict(written=deciding.record)

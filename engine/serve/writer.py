@@ -19,6 +19,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 
+from ..audit.body_codec import compress_all
+from ..audit.decision_records import UnpackedRecord
 from ..audit.events import known_event_ids
 from ..audit.store import AuditStore, NewRecord
 from ..errors import CreditRulesError
@@ -49,7 +51,7 @@ class Written:
 
 @dataclass
 class _Pending:
-    records: list[NewRecord]
+    records: list[NewRecord | UnpackedRecord]
     rulesets: tuple
     claim: Claim | None
     event_ids: list[str] | None
@@ -71,6 +73,21 @@ def _settle(future: Future | LoopFuture, result: Written | None = None, *,
             future.set_result(result)
     except InvalidStateError:
         pass
+
+
+def _pack(group: list[_Pending]) -> None:
+    """Pack the group's unpacked records, their bodies compressed in one call
+    (``compress_all``): zstd lets go of the interpreter lock once for the group, where each
+    deciding thread compressing its own record let go of it once a request, to one of five
+    other threads, and waited to have it back. The bytes are those ``packed()`` gives."""
+    unpacked = [(pending, index) for pending in group
+                for index, record in enumerate(pending.records)
+                if record.__class__ is UnpackedRecord]
+    if not unpacked:
+        return
+    bodies = compress_all([pending.records[index].text for pending, index in unpacked])
+    for (pending, index), body in zip(unpacked, bodies, strict=True):
+        pending.records[index] = pending.records[index].with_body(body)
 
 
 class GroupWriter:
@@ -104,12 +121,13 @@ class GroupWriter:
         if self._error is not None:
             raise self._error
 
-    def submit(self, records: list[NewRecord], *, rulesets: tuple = (),
+    def submit(self, records: list[NewRecord | UnpackedRecord], *, rulesets: tuple = (),
                claim: Claim | None = None, event_ids: list[str] | None = None,
                future: Future | LoopFuture | None = None) -> Future | LoopFuture:
         """Queue records (of one request) for the next group; the future (``future``
         when given, else a new one) gives Written. ``rulesets`` are stored first;
-        ``event_ids`` (one per record) drop events already in the log."""
+        ``event_ids`` (one per record) drop events already in the log. A decision's record
+        may come unpacked (``UnpackedRecord``): the writer packs a group's together."""
         future = Future() if future is None else future
         if not self.alive:
             _settle(future, error=WriterStopped("the audit writer is not running"))
@@ -154,6 +172,7 @@ class GroupWriter:
 
     def _commit_group(self, store: AuditStore, group: list[_Pending]) -> None:
         try:
+            _pack(group)
             # One transaction from the key and event-id lookups to the append: another
             # writer on the file (a second service, credit events ingest) cannot slip in.
             with store.atomic():
