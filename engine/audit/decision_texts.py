@@ -33,23 +33,32 @@ from ..version import __version__
 _ENGINE_VERSION = compact_json(__version__).encode("utf-8")
 _OUTCOMES = tuple(compact_json(outcome).encode("utf-8") for outcome in OUTCOMES)
 
-# Per ruleset (by identity, the ruleset kept so that its id is not reused): the JSON of its
-# identity, or None when a value of it is missing (the elided body would keep the others).
-_RULESETS: dict[int, tuple[object, bytes | None]] = {}
+class _RulesetTexts:
+    """What the texts of every decision of a ruleset share: the JSON of its identity (None
+    when a value of it is missing: the elided body would keep the others), and the first
+    steps of the paths it redacts (facts holding none of them need no redacting: most)."""
+
+    __slots__ = ("identity", "redacted_roots", "ruleset")
+
+    def __init__(self, ruleset) -> None:
+        self.ruleset = ruleset  # (kept so that its id is not reused)
+        identity = ruleset.identity
+        self.identity = compact_json(identity).encode("utf-8") if all(
+            value.__class__ is str for value in identity.values()) else None
+        self.redacted_roots = tuple(dict.fromkeys(
+            path.partition(".")[0] for path in ruleset.redact))
 
 
-def _ruleset_text(ruleset) -> bytes | None:
+_RULESETS: dict[int, _RulesetTexts] = {}  # by the ruleset's id
+
+
+def _ruleset_texts(ruleset) -> _RulesetTexts:
     found = _RULESETS.get(id(ruleset))
-    if found is not None and found[0] is ruleset:
-        return found[1]
-    identity = ruleset.identity
-    text = None
-    if all(value.__class__ is str for value in identity.values()):
-        text = compact_json(identity).encode("utf-8")
-    if len(_RULESETS) >= 64:  # a process that loads rulesets again and again
-        _RULESETS.clear()
-    _RULESETS[id(ruleset)] = (ruleset, text)
-    return text
+    if found is None or found.ruleset is not ruleset:
+        if len(_RULESETS) >= 64:  # a process that loads rulesets again and again
+            _RULESETS.clear()
+        found = _RULESETS[id(ruleset)] = _RulesetTexts(ruleset)
+    return found
 
 
 def record_texts(decision: Decision, salt: bytes, *, plugins: list | None,
@@ -127,19 +136,24 @@ def _summary_parts(decision: Decision) -> _SummaryParts | None:
     whatever a header column might not leave out (a customer id or grade that is not
     text, a ruleset identity with a missing value), a score neither whole nor exact, and
     what orjson refuses. The caller checks the orjson texts."""
-    ruleset = _ruleset_text(decision.ruleset)
+    shared = _ruleset_texts(decision.ruleset)
     customer_id = decision.customer_id
     grade = decision.grade
     score = _score_text(decision.score)
-    if (ruleset is None or customer_id.__class__ is not str or grade.__class__ is not str
-            or score is None):
+    if (shared.identity is None or customer_id.__class__ is not str
+            or grade.__class__ is not str or score is None):
         return None
     parts = _SummaryParts()
-    parts.ruleset = ruleset
-    parts.redacting = decision.redacting()
+    parts.ruleset = shared.identity
+    facts = decision.facts
+    parts.redacting = False
+    for root in shared.redacted_roots:  # (Decision.redacting, without a path walked)
+        if root in facts:
+            parts.redacting = decision.redacting()
+            break
     try:
-        parts.facts = orjson_text(decision.facts if not parts.redacting else
-                                  redact(decision.facts, decision.ruleset.redact, marked))
+        parts.facts = orjson_text(facts if not parts.redacting else
+                                  redact(facts, decision.ruleset.redact, marked))
         parts.customer, parts.grade = orjson_text(customer_id), orjson_text(grade)
         parts.admission = (b'{"reasons":' + orjson_text(decision.admission_reason_list())
                            + b"}" if decision.admission_reasons else b'{"reasons":[]}')
