@@ -17,7 +17,7 @@ from .audit.queries import Filters
 from .audit.store import AuditError, AuditStore
 from .canonical import canonical_json, compact_json
 from .decide.challenger import decide_challenger, in_split
-from .decide.decision import Decision
+from .decide.decision import Decision, compact_trace
 from .decide.pipeline import decide
 from .errors import DecisionError, ProblemsError
 from .monitor.run import action_again
@@ -87,7 +87,7 @@ class Replayer:
             result.differences.append(f"the decision now fails: {exc}")
             return result
         summary = decision.summary()
-        new_trace = compact_json(decision.trace)
+        new_trace = compact_json(decision.compact_trace())
         if row["body"].__class__ is str:
             new_summary = compact_json(summary)
             same = _same_bytes(text, body, new_summary, new_trace)
@@ -139,7 +139,7 @@ class Replayer:
                            exchange=stored.get("exchange"), rates=stored.get("rates", []))
         if canonical_json(again.result()) != canonical_json(stored["result"]):
             _diff("result", stored["result"], again.result(), result.differences)
-        elif compact_json(trace) != canonical_json(stored["trace"]):
+        elif compact_json(compact_trace(trace)) != canonical_json(stored["trace"]):
             result.differences.append("the check's trace differs")
         result.differences = _capped(result.differences)
         return result

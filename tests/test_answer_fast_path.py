@@ -17,7 +17,6 @@ import pytest
 
 from engine.canonical import Exact
 from engine.decide.trace_json import trace_json
-from engine.language.trace_slots import TraceSlot
 from engine.serve.answers import decision_answer, decision_answer_json, decision_json
 from engine.serve.app import json_response
 from engine.service import decide_facts
@@ -80,7 +79,7 @@ def made_up(rulesets, values: tuple, result: object):
     names (one of them not ASCII) and giving ``result``."""
     decided = decide_facts(rulesets["challenged"], strong_customer(), AS_OF)
     names = tuple(f"made_up.valeur_{index}_é" for index in range(len(values)))
-    entry = (TraceSlot(999, "derived", "règle \"x\"", names), values, result)
+    entry = ((999, "derived", "règle \"x\"", names), values, result)
     decision = dataclasses.replace(decided.decision, trace=[*decided.decision.trace, entry])
     return dataclasses.replace(decided, decision=decision)
 

@@ -143,7 +143,7 @@ def test_a_ccc_grade_requires_prepayment(ruleset):
              "on_hold": False}
     reasons, trace = check_order(ruleset, facts)
     assert [code for code, _, _ in reasons] == ["PREPAYMENT_REQUIRED"]
-    assert [entry[0].rule_id for entry in trace] == ["OC_PREPAYMENT"]
+    assert [entry[0][2] for entry in trace] == ["OC_PREPAYMENT"]
 
 
 # --- the record and its replay -------------------------------------------------------------

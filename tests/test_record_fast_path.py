@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import pickle
 from dataclasses import replace
 from decimal import Decimal
 
@@ -32,7 +30,6 @@ from engine.audit.store import NewRecord
 from engine.canonical import Exact, canonical_json, compact_json, sha256_hex, to_jsonable
 from engine.decide.redaction import marked, redact, salted_digest
 from engine.errors import DecisionError
-from engine.language.trace_slots import TraceSlot
 from engine.service import Decided, decide_facts
 from tests.sample_customers import strong_customer
 
@@ -70,7 +67,7 @@ def straightforward(decided) -> tuple[str, dict, str, str]:
     body = {"as_of": as_of, "decision": summary, "enriched": decided.enriched,
             "input": redact(decision.facts, ruleset.redact, salted_digest(SALT)),
             "plugins": decided.plugins,
-            "trace": [[int(slot), list(values), result]
+            "trace": [[slot[0], list(values), result]
                       for slot, values, result in decision.trace]}
     if decided.challenger is not None:
         body["challenger"] = decided.challenger
@@ -383,48 +380,3 @@ def test_a_decision_record_is_made_with_its_fields_in_order():
     """decision_records makes a NewRecord as a plain tuple, in this order."""
     assert NewRecord._fields == ("kind", "body", *COLUMNS, "batch_id", "batch_row",
                                  "body_sha256")
-
-
-def test_a_trace_slot_is_written_as_its_number_and_keeps_its_meaning():
-    """The trace is written as it is: its slots are ints to every JSON writer (orjson, the
-    json module, the plain way's fallback through to_jsonable), and survive pickling (the
-    compiled-ruleset cache)."""
-    slot = TraceSlot(7, "grading", "règle", ("a.b", "c"))
-    entry = [(slot, (Decimal("1E+3"), dt.date(2020, 1, 2)), {"points": 5})]
-    expected = '[[7,["1000","2020-01-02"],{"points":5}]]'
-    assert compact_json(entry) == canonical_json(to_jsonable(entry)) == expected
-    assert json.dumps(slot) == "7"
-    copy = pickle.loads(pickle.dumps(slot, protocol=pickle.HIGHEST_PROTOCOL))
-    assert (copy, copy.meaning, type(copy)) == (7, slot.meaning, TraceSlot)
-    assert (slot.stage, slot.rule_id) == ("grading", "règle")
-
-
-trace_values = st.recursive(
-    st.none() | st.booleans() | st.text(max_size=6) | st.integers(-(2 ** 70), 2 ** 70)
-    | st.floats() | st.floats(min_value=-1e-3, max_value=1e-3)
-    | st.decimals(allow_nan=False, allow_infinity=False)
-    | st.builds(Exact, st.decimals(allow_nan=False, allow_infinity=False)) | st.dates(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
-                                                                 max_size=3),
-    max_leaves=6)
-
-
-@settings(max_examples=200, deadline=None, database=None)
-@given(entries=st.lists(st.tuples(st.lists(trace_values, max_size=3), trace_values),
-                        max_size=3))
-def test_any_trace_is_written_as_the_plain_way_writes_it(rulesets, entries):
-    """Entries of any values added to a decision's trace (amounts with exponents, huge and
-    exact numbers, tiny floats and floats with exponents, dates, text that is not ASCII, a
-    value missing): the record's texts are the plain way's (or the same error), and its
-    trace the straightforward ``[slot number, [values read], result]``."""
-    decided = _strong(rulesets, "plain")
-    made_up = [(TraceSlot(900 + index, "derived", f"x_{index}",
-                          tuple(f"n{i}" for i in range(len(values)))), tuple(values), result)
-               for index, (values, result) in enumerate(entries)]
-    decision = replace(decided.decision, trace=[*decided.decision.trace, *made_up])
-    parts = {"plugins": PLUGINS, "enriched": {}, "challenger": None}
-    written = outcome(lambda: decision_body_text(decision, SALT, **parts))
-    assert written == outcome(lambda: _plain_body_text(decision, SALT, **parts))
-    if isinstance(written, tuple):
-        trace = [[int(slot), list(values), result] for slot, values, result in decision.trace]
-        assert written[1].endswith(f',"trace":{canonical_json(to_jsonable(trace))}}}')

@@ -310,8 +310,8 @@ def test_a_number_output_with_a_float_cell_is_a_float(tmp_path):
     rs = derived_table(tmp_path, employees_table(rules, hit_policy="first"))
     for employees, expected in ((3, 0.5), (30, 25.0)):
         decision = run(rs, {"operating.employees": employees, "operating.market_share": 0.25})
-        value = next(result["out"] for slot, _, result in decision.trace
-                     if slot.rule_id.startswith("t/"))
+        value = next(result["out"] for (_, _, rule, _), _, result in decision.trace
+                     if rule.startswith("t/"))
         assert (value, type(value)) == (expected, float)
 
 

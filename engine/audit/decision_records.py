@@ -141,7 +141,7 @@ def _plain_body_text(decision: Decision, salt: bytes, *, plugins: list | None,
     text = (stored_head(summary["as_of"], summary, challenger, columns)
             + f',"enriched":{compact_json(enriched or {})},"input":{input_json},'
             f'"plugins":{compact_json(plugins or [])},'
-            f'"trace":{compact_json(decision.trace)}}}')
+            f'"trace":{compact_json(decision.compact_trace())}}}')
     return columns, text, summary_json
 
 

@@ -25,7 +25,7 @@ from ..canonical import (
     exact_number,
     orjson_text,
 )
-from ..decide.decision import Decision
+from ..decide.decision import Decision, compact_trace
 from ..decide.redaction import marked, redact, salted_digest
 from ..ruleset.admission import OUTCOMES
 from ..version import __version__
@@ -83,7 +83,7 @@ def record_texts(decision: Decision, salt: bytes, *, plugins: list | None,
             b',"enriched":', orjson_text(enriched) if enriched else b"{}",
             b',"input":', facts,
             b',"plugins":', orjson_text(plugins) if plugins else b"[]",
-            b',"trace":', orjson_text(decision.trace), b"}"))
+            b',"trace":', orjson_text(compact_trace(decision.trace)), b"}"))
     except TypeError:  # what orjson refuses (orjson.JSONEncodeError is one)
         return None
     if differs_from_canonical(body):

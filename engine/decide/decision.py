@@ -34,7 +34,7 @@ class Decision:
     grading_reasons: list
     policy: dict | None
     required_level: str
-    trace: list  # (TraceSlot, values read, result): the audit writes it as it is
+    trace: list
     overrides: list = field(default_factory=list)  # how each proposed override was judged
 
     @property
@@ -94,8 +94,8 @@ class Decision:
         ``trace``: the trace already written (``trace_json.trace_json`` as an
         ``orjson.Fragment``), put in its place instead of the entries as data."""
         data = self.summary(decision_id)
-        data["trace"] = [_trace_entry(slot.meaning, values, result)
-                         for slot, values, result in self.trace] if trace is None else trace
+        data["trace"] = [_trace_entry(entry) for entry in self.trace] if trace is None \
+            else trace
         data["engine_version"] = data.pop("engine_version")  # keep the documented order
         return data
 
@@ -123,15 +123,20 @@ class Decision:
             "engine_version": __version__,
         }
 
+    def compact_trace(self) -> list:
+        """The trace as ``[slot, [values read], result]`` entries: the slot numbers the
+        ruleset's ``slots`` (stage, rule id, names read), which the audit stores once."""
+        return compact_trace(self.trace)
+
     def unwritable(self) -> str | None:
         """The first rule whose value cannot be written as JSON (a whole number past 4,300
         digits, nesting too deep), as "stage rule id"; None when every value can. Only
         asked after writing failed, so deciding pays nothing for it."""
-        for slot, values, result in self.trace:
+        for (_, stage, rule_id, _), values, result in self.trace:
             try:
                 canonical_json(to_jsonable([list(values), result]))
             except (ValueError, RecursionError, OverflowError):
-                return f"{slot.stage} {slot.rule_id}"
+                return f"{stage} {rule_id}"
         return None
 
     def admission_reason_list(self) -> list[dict]:
@@ -159,13 +164,12 @@ class Decision:
 
 def expand_trace(compact: list, slots: list) -> list[dict]:
     """The full trace (as ``to_dict`` gives it) from a JSON compact trace and its slots."""
-    return [_trace_entry(slots[index], values, result) for index, values, result in compact]
+    return [_trace_entry(((index, *slots[index]), values, result))
+            for index, values, result in compact]
 
 
-def _trace_entry(meaning: tuple, values: tuple, result: object) -> dict:
-    """A trace entry as ``to_dict`` writes it; ``meaning``: its slot's (stage, rule id,
-    names read)."""
-    stage, rule_id, names = meaning
+def _trace_entry(entry: tuple) -> dict:
+    (_, stage, rule_id, names), values, result = entry
     item = {"stage": stage, "id": rule_id,
             "read": {n: v if v.__class__ in PLAIN else to_jsonable(v)
                      for n, v in zip(names, values, strict=True)},
@@ -173,3 +177,11 @@ def _trace_entry(meaning: tuple, values: tuple, result: object) -> dict:
     if None in values:
         item["missing"] = [n for n, v in zip(names, values, strict=True) if v is None]
     return item
+
+
+def compact_trace(trace: list) -> list:
+    """A trace of ``(slot, values read, result)`` entries (a decision's, an order check's)
+    as ``[slot number, [values read], result]``, the form the audit stores. Entries are
+    tuples and the values read are not copied (JSON writes tuples as lists), as this is
+    done for every record."""
+    return [(slot[0], values, result) for slot, values, result in trace]

@@ -51,11 +51,11 @@ class Outcome:
     @classmethod
     def of(cls, decision: Decision, model: Model) -> Outcome:
         points, fired = {}, set()
-        for slot, _, result in decision.trace:
-            if slot.stage == "grading" and isinstance(result, dict) and "points" in result:
-                points[slot.rule_id] = (result["bin"], result["points"])
-            elif slot.stage == "admission":
-                fired.add(slot.rule_id)
+        for (_, stage, rule_id, _), _, result in decision.trace:
+            if stage == "grading" and isinstance(result, dict) and "points" in result:
+                points[rule_id] = (result["bin"], result["points"])
+            elif stage == "admission":
+                fired.add(rule_id)
         fired.update(a["id"] for a in decision.adjustments if a.get("kind") == "cap")
         blockers = {b.id for b in model.blockers}
         return cls(decision.grade, decision.ruleset.grades.index(decision.grade),

@@ -103,8 +103,8 @@ class FunctionBuilder:
             self._indent -= 1
 
     def trace(self, stage: str, rule_id: str, reads: tuple[str, ...], result: str) -> None:
-        """Append a trace entry ``(TraceSlot, values read, result)``; the slot is a
-        constant, so an entry costs two small tuples."""
+        """Append a trace entry ``((slot index, stage, rule id, names read), values read,
+        result)``; the first part is a constant, so an entry costs two small tuples."""
         slot = self.ctx.slot(stage, rule_id, tuple(reads))
         values = "(" + "".join(f"{local_name(n)}, " for n in reads) + ")"
         self.line(f"trace(({slot}, {values}, {result}))")

@@ -28,7 +28,6 @@ from ..errors import ExpressionError
 from . import temporal
 from .runtime import written
 from .temporal import TEMPORAL
-from .trace_slots import TraceSlot
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
@@ -75,10 +74,10 @@ class CodeContext:
     _temps: int = 0
 
     def slot(self, stage: str, rule_id: str, names: tuple[str, ...]) -> str:
-        """Name of the constant ``TraceSlot`` (index, stage, rule id, names read) that
-        identifies one place in the generated code that writes a trace entry."""
+        """Name of the constant ``(index, stage, rule id, names read)`` that identifies one
+        place in the generated code that writes a trace entry."""
         self.slots.append((stage, rule_id, tuple(names)))
-        return self.constant(TraceSlot(len(self.slots) - 1, stage, rule_id, tuple(names)))
+        return self.constant((len(self.slots) - 1, stage, rule_id, tuple(names)))
 
     def constant(self, value: object) -> str:
         """Name of a module-level constant holding ``value`` (shared when equal)."""

@@ -471,7 +471,7 @@ class CustomerMonitor:
         self.account.record_step(result.step, day)
         overdue = [i for i in self._overdue(day) if i.id not in blocked]
         details = {"step": result.step, "proposed": result.proposed, "notes": result.notes,
-                   "table_rows": [slot.rule_id for slot, _, _ in result.trace],
+                   "table_rows": [slot[2] for slot, _, _ in result.trace],
                    "position": _plain(position),
                    "overdue_invoices": sorted(i.id for i in overdue),
                    "_events": [i.event_id for i in overdue if i.event_id]}

@@ -24,6 +24,7 @@ from decimal import Decimal
 from ..audit.queries import latest_decision
 from ..audit.store import AuditStore, NewRecord
 from ..canonical import canonical_json, compact_json, to_jsonable
+from ..decide.decision import compact_trace
 from ..enrich.customer_documents import InputError
 from ..enrich.exchange_rates import Rate, exchange_rates, known_rates
 from ..enrich.plugin_manager import Plugins
@@ -96,7 +97,7 @@ class OrderCheck:
                                 "facts": to_jsonable(self.facts), **self._rates(),
                                 "order": self.order, "result": self.result(),
                                 "ruleset": ruleset.identity})[:-1]
-                + f',"trace":{compact_json(self.trace)}}}')
+                + f',"trace":{compact_json(compact_trace(self.trace))}}}')
         return NewRecord(kind=KIND, body=body, customer_id=self.order["customer_id"],
                          as_of=self.as_of.isoformat(), ruleset_name=ruleset.name,
                          ruleset_version=ruleset.version, ruleset_hash=ruleset.hash,

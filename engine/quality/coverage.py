@@ -85,9 +85,9 @@ def measure_coverage(ruleset: CompiledRuleset, results: Iterable[CaseResult]) ->
         reached: set[tuple[str, str, str]] = set()
         if result.band_grade is not None:
             reached.add(("grading", "band", result.band_grade))
-        for slot, _, outcome in result.trace:
-            if _exercised(slot.stage, outcome):
-                reached.add(_key(slot.stage, slot.rule_id, outcome, by_slot))
+        for (_, stage, rule_id, _), _, outcome in result.trace:
+            if _exercised(stage, outcome):
+                reached.add(_key(stage, rule_id, outcome, by_slot))
         reached.update(("monitoring", "rule", rule_id) for rule_id in result.fired)
         for key in reached:
             item = by_key.get(key)

@@ -122,9 +122,9 @@ def _route(ruleset: CompiledRuleset, limit: Decimal, outcome: str, grade: str,
         return None
     then = {str(rule["id"]): (rule.get("then") or {}).get("required_level")
             for rule in spec.get("rules") or []}
-    for slot, _, _ in trace:
-        if slot.stage == "approval" and slot.rule_id.startswith(table_id + "/"):
-            row = slot.rule_id[len(table_id) + 1:]
+    for (_, stage, rule_id, _), _, _ in trace:
+        if stage == "approval" and rule_id.startswith(table_id + "/"):
+            row = rule_id[len(table_id) + 1:]
             if then.get(row) == level:
                 return level, row
     return level, "default"

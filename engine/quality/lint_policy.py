@@ -118,9 +118,9 @@ def _policy_for(ruleset: CompiledRuleset, probe: Mapping, grade: str, table_id: 
         outputs, _ = ruleset.policy(v, trace.append)
     except (DecisionError, ArithmeticError, TypeError, ValueError):
         return None
-    for slot, _, _ in trace:
-        if slot.stage == "policy" and slot.rule_id.startswith(table_id + "/"):
-            row = slot.rule_id[len(table_id) + 1:]
+    for (_, stage, rule_id, _), _, _ in trace:
+        if stage == "policy" and rule_id.startswith(table_id + "/"):
+            row = rule_id[len(table_id) + 1:]
             return None if row == "no_match" else (outputs, row)
     return None
 

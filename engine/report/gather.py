@@ -19,7 +19,6 @@ from ..audit.chain import verify_file
 from ..audit.events import customer_events
 from ..audit.queries import grade_scale, latest_decision, ruleset_currency
 from ..audit.store import AuditError, AuditStore
-from ..language.trace_slots import TraceSlot
 from ..monitor.account import MissingRate, fold, in_home
 from ..orders.order_check import KIND as ORDER_CHECK
 from ..orders.releases import KIND as ORDER_RELEASE
@@ -265,7 +264,7 @@ def _reached(store: AuditStore, ruleset_hash: str, period: list[str]) -> Iterato
         if engine_version not in slots:
             slots[engine_version] = store.trace_slots(ruleset_hash, engine_version)
         meaning = slots[engine_version]
-        yield _Reached([(TraceSlot(index, *meaning[index]), values, result)
+        yield _Reached([((index, *meaning[index]), values, result)
                         for index, values, result in body["trace"]],
                        body["decision"]["grading"]["band_grade"])
     for row in store.iter_rows(

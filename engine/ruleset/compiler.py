@@ -31,7 +31,6 @@ from ..language.expressions import (
 )
 from ..language.runtime import HELPERS, ROUNDING_MODES
 from ..language.schema_check import load_schema
-from ..language.trace_slots import TraceSlot
 from ..language.value_types import fits
 from .admission import OUTCOMES, compile_admission
 from .derived import compile_derived
@@ -260,8 +259,8 @@ def _line_map(python_source: str, constants: Mapping
             functions.append(number)
         match = _TRACE_CALL.search(line)
         slot = constants.get(match.group(1)) if match else None
-        if isinstance(slot, TraceSlot):
-            rules.append((number, slot.stage, slot.rule_id))
+        if isinstance(slot, tuple) and len(slot) == 4:
+            rules.append((number, slot[1], slot[2]))
     return tuple(rules), tuple(functions)
 
 
