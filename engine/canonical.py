@@ -123,8 +123,8 @@ def canonical_json(value: object) -> str:
 # code point order, the same escapes, the shortest digits of a float) in a tenth of the
 # time, except in these cases, each sent to the json module instead:
 # - a float below 1e-4 that Python writes with an exponent: orjson writes 0.00001 for 1e-05
-#   and 1.5e-7 for 1.5e-07; a substring test and a pattern find both forms (and,
-#   harmlessly, the same characters inside a text, which only costs the slower way):
+#   and 1.5e-7 for 1.5e-07; two patterns find both forms (and, harmlessly, the same
+#   characters inside a text or a longer number, which only costs the slower way):
 #   ``differs_from_canonical``;
 # - what orjson refuses: an integer beyond 64 bits, a lone surrogate, a key that is not
 #   text, nesting deeper than 254, a value of a type neither knows;
@@ -138,6 +138,10 @@ _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | \
 # slower way. Starting with a literal, it is found about twice as fast as with ``in`` and a
 # lookbehind digit.
 _SHORT_NEGATIVE_EXPONENT = re.compile(rb"e-\d(?!\d)")
+# orjson's form of a float in [1e-6, 1e-4) (0.00001), and harmlessly any other number or
+# text with a point and four zeros (1.00001): a pattern starting with a literal scans a
+# record's text faster than ``in`` looks for "0.0000" (1.7 against 2.0 us for 3.4 KB).
+_POINT_FOUR_ZEROS = re.compile(rb"\.0000")
 
 
 def _orjson_default(value: object) -> object:
@@ -165,7 +169,8 @@ def compact_json(value: object) -> str:
         data = orjson.dumps(value, default=_orjson_default, option=_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is one
         return _compact_json_slowly(value)
-    if b"0.0000" in data or _SHORT_NEGATIVE_EXPONENT.search(data) is not None:
+    if _POINT_FOUR_ZEROS.search(data) is not None or \
+            _SHORT_NEGATIVE_EXPONENT.search(data) is not None:
         return _compact_json_slowly(value)  # (differs_from_canonical, inline: done often)
     return data.decode("utf-8")
 
@@ -182,7 +187,8 @@ def differs_from_canonical(data: bytes) -> bool:
     """Whether orjson's text (``orjson_text``, or texts joined from it) may differ from
     the canonical one: it holds a float below 1e-4 in orjson's form (or what looks like
     one), which Python writes with an exponent."""
-    return b"0.0000" in data or _SHORT_NEGATIVE_EXPONENT.search(data) is not None
+    return (_POINT_FOUR_ZEROS.search(data) is not None
+            or _SHORT_NEGATIVE_EXPONENT.search(data) is not None)
 
 
 def _compact_json_slowly(value: object) -> str:

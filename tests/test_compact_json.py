@@ -87,6 +87,9 @@ def test_every_float_form_python_writes_is_kept():
     (Decimal("1E+2"), '"100"'), (Decimal("1E-7"), '"0.0000001"'), (Decimal("0E-7"),
                                                                    '"0.0000000"'),
     (Decimal("0.000001"), '"0.000001"'), (Decimal("-0.00"), '"-0.00"'),
+    # a point and four zeros that are not a tiny float: the plain way writes them the same
+    (1.00001, "1.00001"), (100.00005, "100.00005"), (Decimal("5.00000"), '"5.00000"'),
+    ("v1.0000 x", '"v1.0000 x"'),
     (dt.date(2026, 2, 28), '"2026-02-28"'), (temporal.parse(temporal.DURATION, "P30D"), '"P30D"'),
     ("\x00\x1f\x7f\u2028\"\\é中😀", json.dumps("\x00\x1f\x7f\u2028\"\\é中😀",
                                                ensure_ascii=False)),

@@ -91,8 +91,7 @@ def unpacked_decision_record(decision: Decision, salt: bytes, *, batch_id: str |
         values = tuple(columns.values())
         text = text.encode("utf-8")  # (a lone surrogate fails here, in the decision's place)
     else:
-        decision_id, text, line = fast
-        values = _column_values(decision, decision_id)
+        values, text, line = fast
         summary_json = line.decode("utf-8")
     return UnpackedRecord(text, (*values, batch_id, batch_row)), summary_json
 

@@ -33,31 +33,42 @@ from ..version import __version__
 _ENGINE_VERSION = compact_json(__version__).encode("utf-8")
 _OUTCOMES = tuple(compact_json(outcome).encode("utf-8") for outcome in OUTCOMES)
 
-# Per ruleset (by identity, the ruleset kept so that its id is not reused): the JSON of its
-# identity, or None when a value of it is missing (the elided body would keep the others).
-_RULESETS: dict[int, tuple[object, bytes | None]] = {}
+class _RulesetTexts:
+    """What the texts of every decision of a ruleset share: the JSON of its identity (None
+    when a value of it is missing: the elided body would keep the others), its record
+    columns (name, version, hash), and the first steps of the paths it redacts (facts
+    holding none of them need no redacting: most)."""
+
+    __slots__ = ("columns", "identity", "redacted_roots", "ruleset")
+
+    def __init__(self, ruleset) -> None:
+        self.ruleset = ruleset  # (kept so that its id is not reused)
+        identity = ruleset.identity
+        self.identity = compact_json(identity).encode("utf-8") if all(
+            value.__class__ is str for value in identity.values()) else None
+        self.columns = (ruleset.name, ruleset.version, ruleset.hash)
+        self.redacted_roots = tuple(dict.fromkeys(
+            path.partition(".")[0] for path in ruleset.redact))
 
 
-def _ruleset_text(ruleset) -> bytes | None:
+_RULESETS: dict[int, _RulesetTexts] = {}  # by the ruleset's id
+
+
+def _ruleset_texts(ruleset) -> _RulesetTexts:
     found = _RULESETS.get(id(ruleset))
-    if found is not None and found[0] is ruleset:
-        return found[1]
-    identity = ruleset.identity
-    text = None
-    if all(value.__class__ is str for value in identity.values()):
-        text = compact_json(identity).encode("utf-8")
-    if len(_RULESETS) >= 64:  # a process that loads rulesets again and again
-        _RULESETS.clear()
-    _RULESETS[id(ruleset)] = (ruleset, text)
-    return text
+    if found is None or found.ruleset is not ruleset:
+        if len(_RULESETS) >= 64:  # a process that loads rulesets again and again
+            _RULESETS.clear()
+        found = _RULESETS[id(ruleset)] = _RulesetTexts(ruleset)
+    return found
 
 
 def record_texts(decision: Decision, salt: bytes, *, plugins: list | None,
                  enriched: dict | None, challenger: dict | None
-                 ) -> tuple[str, bytes, bytes] | None:
-    """The decision id, the UTF-8 of the format-2 body's canonical JSON and that of the
-    summary (the results line), as ``decision_body_text`` gives them; None where it must
-    write them itself."""
+                 ) -> tuple[tuple, bytes, bytes] | None:
+    """The record's column values (``decision_records.COLUMNS``, the decision id first),
+    the UTF-8 of the format-2 body's canonical JSON and that of the summary (the results
+    line), as ``decision_body_text`` gives them; None where it must write them itself."""
     parts = _summary_parts(decision)
     if parts is None or (parts.redacting and differs_from_canonical(parts.facts)):
         return None
@@ -78,7 +89,10 @@ def record_texts(decision: Decision, salt: bytes, *, plugins: list | None,
     if differs_from_canonical(body):
         return None
     decision_id = decision.decision_id_from(parts.facts)
-    return decision_id, body, parts.line(decision, decision_id)
+    as_of = date_text(decision.as_of)
+    columns = (decision_id, parts.customer_id, as_of, *parts.ruleset_columns,
+               OUTCOMES[decision.severity], decision.grade, parts.limit)  # (COLUMNS' order)
+    return columns, body, parts.line(decision, decision_id, as_of)
 
 
 def summary_line(decision: Decision) -> str | None:
@@ -87,7 +101,8 @@ def summary_line(decision: Decision) -> str | None:
     parts = _summary_parts(decision)
     if parts is None or differs_from_canonical(parts.facts + parts.elided()):
         return None
-    return parts.line(decision, decision.decision_id_from(parts.facts)).decode("utf-8")
+    return parts.line(decision, decision.decision_id_from(parts.facts),
+                      date_text(decision.as_of)).decode("utf-8")
 
 
 class _SummaryParts:
@@ -95,10 +110,12 @@ class _SummaryParts:
     without any, the input too) and of its summary's parts, less the header's values:
     ``admission`` is ``{"reasons":...}``; the grading is ``grading_head``, (the grade,)
     ``grading_tail``; ``line_policy`` is ``policy`` with the credit limit the body leaves
-    out. Only the line's texts are not orjson's."""
+    out. Only the line's texts are not orjson's. For the record's columns: ``customer_id``,
+    ``limit`` (the credit limit's text, or None) and ``ruleset_columns``."""
 
-    __slots__ = ("admission", "approval", "customer", "facts", "grade", "grading_head",
-                 "grading_tail", "line_policy", "overrides", "policy", "redacting", "ruleset")
+    __slots__ = ("admission", "approval", "customer", "customer_id", "facts", "grade",
+                 "grading_head", "grading_tail", "limit", "line_policy", "overrides",
+                 "policy", "redacting", "ruleset", "ruleset_columns")
 
     def elided(self) -> bytes:
         """The summary's JSON less what a record's header says."""
@@ -108,12 +125,12 @@ class _SummaryParts:
             b',"grading":', self.grading_head, b",", self.grading_tail,
             b',"overrides":', self.overrides, b',"policy":', self.policy, b"}"))
 
-    def line(self, decision: Decision, decision_id: str) -> bytes:
-        """The summary's JSON: the results line."""
+    def line(self, decision: Decision, decision_id: str, as_of: str) -> bytes:
+        """The summary's JSON: the results line (``as_of``: the decision date's text)."""
         return b"".join((
             b'{"admission":{"outcome":', _OUTCOMES[decision.severity], b",",
             self.admission[1:], b',"approval":', self.approval,
-            b',"as_of":"', date_text(decision.as_of).encode("ascii"),
+            b',"as_of":"', as_of.encode("ascii"),
             b'","customer_id":', self.customer,
             b',"decision_id":"', decision_id.encode("ascii"),
             b'","engine_version":', _ENGINE_VERSION,
@@ -127,19 +144,26 @@ def _summary_parts(decision: Decision) -> _SummaryParts | None:
     whatever a header column might not leave out (a customer id or grade that is not
     text, a ruleset identity with a missing value), a score neither whole nor exact, and
     what orjson refuses. The caller checks the orjson texts."""
-    ruleset = _ruleset_text(decision.ruleset)
+    shared = _ruleset_texts(decision.ruleset)
     customer_id = decision.customer_id
     grade = decision.grade
     score = _score_text(decision.score)
-    if (ruleset is None or customer_id.__class__ is not str or grade.__class__ is not str
-            or score is None):
+    if (shared.identity is None or customer_id.__class__ is not str
+            or grade.__class__ is not str or score is None):
         return None
     parts = _SummaryParts()
-    parts.ruleset = ruleset
-    parts.redacting = decision.redacting()
+    parts.ruleset = shared.identity
+    parts.ruleset_columns = shared.columns
+    parts.customer_id = customer_id
+    facts = decision.facts
+    parts.redacting = False
+    for root in shared.redacted_roots:  # (Decision.redacting, without a path walked)
+        if root in facts:
+            parts.redacting = decision.redacting()
+            break
     try:
-        parts.facts = orjson_text(decision.facts if not parts.redacting else
-                                  redact(decision.facts, decision.ruleset.redact, marked))
+        parts.facts = orjson_text(facts if not parts.redacting else
+                                  redact(facts, decision.ruleset.redact, marked))
         parts.customer, parts.grade = orjson_text(customer_id), orjson_text(grade)
         parts.admission = (b'{"reasons":' + orjson_text(decision.admission_reason_list())
                            + b"}" if decision.admission_reasons else b'{"reasons":[]}')
@@ -152,9 +176,10 @@ def _summary_parts(decision: Decision) -> _SummaryParts | None:
         overrides = decision.overrides
         parts.overrides = orjson_text(overrides) if overrides else b"[]"
         policy = decision.policy_summary()
+        parts.limit = None if policy is None else policy["credit_limit"]
         if policy is None:
             parts.policy = parts.line_policy = b"null"
-        elif policy["credit_limit"] is None:  # kept in the body: no column holds it
+        elif parts.limit is None:  # kept in the body: no column holds it
             parts.policy = parts.line_policy = orjson_text(policy)
         else:  # "credit_limit" sorts first of the policy's keys
             limit = orjson_text(policy.pop("credit_limit"))
