@@ -9,7 +9,9 @@ overrides register as "database disk image is malformed" on resumed batches.
 The fork server outlives a run, and a process forked from it has the environment the fork
 server started with. A worker takes on the caller's environment before it sets itself up
 (``_set_up``), so that a setting the caller changed since (``$CREDIT_DB``, which the
-overrides plugin reads) is the one its rows are decided with."""
+overrides plugin reads) is the one its rows are decided with. A worker also ends when
+the caller does, even one killed outright (``_exit_with``): its work queue would never
+close, and the worker and the fork server would stay behind."""
 
 from __future__ import annotations
 
@@ -68,7 +70,8 @@ def map_chunks(chunks: Iterator[list], work: Callable, args: tuple, *, workers: 
     in_flight = workers * IN_FLIGHT_PER_WORKER
     with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(),
                              initializer=_set_up,
-                             initargs=(dict(os.environ), initializer, initargs)) as pool:
+                             initargs=(dict(os.environ), os.getpid(), initializer,
+                                       initargs)) as pool:
         pending: deque = deque()
         if work_here is not None:
             pending.extend(_start_helping(pool, chunks, work, args, work_here, workers,
@@ -81,15 +84,37 @@ def map_chunks(chunks: Iterator[list], work: Callable, args: tuple, *, workers: 
             yield pending.popleft().result()
 
 
-def _set_up(environment: dict[str, str], initializer: Callable, initargs: tuple) -> None:
-    """A worker's start: the caller's environment as it was when the run began, then
-    ``initializer(*initargs)``."""
+def _set_up(environment: dict[str, str], caller: int, initializer: Callable,
+            initargs: tuple) -> None:
+    """A worker's start: the caller's environment as it was when the run began, a watch
+    on the caller (``_exit_with``), then ``initializer(*initargs)``."""
+    _exit_with(caller)
     for name in os.environ.keys() - environment.keys():
         del os.environ[name]
     for name, value in environment.items():
         if os.environ.get(name) != value:
             os.environ[name] = value
     initializer(*initargs)
+
+
+def _exit_with(caller: int) -> None:
+    """End this worker when process ``caller`` ends. A pool's workers wait on a queue
+    whose writing end each of them also holds, so a caller killed outright (SIGKILL, the
+    out-of-memory killer) left them waiting for ever, and with them the fork server,
+    which lives while any process it started does. Where the system cannot watch a
+    process (``pidfd_open``: Linux 5.3 and later), nothing is watched."""
+    try:
+        watched = os.pidfd_open(caller)
+    except (AttributeError, OSError):
+        return
+
+    def wait() -> None:
+        import select
+
+        select.select([watched], [], [])  # readable once the caller has ended
+        os._exit(1)
+
+    threading.Thread(target=wait, name="exit with the caller", daemon=True).start()
 
 
 def _start_helping(pool, chunks: Iterator[list], work: Callable, args: tuple,
