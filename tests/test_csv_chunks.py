@@ -34,6 +34,10 @@ EDGES = [  # records, each with its line ending
     '"C10",""," DE"\r',
     "\u00e9t\u00e9,caf\u00e9,DE\n",
     "C11,\"ends,\"x\"\n",
+    "C12,trailing,\n",  # the records below are split at their commas, no csv module
+    "C13,nul\x00inside,DE\n",
+    "C14,line\u2028separator,DE\r\n",
+    " , , \n",
 ]
 
 

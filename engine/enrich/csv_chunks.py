@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .customer_documents import InputError
-from .portfolio import csv_row, rows_are_mappings
+from .portfolio import csv_row, plain_cells, rows_are_mappings
 
 BLANK_LINES = ("\n", "\r\n", "\r")  # what the csv module reads as an empty record
 
@@ -38,17 +38,25 @@ class CsvChunk:
         its InputError."""
         rows = []
         as_mapping = rows_are_mappings(columns)
-        reader = csv.reader(item for item in self.items if item.__class__ is str)
-        for number, item in enumerate(self.items, self.first):
+        limit = csv.field_size_limit()
+        plain = [plain_cells(item, limit) if item.__class__ is str else None
+                 for item in self.items]
+        # The csv module reads the records split() cannot, one after the other (each
+        # next() starts a record afresh, so leaving the others out changes nothing).
+        reader = csv.reader(item for item, cells in zip(self.items, plain, strict=True)
+                            if cells is None and item.__class__ is str)
+        for number, (item, cells) in enumerate(zip(self.items, plain, strict=True),
+                                               self.first):
             where = f"{path}: row {number}"
             if item.__class__ is tuple:
                 rows.append((number, InputError(where, [("", item[0])])))
                 continue
-            try:
-                cells = next(reader)
-            except csv.Error as exc:
-                rows.append((number, InputError(where, [("", str(exc))])))
-                continue
+            if cells is None:
+                try:
+                    cells = next(reader)
+                except csv.Error as exc:
+                    rows.append((number, InputError(where, [("", str(exc))])))
+                    continue
             rows.append((number, csv_row(number, cells, columns, as_mapping, path)))
         return rows
 

@@ -61,15 +61,10 @@ def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
             number += 1
             yield number, InputError(f"{path}: row {number}", [("", str(exc))])
             continue
-        if '"' not in line and len(line) <= limit:
-            # Without a double quote the record is this line, and the csv module would
-            # cut it at each comma (its fields within the size limit): split() does so
-            # in a third of the time. The line ends the record, so it ends with it.
-            text = line.rstrip("\r\n")
-            if not text:  # a blank line is no row
-                continue
-            cells = text.split(",")
-        else:
+        cells = plain_cells(line, limit)
+        if cells == []:  # a blank line is no row
+            continue
+        if cells is None:
             try:
                 cells = next(csv.reader(_record_lines(line, handle)))
             except (csv.Error, UnicodeDecodeError) as exc:
@@ -78,6 +73,18 @@ def _csv_rows(path: Path, handle) -> Iterator[tuple[int, object]]:
                 continue
         number += 1
         yield number, csv_row(number, cells, fields, as_mapping, path)
+
+
+def plain_cells(line: str, limit: int) -> list[str] | None:
+    """The cells of a record that is ``line`` alone, as the csv module reads it (``[]``
+    for a blank line), where that is certain without it: the line holds no double quote,
+    so the record ends with the line and the csv module cuts it at each comma, and it is
+    within the module's field size limit (``limit``). None otherwise. split() does it in a
+    third of the time."""
+    if '"' in line or len(line) > limit:
+        return None
+    text = line.rstrip("\r\n")
+    return text.split(",") if text else []
 
 
 def _record_lines(line: str, handle) -> Iterator[str]:
