@@ -18,7 +18,7 @@ from pathlib import Path
 # Lowest first. Each entry is a layer: the rooms in it, by module prefix.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.version", "engine.errors", "engine.canonical", "engine.paths", "engine.parallel",
-     "engine.dates"),
+     "engine.dates", "engine.per_object"),
     ("engine.language",),
     ("engine.ruleset",),
     ("engine.decide",),

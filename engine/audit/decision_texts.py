@@ -27,6 +27,7 @@ from ..canonical import (
 )
 from ..decide.decision import Decision, compact_trace
 from ..decide.redaction import marked, redact, salted_digest
+from ..per_object import per_object
 from ..ruleset.admission import OUTCOMES
 from ..version import __version__
 
@@ -39,10 +40,9 @@ class _RulesetTexts:
     columns (name, version, hash), and the first steps of the paths it redacts (facts
     holding none of them need no redacting: most)."""
 
-    __slots__ = ("columns", "identity", "redacted_roots", "ruleset")
+    __slots__ = ("columns", "identity", "redacted_roots")
 
     def __init__(self, ruleset) -> None:
-        self.ruleset = ruleset  # (kept so that its id is not reused)
         identity = ruleset.identity
         self.identity = compact_json(identity).encode("utf-8") if all(
             value.__class__ is str for value in identity.values()) else None
@@ -51,16 +51,7 @@ class _RulesetTexts:
             path.partition(".")[0] for path in ruleset.redact))
 
 
-_RULESETS: dict[int, _RulesetTexts] = {}  # by the ruleset's id
-
-
-def _ruleset_texts(ruleset) -> _RulesetTexts:
-    found = _RULESETS.get(id(ruleset))
-    if found is None or found.ruleset is not ruleset:
-        if len(_RULESETS) >= 64:  # a process that loads rulesets again and again
-            _RULESETS.clear()
-        found = _RULESETS[id(ruleset)] = _RulesetTexts(ruleset)
-    return found
+_ruleset_texts = per_object(_RulesetTexts)
 
 
 def record_texts(decision: Decision, salt: bytes, *, plugins: list | None,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..language.schema_check import fast_problems, load_schema
+from ..per_object import per_object
 from .row_builder import Builder, row_builder
 
 SCHEMA = "customer.schema.json"
@@ -227,27 +228,18 @@ def document_from_row(row: Mapping[str, str | None] | list[str], types: Mapping[
     return doc
 
 
-_plans: dict[int, tuple[Mapping, tuple[dict, Builder]]] = {}
-
-
+@per_object
 def _row_plan(types: Mapping[str, str]) -> tuple[dict, Builder]:
     """Each column's path and converter, worked out once per header (a batch reads
     millions of rows under one): by column name, and the function that makes a row of
     cells in the header's order its document (see row_builder.py)."""
-    entry = _plans.get(id(types))
-    if entry is None or entry[0] is not types:
-        if len(_plans) > 64:
-            _plans.clear()
-        by_column, in_order = {}, []
-        for column, kind in types.items():
-            parts = tuple(column.split("."))
-            convert = _CONVERTERS.get(kind)
-            by_column[column] = (parts, convert or _as_text)
-            in_order.append((parts[-1], parts[:-1], convert,
-                             "/" + column.replace(".", "/")))
-        entry = (types, (by_column, row_builder(in_order, _JSON_NUMBERS)))
-        _plans[id(types)] = entry
-    return entry[1]
+    by_column, in_order = {}, []
+    for column, kind in types.items():
+        parts = tuple(column.split("."))
+        convert = _CONVERTERS.get(kind)
+        by_column[column] = (parts, convert or _as_text)
+        in_order.append((parts[-1], parts[:-1], convert, "/" + column.replace(".", "/")))
+    return by_column, row_builder(in_order, _JSON_NUMBERS)
 
 
 def _as_integer(raw: str) -> int:

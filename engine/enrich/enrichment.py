@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from ..decide.redaction import MARKER, value_at
 from ..language.value_types import CHECKS, fits
+from ..per_object import per_object
 from ..ruleset.compiler import CompiledRuleset
 from .plugin_manager import PluginCallError, Plugins
 
@@ -79,23 +80,15 @@ def enrich(ruleset: CompiledRuleset, customer: dict, as_of: dt.date,
     return result
 
 
-_plans: dict[int, tuple[dict, list]] = {}
-
-
+@per_object
 def _indicator_plan(spec: dict) -> list[tuple]:
     """(plugin, declared values, timeout, each value's key in ``Enriched.enriched``, the
     checks of ``_checked``) of each indicator plugin ``spec`` (a ruleset's
     enrichment.yaml) lists, worked out once."""
-    entry = _plans.get(id(spec))
-    if entry is None or entry[0] is not spec:
-        if len(_plans) > 64:
-            _plans.clear()
-        plan = [(plugin, indicator["values"], indicator.get("timeout_seconds"),
-                 tuple(f"indicators.{plugin}.{name}" for name in indicator["values"]),
-                 _value_checks(indicator["values"]))
-                for plugin, indicator in (spec.get("indicators") or {}).items()]
-        entry = _plans[id(spec)] = (spec, plan)
-    return entry[1]
+    return [(plugin, indicator["values"], indicator.get("timeout_seconds"),
+             tuple(f"indicators.{plugin}.{name}" for name in indicator["values"]),
+             _value_checks(indicator["values"]))
+            for plugin, indicator in (spec.get("indicators") or {}).items()]
 
 
 def without_redacted(failures: list[dict], customer: dict,
