@@ -25,6 +25,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from ..audit.body_codec import register_body_json
@@ -216,7 +217,13 @@ def _init_worker(baseline_dir: str, candidate_dir: str) -> None:
 
 def _simulate_chunk(rows: list[tuple] | CsvChunk, source: Source) -> list[tuple]:
     assert _worker_pair is not None
-    return simulate_rows(_worker_pair, _rows(rows, source), source)
+    return simulate_chunk(_worker_pair, rows, source)
+
+
+def simulate_chunk(pair: Pair, rows: list[tuple] | CsvChunk, source: Source) -> list[tuple]:
+    """``simulate_rows`` of a chunk as the run cuts it: its rows, or the text of its CSV
+    records (parsed here)."""
+    return simulate_rows(pair, _rows(rows, source), source)
 
 
 def _rows(rows: list[tuple] | CsvChunk, source: Source) -> list[tuple]:
@@ -328,15 +335,14 @@ def _simulation(pair: Pair, source: str, ref_name: str, top: int) -> Simulation:
 def _run(pair: Pair, chunks: Iterator, source: Source, simulation: Simulation,
          baseline_dir, candidate_dir, workers: int, on_error, on_progress) -> None:
     if workers <= 1:
-        _add(simulation, (simulate_rows(pair, _rows(chunk, source), source)
-                          for chunk in chunks), on_error, on_progress)
+        _add(simulation, (simulate_chunk(pair, chunk, source) for chunk in chunks),
+             on_error, on_progress)
         return
     # This process simulates the first chunks itself while the workers start.
     _add(simulation, map_chunks(chunks, _simulate_chunk, (source,), workers=workers,
                                 initializer=_init_worker,
                                 initargs=(str(baseline_dir), str(candidate_dir)),
-                                work_here=lambda chunk: simulate_rows(
-                                    pair, _rows(chunk, source), source)),
+                                work_here=partial(simulate_chunk, pair, source=source)),
          on_error, on_progress)
 
 
