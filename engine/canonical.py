@@ -169,9 +169,8 @@ def compact_json(value: object) -> str:
         data = orjson.dumps(value, default=_orjson_default, option=_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is one
         return _compact_json_slowly(value)
-    if _POINT_FOUR_ZEROS.search(data) is not None or \
-            _SHORT_NEGATIVE_EXPONENT.search(data) is not None:
-        return _compact_json_slowly(value)  # (differs_from_canonical, inline: done often)
+    if differs_from_canonical(data):
+        return _compact_json_slowly(value)
     return data.decode("utf-8")
 
 
