@@ -69,6 +69,15 @@ def best_process_time(args: list[str], cache: Path, repeat: int = 5) -> float:
     return best
 
 
+def decide_each(ruleset, documents: list[dict]) -> None:
+    """``decide()`` each document, dropping each decision as a batch does once it is
+    written. (This bench used to keep all 20,000 in a list: the garbage collector's walks
+    over that growing heap made a decision look four times dearer than it is, 62 against
+    16 us, and the audited row's ratio to it 1.8x instead of about 7x.)"""
+    for document in documents:
+        decide(ruleset, document, AS_OF)
+
+
 def row(label: str, value: str, target: str) -> None:
     print(f"{label:<44}{value:>16}   {target}")
 
@@ -87,7 +96,7 @@ def main() -> None:
             write(customers(count=n, as_of=AS_OF), out, "csv")
         ruleset = load_ruleset(RULESET)
         documents = list(customers(count=min(n, 20_000), as_of=AS_OF))
-        bare = timed(lambda: [decide(ruleset, d, AS_OF) for d in documents]) / len(documents)
+        bare = timed(lambda: decide_each(ruleset, documents)) / len(documents)
 
         db = folder / "one.db"
         # As `credit batch --db FILE` runs: the overrides plugin watches that file.
