@@ -41,6 +41,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_targets.py
+	$(BIN)/python bench/bench_batch_budget.py
 	$(BIN)/python bench/bench_decide.py
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_events.py
