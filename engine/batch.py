@@ -177,23 +177,11 @@ def _challenged(part: dict | None) -> str | None:
     return "failed" if "error" in part else "decided"
 
 
-_worker_ruleset: CompiledRuleset | None = None
-
-
-def _init_worker(ruleset_dir: str) -> None:
-    global _worker_ruleset
-    _worker_ruleset = load_ruleset(ruleset_dir)
-
-
-def _decide_chunk(rows: list[tuple[int, object]] | CsvChunk, settings: RowSettings):
-    assert _worker_ruleset is not None
-    return decide_chunk(_worker_ruleset, rows, settings)
-
-
 def decide_chunk(ruleset: CompiledRuleset, rows: list[tuple[int, object]] | CsvChunk,
                  settings: RowSettings) -> list[tuple]:
-    """``decide_rows`` of a chunk as a batch sends it to a worker: its rows, or the text of
-    its CSV records (parsed here, as ``read_rows`` would)."""
+    """``decide_rows`` of a chunk as a batch sends it to a worker (which loaded
+    ``ruleset`` once): its rows, or the text of its CSV records (parsed here, as
+    ``read_rows`` would)."""
     if rows.__class__ is CsvChunk:
         rows = rows.rows(settings.columns, str(Path(settings.label)))
     return decide_rows(ruleset, rows, settings)
@@ -444,8 +432,8 @@ def _summary(line: str) -> dict:
 
 def _run_parallel(chunks, consume, ruleset, ruleset_dir, settings, workers) -> None:
     # This process decides the first chunks itself while the workers start.
-    for results in map_chunks(chunks, _decide_chunk, (settings,), workers=workers,
-                              initializer=_init_worker, initargs=(ruleset_dir,),
+    for results in map_chunks(chunks, decide_chunk, (settings,), workers=workers,
+                              initializer=load_ruleset, initargs=(ruleset_dir,),
                               work_here=partial(decide_chunk, ruleset, settings=settings)):
         consume(results)
 

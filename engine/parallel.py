@@ -54,14 +54,16 @@ def chunked(rows: Iterator, size: int = CHUNK_ROWS) -> Iterator[list]:
 def map_chunks(chunks: Iterator[list], work: Callable, args: tuple, *, workers: int,
                initializer: Callable, initargs: tuple,
                work_here: Callable | None = None) -> Iterator:
-    """``work(chunk, *args)`` for each chunk in ``workers`` processes (each set up once by
-    ``initializer(*initargs)``, and sent ``work`` and ``args`` once), yielded in input
-    order, with at most a few chunks per worker in flight so that memory stays flat.
+    """``work(state, chunk, *args)`` for each chunk in ``workers`` processes, ``state``
+    being what ``initializer(*initargs)`` returned in that process (each worker sets
+    itself up once, and is sent ``work`` and ``args`` once), yielded in input order, with
+    at most a few chunks per worker in flight so that memory stays flat.
 
-    ``work_here(chunk)``, when given, does in this process what ``work`` does in a worker:
-    this process then works on the first chunks itself while the workers start (the fork
-    server imports the engine and each worker sets itself up, a few hundred milliseconds
-    in which it would only wait; see ``_start_helping``)."""
+    ``work_here(chunk)``, when given, does in this process what ``work`` does in a worker
+    (``work`` with this process's own state and ``args``): this process then works on the
+    first chunks itself while the workers start (the fork server imports the engine and
+    each worker sets itself up, a few hundred milliseconds in which it would only wait;
+    see ``_start_helping``)."""
     # Imported here, as in worker_context: a command that runs in one process (most do)
     # does not pay the 20 ms of importing process pools.
     from concurrent.futures import ProcessPoolExecutor
@@ -83,19 +85,19 @@ def map_chunks(chunks: Iterator[list], work: Callable, args: tuple, *, workers: 
             yield pending.popleft().result()
 
 
-# A worker's work and the arguments it is called with besides each chunk, as _set_up
-# received them: sent once, not with every chunk, so that each worker has one copy of them
+# A worker's work, the state its initializer made and the arguments the work is called
+# with besides each chunk: set once by _set_up, so that each worker has one copy of them
 # for the whole run. What is worked out once per object (``per_object``: a CSV header's
 # row builder, keyed by its column types) is then worked out once a worker, where a copy
 # unpickled with every chunk was a new object every time (2.3 ms a chunk, 4.7 us a row).
-_job: tuple[Callable, tuple] | None = None
+_job: tuple[Callable, object, tuple] | None = None
 
 
 def _set_up(environment: dict[str, str], caller: int, initializer: Callable,
             initargs: tuple, work: Callable, args: tuple) -> None:
     """A worker's start: the caller's environment as it was when the run began, a watch
-    on the caller (``_exit_with``), ``initializer(*initargs)``, then the work it is to do
-    on each chunk (``_work_on``)."""
+    on the caller (``_exit_with``), then its state, ``initializer(*initargs)``, kept with
+    the work it is to do on each chunk (``_work_on``)."""
     global _job
     _exit_with(caller)
     for name in os.environ.keys() - environment.keys():
@@ -103,15 +105,14 @@ def _set_up(environment: dict[str, str], caller: int, initializer: Callable,
     for name, value in environment.items():
         if os.environ.get(name) != value:
             os.environ[name] = value
-    initializer(*initargs)
-    _job = (work, args)
+    _job = (work, initializer(*initargs), args)
 
 
 def _work_on(chunk: list) -> object:
-    """In a worker: ``work(chunk, *args)``, as ``_set_up`` was given them."""
+    """In a worker: ``work(state, chunk, *args)``, as ``_set_up`` kept them."""
     assert _job is not None
-    work, args = _job
-    return work(chunk, *args)
+    work, state, args = _job
+    return work(state, chunk, *args)
 
 
 def _exit_with(caller: int) -> None:

@@ -243,19 +243,11 @@ def replay_records(db_path: str, filters: Filters, *, workers: int = 1
             for chunk in chunks:
                 yield from replayer.replay_seqs(chunk)
             return
-    for results in map_chunks(chunks, _replay_chunk, (), workers=workers,
-                              initializer=_open_in_worker, initargs=(db_path,)):
+    for results in map_chunks(chunks, Replayer.replay_seqs, (), workers=workers,
+                              initializer=_worker_replayer, initargs=(db_path,)):
         yield from results
 
 
-_worker: Replayer | None = None
-
-
-def _open_in_worker(db_path: str) -> None:
-    global _worker
-    _worker = Replayer(AuditStore(db_path, create=False))
-
-
-def _replay_chunk(seqs: list[int]) -> list[ReplayResult]:
-    assert _worker is not None
-    return _worker.replay_seqs(seqs)
+def _worker_replayer(db_path: str) -> Replayer:
+    """A worker's replayer, on a connection of its own to the audit file."""
+    return Replayer(AuditStore(db_path, create=False))

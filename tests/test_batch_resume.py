@@ -22,7 +22,7 @@ ROWS = 3_000
 COMMIT_EVERY = 100
 
 
-def parent_pid(chunk: list) -> list[int]:
+def parent_pid(_state: None, chunk: list) -> list[int]:
     """Run in a worker: the pid of the process that started it, once per row."""
     return [os.getppid() for _ in chunk]
 

@@ -12,7 +12,8 @@ from engine.parallel import map_chunks
 _kept: list[dict] = []  # in a worker: so that no later object can take a copy's id
 
 
-def where_seen(chunk: list[int], settings: dict) -> list[tuple[int, int, int, str]]:
+def where_seen(_state: None, chunk: list[int], settings: dict
+               ) -> list[tuple[int, int, int, str]]:
     _kept.append(settings)
     return [(number, os.getpid(), id(settings), settings["label"]) for number in chunk]
 

@@ -18,7 +18,7 @@ from tests.paths import DEFAULT_RULESET
 SETTING = "CREDIT_TEST_PARALLEL_SETTING"
 
 
-def setting_seen(chunk: list[int]) -> list[tuple[int, str | None]]:
+def setting_seen(_state: None, chunk: list[int]) -> list[tuple[int, str | None]]:
     return [(number, os.environ.get(SETTING)) for number in chunk]
 
 

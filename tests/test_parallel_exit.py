@@ -27,7 +27,7 @@ def no_setup() -> None:
     """A worker initializer that does nothing."""
 
 
-def sleeping(chunk: list[str]) -> list:
+def sleeping(_state: None, chunk: list[str]) -> list:
     """Run in a worker: say who it is and who started it (the fork server), then wait."""
     Path(chunk[0], str(os.getpid())).write_text(str(os.getppid()), encoding="utf-8")
     time.sleep(120)

@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import sqlite3
 import sys
+from functools import partial
 
 import pytest
 
@@ -20,12 +21,12 @@ from tests.audit_helpers import generate
 from tests.paths import DEFAULT_RULESET
 
 
-def doubled(chunk: list[int]) -> list[tuple[int, int]]:
+def doubled(_state: None, chunk: list[int]) -> list[tuple[int, int]]:
     """Each number doubled, with the pid of the process that did it."""
     return [(os.getpid(), number * 2) for number in chunk]
 
 
-def refused(chunk: list[int]) -> list:
+def refused(_state: None, chunk: list[int]) -> list:
     raise ValueError(f"refused {chunk[0]}")
 
 
@@ -34,8 +35,9 @@ def no_setup() -> None:
 
 
 def run(chunks: list[list[int]], work=doubled, work_here=doubled) -> list[list[tuple]]:
+    # work_here is the work with this process's state (what no_setup gives) bound
     return list(map_chunks(iter(chunks), work, (), workers=2, initializer=no_setup,
-                           initargs=(), work_here=work_here))
+                           initargs=(), work_here=partial(work_here, None)))
 
 
 def test_results_come_in_input_order_whoever_made_them():

@@ -207,19 +207,6 @@ def _recorded_input(_: int, row: tuple) -> tuple:
     return json.loads(input_json), dt.date.fromisoformat(as_of_text)
 
 
-_worker_pair: Pair | None = None
-
-
-def _init_worker(baseline_dir: str, candidate_dir: str) -> None:
-    global _worker_pair
-    _worker_pair = load_pair(baseline_dir, candidate_dir)  # once per worker process
-
-
-def _simulate_chunk(rows: list[tuple] | CsvChunk, source: Source) -> list[tuple]:
-    assert _worker_pair is not None
-    return simulate_chunk(_worker_pair, rows, source)
-
-
 def simulate_chunk(pair: Pair, rows: list[tuple] | CsvChunk, source: Source) -> list[tuple]:
     """``simulate_rows`` of a chunk as the run cuts it: its rows, or the text of its CSV
     records (parsed here)."""
@@ -339,8 +326,8 @@ def _run(pair: Pair, chunks: Iterator, source: Source, simulation: Simulation,
              on_error, on_progress)
         return
     # This process simulates the first chunks itself while the workers start.
-    _add(simulation, map_chunks(chunks, _simulate_chunk, (source,), workers=workers,
-                                initializer=_init_worker,
+    _add(simulation, map_chunks(chunks, simulate_chunk, (source,), workers=workers,
+                                initializer=load_pair,  # once per worker process
                                 initargs=(str(baseline_dir), str(candidate_dir)),
                                 work_here=partial(simulate_chunk, pair, source=source)),
          on_error, on_progress)
